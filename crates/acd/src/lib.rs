@@ -1,0 +1,1 @@
+//! hotline-acd (to be written).

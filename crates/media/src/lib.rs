@@ -1,0 +1,1 @@
+//! hotline-media (to be written).

@@ -1,0 +1,1 @@
+//! hotline-record (to be written).

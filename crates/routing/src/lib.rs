@@ -1,0 +1,1 @@
+//! hotline-routing (to be written).

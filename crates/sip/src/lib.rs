@@ -1,0 +1,1 @@
+//! hotline-sip (to be written).

@@ -1,0 +1,1 @@
+//! hotline-switch (to be written).
