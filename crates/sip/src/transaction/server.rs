@@ -1,0 +1,203 @@
+//! Server transactions (RFC 3261 17.2): INVITE (figure 7, with RFC 6026 Accepted) and
+//! non-INVITE (figure 8).
+
+use std::time::{Duration, Instant};
+
+use super::timer::{Deadlines, Timer, TimerConfig};
+use super::{Output, Peer, ServerKey, Transmit};
+use crate::message::{Method, Request, Response, SipMessage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Non-INVITE: nothing sent yet.
+    Trying,
+    /// A provisional response was sent (INVITE starts here with its 100).
+    Proceeding,
+    /// A final non-2xx response was sent.
+    Completed,
+    /// INVITE: the ACK to a non-2xx arrived.
+    Confirmed,
+    /// INVITE: a 2xx was sent; retransmitted until the ACK.
+    Accepted,
+    /// Done; the endpoint forgets it.
+    Terminated,
+}
+
+/// One server transaction.
+#[derive(Debug)]
+pub(super) struct ServerTx {
+    request: Request,
+    peer: Peer,
+    key: ServerKey,
+    state: State,
+    last_response: Option<Vec<u8>>,
+    interval: Duration,
+    deadlines: Deadlines,
+}
+
+impl ServerTx {
+    pub fn new(request: Request, peer: Peer, key: ServerKey) -> ServerTx {
+        let state = if request.method == Method::Invite {
+            State::Proceeding
+        } else {
+            State::Trying
+        };
+        ServerTx {
+            request,
+            peer,
+            key,
+            state,
+            last_response: None,
+            interval: Duration::ZERO,
+            deadlines: Deadlines::default(),
+        }
+    }
+
+    pub fn key(&self) -> &ServerKey {
+        &self.key
+    }
+
+    pub fn is_invite(&self) -> bool {
+        self.request.method == Method::Invite
+    }
+
+    pub fn is_proceeding(&self) -> bool {
+        matches!(self.state, State::Trying | State::Proceeding)
+    }
+
+    pub fn is_terminated(&self) -> bool {
+        self.state == State::Terminated
+    }
+
+    /// (Call-ID, CSeq number): how an ACK to our 2xx finds this transaction.
+    pub fn dialog_key(&self) -> Option<(String, u32)> {
+        if !self.is_invite() {
+            return None;
+        }
+        Some((
+            self.request.call_id()?.to_string(),
+            self.request.cseq()?.seq,
+        ))
+    }
+
+    pub fn timer_due(&self, t: Timer) -> Option<Instant> {
+        self.deadlines.get(t)
+    }
+
+    fn arm(&mut self, out: &mut Output, t: Timer, at: Instant) {
+        self.deadlines.set(t, at);
+        out.timers.push((t, at));
+    }
+
+    fn resend(&self, out: &mut Output) {
+        if let Some(data) = &self.last_response {
+            out.transmits.push(Transmit {
+                to: self.peer,
+                data: data.clone(),
+            });
+        }
+    }
+
+    /// The same request again (or an ACK matching our INVITE by branch).
+    pub fn on_retransmission(&mut self, req: &Request, now: Instant, cfg: &TimerConfig) -> Output {
+        let mut out = Output::default();
+        if req.method == Method::Ack {
+            match self.state {
+                State::Completed => {
+                    self.deadlines.clear_all();
+                    if self.peer.transport.is_reliable() {
+                        self.state = State::Terminated;
+                    } else {
+                        self.state = State::Confirmed;
+                        self.arm(&mut out, Timer::I, now + cfg.t4);
+                    }
+                }
+                State::Accepted => self.acked(),
+                _ => {}
+            }
+            return out;
+        }
+        if matches!(
+            self.state,
+            State::Proceeding | State::Completed | State::Accepted
+        ) {
+            self.resend(&mut out);
+        }
+        out
+    }
+
+    /// The transaction user answers.
+    pub fn on_response(&mut self, resp: Response, now: Instant, cfg: &TimerConfig) -> Output {
+        let mut out = Output::default();
+        if !self.is_proceeding() {
+            return out;
+        }
+        let data = resp.to_bytes();
+        out.transmits.push(Transmit {
+            to: self.peer,
+            data: data.clone(),
+        });
+        self.last_response = Some(data);
+        let unreliable = !self.peer.transport.is_reliable();
+        match (resp.status, self.is_invite()) {
+            (100..=199, _) => self.state = State::Proceeding,
+            (200..=299, true) => {
+                self.state = State::Accepted;
+                self.interval = cfg.t1;
+                if unreliable {
+                    self.arm(&mut out, Timer::G, now + cfg.t1);
+                }
+                self.arm(&mut out, Timer::L, now + cfg.t1 * 64);
+            }
+            (_, true) => {
+                self.state = State::Completed;
+                self.interval = cfg.t1;
+                if unreliable {
+                    self.arm(&mut out, Timer::G, now + cfg.t1);
+                }
+                self.arm(&mut out, Timer::H, now + cfg.t1 * 64);
+            }
+            (_, false) => {
+                self.state = State::Completed;
+                if unreliable {
+                    self.arm(&mut out, Timer::J, now + cfg.t1 * 64);
+                } else {
+                    self.state = State::Terminated;
+                }
+            }
+        }
+        out
+    }
+
+    /// The ACK to our 2xx arrived: stop retransmitting it.
+    pub fn acked(&mut self) {
+        if self.state == State::Accepted {
+            self.deadlines.clear_all();
+            self.state = State::Terminated;
+        }
+    }
+
+    pub fn on_timer(&mut self, t: Timer, now: Instant, cfg: &TimerConfig) -> Output {
+        let mut out = Output::default();
+        self.deadlines.clear(t);
+        match t {
+            Timer::G if matches!(self.state, State::Completed | State::Accepted) => {
+                self.resend(&mut out);
+                self.interval = (self.interval * 2).min(cfg.t2);
+                self.arm(&mut out, Timer::G, now + self.interval);
+            }
+            Timer::H | Timer::I | Timer::J => {
+                self.deadlines.clear_all();
+                self.state = State::Terminated;
+            }
+            Timer::L => {
+                self.deadlines.clear_all();
+                // A 2xx nobody ACKed: the dialog user must hang the call up.
+                out.timed_out = self.state == State::Accepted;
+                self.state = State::Terminated;
+            }
+            _ => {}
+        }
+        out
+    }
+}
