@@ -38,8 +38,8 @@ fn contact_uri(headers: &crate::message::Headers) -> Option<String> {
 impl Dialog {
     /// The dialog a UAS creates when it answers `invite` with `local_tag`.
     pub fn as_uas(invite: &Request, local_tag: &str, local_contact: &str) -> Option<Dialog> {
-        let from = invite.from_addr()?;
-        let to = invite.to_addr()?;
+        let from = invite.party_from()?;
+        let to = invite.party_to()?;
         Some(Dialog {
             call_id: invite.call_id()?.to_string(),
             local_tag: local_tag.to_string(),
@@ -61,8 +61,8 @@ impl Dialog {
 
     /// The dialog a UAC creates from its `invite` and a 1xx-with-tag or 2xx `response`.
     pub fn as_uac(invite: &Request, response: &Response, local_contact: &str) -> Option<Dialog> {
-        let from = invite.from_addr()?;
-        let to = response.to_addr()?;
+        let from = invite.party_from()?;
+        let to = response.party_to()?;
         let mut route_set: Vec<String> = response
             .headers
             .get_all(&HeaderName::RecordRoute)
@@ -88,12 +88,12 @@ impl Dialog {
     pub fn matches(&self, req: &Request) -> bool {
         req.call_id() == Some(self.call_id.as_str())
             && req
-                .to_addr()
+                .party_to()
                 .and_then(|t| t.tag().map(str::to_string))
                 .as_deref()
                 == Some(self.local_tag.as_str())
             && req
-                .from_addr()
+                .party_from()
                 .and_then(|f| f.tag().map(str::to_string))
                 .as_deref()
                 == Some(self.remote_tag.as_str())
@@ -172,8 +172,8 @@ Contact: <sip:139@10.0.0.9:5070>\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\n\r
             bye.headers.get_all(&HeaderName::Route),
             ["<sip:p1;lr>", "<sip:p2;lr>"]
         );
-        assert_eq!(bye.to_addr().unwrap().tag(), Some("ct"));
-        assert_eq!(bye.from_addr().unwrap().tag(), Some("st"));
+        assert_eq!(bye.party_to().unwrap().tag(), Some("ct"));
+        assert_eq!(bye.party_from().unwrap().tag(), Some("st"));
         assert_eq!(d.next_hop().unwrap().host, "p1");
         let mut bye_from_peer = req(
             "BYE sip:12366@sw SIP/2.0\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK2\r\n\

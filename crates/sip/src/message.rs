@@ -267,13 +267,13 @@ pub trait SipMessage {
             .and_then(|v| Via::parse(v))
     }
     /// The parsed From header.
-    fn from_addr(&self) -> Option<NameAddr> {
+    fn party_from(&self) -> Option<NameAddr> {
         self.headers()
             .get(&HeaderName::From)
             .and_then(NameAddr::parse)
     }
     /// The parsed To header.
-    fn to_addr(&self) -> Option<NameAddr> {
+    fn party_to(&self) -> Option<NameAddr> {
         self.headers()
             .get(&HeaderName::To)
             .and_then(NameAddr::parse)

@@ -140,8 +140,8 @@ pub fn validate_request(req: &Request) -> Result<(), &'static str> {
     if via.branch().is_none() {
         return Err("Via without branch");
     }
-    req.from_addr().ok_or("missing or bad From")?;
-    req.to_addr().ok_or("missing or bad To")?;
+    req.party_from().ok_or("missing or bad From")?;
+    req.party_to().ok_or("missing or bad To")?;
     req.call_id()
         .filter(|c| !c.is_empty())
         .ok_or("missing Call-ID")?;
