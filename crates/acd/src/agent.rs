@@ -1,0 +1,55 @@
+//! Agents (坐席) and what state they are in.
+
+use std::fmt;
+use std::time::Instant;
+
+use crate::call::{CallRef, QueueId};
+
+/// An agent's number (工号), which is also their SIP user name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgentId(pub String);
+
+impl fmt::Display for AgentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why an agent is logged in but not taking calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseReason {
+    /// Let a call ring out: back on answering a call or logging in again.
+    NoAnswer,
+}
+
+/// What an agent is doing now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentStatus {
+    /// Not registered and no static contact.
+    LoggedOut,
+    /// Free for a call.
+    Available,
+    /// Their phone is ringing with this call.
+    Ringing(CallRef),
+    /// On this call.
+    Talking(CallRef),
+    /// Logged in, not taking calls.
+    Paused(PauseReason),
+}
+
+/// One agent as the ACD sees them.
+#[derive(Debug, Clone)]
+pub(crate) struct Agent {
+    pub queue: QueueId,
+    pub status: AgentStatus,
+    /// Since when the agent has been free; the longest idle is rung first.
+    pub idle_since: Instant,
+    /// Logged out while talking: takes effect when the call ends.
+    pub logout_pending: bool,
+}
+
+impl Agent {
+    pub fn is_logged_in(&self) -> bool {
+        self.status != AgentStatus::LoggedOut
+    }
+}

@@ -1,0 +1,413 @@
+//! The distribution engine: events and the time in, actions out.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::agent::{Agent, AgentId, AgentStatus, PauseReason};
+use crate::call::{CallRef, QueueId, WaitingCall};
+
+/// How one queue distributes its calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// How long one agent's phone rings before the next agent is tried.
+    pub ring_timeout: Duration,
+    /// After this wait the call is offered to the overflow queue's agents as well.
+    pub overflow_after: Duration,
+    /// The queue that takes this queue's overflow (the provincial centre); `None` for the centre.
+    pub overflow_to: Option<QueueId>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> QueueConfig {
+        QueueConfig {
+            ring_timeout: Duration::from_secs(15),
+            overflow_after: Duration::from_secs(60),
+            overflow_to: None,
+        }
+    }
+}
+
+/// What the switch must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Ring this agent's phone with this call.
+    Offer {
+        /// The call.
+        call: CallRef,
+        /// The agent to ring.
+        agent: AgentId,
+    },
+    /// Stop ringing (CANCEL the agent's INVITE).
+    StopRinging {
+        /// The call.
+        call: CallRef,
+        /// The agent whose phone rings.
+        agent: AgentId,
+        /// Why.
+        reason: StopReason,
+    },
+    /// The call may now also go to another queue's agents.
+    Overflowed {
+        /// The call.
+        call: CallRef,
+        /// The queue that now shares it.
+        to: QueueId,
+    },
+}
+
+/// Why a ringing phone is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Rang for the whole ring timeout.
+    RingTimeout,
+    /// The caller hung up.
+    CallerGone,
+    /// The agent logged out while ringing.
+    AgentLoggedOut,
+}
+
+/// How an offer ended without an answer, as the phone said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferOutcome {
+    /// The phone gave up ringing itself (408/480): counts as the agent letting it ring out.
+    NoAnswer,
+    /// The phone said busy (486/600/603).
+    Busy,
+    /// Unreachable or an error response.
+    Failed,
+}
+
+/// An answer that arrived for an offer the ACD had already withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the offer was already withdrawn")]
+pub struct StaleOffer;
+
+/// Every queue, agent and waiting call of the switch.
+#[derive(Debug, Default)]
+pub struct Acd {
+    queues: HashMap<QueueId, QueueConfig>,
+    agents: BTreeMap<AgentId, Agent>,
+    calls: BTreeMap<CallRef, WaitingCall>,
+    actions: VecDeque<Action>,
+}
+
+impl Acd {
+    /// An ACD with no queues and no agents.
+    pub fn new() -> Acd {
+        Acd::default()
+    }
+
+    /// Creates or reconfigures a queue (dialplan load and reload).
+    pub fn set_queue(&mut self, id: QueueId, config: QueueConfig) {
+        self.queues.insert(id, config);
+    }
+
+    /// Makes an agent known (logged out), or moves a known one to another queue.
+    pub fn add_agent(&mut self, now: Instant, id: AgentId, queue: QueueId) {
+        self.agents
+            .entry(id)
+            .and_modify(|a| a.queue = queue.clone())
+            .or_insert(Agent {
+                queue,
+                status: AgentStatus::LoggedOut,
+                idle_since: now,
+                logout_pending: false,
+            });
+    }
+
+    /// Forgets an agent removed from the dialplan (a ringing offer is withdrawn).
+    pub fn remove_agent(&mut self, now: Instant, id: &AgentId) {
+        self.logout(now, id);
+        self.agents.remove(id);
+    }
+
+    /// The agent registered (or has a static contact): available unless on a call.
+    pub fn login(&mut self, now: Instant, id: &AgentId) {
+        if let Some(a) = self.agents.get_mut(id) {
+            a.logout_pending = false;
+            if matches!(a.status, AgentStatus::LoggedOut | AgentStatus::Paused(_)) {
+                a.status = AgentStatus::Available;
+                a.idle_since = now;
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// The agent unregistered or their registration expired.
+    pub fn logout(&mut self, now: Instant, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let was = std::mem::replace(&mut a.status, AgentStatus::LoggedOut);
+        if let AgentStatus::Ringing(call) = was {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.offer = None;
+            }
+            self.actions.push_back(Action::StopRinging {
+                call,
+                agent: id.clone(),
+                reason: StopReason::AgentLoggedOut,
+            });
+        }
+        if let AgentStatus::Talking(call) = was {
+            // Still on the phone: logged out once the call ends.
+            a.status = AgentStatus::Talking(call);
+            a.logout_pending = true;
+        }
+        self.dispatch(now);
+    }
+
+    /// A caller asks for an agent of `queue`.
+    pub fn call_arrived(&mut self, now: Instant, call: CallRef, queue: QueueId) {
+        self.calls.insert(
+            call,
+            WaitingCall {
+                queue,
+                arrived: now,
+                overflowed: false,
+                offer: None,
+                tried: HashMap::new(),
+            },
+        );
+        self.dispatch(now);
+    }
+
+    /// The ringing agent answered.
+    pub fn answered(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        agent: &AgentId,
+    ) -> Result<(), StaleOffer> {
+        let a = self.agents.get_mut(agent).ok_or(StaleOffer)?;
+        if a.status != AgentStatus::Ringing(call) {
+            return Err(StaleOffer);
+        }
+        a.status = AgentStatus::Talking(call);
+        self.calls.remove(&call);
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// The ringing phone said no.
+    pub fn offer_failed(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        agent: &AgentId,
+        outcome: OfferOutcome,
+    ) {
+        let Some(a) = self.agents.get_mut(agent) else {
+            return;
+        };
+        if a.status != AgentStatus::Ringing(call) {
+            return;
+        }
+        a.status = match outcome {
+            OfferOutcome::NoAnswer => AgentStatus::Paused(PauseReason::NoAnswer),
+            OfferOutcome::Busy | OfferOutcome::Failed => AgentStatus::Available,
+        };
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.offer = None;
+            c.tried.insert(agent.clone(), now);
+        }
+        self.dispatch(now);
+    }
+
+    /// The agent's call is over: free again, idle from now.
+    pub fn call_ended(&mut self, now: Instant, agent: &AgentId) {
+        if let Some(a) = self.agents.get_mut(agent) {
+            if matches!(a.status, AgentStatus::Talking(_)) {
+                a.status = if a.logout_pending {
+                    AgentStatus::LoggedOut
+                } else {
+                    AgentStatus::Available
+                };
+                a.logout_pending = false;
+                a.idle_since = now;
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// The caller hung up before an agent answered; returns how long they waited.
+    pub fn abandoned(&mut self, now: Instant, call: CallRef) -> Option<Duration> {
+        let c = self.calls.remove(&call)?;
+        if let Some((agent, _)) = c.offer {
+            if let Some(a) = self.agents.get_mut(&agent) {
+                a.status = AgentStatus::Available;
+            }
+            self.actions.push_back(Action::StopRinging {
+                call,
+                agent,
+                reason: StopReason::CallerGone,
+            });
+        }
+        self.dispatch(now);
+        Some(now.saturating_duration_since(c.arrived))
+    }
+
+    /// Fires ring timeouts and overflows due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let rung_out: Vec<(CallRef, AgentId)> = self
+            .calls
+            .iter()
+            .filter_map(|(id, c)| match &c.offer {
+                Some((agent, until)) if *until <= now => Some((*id, agent.clone())),
+                _ => None,
+            })
+            .collect();
+        for (call, agent) in rung_out {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.offer = None;
+                c.tried.insert(agent.clone(), now);
+            }
+            if let Some(a) = self.agents.get_mut(&agent) {
+                a.status = AgentStatus::Paused(PauseReason::NoAnswer);
+            }
+            self.actions.push_back(Action::StopRinging {
+                call,
+                agent,
+                reason: StopReason::RingTimeout,
+            });
+        }
+        self.dispatch(now);
+    }
+
+    /// When [`Acd::handle_timeout`] must next run.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.calls
+            .values()
+            .filter_map(|c| {
+                let cfg = self.queues.get(&c.queue)?;
+                let mut next: Option<Instant> = None;
+                let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+                match &c.offer {
+                    Some((_, until)) => consider(*until),
+                    None => {
+                        for at in c.tried.values() {
+                            consider(*at + cfg.ring_timeout);
+                        }
+                    }
+                }
+                if !c.overflowed && cfg.overflow_to.is_some() {
+                    consider(c.arrived + cfg.overflow_after);
+                }
+                next
+            })
+            .min()
+    }
+
+    /// The next thing the switch must do.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// An agent's state, for `hotline agents` and tests.
+    pub fn agent_status(&self, id: &AgentId) -> Option<&AgentStatus> {
+        self.agents.get(id).map(|a| &a.status)
+    }
+
+    /// How many calls wait in `queue` (not counting overflow shared from other queues).
+    pub fn waiting(&self, queue: &QueueId) -> usize {
+        self.calls.values().filter(|c| &c.queue == queue).count()
+    }
+
+    fn queue_has_logged_in_agent(&self, queue: &QueueId) -> bool {
+        self.agents
+            .values()
+            .any(|a| &a.queue == queue && a.is_logged_in())
+    }
+
+    /// Offers every waiting call that can be offered, oldest first.
+    fn dispatch(&mut self, now: Instant) {
+        let ids: Vec<CallRef> = self.calls.keys().copied().collect();
+        for id in ids {
+            self.check_overflow(now, id);
+            let Some(call) = self.calls.get(&id) else {
+                continue;
+            };
+            if call.offer.is_some() {
+                continue;
+            }
+            let Some(cfg) = self.queues.get(&call.queue) else {
+                continue;
+            };
+            let Some(agent) = self.pick_agent(now, call, cfg) else {
+                continue;
+            };
+            let until = now + cfg.ring_timeout;
+            if let Some(a) = self.agents.get_mut(&agent) {
+                a.status = AgentStatus::Ringing(id);
+            }
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.offer = Some((agent.clone(), until));
+            }
+            self.actions.push_back(Action::Offer { call: id, agent });
+        }
+    }
+
+    fn check_overflow(&mut self, now: Instant, id: CallRef) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.overflowed {
+            return;
+        }
+        let Some(to) = self.queues.get(&call.queue).and_then(|q| {
+            let due = now >= call.arrived + q.overflow_after;
+            q.overflow_to.clone().filter(|_| due)
+        }) else {
+            if let Some(to) = self
+                .queues
+                .get(&call.queue)
+                .and_then(|q| q.overflow_to.clone())
+            {
+                if !self.queue_has_logged_in_agent(&call.queue) {
+                    self.mark_overflowed(id, to);
+                }
+            }
+            return;
+        };
+        self.mark_overflowed(id, to);
+    }
+
+    fn mark_overflowed(&mut self, id: CallRef, to: QueueId) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.overflowed = true;
+            self.actions.push_back(Action::Overflowed { call: id, to });
+        }
+    }
+
+    /// The longest-idle available agent of the call's queue; failing that, of the overflow queue.
+    fn pick_agent(&self, now: Instant, call: &WaitingCall, cfg: &QueueConfig) -> Option<AgentId> {
+        let eligible = |queue: &QueueId| {
+            self.agents
+                .iter()
+                .filter(|(id, a)| {
+                    &a.queue == queue
+                        && a.status == AgentStatus::Available
+                        && call
+                            .tried
+                            .get(*id)
+                            .is_none_or(|at| now >= *at + cfg.ring_timeout)
+                })
+                .min_by_key(|(id, a)| (a.idle_since, (*id).clone()))
+                .map(|(id, _)| id.clone())
+        };
+        eligible(&call.queue).or_else(|| {
+            if call.overflowed {
+                cfg.overflow_to.as_ref().and_then(eligible)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+#[cfg(test)]
+#[path = "engine/tests.rs"]
+mod tests;
