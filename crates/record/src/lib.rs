@@ -1,1 +1,16 @@
-//! hotline-record (to be written).
+//! Everything a call leaves behind: its [`CallId`], its stereo WAV recording and its row in
+//! the call store.
+//!
+//! Blocking work (file and SQLite writes) runs on dedicated threads fed by bounded channels,
+//! so the async switch never waits on a disk.
+
+mod call_id;
+mod error;
+mod fsmode;
+mod recorder;
+mod store;
+
+pub use call_id::{CallId, CallIdError};
+pub use error::RecordError;
+pub use recorder::{Channel, Recorder, Recording, SAMPLE_RATE};
+pub use store::{list_calls, CallRecord, CallStore, HungUpBy, Outcome};

@@ -1,0 +1,171 @@
+//! Interleaves the two channels of a recording by sample index, with no IO, so the alignment
+//! rules can be tested on their own.
+//!
+//! The rules: a gap is silence, a later write over the same samples wins, frames are emitted
+//! once both channels are [`REORDER_HOLD`] past them (so a packet that overtook another across
+//! batches still lands), or with silence on the lagging side once the other is more than
+//! [`MAX_LAG`] ahead (a phone that sends nothing must not hold the file back).
+
+use super::Channel;
+
+/// How far one channel may run ahead of the other before the lagging one is written as
+/// silence: one second at 8 kHz.
+pub(crate) const MAX_LAG: u64 = 8_000;
+
+/// Audio kept unwritten behind the slower channel, so late batches can still overwrite it:
+/// 200 ms.
+pub(crate) const REORDER_HOLD: u64 = 1_600;
+
+/// Pending samples of both channels, starting at frame `written`.
+#[derive(Debug, Default)]
+pub(crate) struct StereoMixer {
+    written: u64,
+    pending: [Vec<i16>; 2],
+}
+
+impl StereoMixer {
+    /// Frames already emitted.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Frames of the longer channel not yet emitted.
+    pub(crate) fn pending_max(&self) -> u64 {
+        self.pending
+            .iter()
+            .map(|p| p.len() as u64)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Frames to emit before a chunk at `start` of `len` samples is placed, so that pending
+    /// audio stays within about a second whatever index the chunk carries.
+    pub(crate) fn advance_before(&self, start: u64, len: u64) -> u64 {
+        let end = start.saturating_add(len);
+        let too_far = end.saturating_sub(self.written).saturating_sub(MAX_LAG);
+        too_far.min(start.saturating_sub(self.written))
+    }
+
+    /// Places `samples` at frame `start` of `channel`, dropping any part already emitted.
+    ///
+    /// Returns how many samples arrived too late to be written.
+    pub(crate) fn place(&mut self, channel: Channel, start: u64, samples: &[i16]) -> u64 {
+        let late = self.written.saturating_sub(start);
+        let late_len = usize::try_from(late)
+            .unwrap_or(usize::MAX)
+            .min(samples.len());
+        let Some(fresh) = samples.get(late_len..) else {
+            return samples.len() as u64;
+        };
+        if fresh.is_empty() {
+            return late_len as u64;
+        }
+        let offset =
+            usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
+        let track = &mut self.pending[channel.index()];
+        let end = offset.saturating_add(fresh.len());
+        if track.len() < end {
+            track.resize(end, 0);
+        }
+        if let Some(slot) = track.get_mut(offset..end) {
+            slot.copy_from_slice(fresh);
+        }
+        late_len as u64
+    }
+
+    /// Frames that may be emitted now: those both channels are [`REORDER_HOLD`] past, or all
+    /// but the last [`MAX_LAG`] of the leading channel.
+    pub(crate) fn ready(&self) -> u64 {
+        let [a, b] = [self.pending[0].len() as u64, self.pending[1].len() as u64];
+        let both = a.min(b).saturating_sub(REORDER_HOLD);
+        both.max(a.max(b).saturating_sub(MAX_LAG))
+    }
+
+    /// Appends `frames` interleaved frames (left, right) to `out`, silence where a channel
+    /// has nothing, and forgets them.
+    pub(crate) fn emit(&mut self, frames: usize, out: &mut Vec<i16>) {
+        out.reserve(frames * 2);
+        let [left, right] = &self.pending;
+        for i in 0..frames {
+            out.push(left.get(i).copied().unwrap_or(0));
+            out.push(right.get(i).copied().unwrap_or(0));
+        }
+        for track in &mut self.pending {
+            track.drain(..frames.min(track.len()));
+        }
+        self.written += frames as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit_all(m: &mut StereoMixer, frames: u64) -> Vec<(i16, i16)> {
+        let mut out = Vec::new();
+        m.emit(frames as usize, &mut out);
+        out.chunks(2).map(|f| (f[0], f[1])).collect()
+    }
+
+    #[test]
+    fn frames_wait_until_both_channels_are_past_them() {
+        let hold = REORDER_HOLD as usize;
+        let mut m = StereoMixer::default();
+        m.place(Channel::Caller, 0, &vec![1; hold + 4]);
+        assert_eq!(m.ready(), 0);
+        m.place(Channel::Heard, 0, &vec![5; hold + 2]);
+        assert_eq!(m.ready(), 2);
+        assert_eq!(emit_all(&mut m, 2), vec![(1, 5), (1, 5)]);
+        assert_eq!(m.written(), 2);
+        assert_eq!(m.pending_max(), REORDER_HOLD + 2);
+    }
+
+    #[test]
+    fn gap_is_silence_and_overlap_overwrites() {
+        let mut m = StereoMixer::default();
+        m.place(Channel::Caller, 0, &[1, 1]);
+        m.place(Channel::Caller, 4, &[2, 2]);
+        m.place(Channel::Caller, 5, &[3, 3]);
+        m.place(Channel::Heard, 0, &[9; 7]);
+        assert_eq!(m.pending_max(), 7);
+        let left: Vec<i16> = emit_all(&mut m, 7).iter().map(|f| f.0).collect();
+        assert_eq!(left, vec![1, 1, 0, 0, 2, 3, 3]);
+    }
+
+    #[test]
+    fn a_silent_channel_holds_back_at_most_one_second() {
+        let mut m = StereoMixer::default();
+        m.place(Channel::Caller, 0, &vec![7; 10_000]);
+        assert_eq!(m.ready(), 2_000);
+        let frames = emit_all(&mut m, 2_000);
+        assert!(frames.iter().all(|&f| f == (7, 0)));
+    }
+
+    #[test]
+    fn late_samples_are_dropped_not_rewritten() {
+        let mut m = StereoMixer::default();
+        m.place(Channel::Caller, 0, &[1; 4]);
+        m.place(Channel::Heard, 0, &[1; 4]);
+        emit_all(&mut m, 4);
+        assert_eq!(m.place(Channel::Caller, 2, &[5; 4]), 2);
+        assert_eq!(m.pending_max(), 2);
+    }
+
+    #[test]
+    fn a_chunk_far_ahead_first_flushes_silence() {
+        let mut m = StereoMixer::default();
+        let start = 3_600 * 8_000;
+        let advance = m.advance_before(start, 160);
+        assert_eq!(advance, start + 160 - MAX_LAG);
+        let mut out = Vec::new();
+        m.emit(advance as usize, &mut out);
+        m.place(Channel::Heard, start, &[3; 160]);
+        assert_eq!(m.pending_max(), MAX_LAG);
+    }
+
+    #[test]
+    fn a_long_chunk_is_never_clipped_by_its_own_advance() {
+        let m = StereoMixer::default();
+        assert_eq!(m.advance_before(100, 20_000), 100);
+    }
+}

@@ -1,0 +1,135 @@
+//! Call recordings: 8 kHz 16-bit stereo WAV files, left = caller, right = what the caller
+//! heard, written by one thread so no call task ever waits on the disk.
+
+mod mixer;
+mod recording;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::Arc;
+use std::{io, thread};
+
+use chrono::{DateTime, Utc};
+
+use crate::call_id::{china, CallId};
+use crate::fsmode;
+use crate::RecordError;
+
+pub use recording::Recording;
+use writer::WriterMsg;
+
+/// Samples per second of every recording: G.711's rate, so audio is stored as heard.
+pub const SAMPLE_RATE: u32 = 8_000;
+
+/// Messages the writer queue holds: about 250 ms of audio from 5,000 calls, in batches.
+const QUEUE_DEPTH: usize = 16_384;
+
+/// The two sides of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// Left: the taxpayer's voice, as it came from the caller's phone.
+    Caller,
+    /// Right: what the taxpayer heard (the agent, or prompts and music).
+    Heard,
+}
+
+impl Channel {
+    /// Index into per-channel arrays (left first, as in the WAV frame).
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Channel::Caller => 0,
+            Channel::Heard => 1,
+        }
+    }
+}
+
+/// Counters shared by the handles and the writer thread, read for health checks.
+#[derive(Debug, Default)]
+pub(crate) struct RecorderCounters {
+    /// Recordings whose file could not be created or written (disk full, permissions).
+    pub(crate) failed: AtomicU64,
+    /// Samples dropped because the writer fell too far behind or they came too late.
+    pub(crate) dropped_samples: AtomicU64,
+}
+
+/// Handle to the recording writer thread; clone it freely.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    root: Arc<PathBuf>,
+    tx: SyncSender<WriterMsg>,
+    next_id: Arc<AtomicU64>,
+    counters: Arc<RecorderCounters>,
+}
+
+impl Recorder {
+    /// Creates `root` (mode 0750) if needed and starts the writer thread.
+    pub fn start(root: PathBuf) -> io::Result<Recorder> {
+        fsmode::create_private_dir_all(&root)?;
+        let counters = Arc::new(RecorderCounters::default());
+        let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
+        let thread_counters = Arc::clone(&counters);
+        thread::Builder::new()
+            .name("hotline-recorder".into())
+            .spawn(move || writer::run(rx, thread_counters))?;
+        Ok(Recorder {
+            root: Arc::new(root),
+            tx,
+            next_id: Arc::new(AtomicU64::new(1)),
+            counters,
+        })
+    }
+
+    /// Starts the recording of `call`, answered at `answered_at`, in
+    /// `root/YYYY/MM/DD/<call-id>.wav` (Beijing date); the file is created on the writer thread.
+    pub fn open(
+        &self,
+        call: &CallId,
+        answered_at: DateTime<Utc>,
+    ) -> Result<Recording, RecordError> {
+        let path = self.path_for(call, answered_at);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let open = WriterMsg::Open {
+            id,
+            path: path.clone(),
+        };
+        Recording::new(id, path, self.tx.clone(), Arc::clone(&self.counters), open)
+    }
+
+    /// Where the recording of `call` answered at `answered_at` is written.
+    pub fn path_for(&self, call: &CallId, answered_at: DateTime<Utc>) -> PathBuf {
+        let day = answered_at
+            .with_timezone(&china())
+            .format("%Y/%m/%d")
+            .to_string();
+        self.root.join(day).join(format!("{call}.wav"))
+    }
+
+    /// The directory recordings are written under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Blocks until everything queued so far is written and every open file's header is
+    /// valid; for tests and shutdown, never for a call task.
+    pub fn sync(&self) -> Result<(), RecordError> {
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        self.tx
+            .send(WriterMsg::Sync(done_tx))
+            .map_err(|_| RecordError::WriterGone("recording"))?;
+        done_rx
+            .recv()
+            .map_err(|_| RecordError::WriterGone("recording"))
+    }
+
+    /// Recordings that failed (file not created, disk full) since start.
+    pub fn failed_recordings(&self) -> u64 {
+        self.counters.failed.load(Ordering::Relaxed)
+    }
+
+    /// Samples lost since start because the writer was too far behind or they came late.
+    pub fn dropped_samples(&self) -> u64 {
+        self.counters.dropped_samples.load(Ordering::Relaxed)
+    }
+}

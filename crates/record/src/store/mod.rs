@@ -1,0 +1,150 @@
+//! Call records in SQLite, written by one thread fed by a bounded channel so a call task
+//! never waits on the database.
+
+mod record;
+mod sql;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{fsmode, RecordError};
+
+pub use record::{CallRecord, HungUpBy, Outcome};
+
+/// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
+const QUEUE_DEPTH: usize = 8_192;
+
+/// What call tasks send to the store thread.
+enum StoreMsg {
+    Save(Box<CallRecord>),
+    Sync(SyncSender<()>),
+}
+
+/// Handle to the call store's writer thread; clone it freely.
+#[derive(Clone)]
+pub struct CallStore {
+    path: Arc<PathBuf>,
+    tx: SyncSender<StoreMsg>,
+    failed: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for CallStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl CallStore {
+    /// Opens or creates the database at `path` (mode 0640, WAL) with its schema, and starts
+    /// the writer thread.
+    pub fn open(path: &Path) -> Result<CallStore, RecordError> {
+        let io = |source| RecordError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let sqlite = |source| RecordError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        if !path.exists() {
+            fsmode::create_private_file(path).map_err(io)?;
+        }
+        fsmode::set_mode(path, fsmode::FILE_MODE).map_err(io)?;
+        let conn = Connection::open(path).map_err(sqlite)?;
+        conn.execute_batch(sql::PRAGMAS).map_err(sqlite)?;
+        conn.execute_batch(sql::SCHEMA).map_err(sqlite)?;
+        let failed = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
+        let thread_failed = Arc::clone(&failed);
+        let thread_path = path.to_path_buf();
+        thread::Builder::new()
+            .name("hotline-callstore".into())
+            .spawn(move || run(conn, rx, thread_failed, thread_path))
+            .map_err(io)?;
+        Ok(CallStore {
+            path: Arc::new(path.to_path_buf()),
+            tx,
+            failed,
+        })
+    }
+
+    /// Queues an upsert of the whole row; call it at every state change of the call.
+    ///
+    /// Waits only if the database has fallen [`QUEUE_DEPTH`] saves behind, because losing
+    /// a call record is worse than a late one.
+    pub fn save(&self, record: &CallRecord) -> Result<(), RecordError> {
+        let gone = |_| RecordError::WriterGone("call store");
+        match self.tx.try_send(StoreMsg::Save(Box::new(record.clone()))) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(msg)) => {
+                tracing::warn!(db = %self.path.display(), "call store queue full; waiting");
+                self.tx.send(msg).map_err(gone)
+            }
+            Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
+        }
+    }
+
+    /// Blocks until every save queued so far is committed; for tests and shutdown.
+    pub fn sync(&self) -> Result<(), RecordError> {
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        self.tx
+            .send(StoreMsg::Sync(done_tx))
+            .map_err(|_| RecordError::WriterGone("call store"))?;
+        done_rx
+            .recv()
+            .map_err(|_| RecordError::WriterGone("call store"))
+    }
+
+    /// Saves that SQLite refused since the store was opened (each was logged).
+    pub fn failed_saves(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The writer thread: one committed upsert per message, until every handle is dropped.
+fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: PathBuf) {
+    for msg in rx {
+        match msg {
+            StoreMsg::Save(record) => {
+                if let Err(error) = sql::upsert(&conn, &record) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(db = %path.display(), call = %record.call_id, %error, "call record not saved");
+                }
+            }
+            StoreMsg::Sync(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Reads the calls offered at or after `since` (all when `None`), oldest first, without
+/// disturbing a running switch: read-only, WAL lets it read while the switch writes.
+pub fn list_calls(db: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<CallRecord>, RecordError> {
+    let conn =
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            RecordError::Sqlite {
+                path: db.to_path_buf(),
+                source,
+            }
+        })?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|source| RecordError::Sqlite {
+            path: db.to_path_buf(),
+            source,
+        })?;
+    sql::select_since(&conn, since, db)
+}

@@ -1,0 +1,176 @@
+//! The `calls` table: schema, the upsert, and reading rows back.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, Row};
+
+use super::record::{CallRecord, HungUpBy, Outcome};
+use crate::{CallId, RecordError};
+
+/// Creates the table; `offered_at` is indexed because reports select by time.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS calls (
+    call_id           TEXT PRIMARY KEY NOT NULL,
+    caller_raw        TEXT NOT NULL,
+    caller_normalized TEXT,
+    caller_kind       TEXT,
+    region            TEXT,
+    agent             TEXT,
+    offered_at        TEXT NOT NULL,
+    answered_at       TEXT,
+    ended_at          TEXT,
+    outcome           TEXT NOT NULL,
+    hung_up_by        TEXT,
+    waited_ms         INTEGER,
+    recording_path    TEXT,
+    overflowed        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS calls_offered_at ON calls (offered_at);
+";
+
+/// WAL lets `hotline calls` read while the switch writes; NORMAL sync keeps every committed
+/// transaction across a process kill (only a power cut may lose the last ones).
+pub(super) const PRAGMAS: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA busy_timeout = 5000;
+";
+
+const UPSERT: &str = "
+INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
+                   offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
+                   recording_path, overflowed)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+ON CONFLICT (call_id) DO UPDATE SET
+    caller_raw = excluded.caller_raw,
+    caller_normalized = excluded.caller_normalized,
+    caller_kind = excluded.caller_kind,
+    region = excluded.region,
+    agent = excluded.agent,
+    offered_at = excluded.offered_at,
+    answered_at = excluded.answered_at,
+    ended_at = excluded.ended_at,
+    outcome = excluded.outcome,
+    hung_up_by = excluded.hung_up_by,
+    waited_ms = excluded.waited_ms,
+    recording_path = excluded.recording_path,
+    overflowed = excluded.overflowed
+";
+
+const SELECT: &str = "
+SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
+       answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed
+FROM calls WHERE offered_at >= ?1 ORDER BY offered_at, call_id
+";
+
+/// Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
+pub(super) fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Writes the whole row of `r`; one statement, so its own committed transaction.
+pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(UPSERT)?;
+    stmt.execute(params![
+        r.call_id.as_str(),
+        r.caller_raw,
+        r.caller_normalized,
+        r.caller_kind,
+        r.region,
+        r.agent,
+        time_text(r.offered_at),
+        r.answered_at.map(time_text),
+        r.ended_at.map(time_text),
+        r.outcome.as_str(),
+        r.hung_up_by.map(HungUpBy::as_str),
+        r.waited_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        r.recording_path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        r.overflowed,
+    ])?;
+    Ok(())
+}
+
+/// Reads the calls offered at or after `since`, oldest first.
+pub(super) fn select_since(
+    conn: &Connection,
+    since: Option<DateTime<Utc>>,
+    path: &std::path::Path,
+) -> Result<Vec<CallRecord>, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let since = since.map(time_text).unwrap_or_default();
+    let mut stmt = conn.prepare(SELECT).map_err(sqlite)?;
+    let mut rows = stmt.query([since]).map_err(sqlite)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        out.push(from_row(row).map_err(|e| match e {
+            RowError::Sql(source) => sqlite(source),
+            RowError::Bad(bad) => bad,
+        })?);
+    }
+    Ok(out)
+}
+
+enum RowError {
+    Sql(rusqlite::Error),
+    Bad(RecordError),
+}
+
+impl From<rusqlite::Error> for RowError {
+    fn from(e: rusqlite::Error) -> RowError {
+        RowError::Sql(e)
+    }
+}
+
+fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
+    let id_text: String = row.get(0)?;
+    let bad = |column: &'static str, value: &str| {
+        RowError::Bad(RecordError::BadRow {
+            call_id: id_text.clone(),
+            column,
+            value: value.to_owned(),
+        })
+    };
+    let call_id: CallId = id_text.parse().map_err(|_| bad("call_id", &id_text))?;
+    let time = |column: &'static str, text: Option<String>| match text {
+        None => Ok(None),
+        Some(t) => DateTime::parse_from_rfc3339(&t)
+            .map(|d| Some(d.with_timezone(&Utc)))
+            .map_err(|_| bad(column, &t)),
+    };
+    let offered: String = row.get(6)?;
+    let offered_at =
+        time("offered_at", Some(offered.clone()))?.ok_or_else(|| bad("offered_at", &offered))?;
+    let outcome_text: String = row.get(9)?;
+    let outcome = outcome_text
+        .parse::<Outcome>()
+        .map_err(|_| bad("outcome", &outcome_text))?;
+    let hung_up_by = match row.get::<_, Option<String>>(10)? {
+        None => None,
+        Some(t) => Some(t.parse::<HungUpBy>().map_err(|_| bad("hung_up_by", &t))?),
+    };
+    let waited_ms = row
+        .get::<_, Option<i64>>(11)?
+        .map(|ms| u64::try_from(ms).unwrap_or(0));
+    Ok(CallRecord {
+        call_id,
+        caller_raw: row.get(1)?,
+        caller_normalized: row.get(2)?,
+        caller_kind: row.get(3)?,
+        region: row.get(4)?,
+        agent: row.get(5)?,
+        offered_at,
+        answered_at: time("answered_at", row.get(7)?)?,
+        ended_at: time("ended_at", row.get(8)?)?,
+        outcome,
+        hung_up_by,
+        waited_ms,
+        recording_path: row.get::<_, Option<String>>(12)?.map(PathBuf::from),
+        overflowed: row.get(13)?,
+    })
+}

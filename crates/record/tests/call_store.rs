@@ -1,0 +1,99 @@
+//! The call store: upsert, list, since filter, modes, JSON.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use chrono::{Duration, TimeZone, Utc};
+use hotline_record::{list_calls, CallId, CallRecord, CallStore, HungUpBy, Outcome};
+
+fn offered(minute: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, minute, 0).unwrap()
+}
+
+fn record(minute: u32, random: u32) -> CallRecord {
+    let at = offered(minute);
+    let mut r = CallRecord::new(CallId::generate(at, random), "03795551234", at);
+    r.caller_normalized = Some("+863795551234".into());
+    r.caller_kind = Some("landline".into());
+    r.region = Some("luoyang".into());
+    r
+}
+
+#[test]
+fn every_state_change_rewrites_the_one_row() {
+    let db = common::scratch_dir("upsert").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let mut call = record(0, 1);
+    store.save(&call).unwrap();
+    call.outcome = Outcome::Queued;
+    store.save(&call).unwrap();
+    call.outcome = Outcome::Answered;
+    call.agent = Some("1001".into());
+    call.answered_at = Some(call.offered_at + Duration::seconds(12));
+    call.waited_ms = Some(12_000);
+    call.recording_path = Some("/var/lib/hotline/recordings/2026/11/23/x.wav".into());
+    call.overflowed = true;
+    store.save(&call).unwrap();
+    call.ended_at = Some(call.offered_at + Duration::seconds(300));
+    call.hung_up_by = Some(HungUpBy::Caller);
+    store.save(&call).unwrap();
+    store.sync().unwrap();
+
+    let calls = list_calls(&db, None).unwrap();
+    assert_eq!(calls, vec![call]);
+    assert_eq!(store.failed_saves(), 0);
+}
+
+#[test]
+fn since_selects_calls_offered_from_that_time_on() {
+    let db = common::scratch_dir("since").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    for (minute, random) in [(30, 3), (10, 1), (20, 2)] {
+        store.save(&record(minute, random)).unwrap();
+    }
+    store.sync().unwrap();
+    let all: Vec<u32> = list_calls(&db, None)
+        .unwrap()
+        .iter()
+        .map(|c| c.offered_at.format("%M").to_string().parse().unwrap())
+        .collect();
+    assert_eq!(all, vec![10, 20, 30]);
+    let recent = list_calls(&db, Some(offered(20))).unwrap();
+    assert_eq!(recent.len(), 2);
+    assert!(recent.iter().all(|c| c.offered_at >= offered(20)));
+}
+
+#[test]
+fn records_survive_reopening_and_the_file_is_private() {
+    let db = common::scratch_dir("reopen").join("calls.db");
+    {
+        let store = CallStore::open(&db).unwrap();
+        store.save(&record(5, 9)).unwrap();
+        store.sync().unwrap();
+    }
+    let store = CallStore::open(&db).unwrap();
+    store.save(&record(6, 10)).unwrap();
+    store.sync().unwrap();
+    assert_eq!(list_calls(&db, None).unwrap().len(), 2);
+    let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+}
+
+#[test]
+fn json_uses_plain_words_and_rfc3339_times() {
+    let mut r = record(0, 0xabc);
+    r.outcome = Outcome::Abandoned;
+    r.hung_up_by = Some(HungUpBy::Caller);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["call_id"], "20261123T090000-000abc");
+    assert_eq!(json["outcome"], "abandoned");
+    assert_eq!(json["hung_up_by"], "caller");
+    assert_eq!(json["offered_at"], "2026-11-23T01:00:00Z");
+}
+
+#[test]
+fn listing_a_missing_database_is_an_error() {
+    let db = common::scratch_dir("missing").join("nope.db");
+    assert!(list_calls(&db, None).is_err());
+}

@@ -1,0 +1,230 @@
+//! Recordings read back with hound: alignment, duration, channels, modes, mid-call validity.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use hotline_record::{CallId, Channel, Recorder};
+
+fn call_id(n: u32) -> CallId {
+    CallId::generate(Utc.with_ymd_and_hms(2026, 11, 23, 5, 15, 0).unwrap(), n)
+}
+
+fn read_frames(path: &std::path::Path) -> (hound::WavSpec, Vec<(i16, i16)>) {
+    let mut reader = hound::WavReader::open(path).unwrap();
+    let spec = reader.spec();
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    (spec, samples.chunks(2).map(|f| (f[0], f[1])).collect())
+}
+
+/// Pushes `packets` 20 ms packets of `value` starting at sample `from`, like the relay does.
+fn push_packets(
+    rec: &mut hotline_record::Recording,
+    ch: Channel,
+    from: u64,
+    packets: u64,
+    value: i16,
+) {
+    for p in 0..packets {
+        rec.push(ch, from + p * 160, &[value; 160]);
+    }
+}
+
+/// Pushes 20 ms packets of both channels in time order, as a live call does; `audio` gives
+/// each channel's value for a packet, `None` for no packet.
+fn push_call(
+    rec: &mut hotline_record::Recording,
+    packets: u64,
+    audio: impl Fn(u64) -> (Option<i16>, Option<i16>),
+) {
+    for p in 0..packets {
+        let (caller, heard) = audio(p);
+        if let Some(v) = caller {
+            rec.push(Channel::Caller, p * 160, &[v; 160]);
+        }
+        if let Some(v) = heard {
+            rec.push(Channel::Heard, p * 160, &[v; 160]);
+        }
+    }
+}
+
+#[test]
+fn caller_left_heard_right_with_silence_in_the_gap_and_exact_duration() {
+    let root = common::scratch_dir("align");
+    let recorder = Recorder::start(root.clone()).unwrap();
+    let answered = Utc.with_ymd_and_hms(2026, 11, 23, 17, 0, 0).unwrap();
+    let mut rec = recorder.open(&call_id(1), answered).unwrap();
+    // Beijing date of 17:00 UTC is the next day.
+    assert_eq!(
+        rec.path(),
+        root.join("2026/11/24/20261123T131500-000001.wav")
+    );
+    let path = rec.path().to_path_buf();
+
+    // Caller speaks for 1 s, is silent (no packets) for 0.5 s, speaks 0.5 s more; the
+    // agent's audio covers the whole 2 s.
+    push_call(&mut rec, 100, |p| {
+        let caller = match p {
+            0..50 => Some(1000),
+            75..100 => Some(2000),
+            _ => None,
+        };
+        (caller, Some(-3000))
+    });
+    rec.finish(20_000);
+    recorder.sync().unwrap();
+
+    let (spec, frames) = read_frames(&path);
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8000, 16)
+    );
+    assert_eq!(frames.len(), 20_000, "duration is exactly total_samples");
+    assert!(frames[..8_000].iter().all(|f| f.0 == 1000));
+    assert!(
+        frames[8_000..12_000].iter().all(|f| f.0 == 0),
+        "gap is silence"
+    );
+    assert!(frames[12_000..16_000].iter().all(|f| f.0 == 2000));
+    assert!(
+        frames[16_000..].iter().all(|f| *f == (0, 0)),
+        "padded to the call's end"
+    );
+    assert!(frames[..16_000].iter().all(|f| f.1 == -3000));
+}
+
+#[test]
+fn late_and_overlapping_packets_land_by_sample_index() {
+    let root = common::scratch_dir("overlap");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(2), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    rec.push(Channel::Heard, 320, &[3; 160]);
+    rec.push(Channel::Heard, 0, &[1; 160]); // arrived out of order
+    rec.push(Channel::Heard, 160, &[2; 160]);
+    rec.push(Channel::Heard, 400, &[4; 80]); // overwrites the second half of the third packet
+    rec.push(Channel::Caller, 0, &[9; 480]);
+    rec.finish(480);
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    let right: Vec<i16> = frames.iter().map(|f| f.1).collect();
+    assert_eq!(&right[..160], &[1; 160][..]);
+    assert_eq!(&right[160..320], &[2; 160][..]);
+    assert_eq!(&right[320..400], &[3; 80][..]);
+    assert_eq!(&right[400..480], &[4; 80][..]);
+}
+
+#[test]
+fn audio_past_the_end_of_the_call_is_cut() {
+    let root = common::scratch_dir("cut");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(3), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    push_packets(&mut rec, Channel::Caller, 0, 10, 5);
+    rec.finish(1_000);
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert_eq!(frames.len(), 1_000);
+}
+
+#[test]
+fn recordings_are_private_to_the_owner_and_group() {
+    let root = common::scratch_dir("modes");
+    let recorder = Recorder::start(root.clone()).unwrap();
+    let answered = Utc.with_ymd_and_hms(2026, 3, 4, 1, 0, 0).unwrap();
+    let rec = recorder.open(&call_id(4), answered).unwrap();
+    let path = rec.path().to_path_buf();
+    rec.finish(8);
+    recorder.sync().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o640);
+    for dir in ["2026", "2026/03", "2026/03/04"] {
+        assert_eq!(mode(&root.join(dir)), 0o750, "{dir}");
+    }
+}
+
+#[test]
+fn file_is_playable_mid_call_after_sync() {
+    let root = common::scratch_dir("midcall-sync");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(5), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    push_call(&mut rec, 100, |_| (Some(7), Some(8)));
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert!(
+        frames.len() >= 8_000,
+        "only {} frames readable",
+        frames.len()
+    );
+    assert!(frames.iter().all(|f| *f == (7, 8)));
+    rec.finish(16_000);
+}
+
+#[test]
+fn header_becomes_valid_within_a_second_without_any_trigger() {
+    let root = common::scratch_dir("midcall-timer");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(6), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    push_call(&mut rec, 100, |_| (Some(7), Some(8)));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let frames = hound::WavReader::open(&path)
+            .map(|r| r.duration())
+            .unwrap_or(0);
+        if frames >= 8_000 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "header never showed the audio");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    rec.finish(16_000);
+}
+
+#[test]
+fn a_phone_that_sends_nothing_delays_the_file_by_at_most_a_second() {
+    let root = common::scratch_dir("silent-agent");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(9), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    push_call(&mut rec, 150, |_| (Some(5), None));
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert!(
+        frames.len() >= 24_000 - 8_000 - 1_200,
+        "{} frames",
+        frames.len()
+    );
+    assert!(frames.iter().all(|f| *f == (5, 0)));
+    rec.finish(24_000);
+}
+
+#[test]
+fn dropping_a_recording_still_closes_its_file() {
+    let root = common::scratch_dir("drop");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(7), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    push_packets(&mut rec, Channel::Caller, 0, 10, 1);
+    drop(rec);
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert_eq!(frames.len(), 1_600);
+}
+
+#[test]
+fn an_unwritable_root_counts_a_failure_instead_of_panicking() {
+    let root = common::scratch_dir("readonly");
+    let recorder = Recorder::start(root.clone()).unwrap();
+    let answered = Utc.with_ymd_and_hms(2026, 3, 4, 1, 0, 0).unwrap();
+    // A file where the year directory should be makes directory creation fail.
+    std::fs::write(root.join("2026"), b"not a directory").unwrap();
+    let mut rec = recorder.open(&call_id(8), answered).unwrap();
+    push_packets(&mut rec, Channel::Caller, 0, 10, 1);
+    rec.finish(1_600);
+    recorder.sync().unwrap();
+    assert_eq!(recorder.failed_recordings(), 1);
+}
