@@ -1,1 +1,28 @@
-//! hotline-routing (to be written).
+//! Which city's agents answer a 12366 call: caller-number normalisation, mobile segment and
+//! area-code lookup, and the dialplan that maps them to regions.
+//!
+//! Pure: no async, no clock, no IO except [`Dialplan::load`] reading its file. The switch
+//! loads a [`Dialplan`], builds a [`Router`] once per (re)load, and calls [`Router::route`]
+//! per incoming call.
+
+mod area_code;
+mod check;
+mod contact;
+mod diagnostic;
+mod dialplan;
+mod ids;
+mod number;
+mod raw;
+mod router;
+mod segments;
+
+pub use area_code::AreaCode;
+pub use diagnostic::{Diagnostic, Problem};
+pub use dialplan::{
+    Agent, AgentReach, Dialplan, Region, SwitchConfig, Trunk, TrunkAddress,
+    DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+};
+pub use ids::{AgentId, RegionId};
+pub use number::{CallerKind, CallerNumber};
+pub use router::{Origin, Route, Router};
+pub use segments::{AreaPlace, Place, SegmentError, SegmentTable};

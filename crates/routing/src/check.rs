@@ -1,0 +1,453 @@
+//! Turns the raw TOML into a [`Dialplan`], checking everything an operator can get wrong and
+//! reporting all of it at once with line and column, before a reload reaches the switch.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use crate::area_code::AreaCode;
+use crate::contact::check_sip_uri;
+use crate::diagnostic::{Diagnostic, Locator, Problem};
+use crate::dialplan::{
+    Agent, AgentReach, Dialplan, Region, SwitchConfig, Trunk, TrunkAddress,
+    DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+};
+use crate::ids::{AgentId, RegionId};
+use crate::raw::{RawAgent, RawDialplan, RawRegion, RawSwitch, RawTrunk};
+use crate::segments::SegmentTable;
+
+/// Longest landline prefix: `0` + area code + an 8-digit local number.
+const MAX_PREFIX_DIGITS: usize = 12;
+
+/// Parses and checks dialplan text; `table` (when available) validates place names.
+pub(crate) fn check(
+    text: &str,
+    file: &Path,
+    table: Option<&SegmentTable>,
+) -> Result<Dialplan, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        file,
+        locator: Locator::new(text),
+        table,
+        province: None,
+        diagnostics: Vec::new(),
+    };
+    let dialplan = match toml::from_str::<RawDialplan>(text) {
+        Ok(raw) => checker.dialplan(raw),
+        Err(err) => {
+            let span = err.span().unwrap_or(0..0);
+            checker.report(&span, Problem::Toml(err.message().trim().to_owned()));
+            None
+        }
+    };
+    match dialplan {
+        Some(dialplan) if checker.diagnostics.is_empty() => Ok(dialplan),
+        _ => {
+            let mut diagnostics = checker.diagnostics;
+            diagnostics.sort_by_key(|d| (d.line, d.col));
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Where an id or name was first defined, to point at it when it is defined again.
+type Seen<V> = HashMap<String, (V, usize)>;
+
+struct Checker<'a> {
+    file: &'a Path,
+    locator: Locator<'a>,
+    table: Option<&'a SegmentTable>,
+    /// `[switch] province` when the segment table knows it; out-of-province checks need it.
+    province: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, span: &Range<usize>, problem: Problem) {
+        let (line, col) = self.locator.line_col(span);
+        self.diagnostics.push(Diagnostic {
+            file: self.file.to_path_buf(),
+            line,
+            col,
+            problem,
+        });
+    }
+
+    fn line(&self, span: &Range<usize>) -> usize {
+        self.locator.line_col(span).0
+    }
+
+    /// The dialplan, or `None` when something was reported (it is discarded then anyway).
+    fn dialplan(&mut self, raw: RawDialplan) -> Option<Dialplan> {
+        self.province(&raw.switch.province);
+        let mut region_ids: Seen<()> = HashMap::new();
+        let mut claims = Claims::default();
+        let regions = raw
+            .regions
+            .into_iter()
+            .filter_map(|r| self.region(r, &mut region_ids, &mut claims))
+            .collect();
+        let switch = self.switch(raw.switch, &region_ids);
+        let mut agent_ids: Seen<()> = HashMap::new();
+        let agents = raw
+            .agents
+            .into_iter()
+            .filter_map(|a| self.agent(a, &region_ids, &mut agent_ids))
+            .collect();
+        let mut trunk_keys: Seen<()> = HashMap::new();
+        let trunks = raw
+            .trunks
+            .into_iter()
+            .filter_map(|t| self.trunk(t, &region_ids, &mut trunk_keys))
+            .collect();
+        Some(Dialplan {
+            file: self.file.to_path_buf(),
+            switch: switch?,
+            regions,
+            agents,
+            trunks,
+        })
+    }
+
+    fn province(&mut self, province: &Spanned<String>) {
+        match self.table {
+            Some(table) if !table.has_province(province.get_ref()) => {
+                let problem = Problem::UnknownProvince(province.get_ref().clone());
+                self.report(&province.span(), problem);
+            }
+            Some(_) => self.province = Some(province.get_ref().clone()),
+            None => {}
+        }
+    }
+
+    fn switch(&mut self, raw: RawSwitch, region_ids: &Seen<()>) -> Option<SwitchConfig> {
+        let numbers = raw.service_numbers;
+        if numbers.get_ref().is_empty() {
+            self.report(&numbers.span(), Problem::NoServiceNumbers);
+        }
+        for number in numbers.get_ref() {
+            if !is_digits(number.get_ref()) {
+                let problem = Problem::BadServiceNumber(number.get_ref().clone());
+                self.report(&number.span(), problem);
+            }
+        }
+        let centre = raw.centre.get_ref();
+        if !region_ids.contains_key(centre) {
+            self.report(&raw.centre.span(), Problem::MissingCentre(centre.clone()));
+        }
+        let centre = RegionId::new(centre);
+        let default_area_code = self.area_code(&raw.default_area_code);
+        Some(SwitchConfig {
+            service_numbers: numbers
+                .into_inner()
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            province: raw.province.into_inner(),
+            centre: centre?,
+            default_area_code: default_area_code?,
+        })
+    }
+
+    fn region(
+        &mut self,
+        raw: RawRegion,
+        region_ids: &mut Seen<()>,
+        claims: &mut Claims,
+    ) -> Option<Region> {
+        let id = self.region_id(&raw.id, region_ids);
+        let ring_timeout = match raw.ring_timeout_secs {
+            Some(secs) if *secs.get_ref() == 0 => {
+                self.report(&secs.span(), Problem::ZeroRingTimeout);
+                0
+            }
+            Some(secs) => secs.into_inner(),
+            None => DEFAULT_RING_TIMEOUT_SECS,
+        };
+        let owner = raw.id.get_ref();
+        for city in &raw.cities {
+            self.city(city, owner, &mut claims.cities);
+        }
+        let area_codes: Vec<AreaCode> = raw
+            .area_codes
+            .iter()
+            .filter_map(|code| {
+                let area = self.area_code(code)?;
+                self.claim(code, owner, &mut claims.prefixes);
+                Some(area)
+            })
+            .collect();
+        for prefix in &raw.prefixes {
+            if self.prefix(prefix) {
+                self.claim(prefix, owner, &mut claims.prefixes);
+            }
+        }
+        Some(Region {
+            id: id?,
+            name: raw.name,
+            cities: raw.cities.into_iter().map(Spanned::into_inner).collect(),
+            area_codes,
+            prefixes: raw.prefixes.into_iter().map(Spanned::into_inner).collect(),
+            ring_timeout: Duration::from_secs(ring_timeout),
+            overflow_after: Duration::from_secs(
+                raw.overflow_after_secs
+                    .unwrap_or(DEFAULT_OVERFLOW_AFTER_SECS),
+            ),
+        })
+    }
+
+    fn region_id(&mut self, raw: &Spanned<String>, seen: &mut Seen<()>) -> Option<RegionId> {
+        let text = raw.get_ref();
+        let line = self.line(&raw.span());
+        if let Some(&((), first_line)) = seen.get(text) {
+            let problem = Problem::DuplicateRegion {
+                id: text.clone(),
+                first_line,
+            };
+            self.report(&raw.span(), problem);
+            return None;
+        }
+        seen.insert(text.clone(), ((), line));
+        let id = RegionId::new(text);
+        if id.is_none() {
+            self.report(&raw.span(), Problem::BadRegionId(text.clone()));
+        }
+        id
+    }
+
+    fn city(&mut self, city: &Spanned<String>, owner: &str, cities: &mut Seen<String>) {
+        let name = city.get_ref();
+        if let Some(table) = self.table {
+            match (table.province_of_city(name), &self.province) {
+                (None, _) => self.report(&city.span(), Problem::UnknownCity(name.clone())),
+                (Some(actual), Some(province)) if actual != province => {
+                    let problem = out_of_province(name, actual, province);
+                    self.report(&city.span(), problem);
+                }
+                _ => {}
+            }
+        }
+        if let Some((other, first_line)) = cities.get(name) {
+            let problem = Problem::DuplicateCity {
+                city: name.clone(),
+                other: other.clone(),
+                first_line: *first_line,
+            };
+            self.report(&city.span(), problem);
+            return;
+        }
+        let line = self.line(&city.span());
+        cities.insert(name.clone(), (owner.to_owned(), line));
+    }
+
+    /// An area code, checked for form and province.
+    fn area_code(&mut self, code: &Spanned<String>) -> Option<AreaCode> {
+        let Some(area) = AreaCode::parse(code.get_ref()) else {
+            self.report(&code.span(), Problem::BadAreaCode(code.get_ref().clone()));
+            return None;
+        };
+        self.in_province(code, area);
+        Some(area)
+    }
+
+    /// Whether `prefix` is a well-formed landline prefix (reported if not).
+    fn prefix(&mut self, prefix: &Spanned<String>) -> bool {
+        let text = prefix.get_ref();
+        let area =
+            AreaCode::leading(text).filter(|_| is_digits(text) && text.len() <= MAX_PREFIX_DIGITS);
+        match area {
+            Some(area) => {
+                self.in_province(prefix, area);
+                true
+            }
+            None => {
+                self.report(&prefix.span(), Problem::BadPrefix(text.clone()));
+                false
+            }
+        }
+    }
+
+    /// Reports an area code (or prefix) the segment table places in another province.
+    fn in_province(&mut self, at: &Spanned<String>, area: AreaCode) {
+        let actual = self.table.and_then(|t| t.area(&area)).map(|a| &a.province);
+        if let (Some(actual), Some(province)) = (actual, &self.province) {
+            if **actual != **province {
+                let problem = out_of_province(at.get_ref(), actual, province);
+                self.report(&at.span(), problem);
+            }
+        }
+    }
+
+    fn claim(&mut self, prefix: &Spanned<String>, owner: &str, claims: &mut Seen<String>) {
+        let text = prefix.get_ref();
+        if let Some((other, first_line)) = claims.get(text) {
+            let problem = Problem::DuplicatePrefix {
+                prefix: text.clone(),
+                other: other.clone(),
+                first_line: *first_line,
+            };
+            self.report(&prefix.span(), problem);
+            return;
+        }
+        let line = self.line(&prefix.span());
+        claims.insert(text.clone(), (owner.to_owned(), line));
+    }
+
+    /// The region an agent or trunk names, if a `[[region]]` defines it.
+    fn known_region(
+        &mut self,
+        region: &Spanned<String>,
+        region_ids: &Seen<()>,
+    ) -> Option<RegionId> {
+        if !region_ids.contains_key(region.get_ref()) {
+            self.report(
+                &region.span(),
+                Problem::UnknownRegion(region.get_ref().clone()),
+            );
+            return None;
+        }
+        RegionId::new(region.get_ref())
+    }
+
+    fn agent(
+        &mut self,
+        raw: RawAgent,
+        region_ids: &Seen<()>,
+        seen: &mut Seen<()>,
+    ) -> Option<Agent> {
+        let id_text = raw.id.get_ref();
+        let id = AgentId::new(id_text);
+        if id.is_none() {
+            self.report(&raw.id.span(), Problem::BadAgentId(id_text.clone()));
+        }
+        if let Some(&((), first_line)) = seen.get(id_text) {
+            let problem = Problem::DuplicateAgent {
+                id: id_text.clone(),
+                first_line,
+            };
+            self.report(&raw.id.span(), problem);
+        } else {
+            let line = self.line(&raw.id.span());
+            seen.insert(id_text.clone(), ((), line));
+        }
+        let region = self.known_region(&raw.region, region_ids);
+        let reach = self.reach(&raw.id, raw.secret, raw.contact);
+        Some(Agent {
+            id: id?,
+            region: region?,
+            name: raw.name,
+            reach: reach?,
+            skills: raw.skills,
+        })
+    }
+
+    fn reach(
+        &mut self,
+        id: &Spanned<String>,
+        secret: Option<Spanned<String>>,
+        contact: Option<Spanned<String>>,
+    ) -> Option<AgentReach> {
+        let name = id.get_ref().clone();
+        match (secret, contact) {
+            (None, None) => {
+                self.report(&id.span(), Problem::AgentUnreachable(name));
+                None
+            }
+            (Some(_), Some(contact)) => {
+                self.report(&contact.span(), Problem::AgentReachAmbiguous(name));
+                None
+            }
+            (Some(secret), None) if secret.get_ref().is_empty() => {
+                self.report(&secret.span(), Problem::EmptySecret(name));
+                None
+            }
+            (Some(secret), None) => Some(AgentReach::Registers {
+                secret: secret.into_inner(),
+            }),
+            (None, Some(contact)) => match check_sip_uri(contact.get_ref()) {
+                Ok(()) => Some(AgentReach::Static {
+                    contact: contact.into_inner(),
+                }),
+                Err(reason) => {
+                    let uri = contact.get_ref().clone();
+                    self.report(&contact.span(), Problem::BadContact { uri, reason });
+                    None
+                }
+            },
+        }
+    }
+
+    fn trunk(
+        &mut self,
+        raw: RawTrunk,
+        region_ids: &Seen<()>,
+        seen: &mut Seen<()>,
+    ) -> Option<Trunk> {
+        self.unique_trunk_key(&raw.name, seen);
+        let address = trunk_address(raw.address.get_ref());
+        match address {
+            Some(_) => self.unique_trunk_key(&raw.address, seen),
+            None => {
+                let problem = Problem::BadTrunkAddress(raw.address.get_ref().clone());
+                self.report(&raw.address.span(), problem);
+            }
+        }
+        let region = match raw.region {
+            None => None,
+            Some(region) => Some(self.known_region(&region, region_ids)?),
+        };
+        Some(Trunk {
+            name: raw.name.into_inner(),
+            address: address?,
+            region,
+        })
+    }
+
+    /// Trunk names and addresses share one namespace: either repeated is a mistake.
+    fn unique_trunk_key(&mut self, key: &Spanned<String>, seen: &mut Seen<()>) {
+        if let Some(&((), first_line)) = seen.get(key.get_ref()) {
+            let problem = Problem::DuplicateTrunk {
+                name: key.get_ref().clone(),
+                first_line,
+            };
+            self.report(&key.span(), problem);
+        } else {
+            let line = self.line(&key.span());
+            seen.insert(key.get_ref().clone(), ((), line));
+        }
+    }
+}
+
+/// Area codes and prefixes (one namespace: `0371` as either is the same claim), and cities.
+#[derive(Default)]
+struct Claims {
+    prefixes: Seen<String>,
+    cities: Seen<String>,
+}
+
+fn out_of_province(name: &str, actual: &str, province: &str) -> Problem {
+    Problem::OutOfProvince {
+        name: name.to_owned(),
+        actual: actual.to_owned(),
+        province: province.to_owned(),
+    }
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn trunk_address(text: &str) -> Option<TrunkAddress> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(TrunkAddress { ip, port: None });
+    }
+    let socket = text.parse::<SocketAddr>().ok()?;
+    Some(TrunkAddress {
+        ip: socket.ip(),
+        port: Some(socket.port()),
+    })
+}

@@ -1,0 +1,178 @@
+//! The dialplan: which numbers the switch answers, the regions (cities) and how callers map
+//! to them, the agents and the carrier trunks. Format: `dialplans/README.md`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::area_code::AreaCode;
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::ids::{AgentId, RegionId};
+use crate::segments::SegmentTable;
+
+/// Ring time per agent when a region does not say: short, "answered within three rings".
+pub const DEFAULT_RING_TIMEOUT_SECS: u64 = 15;
+/// Wait before a city's queue overflows to the centre when a region does not say.
+pub const DEFAULT_OVERFLOW_AFTER_SECS: u64 = 60;
+
+/// A validated dialplan: every reference resolves and no number is claimed twice.
+#[derive(Clone, Debug)]
+pub struct Dialplan {
+    /// The file it was loaded from, for messages.
+    pub file: PathBuf,
+    /// Switch-wide settings (`[switch]`).
+    pub switch: SwitchConfig,
+    /// The regions, in file order; the centre is one of them.
+    pub regions: Vec<Region>,
+    /// The agents, in file order.
+    pub agents: Vec<Agent>,
+    /// The carrier trunks, in file order.
+    pub trunks: Vec<Trunk>,
+}
+
+/// Switch-wide settings.
+#[derive(Clone, Debug)]
+pub struct SwitchConfig {
+    /// Request-URI users the switch routes (`12366`); any other gets 404.
+    pub service_numbers: Vec<String>,
+    /// The province whose callers count as in-province (segment-table spelling, `河南`).
+    pub province: String,
+    /// The provincial contact centre's region: out-of-province, international, anonymous
+    /// and unknown callers go there.
+    pub centre: RegionId,
+    /// Area code of local numbers that arrive from no known trunk.
+    pub default_area_code: AreaCode,
+}
+
+/// A city (or the centre) whose agents answer the callers mapped to it.
+#[derive(Clone, Debug)]
+pub struct Region {
+    /// Lowercase pinyin id.
+    pub id: RegionId,
+    /// Display name, e.g. `开封`.
+    pub name: String,
+    /// Segment-table city names whose mobiles come here.
+    pub cities: Vec<String>,
+    /// Landline area codes wholly owned by this region; also maps county mobile segments.
+    pub area_codes: Vec<AreaCode>,
+    /// Longer landline prefixes (`0` + digits) splitting a shared area code.
+    pub prefixes: Vec<String>,
+    /// How long one agent's phone rings before the next agent is tried.
+    pub ring_timeout: Duration,
+    /// How long a caller waits in this region's queue before overflowing to the centre.
+    pub overflow_after: Duration,
+}
+
+/// An agent seat (坐席).
+#[derive(Clone, Debug)]
+pub struct Agent {
+    /// Agent number (工号), announced to callers; also the SIP user name.
+    pub id: AgentId,
+    /// The region whose queue the agent serves.
+    pub region: RegionId,
+    /// The agent's name, for supervisors.
+    pub name: Option<String>,
+    /// How the switch reaches the agent's phone.
+    pub reach: AgentReach,
+    /// Skills for the ACD (e.g. `tax`); empty means none declared.
+    pub skills: Vec<String>,
+}
+
+/// How the switch finds an agent's phone.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AgentReach {
+    /// The phone REGISTERs with digest authentication using this secret.
+    Registers {
+        /// The digest password.
+        secret: String,
+    },
+    /// A fixed URI, e.g. a remote seat behind a city PBX.
+    Static {
+        /// The `sip:`/`sips:` URI.
+        contact: String,
+    },
+}
+
+impl fmt::Debug for AgentReach {
+    /// Never prints the secret: dialplans end up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AgentReach::Registers { .. } => f.write_str("Registers { secret: <redacted> }"),
+            AgentReach::Static { contact } => write!(f, "Static {{ contact: {contact:?} }}"),
+        }
+    }
+}
+
+/// A carrier trunk, recognised by the source address of its requests.
+#[derive(Clone, Debug)]
+pub struct Trunk {
+    /// A name for logs.
+    pub name: String,
+    /// Where its requests come from.
+    pub address: TrunkAddress,
+    /// Region that local numbers (no area code) arriving on it belong to.
+    pub region: Option<RegionId>,
+}
+
+/// A trunk's source: an IP, optionally with the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrunkAddress {
+    /// Source IP.
+    pub ip: IpAddr,
+    /// Source port, if the trunk is pinned to one.
+    pub port: Option<u16>,
+}
+
+impl TrunkAddress {
+    /// Whether a request from `source` comes from this trunk.
+    pub fn matches(&self, source: SocketAddr) -> bool {
+        self.ip == source.ip() && self.port.is_none_or(|p| p == source.port())
+    }
+}
+
+impl Dialplan {
+    /// Reads and checks a dialplan file, reporting every problem found, not just the first.
+    pub fn load(path: &Path) -> Result<Dialplan, Vec<Diagnostic>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Dialplan::parse(&text, path),
+            Err(err) => Err(vec![Diagnostic {
+                file: path.to_path_buf(),
+                line: 0,
+                col: 0,
+                problem: Problem::Unreadable(err.to_string()),
+            }]),
+        }
+    }
+
+    /// Checks dialplan text; `file` only names it in diagnostics. City, province and area
+    /// code names are checked against the embedded segment table.
+    pub fn parse(text: &str, file: &Path) -> Result<Dialplan, Vec<Diagnostic>> {
+        crate::check::check(text, file, SegmentTable::embedded().ok())
+    }
+
+    /// The region with this id.
+    pub fn region(&self, id: &RegionId) -> Option<&Region> {
+        self.regions.iter().find(|r| &r.id == id)
+    }
+
+    /// The agent with this id (the SIP user name of a REGISTER).
+    pub fn agent(&self, id: &str) -> Option<&Agent> {
+        self.agents.iter().find(|a| a.id.as_str() == id)
+    }
+
+    /// Whether a Request-URI user is one of the numbers the switch answers.
+    pub fn is_service_number(&self, user: &str) -> bool {
+        self.switch.service_numbers.iter().any(|n| n == user)
+    }
+
+    /// The trunk a request from `source` came in on: a trunk pinned to the port wins over
+    /// one that gives the IP only.
+    pub fn trunk_from(&self, source: SocketAddr) -> Option<&Trunk> {
+        let pinned = self
+            .trunks
+            .iter()
+            .find(|t| t.address.port.is_some() && t.address.matches(source));
+        pinned.or_else(|| self.trunks.iter().find(|t| t.address.matches(source)))
+    }
+}

@@ -1,0 +1,61 @@
+//! The dialplan file exactly as written, with the span of every value that a semantic check
+//! may need to point at. `check` turns it into the validated [`crate::Dialplan`].
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDialplan {
+    pub switch: RawSwitch,
+    #[serde(default, rename = "region")]
+    pub regions: Vec<RawRegion>,
+    #[serde(default, rename = "agent")]
+    pub agents: Vec<RawAgent>,
+    #[serde(default, rename = "trunk")]
+    pub trunks: Vec<RawTrunk>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSwitch {
+    pub service_numbers: Spanned<Vec<Spanned<String>>>,
+    pub province: Spanned<String>,
+    pub centre: Spanned<String>,
+    pub default_area_code: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRegion {
+    pub id: Spanned<String>,
+    pub name: String,
+    #[serde(default)]
+    pub cities: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub area_codes: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub prefixes: Vec<Spanned<String>>,
+    pub ring_timeout_secs: Option<Spanned<u64>>,
+    pub overflow_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAgent {
+    pub id: Spanned<String>,
+    pub region: Spanned<String>,
+    pub name: Option<String>,
+    pub secret: Option<Spanned<String>>,
+    pub contact: Option<Spanned<String>>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTrunk {
+    pub name: Spanned<String>,
+    pub address: Spanned<String>,
+    pub region: Option<Spanned<String>>,
+}
