@@ -451,3 +451,6 @@ fn trunk_address(text: &str) -> Option<TrunkAddress> {
         port: Some(socket.port()),
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -176,3 +176,90 @@ impl Dialplan {
         pinned.or_else(|| self.trunks.iter().find(|t| t.address.matches(source)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"
+        [switch]
+        service_numbers = ["12366", "96128"]
+        province = "河南"
+        centre = "centre"
+        default_area_code = "0371"
+
+        [[region]]
+        id = "centre"
+        name = "省局联络中心"
+
+        [[region]]
+        id = "zhengzhou"
+        name = "郑州"
+        area_codes = ["0371"]
+        ring_timeout_secs = 10
+
+        [[agent]]
+        id = "1001"
+        region = "zhengzhou"
+        secret = "s3cret"
+
+        [[agent]]
+        id = "1102"
+        region = "centre"
+        contact = "sip:1102@192.0.2.7:5060"
+
+        [[trunk]]
+        name = "any-port"
+        address = "192.0.2.10"
+
+        [[trunk]]
+        name = "pinned"
+        address = "192.0.2.10:5070"
+        region = "zhengzhou"
+    "#;
+
+    fn plan() -> Dialplan {
+        Dialplan::parse(PLAN, Path::new("t.toml")).unwrap()
+    }
+
+    #[test]
+    fn only_service_numbers_are_answered() {
+        let plan = plan();
+        assert!(plan.is_service_number("12366"));
+        assert!(plan.is_service_number("96128"));
+        assert!(!plan.is_service_number("110"));
+    }
+
+    #[test]
+    fn trunk_pinned_to_a_port_wins_over_one_for_the_whole_ip() {
+        let plan = plan();
+        let pinned = plan.trunk_from("192.0.2.10:5070".parse().unwrap()).unwrap();
+        assert_eq!(pinned.name, "pinned");
+        assert_eq!(pinned.region.as_ref().unwrap().as_str(), "zhengzhou");
+        let other = plan.trunk_from("192.0.2.10:5060".parse().unwrap()).unwrap();
+        assert_eq!(other.name, "any-port");
+        assert!(plan
+            .trunk_from("192.0.2.11:5060".parse().unwrap())
+            .is_none());
+    }
+
+    #[test]
+    fn agents_and_regions_are_found_by_id() {
+        let plan = plan();
+        let agent = plan.agent("1102").unwrap();
+        assert!(
+            matches!(&agent.reach, AgentReach::Static { contact } if contact.contains("192.0.2.7"))
+        );
+        assert!(plan.agent("9999").is_none());
+        let zhengzhou = plan.region(&RegionId::new("zhengzhou").unwrap()).unwrap();
+        assert_eq!(zhengzhou.ring_timeout, Duration::from_secs(10));
+        assert_eq!(plan.switch.centre.as_str(), "centre");
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let debug = format!("{:?}", plan());
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("redacted"));
+    }
+}

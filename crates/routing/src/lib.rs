@@ -5,6 +5,18 @@
 //! loads a [`Dialplan`], builds a [`Router`] once per (re)load, and calls [`Router::route`]
 //! per incoming call.
 
+// Caller ids and dialplans come from outside: no input may panic the switch.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+#![warn(missing_docs)]
+
 mod area_code;
 mod check;
 mod contact;

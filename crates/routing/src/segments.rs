@@ -173,7 +173,7 @@ impl<'a> Lines<'a> {
         None
     }
 
-    fn expect(&mut self) -> Result<(usize, &'a str), SegmentError> {
+    fn next_required(&mut self) -> Result<(usize, &'a str), SegmentError> {
         self.next_content()
             .ok_or_else(|| SegmentError::at(self.last + 1, "unexpected end of table"))
     }
@@ -186,7 +186,7 @@ fn number<T: std::str::FromStr>(line: usize, field: Option<&str>) -> Result<T, S
 }
 
 fn parse_places<'a>(lines: &mut Lines<'a>) -> Result<Vec<Place>, SegmentError> {
-    let (line, header) = lines.expect()?;
+    let (line, header) = lines.next_required()?;
     let count: usize = number(line, header.strip_prefix("places "))?;
     if count >= usize::from(NO_PLACE) {
         return Err(SegmentError::at(line, "too many places"));
@@ -199,7 +199,7 @@ fn parse_places<'a>(lines: &mut Lines<'a>) -> Result<Vec<Place>, SegmentError> {
     };
     let mut places = Vec::with_capacity(count);
     for _ in 0..count {
-        let (line, text) = lines.expect()?;
+        let (line, text) = lines.next_required()?;
         let mut fields = text.split(',');
         let (Some(province), Some(city), Some(code), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
@@ -220,7 +220,7 @@ fn parse_places<'a>(lines: &mut Lines<'a>) -> Result<Vec<Place>, SegmentError> {
 type Runs = (Vec<u32>, Vec<u16>, u32);
 
 fn parse_runs(lines: &mut Lines<'_>, place_count: usize) -> Result<Runs, SegmentError> {
-    let (line, header) = lines.expect()?;
+    let (line, header) = lines.next_required()?;
     let mut fields = header.strip_prefix("runs ").unwrap_or("").split(' ');
     let first: u32 = number(line, fields.next())?;
     let count: usize = number(line, fields.next())?;
@@ -228,7 +228,7 @@ fn parse_runs(lines: &mut Lines<'_>, place_count: usize) -> Result<Runs, Segment
     let mut places = Vec::with_capacity(count);
     let mut next = first;
     for _ in 0..count {
-        let (line, text) = lines.expect()?;
+        let (line, text) = lines.next_required()?;
         let (length, place) = match text.split_once(',') {
             Some((length, place)) => (length, Some(place)),
             None => (text, None),
