@@ -47,12 +47,21 @@ pub struct SegmentError {
 }
 
 /// Mobile segments and area codes, cheap to clone and share between routers (one `Arc`).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SegmentTable {
     inner: Arc<Tables>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for SegmentTable {
+    /// A summary: the runs are hundreds of thousands of lines in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentTable")
+            .field("places", &self.inner.places.len())
+            .field("runs", &self.inner.run_starts.len())
+            .finish()
+    }
+}
+
 struct Tables {
     places: Vec<Place>,
     /// First prefix of each run, ascending; `run_places` is parallel to it.
@@ -354,6 +363,12 @@ mod tests {
         assert_eq!(err.line, 5);
         let short = "places 2\n河南,郑州,0371\n";
         assert_eq!(SegmentTable::parse(short).unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn debug_output_is_a_summary() {
+        let debug = format!("{:?}", table());
+        assert!(debug.len() < 100, "{debug}");
     }
 
     #[test]
