@@ -3,9 +3,12 @@
 //! One binary: `serve` runs the switch; `check`, `route`, `calls` and `reload` are the
 //! operator's tools around it.
 
+mod cmd_calls;
 mod cmd_check;
 mod cmd_route;
+mod cmd_serve;
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,8 +22,50 @@ struct Cli {
     command: Command,
 }
 
+/// Where the running switch listens for `hotline reload`, unless told otherwise.
+const DEFAULT_CONTROL: &str = "hotline.sock";
+
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the switch.
+    Serve {
+        /// The dialplan TOML file.
+        #[arg(long, default_value = "dialplans/henan.toml")]
+        dialplan: PathBuf,
+        /// SIP listen address, UDP and TCP (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:5060")]
+        listen: SocketAddr,
+        /// Address phones should send SIP and RTP to (required when listening on 0.0.0.0).
+        #[arg(long)]
+        advertise: Option<IpAddr>,
+        /// Where recordings are written (YYYY/MM/DD/<call-id>.wav below it).
+        #[arg(long, default_value = "recordings")]
+        recordings: PathBuf,
+        /// The SQLite file of call records.
+        #[arg(long, default_value = "hotline.db")]
+        db: PathBuf,
+        /// The control socket `hotline reload` talks to.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
+    /// Tell the running switch to load its dialplan again (refused if it does not check).
+    Reload {
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
+    /// List call records.
+    Calls {
+        /// The SQLite file of call records.
+        #[arg(long, default_value = "hotline.db")]
+        db: PathBuf,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only calls offered at or after this time (RFC 3339, e.g. 2026-11-23T08:00:00+08:00).
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Validate a dialplan: prints `file:line:col: reason` per problem, exit 1 if any.
     Check {
         /// The dialplan TOML file.
@@ -43,6 +88,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve {
+            dialplan,
+            listen,
+            advertise,
+            recordings,
+            db,
+            control,
+        } => cmd_serve::run(hotline_switch::ServeConfig {
+            dialplan,
+            listen,
+            advertise,
+            recordings,
+            db,
+            control,
+            timers: Default::default(),
+        }),
+        Command::Reload { control } => cmd_serve::reload(&control),
+        Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {
             dialplan,

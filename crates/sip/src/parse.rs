@@ -28,6 +28,15 @@ pub enum ParseError {
 
 /// Parses one whole message (a UDP datagram); the body is cut to Content-Length.
 pub fn parse_message(data: &[u8]) -> Result<Message, ParseError> {
+    parse_inner(data, true)
+}
+
+/// Parses a message ignoring Content-Length: only to answer a framing error with a 400.
+pub fn parse_ignoring_length(data: &[u8]) -> Result<Message, ParseError> {
+    parse_inner(data, false)
+}
+
+fn parse_inner(data: &[u8], honour_length: bool) -> Result<Message, ParseError> {
     // RFC 5626 keep-alives and stray CRLFs before a message are skipped.
     let start = data
         .iter()
@@ -51,7 +60,7 @@ pub fn parse_message(data: &[u8]) -> Result<Message, ParseError> {
         });
     }
     let rest = data.get(body_start..).unwrap_or(&[]);
-    let body = match headers.get(&HeaderName::ContentLength) {
+    let body = match headers.get(&HeaderName::ContentLength).filter(|_| honour_length) {
         Some(v) => {
             let len: usize = v.trim().parse().map_err(|_| ParseError::BadContentLength)?;
             rest.get(..len)

@@ -1,1 +1,117 @@
-//! hotline-switch (to be written).
+//! The async edge of hotline: SIP sockets, the control socket, timers, and the signalling
+//! core that owns every call. The protocol and decision logic live in the pure crates
+//! (`hotline-sip`, `hotline-acd`, `hotline-routing`); this crate only moves bytes between
+//! them and the world.
+
+mod call;
+pub mod control;
+mod core;
+mod media;
+pub mod plan;
+pub mod registrar;
+mod sipbuild;
+pub mod transport;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use hotline_record::{CallStore, Recorder};
+use hotline_sip::transaction::TimerConfig;
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+pub use crate::core::Control;
+use crate::core::{Core, CoreParts};
+use crate::plan::{Plan, PlanError};
+use crate::sipbuild::Local;
+use crate::transport::SipTransport;
+
+/// How to run the switch.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The dialplan file.
+    pub dialplan: PathBuf,
+    /// SIP listen address (UDP and TCP).
+    pub listen: SocketAddr,
+    /// The address peers should use for SIP and RTP; needed when listening on 0.0.0.0.
+    pub advertise: Option<IpAddr>,
+    /// Root directory of recordings.
+    pub recordings: PathBuf,
+    /// SQLite file of call records.
+    pub db: PathBuf,
+    /// The control socket for `hotline reload`.
+    pub control: PathBuf,
+    /// SIP transaction timers.
+    pub timers: TimerConfig,
+}
+
+/// Why the switch could not start.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    /// The dialplan was refused.
+    #[error("dialplan refused:\n{0}")]
+    Plan(#[from] PlanError),
+    /// A socket or file could not be opened.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being opened.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The call record database could not be opened.
+    #[error("call records: {0}")]
+    Store(#[from] hotline_record::RecordError),
+    /// Listening on all addresses without saying which one to advertise.
+    #[error("listening on {0} needs --advertise IP: the address phones should send SIP and RTP to")]
+    NeedAdvertise(SocketAddr),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let what = what.into();
+    move |source| ServeError::Io { what, source }
+}
+
+/// Starts the switch and runs it until the process ends. Prints one line
+/// `hotline: listening on sip:ADDR` on stdout once the sockets are open.
+pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
+    let plan = Plan::load(&cfg.dialplan)?;
+    let advertise = match cfg.advertise {
+        Some(ip) => ip,
+        None if cfg.listen.ip().is_unspecified() => return Err(ServeError::NeedAdvertise(cfg.listen)),
+        None => cfg.listen.ip(),
+    };
+    let recorder = Recorder::start(cfg.recordings.clone()).map_err(io("recordings directory"))?;
+    let store = CallStore::open(&cfg.db)?;
+    let (inbound_tx, inbound_rx) = mpsc::channel(8192);
+    let transport = SipTransport::start(cfg.listen, inbound_tx)
+        .await
+        .map_err(io(format!("SIP listen on {}", cfg.listen)))?;
+    let sip = SocketAddr::new(advertise, transport.local_addr().port());
+    let service = plan
+        .dialplan
+        .switch
+        .service_numbers
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "hotline".to_string());
+    let (control_tx, control_rx) = mpsc::channel(16);
+    control::start(&cfg.control, control_tx).map_err(io(format!(
+        "control socket {}",
+        cfg.control.display()
+    )))?;
+    println!("hotline: listening on sip:{sip} (udp+tcp)");
+    tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
+    let core = Core::new(CoreParts {
+        plan,
+        dialplan_path: cfg.dialplan,
+        transport,
+        local: Local { sip, user: service },
+        media_ip: advertise,
+        recorder,
+        store,
+        timers: cfg.timers,
+    });
+    core.run(inbound_rx, control_rx).await;
+    Ok(())
+}

@@ -200,13 +200,14 @@ impl Endpoint {
         }
     }
 
-    fn handle_stray_ack(&mut self, _now: Instant, request: Request, from: Peer) {
+    fn handle_stray_ack(&mut self, now: Instant, request: Request, from: Peer) {
         // An ACK to a 2xx has its own branch: match it to the accepted INVITE by dialog.
         if let (Some(cid), Some(cseq)) = (request.call_id(), request.cseq()) {
             if let Some(id) = self.accepted_index.remove(&(cid.to_string(), cseq.seq)) {
                 if let Some(tx) = self.servers.get_mut(&id) {
                     tx.acked();
                 }
+                self.apply_server(id, Output::default(), now);
             }
         }
         self.events.push_back(TxEvent::Ack { request, from });

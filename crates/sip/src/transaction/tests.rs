@@ -143,6 +143,7 @@ fn ok_is_retransmitted_until_the_ack_with_its_own_branch() {
         Duration::from_secs(40),
     );
     assert!(later.is_empty(), "no 200 after the ACK: {later:?}");
+    assert!(ep.is_empty(), "the ACK ended the transaction");
 }
 
 #[test]

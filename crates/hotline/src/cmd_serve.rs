@@ -1,0 +1,41 @@
+//! `hotline serve` and `hotline reload`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+/// Runs the switch until killed.
+pub fn run(config: hotline_switch::ServeConfig) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("HOTLINE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(hotline_switch::serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the running switch to load its dialplan again.
+pub fn reload(control: &Path) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let (ok, msg) = runtime
+        .block_on(hotline_switch::control::request(control, "reload"))
+        .with_context(|| format!("no switch answering on {}", control.display()))?;
+    if ok {
+        println!("{msg}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("reload refused; the running dialplan stays:\n{msg}");
+        Ok(ExitCode::FAILURE)
+    }
+}

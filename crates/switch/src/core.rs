@@ -1,0 +1,385 @@
+//! The signalling core: one task owning the transaction layer, the registrar, the ACD and
+//! every call's B2BUA state. Sockets feed it messages; it feeds the pure machines the
+//! current time and turns their outputs into datagrams, media bridges and call records.
+//! Media and disk writes run elsewhere (bridge tasks, writer threads), so this task only
+//! ever does signalling work and never blocks.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use hotline_acd::{Acd, Action, AgentId as AcdAgent, CallRef, QueueConfig, QueueId};
+use hotline_record::{CallStore, Recorder};
+use hotline_routing::AgentReach;
+use hotline_sip::message::{reason_phrase, Method, SipMessage};
+use hotline_sip::parse::{parse_ignoring_length, validate_request, validate_response};
+use hotline_sip::transaction::{Endpoint, Peer, TimerConfig, TxEvent, TxId};
+use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::call::{Call, OrphanLeg};
+use crate::plan::Plan;
+use crate::registrar::{Presence, Registrar};
+use crate::sipbuild::{token, Local, ALLOW};
+use crate::transport::{Inbound, SipTransport};
+
+/// Which side of a call a message belongs to: the caller's leg or the agent's.
+pub use hotline_media::Leg as Side;
+
+/// Requests from the operator's tools (over the control socket).
+#[derive(Debug)]
+pub enum Control {
+    /// Load the dialplan file again; the reply carries the refusal, if any.
+    Reload(oneshot::Sender<Result<String, String>>),
+}
+
+/// Everything the core owns.
+pub struct Core {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) dialplan_path: std::path::PathBuf,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) registrar: Registrar,
+    pub(crate) acd: Acd,
+    pub(crate) transport: SipTransport,
+    pub(crate) local: Local,
+    pub(crate) media_ip: std::net::IpAddr,
+    pub(crate) recorder: Recorder,
+    pub(crate) store: CallStore,
+    pub(crate) calls: HashMap<CallRef, Call>,
+    pub(crate) by_dialog: HashMap<String, (CallRef, Side)>,
+    pub(crate) by_tx: HashMap<TxId, (CallRef, Side)>,
+    pub(crate) orphans: HashMap<TxId, OrphanLeg>,
+    next_call: u64,
+}
+
+/// What the core needs to start.
+pub struct CoreParts {
+    /// The plan in force.
+    pub plan: Arc<Plan>,
+    /// Where it was loaded from (reload reads it again).
+    pub dialplan_path: std::path::PathBuf,
+    /// The SIP sockets.
+    pub transport: SipTransport,
+    /// Our advertised identity.
+    pub local: Local,
+    /// Address media sockets bind to and SDP advertises.
+    pub media_ip: std::net::IpAddr,
+    /// WAV writer.
+    pub recorder: Recorder,
+    /// Call records.
+    pub store: CallStore,
+    /// Transaction timers (RFC defaults in production).
+    pub timers: TimerConfig,
+}
+
+impl Core {
+    /// A core with the plan's agents and queues loaded and static-contact agents logged in.
+    pub fn new(parts: CoreParts) -> Core {
+        let mut core = Core {
+            plan: parts.plan.clone(),
+            dialplan_path: parts.dialplan_path,
+            endpoint: Endpoint::new(parts.timers),
+            registrar: Registrar::new("hotline", token()),
+            acd: Acd::new(),
+            transport: parts.transport,
+            local: parts.local,
+            media_ip: parts.media_ip,
+            recorder: parts.recorder,
+            store: parts.store,
+            calls: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_tx: HashMap::new(),
+            orphans: HashMap::new(),
+            next_call: 1,
+        };
+        core.apply_plan(Instant::now(), parts.plan, &[]);
+        core
+    }
+
+    /// Puts a plan's queues and agents into the ACD; agents gone from it are removed.
+    fn apply_plan(&mut self, now: Instant, plan: Arc<Plan>, previous: &[String]) {
+        let centre = plan.dialplan.switch.centre.clone();
+        for r in &plan.dialplan.regions {
+            self.acd.set_queue(
+                QueueId(r.id.as_str().to_string()),
+                QueueConfig {
+                    ring_timeout: r.ring_timeout,
+                    overflow_after: r.overflow_after,
+                    overflow_to: (r.id != centre).then(|| QueueId(centre.as_str().to_string())),
+                },
+            );
+        }
+        for old in previous {
+            if plan.dialplan.agent(old).is_none() {
+                self.acd.remove_agent(now, &AcdAgent(old.clone()));
+            }
+        }
+        for a in &plan.dialplan.agents {
+            let id = AcdAgent(a.id.as_str().to_string());
+            self.acd
+                .add_agent(now, id.clone(), QueueId(a.region.as_str().to_string()));
+            let reachable = match &a.reach {
+                AgentReach::Static { .. } => true,
+                AgentReach::Registers { .. } => self.registrar.is_registered(a.id.as_str()),
+            };
+            if reachable {
+                self.acd.login(now, &id);
+            } else {
+                self.acd.logout(now, &id);
+            }
+        }
+        self.plan = plan;
+    }
+
+    /// Runs until the inbound channel closes.
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut control: mpsc::Receiver<Control>,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let now = Instant::now();
+            let deadline = [self.endpoint.poll_timeout(), self.acd.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now + Duration::from_secs(3600));
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(m) => self.on_inbound(Instant::now(), m),
+                    None => break,
+                },
+                Some(c) = control.recv() => self.on_control(c),
+                _ = tick.tick() => self.on_tick(Instant::now()),
+                _ = tokio::time::sleep_until(deadline.into()) => {}
+            }
+            let now = Instant::now();
+            self.endpoint.handle_timeout(now);
+            self.acd.handle_timeout(now);
+            self.drain(now);
+        }
+    }
+
+    fn on_tick(&mut self, now: Instant) {
+        for agent in self.registrar.expire(now) {
+            info!(%agent, "registration lapsed: agent logged out");
+            self.acd.logout(now, &AcdAgent(agent));
+        }
+    }
+
+    fn on_control(&mut self, c: Control) {
+        match c {
+            Control::Reload(reply) => {
+                let result = match Plan::load(&self.dialplan_path) {
+                    Ok(plan) => {
+                        let previous: Vec<String> = self
+                            .plan
+                            .dialplan
+                            .agents
+                            .iter()
+                            .map(|a| a.id.as_str().to_string())
+                            .collect();
+                        let summary = format!(
+                            "{}: loaded ({} regions, {} agents)",
+                            self.dialplan_path.display(),
+                            plan.dialplan.regions.len(),
+                            plan.dialplan.agents.len()
+                        );
+                        self.apply_plan(Instant::now(), plan, &previous);
+                        info!("{summary}");
+                        Ok(summary)
+                    }
+                    Err(e) => {
+                        warn!("reload refused; the running dialplan stays:\n{e}");
+                        Err(e.to_string())
+                    }
+                };
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Processes events and actions until nothing is left, then sends what was produced.
+    pub(crate) fn drain(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(ev) = self.endpoint.poll_event() {
+                progressed = true;
+                self.on_tx_event(now, ev);
+            }
+            while let Some(a) = self.acd.poll_action() {
+                progressed = true;
+                self.on_acd_action(now, a);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        while let Some(t) = self.endpoint.poll_transmit() {
+            self.transport.send(t);
+        }
+    }
+
+    fn on_inbound(&mut self, now: Instant, inbound: Inbound) {
+        let from = inbound.from;
+        match parse_message(&inbound.data) {
+            Ok(Message::Request(req)) => match validate_request(&req) {
+                Ok(()) => self.endpoint.handle_request(now, req, from),
+                Err(why) => self.reject_malformed(&req, from, why),
+            },
+            Ok(Message::Response(resp)) => match validate_response(&resp) {
+                Ok(_) => self.endpoint.handle_response(now, resp),
+                Err(why) => warn!(%why, from = %from.addr, "malformed response dropped"),
+            },
+            Err(e) => {
+                // A framing error can still leave enough headers to answer 400.
+                if let Ok(Message::Request(req)) = parse_ignoring_length(&inbound.data) {
+                    self.reject_malformed(&req, from, "bad Content-Length");
+                } else {
+                    warn!(error = %e, from = %from.addr, len = inbound.data.len(), "unparseable message dropped");
+                }
+            }
+        }
+    }
+
+    /// Answers a malformed request with 400 when a response can be formed at all.
+    fn reject_malformed(&mut self, req: &Request, from: Peer, why: &str) {
+        warn!(%why, method = %req.method, from = %from.addr, "malformed request");
+        if req.method == Method::Ack || req.top_via().is_none() {
+            return;
+        }
+        let r = Response::to_request(req, 400, &format!("Bad Request ({why})"));
+        self.endpoint.send_stateless(from, r.to_bytes());
+    }
+
+    fn on_tx_event(&mut self, now: Instant, ev: TxEvent) {
+        match ev {
+            TxEvent::Request { tx, request, from } => self.on_request(now, tx, request, from),
+            TxEvent::Cancelled { invite } => self.on_caller_cancel(now, invite),
+            TxEvent::Ack { request, .. } => {
+                debug!(call_id = ?request.call_id(), "ACK");
+            }
+            TxEvent::Response { tx, response } => self.on_response(now, tx, response),
+            TxEvent::Timeout { tx } => self.on_timeout(now, tx),
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        // In-dialog requests carry a To tag and a Call-ID we know.
+        let in_dialog = req.party_to().and_then(|t| t.tag().map(str::to_string)).is_some();
+        if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
+            if in_dialog || req.method != Method::Invite {
+                self.on_dialog_request(now, call, side, tx, req);
+                return;
+            }
+        }
+        match req.method {
+            Method::Register => self.on_register(now, tx, &req, from),
+            Method::Options => {
+                let mut r = self.local.response(&req, 200, &token());
+                r.headers.push(HeaderName::Allow, ALLOW);
+                r.headers.push(HeaderName::Other("Accept".into()), "application/sdp");
+                self.endpoint.respond(now, tx, r);
+            }
+            Method::Invite if !in_dialog => self.on_new_invite(now, tx, req, from),
+            Method::Invite | Method::Bye | Method::Info | Method::Update | Method::Prack => {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            _ => {
+                let mut r = self.local.response(&req, 405, &token());
+                r.headers.push(HeaderName::Allow, ALLOW);
+                self.endpoint.respond(now, tx, r);
+            }
+        }
+    }
+
+    fn on_register(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) {
+        let plan = self.plan.clone();
+        let secret_of = |user: &str| match plan.dialplan.agent(user).map(|a| &a.reach) {
+            Some(AgentReach::Registers { secret }) => Some(secret.clone()),
+            _ => None,
+        };
+        let now_secs = Utc::now().timestamp().max(0) as u64;
+        let (resp, presence) = self.registrar.handle(req, from, now, now_secs, secret_of);
+        self.endpoint.respond(now, tx, resp);
+        match presence {
+            Some(Presence::LoggedIn(agent)) => {
+                info!(%agent, from = %from.addr, "agent registered");
+                self.acd.login(now, &AcdAgent(agent));
+            }
+            Some(Presence::LoggedOut(agent)) => {
+                info!(%agent, "agent unregistered");
+                self.acd.logout(now, &AcdAgent(agent));
+            }
+            None => {
+                // A refresh by a paused agent (rang out) makes them available again.
+                if let Some(user) = req.party_to().and_then(|t| t.sip_uri()).and_then(|u| u.user) {
+                    if self.registrar.is_registered(&user) {
+                        self.acd.login(now, &AcdAgent(user));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_acd_action(&mut self, now: Instant, action: Action) {
+        match action {
+            Action::Offer { call, agent } => self.ring_agent(now, call, agent),
+            Action::StopRinging { call, agent, reason } => {
+                debug!(?call, %agent, ?reason, "stop ringing");
+                self.stop_ringing(now, call);
+            }
+            Action::Overflowed { call, to } => self.on_overflow(call, to),
+        }
+    }
+
+    /// Where to send requests for an agent: the registration's source, or the static contact.
+    pub(crate) fn agent_target(&self, agent: &str) -> Option<(String, Peer)> {
+        let a = self.plan.dialplan.agent(agent)?;
+        match &a.reach {
+            AgentReach::Registers { .. } => {
+                let b = self.registrar.lookup(agent)?;
+                Some((b.contact.clone(), b.source))
+            }
+            AgentReach::Static { contact } => {
+                let uri = hotline_sip::SipUri::parse(contact)?;
+                let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+                let ip: std::net::IpAddr = host.parse().ok()?;
+                let transport = match uri.transport().as_deref() {
+                    Some("tcp") => hotline_sip::transaction::Transport::Tcp,
+                    _ => hotline_sip::transaction::Transport::Udp,
+                };
+                Some((
+                    contact.clone(),
+                    Peer {
+                        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+                        transport,
+                    },
+                ))
+            }
+        }
+    }
+
+    pub(crate) fn alloc_call(&mut self) -> CallRef {
+        let r = CallRef(self.next_call);
+        self.next_call += 1;
+        r
+    }
+
+    /// Sends a response to the peer of a server transaction (ignored if it is gone).
+    pub(crate) fn reply(&mut self, now: Instant, tx: TxId, req: &Request, status: u16, tag: &str) {
+        let r = self.local.response(req, status, tag);
+        self.endpoint.respond(now, tx, r);
+    }
+
+    /// A plain status response without a tag (for out-of-dialog refusals).
+    pub(crate) fn refuse(&mut self, now: Instant, tx: TxId, req: &Request, status: u16) {
+        let r = Response::to_request(req, status, reason_phrase(status)).with_to_tag(&token());
+        self.endpoint.respond(now, tx, r);
+    }
+}

@@ -1,0 +1,63 @@
+//! The switch's use of the media crate: which codecs it offers and accepts, and SDP
+//! bodies for each leg. The switch anchors media: each leg talks to the switch's own port.
+
+use std::net::SocketAddr;
+
+use hotline_media::sdp::{self, SessionMedia};
+use hotline_media::Codec;
+pub use hotline_media::{BridgeHandle, MediaPort, PeerMedia};
+use hotline_record::{CallId, Recording};
+use rand::Rng;
+
+/// What the switch speaks, in order of preference (China's networks use A-law and μ-law).
+const CODECS: [Codec; 2] = [Codec::Pcma, Codec::Pcmu];
+/// The payload type the switch uses for RFC 4733 telephone-events in its offers.
+const TELEPHONE_EVENT: u8 = 101;
+
+fn session_id() -> u64 {
+    rand::thread_rng().gen_range(1..u32::MAX as u64)
+}
+
+/// Parses an SDP body; `None` if it is absent, not UTF-8 or offers no usable audio.
+pub fn parse_sdp(body: &[u8]) -> Option<SessionMedia> {
+    let text = std::str::from_utf8(body).ok()?;
+    sdp::parse(text).ok()
+}
+
+/// Our answer to a phone's offer, and what the relay must send that phone.
+pub fn answer(offer: &SessionMedia, local: SocketAddr) -> Option<(String, PeerMedia)> {
+    let a = sdp::answer(local, offer, &CODECS, session_id(), 1).ok()?;
+    Some((
+        a.body,
+        PeerMedia {
+            addr: offer.addr,
+            codec: a.codec,
+            telephone_event: a.telephone_event,
+        },
+    ))
+}
+
+/// Our offer to an agent's phone.
+pub fn offer(local: SocketAddr) -> String {
+    sdp::offer(local, &CODECS, Some(TELEPHONE_EVENT), session_id(), 1)
+}
+
+/// What the relay must send a phone that answered our offer.
+pub fn peer_of_answer(answer: &SessionMedia) -> Option<PeerMedia> {
+    let codec = answer.codecs.iter().copied().find(|c| CODECS.contains(c))?;
+    Some(PeerMedia {
+        addr: answer.addr,
+        codec,
+        telephone_event: answer.telephone_event,
+    })
+}
+
+/// Starts relaying and recording a connected call.
+pub fn start_bridge(
+    id: &CallId,
+    caller: (MediaPort, PeerMedia),
+    agent: (MediaPort, PeerMedia),
+    recording: Option<Recording>,
+) -> BridgeHandle {
+    hotline_media::Bridge::start(id.as_str().to_string(), caller, agent, recording)
+}

@@ -1,0 +1,307 @@
+//! The registrar: agents' desk phones REGISTER with digest auth; bindings expire.
+//!
+//! Pure: takes the request, the time and the agents' secrets, returns the response and who
+//! logged in or out. An unknown user is answered exactly like a known one with a wrong
+//! password, so the registrar cannot be used to find out which agent numbers exist.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use hotline_sip::digest::{challenge, Algorithm, Credentials, NonceCheck, NonceSource};
+use hotline_sip::message::{reason_phrase, SipMessage};
+use hotline_sip::transaction::Peer;
+use hotline_sip::{HeaderName, NameAddr, Request, Response};
+
+/// One contact of an agent's phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The Contact URI the phone gave.
+    pub contact: String,
+    /// Where the REGISTER came from: requests to the phone go here (NAT-safe).
+    pub source: Peer,
+    /// When the binding lapses unless refreshed.
+    pub expires_at: Instant,
+    /// When it was last refreshed; the freshest binding is rung.
+    pub refreshed_at: Instant,
+}
+
+/// A change of who can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// The agent's first binding appeared.
+    LoggedIn(String),
+    /// The agent's last binding went away.
+    LoggedOut(String),
+}
+
+/// Registration bindings of every agent.
+#[derive(Debug)]
+pub struct Registrar {
+    realm: String,
+    nonces: NonceSource,
+    nonce_max_age: u64,
+    bindings: HashMap<String, Vec<Binding>>,
+}
+
+const DEFAULT_EXPIRES: u64 = 3600;
+const MIN_EXPIRES: u64 = 30;
+const MAX_EXPIRES: u64 = 7200;
+
+impl Registrar {
+    /// A registrar for `realm`, signing nonces with `secret` (random per process).
+    pub fn new(realm: impl Into<String>, secret: impl Into<String>) -> Registrar {
+        Registrar {
+            realm: realm.into(),
+            nonces: NonceSource::new(secret),
+            nonce_max_age: 300,
+            bindings: HashMap::new(),
+        }
+    }
+
+    /// Handles one REGISTER; `secret_of` gives an agent's password (None: unknown user).
+    pub fn handle(
+        &mut self,
+        req: &Request,
+        from: Peer,
+        now: Instant,
+        now_secs: u64,
+        secret_of: impl Fn(&str) -> Option<String>,
+    ) -> (Response, Option<Presence>) {
+        let Some(user) = req
+            .party_to()
+            .and_then(|t| t.sip_uri())
+            .and_then(|u| u.user)
+        else {
+            return (Response::to_request(req, 400, "Bad Request (To)"), None);
+        };
+        let creds = req
+            .headers
+            .get_all(&HeaderName::Authorization)
+            .into_iter()
+            .find_map(Credentials::parse);
+        let Some(creds) = creds else {
+            return (self.challenge(req, now_secs, false), None);
+        };
+        match self.nonces.check(&creds.nonce, now_secs, self.nonce_max_age) {
+            NonceCheck::Fresh => {}
+            NonceCheck::Stale => return (self.challenge(req, now_secs, true), None),
+            NonceCheck::Forged => return (self.challenge(req, now_secs, false), None),
+        }
+        // Same answer for unknown user, wrong user and wrong password.
+        let ok = creds.username == user
+            && creds.realm == self.realm
+            && secret_of(&user).is_some_and(|s| creds.verify("REGISTER", &s));
+        if !ok {
+            return (Response::to_request(req, 403, reason_phrase(403)), None);
+        }
+        self.update_bindings(req, from, now, &user)
+    }
+
+    fn challenge(&self, req: &Request, now_secs: u64, stale: bool) -> Response {
+        let nonce = self.nonces.issue(now_secs);
+        let mut r = Response::to_request(req, 401, reason_phrase(401)).with_to_tag("reg");
+        // RFC 8760: most preferred first; phones take the first algorithm they support.
+        for alg in [Algorithm::Sha256, Algorithm::Md5] {
+            r.headers.push(
+                HeaderName::WwwAuthenticate,
+                challenge(&self.realm, &nonce, alg, stale),
+            );
+        }
+        r
+    }
+
+    fn update_bindings(
+        &mut self,
+        req: &Request,
+        from: Peer,
+        now: Instant,
+        user: &str,
+    ) -> (Response, Option<Presence>) {
+        let had = self.bindings.get(user).is_some_and(|b| !b.is_empty());
+        let header_expires = req
+            .headers
+            .get(&HeaderName::Expires)
+            .and_then(|e| e.trim().parse::<u64>().ok());
+        let contacts = req.headers.get_all(&HeaderName::Contact);
+        let list = self.bindings.entry(user.to_string()).or_default();
+        if contacts.iter().any(|c| c.trim() == "*") {
+            if header_expires != Some(0) || contacts.len() != 1 {
+                return (Response::to_request(req, 400, "Bad Request (Contact *)"), None);
+            }
+            list.clear();
+        }
+        for c in contacts.iter().filter(|c| c.trim() != "*") {
+            let Some(na) = NameAddr::parse(c) else {
+                return (Response::to_request(req, 400, "Bad Request (Contact)"), None);
+            };
+            let expires = na
+                .param("expires")
+                .and_then(|e| e.parse::<u64>().ok())
+                .or(header_expires)
+                .unwrap_or(DEFAULT_EXPIRES);
+            list.retain(|b| b.contact != na.uri);
+            if expires > 0 {
+                let secs = expires.clamp(MIN_EXPIRES, MAX_EXPIRES);
+                list.push(Binding {
+                    contact: na.uri.clone(),
+                    source: from,
+                    expires_at: now + Duration::from_secs(secs),
+                    refreshed_at: now,
+                });
+            }
+        }
+        let mut resp = Response::to_request(req, 200, "OK").with_to_tag("reg");
+        for b in list.iter() {
+            let left = b.expires_at.saturating_duration_since(now).as_secs();
+            resp.headers
+                .push(HeaderName::Contact, format!("<{}>;expires={left}", b.contact));
+        }
+        let has = !list.is_empty();
+        let presence = match (had, has) {
+            (false, true) => Some(Presence::LoggedIn(user.to_string())),
+            (true, false) => Some(Presence::LoggedOut(user.to_string())),
+            _ => None,
+        };
+        (resp, presence)
+    }
+
+    /// Drops lapsed bindings; returns the agents left with none.
+    pub fn expire(&mut self, now: Instant) -> Vec<String> {
+        let mut gone = Vec::new();
+        for (user, list) in self.bindings.iter_mut() {
+            let before = list.len();
+            list.retain(|b| b.expires_at > now);
+            if before > 0 && list.is_empty() {
+                gone.push(user.clone());
+            }
+        }
+        self.bindings.retain(|_, l| !l.is_empty());
+        gone
+    }
+
+    /// The freshest binding of an agent: where their phone is rung.
+    pub fn lookup(&self, user: &str) -> Option<&Binding> {
+        self.bindings
+            .get(user)?
+            .iter()
+            .max_by_key(|b| b.refreshed_at)
+    }
+
+    /// Whether the agent has any live binding.
+    pub fn is_registered(&self, user: &str) -> bool {
+        self.bindings.get(user).is_some_and(|b| !b.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_sip::transaction::Transport;
+    use hotline_sip::{parse_message, Message};
+
+    fn register(extra: &str) -> Request {
+        let s = format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKr\r\n\
+From: <sip:1003@127.0.0.1>;tag=1\r\nTo: <sip:1003@127.0.0.1>\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:1003@127.0.0.1:5070>\r\n{extra}\r\n"
+        );
+        match parse_message(s.as_bytes()).unwrap() {
+            Message::Request(r) => r,
+            _ => unreachable!(),
+        }
+    }
+
+    fn peer() -> Peer {
+        Peer {
+            addr: "127.0.0.1:5070".parse().unwrap(),
+            transport: Transport::Udp,
+        }
+    }
+
+    fn secrets(u: &str) -> Option<String> {
+        (u == "1003").then(|| "s3cret".to_string())
+    }
+
+    /// Answers the registrar's challenge as a phone would.
+    fn answer(reg: &mut Registrar, user: &str, pw: &str, alg: &str, now_secs: u64, extra: &str) -> Response {
+        let first = reg.challenge(&register(""), now_secs, false);
+        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
+        let nonce = chal.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let mut c = Credentials {
+            username: user.into(),
+            realm: "hotline".into(),
+            nonce: nonce.into(),
+            uri: "sip:127.0.0.1".into(),
+            response: String::new(),
+            algorithm: Some(alg.into()),
+            qop: Some("auth".into()),
+            nc: Some("00000001".into()),
+            cnonce: Some("c".into()),
+        };
+        c.response = c.expected("REGISTER", pw).unwrap();
+        let auth = format!(
+            "Authorization: Digest username=\"{}\", realm=\"hotline\", nonce=\"{}\", uri=\"sip:127.0.0.1\", \
+response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
+            c.username, c.nonce, c.response
+        );
+        let req = register(&format!("{auth}{extra}"));
+        reg.handle(&req, peer(), Instant::now(), now_secs, secrets).0
+    }
+
+    #[test]
+    fn a_phone_is_challenged_with_sha256_first_and_md5() {
+        let mut reg = Registrar::new("hotline", "k");
+        let (r, p) = reg.handle(&register(""), peer(), Instant::now(), 100, secrets);
+        assert_eq!(r.status, 401);
+        let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
+        assert!(chals[0].contains("SHA-256") && chals.last().unwrap().contains("MD5"));
+        assert!(p.is_none());
+    }
+
+    #[test]
+    fn right_password_binds_with_md5_and_sha256() {
+        for alg in ["MD5", "SHA-256"] {
+            let mut reg = Registrar::new("hotline", "k");
+            let r = answer(&mut reg, "1003", "s3cret", alg, 100, "");
+            assert_eq!(r.status, 200, "{alg}");
+            assert!(reg.is_registered("1003"));
+            assert_eq!(reg.lookup("1003").unwrap().contact, "sip:1003@127.0.0.1:5070");
+        }
+    }
+
+    #[test]
+    fn unknown_user_and_wrong_password_get_the_same_answer() {
+        let mut reg = Registrar::new("hotline", "k");
+        let wrong = answer(&mut reg, "1003", "nope", "MD5", 100, "");
+        let mut reg2 = Registrar::new("hotline", "k");
+        let unknown = answer(&mut reg2, "9999", "nope", "MD5", 100, "");
+        assert_eq!((wrong.status, &wrong.reason), (unknown.status, &unknown.reason));
+        assert_eq!(wrong.status, 403);
+        assert!(!reg.is_registered("1003"));
+    }
+
+    #[test]
+    fn expires_zero_unregisters_and_bindings_lapse() {
+        let mut reg = Registrar::new("hotline", "k");
+        answer(&mut reg, "1003", "s3cret", "MD5", 100, "Expires: 60\r\n");
+        assert!(reg.is_registered("1003"));
+        let later = Instant::now() + Duration::from_secs(61);
+        assert_eq!(reg.expire(later), ["1003"]);
+        answer(&mut reg, "1003", "s3cret", "MD5", 100, "");
+        let r = answer(&mut reg, "1003", "s3cret", "MD5", 100, "Expires: 0\r\n");
+        assert_eq!(r.status, 200);
+        assert!(!reg.is_registered("1003"));
+    }
+
+    #[test]
+    fn an_old_nonce_is_stale() {
+        let mut reg = Registrar::new("hotline", "k");
+        let first = reg.challenge(&register(""), 100, false);
+        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
+        let nonce = chal.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let auth = format!("Authorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"00\"\r\n");
+        let (r, _) = reg.handle(&register(&auth), peer(), Instant::now(), 100_000, secrets);
+        assert_eq!(r.status, 401);
+        assert!(r.headers.get(&HeaderName::WwwAuthenticate).unwrap().contains("stale=true"));
+    }
+}
