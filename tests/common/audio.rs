@@ -1,0 +1,98 @@
+//! Test audio: tone pcaps for SIPp's play_pcap_audio, and WAV analysis of recordings.
+
+use std::path::Path;
+
+use hotline_media::Codec;
+
+/// Writes `seconds` of a `freq` Hz tone as 20 ms RTP packets in a pcap SIPp can play.
+pub fn tone_pcap(path: &Path, freq: f64, codec: Codec, seconds: u32) {
+    let mut out = Vec::new();
+    // pcap global header: magic, v2.4, tz 0, sigfigs 0, snaplen, Ethernet.
+    for v in [0xa1b2_c3d4u32] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let pt = match codec {
+        Codec::Pcmu => 0u8,
+        Codec::Pcma => 8u8,
+    };
+    let packets = seconds * 50;
+    for i in 0..packets {
+        let mut rtp = vec![0x80, pt];
+        rtp.extend_from_slice(&(i as u16).to_be_bytes());
+        rtp.extend_from_slice(&(i * 160).to_be_bytes());
+        rtp.extend_from_slice(&0x1234_5678u32.to_be_bytes());
+        for n in 0..160u32 {
+            let t = f64::from(i * 160 + n) / 8000.0;
+            let s = (8000.0 * (2.0 * std::f64::consts::PI * freq * t).sin()) as i16;
+            rtp.push(codec.encode(s));
+        }
+        let udp_len = 8 + rtp.len();
+        let ip_len = 20 + udp_len;
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        frame.extend_from_slice(&[0x45, 0]);
+        frame.extend_from_slice(&(ip_len as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        frame.extend_from_slice(&4000u16.to_be_bytes());
+        frame.extend_from_slice(&4002u16.to_be_bytes());
+        frame.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        frame.extend_from_slice(&[0, 0]);
+        frame.extend_from_slice(&rtp);
+        let usec = u64::from(i) * 20_000;
+        out.extend_from_slice(&((usec / 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&((usec % 1_000_000) as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(path, out).expect("write pcap");
+}
+
+/// Power of `freq` in `samples` (Goertzel), normalised by length.
+pub fn tone_power(samples: &[i16], freq: f64) -> f64 {
+    let k = 2.0 * (2.0 * std::f64::consts::PI * freq / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = f64::from(x) + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - k * s1 * s2) / (samples.len().max(1) as f64).powi(2)
+}
+
+/// A recording read back: its two channels.
+pub struct Wav {
+    /// What the caller said.
+    pub left: Vec<i16>,
+    /// What the caller heard.
+    pub right: Vec<i16>,
+    /// Sample rate.
+    pub rate: u32,
+}
+
+/// Reads a stereo 16-bit WAV.
+pub fn read_wav(path: &Path) -> Wav {
+    let mut r = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = r.spec();
+    assert_eq!(spec.channels, 2, "recording is stereo");
+    assert_eq!(spec.bits_per_sample, 16);
+    let all: Vec<i16> = r.samples::<i16>().map(|s| s.expect("sample")).collect();
+    Wav {
+        left: all.iter().step_by(2).copied().collect(),
+        right: all.iter().skip(1).step_by(2).copied().collect(),
+        rate: spec.sample_rate,
+    }
+}
+
+/// Whether `samples` carry `freq` clearly above `other`.
+pub fn dominant(samples: &[i16], freq: f64, other: f64) -> bool {
+    let a = tone_power(samples, freq);
+    let b = tone_power(samples, other);
+    a > 10.0 * b && a > 1.0
+}

@@ -1,0 +1,179 @@
+//! SIPp peers: a scripted caller (UAC) or an agent's desk phone (UAS), each in the
+//! foreground with a bounded call count and a global timeout, killed on drop.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running SIPp.
+pub struct Sipp {
+    child: Child,
+    /// Where its log and message traces go.
+    pub dir: PathBuf,
+    name: String,
+}
+
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
+}
+
+/// Fails the test (never skips) when SIPp is not installed.
+pub fn require_sipp() {
+    let found = Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    assert!(
+        found,
+        "SIPp is not installed: run the README's test command (it installs sip-tester)"
+    );
+}
+
+impl Sipp {
+    /// Starts SIPp with `scenario` (a file in tests/scenarios) and extra arguments.
+    pub fn start(name: &str, dir: &Path, scenario: &str, args: &[String]) -> Sipp {
+        require_sipp();
+        let log = |kind: &str| dir.join(format!("{name}-{kind}.log"));
+        let child = Command::new("sipp")
+            .current_dir(dir)
+            .arg("-sf")
+            .arg(scenarios().join(scenario))
+            .args(["-nostdin", "-trace_logs", "-trace_msg", "-trace_err"])
+            .arg("-log_file")
+            .arg(log("actions"))
+            .arg("-message_file")
+            .arg(log("messages"))
+            .arg("-error_file")
+            .arg(log("errors"))
+            .args(["-timeout", "60", "-timeout_error"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipp");
+        Sipp {
+            child,
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        }
+    }
+
+    /// An agent phone (UAS) on `port`, answering with PCMA and playing `pcap`.
+    pub fn agent(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u32) -> Sipp {
+        let media = super::free_port_block();
+        Sipp::start(
+            name,
+            dir,
+            scenario,
+            &[
+                "-i".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+                "-mp".into(),
+                media.to_string(),
+                "-m".into(),
+                calls.to_string(),
+                "-key".into(),
+                "pcap".into(),
+                pcap.display().to_string(),
+            ],
+        )
+    }
+
+    /// A taxpayer calling 12366 on the switch from `caller`, talking `talk_ms` after the answer.
+    pub fn caller(name: &str, dir: &Path, switch_port: u16, caller: &str, pcap: &Path, talk_ms: u64) -> Sipp {
+        Sipp::caller_with(name, dir, "caller.xml", switch_port, caller, pcap, talk_ms, &[])
+    }
+
+    /// Like [`Sipp::caller`] with another scenario and extra arguments.
+    #[allow(clippy::too_many_arguments)]
+    pub fn caller_with(
+        name: &str,
+        dir: &Path,
+        scenario: &str,
+        switch_port: u16,
+        caller: &str,
+        pcap: &Path,
+        talk_ms: u64,
+        extra: &[String],
+    ) -> Sipp {
+        let port = super::free_port();
+        let media = super::free_port_block();
+        let mut args: Vec<String> = vec![
+            format!("127.0.0.1:{switch_port}"),
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-mp".into(),
+            media.to_string(),
+            "-s".into(),
+            "12366".into(),
+            "-m".into(),
+            "1".into(),
+            "-key".into(),
+            "caller".into(),
+            caller.into(),
+            "-key".into(),
+            "pcap".into(),
+            pcap.display().to_string(),
+            "-d".into(),
+            talk_ms.to_string(),
+        ];
+        args.extend_from_slice(extra);
+        Sipp::start(name, dir, scenario, &args)
+    }
+
+    /// Waits for SIPp to finish (up to `limit`), returning its exit status.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{} did not finish in {limit:?}:\n{}", self.name, self.trace());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits and asserts SIPp exited 0 (every call passed its scenario).
+    pub fn expect_success(&mut self, limit: Duration) {
+        let status = self.wait(limit);
+        assert!(status.success(), "{} failed ({status}):\n{}", self.name, self.trace());
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The `<log>` lines the scenario wrote.
+    pub fn actions(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{}-actions.log", self.name))).unwrap_or_default()
+    }
+
+    /// Every SIP message SIPp sent and received.
+    pub fn messages(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{}-messages.log", self.name))).unwrap_or_default()
+    }
+
+    fn trace(&self) -> String {
+        let errors = std::fs::read_to_string(self.dir.join(format!("{}-errors.log", self.name)))
+            .unwrap_or_default();
+        format!("errors:\n{errors}\nmessages:\n{}", self.messages())
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
