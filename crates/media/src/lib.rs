@@ -3,6 +3,8 @@
 //!
 //! Everything but [`relay`] is pure (no tokio, no clock), so it is tested without sockets.
 
+#![warn(missing_docs)]
+
 pub mod dtmf;
 pub mod g711;
 pub mod relay;

@@ -141,4 +141,21 @@ mod tests {
         let b = CallId::generate(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 6).unwrap(), 0);
         assert!(a < b);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_time_and_random_round_trip(secs in 0i64..4_102_444_800, random: u32) {
+            let now = DateTime::from_timestamp(secs, 0).unwrap();
+            let id = CallId::generate(now, random);
+            proptest::prop_assert_eq!(id.as_str().len(), ID_LEN);
+            proptest::prop_assert_eq!(id.as_str().parse::<CallId>().unwrap(), id);
+        }
+
+        #[test]
+        fn parsing_any_text_never_panics(text in ".{0,40}") {
+            if let Ok(id) = text.parse::<CallId>() {
+                proptest::prop_assert!(!id.as_str().contains(['/', '.', '\\']));
+            }
+        }
+    }
 }

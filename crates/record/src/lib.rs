@@ -4,6 +4,8 @@
 //! Blocking work (file and SQLite writes) runs on dedicated threads fed by bounded channels,
 //! so the async switch never waits on a disk.
 
+#![warn(missing_docs)]
+
 mod call_id;
 mod error;
 mod fsmode;

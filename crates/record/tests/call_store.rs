@@ -97,3 +97,16 @@ fn listing_a_missing_database_is_an_error() {
     let db = common::scratch_dir("missing").join("nope.db");
     assert!(list_calls(&db, None).is_err());
 }
+
+#[test]
+fn calls_can_be_listed_after_the_switch_has_stopped() {
+    let db = common::scratch_dir("stopped").join("calls.db");
+    {
+        let store = CallStore::open(&db).unwrap();
+        store.save(&record(1, 1)).unwrap();
+        store.sync().unwrap();
+    }
+    // The writer thread closes the database (checkpointing the WAL) once every handle is gone.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(list_calls(&db, None).unwrap().len(), 1);
+}

@@ -168,4 +168,49 @@ mod tests {
         let m = StereoMixer::default();
         assert_eq!(m.advance_before(100, 20_000), 100);
     }
+
+    /// Runs chunks through the writer's steps, then finishes at `total`.
+    fn run(chunks: &[(bool, u64, u16, i16)], total: u64) -> Vec<(i16, i16)> {
+        let mut m = StereoMixer::default();
+        let mut out = Vec::new();
+        for &(left, start, len, value) in chunks {
+            let channel = if left {
+                Channel::Caller
+            } else {
+                Channel::Heard
+            };
+            let samples = vec![value; usize::from(len)];
+            let advance = m.advance_before(start, u64::from(len));
+            m.emit(advance as usize, &mut out);
+            m.place(channel, start, &samples);
+            let ready = m.ready();
+            m.emit(ready as usize, &mut out);
+            assert!(m.pending_max() <= MAX_LAG + u64::from(len) + REORDER_HOLD);
+        }
+        let rest = total.saturating_sub(m.written());
+        m.emit(rest as usize, &mut out);
+        out.chunks(2).map(|f| (f[0], f[1])).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn output_is_silence_or_audio_pushed_for_that_sample(
+            chunks in proptest::collection::vec(
+                (proptest::bool::ANY, 0u64..40_000, 1u16..2_000, 1i16..100), 0..40),
+            extra in 0u64..20_000,
+        ) {
+            let reached = chunks.iter().map(|c| c.1 + u64::from(c.2)).max().unwrap_or(0);
+            let total = reached + extra;
+            let frames = run(&chunks, total);
+            proptest::prop_assert_eq!(frames.len() as u64, total);
+            for (i, &(l, r)) in frames.iter().enumerate().take(total as usize) {
+                let i = i as u64;
+                let covers = |left: bool, v: i16| v == 0 || chunks.iter().any(|&(cl, s, n, cv)| {
+                    cl == left && cv == v && (s..s + u64::from(n)).contains(&i)
+                });
+                proptest::prop_assert!(covers(true, l), "left {l} at {i}");
+                proptest::prop_assert!(covers(false, r), "right {r} at {i}");
+            }
+        }
+    }
 }
