@@ -74,3 +74,166 @@ fn caller_from_luoyang_reaches_a_luoyang_agent_and_the_call_is_recorded() {
     assert!(dominant(&mid(&wav.left), 440.0, 1000.0), "left = the caller's 440 Hz");
     assert!(dominant(&mid(&wav.right), 1000.0, 440.0), "right = the agent's 1000 Hz");
 }
+
+/// Starts one SIPp agent phone per (name, scenario, port) and returns them.
+fn phones(work: &std::path::Path, pcap: &std::path::Path, list: &[(&str, &str, u16)]) -> Vec<Sipp> {
+    let v = list
+        .iter()
+        .map(|(name, scenario, port)| Sipp::agent(name, work, scenario, *port, pcap, 1))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    v
+}
+
+#[test]
+fn an_agent_who_lets_it_ring_out_is_skipped_for_the_next_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let (p1, p2) = (common::free_port(), common::free_port());
+    // Equal idle time: the lower agent number rings first.
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p1), ("1019", "luoyang", p2)], 2, 60));
+    let mut ph = phones(
+        work.path(),
+        &agent_pcap,
+        &[("ringout", "agent_noanswer.xml", p1), ("answers", "agent.xml", p2)],
+    );
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 2000);
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    ph[1].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
+    assert_eq!(calls[0]["outcome"], "answered");
+    let waited = calls[0]["waited_ms"].as_u64().unwrap();
+    assert!(waited >= 2000, "rang 2 s at the first agent: waited {waited} ms");
+}
+
+#[test]
+fn a_busy_agent_is_skipped_for_the_next_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let (p1, p2) = (common::free_port(), common::free_port());
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p1), ("1019", "luoyang", p2)], 15, 60));
+    let mut ph = phones(
+        work.path(),
+        &agent_pcap,
+        &[("busy", "agent_busy.xml", p1), ("answers", "agent.xml", p2)],
+    );
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    ph[1].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
+}
+
+#[test]
+fn with_no_luoyang_agent_logged_in_the_centre_answers() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let centre = common::free_port();
+    // 1003 has a secret and never registers: nobody of Luoyang is logged in.
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0), ("1900", "centre", centre)], 15, 60));
+    let mut ph = phones(work.path(), &agent_pcap, &[("centre", "agent.xml", centre)]);
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let call = &calls[0];
+    assert_eq!(call["region"], "luoyang", "routed to Luoyang");
+    assert_eq!(call["agent"], "1900", "answered by the centre");
+    assert_eq!(call["overflowed"], true);
+}
+
+#[test]
+fn a_call_waiting_past_the_overflow_time_is_answered_by_the_centre() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let (luoyang, centre) = (common::free_port(), common::free_port());
+    // The Luoyang phone rings out (10 s ring) while the overflow comes after 1 s.
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", luoyang), ("1900", "centre", centre)], 10, 1));
+    let mut ph = phones(
+        work.path(),
+        &agent_pcap,
+        &[("luoyang", "agent_noanswer.xml", luoyang), ("centre", "agent.xml", centre)],
+    );
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    caller.expect_success(Duration::from_secs(30));
+    ph[1].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["agent"], "1900", "{calls:?}");
+    assert_eq!(calls[0]["overflowed"], true);
+    let _ = ph[0].wait(Duration::from_secs(15));
+}
+
+#[test]
+fn a_caller_who_hangs_up_while_ringing_stops_the_agent_phone_and_is_abandoned() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let p = common::free_port();
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
+    let mut ph = phones(work.path(), &agent_pcap, &[("ringing", "agent_noanswer.xml", p)]);
+    let mut caller = Sipp::caller_with(
+        "caller", work.path(), "caller_cancel.xml", switch.port, LUOYANG_MOBILE, &caller_pcap, 1000, &[],
+    );
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let call = &calls[0];
+    assert_eq!(call["outcome"], "abandoned");
+    assert_eq!(call["hung_up_by"], "caller");
+    assert!(call["agent"].is_null());
+    assert!(call["recording_path"].is_null(), "nothing answered, nothing recorded");
+    let waited = call["waited_ms"].as_u64().unwrap();
+    assert!((900..5000).contains(&waited), "waited about 1 s: {waited}");
+}
+
+#[test]
+fn when_the_agent_hangs_up_first_the_caller_gets_a_bye_and_the_record_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let p = common::free_port();
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
+    let mut agent = Sipp::start(
+        "agent",
+        work.path(),
+        "agent_hangup.xml",
+        &[
+            "-i".into(), "127.0.0.1".into(), "-p".into(), p.to_string(),
+            "-mp".into(), common::free_port_block().to_string(), "-m".into(), "1".into(),
+            "-d".into(), "2000".into(), "-key".into(), "pcap".into(), agent_pcap.display().to_string(),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller_with(
+        "caller", work.path(), "caller_wait_bye.xml", switch.port, "037961234567", &caller_pcap, 0, &[],
+    );
+    caller.expect_success(Duration::from_secs(30));
+    agent.expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let call = &calls[0];
+    assert_eq!(call["hung_up_by"], "agent");
+    assert_eq!(call["caller_kind"], "landline");
+    assert_eq!(call["region"], "luoyang");
+    let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
+    let secs = wav.left.len() as f64 / 8000.0;
+    assert!((1.5..4.0).contains(&secs), "recording lasts the call: {secs} s");
+}
+
+#[test]
+fn a_call_over_tcp_is_answered_and_recorded() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let p = common::free_port();
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
+    let mut ph = phones(work.path(), &agent_pcap, &[("agent", "agent.xml", p)]);
+    let mut caller = Sipp::caller_with(
+        "caller", work.path(), "caller.xml", switch.port, LUOYANG_MOBILE, &caller_pcap, 1500,
+        &["-t".into(), "t1".into()],
+    );
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["outcome"], "answered");
+    assert!(calls[0]["recording_path"].is_string());
+}

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod audio;
+pub mod phone;
 pub mod sipp;
 pub mod switch;
 
