@@ -65,9 +65,11 @@ impl Phone {
 
     /// A REGISTER for `user` with `extra` header lines.
     pub fn register_text(&self, user: &str, cseq: u32, extra: &str) -> String {
+        static BRANCH: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let b = BRANCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let me = self.addr();
         format!(
-            "REGISTER sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKreg{cseq}\r\n\
+            "REGISTER sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKreg{b}x{cseq}\r\n\
 From: <sip:{user}@{sw}>;tag=r1\r\nTo: <sip:{user}@{sw}>\r\nCall-ID: reg-{user}@{me}\r\n\
 CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n",
             sw = self.switch

@@ -228,3 +228,54 @@ fn an_unwritable_root_counts_a_failure_instead_of_panicking() {
     recorder.sync().unwrap();
     assert_eq!(recorder.failed_recordings(), 1);
 }
+
+/// Load check, run by hand in release: `cargo test --release -p hotline-record --test
+/// recording -- --ignored --nocapture` (set `HOTLINE_LOAD_DIR` to choose the disk). 5,000
+/// calls push 20 ms packets in real time for 10 s, as live calls do; prints the process's CPU
+/// use, and the writer must keep up without dropping audio.
+#[test]
+#[ignore]
+fn writer_keeps_up_with_five_thousand_calls() {
+    let calls = 5_000u32;
+    let seconds = 10u64;
+    let root = match std::env::var_os("HOTLINE_LOAD_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir).join(format!("load-{}", std::process::id())),
+        None => common::scratch_dir("load"),
+    };
+    let recorder = Recorder::start(root.clone()).unwrap();
+    let mut recordings: Vec<_> = (0..calls)
+        .map(|n| recorder.open(&call_id(n), Utc::now()).unwrap())
+        .collect();
+    let packet = [1000i16; 160];
+    let cpu_before = process_cpu_ticks();
+    let begin = Instant::now();
+    for p in 0..seconds * 50 {
+        for rec in &mut recordings {
+            rec.push(Channel::Caller, p * 160, &packet);
+            rec.push(Channel::Heard, p * 160, &packet);
+        }
+        let next = begin + Duration::from_millis(20 * (p + 1));
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    for rec in recordings {
+        rec.finish(seconds * 8_000);
+    }
+    recorder.sync().unwrap();
+    let elapsed = begin.elapsed();
+    let cpu = (process_cpu_ticks() - cpu_before) as f64 / 100.0;
+    println!(
+        "{calls} calls x {seconds} s in {elapsed:?}: {cpu:.1} s CPU ({:.0}% of one core)",
+        100.0 * cpu / elapsed.as_secs_f64()
+    );
+    assert_eq!(recorder.dropped_samples(), 0);
+    assert_eq!(recorder.failed_recordings(), 0);
+    let _ = std::fs::remove_dir_all(root);
+}
+
+/// User + system CPU time of this process, in clock ticks (1/100 s on Linux).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}

@@ -93,6 +93,27 @@ impl HeaderName {
         }
     }
 
+    /// Whether the header is a comma-separated list that may also be split over lines
+    /// (RFC 3261 7.3.1); credentials and challenges are not.
+    pub fn is_list(&self) -> bool {
+        match self {
+            HeaderName::Via
+            | HeaderName::Contact
+            | HeaderName::Route
+            | HeaderName::RecordRoute
+            | HeaderName::Allow
+            | HeaderName::Supported
+            | HeaderName::Require
+            | HeaderName::Unsupported
+            | HeaderName::ContentEncoding => true,
+            HeaderName::Other(name) => matches!(
+                name.as_str(),
+                "accept" | "accept-encoding" | "accept-language" | "proxy-require" | "allow-events"
+            ),
+            _ => false,
+        }
+    }
+
     /// The long form written on the wire.
     pub fn as_str(&self) -> &str {
         match self {

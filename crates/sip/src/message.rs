@@ -107,13 +107,15 @@ impl Headers {
             .map(|h| h.value.as_str())
     }
 
-    /// Every value of `name`, with comma-separated lists split into their elements.
+    /// Every value of `name`; list headers (Via, Contact, Route ...) are split into their
+    /// elements, others (WWW-Authenticate, whose value has commas of its own) are not.
     pub fn get_all(&self, name: &HeaderName) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|h| &h.name == name)
-            .flat_map(|h| split_list(&h.value))
-            .collect()
+        let lines = self.0.iter().filter(|h| &h.name == name);
+        if name.is_list() {
+            lines.flat_map(|h| split_list(&h.value)).collect()
+        } else {
+            lines.map(|h| h.value.as_str()).collect()
+        }
     }
 
     /// Appends a header line.

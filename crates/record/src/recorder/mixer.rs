@@ -16,11 +16,43 @@ pub(crate) const MAX_LAG: u64 = 8_000;
 /// 200 ms.
 pub(crate) const REORDER_HOLD: u64 = 1_600;
 
+/// Samples of one channel not yet emitted: `buf[head..]`, so emitting is a cursor move and
+/// the buffer is compacted only now and then.
+#[derive(Debug, Default)]
+struct Track {
+    buf: Vec<i16>,
+    head: usize,
+}
+
+/// Compact a track once this many emitted samples sit at its front.
+const COMPACT_AFTER: usize = 8_000;
+
+impl Track {
+    fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    fn pending(&self) -> &[i16] {
+        self.buf.get(self.head..).unwrap_or_default()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.head += n.min(self.len());
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        } else if self.head >= COMPACT_AFTER {
+            self.buf.drain(..self.head);
+            self.head = 0;
+        }
+    }
+}
+
 /// Pending samples of both channels, starting at frame `written`.
 #[derive(Debug, Default)]
 pub(crate) struct StereoMixer {
     written: u64,
-    pending: [Vec<i16>; 2],
+    tracks: [Track; 2],
 }
 
 impl StereoMixer {
@@ -31,11 +63,7 @@ impl StereoMixer {
 
     /// Frames of the longer channel not yet emitted.
     pub(crate) fn pending_max(&self) -> u64 {
-        self.pending
-            .iter()
-            .map(|p| p.len() as u64)
-            .max()
-            .unwrap_or(0)
+        self.tracks.iter().map(|t| t.len() as u64).max().unwrap_or(0)
     }
 
     /// Frames to emit before a chunk at `start` of `len` samples is placed, so that pending
@@ -51,50 +79,62 @@ impl StereoMixer {
     /// Returns how many samples arrived too late to be written.
     pub(crate) fn place(&mut self, channel: Channel, start: u64, samples: &[i16]) -> u64 {
         let late = self.written.saturating_sub(start);
-        let late_len = usize::try_from(late)
-            .unwrap_or(usize::MAX)
-            .min(samples.len());
+        let late_len = usize::try_from(late).unwrap_or(usize::MAX).min(samples.len());
         let Some(fresh) = samples.get(late_len..) else {
             return samples.len() as u64;
         };
         if fresh.is_empty() {
             return late_len as u64;
         }
-        let offset =
-            usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
-        let track = &mut self.pending[channel.index()];
-        let end = offset.saturating_add(fresh.len());
-        if track.len() < end {
-            track.resize(end, 0);
-        }
-        if let Some(slot) = track.get_mut(offset..end) {
-            slot.copy_from_slice(fresh);
-        }
+        let offset = usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
+        let track = &mut self.tracks[channel.index()];
+        let at = track.head.saturating_add(offset);
+        overwrite_or_extend(&mut track.buf, at, fresh);
         late_len as u64
     }
 
     /// Frames that may be emitted now: those both channels are [`REORDER_HOLD`] past, or all
     /// but the last [`MAX_LAG`] of the leading channel.
     pub(crate) fn ready(&self) -> u64 {
-        let [a, b] = [self.pending[0].len() as u64, self.pending[1].len() as u64];
+        let [a, b] = [self.tracks[0].len() as u64, self.tracks[1].len() as u64];
         let both = a.min(b).saturating_sub(REORDER_HOLD);
         both.max(a.max(b).saturating_sub(MAX_LAG))
     }
 
-    /// Appends `frames` interleaved frames (left, right) to `out`, silence where a channel
-    /// has nothing, and forgets them.
-    pub(crate) fn emit(&mut self, frames: usize, out: &mut Vec<i16>) {
-        out.reserve(frames * 2);
-        let [left, right] = &self.pending;
-        for i in 0..frames {
-            out.push(left.get(i).copied().unwrap_or(0));
-            out.push(right.get(i).copied().unwrap_or(0));
+    /// Hands `frames` frames (left, right) to `sink`, silence where a channel has nothing,
+    /// and forgets them.
+    pub(crate) fn emit(&mut self, frames: usize, mut sink: impl FnMut(i16, i16)) {
+        let [left, right] = [self.tracks[0].pending(), self.tracks[1].pending()];
+        let both = frames.min(left.len()).min(right.len());
+        let (left_both, left_rest) = left.split_at(both);
+        let (right_both, right_rest) = right.split_at(both);
+        for (&l, &r) in left_both.iter().zip(right_both) {
+            sink(l, r);
         }
-        for track in &mut self.pending {
-            track.drain(..frames.min(track.len()));
+        let mut left_rest = left_rest.iter().copied();
+        let mut right_rest = right_rest.iter().copied();
+        for _ in both..frames {
+            sink(left_rest.next().unwrap_or(0), right_rest.next().unwrap_or(0));
+        }
+        for track in &mut self.tracks {
+            track.consume(frames);
         }
         self.written += frames as u64;
     }
+}
+
+/// Writes `samples` into `buf` at `at`, overwriting what is there and growing `buf` (with
+/// silence across any gap) as needed.
+pub(crate) fn overwrite_or_extend(buf: &mut Vec<i16>, at: usize, samples: &[i16]) {
+    if at > buf.len() {
+        buf.resize(at, 0);
+    }
+    let overlap = (buf.len() - at).min(samples.len());
+    let (old, new) = samples.split_at(overlap);
+    if let Some(slot) = buf.get_mut(at..at + overlap) {
+        slot.copy_from_slice(old);
+    }
+    buf.extend_from_slice(new);
 }
 
 #[cfg(test)]
@@ -103,8 +143,8 @@ mod tests {
 
     fn emit_all(m: &mut StereoMixer, frames: u64) -> Vec<(i16, i16)> {
         let mut out = Vec::new();
-        m.emit(frames as usize, &mut out);
-        out.chunks(2).map(|f| (f[0], f[1])).collect()
+        m.emit(frames as usize, |l, r| out.push((l, r)));
+        out
     }
 
     #[test]
@@ -157,8 +197,7 @@ mod tests {
         let start = 3_600 * 8_000;
         let advance = m.advance_before(start, 160);
         assert_eq!(advance, start + 160 - MAX_LAG);
-        let mut out = Vec::new();
-        m.emit(advance as usize, &mut out);
+        emit_all(&mut m, advance);
         m.place(Channel::Heard, start, &[3; 160]);
         assert_eq!(m.pending_max(), MAX_LAG);
     }
@@ -181,15 +220,15 @@ mod tests {
             };
             let samples = vec![value; usize::from(len)];
             let advance = m.advance_before(start, u64::from(len));
-            m.emit(advance as usize, &mut out);
+            m.emit(advance as usize, |l, r| out.push((l, r)));
             m.place(channel, start, &samples);
             let ready = m.ready();
-            m.emit(ready as usize, &mut out);
-            assert!(m.pending_max() <= MAX_LAG + u64::from(len) + REORDER_HOLD);
+            m.emit(ready as usize, |l, r| out.push((l, r)));
+            assert!(m.pending_max() <= MAX_LAG + u64::from(len));
         }
         let rest = total.saturating_sub(m.written());
-        m.emit(rest as usize, &mut out);
-        out.chunks(2).map(|f| (f[0], f[1])).collect()
+        m.emit(rest as usize, |l, r| out.push((l, r)));
+        out
     }
 
     proptest::proptest! {
@@ -212,5 +251,20 @@ mod tests {
                 proptest::prop_assert!(covers(false, r), "right {r} at {i}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod overwrite_tests {
+    use super::overwrite_or_extend;
+
+    #[test]
+    fn appends_overwrites_and_fills_gaps() {
+        let mut buf = vec![1, 1];
+        overwrite_or_extend(&mut buf, 2, &[2, 2]);
+        overwrite_or_extend(&mut buf, 3, &[3, 3]);
+        overwrite_or_extend(&mut buf, 7, &[4]);
+        overwrite_or_extend(&mut buf, 0, &[5]);
+        assert_eq!(buf, vec![5, 1, 2, 3, 3, 0, 0, 4]);
     }
 }

@@ -8,6 +8,7 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
 
+use super::mixer::overwrite_or_extend;
 use super::writer::WriterMsg;
 use super::{Channel, RecorderCounters};
 use crate::RecordError;
@@ -46,13 +47,7 @@ impl Batch {
             return false;
         }
         let offset = (at - self.start) as usize;
-        let end = offset + samples.len();
-        if self.samples.len() < end {
-            self.samples.resize(end, 0);
-        }
-        if let Some(slot) = self.samples.get_mut(offset..end) {
-            slot.copy_from_slice(samples);
-        }
+        overwrite_or_extend(&mut self.samples, offset, samples);
         true
     }
 }

@@ -20,7 +20,7 @@ use crate::fsmode;
 /// crash.
 const HEADER_EVERY: Duration = Duration::from_secs(1);
 /// Frames written per block, bounding the writer's scratch memory.
-const BLOCK_FRAMES: u64 = 4_000;
+const BLOCK_FRAMES: u64 = 1_600;
 /// A WAV data chunk holds at most 4 GiB: about 37 hours of 8 kHz stereo.
 const MAX_FRAMES: u64 = (u32::MAX as u64 - 1_024) / 4;
 
@@ -56,7 +56,6 @@ struct OpenFile {
 struct Writer {
     files: HashMap<u64, OpenFile>,
     counters: Arc<RecorderCounters>,
-    scratch: Vec<i16>,
     last_dir: Option<PathBuf>,
 }
 
@@ -65,7 +64,6 @@ pub(crate) fn run(rx: Receiver<WriterMsg>, counters: Arc<RecorderCounters>) {
     let mut writer = Writer {
         files: HashMap::new(),
         counters,
-        scratch: Vec::with_capacity(BLOCK_FRAMES as usize * 2),
         last_dir: None,
     };
     let mut last_header = Instant::now();
@@ -153,7 +151,7 @@ impl Writer {
             return; // its file could not be created; that was logged once
         };
         let advance = file.mixer.advance_before(start, samples.len() as u64);
-        let mut result = emit(file, advance, &mut self.scratch);
+        let mut result = emit(file, advance);
         let late = file.mixer.place(channel, start, samples);
         if late > 0 {
             self.counters
@@ -162,7 +160,7 @@ impl Writer {
         }
         if result.is_ok() {
             let ready = file.mixer.ready();
-            result = emit(file, ready, &mut self.scratch);
+            result = emit(file, ready);
         }
         if let Err(error) = result {
             self.fail(id, &error);
@@ -181,7 +179,7 @@ impl Writer {
         }
         let remaining = total.saturating_sub(file.mixer.written());
         let result =
-            emit(&mut file, remaining, &mut self.scratch).and_then(|()| file.wav.finalize());
+            emit(&mut file, remaining).and_then(|()| file.wav.finalize());
         match result {
             Ok(()) => {
                 tracing::debug!(path = %file.path.display(), frames = total, "recording finished")
@@ -218,17 +216,17 @@ impl Writer {
 }
 
 /// Writes `frames` frames from the mixer into the file, in bounded blocks.
-fn emit(file: &mut OpenFile, frames: u64, scratch: &mut Vec<i16>) -> Result<(), hound::Error> {
+fn emit(file: &mut OpenFile, frames: u64) -> Result<(), hound::Error> {
     let room = MAX_FRAMES.saturating_sub(file.mixer.written());
     let mut left = frames.min(room);
     while left > 0 {
         let block = left.min(BLOCK_FRAMES);
-        scratch.clear();
-        file.mixer.emit(block as usize, scratch);
-        let mut out = file.wav.get_i16_writer(scratch.len() as u32);
-        for &sample in scratch.iter() {
-            out.write_sample(sample);
-        }
+        // Exactly 2 × block samples are written, as the sample writer requires.
+        let mut out = file.wav.get_i16_writer(block as u32 * 2);
+        file.mixer.emit(block as usize, |l, r| {
+            out.write_sample(l);
+            out.write_sample(r);
+        });
         out.flush()?;
         file.dirty = true;
         left -= block;
@@ -239,8 +237,7 @@ fn emit(file: &mut OpenFile, frames: u64, scratch: &mut Vec<i16>) -> Result<(), 
     }
     while beyond > 0 {
         let block = beyond.min(BLOCK_FRAMES);
-        scratch.clear();
-        file.mixer.emit(block as usize, scratch);
+        file.mixer.emit(block as usize, |_, _| {});
         beyond -= block;
     }
     Ok(())

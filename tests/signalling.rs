@@ -1,0 +1,185 @@
+//! The switch's signalling towards phones and strangers: registration with digest, refusals
+//! of anything that is not a 12366 call, malformed input, and dialplan reload.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::time::Duration;
+
+use common::phone::Phone;
+use common::switch::{dialplan, hotline, Switch};
+use hotline_sip::message::SipMessage;
+use hotline_sip::{HeaderName, Message};
+
+fn invite_text(phone: &Phone, to_user: &str, from_user: &str, branch: &str) -> String {
+    let me = phone.addr();
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    format!(
+        "INVITE sip:{to_user}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
+From: <sip:{from_user}@{me}>;tag=f1\r\nTo: <sip:{to_user}@{sw}>\r\nCall-ID: {branch}@test\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:{from_user}@{me}>\r\nMax-Forwards: 70\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len(),
+        sw = phone.switch
+    )
+}
+
+#[test]
+fn a_phone_registers_with_sha256_digest_and_receives_the_call() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    let ok = agent.register("1003", "pw-1003", "SHA-256", 120);
+    assert_eq!(ok.status, 200, "{ok:?}");
+    assert!(ok
+        .headers
+        .get(&HeaderName::Contact)
+        .is_some_and(|c| c.contains(&agent.addr().to_string())));
+
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKc1"));
+    let invite = agent.expect_request("INVITE");
+    assert!(invite.uri.contains(&agent.addr().to_string()), "rung at its registered contact");
+    let from = invite.party_from().unwrap();
+    assert_eq!(from.sip_uri().unwrap().user.as_deref(), Some("13903790000"));
+    let contact = invite.headers.get(&HeaderName::Contact).unwrap().to_string();
+    assert!(!contact.contains(&caller.addr().to_string()), "agent never sees the caller's address");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    agent.answer(&invite, media.local_addr().unwrap());
+    let answer = caller.final_response();
+    assert_eq!(answer.status, 200);
+    let body = String::from_utf8_lossy(&answer.body).to_string();
+    assert!(!body.contains(&media.local_addr().unwrap().port().to_string()), "caller never sees the agent's media port");
+    assert!(!answer.headers.get(&HeaderName::Contact).unwrap().contains(&agent.addr().to_string()));
+}
+
+#[test]
+fn a_phone_registers_with_md5_digest_and_unregisters() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 0).status, 200);
+    // Unregistered: a Luoyang call now overflows to the centre, which has nobody either,
+    // so the agent's phone never rings.
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKc2"));
+    agent.sock.set_read_timeout(Some(Duration::from_millis(800))).unwrap();
+    let mut buf = [0u8; 2048];
+    if let Ok((n, _)) = agent.sock.recv_from(&mut buf) {
+        panic!("an unregistered phone is not rung, got:\n{}", String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+#[test]
+fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let phone = Phone::new(switch.port);
+    let wrong = phone.register("1003", "not-the-password", "MD5", 60);
+    let unknown = phone.register("4321", "whatever", "MD5", 60);
+    assert_eq!(wrong.status, 403);
+    assert_eq!((wrong.status, wrong.reason.clone()), (unknown.status, unknown.reason.clone()));
+}
+
+#[test]
+fn a_call_to_any_number_but_12366_is_refused() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let phone = Phone::new(switch.port);
+    for (n, target) in ["0012125550100", "1003", "110"].iter().enumerate() {
+        phone.send(&invite_text(&phone, target, "13903790000", &format!("z9hG4bKx{n}")));
+        let r = phone.final_response();
+        assert_eq!(r.status, 404, "{target}");
+    }
+    assert!(switch.calls().is_empty(), "refused calls are not calls");
+}
+
+#[test]
+fn options_is_answered_and_unknown_dialogs_get_481() {
+    let switch = Switch::start(&dialplan(&[], 15, 60));
+    let phone = Phone::new(switch.port);
+    let me = phone.addr();
+    phone.send(&format!(
+        "OPTIONS sip:{sw} SIP/2.0\r\nv: SIP/2.0/UDP {me};branch=z9hG4bKo1\r\nf: <sip:x@{me}>;tag=1\r\n\
+t: <sip:{sw}>\r\ni: opt1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n",
+        sw = phone.switch
+    ));
+    let r = phone.final_response();
+    assert_eq!(r.status, 200);
+    assert!(r.headers.get(&HeaderName::Allow).is_some_and(|a| a.contains("INVITE")));
+    phone.send(&format!(
+        "BYE sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKb1\r\nFrom: <sip:x@{me}>;tag=1\r\n\
+To: <sip:{sw}>;tag=2\r\nCall-ID: nosuchcall\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+        sw = phone.switch
+    ));
+    assert_eq!(phone.final_response().status, 481);
+}
+
+#[test]
+fn malformed_requests_get_400_and_garbage_is_dropped_without_harm() {
+    let switch = Switch::start(&dialplan(&[], 15, 60));
+    let phone = Phone::new(switch.port);
+    let me = phone.addr();
+    // No Call-ID.
+    phone.send(&format!(
+        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKm1\r\n\
+From: <sip:1@{me}>;tag=1\r\nTo: <sip:12366@{sw}>\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+        sw = phone.switch
+    ));
+    assert_eq!(phone.final_response().status, 400);
+    // Content-Length larger than the body.
+    phone.send(&format!(
+        "OPTIONS sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKm2\r\nFrom: <sip:1@{me}>;tag=1\r\n\
+To: <sip:{sw}>\r\nCall-ID: m2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 900\r\n\r\nshort",
+        sw = phone.switch
+    ));
+    assert_eq!(phone.final_response().status, 400);
+    for junk in [&b"\x00\x01\x02garbage"[..], b"INVITE\r\n\r\n", b"SIP/2.0 999\r\n\r\n", &[0xff; 1400]] {
+        phone.sock.send_to(junk, phone.switch).unwrap();
+    }
+    // Still alive and answering.
+    phone.send(&format!(
+        "OPTIONS sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKm3\r\nFrom: <sip:1@{me}>;tag=1\r\n\
+To: <sip:{sw}>\r\nCall-ID: m3\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        sw = phone.switch
+    ));
+    assert_eq!(phone.final_response().status, 200);
+}
+
+#[test]
+fn a_bad_dialplan_is_refused_on_reload_and_the_running_one_stays() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let good = std::fs::read_to_string(switch.dialplan_path()).unwrap();
+    std::fs::write(
+        switch.dialplan_path(),
+        format!("{good}\n[[agent]]\nid = \"1004\"\nregion = \"atlantis\"\nsecret = \"x\"\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["reload", "--control"])
+        .arg(switch.control())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "reload must be refused");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("dialplan.toml:") && err.contains("atlantis"), "file:line: reason: {err}");
+    // The running plan still has 1003 with its secret.
+    let phone = Phone::new(switch.port);
+    assert_eq!(phone.register("1003", "pw-1003", "MD5", 60).status, 200);
+
+    // A good edit is taken, and the registered agent stays registered.
+    std::fs::write(
+        switch.dialplan_path(),
+        format!("{good}\n[[agent]]\nid = \"1019\"\nregion = \"luoyang\"\nsecret = \"pw-1019\"\n"),
+    )
+    .unwrap();
+    let out = hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+    let other = Phone::new(switch.port);
+    assert_eq!(other.register("1019", "pw-1019", "MD5", 60).status, 200, "new agent known");
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKr1"));
+    // 1003 has been idle longest and is still registered after the reload.
+    let invite = phone.expect_request("INVITE");
+    assert!(matches!(
+        Message::Request(invite.clone()),
+        Message::Request(ref r) if r.uri.contains(&phone.addr().to_string())
+    ));
+}
