@@ -63,7 +63,11 @@ impl StereoMixer {
 
     /// Frames of the longer channel not yet emitted.
     pub(crate) fn pending_max(&self) -> u64 {
-        self.tracks.iter().map(|t| t.len() as u64).max().unwrap_or(0)
+        self.tracks
+            .iter()
+            .map(|t| t.len() as u64)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Frames to emit before a chunk at `start` of `len` samples is placed, so that pending
@@ -79,14 +83,17 @@ impl StereoMixer {
     /// Returns how many samples arrived too late to be written.
     pub(crate) fn place(&mut self, channel: Channel, start: u64, samples: &[i16]) -> u64 {
         let late = self.written.saturating_sub(start);
-        let late_len = usize::try_from(late).unwrap_or(usize::MAX).min(samples.len());
+        let late_len = usize::try_from(late)
+            .unwrap_or(usize::MAX)
+            .min(samples.len());
         let Some(fresh) = samples.get(late_len..) else {
             return samples.len() as u64;
         };
         if fresh.is_empty() {
             return late_len as u64;
         }
-        let offset = usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
+        let offset =
+            usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
         let track = &mut self.tracks[channel.index()];
         let at = track.head.saturating_add(offset);
         overwrite_or_extend(&mut track.buf, at, fresh);
@@ -114,7 +121,10 @@ impl StereoMixer {
         let mut left_rest = left_rest.iter().copied();
         let mut right_rest = right_rest.iter().copied();
         for _ in both..frames {
-            sink(left_rest.next().unwrap_or(0), right_rest.next().unwrap_or(0));
+            sink(
+                left_rest.next().unwrap_or(0),
+                right_rest.next().unwrap_or(0),
+            );
         }
         for track in &mut self.tracks {
             track.consume(frames);

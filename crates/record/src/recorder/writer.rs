@@ -178,8 +178,7 @@ impl Writer {
                 "recording already longer than the call");
         }
         let remaining = total.saturating_sub(file.mixer.written());
-        let result =
-            emit(&mut file, remaining).and_then(|()| file.wav.finalize());
+        let result = emit(&mut file, remaining).and_then(|()| file.wav.finalize());
         match result {
             Ok(()) => {
                 tracing::debug!(path = %file.path.display(), frames = total, "recording finished")
