@@ -38,18 +38,35 @@ fn a_phone_registers_with_sha256_digest_and_receives_the_call() {
     let caller = Phone::new(switch.port);
     caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKc1"));
     let invite = agent.expect_request("INVITE");
-    assert!(invite.uri.contains(&agent.addr().to_string()), "rung at its registered contact");
+    assert!(
+        invite.uri.contains(&agent.addr().to_string()),
+        "rung at its registered contact"
+    );
     let from = invite.party_from().unwrap();
     assert_eq!(from.sip_uri().unwrap().user.as_deref(), Some("13903790000"));
-    let contact = invite.headers.get(&HeaderName::Contact).unwrap().to_string();
-    assert!(!contact.contains(&caller.addr().to_string()), "agent never sees the caller's address");
+    let contact = invite
+        .headers
+        .get(&HeaderName::Contact)
+        .unwrap()
+        .to_string();
+    assert!(
+        !contact.contains(&caller.addr().to_string()),
+        "agent never sees the caller's address"
+    );
     let media = UdpSocket::bind("127.0.0.1:0").unwrap();
     agent.answer(&invite, media.local_addr().unwrap());
     let answer = caller.final_response();
     assert_eq!(answer.status, 200);
     let body = String::from_utf8_lossy(&answer.body).to_string();
-    assert!(!body.contains(&media.local_addr().unwrap().port().to_string()), "caller never sees the agent's media port");
-    assert!(!answer.headers.get(&HeaderName::Contact).unwrap().contains(&agent.addr().to_string()));
+    assert!(
+        !body.contains(&media.local_addr().unwrap().port().to_string()),
+        "caller never sees the agent's media port"
+    );
+    assert!(!answer
+        .headers
+        .get(&HeaderName::Contact)
+        .unwrap()
+        .contains(&agent.addr().to_string()));
 }
 
 #[test]
@@ -62,10 +79,16 @@ fn a_phone_registers_with_md5_digest_and_unregisters() {
     // so the agent's phone never rings.
     let caller = Phone::new(switch.port);
     caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKc2"));
-    agent.sock.set_read_timeout(Some(Duration::from_millis(800))).unwrap();
+    agent
+        .sock
+        .set_read_timeout(Some(Duration::from_millis(800)))
+        .unwrap();
     let mut buf = [0u8; 2048];
     if let Ok((n, _)) = agent.sock.recv_from(&mut buf) {
-        panic!("an unregistered phone is not rung, got:\n{}", String::from_utf8_lossy(&buf[..n]));
+        panic!(
+            "an unregistered phone is not rung, got:\n{}",
+            String::from_utf8_lossy(&buf[..n])
+        );
     }
 }
 
@@ -76,7 +99,10 @@ fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let wrong = phone.register("1003", "not-the-password", "MD5", 60);
     let unknown = phone.register("4321", "whatever", "MD5", 60);
     assert_eq!(wrong.status, 403);
-    assert_eq!((wrong.status, wrong.reason.clone()), (unknown.status, unknown.reason.clone()));
+    assert_eq!(
+        (wrong.status, wrong.reason.clone()),
+        (unknown.status, unknown.reason.clone())
+    );
 }
 
 #[test]
@@ -84,7 +110,12 @@ fn a_call_to_any_number_but_12366_is_refused() {
     let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
     let phone = Phone::new(switch.port);
     for (n, target) in ["0012125550100", "1003", "110"].iter().enumerate() {
-        phone.send(&invite_text(&phone, target, "13903790000", &format!("z9hG4bKx{n}")));
+        phone.send(&invite_text(
+            &phone,
+            target,
+            "13903790000",
+            &format!("z9hG4bKx{n}"),
+        ));
         let r = phone.final_response();
         assert_eq!(r.status, 404, "{target}");
     }
@@ -103,7 +134,10 @@ t: <sip:{sw}>\r\ni: opt1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n",
     ));
     let r = phone.final_response();
     assert_eq!(r.status, 200);
-    assert!(r.headers.get(&HeaderName::Allow).is_some_and(|a| a.contains("INVITE")));
+    assert!(r
+        .headers
+        .get(&HeaderName::Allow)
+        .is_some_and(|a| a.contains("INVITE")));
     phone.send(&format!(
         "BYE sip:{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKb1\r\nFrom: <sip:x@{me}>;tag=1\r\n\
 To: <sip:{sw}>;tag=2\r\nCall-ID: nosuchcall\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
@@ -131,7 +165,12 @@ To: <sip:{sw}>\r\nCall-ID: m2\r\nCSeq: 1 OPTIONS\r\nContent-Length: 900\r\n\r\ns
         sw = phone.switch
     ));
     assert_eq!(phone.final_response().status, 400);
-    for junk in [&b"\x00\x01\x02garbage"[..], b"INVITE\r\n\r\n", b"SIP/2.0 999\r\n\r\n", &[0xff; 1400]] {
+    for junk in [
+        &b"\x00\x01\x02garbage"[..],
+        b"INVITE\r\n\r\n",
+        b"SIP/2.0 999\r\n\r\n",
+        &[0xff; 1400],
+    ] {
         phone.sock.send_to(junk, phone.switch).unwrap();
     }
     // Still alive and answering.
@@ -159,7 +198,10 @@ fn a_bad_dialplan_is_refused_on_reload_and_the_running_one_stays() {
         .unwrap();
     assert!(!out.status.success(), "reload must be refused");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("dialplan.toml:") && err.contains("atlantis"), "file:line: reason: {err}");
+    assert!(
+        err.contains("dialplan.toml:") && err.contains("atlantis"),
+        "file:line: reason: {err}"
+    );
     // The running plan still has 1003 with its secret.
     let phone = Phone::new(switch.port);
     assert_eq!(phone.register("1003", "pw-1003", "MD5", 60).status, 200);
@@ -173,7 +215,11 @@ fn a_bad_dialplan_is_refused_on_reload_and_the_running_one_stays() {
     let out = hotline(&["reload", "--control"], Some(&switch.control()));
     assert!(out.contains("loaded"), "{out}");
     let other = Phone::new(switch.port);
-    assert_eq!(other.register("1019", "pw-1019", "MD5", 60).status, 200, "new agent known");
+    assert_eq!(
+        other.register("1019", "pw-1019", "MD5", 60).status,
+        200,
+        "new agent known"
+    );
     let caller = Phone::new(switch.port);
     caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKr1"));
     // 1003 has been idle longest and is still registered after the reload.

@@ -29,17 +29,44 @@ fn caller_from_luoyang_reaches_a_luoyang_agent_and_the_call_is_recorded() {
     let luoyang_port = common::free_port();
     let zhengzhou_port = common::free_port();
     let switch = Switch::start(&dialplan(
-        &[("1003", "luoyang", luoyang_port), ("1001", "zhengzhou", zhengzhou_port)],
+        &[
+            ("1003", "luoyang", luoyang_port),
+            ("1001", "zhengzhou", zhengzhou_port),
+        ],
         15,
         60,
     ));
-    let mut luoyang = Sipp::agent("luoyang", work.path(), "agent.xml", luoyang_port, &agent_pcap, 1);
-    let mut zhengzhou = Sipp::agent("zhengzhou", work.path(), "agent.xml", zhengzhou_port, &agent_pcap, 1);
+    let mut luoyang = Sipp::agent(
+        "luoyang",
+        work.path(),
+        "agent.xml",
+        luoyang_port,
+        &agent_pcap,
+        1,
+    );
+    let mut zhengzhou = Sipp::agent(
+        "zhengzhou",
+        work.path(),
+        "agent.xml",
+        zhengzhou_port,
+        &agent_pcap,
+        1,
+    );
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 4000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        4000,
+    );
     caller.expect_success(Duration::from_secs(30));
     luoyang.expect_success(Duration::from_secs(10));
-    assert!(zhengzhou.running(), "the Zhengzhou phone must not have rung");
+    assert!(
+        zhengzhou.running(),
+        "the Zhengzhou phone must not have rung"
+    );
     let seen = luoyang.messages();
     let from = seen
         .lines()
@@ -65,14 +92,26 @@ fn caller_from_luoyang_reaches_a_luoyang_agent_and_the_call_is_recorded() {
     assert_eq!(call["hung_up_by"], "caller");
     let path = PathBuf::from(call["recording_path"].as_str().expect("recording path"));
     let id = call["call_id"].as_str().unwrap();
-    assert!(path.ends_with(format!("{id}.wav")), "recording named by the call id");
+    assert!(
+        path.ends_with(format!("{id}.wav")),
+        "recording named by the call id"
+    );
     let wav = read_wav(&path);
     assert_eq!(wav.rate, 8000);
     let secs = wav.left.len() as f64 / 8000.0;
-    assert!((3.5..6.0).contains(&secs), "recording lasts the call: {secs} s");
+    assert!(
+        (3.5..6.0).contains(&secs),
+        "recording lasts the call: {secs} s"
+    );
     let mid = |v: &[i16]| v[8000..v.len() - 4000].to_vec();
-    assert!(dominant(&mid(&wav.left), 440.0, 1000.0), "left = the caller's 440 Hz");
-    assert!(dominant(&mid(&wav.right), 1000.0, 440.0), "right = the agent's 1000 Hz");
+    assert!(
+        dominant(&mid(&wav.left), 440.0, 1000.0),
+        "left = the caller's 440 Hz"
+    );
+    assert!(
+        dominant(&mid(&wav.right), 1000.0, 440.0),
+        "right = the agent's 1000 Hz"
+    );
 }
 
 /// Starts one SIPp agent phone per (name, scenario, port) and returns them.
@@ -91,13 +130,27 @@ fn an_agent_who_lets_it_ring_out_is_skipped_for_the_next_agent() {
     let (caller_pcap, agent_pcap) = tones(work.path());
     let (p1, p2) = (common::free_port(), common::free_port());
     // Equal idle time: the lower agent number rings first.
-    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p1), ("1019", "luoyang", p2)], 2, 60));
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", p1), ("1019", "luoyang", p2)],
+        2,
+        60,
+    ));
     let mut ph = phones(
         work.path(),
         &agent_pcap,
-        &[("ringout", "agent_noanswer.xml", p1), ("answers", "agent.xml", p2)],
+        &[
+            ("ringout", "agent_noanswer.xml", p1),
+            ("answers", "agent.xml", p2),
+        ],
     );
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 2000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        2000,
+    );
     caller.expect_success(Duration::from_secs(30));
     ph[0].expect_success(Duration::from_secs(10));
     ph[1].expect_success(Duration::from_secs(10));
@@ -105,7 +158,10 @@ fn an_agent_who_lets_it_ring_out_is_skipped_for_the_next_agent() {
     assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
     assert_eq!(calls[0]["outcome"], "answered");
     let waited = calls[0]["waited_ms"].as_u64().unwrap();
-    assert!(waited >= 2000, "rang 2 s at the first agent: waited {waited} ms");
+    assert!(
+        waited >= 2000,
+        "rang 2 s at the first agent: waited {waited} ms"
+    );
 }
 
 #[test]
@@ -113,13 +169,24 @@ fn a_busy_agent_is_skipped_for_the_next_agent() {
     let work = tempfile::tempdir().unwrap();
     let (caller_pcap, agent_pcap) = tones(work.path());
     let (p1, p2) = (common::free_port(), common::free_port());
-    let switch = Switch::start(&dialplan(&[("1003", "luoyang", p1), ("1019", "luoyang", p2)], 15, 60));
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", p1), ("1019", "luoyang", p2)],
+        15,
+        60,
+    ));
     let mut ph = phones(
         work.path(),
         &agent_pcap,
         &[("busy", "agent_busy.xml", p1), ("answers", "agent.xml", p2)],
     );
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+    );
     caller.expect_success(Duration::from_secs(30));
     ph[0].expect_success(Duration::from_secs(10));
     ph[1].expect_success(Duration::from_secs(10));
@@ -133,9 +200,20 @@ fn with_no_luoyang_agent_logged_in_the_centre_answers() {
     let (caller_pcap, agent_pcap) = tones(work.path());
     let centre = common::free_port();
     // 1003 has a secret and never registers: nobody of Luoyang is logged in.
-    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0), ("1900", "centre", centre)], 15, 60));
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", 0), ("1900", "centre", centre)],
+        15,
+        60,
+    ));
     let mut ph = phones(work.path(), &agent_pcap, &[("centre", "agent.xml", centre)]);
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+    );
     caller.expect_success(Duration::from_secs(30));
     ph[0].expect_success(Duration::from_secs(10));
     let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
@@ -151,13 +229,27 @@ fn a_call_waiting_past_the_overflow_time_is_answered_by_the_centre() {
     let (caller_pcap, agent_pcap) = tones(work.path());
     let (luoyang, centre) = (common::free_port(), common::free_port());
     // The Luoyang phone rings out (10 s ring) while the overflow comes after 1 s.
-    let switch = Switch::start(&dialplan(&[("1003", "luoyang", luoyang), ("1900", "centre", centre)], 10, 1));
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", luoyang), ("1900", "centre", centre)],
+        10,
+        1,
+    ));
     let mut ph = phones(
         work.path(),
         &agent_pcap,
-        &[("luoyang", "agent_noanswer.xml", luoyang), ("centre", "agent.xml", centre)],
+        &[
+            ("luoyang", "agent_noanswer.xml", luoyang),
+            ("centre", "agent.xml", centre),
+        ],
     );
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 1000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+    );
     caller.expect_success(Duration::from_secs(30));
     ph[1].expect_success(Duration::from_secs(10));
     let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
@@ -172,9 +264,20 @@ fn a_caller_who_hangs_up_while_ringing_stops_the_agent_phone_and_is_abandoned() 
     let (caller_pcap, agent_pcap) = tones(work.path());
     let p = common::free_port();
     let switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
-    let mut ph = phones(work.path(), &agent_pcap, &[("ringing", "agent_noanswer.xml", p)]);
+    let mut ph = phones(
+        work.path(),
+        &agent_pcap,
+        &[("ringing", "agent_noanswer.xml", p)],
+    );
     let mut caller = Sipp::caller_with(
-        "caller", work.path(), "caller_cancel.xml", switch.port, LUOYANG_MOBILE, &caller_pcap, 1000, &[],
+        "caller",
+        work.path(),
+        "caller_cancel.xml",
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+        &[],
     );
     caller.expect_success(Duration::from_secs(30));
     ph[0].expect_success(Duration::from_secs(10));
@@ -183,7 +286,10 @@ fn a_caller_who_hangs_up_while_ringing_stops_the_agent_phone_and_is_abandoned() 
     assert_eq!(call["outcome"], "abandoned");
     assert_eq!(call["hung_up_by"], "caller");
     assert!(call["agent"].is_null());
-    assert!(call["recording_path"].is_null(), "nothing answered, nothing recorded");
+    assert!(
+        call["recording_path"].is_null(),
+        "nothing answered, nothing recorded"
+    );
     let waited = call["waited_ms"].as_u64().unwrap();
     assert!((900..5000).contains(&waited), "waited about 1 s: {waited}");
 }
@@ -199,14 +305,31 @@ fn when_the_agent_hangs_up_first_the_caller_gets_a_bye_and_the_record_says_so() 
         work.path(),
         "agent_hangup.xml",
         &[
-            "-i".into(), "127.0.0.1".into(), "-p".into(), p.to_string(),
-            "-mp".into(), common::free_port_block().to_string(), "-m".into(), "1".into(),
-            "-d".into(), "2000".into(), "-key".into(), "pcap".into(), agent_pcap.display().to_string(),
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            p.to_string(),
+            "-mp".into(),
+            common::free_port_block().to_string(),
+            "-m".into(),
+            "1".into(),
+            "-d".into(),
+            "2000".into(),
+            "-key".into(),
+            "pcap".into(),
+            agent_pcap.display().to_string(),
         ],
     );
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = Sipp::caller_with(
-        "caller", work.path(), "caller_wait_bye.xml", switch.port, "037961234567", &caller_pcap, 0, &[],
+        "caller",
+        work.path(),
+        "caller_wait_bye.xml",
+        switch.port,
+        "037961234567",
+        &caller_pcap,
+        0,
+        &[],
     );
     caller.expect_success(Duration::from_secs(30));
     agent.expect_success(Duration::from_secs(10));
@@ -217,7 +340,10 @@ fn when_the_agent_hangs_up_first_the_caller_gets_a_bye_and_the_record_says_so() 
     assert_eq!(call["region"], "luoyang");
     let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
     let secs = wav.left.len() as f64 / 8000.0;
-    assert!((1.5..4.0).contains(&secs), "recording lasts the call: {secs} s");
+    assert!(
+        (1.5..4.0).contains(&secs),
+        "recording lasts the call: {secs} s"
+    );
 }
 
 #[test]
@@ -228,7 +354,13 @@ fn a_call_over_tcp_is_answered_and_recorded() {
     let switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
     let mut ph = phones(work.path(), &agent_pcap, &[("agent", "agent.xml", p)]);
     let mut caller = Sipp::caller_with(
-        "caller", work.path(), "caller.xml", switch.port, LUOYANG_MOBILE, &caller_pcap, 1500,
+        "caller",
+        work.path(),
+        "caller.xml",
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1500,
         &["-t".into(), "t1".into()],
     );
     caller.expect_success(Duration::from_secs(30));

@@ -8,9 +8,7 @@ use hotline_media::Codec;
 pub fn tone_pcap(path: &Path, freq: f64, codec: Codec, seconds: u32) {
     let mut out = Vec::new();
     // pcap global header: magic, v2.4, tz 0, sigfigs 0, snaplen, Ethernet.
-    for v in [0xa1b2_c3d4u32] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     out.extend_from_slice(&0i32.to_le_bytes());

@@ -14,7 +14,9 @@ use std::net::UdpSocket;
 /// A UDP port free on 127.0.0.1 with the next three free as well (SIPp binds media port+2).
 pub fn free_port_block() -> u16 {
     for _ in 0..200 {
-        let Ok(s) = UdpSocket::bind("127.0.0.1:0") else { continue };
+        let Ok(s) = UdpSocket::bind("127.0.0.1:0") else {
+            continue;
+        };
         let Ok(addr) = s.local_addr() else { continue };
         let p = addr.port();
         if p % 2 != 0 || p > 65000 {

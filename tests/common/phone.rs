@@ -20,7 +20,8 @@ impl Phone {
     /// A phone talking to the switch on `port`.
     pub fn new(port: u16) -> Phone {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind phone");
-        sock.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        sock.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
         Phone {
             sock,
             switch: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -34,13 +35,18 @@ impl Phone {
 
     /// Sends raw text (lines joined with CRLF by the caller).
     pub fn send(&self, text: &str) {
-        self.sock.send_to(text.as_bytes(), self.switch).expect("send");
+        self.sock
+            .send_to(text.as_bytes(), self.switch)
+            .expect("send");
     }
 
     /// The next message, parsed; panics after the read timeout.
     pub fn recv(&self) -> Message {
         let mut buf = vec![0u8; 65535];
-        let (n, _) = self.sock.recv_from(&mut buf).expect("a message from the switch");
+        let (n, _) = self
+            .sock
+            .recv_from(&mut buf)
+            .expect("a message from the switch");
         parse_message(&buf[..n]).expect("switch sent a parseable message")
     }
 
@@ -128,7 +134,9 @@ m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
             .push(HeaderName::Contact, format!("<sip:phone@{}>", self.addr()));
         r.headers.push(HeaderName::ContentType, "application/sdp");
         r.body = sdp.into_bytes();
-        self.sock.send_to(&r.to_bytes(), self.switch).expect("send 200");
+        self.sock
+            .send_to(&r.to_bytes(), self.switch)
+            .expect("send 200");
     }
 
     /// Answers any request with `status`.

@@ -62,7 +62,14 @@ impl Sipp {
     }
 
     /// An agent phone (UAS) on `port`, answering with PCMA and playing `pcap`.
-    pub fn agent(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u32) -> Sipp {
+    pub fn agent(
+        name: &str,
+        dir: &Path,
+        scenario: &str,
+        port: u16,
+        pcap: &Path,
+        calls: u32,
+    ) -> Sipp {
         let media = super::free_port_block();
         Sipp::start(
             name,
@@ -85,8 +92,24 @@ impl Sipp {
     }
 
     /// A taxpayer calling 12366 on the switch from `caller`, talking `talk_ms` after the answer.
-    pub fn caller(name: &str, dir: &Path, switch_port: u16, caller: &str, pcap: &Path, talk_ms: u64) -> Sipp {
-        Sipp::caller_with(name, dir, "caller.xml", switch_port, caller, pcap, talk_ms, &[])
+    pub fn caller(
+        name: &str,
+        dir: &Path,
+        switch_port: u16,
+        caller: &str,
+        pcap: &Path,
+        talk_ms: u64,
+    ) -> Sipp {
+        Sipp::caller_with(
+            name,
+            dir,
+            "caller.xml",
+            switch_port,
+            caller,
+            pcap,
+            talk_ms,
+            &[],
+        )
     }
 
     /// Like [`Sipp::caller`] with another scenario and extra arguments.
@@ -137,7 +160,11 @@ impl Sipp {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("{} did not finish in {limit:?}:\n{}", self.name, self.trace());
+                panic!(
+                    "{} did not finish in {limit:?}:\n{}",
+                    self.name,
+                    self.trace()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -146,7 +173,12 @@ impl Sipp {
     /// Waits and asserts SIPp exited 0 (every call passed its scenario).
     pub fn expect_success(&mut self, limit: Duration) {
         let status = self.wait(limit);
-        assert!(status.success(), "{} failed ({status}):\n{}", self.name, self.trace());
+        assert!(
+            status.success(),
+            "{} failed ({status}):\n{}",
+            self.name,
+            self.trace()
+        );
     }
 
     /// Whether it is still running.
@@ -156,12 +188,14 @@ impl Sipp {
 
     /// The `<log>` lines the scenario wrote.
     pub fn actions(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("{}-actions.log", self.name))).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join(format!("{}-actions.log", self.name)))
+            .unwrap_or_default()
     }
 
     /// Every SIP message SIPp sent and received.
     pub fn messages(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("{}-messages.log", self.name))).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join(format!("{}-messages.log", self.name)))
+            .unwrap_or_default()
     }
 
     fn trace(&self) -> String {

@@ -49,7 +49,8 @@ impl Switch {
         let line = rx
             .recv_timeout(Duration::from_secs(20))
             .unwrap_or_else(|_| {
-                let log = std::fs::read_to_string(dir.path().join("switch.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(dir.path().join("switch.log")).unwrap_or_default();
                 panic!("switch did not start:\n{log}")
             });
         let port = line
@@ -88,7 +89,10 @@ impl Switch {
 
     /// `hotline calls --json`, parsed, waiting until `pred` holds (records are written
     /// asynchronously) or 10 s pass.
-    pub fn calls_when(&self, pred: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    pub fn calls_when(
+        &self,
+        pred: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             let calls = self.calls();

@@ -28,7 +28,9 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
                 c.caller_normalized.as_deref().unwrap_or(&c.caller_raw),
                 c.region.as_deref().unwrap_or("-"),
                 c.agent.as_deref().unwrap_or("-"),
-                c.hung_up_by.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
+                c.hung_up_by
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 c.recording_path
                     .as_ref()
                     .map(|p| p.display().to_string())

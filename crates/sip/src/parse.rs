@@ -60,7 +60,10 @@ fn parse_inner(data: &[u8], honour_length: bool) -> Result<Message, ParseError> 
         });
     }
     let rest = data.get(body_start..).unwrap_or(&[]);
-    let body = match headers.get(&HeaderName::ContentLength).filter(|_| honour_length) {
+    let body = match headers
+        .get(&HeaderName::ContentLength)
+        .filter(|_| honour_length)
+    {
         Some(v) => {
             let len: usize = v.trim().parse().map_err(|_| ParseError::BadContentLength)?;
             rest.get(..len)

@@ -142,7 +142,8 @@ impl Core {
         };
         let call = self.alloc_call();
         self.by_tx.insert(tx, (call, Side::Caller));
-        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Caller));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Caller));
         self.calls.insert(
             call,
             Call {
@@ -175,14 +176,16 @@ impl Core {
             return;
         };
         let Some((contact, peer)) = self.agent_target(&agent.0) else {
-            self.acd.offer_failed(now, call, &agent, OfferOutcome::Failed);
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
             return;
         };
         let media = match MediaPort::bind(self.media_ip) {
             Ok(m) => m,
             Err(e) => {
                 warn!(error = %e, "no media port for the agent leg");
-                self.acd.offer_failed(now, call, &agent, OfferOutcome::Failed);
+                self.acd
+                    .offer_failed(now, call, &agent, OfferOutcome::Failed);
                 return;
             }
         };
@@ -193,13 +196,18 @@ impl Core {
             .agent_invite(&contact, &agent.0, &number, peer.transport, &sdp);
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
-            self.acd.offer_failed(now, call, &agent, OfferOutcome::Failed);
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
             return;
         };
-        let Some(c) = self.calls.get_mut(&call) else { return };
-        c.span.in_scope(|| info!(agent = %agent, to = %peer.addr, "ringing agent"));
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.span
+            .in_scope(|| info!(agent = %agent, to = %peer.addr, "ringing agent"));
         self.by_tx.insert(tx, (call, Side::Agent));
-        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Agent));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Agent));
         c.agent = Some(AgentLeg {
             agent: agent.0,
             invite,
@@ -247,14 +255,17 @@ impl Core {
         let Some((call, Side::Caller)) = self.by_tx.get(&invite).copied() else {
             return;
         };
-        let Some(mut c) = self.remove_call(call) else { return };
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
         let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
         self.endpoint.respond(now, invite, resp);
         if let Some(leg) = c.agent.take() {
             self.cancel_leg(now, leg);
         }
         let waited = self.acd.abandoned(now, call);
-        c.span.in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
+        c.span
+            .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
         c.record.outcome = Outcome::Abandoned;
         c.record.hung_up_by = Some(HungUpBy::Caller);
         c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
@@ -301,7 +312,9 @@ impl Core {
     }
 
     fn caller_hears_ringing(&mut self, now: Instant, call: CallRef) {
-        let Some(c) = self.calls.get(&call) else { return };
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
         let (tx, invite, tag) = (c.caller.tx, c.caller.invite.clone(), c.caller.tag.clone());
         if self.endpoint.is_pending(tx) {
             self.reply(now, tx, &invite, 180, &tag);
@@ -338,11 +351,15 @@ impl Core {
     }
 
     fn agent_answered(&mut self, now: Instant, call: CallRef, resp: Response) {
-        let Some(c) = self.calls.get_mut(&call) else { return };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
         if c.talking.is_some() {
             // A retransmitted 200: our ACK was lost, send it again.
             if let Some(t) = &c.talking {
-                let ack = t.agent_dialog.ack(1, &self.local.via(t.agent_peer.transport));
+                let ack = t
+                    .agent_dialog
+                    .ack(1, &self.local.via(t.agent_peer.transport));
                 self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
             }
             return;
@@ -364,7 +381,8 @@ impl Core {
         };
         let ack = agent_dialog.ack(1, &self.local.via(leg.peer.transport));
         self.endpoint.send_stateless(leg.peer, ack.to_bytes());
-        let Some(agent_media) = media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))
+        let Some(agent_media) =
+            media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))
         else {
             warn!(agent = %leg.agent, "agent answered without usable SDP; hanging up that leg");
             let mut d = agent_dialog;
@@ -374,10 +392,12 @@ impl Core {
             self.acd.call_ended(now, &agent);
             return;
         };
-        let Some(c) = self.calls.get_mut(&call) else { return };
-        let answer = self
-            .local
-            .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let answer =
+            self.local
+                .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         let Some(caller_dialog) =
             Dialog::as_uas(&c.caller.invite, &c.caller.tag, &self.local.contact())
         else {
@@ -388,12 +408,15 @@ impl Core {
         let recording = match self.recorder.open(&c.id, answered_at) {
             Ok(r) => Some(r),
             Err(e) => {
-                c.span.in_scope(|| warn!(error = %e, "recording could not be opened"));
+                c.span
+                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
                 None
             }
         };
         c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
-        let Some(caller_port) = c.caller.media.take() else { return };
+        let Some(caller_port) = c.caller.media.take() else {
+            return;
+        };
         let bridge = media::start_bridge(
             &c.id,
             (caller_port, c.caller.peer_media),
@@ -456,7 +479,9 @@ impl Core {
     /// re-INVITE (hold, codec change): answered by the switch for its own leg; the other
     /// leg is not disturbed because the switch anchors the media.
     fn on_reinvite(&mut self, now: Instant, call: CallRef, side: Side, tx: TxId, req: Request) {
-        let Some(c) = self.calls.get(&call) else { return };
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
         let Some(t) = &c.talking else {
             self.reply(now, tx, &req, 491, &c.caller.tag.clone());
             return;
@@ -499,13 +524,17 @@ impl Core {
 
     /// Ends a connected call: BYE to the other side, stop media, finish recording and record.
     pub(crate) fn hang_up(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
-        let Some(mut c) = self.remove_call(call) else { return };
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
         let Some(mut t) = c.talking.take() else {
             return;
         };
         match by {
             HungUpBy::Caller => {
-                let bye = t.agent_dialog.request(Method::Bye, &self.local.via(t.agent_peer.transport));
+                let bye = t
+                    .agent_dialog
+                    .request(Method::Bye, &self.local.via(t.agent_peer.transport));
                 self.endpoint.send_request(now, bye, t.agent_peer);
             }
             HungUpBy::Agent => {
@@ -515,7 +544,9 @@ impl Core {
                 self.endpoint.send_request(now, bye, c.caller.peer);
             }
             HungUpBy::Switch => {
-                let bye = t.agent_dialog.request(Method::Bye, &self.local.via(t.agent_peer.transport));
+                let bye = t
+                    .agent_dialog
+                    .request(Method::Bye, &self.local.via(t.agent_peer.transport));
                 self.endpoint.send_request(now, bye, t.agent_peer);
                 let bye = t
                     .caller_dialog

@@ -270,7 +270,10 @@ impl Core {
 
     fn on_request(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
         // In-dialog requests carry a To tag and a Call-ID we know.
-        let in_dialog = req.party_to().and_then(|t| t.tag().map(str::to_string)).is_some();
+        let in_dialog = req
+            .party_to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .is_some();
         if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
             if in_dialog || req.method != Method::Invite {
                 self.on_dialog_request(now, call, side, tx, req);
@@ -282,7 +285,8 @@ impl Core {
             Method::Options => {
                 let mut r = self.local.response(&req, 200, &token());
                 r.headers.push(HeaderName::Allow, ALLOW);
-                r.headers.push(HeaderName::Other("Accept".into()), "application/sdp");
+                r.headers
+                    .push(HeaderName::Other("Accept".into()), "application/sdp");
                 self.endpoint.respond(now, tx, r);
             }
             Method::Invite if !in_dialog => self.on_new_invite(now, tx, req, from),
@@ -318,7 +322,11 @@ impl Core {
             }
             None => {
                 // A refresh by a paused agent (rang out) makes them available again.
-                if let Some(user) = req.party_to().and_then(|t| t.sip_uri()).and_then(|u| u.user) {
+                if let Some(user) = req
+                    .party_to()
+                    .and_then(|t| t.sip_uri())
+                    .and_then(|u| u.user)
+                {
                     if self.registrar.is_registered(&user) {
                         self.acd.login(now, &AcdAgent(user));
                     }
@@ -330,7 +338,11 @@ impl Core {
     fn on_acd_action(&mut self, now: Instant, action: Action) {
         match action {
             Action::Offer { call, agent } => self.ring_agent(now, call, agent),
-            Action::StopRinging { call, agent, reason } => {
+            Action::StopRinging {
+                call,
+                agent,
+                reason,
+            } => {
                 debug!(?call, %agent, ?reason, "stop ringing");
                 self.stop_ringing(now, call);
             }

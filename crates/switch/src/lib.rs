@@ -63,7 +63,9 @@ pub enum ServeError {
     #[error("call records: {0}")]
     Store(#[from] hotline_record::RecordError),
     /// Listening on all addresses without saying which one to advertise.
-    #[error("listening on {0} needs --advertise IP: the address phones should send SIP and RTP to")]
+    #[error(
+        "listening on {0} needs --advertise IP: the address phones should send SIP and RTP to"
+    )]
     NeedAdvertise(SocketAddr),
 }
 
@@ -78,7 +80,9 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let plan = Plan::load(&cfg.dialplan)?;
     let advertise = match cfg.advertise {
         Some(ip) => ip,
-        None if cfg.listen.ip().is_unspecified() => return Err(ServeError::NeedAdvertise(cfg.listen)),
+        None if cfg.listen.ip().is_unspecified() => {
+            return Err(ServeError::NeedAdvertise(cfg.listen))
+        }
         None => cfg.listen.ip(),
     };
     let recorder = Recorder::start(cfg.recordings.clone()).map_err(io("recordings directory"))?;
@@ -96,10 +100,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .cloned()
         .unwrap_or_else(|| "hotline".to_string());
     let (control_tx, control_rx) = mpsc::channel(16);
-    control::start(&cfg.control, control_tx).map_err(io(format!(
-        "control socket {}",
-        cfg.control.display()
-    )))?;
+    control::start(&cfg.control, control_tx)
+        .map_err(io(format!("control socket {}", cfg.control.display())))?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
     let core = Core::new(CoreParts {

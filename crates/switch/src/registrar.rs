@@ -82,7 +82,10 @@ impl Registrar {
         let Some(creds) = creds else {
             return (self.challenge(req, now_secs, false), None);
         };
-        match self.nonces.check(&creds.nonce, now_secs, self.nonce_max_age) {
+        match self
+            .nonces
+            .check(&creds.nonce, now_secs, self.nonce_max_age)
+        {
             NonceCheck::Fresh => {}
             NonceCheck::Stale => return (self.challenge(req, now_secs, true), None),
             NonceCheck::Forged => return (self.challenge(req, now_secs, false), None),
@@ -126,13 +129,19 @@ impl Registrar {
         let list = self.bindings.entry(user.to_string()).or_default();
         if contacts.iter().any(|c| c.trim() == "*") {
             if header_expires != Some(0) || contacts.len() != 1 {
-                return (Response::to_request(req, 400, "Bad Request (Contact *)"), None);
+                return (
+                    Response::to_request(req, 400, "Bad Request (Contact *)"),
+                    None,
+                );
             }
             list.clear();
         }
         for c in contacts.iter().filter(|c| c.trim() != "*") {
             let Some(na) = NameAddr::parse(c) else {
-                return (Response::to_request(req, 400, "Bad Request (Contact)"), None);
+                return (
+                    Response::to_request(req, 400, "Bad Request (Contact)"),
+                    None,
+                );
             };
             let expires = na
                 .param("expires")
@@ -153,8 +162,10 @@ impl Registrar {
         let mut resp = Response::to_request(req, 200, "OK").with_to_tag("reg");
         for b in list.iter() {
             let left = b.expires_at.saturating_duration_since(now).as_secs();
-            resp.headers
-                .push(HeaderName::Contact, format!("<{}>;expires={left}", b.contact));
+            resp.headers.push(
+                HeaderName::Contact,
+                format!("<{}>;expires={left}", b.contact),
+            );
         }
         let has = !list.is_empty();
         let presence = match (had, has) {
@@ -223,10 +234,23 @@ Contact: <sip:1003@127.0.0.1:5070>\r\n{extra}\r\n"
     }
 
     /// Answers the registrar's challenge as a phone would.
-    fn answer(reg: &mut Registrar, user: &str, pw: &str, alg: &str, now_secs: u64, extra: &str) -> Response {
+    fn answer(
+        reg: &mut Registrar,
+        user: &str,
+        pw: &str,
+        alg: &str,
+        now_secs: u64,
+        extra: &str,
+    ) -> Response {
         let first = reg.challenge(&register(""), now_secs, false);
         let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
-        let nonce = chal.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let nonce = chal
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         let mut c = Credentials {
             username: user.into(),
             realm: "hotline".into(),
@@ -245,7 +269,8 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
             c.username, c.nonce, c.response
         );
         let req = register(&format!("{auth}{extra}"));
-        reg.handle(&req, peer(), Instant::now(), now_secs, secrets).0
+        reg.handle(&req, peer(), Instant::now(), now_secs, secrets)
+            .0
     }
 
     #[test]
@@ -265,7 +290,10 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
             let r = answer(&mut reg, "1003", "s3cret", alg, 100, "");
             assert_eq!(r.status, 200, "{alg}");
             assert!(reg.is_registered("1003"));
-            assert_eq!(reg.lookup("1003").unwrap().contact, "sip:1003@127.0.0.1:5070");
+            assert_eq!(
+                reg.lookup("1003").unwrap().contact,
+                "sip:1003@127.0.0.1:5070"
+            );
         }
     }
 
@@ -275,7 +303,10 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
         let wrong = answer(&mut reg, "1003", "nope", "MD5", 100, "");
         let mut reg2 = Registrar::new("hotline", "k");
         let unknown = answer(&mut reg2, "9999", "nope", "MD5", 100, "");
-        assert_eq!((wrong.status, &wrong.reason), (unknown.status, &unknown.reason));
+        assert_eq!(
+            (wrong.status, &wrong.reason),
+            (unknown.status, &unknown.reason)
+        );
         assert_eq!(wrong.status, 403);
         assert!(!reg.is_registered("1003"));
     }
@@ -298,10 +329,20 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
         let mut reg = Registrar::new("hotline", "k");
         let first = reg.challenge(&register(""), 100, false);
         let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
-        let nonce = chal.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let nonce = chal
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         let auth = format!("Authorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"00\"\r\n");
         let (r, _) = reg.handle(&register(&auth), peer(), Instant::now(), 100_000, secrets);
         assert_eq!(r.status, 401);
-        assert!(r.headers.get(&HeaderName::WwwAuthenticate).unwrap().contains("stale=true"));
+        assert!(r
+            .headers
+            .get(&HeaderName::WwwAuthenticate)
+            .unwrap()
+            .contains("stale=true"));
     }
 }

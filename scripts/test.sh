@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test of hotline: unit and property tests of each crate, and the end-to-end
+# tests that start the real switch and drive it with SIPp on 127.0.0.1.
+# Installs what the tests need first (Debian packages through apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} (apt-get)"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+command -v sipp >/dev/null 2>&1 || { echo "SIPp is still missing after apt-get" >&2; exit 1; }
+
+cargo test --workspace --locked "$@"
