@@ -229,3 +229,137 @@ fn a_bad_dialplan_is_refused_on_reload_and_the_running_one_stays() {
         Message::Request(ref r) if r.uri.contains(&phone.addr().to_string())
     ));
 }
+
+#[test]
+fn a_re_invite_for_hold_is_answered_by_the_switch_and_bye_reaches_the_other_leg() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKh1"));
+    let invite = agent.expect_request("INVITE");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    agent.answer(&invite, media.local_addr().unwrap());
+    let ok = caller.final_response();
+    assert_eq!(ok.status, 200);
+    let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
+    let (me, sw) = (caller.addr(), caller.switch);
+    caller.send(&format!(
+        "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh2\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKh1@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let hold = "v=0\r\no=t 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
+    caller.send(&format!(
+        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh3\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKh1@test\r\nCSeq: 2 INVITE\r\n\
+Contact: <sip:13903790000@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{hold}",
+        hold.len()
+    ));
+    let held = caller.final_response();
+    assert_eq!(held.status, 200);
+    let body = String::from_utf8_lossy(&held.body).to_string();
+    assert!(
+        body.contains("a=recvonly"),
+        "hold answered with recvonly: {body}"
+    );
+    // The agent's leg is not disturbed by the caller's hold.
+    agent
+        .sock
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match agent.sock.recv_from(&mut buf) {
+            Ok((n, _)) => {
+                let text = String::from_utf8_lossy(&buf[..n]);
+                assert!(
+                    !text.starts_with("INVITE"),
+                    "no re-INVITE towards the agent: {text}"
+                );
+            }
+            Err(_) => break,
+        }
+    }
+    caller.send(&format!(
+        "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh4\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKh1@test\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n"
+    ));
+    assert_eq!(caller.final_response().status, 200);
+    agent
+        .sock
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let bye = agent.expect_request("BYE");
+    assert_eq!(
+        bye.call_id(),
+        invite.call_id(),
+        "BYE on the agent's own dialog"
+    );
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["hung_up_by"], "caller");
+}
+
+#[test]
+fn check_reports_file_line_and_reason_and_route_prints_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let plan = dialplan(&[("1003", "luoyang", 0), ("1003", "atlantis", 0)], 15, 60);
+    std::fs::write(&bad, plan).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("check")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("bad.toml:")).collect();
+    assert!(lines.len() >= 2, "both problems reported: {err}");
+    assert!(
+        lines.iter().all(|l| l
+            .split(':')
+            .nth(1)
+            .is_some_and(|n| n.parse::<u32>().is_ok())),
+        "{err}"
+    );
+
+    let henan = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dialplans/henan.toml");
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["check", henan])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let out = hotline(
+        &[
+            "route",
+            "--dialplan",
+            henan,
+            "--json",
+            "+8613903790000",
+            "037122345678",
+            "+12125550100",
+            "anonymous",
+        ],
+        None,
+    );
+    let rows: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        (rows[0]["region"].as_str(), rows[0]["kind"].as_str()),
+        (Some("luoyang"), Some("mobile"))
+    );
+    assert_eq!(rows[0]["normalized"], "13903790000");
+    assert_eq!(
+        rows[1]["region"], "kaifeng",
+        "Kaifeng's 0371 2xxxxxxx landlines"
+    );
+    assert_eq!(rows[2]["region"], "centre");
+    assert_eq!(rows[2]["kind"], "international");
+    assert_eq!(rows[3]["kind"], "anonymous");
+}

@@ -96,6 +96,9 @@ fn caller_from_luoyang_reaches_a_luoyang_agent_and_the_call_is_recorded() {
         path.ends_with(format!("{id}.wav")),
         "recording named by the call id"
     );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o640, "recordings are not world-readable");
     let wav = read_wav(&path);
     assert_eq!(wav.rate, 8000);
     let secs = wav.left.len() as f64 / 8000.0;
@@ -368,4 +371,39 @@ fn a_call_over_tcp_is_answered_and_recorded() {
     let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
     assert_eq!(calls[0]["outcome"], "answered");
     assert!(calls[0]["recording_path"].is_string());
+}
+
+#[test]
+fn an_answered_call_keeps_its_record_and_a_playable_recording_when_the_switch_is_killed() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let p = common::free_port();
+    let mut switch = Switch::start(&dialplan(&[("1003", "luoyang", p)], 15, 60));
+    let _agent = phones(work.path(), &agent_pcap, &[("agent", "agent.xml", p)]);
+    let _caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        8000,
+    );
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["outcome"] == "answered"));
+    assert_eq!(calls[0]["outcome"], "answered", "{calls:?}");
+    std::thread::sleep(Duration::from_millis(3500));
+    switch.kill_hard();
+    let calls = switch.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0]["outcome"], "answered",
+        "the answered call is on record"
+    );
+    let path = PathBuf::from(calls[0]["recording_path"].as_str().expect("recording path"));
+    let wav = read_wav(&path);
+    let secs = wav.left.len() as f64 / 8000.0;
+    assert!(
+        secs >= 1.5,
+        "what was flushed before the kill is playable: {secs} s"
+    );
+    assert!(dominant(&wav.left[4000..12000], 440.0, 1000.0));
 }

@@ -62,6 +62,12 @@ impl Switch {
         Switch { child, port, dir }
     }
 
+    /// Kills the switch the hard way (SIGKILL), as a crash or an operator's `kill -9` would.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Where recordings go.
     pub fn recordings(&self) -> PathBuf {
         self.dir.path().join("recordings")
