@@ -46,6 +46,11 @@ pub(crate) struct Agent {
     pub idle_since: Instant,
     /// Logged out while talking: takes effect when the call ends.
     pub logout_pending: bool,
+    /// When the current pause began.
+    pub paused_at: Instant,
+    /// For phones that never re-register (static contacts): a no-answer pause ends by
+    /// itself after this long.
+    pub auto_resume: Option<std::time::Duration>,
 }
 
 impl Agent {

@@ -114,7 +114,17 @@ impl Acd {
                 status: AgentStatus::LoggedOut,
                 idle_since: now,
                 logout_pending: false,
+                paused_at: now,
+                auto_resume: None,
             });
+    }
+
+    /// Lets a no-answer pause end by itself after `after` (for static contacts, which never
+    /// re-register); `None` keeps it until the agent logs in again.
+    pub fn set_auto_resume(&mut self, id: &AgentId, after: Option<Duration>) {
+        if let Some(a) = self.agents.get_mut(id) {
+            a.auto_resume = after;
+        }
     }
 
     /// Forgets an agent removed from the dialplan (a ringing offer is withdrawn).
@@ -209,6 +219,7 @@ impl Acd {
             OfferOutcome::NoAnswer => AgentStatus::Paused(PauseReason::NoAnswer),
             OfferOutcome::Busy | OfferOutcome::Failed => AgentStatus::Available,
         };
+        a.paused_at = now;
         if let Some(c) = self.calls.get_mut(&call) {
             c.offer = None;
             c.tried.insert(agent.clone(), now);
@@ -266,6 +277,7 @@ impl Acd {
             }
             if let Some(a) = self.agents.get_mut(&agent) {
                 a.status = AgentStatus::Paused(PauseReason::NoAnswer);
+                a.paused_at = now;
             }
             self.actions.push_back(Action::StopRinging {
                 call,
@@ -273,31 +285,48 @@ impl Acd {
                 reason: StopReason::RingTimeout,
             });
         }
+        for a in self.agents.values_mut() {
+            if let (AgentStatus::Paused(PauseReason::NoAnswer), Some(after)) =
+                (&a.status, a.auto_resume)
+            {
+                if now >= a.paused_at + after {
+                    a.status = AgentStatus::Available;
+                    a.idle_since = now;
+                }
+            }
+        }
         self.dispatch(now);
     }
 
     /// When [`Acd::handle_timeout`] must next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.calls
+        let resumes = self
+            .agents
             .values()
-            .filter_map(|c| {
-                let cfg = self.queues.get(&c.queue)?;
-                let mut next: Option<Instant> = None;
-                let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
-                match &c.offer {
-                    Some((_, until)) => consider(*until),
-                    None => {
-                        for at in c.tried.values() {
-                            consider(*at + cfg.ring_timeout);
-                        }
+            .filter_map(|a| match (&a.status, a.auto_resume) {
+                (AgentStatus::Paused(PauseReason::NoAnswer), Some(after)) => {
+                    Some(a.paused_at + after)
+                }
+                _ => None,
+            });
+        let calls = self.calls.values().filter_map(|c| {
+            let cfg = self.queues.get(&c.queue)?;
+            let mut next: Option<Instant> = None;
+            let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
+            match &c.offer {
+                Some((_, until)) => consider(*until),
+                None => {
+                    for at in c.tried.values() {
+                        consider(*at + cfg.ring_timeout);
                     }
                 }
-                if !c.overflowed && cfg.overflow_to.is_some() {
-                    consider(c.arrived + cfg.overflow_after);
-                }
-                next
-            })
-            .min()
+            }
+            if !c.overflowed && cfg.overflow_to.is_some() {
+                consider(c.arrived + cfg.overflow_after);
+            }
+            next
+        });
+        calls.chain(resumes).min()
     }
 
     /// The next thing the switch must do.

@@ -29,6 +29,10 @@ use crate::transport::{Inbound, SipTransport};
 /// Which side of a call a message belongs to: the caller's leg or the agent's.
 pub use hotline_media::Leg as Side;
 
+/// A seat with a static contact never re-registers, so a pause for letting a call ring out
+/// ends by itself after this long.
+const STATIC_SEAT_RESUME: Duration = Duration::from_secs(60);
+
 /// Requests from the operator's tools (over the control socket).
 #[derive(Debug)]
 pub enum Control {
@@ -121,10 +125,11 @@ impl Core {
             let id = AcdAgent(a.id.as_str().to_string());
             self.acd
                 .add_agent(now, id.clone(), QueueId(a.region.as_str().to_string()));
-            let reachable = match &a.reach {
-                AgentReach::Static { .. } => true,
-                AgentReach::Registers { .. } => self.registrar.is_registered(a.id.as_str()),
+            let (reachable, resume) = match &a.reach {
+                AgentReach::Static { .. } => (true, Some(STATIC_SEAT_RESUME)),
+                AgentReach::Registers { .. } => (self.registrar.is_registered(a.id.as_str()), None),
             };
+            self.acd.set_auto_resume(&id, resume);
             if reachable {
                 self.acd.login(now, &id);
             } else {

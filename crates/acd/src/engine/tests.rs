@@ -103,6 +103,24 @@ fn an_agent_who_lets_it_ring_out_is_paused_and_the_next_agent_rings() {
 }
 
 #[test]
+fn a_static_seat_that_rang_out_is_back_after_its_auto_resume_time() {
+    let t0 = Instant::now();
+    let mut acd = henan(t0);
+    acd.set_auto_resume(&ag("1003"), Some(secs(60)));
+    acd.login(t0, &ag("1003"));
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    run_to(&mut acd, t0 + secs(15));
+    assert_eq!(
+        acd.agent_status(&ag("1003")),
+        Some(&AgentStatus::Paused(PauseReason::NoAnswer))
+    );
+    acd.abandoned(t0 + secs(20), CallRef(1));
+    assert_eq!(acd.poll_timeout(), Some(t0 + secs(75)));
+    run_to(&mut acd, t0 + secs(75));
+    assert_eq!(acd.agent_status(&ag("1003")), Some(&AgentStatus::Available));
+}
+
+#[test]
 fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
