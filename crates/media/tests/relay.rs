@@ -377,3 +377,72 @@ async fn dropping_the_handle_still_finishes_the_recording() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Load check, run by hand in release with a raised fd limit: `ulimit -n 20000; cargo test
+/// --release -p hotline-media --test relay -- --ignored --nocapture` (`HOTLINE_LOAD_CALLS`,
+/// default 1,000). Phones send 20 ms packets both ways for 5 s; prints the CPU of the whole
+/// process, which includes the phones' own sends.
+#[test]
+#[ignore]
+fn many_recorded_calls_cpu() {
+    let calls: usize = std::env::var("HOTLINE_LOAD_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let recorder = Recorder::start(scratch_dir("load")).unwrap();
+        let mut phones = Vec::new();
+        let mut bridges = Vec::new();
+        for n in 0..calls {
+            let (caller_phone, agent_phone) = (phone().await, phone().await);
+            let (caller_port, agent_port) = (port(), port());
+            let targets = (caller_port.local_addr(), agent_port.local_addr());
+            let peer = |s: &UdpSocket, codec| PeerMedia { addr: s.local_addr().unwrap(), codec, telephone_event: None };
+            let recording = recorder.open(&CallId::generate(Utc::now(), n as u32), Utc::now()).unwrap();
+            bridges.push(Bridge::start(
+                format!("load{n}"),
+                (caller_port, peer(&caller_phone, Codec::Pcmu)),
+                (agent_port, peer(&agent_phone, Codec::Pcma)),
+                Some(recording),
+            ));
+            phones.push((caller_phone, agent_phone, targets));
+        }
+        let packets = (tone_packet(Codec::Pcmu, 440.0, 1, 1), tone_packet(Codec::Pcma, 1000.0, 1, 2));
+        let cpu_before = process_cpu_ticks();
+        let begin = std::time::Instant::now();
+        let mut ticker = tokio::time::interval(Duration::from_millis(20));
+        for _ in 0..250 {
+            ticker.tick().await;
+            for (caller_phone, agent_phone, (to_caller_side, to_agent_side)) in &phones {
+                let _ = caller_phone.try_send_to(&packets.0, *to_caller_side);
+                let _ = agent_phone.try_send_to(&packets.1, *to_agent_side);
+            }
+        }
+        let elapsed = begin.elapsed();
+        let cpu = (process_cpu_ticks() - cpu_before) as f64 / 100.0;
+        let mut relayed = 0;
+        for b in bridges {
+            let s = b.stop().await;
+            relayed += s.caller_to_agent.packets + s.agent_to_caller.packets;
+        }
+        recorder.sync().unwrap();
+        println!(
+            "{calls} calls for {elapsed:?}: {cpu:.1} s CPU ({:.0}% of one core), {relayed} of {} packets relayed",
+            100.0 * cpu / elapsed.as_secs_f64(),
+            calls * 500
+        );
+    });
+}
+
+/// User + system CPU time of this process, in clock ticks (1/100 s on Linux).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
