@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{fsmode, RecordError};
 
-pub use record::{CallRecord, HungUpBy, Outcome};
+pub use record::{CallRecord, HungUpBy, Outcome, UnknownWord};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
