@@ -13,6 +13,8 @@ pub struct RawIvr {
     pub start: Spanned<String>,
     /// First node outside service hours.
     pub closed: Spanned<String>,
+    /// Directory of the prompt WAVs, relative to the dialplan file (default `../prompts`).
+    pub prompts: Option<String>,
     /// Ask for a satisfaction score when the agent hangs up first (default true).
     pub survey: Option<bool>,
     /// Music on hold prompt (default `moh`).

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::Spanned;
@@ -104,13 +104,61 @@ impl Checker<'_> {
             .into_iter()
             .filter_map(|t| self.trunk(t, &region_ids, &mut trunk_keys))
             .collect();
+        let prompt_dir = self.prompt_dir(raw.ivr.as_ref());
+        let menu = raw
+            .ivr
+            .as_ref()
+            .and_then(|ivr| self.menu(ivr, &prompt_dir, &region_ids));
+        let schedule = match &raw.hours {
+            Some(h) => match hotline_ivr::check_hours(h) {
+                Ok(s) => s,
+                Err(problems) => {
+                    for (span, message) in problems {
+                        self.report(&span, Problem::Hours(message));
+                    }
+                    hotline_ivr::Schedule::default()
+                }
+            },
+            None => hotline_ivr::Schedule::default(),
+        };
         Some(Dialplan {
             file: self.file.to_path_buf(),
             switch: switch?,
             regions,
             agents,
             trunks,
+            menu,
+            prompt_dir,
+            schedule,
         })
+    }
+
+    /// The prompt directory: `[ivr] prompts`, relative to the dialplan file.
+    fn prompt_dir(&self, ivr: Option<&Spanned<hotline_ivr::raw::RawIvr>>) -> PathBuf {
+        let rel = ivr
+            .and_then(|i| i.get_ref().prompts.clone())
+            .unwrap_or_else(|| "../prompts".to_string());
+        let base = self.file.parent().unwrap_or_else(|| Path::new("."));
+        base.join(rel)
+    }
+
+    fn menu(
+        &mut self,
+        ivr: &Spanned<hotline_ivr::raw::RawIvr>,
+        prompt_dir: &Path,
+        region_ids: &Seen<()>,
+    ) -> Option<std::sync::Arc<hotline_ivr::Menu>> {
+        let exists = |name: &str| crate::prompt::usable(&prompt_dir.join(format!("{name}.wav")));
+        let region = |id: &str| region_ids.contains_key(id);
+        match hotline_ivr::check_menu(ivr.get_ref(), ivr.span(), &exists, &region) {
+            Ok(menu) => Some(std::sync::Arc::new(menu)),
+            Err(problems) => {
+                for p in problems {
+                    self.report(&p.span, Problem::Menu(p.message));
+                }
+                None
+            }
+        }
     }
 
     fn province(&mut self, province: &Spanned<String>) {

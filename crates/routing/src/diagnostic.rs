@@ -37,6 +37,12 @@ pub enum Problem {
     /// The file could not be read.
     #[error("cannot read dialplan: {0}")]
     Unreadable(String),
+    /// A problem in the voice menu (`[ivr]`).
+    #[error("ivr: {0}")]
+    Menu(String),
+    /// A problem in the service hours (`[hours]`).
+    #[error("hours: {0}")]
+    Hours(String),
     /// TOML syntax, a missing or unknown key, or a value of the wrong type.
     #[error("{0}")]
     Toml(String),

@@ -29,6 +29,12 @@ pub struct Dialplan {
     pub agents: Vec<Agent>,
     /// The carrier trunks, in file order.
     pub trunks: Vec<Trunk>,
+    /// The voice menu; without one, callers go straight to their region's queue.
+    pub menu: Option<std::sync::Arc<hotline_ivr::Menu>>,
+    /// Where the menu's prompts are (`<name>.wav`, 8 kHz mono 16-bit).
+    pub prompt_dir: PathBuf,
+    /// Service hours (the default schedule when `[hours]` is absent).
+    pub schedule: hotline_ivr::Schedule,
 }
 
 /// Switch-wide settings.

@@ -24,6 +24,7 @@ mod diagnostic;
 mod dialplan;
 mod ids;
 mod number;
+pub mod prompt;
 mod raw;
 mod router;
 mod segments;

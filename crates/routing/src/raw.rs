@@ -14,6 +14,10 @@ pub(crate) struct RawDialplan {
     pub agents: Vec<RawAgent>,
     #[serde(default, rename = "trunk")]
     pub trunks: Vec<RawTrunk>,
+    /// The voice menu, checked by `hotline-ivr`.
+    pub ivr: Option<Spanned<hotline_ivr::raw::RawIvr>>,
+    /// Service hours, checked by `hotline-ivr`.
+    pub hours: Option<hotline_ivr::RawHours>,
 }
 
 #[derive(Debug, Deserialize)]

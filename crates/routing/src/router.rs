@@ -253,7 +253,14 @@ mod tests {
 
     fn henan() -> Router {
         let text = include_str!("../../../dialplans/henan.toml");
-        let plan = Dialplan::parse(text, Path::new("henan.toml")).unwrap();
+        let plan = Dialplan::parse(
+            text,
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../dialplans/henan.toml"
+            )),
+        )
+        .unwrap();
         Router::new(&plan, SegmentTable::embedded().unwrap())
     }
 

@@ -76,13 +76,56 @@ fn base_dialplan_is_valid() {
 #[test]
 fn bundled_henan_dialplan_is_valid() {
     let text = include_str!("../../../../dialplans/henan.toml");
-    let plan = Dialplan::parse(text, Path::new("henan.toml")).unwrap();
+    let plan = Dialplan::parse(
+        text,
+        Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../dialplans/henan.toml"
+        )),
+    )
+    .unwrap();
     assert_eq!(plan.regions.len(), 19);
     assert_eq!(plan.agents.len(), 21);
     for region in &plan.regions {
         let seated = plan.agents.iter().any(|a| a.region == region.id);
         assert!(seated, "region {} has no demo agent", region.id);
     }
+}
+
+#[test]
+fn the_bundled_menu_and_hours_are_loaded() {
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dialplans/henan.toml"
+    ));
+    let plan = Dialplan::load(path).unwrap();
+    let menu = plan.menu.expect("henan has a voice menu");
+    assert_eq!(menu.start.to_string(), "welcome");
+    assert!(plan.prompt_dir.join("welcome.wav").exists());
+    assert!(!plan.schedule.holidays.is_empty());
+}
+
+#[test]
+fn menu_and_hours_problems_point_at_their_lines() {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dialplans/t.toml"
+    ));
+    let text = format!(
+        "{BASE}\n[hours]\nholidays = [\"2026-02-30\"]\n\n[ivr]\nstart = \"main\"\nclosed = \"main\"\n\n\
+[[ivr.node]]\nid = \"main\"\nplay = [\"no-such-prompt\"]\nnext = \"elsewhere\"\n"
+    );
+    let base_lines = BASE.lines().count();
+    let err = Dialplan::parse(&text, dir).unwrap_err();
+    let at = |needle: &str| {
+        err.iter()
+            .find(|d| d.to_string().contains(needle))
+            .map(|d| d.line)
+            .unwrap_or_else(|| panic!("no {needle} in {err:?}"))
+    };
+    assert_eq!(at("2026-02-30"), base_lines + 3);
+    assert_eq!(at("no-such-prompt"), base_lines + 11);
+    assert_eq!(at("elsewhere"), base_lines + 12);
 }
 
 #[test]
