@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# SIPp load test of the real switch on 127.0.0.1: taxpayers call 12366 at a steady rate,
+# every call is answered by one SIPp UAS standing in for all the agents' desk phones, media
+# flows both ways for the talk time and the switch records it. Then it checks that every
+# call was answered (SIPp statistics), recorded (one WAV per call, non-empty, the caller's
+# 440 Hz on the left and the agent's 1000 Hz on the right) and written to the database
+# (`hotline calls --json`, outcome answered). Figures go to BENCHMARKS.md, not assertions:
+# the script exits 1 when a check fails, never because something was slow.
+#
+#   benches/load.sh [-rate 100] [-seconds 10] [-talk-ms 3000] [-limit N] [-agents N]
+#                   [-media rtp_stream|pcap] [-no-build] [-keep]
+#
+#   -rate      new calls per second (SIPp -r)                                  100
+#   -seconds   how long calls keep arriving; calls = rate x seconds              10
+#   -talk-ms   how long each caller talks after the answer (SIPp -d)            3000
+#   -limit     most calls SIPp keeps open at once (SIPp -l)    rate x (talk + 2 s)
+#   -agents    agents in the dialplan, all behind the one UAS          limit + 20
+#   -media     rtp_stream (a looped raw G.711 file, scales) or pcap (play_pcap_audio,
+#              one SIPp thread per call)                                rtp_stream
+#   -no-build  use the existing release binary
+#   -keep      keep the scratch directory (always kept when a check fails)
+#
+# Needs: cargo, sipp (Debian sip-tester 3.6.1), python3. Everything runs on 127.0.0.1,
+# bounded in time, and every process started here is stopped on exit, also on failure.
+set -euo pipefail
+
+RATE=100
+SECONDS_OF_CALLS=10
+TALK_MS=3000
+LIMIT=
+AGENTS=
+MEDIA=rtp_stream
+BUILD=1
+KEEP=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -rate) RATE=$2; shift 2 ;;
+        -seconds) SECONDS_OF_CALLS=$2; shift 2 ;;
+        -talk-ms) TALK_MS=$2; shift 2 ;;
+        -limit) LIMIT=$2; shift 2 ;;
+        -agents) AGENTS=$2; shift 2 ;;
+        -media) MEDIA=$2; shift 2 ;;
+        -no-build) BUILD=0; shift ;;
+        -keep) KEEP=1; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
+    esac
+done
+case "$MEDIA" in rtp_stream|pcap) ;; *) echo "load.sh: -media is rtp_stream or pcap" >&2; exit 2 ;; esac
+CALLS=$((RATE * SECONDS_OF_CALLS))
+TALK_S=$(((TALK_MS + 999) / 1000))
+LIMIT=${LIMIT:-$((RATE * (TALK_S + 2)))}
+AGENTS=${AGENTS:-$((LIMIT + 20))}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCHES=$ROOT/benches
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
+BIN=$CARGO_TARGET_DIR/release/hotline
+
+for tool in sipp python3; do
+    command -v "$tool" >/dev/null || { echo "load.sh: $tool is not installed (SIPp: apt-get install sip-tester)" >&2; exit 2; }
+done
+
+# ---------------------------------------------------------------------------------------
+# Everything started here is remembered by pid and stopped on exit.
+# ---------------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/hotline-load.XXXXXX)
+PIDS=()
+FAILED=0
+cleanup() {
+    local status=$?
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$KEEP" = 1 ] || [ "$FAILED" = 1 ] || [ "$status" != 0 ]; then
+        echo "scratch directory kept: $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$BUILD" = 1 ]; then
+    (cd "$ROOT" && cargo build --release -p hotline --quiet)
+fi
+[ -x "$BIN" ] || { echo "load.sh: no release binary at $BIN" >&2; exit 2; }
+
+# A UDP port with the next three free too (SIPp binds its media port and port + 2).
+free_port() {
+    python3 - <<'EOF'
+import socket
+for _ in range(200):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    if p % 2 or p > 65000:
+        s.close(); continue
+    try:
+        extra = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+        for i, e in enumerate(extra): e.bind(("127.0.0.1", p + 1 + i))
+        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
+    except OSError:
+        continue
+    print(p); break
+EOF
+}
+
+# ---------------------------------------------------------------------------------------
+# Media, caller ids and the dialplan.
+# ---------------------------------------------------------------------------------------
+MEDIA_SECONDS=$((TALK_S + 2))
+if [ "$MEDIA" = rtp_stream ]; then
+    # Looped by SIPp for as long as the call lasts; found in SIPp's working directory.
+    python3 "$BENCHES/tones.py" raw "$WORK/load-caller.ul" 440 pcmu 2
+    python3 "$BENCHES/tones.py" raw "$WORK/load-agent.al" 1000 pcma 2
+    CALLER_XML=$BENCHES/scenarios/load_caller.xml
+    AGENT_XML=$BENCHES/scenarios/load_agent.xml
+    CALLER_MEDIA=()
+    AGENT_MEDIA=()
+else
+    python3 "$BENCHES/tones.py" pcap "$WORK/caller-440.pcap" 440 pcmu "$MEDIA_SECONDS"
+    python3 "$BENCHES/tones.py" pcap "$WORK/agent-1000.pcap" 1000 pcma "$MEDIA_SECONDS"
+    CALLER_XML=$BENCHES/scenarios/load_caller_pcap.xml
+    AGENT_XML=$BENCHES/scenarios/load_agent_pcap.xml
+    CALLER_MEDIA=(-key pcap "$WORK/caller-440.pcap")
+    AGENT_MEDIA=(-key pcap "$WORK/agent-1000.pcap")
+fi
+
+# Luoyang callers in the forms carriers send: mobile, +86 mobile, landline with area code.
+python3 - "$WORK/callers.csv" "$CALLS" <<'EOF'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+forms = ("1390379{:04d}", "+861390379{:04d}", "0379{:08d}")
+with open(path, "w") as f:
+    f.write("SEQUENTIAL\n")
+    for i in range(n):
+        f.write(forms[i % 3].format(i % 10000 if i % 3 < 2 else 60000000 + i) + ";\n")
+EOF
+
+AGENT_PORT=$(free_port)
+AGENT_MEDIA_PORT=$(free_port)
+{
+    cat <<EOF
+# Load-test dialplan written by benches/load.sh: $AGENTS Luoyang agents, all behind one
+# SIPp UAS at 127.0.0.1:$AGENT_PORT.
+[switch]
+service_numbers = ["12366"]
+province = "河南"
+centre = "centre"
+default_area_code = "0371"
+
+[[region]]
+id = "zhengzhou"
+name = "郑州"
+cities = ["郑州"]
+area_codes = ["0371"]
+
+[[region]]
+id = "luoyang"
+name = "洛阳"
+cities = ["洛阳"]
+area_codes = ["0379"]
+ring_timeout_secs = 15
+overflow_after_secs = 600
+
+[[region]]
+id = "centre"
+name = "省局联络中心"
+EOF
+    for i in $(seq 1 "$AGENTS"); do
+        id=$((20000 + i))
+        printf '\n[[agent]]\nid = "%s"\nregion = "luoyang"\ncontact = "sip:%s@127.0.0.1:%s"\n' "$id" "$id" "$AGENT_PORT"
+    done
+} > "$WORK/dialplan.toml"
+"$BIN" check "$WORK/dialplan.toml" >/dev/null
+
+# ---------------------------------------------------------------------------------------
+# The switch, the agents' phones, a sampler, the callers.
+# ---------------------------------------------------------------------------------------
+RUN_LIMIT=$((SECONDS_OF_CALLS + TALK_S + 120))
+HOTLINE_LOG=${HOTLINE_LOG:-info} "$BIN" serve \
+    --dialplan "$WORK/dialplan.toml" --listen 127.0.0.1:0 \
+    --recordings "$WORK/recordings" --db "$WORK/calls.db" --control "$WORK/hotline.sock" \
+    > "$WORK/switch.out" 2> "$WORK/switch.log" &
+SWITCH_PID=$!
+PIDS+=("$SWITCH_PID")
+SWITCH_PORT=
+for _ in $(seq 200); do
+    SWITCH_PORT=$(sed -n 's/^hotline: listening on sip:127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/switch.out")
+    [ -n "$SWITCH_PORT" ] && break
+    kill -0 "$SWITCH_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -z "$SWITCH_PORT" ]; then
+    FAILED=1
+    echo "load.sh: the switch did not start:" >&2
+    cat "$WORK/switch.log" >&2
+    exit 1
+fi
+
+(cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
+    -i 127.0.0.1 -p "$AGENT_PORT" -mp "$AGENT_MEDIA_PORT" -m "$CALLS" "${AGENT_MEDIA[@]}" \
+    -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
+    -trace_stat -stf agents-stats.csv -fd 1 -trace_err -error_file agents-errors.log \
+    > agents.out 2>&1) &
+UAS_PID=$!
+PIDS+=("$UAS_PID")
+echo "$UAS_PID" >> "$WORK/sipp.pids"
+sleep 0.5
+
+# Once a second: the switch's CPU ticks, RSS, threads and open files, both SIPps' CPU
+# ticks (children of the `timeout`s in sipp.pids), and the machine's CPU (all cores).
+(
+    exec > "$WORK/samples.csv"
+    echo "t,switch_ticks,switch_rss_kb,switch_threads,switch_fds,sipp_ticks,cpu_busy,cpu_total"
+    start=$(date +%s.%N)
+    while kill -0 "$SWITCH_PID" 2>/dev/null; do
+        read -r _ u n s idle iow irq sirq steal _ < /proc/stat
+        stat=$(cut -d' ' -f14,15 "/proc/$SWITCH_PID/stat" 2>/dev/null || echo "0 0")
+        rss=$(awk '/^VmRSS/{print $2}' "/proc/$SWITCH_PID/status" 2>/dev/null || echo 0)
+        thr=$(awk '/^Threads/{print $2}' "/proc/$SWITCH_PID/status" 2>/dev/null || echo 0)
+        fds=$(ls "/proc/$SWITCH_PID/fd" 2>/dev/null | wc -l)
+        sipp=0
+        for parent in $(cat "$WORK/sipp.pids" 2>/dev/null); do
+            for child in $(pgrep -P "$parent" 2>/dev/null); do
+                t=$(cut -d' ' -f14,15 "/proc/$child/stat" 2>/dev/null | awk '{print $1 + $2}')
+                sipp=$((sipp + ${t:-0}))
+            done
+        done
+        now=$(date +%s.%N)
+        echo "$(awk -v a="$now" -v b="$start" 'BEGIN{printf "%.3f", a - b}'),$(echo "$stat" | awk '{print $1 + $2}'),$rss,$thr,$fds,$sipp,$((u + n + s + irq + sirq + steal)),$((u + n + s + idle + iow + irq + sirq + steal))"
+        sleep 1
+    done
+) &
+SAMPLER_PID=$!
+PIDS+=("$SAMPLER_PID")
+
+echo "load: $CALLS calls at $RATE/s, talking ${TALK_MS} ms, at most $LIMIT open, $AGENTS agents, media $MEDIA"
+echo "load: switch on 127.0.0.1:$SWITCH_PORT (pid $SWITCH_PID), agents' UAS on 127.0.0.1:$AGENT_PORT"
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$(date +%s.%N)
+(cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp "127.0.0.1:$SWITCH_PORT" -sf "$CALLER_XML" \
+    -i 127.0.0.1 -mp "$(free_port)" -s 12366 -inf "$WORK/callers.csv" "${CALLER_MEDIA[@]}" \
+    -r "$RATE" -m "$CALLS" -l "$LIMIT" -d "$TALK_MS" \
+    -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
+    -trace_stat -stf callers-stats.csv -fd 1 -trace_err -error_file callers-errors.log \
+    -trace_rtt -rtt_freq 1 \
+    > callers.out 2>&1) &
+UAC_PID=$!
+PIDS+=("$UAC_PID")
+echo "$UAC_PID" >> "$WORK/sipp.pids"
+set +e
+wait "$UAC_PID"
+UAC_RC=$?
+set -e
+FINISHED=$(date +%s.%N)
+for _ in $(seq 300); do kill -0 "$UAS_PID" 2>/dev/null || break; sleep 0.1; done
+set +e
+if kill -0 "$UAS_PID" 2>/dev/null; then UAS_RC=still-running; else wait "$UAS_PID"; UAS_RC=$?; fi
+set -e
+
+# Call records are written asynchronously after the recording is finished: wait for them.
+count_answered() {
+    "$BIN" calls --db "$WORK/calls.db" --json 2>/dev/null | python3 -c '
+import json, sys
+calls = [json.loads(l) for l in sys.stdin if l.strip()]
+print(len(calls), sum(1 for c in calls if c.get("outcome") == "answered" and c.get("ended_at")))'
+}
+read -r DB_CALLS DB_ANSWERED < <(count_answered)
+for _ in $(seq 100); do
+    [ "$DB_ANSWERED" -ge "$CALLS" ] && break
+    sleep 0.2
+    read -r DB_CALLS DB_ANSWERED < <(count_answered)
+done
+
+SWITCH_CPU_TICKS=$(cut -d' ' -f14,15 "/proc/$SWITCH_PID/stat" | awk '{print $1 + $2}')
+SWITCH_PEAK_RSS=$(awk '/^VmHWM/{print $2}' "/proc/$SWITCH_PID/status")
+TICKS=$(getconf CLK_TCK)
+
+WAVS=$(python3 "$BENCHES/wavcheck.py" "$WORK/recordings" "$(awk -v t="$TALK_MS" 'BEGIN{print t / 1000 - 0.5}')")
+
+# ---------------------------------------------------------------------------------------
+# Summary.
+# ---------------------------------------------------------------------------------------
+python3 - "$WORK" "$CALLS" "$UAC_RC" "$UAS_RC" "$DB_CALLS" "$DB_ANSWERED" "$WAVS" \
+    "$STARTED" "$FINISHED" "$SWITCH_CPU_TICKS" "$TICKS" "$SWITCH_PEAK_RSS" "$RATE" "$TALK_MS" "$LOADAVG" <<'EOF' || FAILED=1
+import csv, json, os, pathlib, re, sys
+
+work = pathlib.Path(sys.argv[1])
+calls, uac_rc, uas_rc = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+db_calls, db_answered = int(sys.argv[5]), int(sys.argv[6])
+wavs = json.loads(sys.argv[7])
+started, finished = float(sys.argv[8]), float(sys.argv[9])
+ticks = int(sys.argv[11])
+cpu_s = int(sys.argv[10]) / ticks
+peak_rss_mb = int(sys.argv[12]) / 1024
+rate, talk_ms = int(sys.argv[13]), int(sys.argv[14])
+loadavg = sys.argv[15]
+
+def last_stats(name):
+    path = work / name
+    if not path.exists():
+        return {}
+    rows = list(csv.DictReader(path.open(), delimiter=";"))
+    return rows[-1] if rows else {}
+
+def n(stats, key):
+    try:
+        return int(stats.get(key, "0") or 0)
+    except ValueError:
+        return 0
+
+uac, uas = last_stats("callers-stats.csv"), last_stats("agents-stats.csv")
+ok_uac = n(uac, "SuccessfulCall(C)")
+ok_uas = n(uas, "SuccessfulCall(C)")
+failed_uac = n(uac, "FailedCall(C)")
+retrans_uac = n(uac, "Retransmissions(C)")
+retrans_uas = n(uas, "Retransmissions(C)")
+unexpected = n(uac, "FailedUnexpectedMessage(C)") + n(uas, "FailedUnexpectedMessage(C)")
+dead = n(uac, "DeadCallMsgs(C)") + n(uas, "DeadCallMsgs(C)")
+
+# Response times per call from SIPp's -trace_rtt file (ms): setup = INVITE sent -> 200 OK
+# received, bye = BYE sent -> 200 OK received.
+times = {"setup": [], "bye": []}
+for path in work.glob("*_rtt.csv"):
+    for row in csv.DictReader(path.open(), delimiter=";"):
+        if row.get("rtd_no") in times:
+            times[row["rtd_no"]].append(float(row["response_time_ms"]))
+
+def pct(values, q):
+    if not values:
+        return "?"
+    values = sorted(values)
+    return f"{values[min(len(values) - 1, int(q * len(values)))]:.0f}"
+
+def spread(name):
+    v = times[name]
+    return f"p50 {pct(v, 0.5)} / p95 {pct(v, 0.95)} / p99 {pct(v, 0.99)} / max {pct(v, 1.0)} ms"
+
+samples = list(csv.DictReader((work / "samples.csv").open()))
+cpu_peak = 0.0
+switch_peak = 0.0
+busy_all = []
+for a, b in zip(samples, samples[1:]):
+    dt_total = int(b["cpu_total"]) - int(a["cpu_total"])
+    dt = float(b["t"]) - float(a["t"])
+    if dt_total > 0:
+        busy = 100.0 * (int(b["cpu_busy"]) - int(a["cpu_busy"])) / dt_total
+        busy_all.append(busy)
+        cpu_peak = max(cpu_peak, busy)
+    if dt > 0:
+        switch_peak = max(switch_peak, (int(b["switch_ticks"]) - int(a["switch_ticks"])) / ticks / dt * 100.0)
+fds_peak = max((int(s["switch_fds"]) for s in samples), default=0)
+# SIPp's ticks are summed over live processes: a SIPp that exited drops out, so only
+# positive steps count.
+sipp_s = sum(max(0, int(b["sipp_ticks"]) - int(a["sipp_ticks"])) for a, b in zip(samples, samples[1:])) / ticks
+threads_peak = max((int(s["switch_threads"]) for s in samples), default=0)
+
+log = (work / "switch.log").read_text(errors="replace").splitlines()
+ansi = re.compile(r"\x1b\[[0-9;]*m")
+warns = [ansi.sub("", l) for l in log if re.search(r"\b(WARN|ERROR)\b", ansi.sub("", l))]
+kinds = {}
+for l in warns:
+    key = re.sub(r"^\S+\s+", "", l)  # drop the timestamp
+    key = re.sub(r"call\{id=[^}]*\}:?\s*", "", key)
+    key = re.sub(r"[0-9a-f]{8,}|\d+\.\d+\.\d+\.\d+:\d+|\d{3,}", "#", key)
+    kinds[key] = kinds.get(key, 0) + 1
+
+checks = {
+    "every call answered (SIPp callers)": ok_uac == calls and failed_uac == 0 and uac_rc == "0",
+    "every call answered (SIPp agents)": ok_uas == calls and uas_rc == "0",
+    "one WAV per call": wavs["wavs"] == calls,
+    "no empty or short WAV": wavs["empty"] == 0 and wavs["too_short"] == 0 and wavs["bad_format"] == 0,
+    "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
+    "every call in the database, answered": db_answered == calls,
+    "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_silence"] == 0,
+}
+wall = finished - started
+print()
+print(f"calls offered           {calls} at {rate}/s, talk {talk_ms} ms")
+print(f"SIPp callers            {ok_uac} successful, {failed_uac} failed, exit {uac_rc}, {retrans_uac} retransmissions")
+print(f"SIPp agents             {ok_uas} successful, exit {uas_rc}, {retrans_uas} retransmissions")
+print(f"SIPp unexpected / dead  {unexpected} unexpected messages, {dead} messages for dead calls")
+print(f"call setup INVITE→200   {spread('setup')}")
+print(f"hang-up BYE→200         {spread('bye')}")
+print(f"database                {db_calls} records, {db_answered} answered and ended")
+print(f"recordings              {wavs['wavs']} WAVs, {wavs['bytes_total'] / 1e6:.1f} MB, "
+      f"length min/median/max {wavs['seconds_min']}/{wavs['seconds_median']}/{wavs['seconds_max']} s, "
+      f"{wavs['empty']} empty, {wavs['too_short']} short, {wavs['left_not_440']} left≠440 Hz, {wavs['right_not_1000']} right≠1000 Hz")
+print(f"audio gaps in calls     {wavs['silent_frames_left']} silent 20 ms frames left, {wavs['silent_frames_right']} right, "
+      f"in {wavs['wavs_with_silence']} WAVs")
+print(f"wall time               {wall:.1f} s (first INVITE to last SIPp caller exit)")
+print(f"switch CPU              {cpu_s:.1f} s total ({100 * cpu_s / wall:.0f}% of one core on average, peak {switch_peak:.0f}% in one second)")
+print(f"switch memory, files    peak RSS {peak_rss_mb:.0f} MB, peak {threads_peak} threads, peak {fds_peak} open files")
+print(f"SIPp CPU (both)         {sipp_s:.1f} s total ({100 * sipp_s / wall:.0f}% of one core on average)")
+print(f"machine CPU (all cores) mean {sum(busy_all) / max(len(busy_all), 1):.0f}%, peak {cpu_peak:.0f}% "
+      f"({os.cpu_count()} cores; load average before the run {loadavg})")
+print(f"switch WARN/ERROR lines {len(warns)}")
+for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])[:8]:
+    print(f"    {v:6d}  {k[:150]}")
+print()
+for name, ok in checks.items():
+    print(f"{'PASS' if ok else 'FAIL'}  {name}")
+summary = {
+    "calls": calls, "rate": rate, "talk_ms": talk_ms, "uac_ok": ok_uac, "uac_failed": failed_uac,
+    "uas_ok": ok_uas, "db_answered": db_answered, "wavs": wavs, "wall_s": round(wall, 2),
+    "switch_cpu_s": round(cpu_s, 2), "switch_peak_rss_mb": round(peak_rss_mb, 1),
+    "switch_peak_fds": fds_peak, "sipp_cpu_s": round(sipp_s, 2), "machine_cpu_mean_pct": round(sum(busy_all) / max(len(busy_all), 1), 1), "loadavg_before": loadavg,
+    "setup_p50_ms": pct(times["setup"], 0.5), "setup_p99_ms": pct(times["setup"], 0.99), "warn_lines": len(warns), "checks": checks,
+}
+(work / "summary.json").write_text(json.dumps(summary, indent=2))
+sys.exit(0 if all(checks.values()) else 1)
+EOF
+
+if [ "$FAILED" = 1 ]; then
+    echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv)" >&2
+    exit 1
+fi
+echo "load: all checks passed"
