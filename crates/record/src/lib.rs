@@ -15,4 +15,7 @@ mod store;
 pub use call_id::{CallId, CallIdError};
 pub use error::RecordError;
 pub use recorder::{Channel, Recorder, Recording, SAMPLE_RATE};
-pub use store::{list_calls, CallRecord, CallStore, HungUpBy, Outcome, UnknownWord};
+pub use store::{
+    list_callbacks, list_calls, CallRecord, CallStore, Callback, CallbackKind, HungUpBy, Outcome,
+    UnknownWord,
+};

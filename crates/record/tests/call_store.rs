@@ -110,3 +110,63 @@ fn calls_can_be_listed_after_the_switch_has_stopped() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(list_calls(&db, None).unwrap().len(), 1);
 }
+
+#[test]
+fn menu_fields_survive_the_round_trip() {
+    let db = common::scratch_dir("menu-fields").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let mut call = record(3, 9);
+    call.ivr_node = Some("filing".into());
+    call.skill = Some("filing".into());
+    call.agent_announced = true;
+    call.survey_score = Some(2);
+    store.save(&call).unwrap();
+    store.sync().unwrap();
+    assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
+}
+
+#[test]
+fn callbacks_are_stored_and_listed() {
+    use hotline_record::{list_callbacks, Callback, CallbackKind};
+    let db = common::scratch_dir("callbacks").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let at = offered(5);
+    let cb = Callback {
+        id: 0,
+        call_id: CallId::generate(at, 5),
+        caller: "13903790000".into(),
+        number: Some("037961234567".into()),
+        region: Some("luoyang".into()),
+        created_at: at,
+        kind: CallbackKind::Callback,
+        voicemail_path: None,
+        state: "open".into(),
+    };
+    store.save_callback(&cb).unwrap();
+    store.sync().unwrap();
+    let listed = list_callbacks(&db).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].number.as_deref(), Some("037961234567"));
+    assert_eq!(listed[0].kind, CallbackKind::Callback);
+    assert!(listed[0].id > 0);
+}
+
+#[test]
+fn an_older_database_gains_the_new_columns() {
+    let db = common::scratch_dir("migrate").join("calls.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE calls (call_id TEXT PRIMARY KEY NOT NULL, caller_raw TEXT NOT NULL,
+             caller_normalized TEXT, caller_kind TEXT, region TEXT, agent TEXT, offered_at TEXT NOT NULL,
+             answered_at TEXT, ended_at TEXT, outcome TEXT NOT NULL, hung_up_by TEXT, waited_ms INTEGER,
+             recording_path TEXT, overflowed INTEGER NOT NULL DEFAULT 0);",
+        )
+        .unwrap();
+    }
+    let store = CallStore::open(&db).unwrap();
+    let call = record(7, 3);
+    store.save(&call).unwrap();
+    store.sync().unwrap();
+    assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
+}

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{fsmode, RecordError};
 
-pub use record::{CallRecord, HungUpBy, Outcome, UnknownWord};
+pub use record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome, UnknownWord};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
@@ -23,6 +23,7 @@ const QUEUE_DEPTH: usize = 8_192;
 /// What call tasks send to the store thread.
 enum StoreMsg {
     Save(Box<CallRecord>),
+    Callback(Box<Callback>),
     Sync(SyncSender<()>),
 }
 
@@ -61,6 +62,7 @@ impl CallStore {
         let conn = Connection::open(path).map_err(sqlite)?;
         conn.execute_batch(sql::PRAGMAS).map_err(sqlite)?;
         conn.execute_batch(sql::SCHEMA).map_err(sqlite)?;
+        sql::migrate(&conn).map_err(sqlite)?;
         let failed = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
         let thread_failed = Arc::clone(&failed);
@@ -90,6 +92,13 @@ impl CallStore {
             }
             Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
         }
+    }
+
+    /// Queues a callback request (voicemail, callback number, abandoned caller).
+    pub fn save_callback(&self, callback: &Callback) -> Result<(), RecordError> {
+        self.tx
+            .send(StoreMsg::Callback(Box::new(callback.clone())))
+            .map_err(|_| RecordError::WriterGone("call store"))
     }
 
     /// Blocks until every save queued so far is committed; for tests and shutdown.
@@ -124,6 +133,12 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
                     tracing::error!(db = %path.display(), call = %record.call_id, %error, "call record not saved");
                 }
             }
+            StoreMsg::Callback(cb) => {
+                if let Err(error) = sql::insert_callback(&conn, &cb) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(db = %path.display(), call = %cb.call_id, %error, "callback not saved");
+                }
+            }
             StoreMsg::Sync(done) => {
                 let _ = done.send(());
             }
@@ -147,4 +162,16 @@ pub fn list_calls(db: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<CallRec
             source,
         })?;
     sql::select_since(&conn, since, db)
+}
+
+/// Every callback request, oldest first (`hotline callbacks`).
+pub fn list_callbacks(db: &Path) -> Result<Vec<Callback>, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite)?;
+    sql::select_callbacks(&conn).map_err(sqlite)
 }

@@ -153,6 +153,14 @@ pub struct CallRecord {
     pub recording_path: Option<PathBuf>,
     /// Whether the call overflowed to another queue or the provincial centre on its way.
     pub overflowed: bool,
+    /// The voice-menu node the caller was last in (where they waited, for the abandoned list).
+    pub ivr_node: Option<String>,
+    /// The business skill the caller asked for.
+    pub skill: Option<String>,
+    /// Whether the agent's number was announced to the caller (报工号).
+    pub agent_announced: bool,
+    /// The caller's satisfaction score: 1 satisfied, 2 fairly, 3 not.
+    pub survey_score: Option<u8>,
 }
 
 impl CallRecord {
@@ -177,8 +185,69 @@ impl CallRecord {
             waited_ms: None,
             recording_path: None,
             overflowed: false,
+            ivr_node: None,
+            skill: None,
+            agent_announced: false,
+            survey_score: None,
         }
     }
+}
+
+/// Why a caller is waiting to be called back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallbackKind {
+    /// Left a voicemail outside service hours.
+    Voicemail,
+    /// Left a number to call back.
+    Callback,
+    /// Hung up while waiting for an agent.
+    Abandoned,
+}
+
+impl CallbackKind {
+    /// The word stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackKind::Voicemail => "voicemail",
+            CallbackKind::Callback => "callback",
+            CallbackKind::Abandoned => "abandoned",
+        }
+    }
+
+    /// The kind from its stored word.
+    pub fn parse(s: &str) -> Option<CallbackKind> {
+        [
+            CallbackKind::Voicemail,
+            CallbackKind::Callback,
+            CallbackKind::Abandoned,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A caller to call back (100% answered or followed up).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Callback {
+    /// Row id (0 until stored).
+    pub id: i64,
+    /// The call it came from.
+    pub call_id: CallId,
+    /// The caller number as received.
+    pub caller: String,
+    /// The number to call: what the caller typed, else their own normalised number.
+    pub number: Option<String>,
+    /// The caller's region, whose agents should call back.
+    pub region: Option<String>,
+    /// When it was left.
+    pub created_at: DateTime<Utc>,
+    /// Voicemail, callback number or abandoned call.
+    pub kind: CallbackKind,
+    /// The voicemail's file.
+    pub voicemail_path: Option<PathBuf>,
+    /// `open` until someone calls back.
+    pub state: String,
 }
 
 #[cfg(test)]

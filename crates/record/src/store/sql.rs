@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Row};
 
-use super::record::{CallRecord, HungUpBy, Outcome};
+use super::record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
 use crate::{CallId, RecordError};
 
 /// Creates the table; `offered_at` is indexed because reports select by time.
@@ -27,7 +27,45 @@ CREATE TABLE IF NOT EXISTS calls (
     overflowed        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_offered_at ON calls (offered_at);
+CREATE TABLE IF NOT EXISTS callbacks (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    call_id        TEXT NOT NULL,
+    caller         TEXT NOT NULL,
+    number         TEXT,
+    region         TEXT,
+    created_at     TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    voicemail_path TEXT,
+    state          TEXT NOT NULL DEFAULT 'open'
+);
+CREATE INDEX IF NOT EXISTS callbacks_created_at ON callbacks (created_at);
 ";
+
+/// Columns added after the first schema, with their types: added to older files on open.
+pub(super) const ADDED_COLUMNS: [(&str, &str); 4] = [
+    ("ivr_node", "TEXT"),
+    ("skill", "TEXT"),
+    ("agent_announced", "INTEGER NOT NULL DEFAULT 0"),
+    ("survey_score", "INTEGER"),
+];
+
+/// Adds the columns an older database lacks.
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let mut have = Vec::new();
+    {
+        let mut stmt = conn.prepare("PRAGMA table_info(calls)")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            have.push(row.get::<_, String>(1)?);
+        }
+    }
+    for (name, ty) in ADDED_COLUMNS {
+        if !have.iter().any(|h| h == name) {
+            conn.execute_batch(&format!("ALTER TABLE calls ADD COLUMN {name} {ty}"))?;
+        }
+    }
+    Ok(())
+}
 
 /// WAL lets `hotline calls` read while the switch writes; NORMAL sync keeps every committed
 /// transaction across a process kill (only a power cut may lose the last ones).
@@ -40,8 +78,8 @@ PRAGMA busy_timeout = 5000;
 const UPSERT: &str = "
 INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
                    offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
-                   recording_path, overflowed)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                   recording_path, overflowed, ivr_node, skill, agent_announced, survey_score)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
 ON CONFLICT (call_id) DO UPDATE SET
     caller_raw = excluded.caller_raw,
     caller_normalized = excluded.caller_normalized,
@@ -55,12 +93,17 @@ ON CONFLICT (call_id) DO UPDATE SET
     hung_up_by = excluded.hung_up_by,
     waited_ms = excluded.waited_ms,
     recording_path = excluded.recording_path,
-    overflowed = excluded.overflowed
+    overflowed = excluded.overflowed,
+    ivr_node = excluded.ivr_node,
+    skill = excluded.skill,
+    agent_announced = excluded.agent_announced,
+    survey_score = excluded.survey_score
 ";
 
 const SELECT: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
-       answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed
+       answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
+       ivr_node, skill, agent_announced, survey_score
 FROM calls WHERE offered_at >= ?1 ORDER BY offered_at, call_id
 ";
 
@@ -89,6 +132,10 @@ pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> 
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned()),
         r.overflowed,
+        r.ivr_node,
+        r.skill,
+        r.agent_announced,
+        r.survey_score,
     ])?;
     Ok(())
 }
@@ -172,5 +219,66 @@ fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
         waited_ms,
         recording_path: row.get::<_, Option<String>>(12)?.map(PathBuf::from),
         overflowed: row.get(13)?,
+        ivr_node: row.get(14)?,
+        skill: row.get(15)?,
+        agent_announced: row.get(16)?,
+        survey_score: row.get(17)?,
     })
+}
+
+const INSERT_CALLBACK: &str = "
+INSERT INTO callbacks (call_id, caller, number, region, created_at, kind, voicemail_path, state)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')
+";
+
+/// Adds a request for a callback.
+pub(super) fn insert_callback(conn: &Connection, c: &Callback) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT_CALLBACK)?.execute(params![
+        c.call_id.as_str(),
+        c.caller,
+        c.number,
+        c.region,
+        time_text(c.created_at),
+        c.kind.as_str(),
+        c.voicemail_path
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+    ])?;
+    Ok(())
+}
+
+/// Every callback request, oldest first.
+pub(super) fn select_callbacks(conn: &Connection) -> rusqlite::Result<Vec<Callback>> {
+    let mut stmt = conn.prepare(
+        "SELECT call_id, caller, number, region, created_at, kind, voicemail_path, state, id
+         FROM callbacks ORDER BY created_at, id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id_text: String = row.get(0)?;
+        let Ok(call_id) = id_text.parse::<CallId>() else {
+            continue;
+        };
+        let created: String = row.get(4)?;
+        let Ok(created_at) = DateTime::parse_from_rfc3339(&created) else {
+            continue;
+        };
+        let kind: String = row.get(5)?;
+        let Some(kind) = CallbackKind::parse(&kind) else {
+            continue;
+        };
+        out.push(Callback {
+            id: row.get(8)?,
+            call_id,
+            caller: row.get(1)?,
+            number: row.get(2)?,
+            region: row.get(3)?,
+            created_at: created_at.with_timezone(&Utc),
+            kind,
+            voicemail_path: row.get::<_, Option<String>>(6)?.map(PathBuf::from),
+            state: row.get(7)?,
+        });
+    }
+    Ok(out)
 }
