@@ -289,7 +289,7 @@ impl Acd {
             if let (AgentStatus::Paused(PauseReason::NoAnswer), Some(after)) =
                 (&a.status, a.auto_resume)
             {
-                if now >= a.paused_at + after {
+                if now >= later(a.paused_at, after) {
                     a.status = AgentStatus::Available;
                     a.idle_since = now;
                 }
@@ -317,12 +317,12 @@ impl Acd {
                 Some((_, until)) => consider(*until),
                 None => {
                     for at in c.tried.values() {
-                        consider(*at + cfg.ring_timeout);
+                        consider(later(*at, cfg.ring_timeout));
                     }
                 }
             }
             if !c.overflowed && cfg.overflow_to.is_some() {
-                consider(c.arrived + cfg.overflow_after);
+                consider(later(c.arrived, cfg.overflow_after));
             }
             next
         });
@@ -352,6 +352,13 @@ impl Acd {
 
     /// Offers every waiting call that can be offered, oldest first.
     fn dispatch(&mut self, now: Instant) {
+        // A tried agent may be rung again for the same call after one ring timeout; forget
+        // the older tries so their deadlines never lie in the past.
+        for c in self.calls.values_mut() {
+            if let Some(cfg) = self.queues.get(&c.queue) {
+                c.tried.retain(|_, at| now < later(*at, cfg.ring_timeout));
+            }
+        }
         let ids: Vec<CallRef> = self.calls.keys().copied().collect();
         for id in ids {
             self.check_overflow(now, id);
@@ -367,7 +374,7 @@ impl Acd {
             let Some(agent) = self.pick_agent(now, call, cfg) else {
                 continue;
             };
-            let until = now + cfg.ring_timeout;
+            let until = later(now, cfg.ring_timeout);
             if let Some(a) = self.agents.get_mut(&agent) {
                 a.status = AgentStatus::Ringing(id);
             }
@@ -386,7 +393,7 @@ impl Acd {
             return;
         }
         let Some(to) = self.queues.get(&call.queue).and_then(|q| {
-            let due = now >= call.arrived + q.overflow_after;
+            let due = now >= later(call.arrived, q.overflow_after);
             q.overflow_to.clone().filter(|_| due)
         }) else {
             if let Some(to) = self
@@ -421,7 +428,7 @@ impl Acd {
                         && call
                             .tried
                             .get(*id)
-                            .is_none_or(|at| now >= *at + cfg.ring_timeout)
+                            .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
                 })
                 .min_by_key(|(id, a)| (a.idle_since, (*id).clone()))
                 .map(|(id, _)| id.clone())
@@ -437,6 +444,12 @@ impl Acd {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 #[path = "engine/tests.rs"]
 mod tests;
+
+/// `at + d`, saturating far in the future instead of overflowing on absurd durations.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(86_400 * 365)))
+        .unwrap_or(at)
+}

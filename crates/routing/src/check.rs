@@ -54,6 +54,11 @@ pub(crate) fn check(
     }
 }
 
+/// Longest ring per agent accepted: ten minutes is already no "three rings".
+const MAX_RING_TIMEOUT_SECS: u64 = 600;
+/// Longest wait before overflow accepted: a day.
+const MAX_OVERFLOW_AFTER_SECS: u64 = 86_400;
+
 /// Where an id or name was first defined, to point at it when it is defined again.
 type Seen<V> = HashMap<String, (V, usize)>;
 
@@ -209,12 +214,20 @@ impl Checker<'_> {
     ) -> Option<Region> {
         let id = self.region_id(&raw.id, region_ids);
         let ring_timeout = match raw.ring_timeout_secs {
-            Some(secs) if *secs.get_ref() == 0 => {
+            Some(secs) if *secs.get_ref() == 0 || *secs.get_ref() > MAX_RING_TIMEOUT_SECS => {
                 self.report(&secs.span(), Problem::ZeroRingTimeout);
                 0
             }
             Some(secs) => secs.into_inner(),
             None => DEFAULT_RING_TIMEOUT_SECS,
+        };
+        let overflow_after = match raw.overflow_after_secs {
+            Some(secs) if *secs.get_ref() > MAX_OVERFLOW_AFTER_SECS => {
+                self.report(&secs.span(), Problem::OverflowTooLong);
+                0
+            }
+            Some(secs) => secs.into_inner(),
+            None => DEFAULT_OVERFLOW_AFTER_SECS,
         };
         let owner = raw.id.get_ref();
         for city in &raw.cities {
@@ -241,10 +254,7 @@ impl Checker<'_> {
             area_codes,
             prefixes: raw.prefixes.into_iter().map(Spanned::into_inner).collect(),
             ring_timeout: Duration::from_secs(ring_timeout),
-            overflow_after: Duration::from_secs(
-                raw.overflow_after_secs
-                    .unwrap_or(DEFAULT_OVERFLOW_AFTER_SECS),
-            ),
+            overflow_after: Duration::from_secs(overflow_after),
         })
     }
 

@@ -73,9 +73,12 @@ pub enum Problem {
     /// An agent or trunk names a region that is not defined.
     #[error("unknown region `{0}`")]
     UnknownRegion(String),
-    /// A ring timeout of zero would skip every agent.
-    #[error("ring_timeout_secs must be at least 1")]
+    /// A ring timeout of zero would skip every agent; a huge one is no "three rings".
+    #[error("ring_timeout_secs must be 1 to 600")]
     ZeroRingTimeout,
+    /// An overflow wait longer than a day.
+    #[error("overflow_after_secs must be at most 86400")]
+    OverflowTooLong,
     /// An area code that is not `0` + 2–3 digits by the Chinese numbering plan.
     #[error("`{0}` is not an area code (010 and 020-029 have 3 digits, other 0xxx 4)")]
     BadAreaCode(String),

@@ -41,7 +41,7 @@ pub(crate) struct RawRegion {
     #[serde(default)]
     pub prefixes: Vec<Spanned<String>>,
     pub ring_timeout_secs: Option<Spanned<u64>>,
-    pub overflow_after_secs: Option<u64>,
+    pub overflow_after_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

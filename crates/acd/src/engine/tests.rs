@@ -121,6 +121,37 @@ fn a_static_seat_that_rang_out_is_back_after_its_auto_resume_time() {
 }
 
 #[test]
+fn a_call_that_rang_out_everywhere_does_not_ask_for_the_clock_in_the_past() {
+    let t0 = Instant::now();
+    let mut acd = henan(t0);
+    acd.login(t0, &ag("1003"));
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    run_to(&mut acd, t0 + secs(40));
+    // 1003 is paused, nobody else is free: the only deadline left is the overflow.
+    let next = acd.poll_timeout().unwrap();
+    assert!(next > t0 + secs(40), "deadline {next:?} must lie ahead");
+    assert_eq!(next, t0 + secs(60));
+}
+
+#[test]
+fn absurd_durations_do_not_overflow_the_clock() {
+    let t0 = Instant::now();
+    let mut acd = Acd::new();
+    acd.set_queue(
+        q("luoyang"),
+        QueueConfig {
+            ring_timeout: Duration::MAX,
+            overflow_after: Duration::MAX,
+            overflow_to: Some(q("centre")),
+        },
+    );
+    acd.add_agent(t0, ag("1003"), q("luoyang"));
+    acd.login(t0, &ag("1003"));
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    assert!(acd.poll_timeout().is_some());
+}
+
+#[test]
 fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
