@@ -34,10 +34,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Makes and checks nonces: `<issued-at hex>.<mac>`, so no nonce table is kept.
-#[derive(Debug, Clone)]
+/// Makes and checks nonces: `<issued-at hex>.<serial hex>.<mac>`, so no nonce table is
+/// kept; the serial makes every nonce unique, so nonce counts of two phones never collide.
+#[derive(Debug)]
 pub struct NonceSource {
     secret: String,
+    serial: std::sync::atomic::AtomicU64,
 }
 
 /// What a nonce presented by a phone is worth.
@@ -56,28 +58,37 @@ impl NonceSource {
     pub fn new(secret: impl Into<String>) -> NonceSource {
         NonceSource {
             secret: secret.into(),
+            serial: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
-    fn mac(&self, issued: u64) -> String {
-        let h = Sha256::digest(format!("{}:{issued:x}", self.secret).as_bytes());
+    fn mac(&self, issued: u64, serial: u64) -> String {
+        let h = Sha256::digest(format!("{}:{issued:x}:{serial:x}", self.secret).as_bytes());
         hex(h.get(..12).unwrap_or(&h))
     }
 
-    /// A fresh nonce issued at `now_secs` (seconds since the epoch).
+    /// A fresh, unique nonce issued at `now_secs` (seconds since the epoch).
     pub fn issue(&self, now_secs: u64) -> String {
-        format!("{now_secs:x}.{}", self.mac(now_secs))
+        let serial = self
+            .serial
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{now_secs:x}.{serial:x}.{}", self.mac(now_secs, serial))
     }
 
     /// Checks a nonce against `now_secs` and the maximum age.
     pub fn check(&self, nonce: &str, now_secs: u64, max_age_secs: u64) -> NonceCheck {
-        let Some((ts, mac)) = nonce.split_once('.') else {
+        let mut parts = nonce.split('.');
+        let (Some(ts), Some(serial), Some(mac), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return NonceCheck::Forged;
         };
-        let Ok(issued) = u64::from_str_radix(ts, 16) else {
+        let (Ok(issued), Ok(serial)) =
+            (u64::from_str_radix(ts, 16), u64::from_str_radix(serial, 16))
+        else {
             return NonceCheck::Forged;
         };
-        if !constant_time_eq(mac.as_bytes(), self.mac(issued).as_bytes()) {
+        if !constant_time_eq(mac.as_bytes(), self.mac(issued, serial).as_bytes()) {
             return NonceCheck::Forged;
         }
         if issued > now_secs || now_secs - issued > max_age_secs {
@@ -238,9 +249,10 @@ mod tests {
         assert_eq!(src.check(&n, 1010, 300), NonceCheck::Fresh);
         assert_eq!(src.check(&n, 2000, 300), NonceCheck::Stale);
         assert_eq!(
-            src.check("3e8.000000000000000000000000", 1010, 300),
+            src.check("3e8.0.000000000000000000000000", 1010, 300),
             NonceCheck::Forged
         );
         assert_eq!(src.check("garbage", 1010, 300), NonceCheck::Forged);
+        assert_ne!(src.issue(1000), src.issue(1000), "unique within a second");
     }
 }

@@ -161,6 +161,9 @@ pub fn validate_request(req: &Request) -> Result<(), &'static str> {
     if cseq.method != req.method {
         return Err("CSeq method does not match");
     }
+    if req.method == Method::Invite && req.headers.get(&HeaderName::Contact).is_none() {
+        return Err("INVITE without Contact");
+    }
     Ok(())
 }
 

@@ -41,6 +41,8 @@ pub struct Registrar {
     nonces: NonceSource,
     nonce_max_age: u64,
     bindings: HashMap<String, Vec<Binding>>,
+    /// The highest nonce count seen per nonce: a replayed REGISTER repeats a count.
+    counts: HashMap<String, (u32, Instant)>,
 }
 
 const DEFAULT_EXPIRES: u64 = 3600;
@@ -55,6 +57,7 @@ impl Registrar {
             nonces: NonceSource::new(secret),
             nonce_max_age: 300,
             bindings: HashMap::new(),
+            counts: HashMap::new(),
         }
     }
 
@@ -90,6 +93,22 @@ impl Registrar {
             NonceCheck::Stale => return (self.challenge(req, now_secs, true), None),
             NonceCheck::Forged => return (self.challenge(req, now_secs, false), None),
         }
+        // A replay repeats a nonce count; we asked for qop=auth, so a count is required.
+        let nc = creds
+            .nc
+            .as_deref()
+            .and_then(|n| u32::from_str_radix(n, 16).ok())
+            .filter(|_| creds.qop.as_deref() == Some("auth"));
+        let Some(nc) = nc else {
+            return (self.challenge(req, now_secs, false), None);
+        };
+        if self
+            .counts
+            .get(&creds.nonce)
+            .is_some_and(|(last, _)| nc <= *last)
+        {
+            return (self.challenge(req, now_secs, true), None);
+        }
         // Same answer for unknown user, wrong user and wrong password.
         let ok = creds.username == user
             && creds.realm == self.realm
@@ -97,6 +116,7 @@ impl Registrar {
         if !ok {
             return (Response::to_request(req, 403, reason_phrase(403)), None);
         }
+        self.counts.insert(creds.nonce.clone(), (nc, now));
         self.update_bindings(req, from, now, &user)
     }
 
@@ -176,8 +196,12 @@ impl Registrar {
         (resp, presence)
     }
 
-    /// Drops lapsed bindings; returns the agents left with none.
+    /// Drops lapsed bindings (and nonce counts of expired nonces); returns the agents left
+    /// with none.
     pub fn expire(&mut self, now: Instant) -> Vec<String> {
+        let keep = Duration::from_secs(self.nonce_max_age * 2);
+        self.counts
+            .retain(|_, (_, seen)| now.saturating_duration_since(*seen) < keep);
         let mut gone = Vec::new();
         for (user, list) in self.bindings.iter_mut() {
             let before = list.len();
@@ -322,6 +346,47 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
         let r = answer(&mut reg, "1003", "s3cret", "MD5", 100, "Expires: 0\r\n");
         assert_eq!(r.status, 200);
         assert!(!reg.is_registered("1003"));
+    }
+
+    #[test]
+    fn a_replayed_register_is_challenged_again_not_bound() {
+        let mut reg = Registrar::new("hotline", "k");
+        let first = reg.challenge(&register(""), 100, false);
+        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
+        let nonce = chal
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let mut c = Credentials {
+            username: "1003".into(),
+            realm: "hotline".into(),
+            nonce: nonce.into(),
+            uri: "sip:127.0.0.1".into(),
+            response: String::new(),
+            algorithm: Some("MD5".into()),
+            qop: Some("auth".into()),
+            nc: Some("00000001".into()),
+            cnonce: Some("c".into()),
+        };
+        c.response = c.expected("REGISTER", "s3cret").unwrap();
+        let auth = format!(
+            "Authorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{}\", uri=\"sip:127.0.0.1\", \
+response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
+            c.nonce, c.response
+        );
+        let req = register(&auth);
+        let (ok, _) = reg.handle(&req, peer(), Instant::now(), 100, secrets);
+        assert_eq!(ok.status, 200);
+        let attacker = Peer {
+            addr: "203.0.113.9:5060".parse().unwrap(),
+            transport: Transport::Udp,
+        };
+        let (again, _) = reg.handle(&req, attacker, Instant::now(), 110, secrets);
+        assert_eq!(again.status, 401, "the same nonce count is a replay");
+        assert_eq!(reg.lookup("1003").unwrap().source, peer());
     }
 
     #[test]

@@ -166,10 +166,11 @@ impl Endpoint {
     }
 
     /// Feeds a parsed, validated request from `from`.
-    pub fn handle_request(&mut self, now: Instant, request: Request, from: Peer) {
+    pub fn handle_request(&mut self, now: Instant, mut request: Request, from: Peer) {
         let Some(key) = ServerKey::of(&request) else {
             return;
         };
+        stamp_received(&mut request, from);
         if let Some(id) = self.server_index.get(&key).copied() {
             if let Some(tx) = self.servers.get_mut(&id) {
                 let out = tx.on_retransmission(&request, now, &self.config);
@@ -224,15 +225,21 @@ impl Endpoint {
             .insert(id, ServerTx::new(cancel.clone(), from, key.clone()));
         self.server_index.insert(key, id);
         let target = self.server_index.get(&invite_key).copied();
-        let pending = target
-            .and_then(|t| self.servers.get(&t).map(|tx| (t, tx.is_proceeding())))
-            .filter(|(_, proceeding)| *proceeding);
-        match pending {
-            Some((invite, _)) => {
+        let found = target.and_then(|t| {
+            self.servers
+                .get(&t)
+                .map(|tx| (t, tx.is_live(), tx.is_proceeding()))
+        });
+        match found {
+            // RFC 3261 9.2: 200 whenever the INVITE transaction exists; it only has an
+            // effect while no final response was sent.
+            Some((invite, true, proceeding)) => {
                 self.respond(now, id, Response::to_request(&cancel, 200, "OK"));
-                self.events.push_back(TxEvent::Cancelled { invite });
+                if proceeding {
+                    self.events.push_back(TxEvent::Cancelled { invite });
+                }
             }
-            None => {
+            _ => {
                 let r = Response::to_request(&cancel, 481, reason_phrase(481));
                 self.respond(now, id, r);
             }
@@ -269,6 +276,14 @@ impl Endpoint {
         self.client_index.insert((branch, method), id);
         self.apply_client(id, out, now);
         Some(id)
+    }
+
+    /// Forgets a client transaction whose final response never came: RFC 3261 9.1 lets the
+    /// UAC give up on a cancelled INVITE 64·T1 after the CANCEL.
+    pub fn abandon(&mut self, tx: TxId) {
+        if let Some(c) = self.clients.remove(&tx) {
+            self.client_index.remove(&c.key());
+        }
     }
 
     /// Sends a message outside any transaction (ACK for 2xx, stateless replies).
@@ -402,6 +417,47 @@ struct Output {
     timers: Vec<(Timer, Instant)>,
     response: Option<Response>,
     timed_out: bool,
+}
+
+/// RFC 3261 18.2.1 and RFC 3581: the top Via learns where the request really came from,
+/// so every response copying it tells the peer its public address.
+fn stamp_received(request: &mut Request, from: Peer) {
+    let Some(pos) = request
+        .headers
+        .0
+        .iter()
+        .position(|h| h.name == HeaderName::Via)
+    else {
+        return;
+    };
+    let items = crate::message::split_list(&request.headers.0[pos].value);
+    let Some(top) = items.first() else { return };
+    let Some(via) = crate::header::Via::parse(top) else {
+        return;
+    };
+    let ip = from.addr.ip().to_string();
+    let mut stamped = top.to_string();
+    if via.has_rport() {
+        let mut params = String::new();
+        for (k, v) in &via.params {
+            match (k.as_str(), v) {
+                ("rport", _) | ("received", _) => {}
+                (k, Some(v)) => params.push_str(&format!(";{k}={v}")),
+                (k, None) => params.push_str(&format!(";{k}")),
+            }
+        }
+        let base = top.split(';').next().unwrap_or(top).trim();
+        stamped = format!("{base}{params};received={ip};rport={}", from.addr.port());
+    } else if via.host.trim_start_matches('[').trim_end_matches(']') != ip {
+        stamped.push_str(&format!(";received={ip}"));
+    }
+    let rest: Vec<&str> = items.iter().skip(1).copied().collect();
+    let value = if rest.is_empty() {
+        stamped
+    } else {
+        format!("{stamped}, {}", rest.join(", "))
+    };
+    request.headers.0[pos].value = value;
 }
 
 /// Builds a CANCEL for a pending INVITE we sent (RFC 3261 9.1): same branch, Route, CSeq number.

@@ -33,6 +33,7 @@ pub(super) struct ServerTx {
     last_response: Option<Vec<u8>>,
     interval: Duration,
     deadlines: Deadlines,
+    acked: bool,
 }
 
 impl ServerTx {
@@ -50,6 +51,7 @@ impl ServerTx {
             last_response: None,
             interval: Duration::ZERO,
             deadlines: Deadlines::default(),
+            acked: false,
         }
     }
 
@@ -59,6 +61,11 @@ impl ServerTx {
 
     pub fn is_invite(&self) -> bool {
         self.request.method == Method::Invite
+    }
+
+    /// Whether it exists for CANCEL matching: any state but terminated.
+    pub fn is_live(&self) -> bool {
+        self.state != State::Terminated
     }
 
     pub fn is_proceeding(&self) -> bool {
@@ -117,10 +124,13 @@ impl ServerTx {
             }
             return out;
         }
-        if matches!(
-            self.state,
-            State::Proceeding | State::Completed | State::Accepted
-        ) {
+        let absorb = self.state == State::Accepted && self.acked;
+        if !absorb
+            && matches!(
+                self.state,
+                State::Proceeding | State::Completed | State::Accepted
+            )
+        {
             self.resend(&mut out);
         }
         out
@@ -169,11 +179,12 @@ impl ServerTx {
         out
     }
 
-    /// The ACK to our 2xx arrived: stop retransmitting it.
+    /// The ACK to our 2xx arrived: stop retransmitting it, but stay Accepted until timer L
+    /// so a late retransmission of the INVITE is absorbed instead of starting a new call.
     pub fn acked(&mut self) {
         if self.state == State::Accepted {
-            self.deadlines.clear_all();
-            self.state = State::Terminated;
+            self.deadlines.clear(Timer::G);
+            self.acked = true;
         }
     }
 
@@ -181,7 +192,10 @@ impl ServerTx {
         let mut out = Output::default();
         self.deadlines.clear(t);
         match t {
-            Timer::G if matches!(self.state, State::Completed | State::Accepted) => {
+            Timer::G
+                if self.state == State::Completed
+                    || (self.state == State::Accepted && !self.acked) =>
+            {
                 self.resend(&mut out);
                 self.interval = (self.interval * 2).min(cfg.t2);
                 self.arm(&mut out, Timer::G, now + self.interval);
@@ -193,7 +207,7 @@ impl ServerTx {
             Timer::L => {
                 self.deadlines.clear_all();
                 // A 2xx nobody ACKed: the dialog user must hang the call up.
-                out.timed_out = self.state == State::Accepted;
+                out.timed_out = self.state == State::Accepted && !self.acked;
                 self.state = State::Terminated;
             }
             _ => {}

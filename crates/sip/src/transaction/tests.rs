@@ -143,7 +143,7 @@ fn ok_is_retransmitted_until_the_ack_with_its_own_branch() {
         Duration::from_secs(40),
     );
     assert!(later.is_empty(), "no 200 after the ACK: {later:?}");
-    assert!(ep.is_empty(), "the ACK ended the transaction");
+    assert!(ep.is_empty(), "timer L ended the transaction");
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn cancel_of_a_ringing_invite_gets_200_and_tells_the_user() {
 }
 
 #[test]
-fn cancel_after_the_answer_or_for_nothing_gets_481() {
+fn cancel_for_nothing_gets_481() {
     let mut ep = Endpoint::new(TimerConfig::default());
     let t0 = Instant::now();
     ep.handle_request(t0, request("CANCEL", "z9hG4bK6"), peer(Transport::Udp));
@@ -304,4 +304,75 @@ fn cancel_for_copies_the_invite_branch_and_cseq_number() {
     assert_eq!(c.method, Method::Cancel);
     assert_eq!(c.top_via().unwrap().branch(), Some("z9hG4bKd"));
     assert_eq!(c.cseq().unwrap().to_string(), "1 CANCEL");
+}
+
+#[test]
+fn cancel_after_the_answer_gets_200_and_changes_nothing() {
+    let mut ep = Endpoint::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let inv = invite("z9hG4bK6b");
+    ep.handle_request(t0, inv.clone(), peer(Transport::Udp));
+    let Some(TxEvent::Request { tx, .. }) = ep.poll_event() else {
+        panic!()
+    };
+    ep.respond(
+        t0,
+        tx,
+        Response::to_request(&inv, 200, "OK").with_to_tag("x"),
+    );
+    drain(&mut ep);
+    ep.handle_request(t0, request("CANCEL", "z9hG4bK6b"), peer(Transport::Udp));
+    assert_eq!(drain(&mut ep), ["SIP/2.0 200 OK"]);
+    assert!(events(&mut ep).is_empty(), "no Cancelled after the answer");
+}
+
+#[test]
+fn an_invite_retransmitted_after_the_ack_is_absorbed_until_timer_l() {
+    let mut ep = Endpoint::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let inv = invite("z9hG4bK6c");
+    ep.handle_request(t0, inv.clone(), peer(Transport::Udp));
+    let Some(TxEvent::Request { tx, .. }) = ep.poll_event() else {
+        panic!()
+    };
+    ep.respond(
+        t0,
+        tx,
+        Response::to_request(&inv, 200, "OK").with_to_tag("x"),
+    );
+    let mut ack = request("ACK", "z9hG4bK-ack");
+    ack.headers.set(HeaderName::CSeq, "1 ACK");
+    ep.handle_request(t0, ack, peer(Transport::Udp));
+    events(&mut ep);
+    drain(&mut ep);
+    ep.handle_request(
+        t0 + Duration::from_secs(2),
+        inv.clone(),
+        peer(Transport::Udp),
+    );
+    assert!(drain(&mut ep).is_empty());
+    assert!(events(&mut ep).is_empty(), "not a new call");
+    run_until(&mut ep, t0, Duration::from_secs(33));
+    assert!(events(&mut ep).is_empty(), "an ACKed 2xx does not time out");
+    assert!(ep.is_empty());
+}
+
+#[test]
+fn responses_tell_a_peer_behind_nat_where_it_really_is() {
+    let mut ep = Endpoint::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let mut inv = invite("z9hG4bK6d");
+    inv.headers.set(
+        HeaderName::Via,
+        "SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK6d;rport",
+    );
+    ep.handle_request(t0, inv, peer(Transport::Udp));
+    let t = ep.poll_transmit().unwrap();
+    let text = String::from_utf8(t.data).unwrap();
+    assert!(
+        text.contains(
+            "Via: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK6d;received=127.0.0.1;rport=5070"
+        ),
+        "{text}"
+    );
 }
