@@ -270,7 +270,10 @@ Contact: <sip:13903790000@{me}>\r\nContent-Type: application/sdp\r\nContent-Leng
     let mut buf = [0u8; 4096];
     while let Ok((n, _)) = agent.sock.recv_from(&mut buf) {
         let text = String::from_utf8_lossy(&buf[..n]);
-        assert!(!text.starts_with("INVITE"), "no re-INVITE towards the agent: {text}");
+        assert!(
+            !text.starts_with("INVITE"),
+            "no re-INVITE towards the agent: {text}"
+        );
     }
     caller.send(&format!(
         "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh4\r\n\
@@ -354,4 +357,157 @@ fn check_reports_file_line_and_reason_and_route_prints_json() {
     assert_eq!(rows[2]["region"], "centre");
     assert_eq!(rows[2]["kind"], "international");
     assert_eq!(rows[3]["kind"], "anonymous");
+}
+
+/// A caller phone's INVITE answered through the switch by `agent`, ACKed; returns the
+/// caller's To header (with the switch's tag) and the agent's INVITE.
+fn connected_call(caller: &Phone, agent: &Phone, branch: &str) -> (String, hotline_sip::Request) {
+    caller.send(&invite_text(caller, "12366", "13903790000", branch));
+    let invite = agent.expect_request("INVITE");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    agent.answer(&invite, media.local_addr().unwrap());
+    let ok = caller.final_response();
+    assert_eq!(ok.status, 200);
+    let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
+    let (me, sw) = (caller.addr(), caller.switch);
+    caller.send(&format!(
+        "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}ack\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: {branch}@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    ));
+    (to, invite)
+}
+
+#[test]
+fn a_bye_on_the_early_dialog_is_an_abandoned_call_and_stops_the_agent_phone() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKe1"));
+    let invite = agent.expect_request("INVITE");
+    let mut ringing =
+        hotline_sip::Response::to_request(&invite, 180, "Ringing").with_to_tag("phone");
+    ringing
+        .headers
+        .push(HeaderName::Contact, format!("<sip:p@{}>", agent.addr()));
+    agent
+        .sock
+        .send_to(&ringing.to_bytes(), agent.switch)
+        .unwrap();
+    let r180 = caller.final_response();
+    assert_eq!(r180.status, 180);
+    let to = r180.headers.get(&HeaderName::To).unwrap().to_string();
+    let (me, sw) = (caller.addr(), caller.switch);
+    caller.send(&format!(
+        "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKe2\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKe1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let mut statuses = vec![
+        caller.final_response().status,
+        caller.final_response().status,
+    ];
+    statuses.sort();
+    assert_eq!(statuses, [200, 487], "BYE answered, INVITE terminated");
+    let cancel = agent.expect_request("CANCEL");
+    assert_eq!(cancel.call_id(), invite.call_id());
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["outcome"] == "abandoned"));
+    assert_eq!(calls[0]["outcome"], "abandoned");
+}
+
+#[test]
+fn the_same_invite_under_a_new_branch_is_refused_as_merged_and_a_stale_bye_gets_481() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    let (to, _) = connected_call(&caller, &agent, "z9hG4bKm1");
+    // The same INVITE again, as a forking proxy or a confused phone would send it.
+    let again = invite_text(&caller, "12366", "13903790000", "z9hG4bKm1")
+        .replace("branch=z9hG4bKm1", "branch=z9hG4bKm1b");
+    caller.send(&again);
+    assert_eq!(caller.final_response().status, 482);
+    let (me, sw) = (caller.addr(), caller.switch);
+    caller.send(&format!(
+        "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKm2\r\n\
+From: <sip:13903790000@{me}>;tag=someone-else\r\nTo: {to}\r\nCall-ID: z9hG4bKm1@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    ));
+    assert_eq!(
+        caller.final_response().status,
+        481,
+        "wrong From tag: not this dialog"
+    );
+    let calls = switch.calls();
+    assert!(calls[0]["ended_at"].is_null(), "the call goes on");
+}
+
+#[test]
+fn a_lost_ack_is_sent_again_when_the_agent_phone_repeats_its_200() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    let (_, invite) = connected_call(&caller, &agent, "z9hG4bKa1");
+    let first = agent.expect_request("ACK");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    agent.answer(&invite, media.local_addr().unwrap());
+    let second = agent.expect_request("ACK");
+    assert_eq!(first.call_id(), second.call_id());
+}
+
+#[test]
+fn an_agent_answer_without_sdp_moves_the_call_to_the_next_agent() {
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", 0), ("1019", "luoyang", 0)],
+        15,
+        60,
+    ));
+    let broken = Phone::new(switch.port);
+    assert_eq!(broken.register("1003", "pw-1003", "MD5", 120).status, 200);
+    std::thread::sleep(Duration::from_millis(20));
+    let good = Phone::new(switch.port);
+    assert_eq!(good.register("1019", "pw-1019", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKs1"));
+    // 1003 registered first, so it has been idle longest and rings first.
+    let invite = broken.expect_request("INVITE");
+    let mut ok = hotline_sip::Response::to_request(&invite, 200, "OK").with_to_tag("phone");
+    ok.headers
+        .push(HeaderName::Contact, format!("<sip:p@{}>", broken.addr()));
+    broken.sock.send_to(&ok.to_bytes(), broken.switch).unwrap();
+    broken.expect_request("ACK");
+    broken.expect_request("BYE");
+    let invite = good.expect_request("INVITE");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    good.answer(&invite, media.local_addr().unwrap());
+    assert_eq!(
+        caller.final_response().status,
+        200,
+        "the caller reaches the next agent"
+    );
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["agent"] == "1019"));
+    assert_eq!(calls[0]["agent"], "1019");
+}
+
+#[test]
+fn a_call_refused_for_lack_of_audio_is_still_on_record() {
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    let caller = Phone::new(switch.port);
+    let text = invite_text(&caller, "12366", "13903790000", "z9hG4bKf1");
+    let no_audio = text.replace(
+        "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        "m=audio 40000 RTP/AVP 18\r\n",
+    );
+    let cl = no_audio.split("\r\n\r\n").nth(1).unwrap().len();
+    let no_audio = no_audio.replace(
+        &format!(
+            "Content-Length: {}",
+            text.split("\r\n\r\n").nth(1).unwrap().len()
+        ),
+        &format!("Content-Length: {cl}"),
+    );
+    caller.send(&no_audio);
+    assert_eq!(caller.final_response().status, 488);
+    let calls = switch.calls_when(|c| !c.is_empty());
+    assert_eq!(calls[0]["outcome"], "failed");
+    assert_eq!(calls[0]["region"], "luoyang");
 }

@@ -217,7 +217,11 @@ impl Acd {
         }
         a.status = match outcome {
             OfferOutcome::NoAnswer => AgentStatus::Paused(PauseReason::NoAnswer),
-            OfferOutcome::Busy | OfferOutcome::Failed => AgentStatus::Available,
+            OfferOutcome::Busy | OfferOutcome::Failed => {
+                // A phone on do-not-disturb answers busy at once: to the back of the line.
+                a.idle_since = now;
+                AgentStatus::Available
+            }
         };
         a.paused_at = now;
         if let Some(c) = self.calls.get_mut(&call) {

@@ -130,9 +130,13 @@ impl Core {
                 AgentReach::Registers { .. } => (self.registrar.is_registered(a.id.as_str()), None),
             };
             self.acd.set_auto_resume(&id, resume);
-            if reachable {
+            let logged_out = matches!(
+                self.acd.agent_status(&id),
+                Some(hotline_acd::AgentStatus::LoggedOut)
+            );
+            if reachable && logged_out {
                 self.acd.login(now, &id);
-            } else {
+            } else if !reachable {
                 self.acd.logout(now, &id);
             }
         }
@@ -164,12 +168,15 @@ impl Core {
             }
             let now = Instant::now();
             self.endpoint.handle_timeout(now);
+            // Answers that arrived this turn are taken before ring timeouts are fired.
+            self.drain(now);
             self.acd.handle_timeout(now);
             self.drain(now);
         }
     }
 
     fn on_tick(&mut self, now: Instant) {
+        self.collect_orphans(now);
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
             self.acd.logout(now, &AcdAgent(agent));
@@ -280,10 +287,19 @@ impl Core {
             .and_then(|t| t.tag().map(str::to_string))
             .is_some();
         if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
-            if in_dialog || req.method != Method::Invite {
-                self.on_dialog_request(now, call, side, tx, req);
+            if req.method == Method::Invite && !in_dialog {
+                // The same INVITE again under a new branch (RFC 3261 8.2.2.2): a merged request.
+                let r = self.local.response(&req, 482, &token());
+                self.endpoint.respond(now, tx, r);
                 return;
             }
+            if self.tags_match(call, side, &req) {
+                self.on_dialog_request(now, call, side, tx, req);
+            } else {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            return;
         }
         match req.method {
             Method::Register => self.on_register(now, tx, &req, from),
@@ -315,6 +331,7 @@ impl Core {
         };
         let now_secs = Utc::now().timestamp().max(0) as u64;
         let (resp, presence) = self.registrar.handle(req, from, now, now_secs, secret_of);
+        let status = resp.status;
         self.endpoint.respond(now, tx, resp);
         match presence {
             Some(Presence::LoggedIn(agent)) => {
@@ -325,7 +342,7 @@ impl Core {
                 info!(%agent, "agent unregistered");
                 self.acd.logout(now, &AcdAgent(agent));
             }
-            None => {
+            None if status == 200 => {
                 // A refresh by a paused agent (rang out) makes them available again.
                 if let Some(user) = req
                     .party_to()
@@ -337,6 +354,7 @@ impl Core {
                     }
                 }
             }
+            None => {}
         }
     }
 
@@ -366,7 +384,10 @@ impl Core {
             AgentReach::Static { contact } => {
                 let uri = hotline_sip::SipUri::parse(contact)?;
                 let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-                let ip: std::net::IpAddr = host.parse().ok()?;
+                let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+                    warn!(%agent, %contact, "static contact is not an IP address; the switch does not use DNS");
+                    return None;
+                };
                 let transport = match uri.transport().as_deref() {
                     Some("tcp") => hotline_sip::transaction::Transport::Tcp,
                     _ => hotline_sip::transaction::Transport::Udp,

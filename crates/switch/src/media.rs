@@ -14,8 +14,28 @@ const CODECS: [Codec; 2] = [Codec::Pcma, Codec::Pcmu];
 /// The payload type the switch uses for RFC 4733 telephone-events in its offers.
 const TELEPHONE_EVENT: u8 = 101;
 
-fn session_id() -> u64 {
-    rand::thread_rng().gen_range(1..u32::MAX as u64)
+/// One leg's SDP origin: a session id fixed for the call, a version bumped for every new
+/// body (RFC 3264 8), so phones accept a re-INVITE answer as a change of the same session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdpVersion {
+    session: u64,
+    version: u64,
+}
+
+impl SdpVersion {
+    /// A new session, version 1.
+    pub fn new() -> SdpVersion {
+        SdpVersion {
+            session: rand::thread_rng().gen_range(1..u32::MAX as u64),
+            version: 1,
+        }
+    }
+
+    /// Moves to the next version and returns it.
+    pub fn next(&mut self) -> SdpVersion {
+        self.version += 1;
+        *self
+    }
 }
 
 /// Parses an SDP body; `None` if it is absent, not UTF-8 or offers no usable audio.
@@ -25,8 +45,12 @@ pub fn parse_sdp(body: &[u8]) -> Option<SessionMedia> {
 }
 
 /// Our answer to a phone's offer, and what the relay must send that phone.
-pub fn answer(offer: &SessionMedia, local: SocketAddr) -> Option<(String, PeerMedia)> {
-    let a = sdp::answer(local, offer, &CODECS, session_id(), 1).ok()?;
+pub fn answer(
+    offer: &SessionMedia,
+    local: SocketAddr,
+    v: SdpVersion,
+) -> Option<(String, PeerMedia)> {
+    let a = sdp::answer(local, offer, &CODECS, v.session, v.version).ok()?;
     Some((
         a.body,
         PeerMedia {
@@ -38,8 +62,8 @@ pub fn answer(offer: &SessionMedia, local: SocketAddr) -> Option<(String, PeerMe
 }
 
 /// Our offer to an agent's phone.
-pub fn offer(local: SocketAddr) -> String {
-    sdp::offer(local, &CODECS, Some(TELEPHONE_EVENT), session_id(), 1)
+pub fn offer(local: SocketAddr, v: SdpVersion) -> String {
+    sdp::offer(local, &CODECS, Some(TELEPHONE_EVENT), v.session, v.version)
 }
 
 /// What the relay must send a phone that answered our offer.

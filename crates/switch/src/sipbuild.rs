@@ -80,13 +80,18 @@ impl Local {
         r
     }
 
-    /// A response from the switch to `req`, with our To tag and (for 2xx) our Contact.
+    /// A response from the switch to `req`, with our To tag; a response that creates a
+    /// dialog (18x, 2xx to INVITE) also carries our Contact and the request's Record-Route
+    /// (RFC 3261 12.1.1), so proxies on the caller's path stay on it.
     pub fn response(&self, req: &Request, status: u16, tag: &str) -> Response {
         let mut r = Response::to_request(req, status, reason_phrase(status));
         if status > 100 {
             r = r.with_to_tag(tag);
         }
-        if (200..300).contains(&status) && req.method == Method::Invite {
+        if (101..300).contains(&status) && req.method == Method::Invite {
+            for rr in req.headers.get_all(&HeaderName::RecordRoute) {
+                r.headers.push(HeaderName::RecordRoute, rr);
+            }
             r.headers
                 .push(HeaderName::Contact, format!("<{}>", self.contact()));
             r.headers.push(HeaderName::Allow, ALLOW);

@@ -1,0 +1,138 @@
+//! The back-to-back user agent: each call is a caller leg and (once an agent is rung) an
+//! agent leg, two separate dialogs joined by a media bridge. These are the core's handlers
+//! for everything that happens to a call: [`offer`] from the INVITE until an agent answers,
+//! [`talk`] from the answer to the hang-up.
+
+mod offer;
+mod talk;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use chrono::Utc;
+use hotline_acd::CallRef;
+use hotline_record::{CallId, CallRecord};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::SipMessage;
+use hotline_sip::transaction::{Peer, TxId};
+use hotline_sip::Request;
+use tracing::{warn, Span};
+
+use crate::core::{Core, Side};
+use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
+
+/// One call from the switch's side.
+pub(crate) struct Call {
+    pub id: CallId,
+    pub span: Span,
+    pub caller: CallerLeg,
+    pub agent: Option<AgentLeg>,
+    pub talking: Option<Talking>,
+    pub record: CallRecord,
+}
+
+/// The taxpayer's leg: their INVITE, our answer, and our media port for them.
+pub(crate) struct CallerLeg {
+    pub tx: TxId,
+    pub invite: Request,
+    pub peer: Peer,
+    pub tag: String,
+    pub sip_call_id: String,
+    pub number: String,
+    pub media: Option<MediaPort>,
+    pub local_media: SocketAddr,
+    pub answer_sdp: String,
+    pub peer_media: PeerMedia,
+    pub sdp: SdpVersion,
+}
+
+/// An agent's phone being rung for this call.
+pub(crate) struct AgentLeg {
+    pub agent: String,
+    pub invite: Request,
+    pub tx: TxId,
+    pub peer: Peer,
+    pub sip_call_id: String,
+    pub media: MediaPort,
+    pub local_media: SocketAddr,
+    pub sdp: SdpVersion,
+    /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).
+    pub provisional: bool,
+}
+
+/// A connected call: both dialogs and the bridge between them.
+pub(crate) struct Talking {
+    pub agent: String,
+    pub agent_tx: TxId,
+    pub agent_peer: Peer,
+    pub agent_local_media: SocketAddr,
+    pub agent_sip_call_id: String,
+    pub agent_sdp: SdpVersion,
+    pub caller_dialog: Dialog,
+    pub agent_dialog: Dialog,
+    pub bridge: BridgeHandle,
+}
+
+/// An agent INVITE we withdrew: a late 200 must still be ACKed and hung up, and a CANCEL
+/// waits for the first provisional response.
+pub(crate) struct OrphanLeg {
+    pub invite: Request,
+    pub peer: Peer,
+    pub cancel_pending: bool,
+    pub since: Instant,
+}
+
+pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
+impl Core {
+    pub(crate) fn save(&self, record: &CallRecord) {
+        if let Err(e) = self.store.save(record) {
+            warn!(call = %record.call_id, error = %e, "call record not queued");
+        }
+    }
+
+    /// Forgets a call and every index entry pointing at it.
+    pub(crate) fn remove_call(&mut self, call: CallRef) -> Option<Call> {
+        let c = self.calls.remove(&call)?;
+        self.by_tx.remove(&c.caller.tx);
+        self.by_dialog.remove(&c.caller.sip_call_id);
+        if let Some(leg) = &c.agent {
+            self.by_tx.remove(&leg.tx);
+            self.by_dialog.remove(&leg.sip_call_id);
+        }
+        if let Some(t) = &c.talking {
+            self.by_tx.remove(&t.agent_tx);
+            self.by_dialog.remove(&t.agent_sip_call_id);
+        }
+        Some(c)
+    }
+
+    /// Whether an in-dialog request carries the tags of the call's dialog on that side
+    /// (RFC 3261 12.2.2): a stale or forged request must not end somebody's call.
+    pub(crate) fn tags_match(&self, call: CallRef, side: Side, req: &Request) -> bool {
+        let Some(c) = self.calls.get(&call) else {
+            return false;
+        };
+        let to_tag = req.party_to().and_then(|t| t.tag().map(str::to_string));
+        let from_tag = req.party_from().and_then(|f| f.tag().map(str::to_string));
+        match side {
+            Side::Caller => {
+                let their = c
+                    .caller
+                    .invite
+                    .party_from()
+                    .and_then(|f| f.tag().map(str::to_string));
+                to_tag.as_deref() == Some(c.caller.tag.as_str()) && from_tag == their
+            }
+            Side::Agent => match &c.talking {
+                Some(t) => {
+                    to_tag.as_deref() == Some(t.agent_dialog.local_tag.as_str())
+                        && from_tag.as_deref() == Some(t.agent_dialog.remote_tag.as_str())
+                }
+                None => false,
+            },
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! From the caller's INVITE until an agent answers: routing, ringing agents one after
+//! another, CANCELs, abandonment and refusals.
+
+use std::time::{Duration, Instant};
+
+use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
+use hotline_record::{CallId, CallRecord, HungUpBy, Outcome};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::{Method, SipMessage};
+use hotline_sip::transaction::{cancel_for, Peer, TxId};
+use hotline_sip::{Request, Response, SipUri};
+use rand::Rng;
+use tracing::{info, info_span, warn};
+
+use super::{now_utc, AgentLeg, Call, CallerLeg, OrphanLeg};
+use crate::core::{Core, Side};
+use crate::media::{self, MediaPort, SdpVersion};
+use crate::sipbuild::token;
+
+/// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
+const ORPHAN_LIFETIME: Duration = Duration::from_secs(32);
+
+impl Core {
+    /// A new INVITE from outside: route it, or refuse it (404 for anything but 12366).
+    pub(crate) fn on_new_invite(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        let user = SipUri::parse(&req.uri).and_then(|u| u.user);
+        let allowed = user
+            .as_deref()
+            .is_some_and(|u| self.plan.dialplan.is_service_number(u));
+        if !allowed {
+            warn!(uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
+            self.refuse(now, tx, &req, 404);
+            return;
+        }
+        let Some(offer) = media::parse_sdp(&req.body) else {
+            warn!(from = %from.addr, "INVITE without a usable audio offer");
+            self.refuse_recorded(now, tx, &req, 488);
+            return;
+        };
+        let port = match MediaPort::bind(self.media_ip) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(error = %e, "no media port for a new call");
+                self.refuse_recorded(now, tx, &req, 503);
+                return;
+            }
+        };
+        let local_media = port.local_addr();
+        let sdp = SdpVersion::new();
+        let Some((answer_sdp, peer_media)) = media::answer(&offer, local_media, sdp) else {
+            self.refuse_recorded(now, tx, &req, 488);
+            return;
+        };
+        let raw = caller_of(&req);
+        let trunk_region = self
+            .plan
+            .dialplan
+            .trunk_from(from.addr)
+            .and_then(|t| t.region.clone());
+        let route = self.plan.router.route(&raw, trunk_region.as_ref());
+        let id = CallId::generate(now_utc(), rand::thread_rng().gen());
+        let span = info_span!("call", id = %id);
+        span.in_scope(|| {
+            info!(caller = %raw, normalized = %route.normalized, kind = route.kind.as_str(),
+                  region = %route.region, origin = route.origin.as_str(), "call offered")
+        });
+        let mut record = CallRecord::new(id.clone(), raw, now_utc());
+        record.caller_normalized = Some(route.normalized.clone());
+        record.caller_kind = Some(route.kind.as_str().to_string());
+        record.region = Some(route.region.as_str().to_string());
+        record.outcome = Outcome::Queued;
+        self.save(&record);
+        let sip_call_id = req.call_id().unwrap_or_default().to_string();
+        let number = if route.normalized.is_empty() {
+            "anonymous".to_string()
+        } else {
+            route.normalized.clone()
+        };
+        let call = self.alloc_call();
+        self.by_tx.insert(tx, (call, Side::Caller));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Caller));
+        self.calls.insert(
+            call,
+            Call {
+                id,
+                span,
+                caller: CallerLeg {
+                    tx,
+                    invite: req,
+                    peer: from,
+                    tag: token(),
+                    sip_call_id,
+                    number,
+                    media: Some(port),
+                    local_media,
+                    answer_sdp,
+                    peer_media,
+                    sdp,
+                },
+                agent: None,
+                talking: None,
+                record,
+            },
+        );
+        self.acd
+            .call_arrived(now, call, QueueId(route.region.as_str().to_string()));
+    }
+
+    /// Refuses a call to the service number and keeps a `failed` record of it: every call
+    /// that reached 12366 is on record, accepted or not.
+    fn refuse_recorded(&mut self, now: Instant, tx: TxId, req: &Request, status: u16) {
+        let raw = caller_of(req);
+        let id = CallId::generate(now_utc(), rand::thread_rng().gen());
+        let mut record = CallRecord::new(id, raw.clone(), now_utc());
+        let route = self.plan.router.route(&raw, None);
+        record.caller_normalized = Some(route.normalized);
+        record.caller_kind = Some(route.kind.as_str().to_string());
+        record.region = Some(route.region.as_str().to_string());
+        record.outcome = Outcome::Failed;
+        record.hung_up_by = Some(HungUpBy::Switch);
+        record.ended_at = Some(now_utc());
+        self.save(&record);
+        self.refuse(now, tx, req, status);
+    }
+
+    /// The ACD chose an agent: ring their phone.
+    pub(crate) fn ring_agent(&mut self, now: Instant, call: CallRef, agent: AcdAgent) {
+        let Some(number) = self.calls.get(&call).map(|c| c.caller.number.clone()) else {
+            return;
+        };
+        let Some((contact, peer)) = self.agent_target(&agent.0) else {
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
+            return;
+        };
+        let media = match MediaPort::bind(self.media_ip) {
+            Ok(m) => m,
+            Err(e) => {
+                warn!(error = %e, "no media port for the agent leg");
+                self.acd
+                    .offer_failed(now, call, &agent, OfferOutcome::Failed);
+                return;
+            }
+        };
+        let local_media = media.local_addr();
+        let sdp_version = SdpVersion::new();
+        let sdp = media::offer(local_media, sdp_version);
+        let invite = self
+            .local
+            .agent_invite(&contact, &agent.0, &number, peer.transport, &sdp);
+        let sip_call_id = invite.call_id().unwrap_or_default().to_string();
+        let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
+            return;
+        };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.span
+            .in_scope(|| info!(agent = %agent, to = %peer.addr, "ringing agent"));
+        self.by_tx.insert(tx, (call, Side::Agent));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Agent));
+        c.agent = Some(AgentLeg {
+            agent: agent.0,
+            invite,
+            tx,
+            peer,
+            sip_call_id,
+            media,
+            local_media,
+            sdp: sdp_version,
+            provisional: false,
+        });
+    }
+
+    /// Withdraws the ringing agent leg (ring timeout, caller gone, agent logged out).
+    pub(crate) fn stop_ringing(&mut self, now: Instant, call: CallRef) {
+        let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.take()) else {
+            return;
+        };
+        self.cancel_leg(now, leg);
+    }
+
+    /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
+    pub(crate) fn cancel_leg(&mut self, now: Instant, leg: AgentLeg) {
+        self.by_tx.remove(&leg.tx);
+        self.by_dialog.remove(&leg.sip_call_id);
+        if leg.provisional {
+            let cancel = cancel_for(&leg.invite);
+            self.endpoint.send_request(now, cancel, leg.peer);
+        }
+        self.orphans.insert(
+            leg.tx,
+            OrphanLeg {
+                invite: leg.invite,
+                peer: leg.peer,
+                cancel_pending: !leg.provisional,
+                since: now,
+            },
+        );
+    }
+
+    /// Forgets withdrawn agent INVITEs that never got a final response.
+    pub(crate) fn collect_orphans(&mut self, now: Instant) {
+        let old: Vec<TxId> = self
+            .orphans
+            .iter()
+            .filter(|(_, o)| now.saturating_duration_since(o.since) >= ORPHAN_LIFETIME)
+            .map(|(tx, _)| *tx)
+            .collect();
+        for tx in old {
+            self.orphans.remove(&tx);
+            self.endpoint.abandon(tx);
+        }
+    }
+
+    pub(crate) fn on_overflow(&mut self, call: CallRef, to: QueueId) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.span.in_scope(|| info!(to = %to, "overflowed"));
+            c.record.overflowed = true;
+            let record = c.record.clone();
+            self.save(&record);
+        }
+    }
+
+    /// The caller CANCELled before an agent answered.
+    pub(crate) fn on_caller_cancel(&mut self, now: Instant, invite: TxId) {
+        if let Some((call, Side::Caller)) = self.by_tx.get(&invite).copied() {
+            self.abandon(now, call);
+        }
+    }
+
+    /// The caller gave up before an agent answered (CANCEL, or BYE on the early dialog):
+    /// 487 for their INVITE, the ringing phone stopped, an abandoned record.
+    pub(crate) fn abandon(&mut self, now: Instant, call: CallRef) {
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
+        let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
+        self.endpoint.respond(now, c.caller.tx, resp);
+        if let Some(leg) = c.agent.take() {
+            self.cancel_leg(now, leg);
+        }
+        let waited = self.acd.abandoned(now, call);
+        c.span
+            .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
+        c.record.outcome = Outcome::Abandoned;
+        c.record.hung_up_by = Some(HungUpBy::Caller);
+        c.record.waited_ms = Some(
+            waited
+                .map(|w| w.as_millis() as u64)
+                .unwrap_or_else(|| waited_since(&c.record)),
+        );
+        c.record.ended_at = Some(now_utc());
+        self.save(&c.record);
+    }
+
+    /// A response on one of our client transactions.
+    pub(crate) fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
+        if self.orphans.contains_key(&tx) {
+            self.on_orphan_response(now, tx, resp);
+            return;
+        }
+        let Some((call, Side::Agent)) = self.by_tx.get(&tx).copied() else {
+            return;
+        };
+        match resp.status {
+            100..=199 => {
+                if let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.as_mut()) {
+                    leg.provisional = true;
+                }
+                if matches!(resp.status, 180 | 183) {
+                    self.caller_hears_ringing(now, call);
+                }
+            }
+            200..=299 => self.agent_answered(now, call, tx, resp),
+            status => self.agent_declined(now, call, status),
+        }
+    }
+
+    fn on_orphan_response(&mut self, now: Instant, tx: TxId, resp: Response) {
+        let Some(orphan) = self.orphans.get_mut(&tx) else {
+            return;
+        };
+        let (invite, peer) = (orphan.invite.clone(), orphan.peer);
+        match resp.status {
+            100..=199 if orphan.cancel_pending => {
+                orphan.cancel_pending = false;
+                self.endpoint.send_request(now, cancel_for(&invite), peer);
+            }
+            100..=199 => {}
+            200..=299 => {
+                // The phone answered as we cancelled: ACK it, then hang it up.
+                self.ack_and_bye(now, &invite, &resp, peer);
+                self.orphans.remove(&tx);
+            }
+            _ => {
+                self.orphans.remove(&tx);
+            }
+        }
+    }
+
+    fn caller_hears_ringing(&mut self, now: Instant, call: CallRef) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        let (tx, invite, tag) = (c.caller.tx, c.caller.invite.clone(), c.caller.tag.clone());
+        if self.endpoint.is_pending(tx) {
+            self.reply(now, tx, &invite, 180, &tag);
+        }
+    }
+
+    /// ACKs a 2xx on a leg the switch no longer wants, then hangs that leg up.
+    pub(crate) fn ack_and_bye(
+        &mut self,
+        now: Instant,
+        invite: &Request,
+        resp: &Response,
+        peer: Peer,
+    ) {
+        let Some(mut dialog) = Dialog::as_uac(invite, resp, &self.local.contact()) else {
+            return;
+        };
+        let ack = dialog.ack(1, &self.local.via(peer.transport));
+        self.endpoint.send_stateless(peer, ack.to_bytes());
+        let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
+        self.endpoint.send_request(now, bye, peer);
+    }
+
+    pub(crate) fn agent_declined(&mut self, now: Instant, call: CallRef, status: u16) {
+        let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.take()) else {
+            return;
+        };
+        self.by_tx.remove(&leg.tx);
+        self.by_dialog.remove(&leg.sip_call_id);
+        let outcome = match status {
+            408 | 480 => OfferOutcome::NoAnswer,
+            486 | 600 | 603 => OfferOutcome::Busy,
+            _ => OfferOutcome::Failed,
+        };
+        if let Some(c) = self.calls.get(&call) {
+            c.span
+                .in_scope(|| info!(agent = %leg.agent, status, "agent did not take the call"));
+        }
+        self.acd
+            .offer_failed(now, call, &AcdAgent(leg.agent), outcome);
+    }
+}
+
+/// The caller's number as the From header's user part ("anonymous" when there is none).
+fn caller_of(req: &Request) -> String {
+    req.party_from()
+        .and_then(|f| f.sip_uri())
+        .and_then(|u| u.user)
+        .unwrap_or_else(|| "anonymous".to_string())
+}
+
+/// Milliseconds since the call was offered, by its record.
+fn waited_since(record: &CallRecord) -> u64 {
+    (now_utc() - record.offered_at).num_milliseconds().max(0) as u64
+}

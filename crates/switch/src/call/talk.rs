@@ -1,0 +1,248 @@
+//! From the agent's answer to the hang-up: bridging, in-dialog requests, re-INVITEs, BYE.
+
+use std::time::Instant;
+
+use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome};
+use hotline_record::{HungUpBy, Outcome};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::Method;
+use hotline_sip::transaction::TxId;
+use hotline_sip::{Request, Response};
+use tracing::{info, warn};
+
+use super::{now_utc, Talking};
+use crate::core::{Core, Side};
+use crate::media;
+use crate::sipbuild::token;
+
+impl Core {
+    /// The agent's phone answered: check its answer, connect the caller, start recording.
+    pub(crate) fn agent_answered(&mut self, now: Instant, call: CallRef, tx: TxId, resp: Response) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(t) = &c.talking {
+            // A retransmitted 200: our ACK was lost, send it again.
+            let ack = t
+                .agent_dialog
+                .ack(1, &self.local.via(t.agent_peer.transport));
+            self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
+            return;
+        }
+        let Some(leg) = c.agent.take() else { return };
+        let agent = AcdAgent(leg.agent.clone());
+        let contact = self.local.contact();
+        // Everything is checked before the ACD hears of the answer, so a broken answer only
+        // costs this agent the offer and the caller stays queued.
+        let checked = Dialog::as_uac(&leg.invite, &resp, &contact).and_then(|agent_dialog| {
+            let agent_media =
+                media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
+            let caller_dialog = Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)?;
+            Some((agent_dialog, agent_media, caller_dialog))
+        });
+        let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
+            c.span.in_scope(|| warn!(agent = %leg.agent, "agent answered without a usable To tag or SDP; trying another agent"));
+            self.by_tx.remove(&leg.tx);
+            self.by_dialog.remove(&leg.sip_call_id);
+            self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
+            return;
+        };
+        if self.acd.answered(now, call, &agent).is_err() {
+            self.by_tx.remove(&leg.tx);
+            self.by_dialog.remove(&leg.sip_call_id);
+            self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
+            return;
+        }
+        let ack = agent_dialog.ack(1, &self.local.via(leg.peer.transport));
+        self.endpoint.send_stateless(leg.peer, ack.to_bytes());
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let answer =
+            self.local
+                .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
+        self.endpoint.respond(now, c.caller.tx, answer);
+        let answered_at = now_utc();
+        let recording = match self.recorder.open(&c.id, answered_at) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                c.span
+                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
+                None
+            }
+        };
+        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+        let Some(caller_port) = c.caller.media.take() else {
+            return;
+        };
+        let bridge = media::start_bridge(
+            &c.id,
+            (caller_port, c.caller.peer_media),
+            (leg.media, agent_media),
+            recording,
+        );
+        c.span
+            .in_scope(|| info!(agent = %leg.agent, "agent answered; call bridged and recording"));
+        c.record.agent = Some(leg.agent.clone());
+        c.record.answered_at = Some(answered_at);
+        c.record.outcome = Outcome::Answered;
+        c.record.waited_ms = Some(
+            (answered_at - c.record.offered_at)
+                .num_milliseconds()
+                .max(0) as u64,
+        );
+        c.talking = Some(Talking {
+            agent: leg.agent,
+            agent_tx: tx,
+            agent_peer: leg.peer,
+            agent_local_media: leg.local_media,
+            agent_sip_call_id: leg.sip_call_id,
+            agent_sdp: leg.sdp,
+            caller_dialog,
+            agent_dialog,
+            bridge,
+        });
+        let record = c.record.clone();
+        self.save(&record);
+    }
+
+    /// A request inside one of a call's dialogs (tags already checked).
+    pub(crate) fn on_dialog_request(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        side: Side,
+        tx: TxId,
+        req: Request,
+    ) {
+        let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
+        let tag = match (self.calls.get(&call), side) {
+            (Some(c), Side::Caller) => c.caller.tag.clone(),
+            (Some(c), Side::Agent) => c
+                .talking
+                .as_ref()
+                .map(|t| t.agent_dialog.local_tag.clone())
+                .unwrap_or_else(token),
+            (None, _) => token(),
+        };
+        match req.method {
+            Method::Bye if talking => {
+                self.reply(now, tx, &req, 200, &tag);
+                let by = match side {
+                    Side::Caller => HungUpBy::Caller,
+                    Side::Agent => HungUpBy::Agent,
+                };
+                self.hang_up(now, call, by);
+            }
+            Method::Bye => {
+                // BYE on the caller's early dialog (RFC 3261 15): they gave up waiting.
+                self.reply(now, tx, &req, 200, &tag);
+                self.abandon(now, call);
+            }
+            Method::Invite => self.on_reinvite(now, call, side, tx, req),
+            Method::Info | Method::Options | Method::Notify => self.reply(now, tx, &req, 200, &tag),
+            _ => self.reply(now, tx, &req, 405, &tag),
+        }
+    }
+
+    /// re-INVITE (hold, codec change): answered by the switch for its own leg; the other
+    /// leg is not disturbed because the switch anchors the media.
+    fn on_reinvite(&mut self, now: Instant, call: CallRef, side: Side, tx: TxId, req: Request) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(t) = c.talking.as_mut() else {
+            let tag = c.caller.tag.clone();
+            self.reply(now, tx, &req, 491, &tag);
+            return;
+        };
+        let (local, tag, sdp) = match side {
+            Side::Caller => (
+                c.caller.local_media,
+                c.caller.tag.clone(),
+                &mut c.caller.sdp,
+            ),
+            Side::Agent => (
+                t.agent_local_media,
+                t.agent_dialog.local_tag.clone(),
+                &mut t.agent_sdp,
+            ),
+        };
+        // RFC 3264 8: same session id, version up by one for every new answer or offer.
+        let version = sdp.next();
+        if req.body.is_empty() {
+            let body = media::offer(local, version);
+            let r = self.local.answer_with_sdp(&req, &tag, &body);
+            self.endpoint.respond(now, tx, r);
+            return;
+        }
+        match media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version)) {
+            Some((body, peer)) => {
+                t.bridge.update(side, peer);
+                let r = self.local.answer_with_sdp(&req, &tag, &body);
+                self.endpoint.respond(now, tx, r);
+            }
+            None => self.reply(now, tx, &req, 488, &tag),
+        }
+    }
+
+    /// Ends a connected call: BYE to the other side, stop media, finish recording and record.
+    pub(crate) fn hang_up(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
+        let Some(mut t) = c.talking.take() else {
+            return;
+        };
+        if by != HungUpBy::Agent {
+            let bye = t
+                .agent_dialog
+                .request(Method::Bye, &self.local.via(t.agent_peer.transport));
+            self.endpoint.send_request(now, bye, t.agent_peer);
+        }
+        if by != HungUpBy::Caller {
+            let bye = t
+                .caller_dialog
+                .request(Method::Bye, &self.local.via(c.caller.peer.transport));
+            self.endpoint.send_request(now, bye, c.caller.peer);
+        }
+        self.acd.call_ended(now, &AcdAgent(t.agent.clone()));
+        c.record.ended_at = Some(now_utc());
+        c.record.hung_up_by = Some(by);
+        let record = c.record.clone();
+        let store = self.store.clone();
+        let span = c.span.clone();
+        tokio::spawn(async move {
+            t.bridge.stop().await;
+            if let Err(e) = store.save(&record) {
+                span.in_scope(|| warn!(error = %e, "final call record not queued"));
+            }
+            span.in_scope(|| info!(by = %by, "call ended"));
+        });
+    }
+
+    /// A transaction gave up.
+    pub(crate) fn on_timeout(&mut self, now: Instant, tx: TxId) {
+        if self.orphans.remove(&tx).is_some() {
+            return;
+        }
+        match self.by_tx.get(&tx).copied() {
+            Some((call, Side::Agent)) => {
+                let ringing = self.calls.get(&call).is_some_and(|c| c.talking.is_none());
+                if ringing {
+                    self.agent_declined(now, call, 408);
+                }
+            }
+            Some((call, Side::Caller)) => {
+                // Our 200 was never ACKed: the caller is gone.
+                let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
+                if talking {
+                    self.hang_up(now, call, HungUpBy::Switch);
+                }
+            }
+            None => {}
+        }
+    }
+}
