@@ -3,10 +3,15 @@
 
 use std::net::Ipv6Addr;
 
-/// `Ok` if `uri` is `sip:`/`sips:` with a host (and optional user, port, parameters);
-/// otherwise the reason.
+/// `Ok` if `uri` is `sip:` with an IP address host (and optional user, port, parameters);
+/// otherwise the reason. The switch resolves no names (a DNS stall must never hold a call)
+/// and speaks UDP and TCP only.
 pub(crate) fn check_sip_uri(uri: &str) -> Result<(), &'static str> {
-    let rest = ["sip:", "sips:"]
+    let lower = uri.to_ascii_lowercase();
+    if lower.starts_with("sips:") || lower.contains("transport=tls") {
+        return Err("TLS (sips:, transport=tls) is not supported; use sip: over UDP or TCP");
+    }
+    let rest = ["sip:"]
         .iter()
         .find_map(|scheme| {
             let head = uri.get(..scheme.len())?;
@@ -14,7 +19,7 @@ pub(crate) fn check_sip_uri(uri: &str) -> Result<(), &'static str> {
                 .then(|| uri.get(scheme.len()..))
                 .flatten()
         })
-        .ok_or("it must start with sip: or sips:")?;
+        .ok_or("it must start with sip:")?;
     let end = rest.find([';', '?']).unwrap_or(rest.len());
     let before_params = rest.get(..end).unwrap_or(rest);
     let host_port = match before_params.rsplit_once('@') {
@@ -57,11 +62,8 @@ fn check_host(host: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("the host is empty");
     }
-    let valid = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    if !valid || host.starts_with(['.', '-']) || host.ends_with('-') {
-        return Err("the host is not a domain name or IP address");
+    if host.parse::<std::net::Ipv4Addr>().is_err() {
+        return Err("the host must be an IP address: the switch does not use DNS");
     }
     Ok(())
 }
@@ -75,8 +77,7 @@ mod tests {
         for uri in [
             "sip:1002@192.0.2.7:5060",
             "sip:1002@192.0.2.7",
-            "sips:1002@pbx.kaifeng.example;transport=tls",
-            "sip:pbx.example",
+            "sip:1002@192.0.2.7;transport=tcp",
             "SIP:1002@[2001:db8::7]:5060",
         ] {
             assert_eq!(check_sip_uri(uri), Ok(()), "{uri}");
@@ -97,6 +98,9 @@ mod tests {
             "sip:1002@[2001:db8::7",
             "sip:1002@[nonsense]",
             "sip:1002@.example",
+            "sip:1002@pbx.kaifeng.example",
+            "sips:1002@192.0.2.7",
+            "sip:1002@192.0.2.7;transport=tls",
         ] {
             assert!(check_sip_uri(uri).is_err(), "{uri}");
         }
