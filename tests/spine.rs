@@ -407,3 +407,66 @@ fn an_answered_call_keeps_its_record_and_a_playable_recording_when_the_switch_is
     );
     assert!(dominant(&wav.left[4000..12000], 440.0, 1000.0));
 }
+
+#[test]
+fn a_reload_during_a_call_keeps_the_call_and_new_calls_follow_the_new_plan() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = tones(work.path());
+    let (luoyang, zhengzhou) = (common::free_port(), common::free_port());
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", luoyang)], 15, 60));
+    let mut ph = phones(
+        work.path(),
+        &agent_pcap,
+        &[("luoyang", "agent.xml", luoyang)],
+    );
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        4000,
+    );
+    switch.calls_when(|c| c.first().is_some_and(|c| c["outcome"] == "answered"));
+    // Move agent 1003 to a new contact and add a Zhengzhou agent, mid-call.
+    let new_plan = dialplan(
+        &[
+            ("1003", "luoyang", luoyang),
+            ("1001", "zhengzhou", zhengzhou),
+        ],
+        15,
+        60,
+    );
+    std::fs::write(switch.dialplan_path(), new_plan).unwrap();
+    let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+    caller.expect_success(Duration::from_secs(30));
+    ph[0].expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(
+        calls[0]["hung_up_by"], "caller",
+        "the call in progress ran to its end"
+    );
+    let wav = read_wav(&PathBuf::from(calls[0]["recording_path"].as_str().unwrap()));
+    assert!(wav.left.len() as f64 / 8000.0 >= 3.5, "recorded to the end");
+    // The new Zhengzhou agent takes a Zhengzhou caller.
+    let mut zz = Sipp::agent(
+        "zhengzhou",
+        work.path(),
+        "agent.xml",
+        zhengzhou,
+        &agent_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller2 = Sipp::caller(
+        "caller2",
+        work.path(),
+        switch.port,
+        "037161234567",
+        &caller_pcap,
+        1000,
+    );
+    caller2.expect_success(Duration::from_secs(30));
+    zz.expect_success(Duration::from_secs(10));
+}

@@ -390,6 +390,61 @@ response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
     }
 
     #[test]
+    fn an_agent_may_have_several_contacts_and_the_freshest_is_rung() {
+        let mut reg = Registrar::new("hotline", "k");
+        answer(&mut reg, "1003", "s3cret", "MD5", 100, "");
+        let req = register("Contact: <sip:1003@127.0.0.1:5080>\r\n");
+        assert_eq!(req.headers.get_all(&HeaderName::Contact).len(), 2);
+        let (r, _) = {
+            let first = reg.challenge(&req, 100, false);
+            let chal = first
+                .headers
+                .get(&HeaderName::WwwAuthenticate)
+                .unwrap()
+                .to_string();
+            let nonce = chal
+                .split("nonce=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            let mut c = Credentials {
+                username: "1003".into(),
+                realm: "hotline".into(),
+                nonce: nonce.clone(),
+                uri: "sip:127.0.0.1".into(),
+                response: String::new(),
+                algorithm: Some("MD5".into()),
+                qop: Some("auth".into()),
+                nc: Some("00000001".into()),
+                cnonce: Some("c".into()),
+            };
+            c.response = c.expected("REGISTER", "s3cret").unwrap();
+            let auth = format!(
+                "Contact: <sip:1003@127.0.0.1:5080>\r\nAuthorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", \
+uri=\"sip:127.0.0.1\", response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
+                c.response
+            );
+            reg.handle(
+                &register(&auth),
+                peer(),
+                Instant::now() + Duration::from_secs(1),
+                100,
+                secrets,
+            )
+        };
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.headers.get_all(&HeaderName::Contact).len(),
+            2,
+            "both bindings listed"
+        );
+        assert!(reg.is_registered("1003"));
+    }
+
+    #[test]
     fn an_old_nonce_is_stale() {
         let mut reg = Registrar::new("hotline", "k");
         let first = reg.challenge(&register(""), 100, false);

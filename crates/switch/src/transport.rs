@@ -33,6 +33,10 @@ pub struct SipTransport {
 }
 
 const MAX_DATAGRAM: usize = 65_535;
+/// Open TCP connections accepted at most: the file descriptors are needed for media.
+const MAX_TCP_CONNECTIONS: usize = 4_096;
+/// A TCP connection silent this long is closed (phones send CRLF keep-alives far more often).
+const TCP_IDLE: std::time::Duration = std::time::Duration::from_secs(900);
 
 impl SipTransport {
     /// Binds UDP and TCP on `listen` (port 0 picks one free port for both) and starts reading.
@@ -116,6 +120,11 @@ impl SipTransport {
         loop {
             match listener.accept().await {
                 Ok((stream, from)) => {
+                    if self.tcp.len() >= MAX_TCP_CONNECTIONS {
+                        warn!(%from, "too many TCP connections; refusing one");
+                        drop(stream);
+                        continue;
+                    }
                     let me = self.clone();
                     tokio::spawn(async move { me.serve_connection(stream, from).await });
                 }
@@ -186,9 +195,9 @@ impl SipTransport {
                         }
                     }
                 }
-                match rd.read_buf(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
+                match tokio::time::timeout(TCP_IDLE, rd.read_buf(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                    Ok(Ok(_)) => {}
                 }
             }
             me.tcp.remove(&peer);
