@@ -343,6 +343,18 @@ impl Acd {
         self.agents.get(id).map(|a| &a.status)
     }
 
+    /// How many callers are ahead of `call` in its queue ("您前面还有 N 位"): calls of the
+    /// same queue that arrived earlier and are still waiting.
+    pub fn position(&self, call: CallRef) -> Option<usize> {
+        let me = self.calls.get(&call)?;
+        Some(
+            self.calls
+                .iter()
+                .filter(|(id, c)| c.queue == me.queue && (c.arrived, **id) < (me.arrived, call))
+                .count(),
+        )
+    }
+
     /// How many calls wait in `queue` (not counting overflow shared from other queues).
     pub fn waiting(&self, queue: &QueueId) -> usize {
         self.calls.values().filter(|c| &c.queue == queue).count()

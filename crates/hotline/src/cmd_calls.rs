@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use hotline_record::list_calls;
+use hotline_record::{list_callbacks, list_calls};
 
 /// Prints the calls, oldest first.
 pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCode> {
@@ -32,6 +32,32 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
                     .map(|h| h.to_string())
                     .unwrap_or_else(|| "-".into()),
                 c.recording_path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the callback list, oldest first.
+pub fn callbacks(db: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let list = list_callbacks(db).with_context(|| format!("reading {}", db.display()))?;
+    for c in &list {
+        if json {
+            println!("{}", serde_json::to_string(c)?);
+        } else {
+            println!(
+                "{:>5}  {}  {:<9} {:<14} {:<14} {:<10} {:<5} {}",
+                c.id,
+                c.created_at.format("%Y-%m-%d %H:%M"),
+                c.kind.as_str(),
+                c.caller,
+                c.number.as_deref().unwrap_or("-"),
+                c.region.as_deref().unwrap_or("-"),
+                c.state,
+                c.voicemail_path
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()

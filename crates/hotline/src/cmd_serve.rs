@@ -23,20 +23,20 @@ pub fn run(config: hotline_switch::ServeConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Asks the running switch to load its dialplan again.
-pub fn reload(control: &Path) -> anyhow::Result<ExitCode> {
+/// Sends one command (`reload`, `hours open`) to the running switch.
+pub fn command(control: &Path, command: &str) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     let (ok, msg) = runtime
-        .block_on(hotline_switch::control::request(control, "reload"))
+        .block_on(hotline_switch::control::request(control, command))
         .with_context(|| format!("no switch answering on {}", control.display()))?;
     if ok {
         println!("{msg}");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("reload refused; the running dialplan stays:\n{msg}");
+        eprintln!("{command} refused:\n{msg}");
         Ok(ExitCode::FAILURE)
     }
 }

@@ -47,6 +47,28 @@ enum Command {
         /// The control socket `hotline reload` talks to.
         #[arg(long, default_value = DEFAULT_CONTROL)]
         control: PathBuf,
+        /// Service hours from the start: follow the schedule, or force open or closed.
+        #[arg(long, value_enum, default_value_t = HoursArg::Auto)]
+        hours: HoursArg,
+    },
+    /// Force the running switch's service hours open or closed (incident, filing-season
+    /// peak), or back to the dialplan's schedule.
+    Hours {
+        /// open, closed or auto.
+        #[arg(value_enum)]
+        state: HoursArg,
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
+    /// List the callers waiting to be called back (voicemails, callback numbers, abandoned calls).
+    Callbacks {
+        /// The SQLite file of call records.
+        #[arg(long, default_value = "hotline.db")]
+        db: PathBuf,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Tell the running switch to load its dialplan again (refused if it does not check).
     Reload {
@@ -85,6 +107,35 @@ enum Command {
     },
 }
 
+/// Service hours as the operator says them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum HoursArg {
+    /// Follow the dialplan's schedule.
+    Auto,
+    /// Open whatever the schedule says.
+    Open,
+    /// Closed whatever the schedule says.
+    Closed,
+}
+
+impl HoursArg {
+    fn word(self) -> &'static str {
+        match self {
+            HoursArg::Auto => "auto",
+            HoursArg::Open => "open",
+            HoursArg::Closed => "closed",
+        }
+    }
+
+    fn hours(self) -> hotline_ivr::Hours {
+        match self {
+            HoursArg::Auto => hotline_ivr::Hours::Auto,
+            HoursArg::Open => hotline_ivr::Hours::Open,
+            HoursArg::Closed => hotline_ivr::Hours::Closed,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -95,6 +146,7 @@ fn main() -> ExitCode {
             recordings,
             db,
             control,
+            hours,
         } => cmd_serve::run(hotline_switch::ServeConfig {
             dialplan,
             listen,
@@ -103,8 +155,13 @@ fn main() -> ExitCode {
             db,
             control,
             timers: Default::default(),
+            hours: hours.hours(),
         }),
-        Command::Reload { control } => cmd_serve::reload(&control),
+        Command::Reload { control } => cmd_serve::command(&control, "reload"),
+        Command::Hours { state, control } => {
+            cmd_serve::command(&control, &format!("hours {}", state.word()))
+        }
+        Command::Callbacks { db, json } => cmd_calls::callbacks(&db, json),
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {

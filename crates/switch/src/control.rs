@@ -56,6 +56,26 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
                     .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
             }
         }
+        cmd if cmd.starts_with("hours ") => {
+            let force = match cmd.trim_start_matches("hours ").trim() {
+                "open" => Some(hotline_ivr::Hours::Open),
+                "closed" => Some(hotline_ivr::Hours::Closed),
+                "auto" => Some(hotline_ivr::Hours::Auto),
+                _ => None,
+            };
+            match force {
+                Some(force) => {
+                    let (tx, rx) = oneshot::channel();
+                    if core.send(Control::Hours(force, tx)).await.is_err() {
+                        Err("switch is shutting down".to_string())
+                    } else {
+                        rx.await
+                            .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
+                    }
+                }
+                None => Err("hours takes open, closed or auto".to_string()),
+            }
+        }
         other => Err(format!("unknown command {other:?}")),
     };
     let text = match reply {

@@ -38,6 +38,8 @@ const STATIC_SEAT_RESUME: Duration = Duration::from_secs(60);
 pub enum Control {
     /// Load the dialplan file again; the reply carries the refusal, if any.
     Reload(oneshot::Sender<Result<String, String>>),
+    /// Force service hours open or closed, or back to the schedule.
+    Hours(hotline_ivr::Hours, oneshot::Sender<Result<String, String>>),
 }
 
 /// Everything the core owns.
@@ -56,6 +58,8 @@ pub struct Core {
     pub(crate) by_dialog: HashMap<String, (CallRef, Side)>,
     pub(crate) by_tx: HashMap<TxId, (CallRef, Side)>,
     pub(crate) orphans: HashMap<TxId, OrphanLeg>,
+    /// The operator's override of the service hours.
+    pub(crate) hours: hotline_ivr::Hours,
     next_call: u64,
 }
 
@@ -77,6 +81,8 @@ pub struct CoreParts {
     pub store: CallStore,
     /// Transaction timers (RFC defaults in production).
     pub timers: TimerConfig,
+    /// Service hours forced at start (`--hours`).
+    pub hours: hotline_ivr::Hours,
 }
 
 impl Core {
@@ -97,6 +103,7 @@ impl Core {
             by_dialog: HashMap::new(),
             by_tx: HashMap::new(),
             orphans: HashMap::new(),
+            hours: parts.hours,
             next_call: 1,
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
@@ -212,7 +219,18 @@ impl Core {
                 };
                 let _ = reply.send(result);
             }
+            Control::Hours(force, reply) => {
+                self.hours = force;
+                let state = self.hours_now();
+                info!(?force, ?state, "service hours set by the operator");
+                let _ = reply.send(Ok(format!("hours: {force:?} (now {state:?})")));
+            }
         }
+    }
+
+    /// Whether the hotline is open now, by the schedule and the operator's override.
+    pub(crate) fn hours_now(&self) -> hotline_ivr::HoursState {
+        self.plan.dialplan.schedule.state_at(Utc::now(), self.hours)
     }
 
     /// Processes events and actions until nothing is left, then sends what was produced.

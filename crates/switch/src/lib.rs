@@ -43,6 +43,8 @@ pub struct ServeConfig {
     pub control: PathBuf,
     /// SIP transaction timers.
     pub timers: TimerConfig,
+    /// Service hours forced from the start (`--hours open|closed|auto`).
+    pub hours: hotline_ivr::Hours,
 }
 
 /// Why the switch could not start.
@@ -113,6 +115,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         recorder,
         store,
         timers: cfg.timers,
+        hours: cfg.hours,
     });
     core.run(inbound_rx, control_rx).await;
     Ok(())

@@ -152,6 +152,21 @@ fn absurd_durations_do_not_overflow_the_clock() {
 }
 
 #[test]
+fn a_caller_learns_how_many_are_ahead_in_the_same_queue() {
+    let t0 = Instant::now();
+    let mut acd = henan(t0);
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    acd.call_arrived(t0 + secs(1), CallRef(2), q("centre"));
+    acd.call_arrived(t0 + secs(2), CallRef(3), q("luoyang"));
+    assert_eq!(acd.position(CallRef(1)), Some(0));
+    assert_eq!(acd.position(CallRef(3)), Some(1));
+    assert_eq!(acd.position(CallRef(2)), Some(0));
+    acd.abandoned(t0 + secs(3), CallRef(1));
+    assert_eq!(acd.position(CallRef(3)), Some(0));
+    assert_eq!(acd.position(CallRef(1)), None);
+}
+
+#[test]
 fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
