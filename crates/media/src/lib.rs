@@ -5,8 +5,10 @@
 
 #![warn(missing_docs)]
 
+pub mod detect;
 pub mod dtmf;
 pub mod g711;
+pub mod prompt;
 pub mod relay;
 pub mod rtp;
 pub mod sdp;
