@@ -1,10 +1,13 @@
-//! Media for hotline: G.711, RTP and RFC 4733 views, SDP, and the per-call RTP relay that
-//! also feeds the call's recording.
+//! Media for hotline: G.711, RTP and RFC 4733 views, SDP, key detection, prompts, and the
+//! per-call media task that plays to the caller, records, and relays to the agent.
 //!
-//! Everything but [`relay`] is pure (no tokio, no clock), so it is tested without sockets.
+//! Everything but [`call`] and [`relay`] is pure (no tokio, no clock), so it is tested
+//! without sockets; file IO happens only at the edges ([`prompt`] at load, voicemail and
+//! recording writers on their own threads).
 
 #![warn(missing_docs)]
 
+pub mod call;
 pub mod detect;
 pub mod dtmf;
 pub mod g711;
@@ -13,7 +16,10 @@ pub mod relay;
 pub mod rtp;
 pub mod sdp;
 
+pub use call::{CallMedia, CallMediaHandle, MediaEvent};
+pub use detect::{EventDeduper, ToneDetector};
 pub use g711::Codec;
+pub use prompt::PromptSet;
 pub use relay::{
     Bridge, BridgeHandle, BridgeStats, FlowStats, Leg, MediaPort, PeerMedia, PortRange,
 };

@@ -50,6 +50,11 @@ impl PromptSet {
         self.prompts.get(name).cloned()
     }
 
+    /// Adds (or replaces) a prompt already in memory: a generated tone, or a test's audio.
+    pub fn insert(&mut self, name: impl Into<String>, samples: Arc<[i16]>) {
+        self.prompts.insert(name.into(), samples);
+    }
+
     /// Whether no prompt is loaded.
     pub fn is_empty(&self) -> bool {
         self.prompts.is_empty()

@@ -1,10 +1,8 @@
-//! The per-call RTP relay: one tokio task per call moves packets between the caller's and
-//! the agent's ports and feeds the recording.
-//!
-//! This is the crate's only async code; per-packet decisions live in the pure `core`.
+//! The caller↔agent relay as the switch first used it ([`Bridge`]), and the types shared
+//! with the per-call media task of [`crate::call`], which now does the relaying.
 
-mod core;
-mod placement;
+pub(crate) mod leg;
+pub(crate) mod placement;
 mod port;
 mod task;
 
@@ -22,15 +20,6 @@ pub enum Leg {
     Caller,
     /// The agent's desk phone.
     Agent,
-}
-
-impl Leg {
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Leg::Caller => 0,
-            Leg::Agent => 1,
-        }
-    }
 }
 
 /// What the relay needs to know about one phone, from its SDP.
@@ -53,15 +42,18 @@ pub struct FlowStats {
     pub bytes: u64,
 }
 
-/// What a bridge did over the call, returned by [`BridgeHandle::stop`].
+/// What a call's media did, returned by [`BridgeHandle::stop`] and
+/// [`crate::call::CallMediaHandle::stop`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BridgeStats {
     /// From the caller's phone to the agent's.
     pub caller_to_agent: FlowStats,
     /// From the agent's phone to the caller's.
     pub agent_to_caller: FlowStats,
+    /// Frames of prompts and music the switch itself sent to the caller.
+    pub played: FlowStats,
     /// Datagrams not relayed: RTCP, unknown payload types, strangers, malformed, unsendable.
     pub dropped: u64,
-    /// Length of the bridge (and of its recording) in 8 kHz samples.
+    /// Length of the media (answer to hang-up) and of its recording, in 8 kHz samples.
     pub duration_samples: u64,
 }

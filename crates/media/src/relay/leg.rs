@@ -1,0 +1,78 @@
+//! One phone's side of a call as the media task sees it: what its SDP said, where it really
+//! sends from (symmetric RTP latching) and the clock placing its audio in the recording.
+
+use std::net::SocketAddr;
+
+use super::placement::StreamClock;
+use super::PeerMedia;
+
+/// A latched source is kept while it sends; after this long silent another may take over
+/// (a phone whose NAT binding changed): one second in samples.
+pub(crate) const RELATCH_AFTER: u64 = 8_000;
+/// The most samples one packet may carry into the recording (a 1500-byte G.711 packet).
+pub(crate) const MAX_PACKET_SAMPLES: usize = 1_500;
+
+/// Where a leg's packets come from, once it has sent one.
+#[derive(Debug, Clone, Copy)]
+struct Latch {
+    addr: SocketAddr,
+    last_seen: u64,
+}
+
+/// One side of the call.
+#[derive(Debug)]
+pub(crate) struct LegState {
+    pub(crate) peer: PeerMedia,
+    latch: Option<Latch>,
+    pub(crate) clock: StreamClock,
+}
+
+impl LegState {
+    pub(crate) fn new(peer: PeerMedia) -> LegState {
+        LegState {
+            peer,
+            latch: None,
+            clock: StreamClock::default(),
+        }
+    }
+
+    /// Symmetric RTP: send where the phone sends from, else where its SDP said; nothing
+    /// to a phone that asked for none (`0.0.0.0` hold).
+    pub(crate) fn destination(&self) -> Option<SocketAddr> {
+        if self.peer.addr.ip().is_unspecified() || self.peer.addr.port() == 0 {
+            return None;
+        }
+        Some(self.latch.map_or(self.peer.addr, |l| l.addr))
+    }
+
+    /// Accepts `src` as this leg's source, latching it; false for a stranger while the
+    /// latched source is still sending.
+    pub(crate) fn accept_source(&mut self, src: SocketAddr, now: u64) -> bool {
+        match &mut self.latch {
+            Some(l) if l.addr == src => l.last_seen = now,
+            Some(l) if now.saturating_sub(l.last_seen) < RELATCH_AFTER => return false,
+            _ => {
+                tracing::debug!(%src, "media source latched");
+                self.latch = Some(Latch {
+                    addr: src,
+                    last_seen: now,
+                });
+            }
+        }
+        true
+    }
+
+    /// Applies a re-INVITE: a new address forgets the latched source, a new codec or
+    /// event type applies from the next packet.
+    pub(crate) fn update(&mut self, peer: PeerMedia) {
+        if self.peer.addr != peer.addr {
+            self.latch = None;
+        }
+        self.peer = peer;
+    }
+}
+
+/// RFC 5761 §4: RTCP packet types 192–223 in the second byte, where RTP has marker + PT.
+pub(crate) fn is_rtcp(datagram: &[u8]) -> bool {
+    matches!(datagram.get(1), Some(192..=223))
+}
