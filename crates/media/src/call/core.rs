@@ -108,8 +108,8 @@ impl CallCore {
             Verdict::Drop // RFC 5761 demultiplexing: RTCP is accepted and not relayed.
         } else {
             match (from, RtpPacket::parse(&mut *datagram)) {
-                (Leg::Caller, Ok(packet)) => self.from_caller(src, packet, now),
-                (Leg::Agent, Ok(packet)) => self.from_agent(src, packet, now),
+                (Leg::Caller, Ok(packet)) => self.caller_packet(src, packet, now),
+                (Leg::Agent, Ok(packet)) => self.agent_packet(src, packet, now),
                 (_, Err(_)) => Verdict::Drop,
             }
         };
@@ -125,7 +125,7 @@ impl CallCore {
         verdict
     }
 
-    fn from_caller(
+    fn caller_packet(
         &mut self,
         src: SocketAddr,
         mut packet: RtpPacket<&mut [u8]>,
@@ -221,7 +221,7 @@ impl CallCore {
         let _ = self.events.send(MediaEvent::Digit(key));
     }
 
-    fn from_agent(
+    fn agent_packet(
         &mut self,
         src: SocketAddr,
         mut packet: RtpPacket<&mut [u8]>,

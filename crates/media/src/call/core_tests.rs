@@ -1,0 +1,337 @@
+use super::*;
+use crate::g711::Codec;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+fn peer(addr: &str, codec: Codec, te: Option<u8>) -> PeerMedia {
+    PeerMedia {
+        addr: addr.parse().unwrap(),
+        codec,
+        telephone_event: te,
+    }
+}
+
+fn rtp(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, pt];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 7]);
+    p.extend_from_slice(payload);
+    p
+}
+
+fn src(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+const CALLER: &str = "10.0.0.1:4000";
+const AGENT: &str = "10.0.0.2:5000";
+
+/// A call answered by the switch (PCMU caller with events on 101), with a 250-sample
+/// prompt "beep" and a 100-sample "tick".
+fn call(agent: Option<PeerMedia>) -> (CallCore, UnboundedReceiver<MediaEvent>) {
+    let mut prompts = PromptSet::empty();
+    prompts.insert("beep", vec![1_000i16; 250].into());
+    prompts.insert("tick", vec![-1_000i16; 100].into());
+    let (tx, rx) = mpsc::unbounded_channel();
+    let core = CallCore::new(
+        peer(CALLER, Codec::Pcmu, Some(101)),
+        agent,
+        None,
+        Arc::new(prompts),
+        tx,
+        0x1234_5678_9abc_def0,
+    );
+    (core, rx)
+}
+
+fn bridged() -> CallCore {
+    call(Some(peer(AGENT, Codec::Pcma, Some(96)))).0
+}
+
+fn events(rx: &mut UnboundedReceiver<MediaEvent>) -> Vec<MediaEvent> {
+    std::iter::from_fn(|| rx.try_recv().ok()).collect()
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// An RFC 4733 packet of `code` for the event starting at `ts`.
+fn event(seq: u16, ts: u32, code: u8, end: bool) -> Vec<u8> {
+    let flags = if end { 0x8A } else { 0x0A };
+    rtp(101, seq, ts, &[code, flags, 0, 160])
+}
+
+#[test]
+fn bridged_audio_is_transcoded_and_sent_to_the_sdp_address_until_latched() {
+    let mut c = bridged();
+    let mut p = rtp(0, 1, 160, &[0xFF; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 160),
+        Verdict::Send(src(AGENT))
+    );
+    assert_eq!(p[1], 8);
+    assert!(
+        p[12..].iter().all(|&b| b == 0xD5),
+        "μ-law silence became A-law silence"
+    );
+    let mut back = rtp(0x80 | 8, 9, 160, &[0xD5; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Agent, src("10.9.9.9:6000"), &mut back, 320),
+        Verdict::Send(src(CALLER))
+    );
+    assert_eq!(back[1], 0x80, "marker, PT 0");
+    let mut again = rtp(0, 2, 320, &[0xFF; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut again, 480),
+        Verdict::Send(src("10.9.9.9:6000"))
+    );
+    assert_eq!(c.stats.caller_to_agent.packets, 2);
+}
+
+#[test]
+fn bridged_telephone_events_are_mapped_or_dropped() {
+    let mut c = bridged();
+    let mut ev = event(1, 0, 5, true);
+    assert!(matches!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut ev, 0),
+        Verdict::Send(_)
+    ));
+    assert_eq!(ev[1], 96);
+    c.update(Leg::Caller, peer(CALLER, Codec::Pcmu, None));
+    let mut ev = rtp(96, 1, 0, &[5, 0x80, 0, 160]);
+    assert_eq!(
+        c.on_packet(Leg::Agent, src(AGENT), &mut ev, 0),
+        Verdict::Drop
+    );
+}
+
+#[test]
+fn rtcp_unknown_types_garbage_and_strangers_are_dropped() {
+    let mut c = bridged();
+    let mut sr = vec![0x80, 200, 0, 6, 0, 0, 0, 7];
+    sr.resize(28, 0);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut sr, 0),
+        Verdict::Drop
+    );
+    let mut cn = rtp(13, 1, 0, &[40]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut cn, 0),
+        Verdict::Drop
+    );
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut [1, 2, 3], 0),
+        Verdict::Drop
+    );
+    let mut p = rtp(0, 1, 0, &[0xFF; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src("6.6.6.6:1"), &mut p, 160),
+        Verdict::Drop
+    );
+    assert_eq!(c.stats.dropped, 4);
+    let mut later = rtp(0, 2, 160, &[0xFF; 160]);
+    assert!(matches!(
+        c.on_packet(Leg::Caller, src("10.0.0.7:4000"), &mut later, 160 + 8_000),
+        Verdict::Send(_)
+    ));
+    assert_eq!(
+        c.caller.destination(),
+        Some(src("10.0.0.7:4000")),
+        "a dead stream is taken over"
+    );
+}
+
+#[test]
+fn nothing_is_sent_to_a_phone_on_zero_address_hold() {
+    let mut c = bridged();
+    c.update(Leg::Agent, peer("0.0.0.0:5000", Codec::Pcma, Some(96)));
+    let mut p = rtp(0, 1, 0, &[0xFF; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 0),
+        Verdict::Drop
+    );
+}
+
+#[test]
+fn a_keypress_by_rfc_4733_is_one_digit_and_not_relayed() {
+    let (mut c, mut rx) = call(None);
+    let mut packets = vec![event(1, 800, 7, false), event(2, 800, 7, false)];
+    packets.extend((3..6).map(|s| event(s, 800, 7, true)));
+    for mut p in packets {
+        assert_eq!(
+            c.on_packet(Leg::Caller, src(CALLER), &mut p, 900),
+            Verdict::Consumed
+        );
+    }
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('7')]);
+    let mut audio = rtp(0, 6, 960, &[0xFF; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut audio, 1_000),
+        Verdict::Consumed
+    );
+    assert_eq!(c.stats.dropped, 0, "used, not dropped");
+}
+
+/// 20 ms A/μ-law packets of DTMF `key` (941 + 1336 Hz for '0', etc.).
+fn tone_packets(codec: Codec, rows_cols: (f64, f64), first_seq: u16, count: u16) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let n0 = u32::from(first_seq + i) * 160;
+            let payload: Vec<u8> = (0..160u32)
+                .map(|k| {
+                    let t = f64::from(n0 + k) / 8_000.0;
+                    let w = 2.0 * std::f64::consts::PI * t;
+                    let s = 6_000.0 * ((w * rows_cols.0).sin() + (w * rows_cols.1).sin());
+                    codec.encode(s as i16)
+                })
+                .collect();
+            rtp(codec.payload_type(), first_seq + i, n0, &payload)
+        })
+        .collect()
+}
+
+#[test]
+fn an_in_band_tone_is_one_digit_unless_the_phone_sends_events() {
+    let (mut c, mut rx) = call(None);
+    for (i, mut p) in tone_packets(Codec::Pcmu, (941.0, 1336.0), 0, 5)
+        .into_iter()
+        .enumerate()
+    {
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 160 * (i as u64 + 1));
+    }
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('0')]);
+    // The phone now shows it sends events: a tone remnant in its audio is not a second key.
+    c.on_packet(
+        Leg::Caller,
+        src(CALLER),
+        &mut event(9, 4_000, 1, true),
+        4_000,
+    );
+    for (i, mut p) in tone_packets(Codec::Pcmu, (697.0, 1209.0), 30, 5)
+        .into_iter()
+        .enumerate()
+    {
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 4_800 + 160 * i as u64);
+    }
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('1')]);
+}
+
+#[test]
+fn no_keys_are_detected_while_an_agent_is_connected() {
+    let (mut c, mut rx) = call(None);
+    c.connect_agent(peer(AGENT, Codec::Pcma, Some(96)));
+    c.on_packet(Leg::Caller, src(CALLER), &mut event(1, 0, 3, true), 0);
+    for mut p in tone_packets(Codec::Pcmu, (697.0, 1209.0), 1, 5) {
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 800);
+    }
+    assert!(events(&mut rx).is_empty());
+    c.disconnect_agent();
+    c.on_packet(
+        Leg::Caller,
+        src(CALLER),
+        &mut event(2, 1_600, 3, true),
+        1_600,
+    );
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('3')]);
+}
+
+/// Ticks until the play ends; returns the frames sent.
+fn play_out(c: &mut CallCore, from: u64) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    let mut now = from;
+    while c.is_playing() {
+        if c.tick(now).is_some() {
+            frames.push(c.frame().to_vec());
+        }
+        now += 160;
+    }
+    frames
+}
+
+#[test]
+fn a_play_is_framed_stamped_and_finished_once() {
+    let (mut c, mut rx) = call(None);
+    c.play(4, &names(&["beep", "unknown", "tick"]), false);
+    let frames = play_out(&mut c, 1_000);
+    assert_eq!(frames.len(), 3, "350 samples make three frames");
+    let parsed: Vec<RtpPacket<&[u8]>> = frames
+        .iter()
+        .map(|f| RtpPacket::parse(&f[..]).unwrap())
+        .collect();
+    assert!(parsed[0].marker() && !parsed[1].marker());
+    for (i, p) in parsed.iter().enumerate() {
+        assert_eq!(p.payload_type(), 0);
+        assert_eq!(p.payload().len(), 160);
+        assert_eq!(p.ssrc(), parsed[0].ssrc());
+        assert_eq!(p.sequence(), parsed[0].sequence().wrapping_add(i as u16));
+        assert_eq!(
+            p.timestamp(),
+            parsed[0].timestamp().wrapping_add(160 * i as u32)
+        );
+    }
+    let via_ulaw = |s: i16| Codec::Pcmu.decode(Codec::Pcmu.encode(s));
+    assert_eq!(Codec::Pcmu.decode(parsed[1].payload()[89]), via_ulaw(1_000));
+    assert_eq!(
+        Codec::Pcmu.decode(parsed[1].payload()[90]),
+        via_ulaw(-1_000)
+    );
+    assert_eq!(
+        Codec::Pcmu.decode(parsed[2].payload()[30]),
+        0,
+        "padded with silence"
+    );
+    assert_eq!(events(&mut rx), [MediaEvent::PlayFinished(4)]);
+    assert_eq!(c.stats.played.packets, 3);
+}
+
+#[test]
+fn cut_replaced_and_looped_plays_never_finish_and_empty_ones_finish_at_once() {
+    let (mut c, mut rx) = call(None);
+    c.play(1, &names(&["beep"]), false);
+    c.tick(0);
+    c.play(2, &names(&["tick"]), false);
+    c.tick(160);
+    c.stop_playing();
+    assert!(!c.is_playing());
+    c.play(3, &names(&["tick"]), true);
+    for n in 0..20 {
+        assert!(c.tick(320 + n * 160).is_some());
+    }
+    c.play(4, &[], false);
+    c.play(5, &names(&["unknown"]), false);
+    assert!(!c.is_playing());
+    assert_eq!(
+        events(&mut rx),
+        [MediaEvent::PlayFinished(4), MediaEvent::PlayFinished(5)]
+    );
+}
+
+#[test]
+fn the_agent_continues_the_callers_stream_and_waits_for_a_prompt() {
+    let (mut c, _rx) = call(None);
+    c.play(1, &names(&["tick"]), false);
+    let prompt = play_out(&mut c, 0);
+    let last = RtpPacket::parse(&prompt[0][..]).unwrap();
+    let (ssrc, seq, ts) = (last.ssrc(), last.sequence(), last.timestamp());
+    c.connect_agent(peer(AGENT, Codec::Pcma, Some(96)));
+    let mut a = rtp(8, 40_000, 555, &[0xD5; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Agent, src(AGENT), &mut a, 8_000),
+        Verdict::Send(src(CALLER))
+    );
+    let a = RtpPacket::parse(&a[..]).unwrap();
+    assert_eq!(
+        (a.ssrc(), a.sequence(), a.payload_type()),
+        (ssrc, seq.wrapping_add(1), 0)
+    );
+    assert_eq!(a.timestamp(), ts.wrapping_add(8_000), "a second later");
+    assert!(a.marker());
+    // A prompt to the connected caller has the stream; the agent's audio waits.
+    c.play(2, &names(&["tick"]), false);
+    let mut b = rtp(8, 40_001, 715, &[0xD5; 160]);
+    assert_eq!(
+        c.on_packet(Leg::Agent, src(AGENT), &mut b, 8_160),
+        Verdict::Consumed
+    );
+}

@@ -166,7 +166,13 @@ mod tests {
     }
 
     /// Follows an agent packet and returns (sent, seq, ts, ssrc, marker).
-    fn follow(s: &mut OutStream, seq: u16, ts: u32, ssrc: u32, now: u64) -> (bool, u16, u32, u32, bool) {
+    fn follow(
+        s: &mut OutStream,
+        seq: u16,
+        ts: u32,
+        ssrc: u32,
+        now: u64,
+    ) -> (bool, u16, u32, u32, bool) {
         let mut bytes = agent_packet(seq, ts, ssrc);
         let mut p = RtpPacket::parse(&mut bytes[..]).unwrap();
         let sent = s.follow(&mut p, 160, now);
@@ -177,13 +183,31 @@ mod tests {
     fn prompt_then_agent_then_survey_is_one_stream() {
         let mut s = OutStream::new(0xabcd, 65_534, 1_000);
         let first = s.play(160, 0);
-        assert_eq!(first, Stamp { seq: 65_534, timestamp: 1_000, marker: true });
+        assert_eq!(
+            first,
+            Stamp {
+                seq: 65_534,
+                timestamp: 1_000,
+                marker: true
+            }
+        );
         let second = s.play(160, 160);
-        assert_eq!(second, Stamp { seq: 65_535, timestamp: 1_160, marker: false });
+        assert_eq!(
+            second,
+            Stamp {
+                seq: 65_535,
+                timestamp: 1_160,
+                marker: false
+            }
+        );
         s.pause();
         // The agent answers 1 s later with its own numbering.
         let a = follow(&mut s, 500, 90_000, 77, 8_000);
-        assert_eq!(a, (true, 0, 9_000, 0xabcd, true), "seq wraps on, ts counts the silence");
+        assert_eq!(
+            a,
+            (true, 0, 9_000, 0xabcd, true),
+            "seq wraps on, ts counts the silence"
+        );
         let b = follow(&mut s, 501, 90_160, 77, 8_160);
         assert_eq!(b, (true, 1, 9_160, 0xabcd, false));
         // A packet overtaken by its successor keeps its place.
@@ -193,7 +217,14 @@ mod tests {
         assert_eq!(late.2, 9_320);
         s.pause();
         let survey = s.play(160, 16_000);
-        assert_eq!(survey, Stamp { seq: 4, timestamp: 17_000, marker: true });
+        assert_eq!(
+            survey,
+            Stamp {
+                seq: 4,
+                timestamp: 17_000,
+                marker: true
+            }
+        );
     }
 
     #[test]
@@ -202,7 +233,10 @@ mod tests {
         s.play(160, 0);
         s.pause();
         assert!(follow(&mut s, 50, 0, 9, 320).0);
-        assert!(!follow(&mut s, 49, 0, 9, 340).0, "older than the first packet taken over");
+        assert!(
+            !follow(&mut s, 49, 0, 9, 340).0,
+            "older than the first packet taken over"
+        );
     }
 
     #[test]
@@ -223,7 +257,13 @@ mod tests {
         let mut s = OutStream::new(1, 0, 0);
         for n in 0..40_000u32 {
             let seq = (n % 65_536) as u16;
-            let (sent, ours, ..) = follow(&mut s, seq.wrapping_add(30_000), n * 160, 9, u64::from(n) * 160);
+            let (sent, ours, ..) = follow(
+                &mut s,
+                seq.wrapping_add(30_000),
+                n * 160,
+                9,
+                u64::from(n) * 160,
+            );
             assert!(sent);
             assert_eq!(ours, seq);
         }

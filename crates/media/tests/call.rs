@@ -1,0 +1,623 @@
+//! A caller answered by the switch, on 127.0.0.1 with plain tokio sockets as phones: prompts
+//! paced to the caller on one continuous stream, keys in both forms, a voicemail, the agent
+//! connected and gone again, and what the call's recording holds.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use hotline_media::g711::Codec;
+use hotline_media::rtp::RtpPacket;
+use hotline_media::{CallMedia, CallMediaHandle, MediaEvent, MediaPort, PeerMedia, PromptSet};
+use hotline_record::{CallId, Recorder, Recording};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::{sleep, timeout, Instant};
+
+const LOCALHOST: &str = "127.0.0.1";
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hotline-call-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn phone() -> UdpSocket {
+    UdpSocket::bind((LOCALHOST, 0)).await.unwrap()
+}
+
+fn port() -> MediaPort {
+    MediaPort::bind(LOCALHOST.parse().unwrap()).unwrap()
+}
+
+fn tone(freq: f64, samples: usize, amplitude: f64) -> Vec<i16> {
+    (0..samples)
+        .map(|n| {
+            (amplitude * (2.0 * std::f64::consts::PI * freq * n as f64 / 8_000.0).sin()) as i16
+        })
+        .collect()
+}
+
+/// Prompts for the tests: a 600 Hz "menu" of exactly `frames` 20 ms frames, a short "beep",
+/// and a long "music".
+fn prompts(menu_frames: usize) -> Arc<PromptSet> {
+    let mut set = PromptSet::empty();
+    set.insert("menu", tone(600.0, menu_frames * 160, 8_000.0).into());
+    set.insert("beep", tone(600.0, 3 * 160, 8_000.0).into());
+    set.insert("music", tone(523.0, 8_000, 6_000.0).into());
+    Arc::new(set)
+}
+
+/// A phone's RTP stream: 20 ms packets of `freq` (or DTMF pairs) with its own numbering.
+struct Sender {
+    codec: Codec,
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+}
+
+impl Sender {
+    fn new(codec: Codec, ssrc: u32) -> Sender {
+        Sender {
+            codec,
+            ssrc,
+            seq: 1_000,
+            ts: 50_000,
+        }
+    }
+
+    fn header(&mut self, pt: u8, advance: bool) -> Vec<u8> {
+        let mut p = vec![0x80, pt];
+        p.extend_from_slice(&self.seq.to_be_bytes());
+        p.extend_from_slice(&self.ts.to_be_bytes());
+        p.extend_from_slice(&self.ssrc.to_be_bytes());
+        self.seq = self.seq.wrapping_add(1);
+        if advance {
+            self.ts = self.ts.wrapping_add(160);
+        }
+        p
+    }
+
+    /// The next 20 ms packet of the sum of `freqs`.
+    fn audio(&mut self, freqs: &[f64]) -> Vec<u8> {
+        let start = self.ts;
+        let codec = self.codec;
+        let mut p = self.header(codec.payload_type(), true);
+        for k in 0..160u32 {
+            let t = f64::from(start.wrapping_add(k)) / 8_000.0;
+            let s: f64 = freqs
+                .iter()
+                .map(|f| 6_000.0 * (2.0 * std::f64::consts::PI * f * t).sin())
+                .sum();
+            p.push(codec.encode(s as i16));
+        }
+        p
+    }
+
+    /// One packet of RFC 4733 event `code` starting at `event_ts` (payload type 101).
+    fn event(&mut self, event_ts: u32, code: u8, end: bool, duration: u16) -> Vec<u8> {
+        let mut p = self.header(101, false);
+        p[4..8].copy_from_slice(&event_ts.to_be_bytes());
+        p.extend_from_slice(&[code, if end { 0x8A } else { 0x0A }]);
+        p.extend_from_slice(&duration.to_be_bytes());
+        p
+    }
+}
+
+/// Sends `count` paced 20 ms packets of `freqs` from `from` to `to`.
+async fn talk(from: &UdpSocket, to: SocketAddr, sender: &mut Sender, freqs: &[f64], count: usize) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..count {
+        ticker.tick().await;
+        from.send_to(&sender.audio(freqs), to).await.unwrap();
+    }
+}
+
+/// A packet received by a phone, and when.
+struct Got {
+    bytes: Vec<u8>,
+    at: Instant,
+}
+
+impl Got {
+    fn rtp(&self) -> RtpPacket<&[u8]> {
+        RtpPacket::parse(&self.bytes[..]).unwrap()
+    }
+}
+
+async fn recv(sock: &UdpSocket, wait_ms: u64) -> Option<Got> {
+    let mut buf = [0u8; 2048];
+    let (n, _) = timeout(Duration::from_millis(wait_ms), sock.recv_from(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    Some(Got {
+        bytes: buf[..n].to_vec(),
+        at: Instant::now(),
+    })
+}
+
+/// Everything until the phone has heard nothing for `quiet_ms`.
+async fn recv_until_quiet(sock: &UdpSocket, quiet_ms: u64) -> Vec<Got> {
+    let mut out = Vec::new();
+    while let Some(got) = recv(sock, quiet_ms).await {
+        out.push(got);
+    }
+    out
+}
+
+async fn next_event(
+    events: &mut UnboundedReceiver<MediaEvent>,
+    wait_ms: u64,
+) -> Option<MediaEvent> {
+    timeout(Duration::from_millis(wait_ms), events.recv())
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Packets of one stream must follow each other: same SSRC, sequence +1, timestamp +160.
+fn assert_continuous(packets: &[Got]) {
+    for pair in packets.windows(2) {
+        let (a, b) = (pair[0].rtp(), pair[1].rtp());
+        assert_eq!(b.ssrc(), a.ssrc(), "one SSRC");
+        assert_eq!(
+            b.sequence(),
+            a.sequence().wrapping_add(1),
+            "sequence continues"
+        );
+        assert_eq!(
+            b.timestamp(),
+            a.timestamp().wrapping_add(160),
+            "timestamp continues"
+        );
+    }
+}
+
+/// Power of `freq` in `samples` (Goertzel), to tell which tone a signal carries.
+fn power(samples: &[i16], freq: f64) -> f64 {
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * freq / 8_000.0).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for &x in samples {
+        let s = f64::from(x) + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    s1 * s1 + s2 * s2 - coeff * s1 * s2
+}
+
+fn decode(packets: &[Got], codec: Codec) -> Vec<i16> {
+    packets
+        .iter()
+        .flat_map(|g| {
+            g.rtp()
+                .payload()
+                .iter()
+                .map(|&b| codec.decode(b))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A call answered by the switch, its caller's phone and the port the phone sends to.
+struct Call {
+    media: CallMediaHandle,
+    events: UnboundedReceiver<MediaEvent>,
+    phone: UdpSocket,
+    to_switch: SocketAddr,
+    sender: Sender,
+}
+
+async fn answered(
+    name: &str,
+    codec: Codec,
+    recording: Option<Recording>,
+    menu_frames: usize,
+) -> Call {
+    let phone = phone().await;
+    let caller_port = port();
+    let to_switch = caller_port.local_addr();
+    let peer = PeerMedia {
+        addr: phone.local_addr().unwrap(),
+        codec,
+        telephone_event: Some(101),
+    };
+    let (media, events) = CallMedia::start(
+        name.into(),
+        (caller_port, peer),
+        recording,
+        prompts(menu_frames),
+    );
+    Call {
+        media,
+        events,
+        phone,
+        to_switch,
+        sender: Sender::new(codec, 0xCA11),
+    }
+}
+
+/// An agent's phone and the port the switch gives it.
+async fn agent_leg(codec: Codec) -> (UdpSocket, MediaPort, PeerMedia) {
+    let phone = phone().await;
+    let port = port();
+    let peer = PeerMedia {
+        addr: phone.local_addr().unwrap(),
+        codec,
+        telephone_event: Some(96),
+    };
+    (phone, port, peer)
+}
+
+#[tokio::test]
+async fn a_prompt_reaches_the_caller_paced_on_one_stream_and_finishes_once() {
+    let mut call = answered("play", Codec::Pcma, None, 25).await;
+    call.media.play(7, vec!["menu".into()], false);
+    let got = recv_until_quiet(&call.phone, 200).await;
+    assert_eq!(got.len(), 25, "500 ms of prompt in 20 ms frames");
+    assert!(got[0].rtp().marker(), "the spurt starts with the marker");
+    assert!(got[1..].iter().all(|g| !g.rtp().marker()));
+    assert!(got
+        .iter()
+        .all(|g| g.rtp().payload_type() == 8 && g.rtp().payload().len() == 160));
+    assert_continuous(&got);
+    let span = got[24].at - got[0].at;
+    assert!(
+        span >= Duration::from_millis(400) && span <= Duration::from_millis(700),
+        "24 intervals of 20 ms took {span:?}"
+    );
+    let mut gaps: Vec<Duration> = got.windows(2).map(|w| w[1].at - w[0].at).collect();
+    gaps.sort();
+    let median = gaps[gaps.len() / 2];
+    assert!(
+        median >= Duration::from_millis(15) && median <= Duration::from_millis(25),
+        "median gap {median:?}"
+    );
+    let heard = decode(&got, Codec::Pcma);
+    assert!(
+        power(&heard, 600.0) > 1_000.0 * power(&heard, 1_000.0),
+        "the menu's 600 Hz"
+    );
+    assert_eq!(
+        next_event(&mut call.events, 500).await,
+        Some(MediaEvent::PlayFinished(7))
+    );
+    assert_eq!(
+        next_event(&mut call.events, 200).await,
+        None,
+        "finished once"
+    );
+    let stats = call.media.stop().await;
+    assert_eq!(stats.played.packets, 25);
+}
+
+#[tokio::test]
+async fn stopped_and_replaced_plays_never_finish() {
+    let mut call = answered("cut", Codec::Pcmu, None, 100).await;
+    call.media.play(1, vec!["menu".into()], false);
+    for _ in 0..3 {
+        recv(&call.phone, 500).await.expect("the menu starts");
+    }
+    call.media.stop_playing();
+    let tail = recv_until_quiet(&call.phone, 150).await;
+    assert!(
+        tail.len() <= 2,
+        "the menu stops at once ({} more frames)",
+        tail.len()
+    );
+
+    call.media.play(2, vec!["music".into()], true);
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        heard.push(recv(&call.phone, 500).await.expect("music plays"));
+    }
+    call.media.play(3, vec!["beep".into()], false);
+    heard.extend(recv_until_quiet(&call.phone, 200).await);
+    assert_continuous(&heard);
+    assert!(
+        heard.len() >= 6 && heard.len() <= 8,
+        "3 of music, a few more, 3 of beep: {}",
+        heard.len()
+    );
+    assert!(
+        heard[1..].iter().all(|g| !g.rtp().marker()),
+        "one spurt: music ran straight into the beep"
+    );
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::PlayFinished(3))
+    );
+    assert_eq!(
+        next_event(&mut call.events, 200).await,
+        None,
+        "no event for the cut plays"
+    );
+
+    call.media.play(4, vec![], false);
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::PlayFinished(4))
+    );
+    call.media.stop().await;
+}
+
+#[tokio::test]
+async fn keys_pressed_in_band_and_by_rfc_4733_are_each_one_digit() {
+    let mut call = answered("keys", Codec::Pcma, None, 100).await;
+    call.media.play(1, vec!["menu".into()], false);
+    // Key 5 as a 100 ms tone (770 + 1336 Hz) over the prompt, then silence.
+    talk(
+        &call.phone,
+        call.to_switch,
+        &mut call.sender,
+        &[770.0, 1_336.0],
+        5,
+    )
+    .await;
+    talk(&call.phone, call.to_switch, &mut call.sender, &[], 5).await;
+    assert_eq!(
+        next_event(&mut call.events, 500).await,
+        Some(MediaEvent::Digit('5'))
+    );
+    // Key # by RFC 4733: start, continuations, the end three times; then # again.
+    for event_ts in [60_000u32, 62_000] {
+        let mut packets: Vec<Vec<u8>> = [160u16, 320, 480]
+            .iter()
+            .map(|&d| call.sender.event(event_ts, 11, false, d))
+            .collect();
+        packets.extend((0..3).map(|_| call.sender.event(event_ts, 11, true, 640)));
+        for p in packets {
+            call.phone.send_to(&p, call.to_switch).await.unwrap();
+            sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(
+        next_event(&mut call.events, 500).await,
+        Some(MediaEvent::Digit('#'))
+    );
+    assert_eq!(
+        next_event(&mut call.events, 500).await,
+        Some(MediaEvent::Digit('#'))
+    );
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        None,
+        "each press once"
+    );
+    call.media.stop().await;
+}
+
+#[tokio::test]
+async fn the_agent_continues_the_callers_stream_both_ways_and_the_survey_after_it() {
+    let mut call = answered("agent", Codec::Pcma, None, 5).await;
+    call.media.play(1, vec!["menu".into()], false);
+    let prompt = recv_until_quiet(&call.phone, 150).await;
+    assert_eq!(prompt.len(), 5);
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::PlayFinished(1))
+    );
+
+    let (agent_phone, agent_port, agent_peer) = agent_leg(Codec::Pcmu).await;
+    let to_agent_side = agent_port.local_addr();
+    call.media.connect_agent((agent_port, agent_peer));
+    sleep(Duration::from_millis(20)).await;
+    let mut agent = Sender::new(Codec::Pcmu, 0xA6E7);
+    agent.seq = 60_000;
+    agent.ts = 7;
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..10 {
+        ticker.tick().await;
+        agent_phone
+            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
+            .await
+            .unwrap();
+        call.phone
+            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
+            .await
+            .unwrap();
+    }
+    let at_caller = recv_until_quiet(&call.phone, 150).await;
+    let at_agent = recv_until_quiet(&agent_phone, 150).await;
+    assert_eq!((at_caller.len(), at_agent.len()), (10, 10));
+
+    // The agent's side sees the caller's own stream, transcoded A-law → μ-law.
+    let first = at_agent[0].rtp();
+    assert_eq!((first.ssrc(), first.payload_type()), (0xCA11, 0));
+    assert_continuous(&at_agent);
+    let heard_by_agent = decode(&at_agent, Codec::Pcmu);
+    assert!(power(&heard_by_agent, 440.0) > 100.0 * power(&heard_by_agent, 1_000.0));
+
+    // The caller's phone sees one stream: the prompt's SSRC, sequence and timestamps go on.
+    let last_prompt = prompt[4].rtp();
+    let first_agent = at_caller[0].rtp();
+    assert_eq!(first_agent.ssrc(), last_prompt.ssrc());
+    assert_eq!(
+        first_agent.sequence(),
+        last_prompt.sequence().wrapping_add(1)
+    );
+    let ts_gap = first_agent
+        .timestamp()
+        .wrapping_sub(last_prompt.timestamp());
+    assert!(
+        (160..16_000).contains(&ts_gap),
+        "timestamps count the pause: {ts_gap}"
+    );
+    assert!(first_agent.marker() && first_agent.payload_type() == 8);
+    assert_continuous(&at_caller);
+    let heard_by_caller = decode(&at_caller, Codec::Pcma);
+    assert!(power(&heard_by_caller, 1_000.0) > 100.0 * power(&heard_by_caller, 440.0));
+
+    // The agent hangs up: the survey plays on the same stream and keys count again.
+    call.media.disconnect_agent();
+    call.media.play(2, vec!["beep".into()], false);
+    let survey = recv_until_quiet(&call.phone, 150).await;
+    assert_eq!(survey.len(), 3);
+    let (s0, last_agent) = (survey[0].rtp(), at_caller[9].rtp());
+    assert_eq!(s0.ssrc(), last_agent.ssrc());
+    assert_eq!(s0.sequence(), last_agent.sequence().wrapping_add(1));
+    assert!(s0.marker());
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::PlayFinished(2))
+    );
+    let survey_key = call.sender.event(90_000, 1, true, 800);
+    call.phone
+        .send_to(&survey_key, call.to_switch)
+        .await
+        .unwrap();
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::Digit('1'))
+    );
+
+    agent_phone
+        .send_to(&agent.audio(&[1_000.0]), to_agent_side)
+        .await
+        .unwrap_or_default();
+    assert!(
+        recv(&call.phone, 150).await.is_none(),
+        "the agent's port is closed"
+    );
+    let stats = call.media.stop().await;
+    assert_eq!(stats.agent_to_caller.packets, 10);
+    assert_eq!(stats.caller_to_agent.packets, 10);
+}
+
+#[tokio::test]
+async fn a_voicemail_holds_the_callers_voice_for_its_length() {
+    let dir = scratch_dir("voicemail");
+    let mut call = answered("vm", Codec::Pcma, None, 5).await;
+    // Stopped by the caller (#) after about 300 ms.
+    let stopped = dir.join("voicemail/2026/11/23/stopped.wav");
+    call.media
+        .start_voicemail(stopped.clone(), Duration::from_secs(120));
+    let begun = Instant::now();
+    talk(&call.phone, call.to_switch, &mut call.sender, &[440.0], 15).await;
+    call.media.stop_voicemail();
+    let elapsed = begun.elapsed();
+    let Some(MediaEvent::VoicemailDone { path, samples }) =
+        next_event(&mut call.events, 1_000).await
+    else {
+        panic!("no VoicemailDone");
+    };
+    assert_eq!(path, stopped);
+    let expected = elapsed.as_micros() as i64 * 8 / 1_000;
+    assert!(
+        (samples as i64 - expected).abs() <= 320,
+        "{samples} samples for {elapsed:?}"
+    );
+    let mut reader = hound::WavReader::open(&stopped).unwrap();
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (1, 8_000, 16)
+    );
+    assert_eq!(u64::from(reader.duration()), samples);
+    let voice: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    assert!(
+        power(&voice, 440.0) > 1_000.0 * power(&voice, 600.0),
+        "the caller's 440 Hz"
+    );
+    assert!(voice.iter().filter(|s| s.abs() > 1_000).count() > voice.len() / 3);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&stopped), 0o640);
+    assert_eq!(
+        mode(stopped.parent().unwrap()) & 0o027,
+        0,
+        "no access for others"
+    );
+
+    // Cut at `max` while the caller goes on talking.
+    let capped = dir.join("voicemail/capped.wav");
+    call.media
+        .start_voicemail(capped.clone(), Duration::from_millis(400));
+    talk(&call.phone, call.to_switch, &mut call.sender, &[440.0], 30).await;
+    let done = next_event(&mut call.events, 1_000).await;
+    assert_eq!(
+        done,
+        Some(MediaEvent::VoicemailDone {
+            path: capped.clone(),
+            samples: 3_200
+        })
+    );
+    assert_eq!(hound::WavReader::open(&capped).unwrap().duration(), 3_200);
+    call.media.stop().await;
+}
+
+#[tokio::test]
+async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_caller_on_the_left() {
+    let recorder = Recorder::start(scratch_dir("recording")).unwrap();
+    let recording = recorder
+        .open(&CallId::generate(Utc::now(), 1), Utc::now())
+        .unwrap();
+    let wav = recording.path().to_path_buf();
+    let answered_at = Instant::now();
+    let mut call = answered("rec", Codec::Pcmu, Some(recording), 25).await;
+    let caller_phone = &call.phone;
+
+    // 500 ms of menu while the caller's phone sends its 440 Hz.
+    call.media.play(1, vec!["menu".into()], false);
+    talk(caller_phone, call.to_switch, &mut call.sender, &[440.0], 30).await;
+    assert_eq!(
+        next_event(&mut call.events, 300).await,
+        Some(MediaEvent::PlayFinished(1))
+    );
+    let (agent_phone, agent_port, agent_peer) = agent_leg(Codec::Pcma).await;
+    let to_agent_side = agent_port.local_addr();
+    call.media.connect_agent((agent_port, agent_peer));
+    let mut agent = Sender::new(Codec::Pcma, 0xA6E7);
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..25 {
+        ticker.tick().await;
+        agent_phone
+            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
+            .await
+            .unwrap();
+        caller_phone
+            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
+            .await
+            .unwrap();
+    }
+    let stats = call.media.stop().await;
+    let call_length = answered_at.elapsed();
+    recorder.sync().unwrap();
+
+    let mut reader = hound::WavReader::open(&wav).unwrap();
+    assert_eq!(u64::from(reader.duration()), stats.duration_samples);
+    let expected = call_length.as_micros() as i64 * 8 / 1_000;
+    assert!(
+        (stats.duration_samples as i64 - expected).abs() <= 400,
+        "{} samples for {call_length:?}",
+        stats.duration_samples
+    );
+    let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    assert!(
+        power(&left, 440.0) > 100.0 * power(&left, 1_000.0),
+        "left is the caller"
+    );
+    assert!(
+        power(&left, 440.0) > 100.0 * power(&left, 600.0),
+        "the prompt is not on the left"
+    );
+    let prompt_part = &right[..3_600];
+    assert!(
+        power(prompt_part, 600.0) > 100.0 * power(prompt_part, 1_000.0),
+        "the right starts with the prompt the caller heard"
+    );
+    let agent_part = &right[right.len() - 3_200..];
+    assert!(
+        power(agent_part, 1_000.0) > 100.0 * power(agent_part, 600.0),
+        "then the agent"
+    );
+    assert!(
+        right[..400].iter().any(|s| s.abs() > 1_000),
+        "the prompt from the answer on"
+    );
+}
