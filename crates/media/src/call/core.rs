@@ -24,9 +24,16 @@ use crate::relay::leg::{is_rtcp, LegState, MAX_PACKET_SAMPLES};
 use crate::relay::{BridgeStats, FlowStats, Leg, PeerMedia};
 use crate::rtp::{RtpPacket, FIXED_HEADER_LEN};
 
-/// An in-band key this close after an RFC 4733 key of the same digit is the same press
-/// (phones that send both): 200 ms.
+/// The same key heard in-band and by RFC 4733 this close together is one press (phones that
+/// send both): 200 ms.
 const SAME_PRESS: u64 = 1_600;
+
+/// How a key reached the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyFrom {
+    Event,
+    Tone,
+}
 
 /// What to do with a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +58,8 @@ pub(crate) struct CallCore {
     voicemail: Option<Voicemail>,
     tones: ToneDetector,
     deduper: EventDeduper,
-    /// The last RFC 4733 key and when, to drop the same press heard in-band too.
-    last_event_key: Option<(char, u64)>,
+    /// The last key reported, when and how, to drop the same press heard the other way.
+    last_key: Option<(char, u64, KeyFrom)>,
     /// Once the caller's phone sends RFC 4733 events, its audio is not searched for tones:
     /// such phones often leave a remnant of the tone in the audio as well.
     caller_sends_events: bool,
@@ -85,7 +92,7 @@ impl CallCore {
             voicemail: None,
             tones: ToneDetector::new(),
             deduper: EventDeduper::new(),
-            last_event_key: None,
+            last_key: None,
             caller_sends_events: false,
             prompts,
             events,
@@ -191,10 +198,7 @@ impl CallCore {
         }
         let mut key = self.tones.feed(pcm);
         while let Some(k) = key {
-            let same_press = matches!(self.last_event_key, Some((e, t)) if e == k && now.saturating_sub(t) < SAME_PRESS);
-            if !same_press {
-                self.digit(k);
-            }
+            self.digit(k, now, KeyFrom::Tone);
             key = self.tones.feed(&[]);
         }
     }
@@ -211,13 +215,18 @@ impl CallCore {
             .deduper
             .on_event(packet.ssrc(), packet.timestamp(), &event)
         {
-            self.last_event_key = Some((key, now));
-            self.digit(key);
+            self.digit(key, now, KeyFrom::Event);
         }
     }
 
-    fn digit(&mut self, key: char) {
-        tracing::debug!(%key, "caller pressed a key");
+    fn digit(&mut self, key: char, now: u64, from: KeyFrom) {
+        if let Some((last, at, how)) = self.last_key {
+            if last == key && how != from && now.saturating_sub(at) < SAME_PRESS {
+                return;
+            }
+        }
+        self.last_key = Some((key, now, from));
+        tracing::debug!(%key, ?from, "caller pressed a key");
         let _ = self.events.send(MediaEvent::Digit(key));
     }
 
@@ -241,8 +250,10 @@ impl CallCore {
         let from = agent.peer.codec;
         let len;
         if pt == from.payload_type() {
-            let n = from.decode_into(packet.payload(), &mut self.pcm[..]);
+            // G.711: one byte per sample.
+            let n = packet.payload().len();
             if let Some(recording) = &mut self.recording {
+                let n = from.decode_into(packet.payload(), &mut self.pcm[..]);
                 let at = agent
                     .clock
                     .place(packet.ssrc(), packet.timestamp(), n as u64, now);

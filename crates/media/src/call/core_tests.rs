@@ -218,6 +218,30 @@ fn an_in_band_tone_is_one_digit_unless_the_phone_sends_events() {
 }
 
 #[test]
+fn one_press_heard_in_band_and_then_by_event_is_one_digit() {
+    let (mut c, mut rx) = call(None);
+    for (i, mut p) in tone_packets(Codec::Pcmu, (852.0, 1477.0), 0, 5)
+        .into_iter()
+        .enumerate()
+    {
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, 160 * (i as u64 + 1));
+    }
+    c.on_packet(Leg::Caller, src(CALLER), &mut event(9, 0, 9, true), 900);
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('9')]);
+    c.on_packet(
+        Leg::Caller,
+        src(CALLER),
+        &mut event(10, 4_000, 9, true),
+        4_000,
+    );
+    assert_eq!(
+        events(&mut rx),
+        [MediaEvent::Digit('9')],
+        "a later press counts"
+    );
+}
+
+#[test]
 fn no_keys_are_detected_while_an_agent_is_connected() {
     let (mut c, mut rx) = call(None);
     c.connect_agent(peer(AGENT, Codec::Pcma, Some(96)));
