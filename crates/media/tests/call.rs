@@ -383,3 +383,56 @@ async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_call
         "the prompt from the answer on"
     );
 }
+
+/// Load check, run by hand in release with a raised fd limit: `ulimit -n 20000; cargo test
+/// --release -p hotline-media --test call -- --ignored --nocapture` (`HOTLINE_LOAD_CALLS`,
+/// default 1,000). Every caller waits in queue hearing looped music for 5 s, with the
+/// recording on; prints the CPU of the whole process and the frames the phones received.
+#[test]
+#[ignore]
+fn many_callers_on_music_on_hold_cpu() {
+    let calls: usize = std::env::var("HOTLINE_LOAD_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let recorder = Recorder::start(scratch_dir("music-load")).unwrap();
+        let mut waiting = Vec::new();
+        for n in 0..calls {
+            let recording = recorder
+                .open(&CallId::generate(Utc::now(), n as u32), Utc::now())
+                .unwrap();
+            let call = answered(&format!("moh{n}"), Codec::Pcma, Some(recording), 5).await;
+            call.media.play(1, vec!["music".into()], true);
+            waiting.push(call);
+        }
+        let cpu_before = process_cpu_ticks();
+        let begin = std::time::Instant::now();
+        sleep(Duration::from_secs(5)).await;
+        let elapsed = begin.elapsed();
+        let cpu = (process_cpu_ticks() - cpu_before) as f64 / 100.0;
+        let mut played = 0;
+        for call in waiting {
+            played += call.media.stop().await.played.packets;
+        }
+        recorder.sync().unwrap();
+        println!(
+            "{calls} callers on music for {elapsed:?}: {cpu:.1} s CPU ({:.0}% of one core), {played} frames sent (at least {} expected: plays began during setup)",
+            100.0 * cpu / elapsed.as_secs_f64(),
+            calls * 250
+        );
+    });
+}
+
+/// User + system CPU time of this process, in clock ticks (1/100 s on Linux).
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
