@@ -94,3 +94,11 @@ pub fn dominant(samples: &[i16], freq: f64, other: f64) -> bool {
     let b = tone_power(samples, other);
     a > 10.0 * b && a > 1.0
 }
+
+/// Whether `samples` are (almost) nothing but a `freq` Hz tone: speech never is.
+pub fn pure_tone(samples: &[i16], freq: f64) -> bool {
+    let ms: f64 =
+        samples.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>() / samples.len().max(1) as f64;
+    // A pure sine puts half its mean square into the Goertzel power as normalised here.
+    ms > 1000.0 && tone_power(samples, freq) / ms > 0.35
+}

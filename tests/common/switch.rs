@@ -19,6 +19,11 @@ pub struct Switch {
 impl Switch {
     /// Starts the switch on `dialplan` (TOML text), waiting until it listens.
     pub fn start(dialplan: &str) -> Switch {
+        Switch::start_with(dialplan, &[])
+    }
+
+    /// Like [`Switch::start`] with extra `serve` arguments (`--hours open`).
+    pub fn start_with(dialplan: &str, extra: &[&str]) -> Switch {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("dialplan.toml"), dialplan).expect("write dialplan");
         let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
@@ -32,6 +37,7 @@ impl Switch {
             .arg(dir.path().join("calls.db"))
             .arg("--control")
             .arg(dir.path().join("hotline.sock"))
+            .args(extra)
             .env("HOTLINE_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
@@ -184,4 +190,109 @@ ring_timeout_secs = {ring_timeout}
         }
     }
     s
+}
+
+/// A voice menu for tests, on the repo's prompts: short prompts so calls are quick.
+/// Keys: 1 filing, 4 complaints (centre), 0 any agent; closed: 1 voicemail, 2 callback.
+pub fn test_menu() -> String {
+    let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/../../prompts");
+    format!(
+        r#"
+[ivr]
+start = "welcome"
+closed = "closed"
+prompts = "{prompts}"
+position_every_secs = 0
+
+[[ivr.node]]
+id = "welcome"
+play = ["goodbye"]
+next = "main"
+
+[[ivr.node]]
+id = "main"
+play = ["invalid"]
+keys = {{ "1" = "filing", "4" = "complaints", "0" = "agent" }}
+timeout_secs = 10
+retries = 3
+fallback = "agent"
+
+[[ivr.node]]
+id = "filing"
+queue = "filing"
+
+[[ivr.node]]
+id = "complaints"
+queue = "complaints"
+region = "centre"
+
+[[ivr.node]]
+id = "agent"
+queue = ""
+
+[[ivr.node]]
+id = "closed"
+play = ["closed-menu"]
+keys = {{ "1" = "voicemail", "2" = "callback" }}
+timeout_secs = 10
+retries = 1
+fallback = "bye"
+
+[[ivr.node]]
+id = "voicemail"
+play = ["digit-1"]
+voicemail_secs = 30
+next = "bye"
+
+[[ivr.node]]
+id = "callback"
+play = ["digit-2"]
+callback = true
+next = "bye"
+
+[[ivr.node]]
+id = "bye"
+play = ["digit-0"]
+hangup = true
+"#
+    )
+}
+
+/// The PCM of a repo prompt, as the caller hears it through μ-law.
+pub fn prompt_pcm(name: &str) -> Vec<i16> {
+    let path = format!("{}/../../prompts/{name}.wav", env!("CARGO_MANIFEST_DIR"));
+    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    r.samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .map(|s| hotline_media::Codec::Pcmu.decode(hotline_media::Codec::Pcmu.encode(s)))
+        .collect()
+}
+
+/// Where `prompt` starts in `heard` (searched at every sample offset in packet steps and
+/// around them), if its first 100 ms correlate strongly.
+pub fn find_prompt(heard: &[i16], prompt: &[i16]) -> Option<usize> {
+    // Probe from where the speech starts: the leading silence of a prompt matches anything.
+    let lead = prompt.iter().position(|x| x.unsigned_abs() > 500)?;
+    let prompt = &prompt[lead..];
+    let n = 800.min(prompt.len());
+    let probe = &prompt[..n];
+    let energy: f64 = probe.iter().map(|x| f64::from(*x).powi(2)).sum();
+    if energy == 0.0 || heard.len() < n {
+        return None;
+    }
+    (0..=heard.len() - n)
+        .find(|&at| {
+            let window = &heard[at..at + n];
+            let we: f64 = window.iter().map(|x| f64::from(*x).powi(2)).sum();
+            if we == 0.0 {
+                return false;
+            }
+            let dot: f64 = window
+                .iter()
+                .zip(probe)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            dot / (we.sqrt() * energy.sqrt()) > 0.9
+        })
+        .map(|at| at.saturating_sub(lead))
 }

@@ -115,6 +115,8 @@ pub struct IvrCall {
     deadline: Option<Instant>,
     play_id: u32,
     actions: Vec<Action>,
+    /// The queue the caller is in, to put them back if the agent drops before connecting.
+    last_queue: Option<(Option<String>, Option<String>)>,
 }
 
 /// How long a caller has to type a callback number or answer the survey.
@@ -137,6 +139,7 @@ impl IvrCall {
             deadline: None,
             play_id: 0,
             actions: Vec::new(),
+            last_queue: None,
         };
         call.enter(first, now);
         let actions = std::mem::take(&mut call.actions);
@@ -201,6 +204,17 @@ impl IvrCall {
                     self.deadline = None;
                     self.state = State::Announcing;
                     self.play(prompts, false);
+                }
+            }
+            Event::AgentHungUp if self.state == State::Announcing => {
+                // The agent dropped before the caller heard them: back in the queue.
+                self.actions.push(Action::StopPlaying);
+                if let Some((skill, region)) = self.last_queue.clone() {
+                    self.actions.push(Action::Queue { skill, region });
+                    self.state = State::Queued { announcing: false };
+                    self.hold_music(now);
+                } else {
+                    self.finish();
                 }
             }
             Event::AgentHungUp => {
@@ -269,6 +283,7 @@ impl IvrCall {
                         return;
                     }
                 }
+                self.last_queue = Some((skill.clone(), region.clone()));
                 self.actions.push(Action::Queue { skill, region });
                 self.state = State::Queued { announcing: false };
                 self.hold_music(now);

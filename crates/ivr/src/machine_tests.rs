@@ -294,6 +294,28 @@ fn after_the_agent_hangs_up_the_caller_rates_the_service() {
 }
 
 #[test]
+fn an_agent_who_drops_during_the_announcement_puts_the_caller_back_in_the_queue() {
+    let (mut r, _) = Run::start(HoursState::Open);
+    r.finish_prompts();
+    r.ev(Event::Digit('1'));
+    r.ev(Event::AgentAnswered("1023".into()));
+    let a = r.ev(Event::AgentHungUp);
+    assert_eq!(a[0], Action::StopPlaying);
+    assert!(
+        a.contains(&Action::Queue {
+            skill: Some("filing".into()),
+            region: None
+        }),
+        "{a:?}"
+    );
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Play { looped: true, .. })));
+    let a = r.ev(Event::AgentAnswered("1024".into()));
+    assert!(!plays(&a).0.is_empty(), "the next agent is announced");
+}
+
+#[test]
 fn a_caller_who_does_not_rate_is_hung_up_without_a_score() {
     let (mut r, _) = Run::start(HoursState::Open);
     r.finish_prompts();

@@ -60,6 +60,12 @@ pub struct Core {
     pub(crate) orphans: HashMap<TxId, OrphanLeg>,
     /// The operator's override of the service hours.
     pub(crate) hours: hotline_ivr::Hours,
+    /// The prompts of the plan in force.
+    pub(crate) prompts: Arc<hotline_media::prompt::PromptSet>,
+    /// Where calls' media tasks report keys and finished prompts.
+    pub(crate) media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
+    /// Menu deadlines, earliest first; stale entries are skipped.
+    pub(crate) ivr_timers: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, CallRef)>>,
     next_call: u64,
 }
 
@@ -83,6 +89,8 @@ pub struct CoreParts {
     pub timers: TimerConfig,
     /// Service hours forced at start (`--hours`).
     pub hours: hotline_ivr::Hours,
+    /// Where media tasks report to the core.
+    pub media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
 }
 
 impl Core {
@@ -104,6 +112,9 @@ impl Core {
             by_tx: HashMap::new(),
             orphans: HashMap::new(),
             hours: parts.hours,
+            prompts: Arc::clone(&parts.plan.prompts),
+            media_events: parts.media_events,
+            ivr_timers: std::collections::BinaryHeap::new(),
             next_call: 1,
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
@@ -147,6 +158,7 @@ impl Core {
                 self.acd.logout(now, &id);
             }
         }
+        self.prompts = Arc::clone(&plan.prompts);
         self.plan = plan;
     }
 
@@ -155,11 +167,13 @@ impl Core {
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Control>,
+        mut media: mpsc::UnboundedReceiver<(CallRef, hotline_media::call::MediaEvent)>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             let now = Instant::now();
-            let deadline = [self.endpoint.poll_timeout(), self.acd.poll_timeout()]
+            let ivr = self.ivr_timers.peek().map(|r| r.0 .0);
+            let deadline = [self.endpoint.poll_timeout(), self.acd.poll_timeout(), ivr]
                 .into_iter()
                 .flatten()
                 .min()
@@ -170,6 +184,7 @@ impl Core {
                     None => break,
                 },
                 Some(c) = control.recv() => self.on_control(c),
+                Some((call, ev)) = media.recv() => self.on_media_event(Instant::now(), call, ev),
                 _ = tick.tick() => self.on_tick(Instant::now()),
                 _ = tokio::time::sleep_until(deadline.into()) => {}
             }
@@ -178,6 +193,8 @@ impl Core {
             // Answers that arrived this turn are taken before ring timeouts are fired.
             self.drain(now);
             self.acd.handle_timeout(now);
+            self.drain(now);
+            self.on_ivr_timers(now);
             self.drain(now);
         }
     }

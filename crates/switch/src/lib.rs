@@ -6,6 +6,7 @@
 mod call;
 pub mod control;
 mod core;
+mod dtmf_info;
 mod media;
 pub mod plan;
 pub mod registrar;
@@ -102,6 +103,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .cloned()
         .unwrap_or_else(|| "hotline".to_string());
     let (control_tx, control_rx) = mpsc::channel(16);
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
     control::start(&cfg.control, control_tx)
         .map_err(io(format!("control socket {}", cfg.control.display())))?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");
@@ -116,7 +118,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         store,
         timers: cfg.timers,
         hours: cfg.hours,
+        media_events: media_tx,
     });
-    core.run(inbound_rx, control_rx).await;
+    core.run(inbound_rx, control_rx, media_rx).await;
     Ok(())
 }

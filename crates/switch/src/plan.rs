@@ -4,15 +4,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use hotline_ivr::{Menu, NodeKind};
+use hotline_media::prompt::PromptSet;
 use hotline_routing::{Diagnostic, Dialplan, Router, SegmentTable};
 
-/// A loaded, checked dialplan and its routing tables.
+/// A loaded, checked dialplan, its routing tables and its prompts.
 #[derive(Debug)]
 pub struct Plan {
     /// The dialplan as loaded.
     pub dialplan: Dialplan,
     /// Caller number → region.
     pub router: Router,
+    /// The menu's prompts, decoded, loaded with the plan so a reload swaps both at once.
+    pub prompts: Arc<PromptSet>,
 }
 
 /// Why a dialplan could not be put in force.
@@ -21,6 +25,9 @@ pub enum PlanError {
     /// The file has problems; each names file, line and column.
     #[error("{}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
+    /// A prompt could not be loaded (it changed on disk after the check).
+    #[error("prompts: {0}")]
+    Prompts(String),
     /// The embedded mobile-segment table is unusable (a build problem).
     #[error("segment table: {0}")]
     Segments(String),
@@ -32,6 +39,59 @@ impl Plan {
         let dialplan = Dialplan::load(path).map_err(PlanError::Invalid)?;
         let segments = SegmentTable::embedded().map_err(|e| PlanError::Segments(e.to_string()))?;
         let router = Router::new(&dialplan, segments);
-        Ok(Arc::new(Plan { dialplan, router }))
+        let prompts = match &dialplan.menu {
+            Some(menu) => {
+                PromptSet::load(&dialplan.prompt_dir, &prompt_names(menu)).map_err(|errs| {
+                    PlanError::Prompts(
+                        errs.iter()
+                            .map(|(name, why)| format!("{name}: {why}"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    )
+                })?
+            }
+            None => PromptSet::empty(),
+        };
+        Ok(Arc::new(Plan {
+            dialplan,
+            router,
+            prompts: Arc::new(prompts),
+        }))
     }
+}
+
+/// Every prompt a menu can play: its nodes' and the machine's own.
+fn prompt_names(menu: &Menu) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut add = |p: &hotline_ivr::PromptId| {
+        let n = p.to_string();
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    };
+    for node in menu.nodes.values() {
+        node.prompts.iter().for_each(&mut add);
+        if let NodeKind::Menu {
+            invalid: Some(p), ..
+        } = &node.kind
+        {
+            add(p);
+        }
+    }
+    let f = &menu.fixed;
+    f.digits.iter().for_each(&mut add);
+    for p in [&f.agent_before, &f.agent_after, &f.readback, &f.confirm] {
+        add(p);
+    }
+    for p in [&f.survey, &f.survey_thanks, &f.hold_music]
+        .into_iter()
+        .flatten()
+    {
+        add(p);
+    }
+    if let Some((a, b)) = &f.position {
+        add(a);
+        add(b);
+    }
+    names
 }

@@ -3,6 +3,7 @@
 //! for everything that happens to a call: [`offer`] from the INVITE until an agent answers,
 //! [`talk`] from the answer to the hang-up.
 
+pub(crate) mod menu;
 mod offer;
 mod talk;
 
@@ -29,6 +30,8 @@ pub(crate) struct Call {
     pub agent: Option<AgentLeg>,
     pub talking: Option<Talking>,
     pub record: CallRecord,
+    /// The voice menu, when the dialplan has one (the switch answered at once).
+    pub menu: Option<menu::MenuSession>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -70,7 +73,8 @@ pub(crate) struct Talking {
     pub agent_sdp: SdpVersion,
     pub caller_dialog: Dialog,
     pub agent_dialog: Dialog,
-    pub bridge: BridgeHandle,
+    /// The caller↔agent relay of a call without a menu (a menu call relays in its CallMedia).
+    pub bridge: Option<BridgeHandle>,
 }
 
 /// An agent INVITE we withdrew: a late 200 must still be ACKed and hung up, and a CANCEL

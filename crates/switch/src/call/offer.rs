@@ -101,10 +101,15 @@ impl Core {
                 agent: None,
                 talking: None,
                 record,
+                menu: None,
             },
         );
-        self.acd
-            .call_arrived(now, call, QueueId(route.region.as_str().to_string()));
+        if self.plan.dialplan.menu.is_some() {
+            self.start_menu_call(now, call);
+        } else {
+            self.acd
+                .call_arrived(now, call, QueueId(route.region.as_str().to_string()));
+        }
     }
 
     /// Refuses a call to the service number and keeps a `failed` record of it: every call

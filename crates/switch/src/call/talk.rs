@@ -60,6 +60,23 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        if c.menu.is_some() {
+            c.span
+                .in_scope(|| info!(agent = %leg.agent, "agent answered; announcing their number"));
+            let talking = Talking {
+                agent: leg.agent,
+                agent_tx: tx,
+                agent_peer: leg.peer,
+                agent_local_media: leg.local_media,
+                agent_sip_call_id: leg.sip_call_id,
+                agent_sdp: leg.sdp,
+                caller_dialog,
+                agent_dialog,
+                bridge: None,
+            };
+            self.menu_agent_answered(now, call, talking, (leg.media, agent_media));
+            return;
+        }
         let answer =
             self.local
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
@@ -102,7 +119,7 @@ impl Core {
             agent_sdp: leg.sdp,
             caller_dialog,
             agent_dialog,
-            bridge,
+            bridge: Some(bridge),
         });
         let record = c.record.clone();
         self.save(&record);
@@ -118,6 +135,7 @@ impl Core {
         req: Request,
     ) {
         let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
+        let menu = self.calls.get(&call).is_some_and(|c| c.menu.is_some());
         let tag = match (self.calls.get(&call), side) {
             (Some(c), Side::Caller) => c.caller.tag.clone(),
             (Some(c), Side::Agent) => c
@@ -128,6 +146,19 @@ impl Core {
             (None, _) => token(),
         };
         match req.method {
+            Method::Bye if menu => {
+                self.reply(now, tx, &req, 200, &tag);
+                match side {
+                    Side::Caller => self.end_menu_call(now, call, Some(())),
+                    Side::Agent => self.menu_agent_hung_up(now, call),
+                }
+            }
+            Method::Info if menu && side == Side::Caller => {
+                self.reply(now, tx, &req, 200, &tag);
+                if let Some(d) = crate::dtmf_info::digit(&req) {
+                    self.ivr_event(now, call, hotline_ivr::Event::Digit(d));
+                }
+            }
             Method::Bye if talking => {
                 self.reply(now, tx, &req, 200, &tag);
                 let by = match side {
@@ -180,7 +211,12 @@ impl Core {
         }
         match media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version)) {
             Some((body, peer)) => {
-                t.bridge.update(side, peer);
+                if let Some(b) = &t.bridge {
+                    b.update(side, peer);
+                }
+                if let Some(m) = &c.menu {
+                    m.media.update(side, peer);
+                }
                 let r = self.local.answer_with_sdp(&req, &tag, &body);
                 self.endpoint.respond(now, tx, r);
             }
@@ -215,7 +251,9 @@ impl Core {
         let store = self.store.clone();
         let span = c.span.clone();
         tokio::spawn(async move {
-            t.bridge.stop().await;
+            if let Some(bridge) = t.bridge.take() {
+                bridge.stop().await;
+            }
             if let Err(e) = store.save(&record) {
                 span.in_scope(|| warn!(error = %e, "final call record not queued"));
             }
@@ -238,7 +276,10 @@ impl Core {
             Some((call, Side::Caller)) => {
                 // Our 200 was never ACKed: the caller is gone.
                 let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
-                if talking {
+                let menu = self.calls.get(&call).is_some_and(|c| c.menu.is_some());
+                if menu {
+                    self.end_menu_call(now, call, Some(()));
+                } else if talking {
                     self.hang_up(now, call, HungUpBy::Switch);
                 }
             }

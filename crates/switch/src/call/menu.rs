@@ -1,0 +1,359 @@
+//! Calls with a voice menu: the switch answers at once, the IVR machine drives prompts,
+//! keys, the queue, voicemail and callback numbers; when an agent answers, their number is
+//! announced (报工号) before the two are connected, and after the agent hangs up the caller
+//! may rate the service.
+
+use std::cmp::Reverse;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hotline_acd::{AgentId as AcdAgent, CallRef, QueueId};
+use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
+use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
+use hotline_record::{Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_sip::dialog::Dialog;
+use hotline_sip::message::Method;
+use tracing::{info, warn};
+
+use super::{now_utc, Talking};
+use crate::core::Core;
+use crate::media::{MediaPort, PeerMedia};
+
+/// A call's voice-menu state, from the switch's answer to the hang-up.
+pub(crate) struct MenuSession {
+    pub machine: IvrCall,
+    pub media: CallMediaHandle,
+    pub caller_dialog: Dialog,
+    /// When the caller joined the queue, for the time waited.
+    pub queued_at: Option<Instant>,
+    /// The answering agent's media, held while their number is announced.
+    pub agent_media: Option<(MediaPort, PeerMedia)>,
+}
+
+impl Core {
+    /// Answers a call to 12366 at once and starts its voice menu.
+    pub(crate) fn start_menu_call(&mut self, now: Instant, call: CallRef) {
+        let Some(menu) = self.plan.dialplan.menu.clone() else {
+            return;
+        };
+        let hours = self.hours_now();
+        let contact = self.local.contact();
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(caller_dialog) =
+            hotline_sip::dialog::Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)
+        else {
+            return;
+        };
+        let answer =
+            self.local
+                .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
+        self.endpoint.respond(now, c.caller.tx, answer);
+        let answered_at = now_utc();
+        let recording = match self.recorder.open(&c.id, answered_at) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                c.span
+                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
+                None
+            }
+        };
+        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+        c.record.outcome = Outcome::Ivr;
+        let Some(port) = c.caller.media.take() else {
+            return;
+        };
+        let (media, mut events) = CallMedia::start(
+            c.id.as_str().to_string(),
+            (port, c.caller.peer_media),
+            recording,
+            self.prompts.clone(),
+        );
+        let forward = self.media_events.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if forward.send((call, ev)).is_err() {
+                    break;
+                }
+            }
+        });
+        let (machine, actions) = IvrCall::start(Arc::clone(&menu), hours, now);
+        c.span.in_scope(|| info!("answered by the voice menu"));
+        c.menu = Some(MenuSession {
+            machine,
+            media,
+            caller_dialog,
+            queued_at: None,
+            agent_media: None,
+        });
+        let record = c.record.clone();
+        self.save(&record);
+        self.apply_ivr(now, call, actions);
+    }
+
+    /// Feeds one event to a call's menu and carries out what it says.
+    pub(crate) fn ivr_event(&mut self, now: Instant, call: CallRef, event: IvrEvent) {
+        let Some(session) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        let actions = session.machine.handle(event, now);
+        self.apply_ivr(now, call, actions);
+    }
+
+    fn apply_ivr(&mut self, now: Instant, call: CallRef, actions: Vec<IvrAction>) {
+        for action in actions {
+            self.apply_one(now, call, action);
+        }
+        if let Some(at) = self
+            .calls
+            .get(&call)
+            .and_then(|c| c.menu.as_ref())
+            .and_then(|m| m.machine.poll_timeout())
+        {
+            self.ivr_timers.push(Reverse((at, call)));
+        }
+    }
+
+    fn apply_one(&mut self, now: Instant, call: CallRef, action: IvrAction) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(m) = c.menu.as_mut() else { return };
+        match action {
+            IvrAction::Play {
+                id,
+                prompts,
+                looped,
+            } => {
+                let names = prompts.iter().map(|p| p.to_string()).collect();
+                m.media.play(id, names, looped);
+            }
+            IvrAction::StopPlaying => m.media.stop_playing(),
+            IvrAction::Entered(node) => {
+                c.record.ivr_node = Some(node.to_string());
+                let record = c.record.clone();
+                self.save(&record);
+            }
+            IvrAction::Queue { skill, region } => {
+                m.queued_at = Some(now);
+                m.agent_media = None;
+                c.record.agent = None;
+                c.record.answered_at = None;
+                c.record.hung_up_by = None;
+                let queue = region
+                    .or_else(|| c.record.region.clone())
+                    .unwrap_or_else(|| self.plan.dialplan.switch.centre.as_str().to_string());
+                c.record.skill = skill;
+                c.record.outcome = Outcome::Queued;
+                c.span
+                    .in_scope(|| info!(queue = %queue, skill = ?c.record.skill, "queued"));
+                let record = c.record.clone();
+                self.save(&record);
+                self.acd.call_arrived(now, call, QueueId(queue));
+            }
+            IvrAction::QueryPosition => {
+                let ahead = self.acd.position(call).unwrap_or(0);
+                self.ivr_event(now, call, IvrEvent::Position(ahead));
+            }
+            IvrAction::RecordVoicemail { max } => {
+                let path = voicemail_path(&self.recorder, &c.id);
+                m.media.start_voicemail(path, max);
+            }
+            IvrAction::StopRecording => m.media.stop_voicemail(),
+            IvrAction::SaveCallback(number) => {
+                let cb = callback_of(&c.record, CallbackKind::Callback, Some(number), None);
+                if let Err(e) = self.store.save_callback(&cb) {
+                    warn!(error = %e, "callback not queued");
+                }
+            }
+            IvrAction::SurveyScore(score) => {
+                c.record.survey_score = Some(score);
+                let record = c.record.clone();
+                self.save(&record);
+            }
+            IvrAction::Connect => {
+                if let Some(agent) = m.agent_media.take() {
+                    m.media.connect_agent(agent);
+                    c.record.agent_announced = true;
+                    let record = c.record.clone();
+                    self.save(&record);
+                }
+            }
+            IvrAction::Hangup => self.end_menu_call(now, call, None),
+        }
+    }
+
+    /// What the call's media task reported.
+    pub(crate) fn on_media_event(&mut self, now: Instant, call: CallRef, event: MediaEvent) {
+        match event {
+            MediaEvent::Digit(d) => self.ivr_event(now, call, IvrEvent::Digit(d)),
+            MediaEvent::PlayFinished(id) => {
+                self.ivr_event(now, call, IvrEvent::PromptsFinished(id))
+            }
+            MediaEvent::VoicemailDone { path, samples } => {
+                if let Some(c) = self.calls.get(&call) {
+                    if samples > 0 {
+                        let cb = callback_of(&c.record, CallbackKind::Voicemail, None, Some(path));
+                        if let Err(e) = self.store.save_callback(&cb) {
+                            warn!(error = %e, "voicemail not queued");
+                        }
+                    }
+                }
+                self.ivr_event(now, call, IvrEvent::RecordingFinished);
+            }
+        }
+    }
+
+    /// Fires the menu timeouts that are due.
+    pub(crate) fn on_ivr_timers(&mut self, now: Instant) {
+        while let Some(Reverse((at, call))) = self.ivr_timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.ivr_timers.pop();
+            let due = self
+                .calls
+                .get(&call)
+                .and_then(|c| c.menu.as_ref())
+                .and_then(|m| m.machine.poll_timeout())
+                .is_some_and(|t| t <= now);
+            if due {
+                self.ivr_event(now, call, IvrEvent::Timeout);
+            }
+        }
+    }
+
+    /// The agent answered a menu call: hold their media while their number is announced.
+    pub(crate) fn menu_agent_answered(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        talking: Talking,
+        agent_media: (MediaPort, PeerMedia),
+    ) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let agent = talking.agent.clone();
+        let answered_at = now_utc();
+        c.record.agent = Some(agent.clone());
+        c.record.answered_at = Some(answered_at);
+        c.record.outcome = Outcome::Answered;
+        if let Some(m) = c.menu.as_mut() {
+            c.record.waited_ms = m
+                .queued_at
+                .map(|q| now.saturating_duration_since(q).as_millis() as u64);
+            m.agent_media = Some(agent_media);
+        }
+        c.talking = Some(talking);
+        let record = c.record.clone();
+        self.save(&record);
+        self.ivr_event(now, call, IvrEvent::AgentAnswered(agent));
+    }
+
+    /// The agent hung up a menu call: the caller stays for the survey.
+    pub(crate) fn menu_agent_hung_up(&mut self, now: Instant, call: CallRef) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let Some(t) = c.talking.take() else { return };
+        self.by_tx.remove(&t.agent_tx);
+        self.by_dialog.remove(&t.agent_sip_call_id);
+        c.record.hung_up_by = Some(HungUpBy::Agent);
+        if let Some(m) = c.menu.as_mut() {
+            m.media.disconnect_agent();
+            m.agent_media = None;
+        }
+        let record = c.record.clone();
+        self.save(&record);
+        self.acd.call_ended(now, &AcdAgent(t.agent));
+        self.ivr_event(now, call, IvrEvent::AgentHungUp);
+    }
+
+    /// Ends a menu call: `caller_bye` says the caller hung up (else the switch sends BYE),
+    /// the agent leg is hung up or cancelled, media stopped, the record finished.
+    pub(crate) fn end_menu_call(&mut self, now: Instant, call: CallRef, caller_bye: Option<()>) {
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
+        let Some(mut m) = c.menu.take() else { return };
+        if caller_bye.is_none() {
+            let bye = m
+                .caller_dialog
+                .request(Method::Bye, &self.local.via(c.caller.peer.transport));
+            self.endpoint.send_request(now, bye, c.caller.peer);
+        }
+        if let Some(leg) = c.agent.take() {
+            self.cancel_leg(now, leg);
+        }
+        let in_queue =
+            m.queued_at.is_some() && c.talking.is_none() && c.record.answered_at.is_none();
+        if let Some(mut t) = c.talking.take() {
+            let bye = t
+                .agent_dialog
+                .request(Method::Bye, &self.local.via(t.agent_peer.transport));
+            self.endpoint.send_request(now, bye, t.agent_peer);
+            self.acd.call_ended(now, &AcdAgent(t.agent.clone()));
+        }
+        if in_queue {
+            let waited = self.acd.abandoned(now, call);
+            c.record.outcome = Outcome::Abandoned;
+            c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
+            let cb = callback_of(&c.record, CallbackKind::Abandoned, None, None);
+            if let Err(e) = self.store.save_callback(&cb) {
+                warn!(error = %e, "abandoned caller not queued for a callback");
+            }
+        }
+        if c.record.hung_up_by.is_none() {
+            c.record.hung_up_by = Some(if caller_bye.is_some() {
+                HungUpBy::Caller
+            } else {
+                HungUpBy::Switch
+            });
+        }
+        c.record.ended_at = Some(now_utc());
+        let record = c.record.clone();
+        let store = self.store.clone();
+        let span = c.span.clone();
+        tokio::spawn(async move {
+            m.media.stop().await;
+            if let Err(e) = store.save(&record) {
+                span.in_scope(|| warn!(error = %e, "final call record not queued"));
+            }
+            span.in_scope(|| info!(outcome = %record.outcome, "call ended"));
+        });
+    }
+}
+
+/// Where a call's voicemail goes: `<recordings>/voicemail/YYYY/MM/DD/<call-id>.wav`.
+fn voicemail_path(
+    recorder: &hotline_record::Recorder,
+    id: &hotline_record::CallId,
+) -> std::path::PathBuf {
+    let day = recorder.path_for(id, now_utc());
+    let rel = day
+        .strip_prefix(recorder.root())
+        .unwrap_or(&day)
+        .to_path_buf();
+    recorder.root().join("voicemail").join(rel)
+}
+
+fn callback_of(
+    record: &hotline_record::CallRecord,
+    kind: CallbackKind,
+    number: Option<String>,
+    voicemail_path: Option<std::path::PathBuf>,
+) -> Callback {
+    Callback {
+        id: 0,
+        call_id: record.call_id.clone(),
+        caller: record.caller_raw.clone(),
+        number: number.or_else(|| record.caller_normalized.clone()),
+        region: record.region.clone(),
+        created_at: now_utc(),
+        kind,
+        voicemail_path,
+        state: "open".to_string(),
+    }
+}
