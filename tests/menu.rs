@@ -379,3 +379,53 @@ fn after_the_agent_hangs_up_the_caller_rates_the_service() {
     assert_eq!(calls[0]["survey_score"], 1);
     assert_eq!(calls[0]["hung_up_by"], "agent");
 }
+
+#[test]
+fn a_sipp_caller_pressing_1_with_rfc4733_reaches_the_filing_queue() {
+    let work = tempfile::tempdir().unwrap();
+    let agent_pcap = work.path().join("agent-1000.pcap");
+    tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 8);
+    let port = common::free_port();
+    let switch = Switch::start_with(
+        &menu_plan(&[("1003", "luoyang", port)]),
+        &["--hours", "open"],
+    );
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", port, &agent_pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller_with(
+        "caller",
+        work.path(),
+        "caller_menu_key.xml",
+        switch.port,
+        "13903790000",
+        &agent_pcap,
+        12000,
+        &[],
+    );
+    caller.expect_success(Duration::from_secs(40));
+    agent.expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["skill"], "filing", "{calls:?}");
+    assert_eq!(calls[0]["agent"], "1003");
+    assert_eq!(calls[0]["agent_announced"], true);
+}
+
+#[test]
+fn the_operator_can_force_the_hotline_open_at_run_time() {
+    let switch = Switch::start_with(&menu_plan(&[]), &["--hours", "closed"]);
+    let c = Caller::dial(switch.port, "13903790000");
+    heard_until(&c, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("closed-menu")).is_some()
+    });
+    drop(c);
+    let out = common::switch::hotline(&["hours", "open", "--control"], Some(&switch.control()));
+    assert!(out.contains("Open"), "{out}");
+    let c = Caller::dial(switch.port, "13903790001");
+    let heard = heard_until(&c, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("goodbye")).is_some()
+    });
+    assert!(
+        find_prompt(&heard, &prompt_pcm("goodbye")).is_some(),
+        "the welcome, not the closed message"
+    );
+}
