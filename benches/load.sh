@@ -206,6 +206,8 @@ if [ -z "$SWITCH_PORT" ]; then
     exit 1
 fi
 
+IDLE_FDS=$(ls "/proc/$SWITCH_PID/fd" | wc -l)
+
 (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
     -i 127.0.0.1 -p "$AGENT_PORT" -mp "$AGENT_MEDIA_PORT" -m "$((CALLS * 3))" -l "$((CALLS * 3))" "${AGENT_MEDIA[@]}" \
     -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
@@ -266,6 +268,29 @@ set +e
 if kill -0 "$UAS_PID" 2>/dev/null; then UAS_RC=still-running; else wait "$UAS_PID"; UAS_RC=$?; fi
 set -e
 
+# Every call is over: the switch should be back to the files it had before the first call.
+# Its UDP sockets (local port, remote, receive queue) go to a file for a look at leftovers.
+sleep 2
+AFTER_FDS=$(ls "/proc/$SWITCH_PID/fd" | wc -l)
+python3 - "$SWITCH_PID" > "$WORK/switch-sockets-after.txt" <<'EOF'
+import os, sys
+pid = sys.argv[1]
+mine = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        link = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if link.startswith("socket:["):
+        mine.add(link[8:-1])
+print("local remote rx_queue drops")
+for line in open("/proc/net/udp").read().splitlines()[1:]:
+    f = line.split()
+    if f[9] in mine:
+        port = lambda a: int(a.rsplit(":", 1)[1], 16)
+        print(port(f[1]), port(f[2]), int(f[4].split(":")[1], 16), f[-1])
+EOF
+
 SWITCH_CPU_TICKS=$(cut -d' ' -f14,15 "/proc/$SWITCH_PID/stat" | awk '{print $1 + $2}')
 SWITCH_PEAK_RSS=$(awk '/^VmHWM/{print $2}' "/proc/$SWITCH_PID/status")
 TICKS=$(getconf CLK_TCK)
@@ -276,7 +301,8 @@ WAVS=$(python3 "$BENCHES/wavcheck.py" "$WORK/recordings" "$(awk -v t="$TALK_MS" 
 # Summary.
 # ---------------------------------------------------------------------------------------
 python3 - "$WORK" "$CALLS" "$UAC_RC" "$UAS_RC" "$DB_CALLS" "$DB_ANSWERED" "$WAVS" \
-    "$STARTED" "$FINISHED" "$SWITCH_CPU_TICKS" "$TICKS" "$SWITCH_PEAK_RSS" "$RATE" "$TALK_MS" "$LOADAVG" <<'EOF' || FAILED=1
+    "$STARTED" "$FINISHED" "$SWITCH_CPU_TICKS" "$TICKS" "$SWITCH_PEAK_RSS" "$RATE" "$TALK_MS" "$LOADAVG" \
+    "$IDLE_FDS" "$AFTER_FDS" <<'EOF' || FAILED=1
 import csv, json, os, pathlib, re, sys
 
 work = pathlib.Path(sys.argv[1])
@@ -289,6 +315,7 @@ cpu_s = int(sys.argv[10]) / ticks
 peak_rss_mb = int(sys.argv[12]) / 1024
 rate, talk_ms = int(sys.argv[13]), int(sys.argv[14])
 loadavg = sys.argv[15]
+idle_fds, after_fds = int(sys.argv[16]), int(sys.argv[17])
 
 def last_stats(name):
     path = work / name
@@ -370,6 +397,7 @@ checks = {
     "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
     "every call in the database, answered": db_answered == calls,
     "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_silence"] == 0,
+    "switch back to its idle open files after the run": after_fds <= idle_fds,
 }
 wall = finished - started
 print()
@@ -387,7 +415,8 @@ print(f"audio gaps in calls     {wavs['silent_frames_left']} silent 20 ms frames
       f"in {wavs['wavs_with_silence']} WAVs")
 print(f"wall time               {wall:.1f} s (first INVITE to last SIPp caller exit)")
 print(f"switch CPU              {cpu_s:.1f} s total ({100 * cpu_s / wall:.0f}% of one core on average, peak {switch_peak:.0f}% in one second)")
-print(f"switch memory, files    peak RSS {peak_rss_mb:.0f} MB, peak {threads_peak} threads, peak {fds_peak} open files")
+print(f"switch memory, files    peak RSS {peak_rss_mb:.0f} MB, peak {threads_peak} threads, peak {fds_peak} open files, "
+      f"{idle_fds} before the first call, {after_fds} after the last")
 print(f"SIPp CPU (both)         {sipp_s:.1f} s total ({100 * sipp_s / wall:.0f}% of one core on average)")
 print(f"machine CPU (all cores) mean {sum(busy_all) / max(len(busy_all), 1):.0f}%, peak {cpu_peak:.0f}% "
       f"({os.cpu_count()} cores; load average before the run {loadavg})")
@@ -403,7 +432,7 @@ summary = {
     "calls": calls, "rate": rate, "talk_ms": talk_ms, "uac_ok": ok_uac, "uac_failed": failed_uac,
     "uas_ok": ok_uas, "db_answered": db_answered, "wavs": wavs, "wall_s": round(wall, 2),
     "switch_cpu_s": round(cpu_s, 2), "switch_peak_rss_mb": round(peak_rss_mb, 1),
-    "switch_peak_fds": fds_peak, "sipp_cpu_s": round(sipp_s, 2), "machine_cpu_mean_pct": round(sum(busy_all) / max(len(busy_all), 1), 1), "loadavg_before": loadavg,
+    "switch_peak_fds": fds_peak, "switch_idle_fds": idle_fds, "switch_after_fds": after_fds, "sipp_cpu_s": round(sipp_s, 2), "machine_cpu_mean_pct": round(sum(busy_all) / max(len(busy_all), 1), 1), "loadavg_before": loadavg,
     "setup_p50_ms": pct(times["setup"], 0.5), "setup_p99_ms": pct(times["setup"], 0.99), "warn_lines": len(warns), "udp_drops": drops, "checks": checks,
 }
 (work / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -96,13 +96,9 @@ fn routing(c: &mut Criterion) {
     g.throughput(Throughput::Elements(MIX.len() as u64));
     g.bench_function("mix_16_forms", |b| {
         b.iter(|| {
-            MIX.iter()
-                .zip(&regions)
-                .filter(|((raw, _, _), trunk)| {
-                    black_box(router.route(black_box(raw), trunk.as_ref()).kind);
-                    true
-                })
-                .count()
+            for ((raw, _, _), trunk) in MIX.iter().zip(&regions) {
+                black_box(router.route(black_box(raw), trunk.as_ref()));
+            }
         })
     });
     g.finish();
