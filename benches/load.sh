@@ -3,9 +3,11 @@
 # every call is answered by one SIPp UAS standing in for all the agents' desk phones, media
 # flows both ways for the talk time and the switch records it. Then it checks that every
 # call was answered (SIPp statistics), recorded (one WAV per call, non-empty, the caller's
-# 440 Hz on the left and the agent's 1000 Hz on the right) and written to the database
-# (`hotline calls --json`, outcome answered). Figures go to BENCHMARKS.md, not assertions:
-# the script exits 1 when a check fails, never because something was slow.
+# 440 Hz on the left and the agent's 1000 Hz on the right, no audio missing inside the call
+# or at its ends), written to the database (`hotline calls --json`, outcome answered), and
+# that the switch holds no more open files afterwards than before. It prints what the run
+# cost (setup times, CPU, memory, kernel UDP drops). Figures go to BENCHMARKS.md, not
+# assertions: the script exits 1 when a call was lost or damaged, never on a figure alone.
 #
 #   benches/load.sh [-rate 100] [-seconds 10] [-talk-ms 3000] [-limit N] [-agents N]
 #                   [-media rtp_stream|pcap] [-no-build] [-keep] [-trace]
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
         -no-build) BUILD=0; shift ;;
         -keep) KEEP=1; shift ;;
         -trace) TRACE=(-trace_msg); export HOTLINE_LOG=${HOTLINE_LOG:-debug}; shift ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -396,7 +398,9 @@ checks = {
     "no empty or short WAV": wavs["empty"] == 0 and wavs["too_short"] == 0 and wavs["bad_format"] == 0,
     "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
     "every call in the database, answered": db_answered == calls,
-    "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_silence"] == 0,
+    "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_gaps"] == 0,
+    "media fills each recording (at most 300 ms of silence at either end)":
+        wavs["wavs_late_start"] == 0 and wavs["wavs_early_end"] == 0,
     "switch back to its idle open files after the run": after_fds <= idle_fds,
 }
 wall = finished - started
@@ -411,8 +415,10 @@ print(f"database                {db_calls} records, {db_answered} answered and e
 print(f"recordings              {wavs['wavs']} WAVs, {wavs['bytes_total'] / 1e6:.1f} MB, "
       f"length min/median/max {wavs['seconds_min']}/{wavs['seconds_median']}/{wavs['seconds_max']} s, "
       f"{wavs['empty']} empty, {wavs['too_short']} short, {wavs['left_not_440']} left≠440 Hz, {wavs['right_not_1000']} right≠1000 Hz")
-print(f"audio gaps in calls     {wavs['silent_frames_left']} silent 20 ms frames left, {wavs['silent_frames_right']} right, "
-      f"in {wavs['wavs_with_silence']} WAVs")
+print(f"audio lost in calls     {wavs['gap_frames_left']} silent 20 ms frames left, {wavs['gap_frames_right']} right, "
+      f"in {wavs['wavs_with_gaps']} WAVs (between the first and the last sound)")
+print(f"media late / early      {wavs['wavs_late_start']} WAVs start, {wavs['wavs_early_end']} end with > 300 ms of silence "
+      f"(media began after the answer / stopped before the hang-up)")
 print(f"wall time               {wall:.1f} s (first INVITE to last SIPp caller exit)")
 print(f"switch CPU              {cpu_s:.1f} s total ({100 * cpu_s / wall:.0f}% of one core on average, peak {switch_peak:.0f}% in one second)")
 print(f"switch memory, files    peak RSS {peak_rss_mb:.0f} MB, peak {threads_peak} threads, peak {fds_peak} open files, "

@@ -6,9 +6,11 @@
 Prints one JSON object: how many WAVs, their lengths, and how many are empty, too short,
 not 8 kHz 16-bit stereo, or do not carry the caller's 440 Hz on the left and the agent's
 1000 Hz on the right (Goertzel power over half a second from the middle of the call).
-It also counts silent 20 ms frames inside each call (after the first and before the last
-300 ms): with tones playing both ways, a silent frame is a packet the relay lost or the
-recorder filled in.
+With tones playing both ways for the whole call, it also looks at silence per channel in
+20 ms frames: a silent frame between the first and the last sound is audio lost (a packet
+the relay dropped or the recorder filled in); silence longer than 300 ms before the first
+sound or after the last means media started after the switch's answer or stopped before
+its hang-up (the phones were late to hear the 200 or the switch late to read the BYE).
 """
 
 import array
@@ -22,7 +24,7 @@ import wave
 RATE = 8000
 WINDOW = RATE // 2
 FRAME = 160
-EDGE = RATE * 3 // 10
+EDGE_FRAMES = 15  # 300 ms
 SILENT = 200  # peak amplitude below which a 20 ms frame counts as silence; tones peak ~8000
 
 
@@ -38,14 +40,17 @@ def dominant(samples, freq: float, other: float) -> bool:
     return power(samples, freq) > 10.0 * power(samples, other)
 
 
-def silent_frames(samples) -> int:
-    inner = samples[EDGE : len(samples) - EDGE]
-    count = 0
-    for i in range(0, len(inner) - FRAME + 1, FRAME):
-        frame = inner[i : i + FRAME]
-        if max(frame) < SILENT and -min(frame) < SILENT:
-            count += 1
-    return count
+def silence(samples) -> tuple:
+    """(silent frames before the first sound, between first and last sound, after the last)."""
+    quiet = []
+    for i in range(0, len(samples) - FRAME + 1, FRAME):
+        frame = samples[i : i + FRAME]
+        quiet.append(max(frame) < SILENT and -min(frame) < SILENT)
+    loud = [i for i, q in enumerate(quiet) if not q]
+    if not loud:
+        return len(quiet), 0, 0
+    first, last = loud[0], loud[-1]
+    return first, sum(quiet[first:last]), len(quiet) - 1 - last
 
 
 def check(path: pathlib.Path) -> dict:
@@ -55,7 +60,7 @@ def check(path: pathlib.Path) -> dict:
         seconds = frames / RATE
         if not fmt_ok or frames < WINDOW:
             return {"seconds": seconds, "format_ok": fmt_ok, "left_ok": False, "right_ok": False,
-                    "silent_left": 0, "silent_right": 0}
+                    "left": (0, 0, 0), "right": (0, 0, 0)}
         data = array.array("h", w.readframes(frames))
     if sys.byteorder == "big":
         data.byteswap()
@@ -66,8 +71,8 @@ def check(path: pathlib.Path) -> dict:
         "format_ok": True,
         "left_ok": dominant(left[mid : mid + WINDOW], 440.0, 1000.0),
         "right_ok": dominant(right[mid : mid + WINDOW], 1000.0, 440.0),
-        "silent_left": silent_frames(left),
-        "silent_right": silent_frames(right),
+        "left": silence(left),
+        "right": silence(right),
     }
 
 
@@ -85,9 +90,11 @@ def main() -> None:
         "too_short": sum(1 for s in lengths if s < min_seconds),
         "left_not_440": sum(1 for r in results if not r["left_ok"]),
         "right_not_1000": sum(1 for r in results if not r["right_ok"]),
-        "silent_frames_left": sum(r["silent_left"] for r in results),
-        "silent_frames_right": sum(r["silent_right"] for r in results),
-        "wavs_with_silence": sum(1 for r in results if r["silent_left"] or r["silent_right"]),
+        "gap_frames_left": sum(r["left"][1] for r in results),
+        "gap_frames_right": sum(r["right"][1] for r in results),
+        "wavs_with_gaps": sum(1 for r in results if r["left"][1] or r["right"][1]),
+        "wavs_late_start": sum(1 for r in results if max(r["left"][0], r["right"][0]) > EDGE_FRAMES),
+        "wavs_early_end": sum(1 for r in results if max(r["left"][2], r["right"][2]) > EDGE_FRAMES),
         "seconds_min": round(min(lengths), 3) if lengths else None,
         "seconds_median": round(statistics.median(lengths), 3) if lengths else None,
         "seconds_max": round(max(lengths), 3) if lengths else None,
