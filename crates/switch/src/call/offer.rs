@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
-use hotline_record::{CallId, CallRecord, HungUpBy, Outcome};
+use hotline_record::{CallId, CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
@@ -261,6 +261,21 @@ impl Core {
         );
         c.record.ended_at = Some(now_utc());
         self.save(&c.record);
+        // 100% answered or followed up: whoever gave up waiting is called back.
+        let cb = Callback {
+            id: 0,
+            call_id: c.record.call_id.clone(),
+            caller: c.record.caller_raw.clone(),
+            number: c.record.caller_normalized.clone(),
+            region: c.record.region.clone(),
+            created_at: now_utc(),
+            kind: CallbackKind::Abandoned,
+            voicemail_path: None,
+            state: "open".to_string(),
+        };
+        if let Err(e) = self.store.save_callback(&cb) {
+            warn!(error = %e, "abandoned caller not queued for a callback");
+        }
     }
 
     /// A response on one of our client transactions.
