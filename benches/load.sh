@@ -3,11 +3,12 @@
 # every call is answered by one SIPp UAS standing in for all the agents' desk phones, media
 # flows both ways for the talk time and the switch records it. Then it checks that every
 # call was answered (SIPp statistics), recorded (one WAV per call, non-empty, the caller's
-# 440 Hz on the left and the agent's 1000 Hz on the right, no audio missing inside the call
-# or at its ends), written to the database (`hotline calls --json`, outcome answered), and
-# that the switch holds no more open files afterwards than before. It prints what the run
-# cost (setup times, CPU, memory, kernel UDP drops). Figures go to BENCHMARKS.md, not
-# assertions: the script exits 1 when a call was lost or damaged, never on a figure alone.
+# 440 Hz on the left and the agent's 1000 Hz on the right, no audio missing inside the
+# call), written to the database (`hotline calls --json`, outcome answered), and that the
+# switch holds no more open files afterwards than before. It prints what the run cost
+# (setup times, CPU, memory, kernel UDP drops, silence at the ends of recordings when
+# signalling lags behind media). Figures go to BENCHMARKS.md, not assertions: the script
+# exits 1 when a call was lost or damaged, never on a figure alone.
 #
 #   benches/load.sh [-rate 100] [-seconds 10] [-talk-ms 3000] [-limit N] [-agents N]
 #                   [-media rtp_stream|pcap] [-no-build] [-keep] [-trace]
@@ -399,8 +400,6 @@ checks = {
     "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
     "every call in the database, answered": db_answered == calls,
     "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_gaps"] == 0,
-    "media fills each recording (at most 300 ms of silence at either end)":
-        wavs["wavs_late_start"] == 0 and wavs["wavs_early_end"] == 0,
     "switch back to its idle open files after the run": after_fds <= idle_fds,
 }
 wall = finished - started
