@@ -384,6 +384,9 @@ drops = {k: int(last.get(k, 0) or 0) for k in ("sip_drops", "media_drops", "agen
 log = (work / "switch.log").read_text(errors="replace").splitlines()
 ansi = re.compile(r"\x1b\[[0-9;]*m")
 warns = [ansi.sub("", l) for l in log if re.search(r"\b(WARN|ERROR)\b", ansi.sub("", l))]
+# Every call offered gets its own CallId (the WAV's name and the record's key).
+offered_ids = [m.group(1) for m in (re.search(r"call\{id=([^}]*)\}.*call offered", ansi.sub("", l)) for l in log) if m]
+distinct_ids = len(set(offered_ids))
 kinds = {}
 for l in warns:
     key = re.sub(r"^\S+\s+", "", l)  # drop the timestamp
@@ -399,6 +402,7 @@ checks = {
     "no empty or short WAV": wavs["empty"] == 0 and wavs["too_short"] == 0 and wavs["bad_format"] == 0,
     "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
     "every call in the database, answered": db_answered == calls,
+    "every call offered has its own call id": distinct_ids == len(offered_ids),
     "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_gaps"] == 0,
     "switch back to its idle open files after the run": after_fds <= idle_fds,
 }
@@ -411,6 +415,7 @@ print(f"SIPp unexpected / dead  {unexpected} unexpected messages, {dead} message
 print(f"call setup INVITE→200   {spread('setup')}")
 print(f"hang-up BYE→200         {spread('bye')}")
 print(f"database                {db_calls} records, {db_answered} answered and ended")
+print(f"call ids (switch log)   {len(offered_ids)} calls offered, {distinct_ids} distinct ids")
 print(f"recordings              {wavs['wavs']} WAVs, {wavs['bytes_total'] / 1e6:.1f} MB, "
       f"length min/median/max {wavs['seconds_min']}/{wavs['seconds_median']}/{wavs['seconds_max']} s, "
       f"{wavs['empty']} empty, {wavs['too_short']} short, {wavs['left_not_440']} left≠440 Hz, {wavs['right_not_1000']} right≠1000 Hz")
