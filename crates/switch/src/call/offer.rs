@@ -4,12 +4,11 @@
 use std::time::{Duration, Instant};
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
-use hotline_record::{CallId, CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{Request, Response, SipUri};
-use rand::Rng;
 use tracing::{info, info_span, warn};
 
 use super::{now_utc, AgentLeg, Call, CallerLeg, OrphanLeg};
@@ -58,7 +57,7 @@ impl Core {
             .trunk_from(from.addr)
             .and_then(|t| t.region.clone());
         let route = self.plan.router.route(&raw, trunk_region.as_ref());
-        let id = CallId::generate(now_utc(), rand::thread_rng().gen());
+        let id = self.new_call_id();
         let span = info_span!("call", id = %id);
         span.in_scope(|| {
             info!(caller = %raw, normalized = %route.normalized, kind = route.kind.as_str(),
@@ -116,7 +115,7 @@ impl Core {
     /// that reached 12366 is on record, accepted or not.
     fn refuse_recorded(&mut self, now: Instant, tx: TxId, req: &Request, status: u16) {
         let raw = caller_of(req);
-        let id = CallId::generate(now_utc(), rand::thread_rng().gen());
+        let id = self.new_call_id();
         let mut record = CallRecord::new(id, raw.clone(), now_utc());
         let route = self.plan.router.route(&raw, None);
         record.caller_normalized = Some(route.normalized);
