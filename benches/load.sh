@@ -421,6 +421,8 @@ print(f"recordings              {wavs['wavs']} WAVs, {wavs['bytes_total'] / 1e6:
       f"{wavs['empty']} empty, {wavs['too_short']} short, {wavs['left_not_440']} left≠440 Hz, {wavs['right_not_1000']} right≠1000 Hz")
 print(f"audio lost in calls     {wavs['gap_frames_left']} silent 20 ms frames left, {wavs['gap_frames_right']} right, "
       f"in {wavs['wavs_with_gaps']} WAVs (between the first and the last sound)")
+print(f"recording splices       {wavs['splices_right']} places in {wavs['wavs_with_splices']} WAVs where the agent's tone jumps "
+      f"by part of a period (audio placed a few samples off)")
 print(f"media late / early      {wavs['wavs_late_start']} WAVs start, {wavs['wavs_early_end']} end with > 300 ms of silence "
       f"(media began after the answer / stopped before the hang-up)")
 print(f"wall time               {wall:.1f} s (first INVITE to last SIPp caller exit)")
