@@ -1,5 +1,6 @@
 //! `hotline calls`: the call records.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -17,11 +18,13 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
         })
         .transpose()?;
     let calls = list_calls(db, since).with_context(|| format!("reading {}", db.display()))?;
+    let mut out = std::io::stdout().lock();
     for c in &calls {
         if json {
-            println!("{}", serde_json::to_string(c)?);
+            writeln!(out, "{}", serde_json::to_string(c)?)?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "{}  {:<10} {:<14} {:<12} {:<6} {:<10} {}",
                 c.call_id,
                 c.outcome,
@@ -35,7 +38,7 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -44,11 +47,13 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
 /// Prints the callback list, oldest first.
 pub fn callbacks(db: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let list = list_callbacks(db).with_context(|| format!("reading {}", db.display()))?;
+    let mut out = std::io::stdout().lock();
     for c in &list {
         if json {
-            println!("{}", serde_json::to_string(c)?);
+            writeln!(out, "{}", serde_json::to_string(c)?)?;
         } else {
-            println!(
+            writeln!(
+                out,
                 "{:>5}  {}  {:<9} {:<14} {:<14} {:<10} {:<5} {}",
                 c.id,
                 c.created_at.format("%Y-%m-%d %H:%M"),
@@ -61,7 +66,7 @@ pub fn callbacks(db: &Path, json: bool) -> anyhow::Result<ExitCode> {
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default()
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! `hotline route`: which region each caller number goes to, to try a dialplan edit
 //! without placing a call.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,13 +21,14 @@ pub fn run(dialplan: &Path, json: bool, numbers: &[String]) -> anyhow::Result<Ex
     };
     let segments = SegmentTable::embedded().context("loading the mobile segment table")?;
     let router = Router::new(&plan, segments);
+    let mut out = std::io::stdout().lock();
     for number in numbers {
         // No trunk: the command stands for a call from an unknown source.
         let route = router.route(number, None);
         if json {
-            println!("{}", serde_json::to_string(&route)?);
+            writeln!(out, "{}", serde_json::to_string(&route)?)?;
         } else {
-            println!("{}", text_line(&route));
+            writeln!(out, "{}", text_line(&route))?;
         }
     }
     Ok(ExitCode::SUCCESS)

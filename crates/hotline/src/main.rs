@@ -172,6 +172,14 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `hotline calls | head`: the reader went away, which is no error of ours.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("hotline: {err:#}");
             ExitCode::FAILURE
