@@ -511,3 +511,31 @@ fn a_call_refused_for_lack_of_audio_is_still_on_record() {
     assert_eq!(calls[0]["outcome"], "failed");
     assert_eq!(calls[0]["region"], "luoyang");
 }
+
+#[test]
+fn a_call_whose_agent_leg_is_gone_is_ended_by_the_keepalive() {
+    let switch = Switch::start_with(
+        &dialplan(&[("1003", "luoyang", 0)], 15, 60),
+        &["--keepalive-secs", "1"],
+    );
+    let agent = Phone::new(switch.port);
+    assert_eq!(agent.register("1003", "pw-1003", "MD5", 120).status, 200);
+    let caller = Phone::new(switch.port);
+    connected_call(&caller, &agent, "z9hG4bKk1");
+    agent.expect_request("ACK");
+    // The agent's phone lost the call (its BYE never arrived): it knows no such dialog.
+    let ping = agent.expect_request("OPTIONS");
+    agent.reply(&ping, 481);
+    // The caller answers its own keep-alive, then gets the switch's BYE.
+    loop {
+        let r = caller.request();
+        let method = r.method.as_str().to_string();
+        caller.reply(&r, 200);
+        if method == "BYE" {
+            break;
+        }
+        assert_eq!(method, "OPTIONS");
+    }
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["hung_up_by"], "switch");
+}

@@ -40,7 +40,8 @@ impl Sipp {
             .current_dir(dir)
             .arg("-sf")
             .arg(scenarios().join(scenario))
-            .args(["-nostdin", "-trace_logs", "-trace_msg", "-trace_err"])
+            // -aa: answer in-dialog OPTIONS (the switch's keep-alive), INFO, NOTIFY with 200.
+            .args(["-nostdin", "-aa", "-trace_logs", "-trace_msg", "-trace_err"])
             .arg("-log_file")
             .arg(log("actions"))
             .arg("-message_file")

@@ -50,6 +50,10 @@ enum Command {
         /// Service hours from the start: follow the schedule, or force open or closed.
         #[arg(long, value_enum, default_value_t = HoursArg::Auto)]
         hours: HoursArg,
+        /// Seconds between in-dialog OPTIONS to each leg of a call, to end calls whose BYE
+        /// was lost.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        keepalive_secs: u64,
     },
     /// Force the running switch's service hours open or closed (incident, filing-season
     /// peak), or back to the dialplan's schedule.
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
             db,
             control,
             hours,
+            keepalive_secs,
         } => cmd_serve::run(hotline_switch::ServeConfig {
             dialplan,
             listen,
@@ -156,6 +161,7 @@ fn main() -> ExitCode {
             control,
             timers: Default::default(),
             hours: hours.hours(),
+            keepalive: std::time::Duration::from_secs(keepalive_secs),
         }),
         Command::Reload { control } => cmd_serve::command(&control, "reload"),
         Command::Hours { state, control } => {

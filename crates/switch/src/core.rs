@@ -69,6 +69,9 @@ pub struct Core {
     next_call: u64,
     id_seq: u32,
     id_salt: u32,
+    /// Outstanding in-dialog OPTIONS and the leg each asks about.
+    pub(crate) keepalives: HashMap<TxId, (CallRef, Side)>,
+    pub(crate) keepalive_every: Duration,
 }
 
 /// What the core needs to start.
@@ -93,6 +96,8 @@ pub struct CoreParts {
     pub hours: hotline_ivr::Hours,
     /// Where media tasks report to the core.
     pub media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
+    /// Dialog keep-alive interval.
+    pub keepalive: Duration,
 }
 
 impl Core {
@@ -120,6 +125,8 @@ impl Core {
             next_call: 1,
             id_seq: 0,
             id_salt: rand::random(),
+            keepalives: HashMap::new(),
+            keepalive_every: parts.keepalive,
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -205,6 +212,7 @@ impl Core {
 
     fn on_tick(&mut self, now: Instant) {
         self.collect_orphans(now);
+        self.keepalive_round(now);
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
             self.acd.logout(now, &AcdAgent(agent));
@@ -314,8 +322,16 @@ impl Core {
             TxEvent::Ack { request, .. } => {
                 debug!(call_id = ?request.call_id(), "ACK");
             }
-            TxEvent::Response { tx, response } => self.on_response(now, tx, response),
-            TxEvent::Timeout { tx } => self.on_timeout(now, tx),
+            TxEvent::Response { tx, response } => {
+                if !self.on_keepalive_response(now, tx, &response) {
+                    self.on_response(now, tx, response);
+                }
+            }
+            TxEvent::Timeout { tx } => {
+                if !self.on_keepalive_timeout(now, tx) {
+                    self.on_timeout(now, tx);
+                }
+            }
         }
     }
 

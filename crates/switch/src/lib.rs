@@ -7,6 +7,7 @@ mod call;
 pub mod control;
 mod core;
 mod dtmf_info;
+mod keepalive;
 mod media;
 pub mod plan;
 pub mod registrar;
@@ -46,6 +47,8 @@ pub struct ServeConfig {
     pub timers: TimerConfig,
     /// Service hours forced from the start (`--hours open|closed|auto`).
     pub hours: hotline_ivr::Hours,
+    /// How often connected calls' legs are asked (OPTIONS) whether they are still there.
+    pub keepalive: std::time::Duration,
 }
 
 /// Why the switch could not start.
@@ -119,6 +122,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         timers: cfg.timers,
         hours: cfg.hours,
         media_events: media_tx,
+        keepalive: cfg.keepalive,
     });
     core.run(inbound_rx, control_rx, media_rx).await;
     Ok(())

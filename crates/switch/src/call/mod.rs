@@ -32,6 +32,8 @@ pub(crate) struct Call {
     pub record: CallRecord,
     /// The voice menu, when the dialplan has one (the switch answered at once).
     pub menu: Option<menu::MenuSession>,
+    /// When the legs were last asked (OPTIONS) whether they are still there.
+    pub alive_checked: Instant,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.

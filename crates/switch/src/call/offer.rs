@@ -101,6 +101,7 @@ impl Core {
                 talking: None,
                 record,
                 menu: None,
+                alive_checked: now,
             },
         );
         if self.plan.dialplan.menu.is_some() {

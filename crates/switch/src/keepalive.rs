@@ -1,0 +1,95 @@
+//! Dialog keep-alive: every so often the switch sends OPTIONS inside each leg's dialog of a
+//! connected call. A peer that answers 481 (it knows no such call: its BYE was lost) or
+//! does not answer at all has gone, and the call is ended, so no call, agent or recording
+//! stays up for ever.
+
+use std::time::{Duration, Instant};
+
+use hotline_acd::CallRef;
+use hotline_record::HungUpBy;
+use hotline_sip::message::Method;
+use hotline_sip::transaction::TxId;
+use hotline_sip::Response;
+use tracing::info;
+
+use crate::core::{Core, Side};
+
+impl Core {
+    /// Sends one OPTIONS per leg of every call last asked an interval ago.
+    pub(crate) fn keepalive_round(&mut self, now: Instant) {
+        let every: Duration = self.keepalive_every;
+        let due: Vec<CallRef> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| now.saturating_duration_since(c.alive_checked) >= every)
+            .map(|(id, _)| *id)
+            .collect();
+        for call in due {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.alive_checked = now;
+            }
+            for side in [Side::Caller, Side::Agent] {
+                self.ping(now, call, side);
+            }
+        }
+    }
+
+    fn ping(&mut self, now: Instant, call: CallRef, side: Side) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let (dialog, peer) = match (side, &mut c.talking, &mut c.menu) {
+            (Side::Agent, Some(t), _) => (&mut t.agent_dialog, t.agent_peer),
+            (Side::Caller, Some(t), None) => (&mut t.caller_dialog, c.caller.peer),
+            (Side::Caller, _, Some(m)) => (&mut m.caller_dialog, c.caller.peer),
+            _ => return,
+        };
+        let req = dialog.request(Method::Options, &self.local.via(peer.transport));
+        if let Some(tx) = self.endpoint.send_request(now, req, peer) {
+            self.keepalives.insert(tx, (call, side));
+        }
+    }
+
+    /// A keep-alive got its answer; returns false if `tx` was no keep-alive.
+    pub(crate) fn on_keepalive_response(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        resp: &Response,
+    ) -> bool {
+        let Some((call, side)) = self.keepalives.get(&tx).copied() else {
+            return false;
+        };
+        if resp.status < 200 {
+            return true;
+        }
+        self.keepalives.remove(&tx);
+        if matches!(resp.status, 481 | 408) {
+            self.peer_gone(now, call, side);
+        }
+        true
+    }
+
+    /// A keep-alive got no answer at all; returns false if `tx` was no keep-alive.
+    pub(crate) fn on_keepalive_timeout(&mut self, now: Instant, tx: TxId) -> bool {
+        let Some((call, side)) = self.keepalives.remove(&tx) else {
+            return false;
+        };
+        self.peer_gone(now, call, side);
+        true
+    }
+
+    fn peer_gone(&mut self, now: Instant, call: CallRef, side: Side) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        c.span
+            .in_scope(|| info!(?side, "the other end of this leg is gone; ending the call"));
+        let menu = c.menu.is_some();
+        match (menu, side) {
+            (true, Side::Agent) => self.menu_agent_hung_up(now, call),
+            (true, Side::Caller) => self.end_menu_call(now, call, Some(())),
+            (false, _) => self.hang_up(now, call, HungUpBy::Switch),
+        }
+    }
+}
