@@ -194,6 +194,30 @@ impl Checker<'_> {
         }
         let centre = RegionId::new(centre);
         let default_area_code = self.area_code(&raw.default_area_code);
+        let digest_algorithms = match raw.digest_algorithms {
+            None => vec!["MD5".to_string(), "SHA-256".to_string()],
+            Some(list) => {
+                let span = list.span();
+                let names: Vec<String> = list
+                    .into_inner()
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect();
+                let bad: Vec<&String> = names
+                    .iter()
+                    .filter(|n| *n != "MD5" && *n != "SHA-256")
+                    .collect();
+                if names.is_empty() || !bad.is_empty() {
+                    let what = if names.is_empty() {
+                        "empty".to_string()
+                    } else {
+                        format!("{bad:?}")
+                    };
+                    self.report(&span, Problem::BadDigestAlgorithms(what));
+                }
+                names
+            }
+        };
         Some(SwitchConfig {
             service_numbers: numbers
                 .into_inner()
@@ -203,6 +227,7 @@ impl Checker<'_> {
             province: raw.province.into_inner(),
             centre: centre?,
             default_area_code: default_area_code?,
+            digest_algorithms,
         })
     }
 

@@ -37,6 +37,9 @@ pub enum Problem {
     /// The file could not be read.
     #[error("cannot read dialplan: {0}")]
     Unreadable(String),
+    /// `digest_algorithms` empty or with an algorithm other than MD5 and SHA-256.
+    #[error("digest_algorithms must list MD5 and/or SHA-256: {0}")]
+    BadDigestAlgorithms(String),
     /// A problem in the voice menu (`[ivr]`).
     #[error("ivr: {0}")]
     Menu(String),

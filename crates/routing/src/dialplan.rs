@@ -49,6 +49,8 @@ pub struct SwitchConfig {
     pub centre: RegionId,
     /// Area code of local numbers that arrive from no known trunk.
     pub default_area_code: AreaCode,
+    /// Digest algorithms the registrar offers, in order: `MD5`, `SHA-256`.
+    pub digest_algorithms: Vec<String>,
 }
 
 /// A city (or the centre) whose agents answer the callers mapped to it.

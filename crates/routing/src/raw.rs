@@ -27,6 +27,7 @@ pub(crate) struct RawSwitch {
     pub province: Spanned<String>,
     pub centre: Spanned<String>,
     pub default_area_code: Spanned<String>,
+    pub digest_algorithms: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

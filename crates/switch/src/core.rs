@@ -169,6 +169,18 @@ impl Core {
                 self.acd.logout(now, &id);
             }
         }
+        let algorithms = plan
+            .dialplan
+            .switch
+            .digest_algorithms
+            .iter()
+            .filter_map(|a| match a.as_str() {
+                "MD5" => Some(hotline_sip::digest::Algorithm::Md5),
+                "SHA-256" => Some(hotline_sip::digest::Algorithm::Sha256),
+                _ => None,
+            })
+            .collect();
+        self.registrar.set_algorithms(algorithms);
         self.prompts = Arc::clone(&plan.prompts);
         self.plan = plan;
     }

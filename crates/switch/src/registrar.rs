@@ -43,6 +43,8 @@ pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
     /// The highest nonce count seen per nonce: a replayed REGISTER repeats a count.
     counts: HashMap<String, (u32, Instant)>,
+    /// The challenges offered, in order.
+    algorithms: Vec<Algorithm>,
 }
 
 const DEFAULT_EXPIRES: u64 = 3600;
@@ -58,6 +60,14 @@ impl Registrar {
             nonce_max_age: 300,
             bindings: HashMap::new(),
             counts: HashMap::new(),
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+        }
+    }
+
+    /// Sets the digest algorithms offered, in order (from the dialplan).
+    pub fn set_algorithms(&mut self, algorithms: Vec<Algorithm>) {
+        if !algorithms.is_empty() {
+            self.algorithms = algorithms;
         }
     }
 
@@ -123,8 +133,10 @@ impl Registrar {
     fn challenge(&self, req: &Request, now_secs: u64, stale: bool) -> Response {
         let nonce = self.nonces.issue(now_secs);
         let mut r = Response::to_request(req, 401, reason_phrase(401)).with_to_tag("reg");
-        // RFC 8760: most preferred first; phones take the first algorithm they support.
-        for alg in [Algorithm::Sha256, Algorithm::Md5] {
+        // The dialplan's order (default MD5, SHA-256 of RFC 8760). Some MD5-only phones
+        // (baresip 1.0) give up when any SHA-256 challenge is present: for them the dialplan
+        // offers MD5 alone.
+        for alg in self.algorithms.clone() {
             r.headers.push(
                 HeaderName::WwwAuthenticate,
                 challenge(&self.realm, &nonce, alg, stale),
@@ -298,12 +310,12 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
     }
 
     #[test]
-    fn a_phone_is_challenged_with_sha256_first_and_md5() {
+    fn a_phone_is_challenged_with_md5_and_sha256() {
         let mut reg = Registrar::new("hotline", "k");
         let (r, p) = reg.handle(&register(""), peer(), Instant::now(), 100, secrets);
         assert_eq!(r.status, 401);
         let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
-        assert!(chals[0].contains("SHA-256") && chals.last().unwrap().contains("MD5"));
+        assert!(chals[0].contains("MD5") && chals.last().unwrap().contains("SHA-256"));
         assert!(p.is_none());
     }
 
