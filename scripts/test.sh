@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} (apt-get)"
     sudo=""
@@ -15,5 +16,6 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 command -v sipp >/dev/null 2>&1 || { echo "SIPp is still missing after apt-get" >&2; exit 1; }
+command -v baresip >/dev/null 2>&1 || { echo "baresip is still missing after apt-get" >&2; exit 1; }
 
 cargo test --workspace --locked "$@"

@@ -429,3 +429,86 @@ fn the_operator_can_force_the_hotline_open_at_run_time() {
         "the welcome, not the closed message"
     );
 }
+
+#[test]
+fn a_real_softphone_presses_1_and_hears_the_menu_the_agent_number_and_the_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let agent_pcap = work.path().join("agent-1000.pcap");
+    tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 12);
+    let mic = work.path().join("caller-440.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&mic, spec).unwrap();
+        for i in 0..8000 * 30 {
+            let t = f64::from(i) / 8000.0;
+            w.write_sample((6000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
+                .unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    let port = common::free_port();
+    let switch = Switch::start_with(
+        &menu_plan(&[("1003", "luoyang", port)]),
+        &["--hours", "open"],
+    );
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", port, &agent_pcap, 1);
+    let phone =
+        common::baresip::Baresip::start(work.path(), "<sip:13903790000@127.0.0.1>;regint=0", &mic);
+    std::thread::sleep(Duration::from_millis(500));
+    phone.command("dial", &format!("sip:12366@127.0.0.1:{}", switch.port));
+    // The welcome (4.7 s) plays in full; the menu accepts keys.
+    std::thread::sleep(Duration::from_millis(6500));
+    phone.command("sndcode", "1");
+    let answered = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < answered {
+        if switch
+            .calls()
+            .first()
+            .is_some_and(|c| c["agent_announced"] == true)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    phone.command("hangup", "");
+    agent.expect_success(Duration::from_secs(15));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["skill"], "filing", "{calls:?}\n{}", phone.log());
+    assert_eq!(calls[0]["caller_normalized"], "13903790000");
+    let heard = {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let h = phone.heard();
+            if !h.is_empty() || Instant::now() > deadline {
+                break h;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    assert!(
+        !heard.is_empty(),
+        "baresip wrote what it heard:\n{}",
+        phone.log()
+    );
+    let announce = find_prompt(&heard, &prompt_pcm("agent-before"));
+    let tone = (0..heard.len() / 800)
+        .map(|i| i * 800)
+        .find(|&at| at + 800 <= heard.len() && pure_tone(&heard[at..at + 800], 1000.0));
+    assert!(
+        find_prompt(&heard, &prompt_pcm("goodbye")).is_some(),
+        "the softphone heard the welcome"
+    );
+    let (Some(announce), Some(tone)) = (announce, tone) else {
+        panic!("heard 工号 {announce:?} and the agent {tone:?}");
+    };
+    assert!(
+        announce < tone,
+        "the agent's number before the agent: {announce} < {tone}"
+    );
+}

@@ -470,3 +470,70 @@ fn a_reload_during_a_call_keeps_the_call_and_new_calls_follow_the_new_plan() {
     caller2.expect_success(Duration::from_secs(30));
     ph[1].expect_success(Duration::from_secs(10));
 }
+
+#[test]
+fn a_real_softphone_registers_with_digest_and_takes_the_call() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, _) = tones(work.path());
+    let mic = work.path().join("agent-1000.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&mic, spec).unwrap();
+        for i in 0..8000 * 20 {
+            let t = f64::from(i) / 8000.0;
+            w.write_sample((6000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16)
+                .unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    // baresip 1.0 knows MD5 only and gives up when a SHA-256 challenge is offered at all.
+    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
+        "default_area_code = \"0371\"",
+        "default_area_code = \"0371\"\ndigest_algorithms = [\"MD5\"]",
+    );
+    let switch = Switch::start(&plan);
+    let _phone = common::baresip::Baresip::start(
+        work.path(),
+        &format!(
+            "<sip:1003@127.0.0.1:{}>;auth_pass=pw-1003;answermode=auto;regint=60",
+            switch.port
+        ),
+        &mic,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !switch.log().contains("agent registered") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "baresip did not register:\n{}",
+            switch.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        3000,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[0]["agent"], "1003");
+    let wav = read_wav(&PathBuf::from(calls[0]["recording_path"].as_str().unwrap()));
+    let mid = &wav.right[8000..wav.right.len() - 4000];
+    assert!(
+        dominant(mid, 1000.0, 440.0),
+        "the softphone's voice reached the caller's side"
+    );
+    assert!(dominant(
+        &wav.left[8000..wav.left.len() - 4000],
+        440.0,
+        1000.0
+    ));
+}

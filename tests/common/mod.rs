@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod audio;
+pub mod baresip;
 pub mod phone;
 pub mod rtp_phone;
 pub mod sipp;
