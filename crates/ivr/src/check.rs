@@ -223,6 +223,7 @@ fn node(c: &mut Checker, ids: &HashSet<String>, n: &RawNode) -> Option<Node> {
         NodeKind::Queue {
             skill: (!skill.get_ref().is_empty()).then(|| skill.get_ref().clone()),
             region: n.region.as_ref().map(|r| r.get_ref().clone()),
+            position_every: n.position_every_secs.map(Duration::from_secs),
         }
     } else if let Some(secs) = &n.voicemail_secs {
         if *secs.get_ref() == 0 || *secs.get_ref() > 600 {

@@ -117,6 +117,8 @@ pub struct IvrCall {
     actions: Vec<Action>,
     /// The queue the caller is in, to put them back if the agent drops before connecting.
     last_queue: Option<(Option<String>, Option<String>)>,
+    /// How often the caller hears their position in the queue they are in.
+    position_every: Duration,
 }
 
 /// How long a caller has to type a callback number or answer the survey.
@@ -140,6 +142,7 @@ impl IvrCall {
             play_id: 0,
             actions: Vec::new(),
             last_queue: None,
+            position_every: Duration::ZERO,
         };
         call.enter(first, now);
         let actions = std::mem::take(&mut call.actions);
@@ -275,7 +278,12 @@ impl IvrCall {
                     self.on_prompts_finished(now);
                 }
             }
-            NodeKind::Queue { skill, region } => {
+            NodeKind::Queue {
+                skill,
+                region,
+                position_every,
+            } => {
+                self.position_every = position_every.unwrap_or(self.menu.position_every);
                 if !self.hours.queue_open(skill.as_deref(), region.as_deref()) {
                     let closed = self.menu.closed.clone();
                     if closed != id {
@@ -331,8 +339,8 @@ impl IvrCall {
             Some(m) => self.play(vec![m], true),
             None => self.play(Vec::new(), false),
         }
-        if !self.menu.position_every.is_zero() {
-            self.deadline = Some(now + self.menu.position_every);
+        if !self.position_every.is_zero() {
+            self.deadline = Some(now + self.position_every);
         }
     }
 

@@ -35,6 +35,7 @@ queue = "filing"
 id = "complaints"
 queue = "complaints"
 region = "centre"
+position_every_secs = 60
 
 [[node]]
 id = "agent"
@@ -253,6 +254,18 @@ fn a_waiting_caller_hears_music_and_their_position_every_30_s() {
     let a = r.finish_prompts();
     assert!(matches!(&a[..], [Action::Play { looped: true, .. }]));
     assert_eq!(r.call.poll_timeout(), Some(r.now + secs(30)));
+}
+
+#[test]
+fn a_queue_may_announce_positions_at_its_own_interval() {
+    let (mut r, _) = Run::start(HoursState::Open);
+    r.finish_prompts();
+    r.ev(Event::Digit('4'));
+    assert_eq!(
+        r.call.poll_timeout(),
+        Some(r.now + secs(60)),
+        "complaints: every 60 s"
+    );
 }
 
 #[test]

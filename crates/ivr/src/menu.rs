@@ -59,6 +59,8 @@ pub enum NodeKind {
         skill: Option<String>,
         /// A fixed region instead of the caller's own (complaints go to the centre).
         region: Option<String>,
+        /// This queue's interval between position announcements, if it has its own.
+        position_every: Option<Duration>,
     },
     /// Records a message (语音信箱) after its prompts; `#` ends it.
     Voicemail {

@@ -51,6 +51,9 @@ pub struct RawNode {
     pub queue: Option<Spanned<String>>,
     /// Queue nodes: a fixed region instead of the caller's.
     pub region: Option<Spanned<String>>,
+    /// Queue nodes: seconds between position announcements for this queue (0 = never);
+    /// default `[ivr] position_every_secs`.
+    pub position_every_secs: Option<u64>,
     /// Voicemail nodes: the longest message in seconds.
     pub voicemail_secs: Option<Spanned<u64>>,
     /// Callback nodes: `callback = true`.
