@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::audio::{dominant, pure_tone, read_wav, tone_pcap};
+use common::audio::{dominant, pure_tone, read_wav, tone_pcap, tone_wav};
 use common::phone::Phone;
 use common::rtp_phone::{RtpPhone, Sound};
 use common::sipp::Sipp;
@@ -436,21 +436,7 @@ fn a_real_softphone_presses_1_and_hears_the_menu_the_agent_number_and_the_agent(
     let agent_pcap = work.path().join("agent-1000.pcap");
     tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 12);
     let mic = work.path().join("caller-440.wav");
-    {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&mic, spec).unwrap();
-        for i in 0..8000 * 30 {
-            let t = f64::from(i) / 8000.0;
-            w.write_sample((6000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16)
-                .unwrap();
-        }
-        w.finalize().unwrap();
-    }
+    tone_wav(&mic, 440.0, 30);
     let port = common::free_port();
     let switch = Switch::start_with(
         &menu_plan(&[("1003", "luoyang", port)]),

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::audio::{dominant, read_wav, tone_pcap};
+use common::audio::{dominant, read_wav, tone_pcap, tone_wav};
 use common::sipp::Sipp;
 use common::switch::{dialplan, Switch};
 use hotline_media::Codec;
@@ -476,21 +476,7 @@ fn a_real_softphone_registers_with_digest_and_takes_the_call() {
     let work = tempfile::tempdir().unwrap();
     let (caller_pcap, _) = tones(work.path());
     let mic = work.path().join("agent-1000.wav");
-    {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&mic, spec).unwrap();
-        for i in 0..8000 * 20 {
-            let t = f64::from(i) / 8000.0;
-            w.write_sample((6000.0 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16)
-                .unwrap();
-        }
-        w.finalize().unwrap();
-    }
+    tone_wav(&mic, 1000.0, 20);
     // baresip 1.0 knows MD5 only and gives up when a SHA-256 challenge is offered at all.
     let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
         "default_area_code = \"0371\"",

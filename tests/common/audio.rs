@@ -102,3 +102,20 @@ pub fn pure_tone(samples: &[i16], freq: f64) -> bool {
     // A pure sine puts half its mean square into the Goertzel power as normalised here.
     ms > 1000.0 && tone_power(samples, freq) / ms > 0.35
 }
+
+/// Writes `seconds` of a `freq` Hz tone as an 8 kHz mono WAV (a softphone's microphone).
+pub fn tone_wav(path: &Path, freq: f64, seconds: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for i in 0..8000 * seconds {
+        let t = f64::from(i) / 8000.0;
+        w.write_sample((6000.0 * (2.0 * std::f64::consts::PI * freq * t).sin()) as i16)
+            .expect("write sample");
+    }
+    w.finalize().expect("finish wav");
+}
