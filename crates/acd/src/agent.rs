@@ -51,6 +51,32 @@ pub(crate) struct Agent {
     /// For phones that never re-register (static contacts): a no-answer pause ends by
     /// itself after this long.
     pub auto_resume: Option<std::time::Duration>,
+    /// Skill → level (1 best … 5). An agent with none takes any call at level 1.
+    pub skills: std::collections::HashMap<String, u8>,
+    /// Position in the dialplan, for the linear strategy.
+    pub order: usize,
+    /// Calls answered today.
+    pub calls_today: u32,
+    /// Talk time of today's finished calls.
+    pub talk_today: std::time::Duration,
+    /// When the current call was answered.
+    pub talk_started: Option<Instant>,
+    /// Offers let ring out in a row; reset by an answer.
+    pub missed_in_row: u32,
+}
+
+impl Agent {
+    /// The level at which the agent takes a call of `skill`, if at all.
+    pub fn level_for(&self, skill: Option<&str>) -> Option<u8> {
+        if self.skills.is_empty() {
+            return Some(1);
+        }
+        match skill {
+            Some(s) => self.skills.get(s).copied(),
+            // A call with no skill asked for goes to anyone, at their best level.
+            None => self.skills.values().copied().min(),
+        }
+    }
 }
 
 impl Agent {

@@ -31,4 +31,8 @@ pub(crate) struct WaitingCall {
     pub offer: Option<(AgentId, Instant)>,
     /// Agents already tried, and when: not rung again for this call until a ring timeout has passed.
     pub tried: HashMap<AgentId, Instant>,
+    /// The business skill the caller asked for.
+    pub skill: Option<String>,
+    /// Set once agents of every skill level may take the call.
+    pub widened: bool,
 }

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::agent::{Agent, AgentId, AgentStatus, PauseReason};
 use crate::call::{CallRef, QueueId, WaitingCall};
+use crate::strategy::{Candidate, Memory, Strategy};
 
 /// How one queue distributes its calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,14 @@ pub struct QueueConfig {
     pub overflow_after: Duration,
     /// The queue that takes this queue's overflow (the provincial centre); `None` for the centre.
     pub overflow_to: Option<QueueId>,
+    /// How the queue chooses among equally skilled available agents.
+    pub strategy: Strategy,
+    /// Skill levels (1 best … 5) offered a call at first; 5 offers every level at once.
+    pub first_levels: u8,
+    /// After this wait, agents of every skill level may take the call.
+    pub widen_after: Duration,
+    /// Calls an agent may let ring out in a row before being paused (no-answer).
+    pub missed_before_pause: u32,
 }
 
 impl Default for QueueConfig {
@@ -25,6 +34,10 @@ impl Default for QueueConfig {
             ring_timeout: Duration::from_secs(15),
             overflow_after: Duration::from_secs(60),
             overflow_to: None,
+            strategy: Strategy::LongestIdle,
+            first_levels: 5,
+            widen_after: Duration::from_secs(30),
+            missed_before_pause: 1,
         }
     }
 }
@@ -91,12 +104,41 @@ pub struct Acd {
     agents: BTreeMap<AgentId, Agent>,
     calls: BTreeMap<CallRef, WaitingCall>,
     actions: VecDeque<Action>,
+    memory: Memory,
 }
 
 impl Acd {
     /// An ACD with no queues and no agents.
     pub fn new() -> Acd {
-        Acd::default()
+        Acd::with_seed(0x2366_2366)
+    }
+
+    /// An ACD whose random strategies follow `seed` (tests pin it).
+    pub fn with_seed(seed: u64) -> Acd {
+        Acd {
+            memory: Memory::seeded(seed),
+            ..Acd::default()
+        }
+    }
+
+    /// Gives an agent their skills with levels (1 best … 5) and their place for the linear
+    /// strategy; an agent with no skills takes any call at level 1.
+    pub fn set_agent_skills(&mut self, id: &AgentId, skills: &[(String, u8)], order: usize) {
+        if let Some(a) = self.agents.get_mut(id) {
+            a.skills = skills
+                .iter()
+                .map(|(s, l)| (s.clone(), (*l).clamp(1, 5)))
+                .collect();
+            a.order = order;
+        }
+    }
+
+    /// Starts a new day for the per-day counters (fewest calls, least talk time).
+    pub fn new_day(&mut self) {
+        for a in self.agents.values_mut() {
+            a.calls_today = 0;
+            a.talk_today = Duration::ZERO;
+        }
     }
 
     /// Creates or reconfigures a queue (dialplan load and reload).
@@ -116,6 +158,12 @@ impl Acd {
                 logout_pending: false,
                 paused_at: now,
                 auto_resume: None,
+                skills: HashMap::new(),
+                order: 0,
+                calls_today: 0,
+                talk_today: Duration::ZERO,
+                talk_started: None,
+                missed_in_row: 0,
             });
     }
 
@@ -171,6 +219,17 @@ impl Acd {
 
     /// A caller asks for an agent of `queue`.
     pub fn call_arrived(&mut self, now: Instant, call: CallRef, queue: QueueId) {
+        self.call_arrived_for(now, call, queue, None);
+    }
+
+    /// A caller asks for an agent of `queue` with `skill` (the voice menu's choice).
+    pub fn call_arrived_for(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        queue: QueueId,
+        skill: Option<String>,
+    ) {
         self.calls.insert(
             call,
             WaitingCall {
@@ -179,6 +238,8 @@ impl Acd {
                 overflowed: false,
                 offer: None,
                 tried: HashMap::new(),
+                skill,
+                widened: false,
             },
         );
         self.dispatch(now);
@@ -196,6 +257,9 @@ impl Acd {
             return Err(StaleOffer);
         }
         a.status = AgentStatus::Talking(call);
+        a.calls_today += 1;
+        a.talk_started = Some(now);
+        a.missed_in_row = 0;
         self.calls.remove(&call);
         self.dispatch(now);
         Ok(())
@@ -215,15 +279,16 @@ impl Acd {
         if a.status != AgentStatus::Ringing(call) {
             return;
         }
-        a.status = match outcome {
-            OfferOutcome::NoAnswer => AgentStatus::Paused(PauseReason::NoAnswer),
+        match outcome {
+            OfferOutcome::NoAnswer => {
+                self.missed(now, call, agent);
+            }
             OfferOutcome::Busy | OfferOutcome::Failed => {
                 // A phone on do-not-disturb answers busy at once: to the back of the line.
                 a.idle_since = now;
-                AgentStatus::Available
+                a.status = AgentStatus::Available;
             }
-        };
-        a.paused_at = now;
+        }
         if let Some(c) = self.calls.get_mut(&call) {
             c.offer = None;
             c.tried.insert(agent.clone(), now);
@@ -231,10 +296,33 @@ impl Acd {
         self.dispatch(now);
     }
 
+    /// The agent let `call` ring out: paused once they have done so the queue's number of
+    /// times in a row, else back at the end of the line.
+    fn missed(&mut self, now: Instant, call: CallRef, agent: &AgentId) {
+        let limit = self
+            .calls
+            .get(&call)
+            .and_then(|c| self.queues.get(&c.queue))
+            .map_or(1, |q| q.missed_before_pause.max(1));
+        if let Some(a) = self.agents.get_mut(agent) {
+            a.missed_in_row += 1;
+            if a.missed_in_row >= limit {
+                a.status = AgentStatus::Paused(PauseReason::NoAnswer);
+                a.paused_at = now;
+            } else {
+                a.status = AgentStatus::Available;
+                a.idle_since = now;
+            }
+        }
+    }
+
     /// The agent's call is over: free again, idle from now.
     pub fn call_ended(&mut self, now: Instant, agent: &AgentId) {
         if let Some(a) = self.agents.get_mut(agent) {
             if matches!(a.status, AgentStatus::Talking(_)) {
+                if let Some(t) = a.talk_started.take() {
+                    a.talk_today += now.saturating_duration_since(t);
+                }
                 a.status = if a.logout_pending {
                     AgentStatus::LoggedOut
                 } else {
@@ -275,13 +363,10 @@ impl Acd {
             })
             .collect();
         for (call, agent) in rung_out {
+            self.missed(now, call, &agent);
             if let Some(c) = self.calls.get_mut(&call) {
                 c.offer = None;
                 c.tried.insert(agent.clone(), now);
-            }
-            if let Some(a) = self.agents.get_mut(&agent) {
-                a.status = AgentStatus::Paused(PauseReason::NoAnswer);
-                a.paused_at = now;
             }
             self.actions.push_back(Action::StopRinging {
                 call,
@@ -328,6 +413,9 @@ impl Acd {
             if !c.overflowed && cfg.overflow_to.is_some() {
                 consider(later(c.arrived, cfg.overflow_after));
             }
+            if !c.widened && cfg.first_levels < 5 {
+                consider(later(c.arrived, cfg.widen_after));
+            }
             next
         });
         calls.chain(resumes).min()
@@ -373,6 +461,9 @@ impl Acd {
         for c in self.calls.values_mut() {
             if let Some(cfg) = self.queues.get(&c.queue) {
                 c.tried.retain(|_, at| now < later(*at, cfg.ring_timeout));
+                if now >= later(c.arrived, cfg.widen_after) {
+                    c.widened = true;
+                }
             }
         }
         let ids: Vec<CallRef> = self.calls.keys().copied().collect();
@@ -384,13 +475,13 @@ impl Acd {
             if call.offer.is_some() {
                 continue;
             }
-            let Some(cfg) = self.queues.get(&call.queue) else {
+            let Some(ring_timeout) = self.queues.get(&call.queue).map(|q| q.ring_timeout) else {
                 continue;
             };
-            let Some(agent) = self.pick_agent(now, call, cfg) else {
+            let Some(agent) = self.pick_agent(now, id) else {
                 continue;
             };
-            let until = later(now, cfg.ring_timeout);
+            let until = later(now, ring_timeout);
             if let Some(a) = self.agents.get_mut(&agent) {
                 a.status = AgentStatus::Ringing(id);
             }
@@ -433,29 +524,46 @@ impl Acd {
         }
     }
 
-    /// The longest-idle available agent of the call's queue; failing that, of the overflow queue.
-    fn pick_agent(&self, now: Instant, call: &WaitingCall, cfg: &QueueConfig) -> Option<AgentId> {
-        let eligible = |queue: &QueueId| {
+    /// The agent to ring for a call: among the available agents of its queue (failing
+    /// that, of the overflow queue) who have the call's skill, the best level first (only the
+    /// queue's first levels until the call has waited `widen_after`), then the strategy.
+    fn pick_agent(&mut self, now: Instant, id: CallRef) -> Option<AgentId> {
+        let call = self.calls.get(&id)?;
+        let cfg = self.queues.get(&call.queue)?;
+        let max_level = if call.widened {
+            5
+        } else {
+            cfg.first_levels.clamp(1, 5)
+        };
+        let eligible = |queue: &QueueId| -> Vec<Candidate> {
             self.agents
                 .iter()
-                .filter(|(id, a)| {
+                .filter(|(aid, a)| {
                     &a.queue == queue
                         && a.status == AgentStatus::Available
                         && call
                             .tried
-                            .get(*id)
+                            .get(*aid)
                             .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
                 })
-                .min_by_key(|(id, a)| (a.idle_since, (*id).clone()))
-                .map(|(id, _)| id.clone())
+                .filter_map(|(aid, a)| {
+                    let level = a.level_for(call.skill.as_deref())?;
+                    (level <= max_level).then_some(Candidate {
+                        id: aid,
+                        agent: a,
+                        level,
+                    })
+                })
+                .collect()
         };
-        eligible(&call.queue).or_else(|| {
-            if call.overflowed {
-                cfg.overflow_to.as_ref().and_then(eligible)
-            } else {
-                None
+        let mut candidates = eligible(&call.queue);
+        if candidates.is_empty() && call.overflowed {
+            if let Some(to) = &cfg.overflow_to {
+                candidates = eligible(to);
             }
-        })
+        }
+        let (strategy, queue) = (cfg.strategy, call.queue.clone());
+        self.memory.choose(strategy, &queue, now, &candidates)
     }
 }
 

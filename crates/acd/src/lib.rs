@@ -14,7 +14,9 @@
 mod agent;
 mod call;
 mod engine;
+mod strategy;
 
 pub use agent::{AgentId, AgentStatus, PauseReason};
 pub use call::{CallRef, QueueId};
 pub use engine::{Acd, Action, OfferOutcome, QueueConfig, StaleOffer, StopReason};
+pub use strategy::Strategy;

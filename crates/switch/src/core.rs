@@ -142,6 +142,7 @@ impl Core {
                     ring_timeout: r.ring_timeout,
                     overflow_after: r.overflow_after,
                     overflow_to: (r.id != centre).then(|| QueueId(centre.as_str().to_string())),
+                    ..QueueConfig::default()
                 },
             );
         }

@@ -143,6 +143,7 @@ fn absurd_durations_do_not_overflow_the_clock() {
             ring_timeout: Duration::MAX,
             overflow_after: Duration::MAX,
             overflow_to: Some(q("centre")),
+            ..QueueConfig::default()
         },
     );
     acd.add_agent(t0, ag("1003"), q("luoyang"));
@@ -296,6 +297,7 @@ fn logging_out_while_talking_takes_effect_after_the_call() {
 mod props {
     use super::*;
     use proptest::prelude::*;
+    use proptest::strategy::Strategy;
 
     #[derive(Debug, Clone)]
     enum Ev {

@@ -1,0 +1,434 @@
+//! Which of the eligible agents rings: the distribution strategies a queue can use, applied
+//! after the skill rule (the best skill level among the eligible agents goes first).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::agent::{Agent, AgentId};
+use crate::call::QueueId;
+
+/// How a queue chooses among equally skilled available agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// The agent free for longest (fairness; the default).
+    #[default]
+    LongestIdle,
+    /// The next agent after the one rung last, in agent-number order (round robin with memory).
+    RoundRobin,
+    /// The agent who answered fewest calls today.
+    FewestCalls,
+    /// The agent with the least talk time today.
+    LeastTalkTime,
+    /// Always in the same fixed order (the dialplan's order).
+    Linear,
+    /// Any of them, at random.
+    Random,
+    /// At random over every eligible level, weighted towards the better levels.
+    WeightedByLevel,
+}
+
+/// An available agent who may take the call, and at which skill level (1 best … 5).
+pub(crate) struct Candidate<'a> {
+    pub id: &'a AgentId,
+    pub agent: &'a Agent,
+    pub level: u8,
+}
+
+/// What strategies remember between calls.
+#[derive(Debug, Default)]
+pub(crate) struct Memory {
+    last_rung: HashMap<QueueId, AgentId>,
+    rng: u64,
+}
+
+impl Memory {
+    pub fn seeded(seed: u64) -> Memory {
+        Memory {
+            last_rung: HashMap::new(),
+            rng: seed | 1,
+        }
+    }
+
+    /// xorshift64: deterministic for tests, good enough to spread calls.
+    fn next(&mut self) -> u64 {
+        let mut x = self.rng.max(1);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        x
+    }
+
+    /// Chooses one candidate for a call of `queue`.
+    pub fn choose(
+        &mut self,
+        strategy: Strategy,
+        queue: &QueueId,
+        now: Instant,
+        candidates: &[Candidate],
+    ) -> Option<AgentId> {
+        let best = candidates.iter().map(|c| c.level).min()?;
+        let top: Vec<&Candidate> = candidates.iter().filter(|c| c.level == best).collect();
+        let chosen = match strategy {
+            Strategy::LongestIdle => top
+                .iter()
+                .min_by_key(|c| (c.agent.idle_since, c.id.clone()))
+                .map(|c| c.id.clone()),
+            Strategy::FewestCalls => top
+                .iter()
+                .min_by_key(|c| (c.agent.calls_today, c.agent.idle_since, c.id.clone()))
+                .map(|c| c.id.clone()),
+            Strategy::LeastTalkTime => top
+                .iter()
+                .min_by_key(|c| (talk_so_far(c.agent, now), c.agent.idle_since, c.id.clone()))
+                .map(|c| c.id.clone()),
+            Strategy::Linear => top
+                .iter()
+                .min_by_key(|c| (c.agent.order, c.id.clone()))
+                .map(|c| c.id.clone()),
+            Strategy::RoundRobin => {
+                let mut ids: Vec<&AgentId> = top.iter().map(|c| c.id).collect();
+                ids.sort();
+                let last = self.last_rung.get(queue);
+                ids.iter()
+                    .find(|id| last.is_none_or(|l| **id > l))
+                    .or_else(|| ids.first())
+                    .map(|id| (*id).clone())
+            }
+            Strategy::Random => {
+                let n = top.len() as u64;
+                let pick = (self.next() % n.max(1)) as usize;
+                top.get(pick).map(|c| c.id.clone())
+            }
+            Strategy::WeightedByLevel => {
+                // Level 1 weighs 5, level 5 weighs 1.
+                let weight = |c: &Candidate| u64::from(6u8.saturating_sub(c.level).max(1));
+                let total: u64 = candidates.iter().map(weight).sum();
+                let mut roll = self.next() % total.max(1);
+                candidates
+                    .iter()
+                    .find(|c| {
+                        let w = weight(c);
+                        if roll < w {
+                            true
+                        } else {
+                            roll -= w;
+                            false
+                        }
+                    })
+                    .map(|c| c.id.clone())
+            }
+        };
+        if let Some(id) = &chosen {
+            self.last_rung.insert(queue.clone(), id.clone());
+        }
+        chosen
+    }
+}
+
+fn talk_so_far(agent: &Agent, now: Instant) -> Duration {
+    agent.talk_today
+        + agent
+            .talk_started
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use crate::{
+        Acd, Action, AgentId, AgentStatus, CallRef, OfferOutcome, QueueConfig, QueueId, Strategy,
+    };
+
+    fn q(s: &str) -> QueueId {
+        QueueId(s.into())
+    }
+    fn ag(s: &str) -> AgentId {
+        AgentId(s.into())
+    }
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    /// One queue, agents with (id, skills) logged in one second apart in the given order.
+    fn queue(t0: Instant, cfg: QueueConfig, agents: &[(&str, &[(&str, u8)])]) -> Acd {
+        let mut acd = Acd::with_seed(7);
+        acd.set_queue(q("luoyang"), cfg);
+        for (i, (id, skills)) in agents.iter().enumerate() {
+            acd.add_agent(t0, ag(id), q("luoyang"));
+            let skills: Vec<(String, u8)> =
+                skills.iter().map(|(s, l)| (s.to_string(), *l)).collect();
+            acd.set_agent_skills(&ag(id), &skills, i);
+            acd.login(t0 + secs(i as u64), &ag(id));
+        }
+        acd
+    }
+
+    fn offered(acd: &mut Acd) -> Vec<String> {
+        std::iter::from_fn(|| acd.poll_action())
+            .filter_map(|a| match a {
+                Action::Offer { agent, .. } => Some(agent.0),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Offers a call, has the agent answer and hang up after `talk`; returns who took it.
+    fn serve(
+        acd: &mut Acd,
+        now: &mut Instant,
+        n: u64,
+        skill: Option<&str>,
+        talk: Duration,
+    ) -> String {
+        acd.call_arrived_for(*now, CallRef(n), q("luoyang"), skill.map(str::to_string));
+        let who = offered(acd).pop().expect("an offer");
+        acd.answered(*now, CallRef(n), &ag(&who)).unwrap();
+        *now += talk;
+        acd.call_ended(*now, &ag(&who));
+        *now += secs(1);
+        who
+    }
+
+    #[test]
+    fn a_skilled_call_goes_only_to_agents_with_the_skill_or_generalists() {
+        let t0 = Instant::now();
+        let mut acd = queue(
+            t0,
+            QueueConfig::default(),
+            &[("1001", &[("filing", 1)]), ("1002", &[("invoices", 1)])],
+        );
+        acd.call_arrived_for(
+            t0 + secs(5),
+            CallRef(1),
+            q("luoyang"),
+            Some("invoices".into()),
+        );
+        assert_eq!(offered(&mut acd), ["1002"]);
+        let mut acd = queue(
+            t0,
+            QueueConfig::default(),
+            &[("1001", &[("filing", 1)]), ("1003", &[])],
+        );
+        acd.call_arrived_for(
+            t0 + secs(5),
+            CallRef(1),
+            q("luoyang"),
+            Some("invoices".into()),
+        );
+        assert_eq!(
+            offered(&mut acd),
+            ["1003"],
+            "an agent with no skills takes anything"
+        );
+    }
+
+    #[test]
+    fn the_best_level_rings_first_even_if_a_lower_level_waited_longer() {
+        let t0 = Instant::now();
+        let mut acd = queue(
+            t0,
+            QueueConfig::default(),
+            &[("1001", &[("tax", 3)]), ("1002", &[("tax", 1)])],
+        );
+        acd.call_arrived_for(t0 + secs(5), CallRef(1), q("luoyang"), Some("tax".into()));
+        assert_eq!(offered(&mut acd), ["1002"]);
+    }
+
+    #[test]
+    fn a_queue_widens_to_lower_levels_after_its_wait() {
+        let t0 = Instant::now();
+        let cfg = QueueConfig {
+            first_levels: 1,
+            widen_after: secs(20),
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1001", &[("tax", 3)])]);
+        acd.call_arrived_for(t0 + secs(5), CallRef(1), q("luoyang"), Some("tax".into()));
+        assert!(offered(&mut acd).is_empty(), "only level 1 at first");
+        assert_eq!(
+            acd.poll_timeout(),
+            Some(t0 + secs(25)),
+            "the ACD wakes to widen"
+        );
+        acd.handle_timeout(t0 + secs(25));
+        assert_eq!(offered(&mut acd), ["1001"], "every level after 20 s");
+    }
+
+    #[test]
+    fn round_robin_goes_on_from_the_agent_rung_last() {
+        let t0 = Instant::now();
+        let cfg = QueueConfig {
+            strategy: Strategy::RoundRobin,
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1001", &[]), ("1002", &[]), ("1003", &[])]);
+        let mut now = t0 + secs(10);
+        let order: Vec<String> = (1..=4)
+            .map(|n| serve(&mut acd, &mut now, n, None, secs(1)))
+            .collect();
+        assert_eq!(order, ["1001", "1002", "1003", "1001"]);
+    }
+
+    #[test]
+    fn fewest_calls_and_least_talk_time_balance_the_day() {
+        let t0 = Instant::now();
+        let cfg = QueueConfig {
+            strategy: Strategy::FewestCalls,
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1001", &[]), ("1002", &[])]);
+        let mut now = t0 + secs(10);
+        let order: Vec<String> = (1..=4)
+            .map(|n| serve(&mut acd, &mut now, n, None, secs(1)))
+            .collect();
+        assert_eq!(order, ["1001", "1002", "1001", "1002"]);
+
+        let cfg = QueueConfig {
+            strategy: Strategy::LeastTalkTime,
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1001", &[]), ("1002", &[])]);
+        let mut now = t0 + secs(10);
+        assert_eq!(serve(&mut acd, &mut now, 1, None, secs(300)), "1001");
+        assert_eq!(serve(&mut acd, &mut now, 2, None, secs(10)), "1002");
+        assert_eq!(
+            serve(&mut acd, &mut now, 3, None, secs(10)),
+            "1002",
+            "1001 talked 5 minutes"
+        );
+    }
+
+    #[test]
+    fn linear_always_starts_from_the_top_of_the_list() {
+        let t0 = Instant::now();
+        let cfg = QueueConfig {
+            strategy: Strategy::Linear,
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1009", &[]), ("1001", &[])]);
+        let mut now = t0 + secs(10);
+        let order: Vec<String> = (1..=3)
+            .map(|n| serve(&mut acd, &mut now, n, None, secs(1)))
+            .collect();
+        assert_eq!(order, ["1009", "1009", "1009"]);
+    }
+
+    #[test]
+    fn random_and_weighted_strategies_spread_calls() {
+        let t0 = Instant::now();
+        for strategy in [Strategy::Random, Strategy::WeightedByLevel] {
+            let cfg = QueueConfig {
+                strategy,
+                ..QueueConfig::default()
+            };
+            let mut acd = queue(t0, cfg, &[("1001", &[("tax", 1)]), ("1002", &[("tax", 1)])]);
+            let mut now = t0 + secs(10);
+            let takers: std::collections::HashSet<String> = (1..=40)
+                .map(|n| serve(&mut acd, &mut now, n, Some("tax"), secs(1)))
+                .collect();
+            assert_eq!(takers.len(), 2, "{strategy:?} spreads calls");
+        }
+    }
+
+    #[test]
+    fn an_agent_is_paused_only_after_the_queues_number_of_missed_calls_in_a_row() {
+        let t0 = Instant::now();
+        let cfg = QueueConfig {
+            missed_before_pause: 2,
+            ..QueueConfig::default()
+        };
+        let mut acd = queue(t0, cfg, &[("1001", &[])]);
+        acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+        offered(&mut acd);
+        acd.offer_failed(
+            t0 + secs(6),
+            CallRef(1),
+            &ag("1001"),
+            OfferOutcome::NoAnswer,
+        );
+        assert_eq!(
+            acd.agent_status(&ag("1001")),
+            Some(&AgentStatus::Available),
+            "one miss"
+        );
+        acd.abandoned(t0 + secs(7), CallRef(1));
+        acd.call_arrived(t0 + secs(8), CallRef(2), q("luoyang"));
+        offered(&mut acd);
+        acd.handle_timeout(t0 + secs(23));
+        assert!(
+            matches!(acd.agent_status(&ag("1001")), Some(AgentStatus::Paused(_))),
+            "two in a row"
+        );
+    }
+
+    mod props {
+        use super::{ag, q, queue, secs};
+        use crate::{Action, AgentStatus, CallRef, QueueConfig, Strategy as Distribution};
+        use proptest::prelude::*;
+        use std::time::Instant;
+
+        fn strategy() -> impl Strategy<Value = Distribution> {
+            prop::sample::select(vec![
+                Distribution::LongestIdle,
+                Distribution::RoundRobin,
+                Distribution::FewestCalls,
+                Distribution::LeastTalkTime,
+                Distribution::Linear,
+                Distribution::Random,
+                Distribution::WeightedByLevel,
+            ])
+        }
+
+        proptest! {
+            #[test]
+            fn no_strategy_offers_a_call_to_an_agent_who_cannot_take_it(
+                strategy in strategy(),
+                events in prop::collection::vec((0u8..5, 0usize..4, 0u64..20), 1..60),
+            ) {
+                let t0 = Instant::now();
+                let skills: [&[(&str, u8)]; 4] = [&[("tax", 1)], &[("tax", 3), ("invoices", 1)], &[("invoices", 2)], &[]];
+                let ids = ["1001", "1002", "1003", "1004"];
+                let cfg = QueueConfig { strategy, first_levels: 2, widen_after: secs(10), ..QueueConfig::default() };
+                let agents: Vec<(&str, &[(&str, u8)])> = ids.iter().copied().zip(skills).collect();
+                let mut acd = queue(t0, cfg, &agents);
+                let mut now = t0 + secs(5);
+                let mut n = 0;
+                let mut skill_of = std::collections::HashMap::new();
+                for (kind, who, dt) in events {
+                    now += secs(dt);
+                    let available: Vec<String> = ids.iter().filter(|a| acd.agent_status(&ag(a)) == Some(&AgentStatus::Available)).map(|a| a.to_string()).collect();
+                    match kind {
+                        0 | 1 => {
+                            n += 1;
+                            let skill = ["tax", "invoices"][(n % 2) as usize];
+                            skill_of.insert(n, skill);
+                            acd.call_arrived_for(now, CallRef(n), q("luoyang"), Some(skill.into()));
+                        }
+                        2 => {
+                            if let Some(AgentStatus::Ringing(c)) = acd.agent_status(&ag(ids[who])).cloned() {
+                                let _ = acd.answered(now, c, &ag(ids[who]));
+                            }
+                        }
+                        3 => acd.call_ended(now, &ag(ids[who])),
+                        _ => acd.handle_timeout(now),
+                    }
+                    let mut rung = Vec::new();
+                    while let Some(a) = acd.poll_action() {
+                        if let Action::Offer { call, agent } = a {
+                            prop_assert!(!rung.contains(&call), "a call rang two agents");
+                            rung.push(call);
+                            let skill = skill_of.get(&call.0).copied().unwrap_or("tax");
+                            let i = ids.iter().position(|a| *a == agent.0).unwrap();
+                            let has = skills[i].is_empty() || skills[i].iter().any(|(s, _)| *s == skill);
+                            prop_assert!(has, "{} lacks {}", agent.0, skill);
+                            prop_assert!(available.contains(&agent.0) || matches!(kind, 3 | 4),
+                                "{} was not available", agent.0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
