@@ -164,19 +164,6 @@ fn the_caller_hears_the_welcome_and_the_agent_number_before_the_agent() {
     caller.hang_up();
     agent.expect_success(Duration::from_secs(10));
 
-    if let Ok(dump) = std::env::var("HOTLINE_DUMP_HEARD") {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(dump, spec).unwrap();
-        for s in &heard {
-            w.write_sample(*s).unwrap();
-        }
-        w.finalize().unwrap();
-    }
     let welcome = find_prompt(&heard, &prompt_pcm("goodbye")).expect("heard the welcome");
     let menu = find_prompt(&heard, &main_menu).expect("heard the menu");
     let announce = find_prompt(&heard, &prompt_pcm("agent-before")).expect("heard 工号");

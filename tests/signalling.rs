@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::phone::Phone;
 use common::switch::{dialplan, hotline, Switch};
 use hotline_sip::message::SipMessage;
-use hotline_sip::{HeaderName, Message};
+use hotline_sip::HeaderName;
 
 fn invite_text(phone: &Phone, to_user: &str, from_user: &str, branch: &str) -> String {
     let me = phone.addr();
@@ -224,10 +224,10 @@ fn a_bad_dialplan_is_refused_on_reload_and_the_running_one_stays() {
     caller.send(&invite_text(&caller, "12366", "13903790000", "z9hG4bKr1"));
     // 1003 has been idle longest and is still registered after the reload.
     let invite = phone.expect_request("INVITE");
-    assert!(matches!(
-        Message::Request(invite.clone()),
-        Message::Request(ref r) if r.uri.contains(&phone.addr().to_string())
-    ));
+    assert!(
+        invite.uri.contains(&phone.addr().to_string()),
+        "rung at 1003's phone"
+    );
 }
 
 #[test]
