@@ -181,7 +181,7 @@ fn the_caller_hears_the_welcome_and_the_agent_number_before_the_agent() {
         );
     }
 
-    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let calls = switch.ended_calls();
     let call = &calls[0];
     assert_eq!(call["agent"], "1003");
     assert_eq!(call["skill"], "filing");
@@ -330,26 +330,7 @@ fn after_the_agent_hangs_up_the_caller_rates_the_service() {
         "position_every_secs = 0\nsurvey = true",
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
-    let mut agent = Sipp::start(
-        "agent",
-        work.path(),
-        "agent_hangup.xml",
-        &[
-            "-i".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            port.to_string(),
-            "-mp".into(),
-            common::free_port_block().to_string(),
-            "-m".into(),
-            "1".into(),
-            "-d".into(),
-            "10000".into(),
-            "-key".into(),
-            "pcap".into(),
-            agent_pcap.display().to_string(),
-        ],
-    );
+    let mut agent = Sipp::agent_hanging_up("agent", work.path(), port, &agent_pcap, 10000);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = Caller::dial(switch.port, "13903790000");
     heard_until(&caller, Duration::from_secs(10), |h| {
@@ -362,7 +343,7 @@ fn after_the_agent_hangs_up_the_caller_rates_the_service() {
     });
     caller.key(Sound::Event('1'));
     caller.expect_bye(Duration::from_secs(15));
-    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let calls = switch.ended_calls();
     assert_eq!(calls[0]["survey_score"], 1);
     assert_eq!(calls[0]["hung_up_by"], "agent");
 }
@@ -391,7 +372,7 @@ fn a_sipp_caller_pressing_1_with_rfc4733_reaches_the_filing_queue() {
     );
     caller.expect_success(Duration::from_secs(40));
     agent.expect_success(Duration::from_secs(10));
-    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let calls = switch.ended_calls();
     assert_eq!(calls[0]["skill"], "filing", "{calls:?}");
     assert_eq!(calls[0]["agent"], "1003");
     assert_eq!(calls[0]["agent_announced"], true);
@@ -451,7 +432,7 @@ fn a_real_softphone_presses_1_and_hears_the_menu_the_agent_number_and_the_agent(
     std::thread::sleep(Duration::from_secs(3));
     phone.command("hangup", "");
     agent.expect_success(Duration::from_secs(15));
-    let calls = switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+    let calls = switch.ended_calls();
     assert_eq!(calls[0]["skill"], "filing", "{calls:?}\n{}", phone.log());
     assert_eq!(calls[0]["caller_normalized"], "13903790000");
     let heard = {

@@ -71,25 +71,40 @@ impl Sipp {
         pcap: &Path,
         calls: u32,
     ) -> Sipp {
+        Sipp::agent_with(name, dir, scenario, port, pcap, calls, &[])
+    }
+
+    /// An agent phone that answers, talks `talk_ms` and hangs up first (agent_hangup.xml).
+    pub fn agent_hanging_up(name: &str, dir: &Path, port: u16, pcap: &Path, talk_ms: u64) -> Sipp {
+        let talk = ["-d".to_string(), talk_ms.to_string()];
+        Sipp::agent_with(name, dir, "agent_hangup.xml", port, pcap, 1, &talk)
+    }
+
+    fn agent_with(
+        name: &str,
+        dir: &Path,
+        scenario: &str,
+        port: u16,
+        pcap: &Path,
+        calls: u32,
+        extra: &[String],
+    ) -> Sipp {
         let media = super::free_port_block();
-        Sipp::start(
-            name,
-            dir,
-            scenario,
-            &[
-                "-i".into(),
-                "127.0.0.1".into(),
-                "-p".into(),
-                port.to_string(),
-                "-mp".into(),
-                media.to_string(),
-                "-m".into(),
-                calls.to_string(),
-                "-key".into(),
-                "pcap".into(),
-                pcap.display().to_string(),
-            ],
-        )
+        let mut args: Vec<String> = vec![
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-mp".into(),
+            media.to_string(),
+            "-m".into(),
+            calls.to_string(),
+            "-key".into(),
+            "pcap".into(),
+            pcap.display().to_string(),
+        ];
+        args.extend_from_slice(extra);
+        Sipp::start(name, dir, scenario, &args)
     }
 
     /// A taxpayer calling 12366 on the switch from `caller`, talking `talk_ms` after the answer.

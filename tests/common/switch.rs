@@ -115,6 +115,11 @@ impl Switch {
         }
     }
 
+    /// The first call's record once it has ended (waiting up to 10 s), with all records.
+    pub fn ended_calls(&self) -> Vec<serde_json::Value> {
+        self.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()))
+    }
+
     /// `hotline calls --json`, parsed.
     pub fn calls(&self) -> Vec<serde_json::Value> {
         let out = hotline(&["calls", "--json", "--db"], Some(&self.db()));

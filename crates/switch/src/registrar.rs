@@ -269,6 +269,47 @@ Contact: <sip:1003@127.0.0.1:5070>\r\n{extra}\r\n"
         (u == "1003").then(|| "s3cret".to_string())
     }
 
+    /// A nonce from a fresh challenge.
+    fn nonce(reg: &Registrar, now_secs: u64) -> String {
+        let first = reg.challenge(&register(""), now_secs, false);
+        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
+        chal.split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A REGISTER answering a challenge as a phone knowing `pw` would, with `extra` headers.
+    fn authorized(
+        reg: &Registrar,
+        user: &str,
+        pw: &str,
+        alg: &str,
+        now_secs: u64,
+        extra: &str,
+    ) -> Request {
+        let mut c = Credentials {
+            username: user.into(),
+            realm: "hotline".into(),
+            nonce: nonce(reg, now_secs),
+            uri: "sip:127.0.0.1".into(),
+            response: String::new(),
+            algorithm: Some(alg.into()),
+            qop: Some("auth".into()),
+            nc: Some("00000001".into()),
+            cnonce: Some("c".into()),
+        };
+        c.response = c.expected("REGISTER", pw).unwrap();
+        register(&format!(
+            "{extra}Authorization: Digest username=\"{}\", realm=\"hotline\", nonce=\"{}\", \
+uri=\"sip:127.0.0.1\", response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
+            c.username, c.nonce, c.response
+        ))
+    }
+
     /// Answers the registrar's challenge as a phone would.
     fn answer(
         reg: &mut Registrar,
@@ -278,33 +319,7 @@ Contact: <sip:1003@127.0.0.1:5070>\r\n{extra}\r\n"
         now_secs: u64,
         extra: &str,
     ) -> Response {
-        let first = reg.challenge(&register(""), now_secs, false);
-        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
-        let nonce = chal
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let mut c = Credentials {
-            username: user.into(),
-            realm: "hotline".into(),
-            nonce: nonce.into(),
-            uri: "sip:127.0.0.1".into(),
-            response: String::new(),
-            algorithm: Some(alg.into()),
-            qop: Some("auth".into()),
-            nc: Some("00000001".into()),
-            cnonce: Some("c".into()),
-        };
-        c.response = c.expected("REGISTER", pw).unwrap();
-        let auth = format!(
-            "Authorization: Digest username=\"{}\", realm=\"hotline\", nonce=\"{}\", uri=\"sip:127.0.0.1\", \
-response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
-            c.username, c.nonce, c.response
-        );
-        let req = register(&format!("{auth}{extra}"));
+        let req = authorized(reg, user, pw, alg, now_secs, extra);
         reg.handle(&req, peer(), Instant::now(), now_secs, secrets)
             .0
     }
@@ -363,33 +378,7 @@ response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
     #[test]
     fn a_replayed_register_is_challenged_again_not_bound() {
         let mut reg = Registrar::new("hotline", "k");
-        let first = reg.challenge(&register(""), 100, false);
-        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
-        let nonce = chal
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
-        let mut c = Credentials {
-            username: "1003".into(),
-            realm: "hotline".into(),
-            nonce: nonce.into(),
-            uri: "sip:127.0.0.1".into(),
-            response: String::new(),
-            algorithm: Some("MD5".into()),
-            qop: Some("auth".into()),
-            nc: Some("00000001".into()),
-            cnonce: Some("c".into()),
-        };
-        c.response = c.expected("REGISTER", "s3cret").unwrap();
-        let auth = format!(
-            "Authorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{}\", uri=\"sip:127.0.0.1\", \
-response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
-            c.nonce, c.response
-        );
-        let req = register(&auth);
+        let req = authorized(&reg, "1003", "s3cret", "MD5", 100, "");
         let (ok, _) = reg.handle(&req, peer(), Instant::now(), 100, secrets);
         assert_eq!(ok.status, 200);
         let attacker = Peer {
@@ -405,48 +394,10 @@ response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
     fn an_agent_may_have_several_contacts_and_the_freshest_is_rung() {
         let mut reg = Registrar::new("hotline", "k");
         answer(&mut reg, "1003", "s3cret", "MD5", 100, "");
-        let req = register("Contact: <sip:1003@127.0.0.1:5080>\r\n");
-        assert_eq!(req.headers.get_all(&HeaderName::Contact).len(), 2);
-        let (r, _) = {
-            let first = reg.challenge(&req, 100, false);
-            let chal = first
-                .headers
-                .get(&HeaderName::WwwAuthenticate)
-                .unwrap()
-                .to_string();
-            let nonce = chal
-                .split("nonce=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string();
-            let mut c = Credentials {
-                username: "1003".into(),
-                realm: "hotline".into(),
-                nonce: nonce.clone(),
-                uri: "sip:127.0.0.1".into(),
-                response: String::new(),
-                algorithm: Some("MD5".into()),
-                qop: Some("auth".into()),
-                nc: Some("00000001".into()),
-                cnonce: Some("c".into()),
-            };
-            c.response = c.expected("REGISTER", "s3cret").unwrap();
-            let auth = format!(
-                "Contact: <sip:1003@127.0.0.1:5080>\r\nAuthorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", \
-uri=\"sip:127.0.0.1\", response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"\r\n",
-                c.response
-            );
-            reg.handle(
-                &register(&auth),
-                peer(),
-                Instant::now() + Duration::from_secs(1),
-                100,
-                secrets,
-            )
-        };
+        let extra = "Contact: <sip:1003@127.0.0.1:5080>\r\n";
+        let req = authorized(&reg, "1003", "s3cret", "MD5", 100, extra);
+        let later = Instant::now() + Duration::from_secs(1);
+        let (r, _) = reg.handle(&req, peer(), later, 100, secrets);
         assert_eq!(r.status, 200);
         assert_eq!(
             r.headers.get_all(&HeaderName::Contact).len(),
@@ -459,15 +410,7 @@ uri=\"sip:127.0.0.1\", response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cn
     #[test]
     fn an_old_nonce_is_stale() {
         let mut reg = Registrar::new("hotline", "k");
-        let first = reg.challenge(&register(""), 100, false);
-        let chal = first.headers.get(&HeaderName::WwwAuthenticate).unwrap();
-        let nonce = chal
-            .split("nonce=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap();
+        let nonce = nonce(&reg, 100);
         let auth = format!("Authorization: Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", response=\"00\"\r\n");
         let (r, _) = reg.handle(&register(&auth), peer(), Instant::now(), 100_000, secrets);
         assert_eq!(r.status, 401);
