@@ -170,3 +170,70 @@ fn an_older_database_gains_the_new_columns() {
     store.sync().unwrap();
     assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
 }
+
+#[test]
+fn agent_states_legs_and_monitoring_are_stored_and_listed() {
+    use hotline_record::{
+        list_agent_states, list_legs, list_monitoring, AgentStateChange, CallLeg, MonitorUse,
+    };
+    let db = common::scratch_dir("journal").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let at = offered(9);
+    let change = AgentStateChange {
+        at,
+        agent: "1003".into(),
+        from: "available".into(),
+        to: "not-ready".into(),
+        reason: Some("training".into()),
+    };
+    store.save_agent_state(&change).unwrap();
+    let id = CallId::generate(at, 9);
+    let mut first = CallLeg {
+        call_id: id.clone(),
+        seq: 1,
+        party: "1003".into(),
+        kind: "agent".into(),
+        started_at: at,
+        ended_at: None,
+    };
+    store.save_leg(&first).unwrap();
+    first.ended_at = Some(at + Duration::seconds(30));
+    store.save_leg(&first).unwrap();
+    let second = CallLeg {
+        seq: 2,
+        party: "1019".into(),
+        kind: "transfer".into(),
+        ended_at: None,
+        ..first.clone()
+    };
+    store.save_leg(&second).unwrap();
+    let audit = MonitorUse {
+        at,
+        supervisor: "1950".into(),
+        agent: "1003".into(),
+        call_id: Some(id.clone()),
+        mode: "listen".into(),
+        allowed: true,
+    };
+    store.save_monitor(&audit).unwrap();
+    store.sync().unwrap();
+    assert_eq!(list_agent_states(&db, None).unwrap(), vec![change]);
+    assert!(list_agent_states(&db, Some(at + Duration::seconds(1)))
+        .unwrap()
+        .is_empty());
+    assert_eq!(list_legs(&db, &id).unwrap(), vec![first, second]);
+    assert_eq!(list_monitoring(&db).unwrap(), vec![audit]);
+}
+
+#[test]
+fn a_call_out_keeps_its_direction_and_dialled_number() {
+    use hotline_record::Direction;
+    let db = common::scratch_dir("direction").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let mut call = record(11, 4);
+    call.direction = Direction::Outbound;
+    call.dialled = Some("13903790000".into());
+    store.save(&call).unwrap();
+    store.sync().unwrap();
+    assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
+}

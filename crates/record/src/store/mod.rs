@@ -1,6 +1,7 @@
 //! Call records in SQLite, written by one thread fed by a bounded channel so a call task
 //! never waits on the database.
 
+mod journal;
 mod record;
 mod sql;
 
@@ -15,7 +16,10 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{fsmode, RecordError};
 
-pub use record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome, UnknownWord};
+pub use journal::{
+    list_agent_states, list_legs, list_monitoring, AgentStateChange, CallLeg, MonitorUse,
+};
+pub use record::{CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
@@ -24,6 +28,9 @@ const QUEUE_DEPTH: usize = 8_192;
 enum StoreMsg {
     Save(Box<CallRecord>),
     Callback(Box<Callback>),
+    AgentState(Box<AgentStateChange>),
+    Leg(Box<CallLeg>),
+    Monitor(Box<MonitorUse>),
     Sync(SyncSender<()>),
 }
 
@@ -62,6 +69,7 @@ impl CallStore {
         let conn = Connection::open(path).map_err(sqlite)?;
         conn.execute_batch(sql::PRAGMAS).map_err(sqlite)?;
         conn.execute_batch(sql::SCHEMA).map_err(sqlite)?;
+        conn.execute_batch(journal::SCHEMA).map_err(sqlite)?;
         sql::migrate(&conn).map_err(sqlite)?;
         let failed = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
@@ -101,6 +109,27 @@ impl CallStore {
             .map_err(|_| RecordError::WriterGone("call store"))
     }
 
+    /// Queues one agent state change (`agent_states`).
+    pub fn save_agent_state(&self, change: &AgentStateChange) -> Result<(), RecordError> {
+        self.send(StoreMsg::AgentState(Box::new(change.clone())))
+    }
+
+    /// Queues an upsert of one leg of a call (`legs`): at its start and again at its end.
+    pub fn save_leg(&self, leg: &CallLeg) -> Result<(), RecordError> {
+        self.send(StoreMsg::Leg(Box::new(leg.clone())))
+    }
+
+    /// Queues one supervision use or refusal (`monitoring`).
+    pub fn save_monitor(&self, use_: &MonitorUse) -> Result<(), RecordError> {
+        self.send(StoreMsg::Monitor(Box::new(use_.clone())))
+    }
+
+    fn send(&self, msg: StoreMsg) -> Result<(), RecordError> {
+        self.tx
+            .send(msg)
+            .map_err(|_| RecordError::WriterGone("call store"))
+    }
+
     /// Blocks until every save queued so far is committed; for tests and shutdown.
     pub fn sync(&self) -> Result<(), RecordError> {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
@@ -137,6 +166,24 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
                 if let Err(error) = sql::insert_callback(&conn, &cb) {
                     failed.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(db = %path.display(), call = %cb.call_id, %error, "callback not saved");
+                }
+            }
+            StoreMsg::AgentState(s) => {
+                if let Err(error) = journal::insert_state(&conn, &s) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(db = %path.display(), agent = %s.agent, %error, "agent state not saved");
+                }
+            }
+            StoreMsg::Leg(l) => {
+                if let Err(error) = journal::upsert_leg(&conn, &l) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(db = %path.display(), call = %l.call_id, %error, "call leg not saved");
+                }
+            }
+            StoreMsg::Monitor(m) => {
+                if let Err(error) = journal::insert_monitor(&conn, &m) {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(db = %path.display(), supervisor = %m.supervisor, %error, "monitoring audit not saved");
                 }
             }
             StoreMsg::Sync(done) => {

@@ -161,6 +161,40 @@ pub struct CallRecord {
     pub agent_announced: bool,
     /// The caller's satisfaction score: 1 satisfied, 2 fairly, 3 not.
     pub survey_score: Option<u8>,
+    /// A taxpayer's call in, or an agent's call out (回访).
+    pub direction: Direction,
+    /// For calls out: the number the agent dialled (caller_raw is then the agent).
+    pub dialled: Option<String>,
+}
+
+/// Which way a call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// A taxpayer called 12366 (or a legacy city's call passed through).
+    Inbound,
+    /// An agent called out through a trunk.
+    Outbound,
+}
+
+impl Direction {
+    /// The word stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<Direction, UnknownWord> {
+        [Direction::Inbound, Direction::Outbound]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| UnknownWord(s.to_owned()))
+    }
 }
 
 impl CallRecord {
@@ -189,6 +223,8 @@ impl CallRecord {
             skill: None,
             agent_announced: false,
             survey_score: None,
+            direction: Direction::Inbound,
+            dialled: None,
         }
     }
 }

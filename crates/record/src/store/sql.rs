@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Row};
 
-use super::record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
+use super::record::{CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome};
 use crate::{CallId, RecordError};
 
 /// Creates the table; `offered_at` is indexed because reports select by time.
@@ -42,11 +42,13 @@ CREATE INDEX IF NOT EXISTS callbacks_created_at ON callbacks (created_at);
 ";
 
 /// Columns added after the first schema, with their types: added to older files on open.
-pub(super) const ADDED_COLUMNS: [(&str, &str); 4] = [
+pub(super) const ADDED_COLUMNS: [(&str, &str); 6] = [
     ("ivr_node", "TEXT"),
     ("skill", "TEXT"),
     ("agent_announced", "INTEGER NOT NULL DEFAULT 0"),
     ("survey_score", "INTEGER"),
+    ("direction", "TEXT NOT NULL DEFAULT 'inbound'"),
+    ("dialled", "TEXT"),
 ];
 
 /// Adds the columns an older database lacks.
@@ -78,8 +80,9 @@ PRAGMA busy_timeout = 5000;
 const UPSERT: &str = "
 INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
                    offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
-                   recording_path, overflowed, ivr_node, skill, agent_announced, survey_score)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                   recording_path, overflowed, ivr_node, skill, agent_announced, survey_score,
+                   direction, dialled)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
 ON CONFLICT (call_id) DO UPDATE SET
     caller_raw = excluded.caller_raw,
     caller_normalized = excluded.caller_normalized,
@@ -97,13 +100,15 @@ ON CONFLICT (call_id) DO UPDATE SET
     ivr_node = excluded.ivr_node,
     skill = excluded.skill,
     agent_announced = excluded.agent_announced,
-    survey_score = excluded.survey_score
+    survey_score = excluded.survey_score,
+    direction = excluded.direction,
+    dialled = excluded.dialled
 ";
 
 const SELECT: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
-       ivr_node, skill, agent_announced, survey_score
+       ivr_node, skill, agent_announced, survey_score, direction, dialled
 FROM calls WHERE offered_at >= ?1 ORDER BY offered_at, call_id
 ";
 
@@ -136,6 +141,8 @@ pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> 
         r.skill,
         r.agent_announced,
         r.survey_score,
+        r.direction.as_str(),
+        r.dialled,
     ])?;
     Ok(())
 }
@@ -223,6 +230,12 @@ fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
         skill: row.get(15)?,
         agent_announced: row.get(16)?,
         survey_score: row.get(17)?,
+        direction: {
+            let text: String = row.get(18)?;
+            text.parse::<Direction>()
+                .map_err(|_| bad("direction", &text))?
+        },
+        dialled: row.get(19)?,
     })
 }
 

@@ -1,0 +1,275 @@
+//! The rows beside the call records: agents' state changes (staffing reports), the legs of a
+//! call (every agent who spoke on it) and supervisors' monitoring (audit).
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OpenFlags};
+use serde::Serialize;
+
+use super::sql::time_text;
+use crate::{CallId, RecordError};
+
+/// Tables created with the store; times are RFC 3339 text so text order is time order.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS agent_states (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,
+    agent  TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state   TEXT NOT NULL,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS agent_states_at ON agent_states (at);
+CREATE TABLE IF NOT EXISTS legs (
+    call_id    TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    party      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    PRIMARY KEY (call_id, seq)
+);
+CREATE TABLE IF NOT EXISTS monitoring (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    supervisor TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    call_id    TEXT,
+    mode       TEXT NOT NULL,
+    allowed    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monitoring_at ON monitoring (at);
+";
+
+/// One change of an agent's state (`agent_states`), for staffing per 15 minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentStateChange {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The agent's number.
+    pub agent: String,
+    /// The state left (`available`, `talking`, `not-ready`, ...).
+    pub from: String,
+    /// The state entered.
+    pub to: String,
+    /// Why, for `not-ready` (`break`, `lunch`, `training`, ...).
+    pub reason: Option<String>,
+}
+
+/// Who was on one stretch of a call: the agents one after another (转办), a trunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallLeg {
+    /// The call.
+    pub call_id: CallId,
+    /// 1 for the first party to answer, then 2, 3, ... in the order they joined.
+    pub seq: u32,
+    /// Agent number, or trunk name.
+    pub party: String,
+    /// `agent`, `transfer` (joined by a transfer), `trunk`, `legacy`.
+    pub kind: String,
+    /// When they joined.
+    pub started_at: DateTime<Utc>,
+    /// When they left; `None` while on the call.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// One use, or refused attempt, of supervision (audit: callers' details are confidential).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonitorUse {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The supervisor's id.
+    pub supervisor: String,
+    /// The agent monitored.
+    pub agent: String,
+    /// The agent's call at the time, if any.
+    pub call_id: Option<CallId>,
+    /// `listen`, `whisper`, `barge`.
+    pub mode: String,
+    /// False when refused (out of scope, agent not on a call).
+    pub allowed: bool,
+}
+
+pub(super) fn insert_state(conn: &Connection, s: &AgentStateChange) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO agent_states (at, agent, from_state, to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![time_text(s.at), s.agent, s.from, s.to, s.reason])?;
+    Ok(())
+}
+
+pub(super) fn upsert_leg(conn: &Connection, l: &CallLeg) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO legs (call_id, seq, party, kind, started_at, ended_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (call_id, seq) DO UPDATE SET party = excluded.party, kind = excluded.kind,
+             started_at = excluded.started_at, ended_at = excluded.ended_at",
+    )?
+    .execute(params![
+        l.call_id.as_str(),
+        l.seq,
+        l.party,
+        l.kind,
+        time_text(l.started_at),
+        l.ended_at.map(time_text),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn insert_monitor(conn: &Connection, m: &MonitorUse) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO monitoring (at, supervisor, agent, call_id, mode, allowed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        time_text(m.at),
+        m.supervisor,
+        m.agent,
+        m.call_id.as_ref().map(CallId::as_str),
+        m.mode,
+        m.allowed,
+    ])?;
+    Ok(())
+}
+
+fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite)?;
+    Ok(conn)
+}
+
+fn time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Every agent state change at or after `since`, oldest first.
+pub fn list_agent_states(
+    db: &Path,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<AgentStateChange>, RecordError> {
+    let conn = open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT at, agent, from_state, to_state, reason FROM agent_states
+             WHERE at >= ?1 ORDER BY at, id",
+        )
+        .map_err(sqlite)?;
+    let since = since.map(time_text).unwrap_or_default();
+    let rows = stmt
+        .query_map([since], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (at, agent, from, to, reason) = row.map_err(sqlite)?;
+        if let Some(at) = time(&at) {
+            out.push(AgentStateChange {
+                at,
+                agent,
+                from,
+                to,
+                reason,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The legs of one call, in order.
+pub fn list_legs(db: &Path, call: &CallId) -> Result<Vec<CallLeg>, RecordError> {
+    let conn = open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, party, kind, started_at, ended_at FROM legs WHERE call_id = ?1 ORDER BY seq",
+        )
+        .map_err(sqlite)?;
+    let rows = stmt
+        .query_map([call.as_str()], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, party, kind, started, ended) = row.map_err(sqlite)?;
+        if let Some(started_at) = time(&started) {
+            out.push(CallLeg {
+                call_id: call.clone(),
+                seq,
+                party,
+                kind,
+                started_at,
+                ended_at: ended.as_deref().and_then(time),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every supervision use and refusal, oldest first (the audit trail).
+pub fn list_monitoring(db: &Path) -> Result<Vec<MonitorUse>, RecordError> {
+    let conn = open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT at, supervisor, agent, call_id, mode, allowed FROM monitoring ORDER BY at, id",
+        )
+        .map_err(sqlite)?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (at, supervisor, agent, call, mode, allowed) = row.map_err(sqlite)?;
+        if let Some(at) = time(&at) {
+            out.push(MonitorUse {
+                at,
+                supervisor,
+                agent,
+                call_id: call.and_then(|c| c.parse().ok()),
+                mode,
+                allowed,
+            });
+        }
+    }
+    Ok(out)
+}
