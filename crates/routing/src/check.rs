@@ -13,11 +13,13 @@ use crate::area_code::AreaCode;
 use crate::contact::check_sip_uri;
 use crate::diagnostic::{Diagnostic, Locator, Problem};
 use crate::dialplan::{
-    Agent, AgentReach, Dialplan, Region, SwitchConfig, Trunk, TrunkAddress,
-    DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+    Agent, AgentReach, Credentials, Dialplan, QueueSettings, Region, RegionMode, Scope, Supervisor,
+    SwitchConfig, Trunk, TrunkAddress, DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+    DEFAULT_WRAP_UP_SECS, STRATEGIES,
 };
 use crate::ids::{AgentId, RegionId};
-use crate::raw::{RawAgent, RawDialplan, RawRegion, RawSwitch, RawTrunk};
+use crate::pattern::DialPattern;
+use crate::raw::{RawAgent, RawDialplan, RawRegion, RawSupervisor, RawSwitch, RawTrunk};
 use crate::segments::SegmentTable;
 
 /// Longest landline prefix: `0` + area code + an 8-digit local number.
@@ -35,6 +37,8 @@ pub(crate) fn check(
         table,
         province: None,
         diagnostics: Vec::new(),
+        trunk_refs: Vec::new(),
+        skill_refs: Vec::new(),
     };
     let dialplan = match toml::from_str::<RawDialplan>(text) {
         Ok(raw) => checker.dialplan(raw),
@@ -69,6 +73,10 @@ struct Checker<'a> {
     /// `[switch] province` when the segment table knows it; out-of-province checks need it.
     province: Option<String>,
     diagnostics: Vec<Diagnostic>,
+    /// Trunk names regions refer to (`legacy_trunk`), checked once the trunks are read.
+    trunk_refs: Vec<(Range<usize>, String)>,
+    /// Agents' skill names, checked against the menu's queues once it is read.
+    skill_refs: Vec<(Range<usize>, String)>,
 }
 
 impl Checker<'_> {
@@ -103,17 +111,36 @@ impl Checker<'_> {
             .into_iter()
             .filter_map(|a| self.agent(a, &region_ids, &mut agent_ids))
             .collect();
+        let supervisors = raw
+            .supervisors
+            .into_iter()
+            .filter_map(|s| self.supervisor(s, &region_ids, &mut agent_ids))
+            .collect();
         let mut trunk_keys: Seen<()> = HashMap::new();
-        let trunks = raw
+        let trunks: Vec<Trunk> = raw
             .trunks
             .into_iter()
             .filter_map(|t| self.trunk(t, &region_ids, &mut trunk_keys))
             .collect();
+        for (span, name) in std::mem::take(&mut self.trunk_refs) {
+            if !trunks.iter().any(|t| t.name == name) {
+                self.report(&span, Problem::UnknownTrunk(name));
+            }
+        }
         let prompt_dir = self.prompt_dir(raw.ivr.as_ref());
         let menu = raw
             .ivr
             .as_ref()
             .and_then(|ivr| self.menu(ivr, &prompt_dir, &region_ids));
+        if let Some(menu) = &menu {
+            let known = menu_skills(menu);
+            for (span, skill) in std::mem::take(&mut self.skill_refs) {
+                if !known.contains(&skill) {
+                    let known = known.join(", ");
+                    self.report(&span, Problem::UnknownSkill { skill, known });
+                }
+            }
+        }
         let schedule = match &raw.hours {
             Some(h) => match hotline_ivr::check_hours(h) {
                 Ok(s) => s,
@@ -132,6 +159,7 @@ impl Checker<'_> {
             regions,
             agents,
             trunks,
+            supervisors,
             menu,
             prompt_dir,
             schedule,
@@ -228,6 +256,21 @@ impl Checker<'_> {
             centre: centre?,
             default_area_code: default_area_code?,
             digest_algorithms,
+            outbound_prefix: match raw.outbound_prefix {
+                Some(p) if !is_digits(p.get_ref()) || p.get_ref().len() > 3 => {
+                    self.report(
+                        &p.span(),
+                        Problem::OutOfRange {
+                            key: "outbound_prefix",
+                            range: "1 to 3 digits",
+                        },
+                    );
+                    String::new()
+                }
+                Some(p) => p.into_inner(),
+                None => "9".to_string(),
+            },
+            outbound_per_hour: raw.outbound_per_hour.unwrap_or(30),
         })
     }
 
@@ -238,6 +281,7 @@ impl Checker<'_> {
         claims: &mut Claims,
     ) -> Option<Region> {
         let id = self.region_id(&raw.id, region_ids);
+        let queue = self.queue_settings(&raw);
         let ring_timeout = match raw.ring_timeout_secs {
             Some(secs) if *secs.get_ref() == 0 || *secs.get_ref() > MAX_RING_TIMEOUT_SECS => {
                 self.report(&secs.span(), Problem::ZeroRingTimeout);
@@ -272,6 +316,7 @@ impl Checker<'_> {
                 self.claim(prefix, owner, &mut claims.prefixes);
             }
         }
+        let mode = self.mode(raw.mode, raw.legacy_trunk);
         Some(Region {
             id: id?,
             name: raw.name,
@@ -280,7 +325,102 @@ impl Checker<'_> {
             prefixes: raw.prefixes.into_iter().map(Spanned::into_inner).collect(),
             ring_timeout: Duration::from_secs(ring_timeout),
             overflow_after: Duration::from_secs(overflow_after),
+            queue,
+            mode: mode?,
         })
+    }
+
+    /// A region queue's distribution settings, each checked against its range.
+    fn queue_settings(&mut self, raw: &RawRegion) -> QueueSettings {
+        let strategy = match &raw.strategy {
+            Some(s) if !STRATEGIES.contains(&s.get_ref().as_str()) => {
+                self.report(&s.span(), Problem::UnknownStrategy(s.get_ref().clone()));
+                STRATEGIES[0].to_string()
+            }
+            Some(s) => s.get_ref().clone(),
+            None => STRATEGIES[0].to_string(),
+        };
+        let wrap_up = self.ranged(&raw.wrap_up_secs, "wrap_up_secs", "0 to 3600", 0..=3600);
+        let widen_after = self.ranged(
+            &raw.widen_after_secs,
+            "widen_after_secs",
+            "0 to 86400",
+            0..=86_400,
+        );
+        let first_levels = self.ranged(
+            &raw.first_levels
+                .as_ref()
+                .map(|l| Spanned::new(l.span(), u64::from(*l.get_ref()))),
+            "first_levels",
+            "1 (best level only) to 5 (every level)",
+            1..=5,
+        );
+        let missed = self.ranged(
+            &raw.missed_before_pause
+                .as_ref()
+                .map(|l| Spanned::new(l.span(), u64::from(*l.get_ref()))),
+            "missed_before_pause",
+            "1 to 100",
+            1..=100,
+        );
+        QueueSettings {
+            strategy,
+            wrap_up: Duration::from_secs(wrap_up.unwrap_or(DEFAULT_WRAP_UP_SECS)),
+            first_levels: first_levels.map_or(5, |l| l as u8),
+            widen_after: Duration::from_secs(widen_after.unwrap_or(30)),
+            missed_before_pause: missed.map_or(1, |m| m as u32),
+        }
+    }
+
+    /// A number in range, or `None` when absent (or reported out of range).
+    fn ranged(
+        &mut self,
+        value: &Option<Spanned<u64>>,
+        key: &'static str,
+        range: &'static str,
+        allowed: std::ops::RangeInclusive<u64>,
+    ) -> Option<u64> {
+        let v = value.as_ref()?;
+        if allowed.contains(v.get_ref()) {
+            Some(*v.get_ref())
+        } else {
+            self.report(&v.span(), Problem::OutOfRange { key, range });
+            None
+        }
+    }
+
+    fn mode(
+        &mut self,
+        mode: Option<Spanned<String>>,
+        trunk: Option<Spanned<String>>,
+    ) -> Option<RegionMode> {
+        match (mode.as_ref().map(|m| m.get_ref().as_str()), trunk) {
+            (None | Some("remote"), None) => Some(RegionMode::Remote),
+            (None | Some("remote"), Some(t)) => {
+                let why = "legacy_trunk is only for mode = \"legacy\"".to_string();
+                self.report(&t.span(), Problem::BadMode(why));
+                None
+            }
+            (Some("legacy"), Some(t)) => {
+                self.trunk_refs.push((t.span(), t.get_ref().clone()));
+                Some(RegionMode::Legacy {
+                    trunk: t.into_inner(),
+                })
+            }
+            (Some("legacy"), None) => {
+                let why =
+                    "mode = \"legacy\" needs legacy_trunk: the trunk to the city's old system";
+                let span = mode.map(|m| m.span()).unwrap_or(0..0);
+                self.report(&span, Problem::BadMode(why.to_string()));
+                None
+            }
+            (Some(other), _) => {
+                let why = format!("mode `{other}` must be \"remote\" or \"legacy\"");
+                let span = mode.as_ref().map(|m| m.span()).unwrap_or(0..0);
+                self.report(&span, Problem::BadMode(why));
+                None
+            }
+        }
     }
 
     fn region_id(&mut self, raw: &Spanned<String>, seen: &mut Seen<()>) -> Option<RegionId> {
@@ -419,12 +559,63 @@ impl Checker<'_> {
         }
         let region = self.known_region(&raw.region, region_ids);
         let reach = self.reach(&raw.id, raw.secret, raw.contact);
+        let skills = raw
+            .skills
+            .iter()
+            .filter_map(|s| match skill_level(s.get_ref()) {
+                Some((name, level)) => {
+                    self.skill_refs.push((s.span(), name.clone()));
+                    Some((name, level))
+                }
+                None => {
+                    self.report(&s.span(), Problem::BadSkill(s.get_ref().clone()));
+                    None
+                }
+            })
+            .collect();
         Some(Agent {
             id: id?,
             region: region?,
             name: raw.name,
             reach: reach?,
-            skills: raw.skills,
+            skills,
+        })
+    }
+
+    fn supervisor(
+        &mut self,
+        raw: RawSupervisor,
+        region_ids: &Seen<()>,
+        seen: &mut Seen<()>,
+    ) -> Option<Supervisor> {
+        let id_text = raw.id.get_ref();
+        let id = AgentId::new(id_text);
+        if id.is_none() {
+            self.report(&raw.id.span(), Problem::BadAgentId(id_text.clone()));
+        }
+        if seen.contains_key(id_text) {
+            self.report(
+                &raw.id.span(),
+                Problem::DuplicateSupervisor(id_text.clone()),
+            );
+        } else {
+            let line = self.line(&raw.id.span());
+            seen.insert(id_text.clone(), ((), line));
+        }
+        let scope = match raw.scope.get_ref().as_str() {
+            "province" => Some(Scope::Province),
+            region if region_ids.contains_key(region) => RegionId::new(region).map(Scope::Region),
+            other => {
+                self.report(&raw.scope.span(), Problem::BadScope(other.to_string()));
+                None
+            }
+        };
+        let reach = self.reach(&raw.id, raw.secret, raw.contact);
+        Some(Supervisor {
+            id: id?,
+            name: raw.name,
+            reach: reach?,
+            scope: scope?,
         })
     }
 
@@ -483,10 +674,55 @@ impl Checker<'_> {
             None => None,
             Some(region) => Some(self.known_region(&region, region_ids)?),
         };
+        let tcp = match raw
+            .transport
+            .as_ref()
+            .map(|t| (t.get_ref().as_str(), t.span()))
+        {
+            None | Some(("udp", _)) => false,
+            Some(("tcp", _)) => true,
+            Some((other, span)) => {
+                let why = format!("transport `{other}` must be \"udp\" or \"tcp\"");
+                self.report(&span, Problem::BadTrunk(why));
+                false
+            }
+        };
+        let mut allow = Vec::new();
+        for p in &raw.allow {
+            match DialPattern::parse(p.get_ref()) {
+                Ok(pattern) if pattern.admits_prefix("00") => {
+                    self.report(
+                        &p.span(),
+                        Problem::InternationalPattern(p.get_ref().clone()),
+                    );
+                }
+                Ok(pattern) => allow.push(pattern),
+                Err(why) => self.report(&p.span(), Problem::BadTrunk(why)),
+            }
+        }
+        if let Some(id) = &raw.caller_id {
+            if !is_digits(id.get_ref()) {
+                let why = format!("caller_id `{}` must be digits only", id.get_ref());
+                self.report(&id.span(), Problem::BadTrunk(why));
+            }
+        }
+        let credentials = match (raw.username, raw.password) {
+            (Some(username), Some(password)) => Some(Credentials { username, password }),
+            (None, None) => None,
+            _ => {
+                let why = "username and password go together".to_string();
+                self.report(&raw.name.span(), Problem::BadTrunk(why));
+                None
+            }
+        };
         Some(Trunk {
             name: raw.name.into_inner(),
             address: address?,
             region,
+            tcp,
+            credentials,
+            allow,
+            caller_id: raw.caller_id.map(Spanned::into_inner),
         })
     }
 
@@ -518,6 +754,34 @@ fn out_of_province(name: &str, actual: &str, province: &str) -> Problem {
         actual: actual.to_owned(),
         province: province.to_owned(),
     }
+}
+
+/// `name` (level 1) or `name:level` with level 1–5.
+fn skill_level(text: &str) -> Option<(String, u8)> {
+    let (name, level) = match text.split_once(':') {
+        Some((name, level)) => (name, level.parse::<u8>().ok()?),
+        None => (text, 1),
+    };
+    let name_ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (name_ok && (1..=5).contains(&level)).then(|| (name.to_string(), level))
+}
+
+/// The skills the menu's queues ask for.
+fn menu_skills(menu: &hotline_ivr::Menu) -> Vec<String> {
+    let mut skills: Vec<String> = menu
+        .nodes
+        .values()
+        .filter_map(|n| match &n.kind {
+            hotline_ivr::NodeKind::Queue { skill: Some(s), .. } => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    skills.sort();
+    skills.dedup();
+    skills
 }
 
 fn is_digits(text: &str) -> bool {

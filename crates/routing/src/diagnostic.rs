@@ -138,6 +138,46 @@ pub enum Problem {
     /// Both `secret` and `contact`: ambiguous.
     #[error("agent `{0}` has both `secret` and `contact`; keep one")]
     AgentReachAmbiguous(String),
+    /// `strategy` is not one of the known distribution strategies.
+    #[error("strategy `{0}` is unknown; use one of {list}", list = crate::dialplan::STRATEGIES.join(", "))]
+    UnknownStrategy(String),
+    /// A queue setting out of its range (`wrap_up_secs`, `first_levels`, ...).
+    #[error("{key} must be {range}")]
+    OutOfRange {
+        /// The key.
+        key: &'static str,
+        /// What it may be.
+        range: &'static str,
+    },
+    /// `mode` other than `remote` or `legacy`, or `legacy` without its trunk.
+    #[error("{0}")]
+    BadMode(String),
+    /// A name that no `[[trunk]]` defines.
+    #[error("unknown trunk `{0}`")]
+    UnknownTrunk(String),
+    /// An agent skill that is not `name` or `name:level` with level 1-5.
+    #[error("skill `{0}` must be `name` or `name:level` with level 1 (best) to 5")]
+    BadSkill(String),
+    /// An agent skill no queue of the voice menu asks for (a typo strands the agent).
+    #[error("skill `{skill}` is asked for by no queue of the voice menu; known: {known}")]
+    UnknownSkill {
+        /// The skill.
+        skill: String,
+        /// The menu's skills.
+        known: String,
+    },
+    /// A supervisor id used twice, or also an agent's.
+    #[error("supervisor `{0}` is already defined as an agent or supervisor")]
+    DuplicateSupervisor(String),
+    /// `scope` neither `province` nor a region id.
+    #[error("scope `{0}` must be `province` or a region id")]
+    BadScope(String),
+    /// A trunk setting that cannot be used (transport, pattern, caller id, credentials).
+    #[error("trunk: {0}")]
+    BadTrunk(String),
+    /// A pattern that would let calls out reach international (`00`) numbers.
+    #[error("pattern `{0}` admits international numbers (00...): calls out are domestic only")]
+    InternationalPattern(String),
     /// An empty secret would let any phone register as the agent.
     #[error("agent `{0}` has an empty secret")]
     EmptySecret(String),

@@ -15,6 +15,19 @@ use crate::segments::SegmentTable;
 pub const DEFAULT_RING_TIMEOUT_SECS: u64 = 15;
 /// Wait before a city's queue overflows to the centre when a region does not say.
 pub const DEFAULT_OVERFLOW_AFTER_SECS: u64 = 60;
+/// After-call work (话后小结) when a region does not say.
+pub const DEFAULT_WRAP_UP_SECS: u64 = 20;
+/// The distribution strategies a region's queue may name (`strategy = "ring-all"`).
+pub const STRATEGIES: [&str; 8] = [
+    "longest-idle",
+    "round-robin",
+    "fewest-calls",
+    "least-talk-time",
+    "ring-all",
+    "linear",
+    "random",
+    "weighted-by-level",
+];
 
 /// A validated dialplan: every reference resolves and no number is claimed twice.
 #[derive(Clone, Debug)]
@@ -29,6 +42,8 @@ pub struct Dialplan {
     pub agents: Vec<Agent>,
     /// The carrier trunks, in file order.
     pub trunks: Vec<Trunk>,
+    /// Supervisors (班长), who may monitor agents within their scope.
+    pub supervisors: Vec<Supervisor>,
     /// The voice menu; without one, callers go straight to their region's queue.
     pub menu: Option<std::sync::Arc<hotline_ivr::Menu>>,
     /// Where the menu's prompts are (`<name>.wav`, 8 kHz mono 16-bit).
@@ -51,6 +66,10 @@ pub struct SwitchConfig {
     pub default_area_code: AreaCode,
     /// Digest algorithms the registrar offers, in order: `MD5`, `SHA-256`.
     pub digest_algorithms: Vec<String>,
+    /// What an agent dials before a taxpayer's number to call out (`9`).
+    pub outbound_prefix: String,
+    /// Calls out one agent may start per hour (toll-fraud brake).
+    pub outbound_per_hour: u32,
 }
 
 /// A city (or the centre) whose agents answer the callers mapped to it.
@@ -70,6 +89,37 @@ pub struct Region {
     pub ring_timeout: Duration,
     /// How long a caller waits in this region's queue before overflowing to the centre.
     pub overflow_after: Duration,
+    /// How the region's queue hands out calls.
+    pub queue: QueueSettings,
+    /// Whether the region's calls go to remote seats or to the city's old system.
+    pub mode: RegionMode,
+}
+
+/// How a region's queue distributes calls among its agents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// One of [`STRATEGIES`].
+    pub strategy: String,
+    /// After-call work before the agent is offered the next call.
+    pub wrap_up: Duration,
+    /// Skill levels (1 best … 5) offered a call first; 5 offers every level at once.
+    pub first_levels: u8,
+    /// After this wait every skill level may take the call.
+    pub widen_after: Duration,
+    /// Calls let ring out in a row before the agent is set not-ready (no-answer).
+    pub missed_before_pause: u32,
+}
+
+/// Where a region's calls go (割接: cities move onto the platform one batch at a time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegionMode {
+    /// To this platform's remote seats (远程坐席).
+    Remote,
+    /// To the city's old system over the named trunk.
+    Legacy {
+        /// The trunk's name.
+        trunk: String,
+    },
 }
 
 /// An agent seat (坐席).
@@ -83,8 +133,31 @@ pub struct Agent {
     pub name: Option<String>,
     /// How the switch reaches the agent's phone.
     pub reach: AgentReach,
-    /// Skills for the ACD (e.g. `tax`); empty means none declared.
-    pub skills: Vec<String>,
+    /// Skills with levels (1 best … 5), from `skills = ["filing:1", "invoices:3"]`; empty
+    /// means the agent takes every call.
+    pub skills: Vec<(String, u8)>,
+}
+
+/// A supervisor (班长/质检), who may listen to, whisper to or barge into agents' calls.
+#[derive(Clone, Debug)]
+pub struct Supervisor {
+    /// Their number, also the SIP user name; never an agent's.
+    pub id: AgentId,
+    /// Their name, for the audit trail.
+    pub name: Option<String>,
+    /// How the switch reaches their phone.
+    pub reach: AgentReach,
+    /// Whose calls they may monitor.
+    pub scope: Scope,
+}
+
+/// The agents a supervisor may monitor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every agent of the province.
+    Province,
+    /// The agents of one region.
+    Region(RegionId),
 }
 
 /// How the switch finds an agent's phone.
@@ -121,6 +194,46 @@ pub struct Trunk {
     pub address: TrunkAddress,
     /// Region that local numbers (no area code) arriving on it belong to.
     pub region: Option<RegionId>,
+    /// How to send it requests (UDP unless `transport = "tcp"`).
+    pub tcp: bool,
+    /// Digest credentials for the trunk's challenges to our INVITEs.
+    pub credentials: Option<Credentials>,
+    /// The numbers calls out may dial through it; empty: no calls out through this trunk.
+    pub allow: Vec<crate::pattern::DialPattern>,
+    /// The number presented as caller id on calls out (default: the first service number).
+    pub caller_id: Option<String>,
+}
+
+/// A user name and password for a trunk's digest challenge.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The digest user name.
+    pub username: String,
+    /// The digest password.
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    /// Never prints the password: dialplans end up in logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Credentials {{ username: {:?}, password: <redacted> }}",
+            self.username
+        )
+    }
+}
+
+impl Trunk {
+    /// Where requests to the trunk go: its address, port 5060 unless pinned.
+    pub fn target(&self) -> SocketAddr {
+        SocketAddr::new(self.address.ip, self.address.port.unwrap_or(5060))
+    }
+
+    /// Whether a call out to `number` may leave through this trunk.
+    pub fn allows(&self, number: &str) -> bool {
+        self.allow.iter().any(|p| p.matches(number))
+    }
 }
 
 /// A trunk's source: an IP, optionally with the port.
@@ -167,6 +280,28 @@ impl Dialplan {
     /// The agent with this id (the SIP user name of a REGISTER).
     pub fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id.as_str() == id)
+    }
+
+    /// The supervisor with this id.
+    pub fn supervisor(&self, id: &str) -> Option<&Supervisor> {
+        self.supervisors.iter().find(|s| s.id.as_str() == id)
+    }
+
+    /// How to reach the phone of agent or supervisor `user` (registrar, calls from phones).
+    pub fn phone(&self, user: &str) -> Option<&AgentReach> {
+        self.agent(user)
+            .map(|a| &a.reach)
+            .or_else(|| self.supervisor(user).map(|s| &s.reach))
+    }
+
+    /// The trunk with this name.
+    pub fn trunk_named(&self, name: &str) -> Option<&Trunk> {
+        self.trunks.iter().find(|t| t.name == name)
+    }
+
+    /// The first trunk, in file order, that allows a call out to `number`.
+    pub fn trunk_for(&self, number: &str) -> Option<&Trunk> {
+        self.trunks.iter().find(|t| t.allows(number))
     }
 
     /// Whether a Request-URI user is one of the numbers the switch answers.

@@ -24,6 +24,7 @@ mod diagnostic;
 mod dialplan;
 mod ids;
 mod number;
+pub mod pattern;
 pub mod prompt;
 mod raw;
 mod router;
@@ -32,8 +33,9 @@ mod segments;
 pub use area_code::AreaCode;
 pub use diagnostic::{Diagnostic, Problem};
 pub use dialplan::{
-    Agent, AgentReach, Dialplan, Region, SwitchConfig, Trunk, TrunkAddress,
-    DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+    Agent, AgentReach, Credentials, Dialplan, QueueSettings, Region, RegionMode, Scope, Supervisor,
+    SwitchConfig, Trunk, TrunkAddress, DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
+    DEFAULT_WRAP_UP_SECS, STRATEGIES,
 };
 pub use ids::{AgentId, RegionId};
 pub use number::{CallerKind, CallerNumber};

@@ -14,6 +14,8 @@ pub(crate) struct RawDialplan {
     pub agents: Vec<RawAgent>,
     #[serde(default, rename = "trunk")]
     pub trunks: Vec<RawTrunk>,
+    #[serde(default, rename = "supervisor")]
+    pub supervisors: Vec<RawSupervisor>,
     /// The voice menu, checked by `hotline-ivr`.
     pub ivr: Option<Spanned<hotline_ivr::raw::RawIvr>>,
     /// Service hours, checked by `hotline-ivr`.
@@ -28,6 +30,8 @@ pub(crate) struct RawSwitch {
     pub centre: Spanned<String>,
     pub default_area_code: Spanned<String>,
     pub digest_algorithms: Option<Spanned<Vec<Spanned<String>>>>,
+    pub outbound_prefix: Option<Spanned<String>>,
+    pub outbound_per_hour: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +47,13 @@ pub(crate) struct RawRegion {
     pub prefixes: Vec<Spanned<String>>,
     pub ring_timeout_secs: Option<Spanned<u64>>,
     pub overflow_after_secs: Option<Spanned<u64>>,
+    pub strategy: Option<Spanned<String>>,
+    pub wrap_up_secs: Option<Spanned<u64>>,
+    pub first_levels: Option<Spanned<u8>>,
+    pub widen_after_secs: Option<Spanned<u64>>,
+    pub missed_before_pause: Option<Spanned<u32>>,
+    pub mode: Option<Spanned<String>>,
+    pub legacy_trunk: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +65,17 @@ pub(crate) struct RawAgent {
     pub secret: Option<Spanned<String>>,
     pub contact: Option<Spanned<String>>,
     #[serde(default)]
-    pub skills: Vec<String>,
+    pub skills: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSupervisor {
+    pub id: Spanned<String>,
+    pub name: Option<String>,
+    pub secret: Option<Spanned<String>>,
+    pub contact: Option<Spanned<String>>,
+    pub scope: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,4 +84,10 @@ pub(crate) struct RawTrunk {
     pub name: Spanned<String>,
     pub address: Spanned<String>,
     pub region: Option<Spanned<String>>,
+    pub transport: Option<Spanned<String>>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    pub caller_id: Option<Spanned<String>>,
 }

@@ -417,3 +417,110 @@ fn unreadable_file_is_one_diagnostic_without_a_line() {
         .to_string()
         .starts_with("/nonexistent/henan.toml: cannot read"));
 }
+
+#[test]
+fn queue_settings_default_and_are_range_checked() {
+    let plan = Dialplan::parse(BASE, Path::new("t.toml")).unwrap();
+    let q = &plan.regions[1].queue;
+    assert_eq!(q.strategy, "longest-idle");
+    assert_eq!(q.wrap_up, std::time::Duration::from_secs(20));
+    assert_eq!((q.first_levels, q.missed_before_pause), (5, 1));
+    let text = with_line(
+        15,
+        "area_codes = [\"0371\"]\nstrategy = \"ring-all\"\nwrap_up_secs = 0\nfirst_levels = 2",
+    );
+    let plan = Dialplan::parse(&text, Path::new("t.toml")).unwrap();
+    let q = &plan.regions[1].queue;
+    assert_eq!((q.strategy.as_str(), q.first_levels), ("ring-all", 2));
+    assert!(q.wrap_up.is_zero());
+    let (line, p) = only_problem(&with_line(15, "strategy = \"fastest\""));
+    assert_eq!(line, 15);
+    assert!(matches!(p, Problem::UnknownStrategy(s) if s == "fastest"));
+    let (_, p) = only_problem(&with_line(15, "first_levels = 9"));
+    assert!(matches!(
+        p,
+        Problem::OutOfRange {
+            key: "first_levels",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn skills_carry_levels_and_must_be_well_formed() {
+    let text = with_line(
+        20,
+        "secret = \"s\"\nskills = [\"filing:1\", \"invoices:3\", \"tax\"]",
+    );
+    let plan = Dialplan::parse(&text, Path::new("t.toml")).unwrap();
+    assert_eq!(
+        plan.agents[0].skills,
+        [
+            ("filing".into(), 1),
+            ("invoices".into(), 3),
+            ("tax".into(), 1)
+        ]
+    );
+    let (line, p) = only_problem(&with_line(20, "secret = \"s\"\nskills = [\"filing:7\"]"));
+    assert_eq!(line, 21);
+    assert!(matches!(p, Problem::BadSkill(s) if s == "filing:7"));
+}
+
+#[test]
+fn a_legacy_region_names_an_existing_trunk() {
+    let text = with_line(
+        15,
+        "area_codes = [\"0371\"]\nmode = \"legacy\"\nlegacy_trunk = \"zz-old\"",
+    );
+    let (line, p) = only_problem(&text);
+    assert_eq!(line, 17);
+    assert!(matches!(p, Problem::UnknownTrunk(t) if t == "zz-old"));
+    let ok = format!("{text}\n[[trunk]]\nname = \"zz-old\"\naddress = \"192.0.2.20:5060\"\n");
+    let plan = Dialplan::parse(&ok, Path::new("t.toml")).unwrap();
+    assert_eq!(
+        plan.regions[1].mode,
+        crate::RegionMode::Legacy {
+            trunk: "zz-old".into()
+        }
+    );
+    let (_, p) = only_problem(&with_line(15, "mode = \"legacy\""));
+    assert!(matches!(p, Problem::BadMode(_)));
+}
+
+#[test]
+fn supervisors_have_a_scope_and_their_own_ids() {
+    let sup = "[[supervisor]]\nid = \"1950\"\nsecret = \"x\"\nscope = \"zhengzhou\"\n\n[[supervisor]]\nid = \"1951\"\nsecret = \"y\"\nscope = \"province\"\n";
+    let plan = Dialplan::parse(&appended(sup), Path::new("t.toml")).unwrap();
+    assert_eq!(plan.supervisors.len(), 2);
+    assert!(matches!(
+        plan.phone("1950"),
+        Some(AgentReach::Registers { .. })
+    ));
+    assert!(plan.phone("1001").is_some());
+    let (_, p) = only_problem(&appended(
+        "[[supervisor]]\nid = \"1001\"\nsecret = \"x\"\nscope = \"province\"\n",
+    ));
+    assert!(matches!(p, Problem::DuplicateSupervisor(id) if id == "1001"));
+    let (_, p) = only_problem(&appended(
+        "[[supervisor]]\nid = \"1952\"\nsecret = \"x\"\nscope = \"nowhere\"\n",
+    ));
+    assert!(matches!(p, Problem::BadScope(s) if s == "nowhere"));
+}
+
+#[test]
+fn trunks_for_calls_out_allow_domestic_patterns_only() {
+    let trunk = "[[trunk]]\nname = \"out\"\naddress = \"127.0.0.1:5090\"\nallow = [\"1[3-9]XXXXXXXXX\", \"0ZXXXXXXXX.\"]\nusername = \"u\"\npassword = \"p\"\ncaller_id = \"12366\"\n";
+    let plan = Dialplan::parse(&appended(trunk), Path::new("t.toml")).unwrap();
+    let t = plan.trunk_for("13903790000").unwrap();
+    assert_eq!(t.name, "out");
+    assert!(plan.trunk_for("0012025550100").is_none());
+    assert!(!format!("{t:?}").contains("\"p\""));
+    let (_, p) = only_problem(&appended(
+        "[[trunk]]\nname = \"bad\"\naddress = \"127.0.0.1\"\nallow = [\"0.\"]\n",
+    ));
+    assert!(matches!(p, Problem::InternationalPattern(_)));
+    let (_, p) = only_problem(&appended(
+        "[[trunk]]\nname = \"bad\"\naddress = \"127.0.0.1\"\nusername = \"u\"\n",
+    ));
+    assert!(matches!(p, Problem::BadTrunk(_)));
+}
