@@ -220,10 +220,28 @@ fn node(c: &mut Checker, ids: &HashSet<String>, n: &RawNode) -> Option<Node> {
                 c.report(r.span(), format!("no region {:?}", r.get_ref()));
             }
         }
+        let max_wait = match &n.max_wait_secs {
+            Some(secs) => {
+                if *secs.get_ref() == 0 || *secs.get_ref() > 86_400 {
+                    c.report(secs.span(), "max_wait_secs must be 1 to 86400");
+                }
+                Some((Duration::from_secs(*secs.get_ref()), need_next(c)?))
+            }
+            None => {
+                if let Some(next) = &n.next {
+                    c.report(
+                        next.span(),
+                        "a queue goes to `next` only after `max_wait_secs`: add it",
+                    );
+                }
+                None
+            }
+        };
         NodeKind::Queue {
             skill: (!skill.get_ref().is_empty()).then(|| skill.get_ref().clone()),
             region: n.region.as_ref().map(|r| r.get_ref().clone()),
             position_every: n.position_every_secs.map(Duration::from_secs),
+            max_wait,
         }
     } else if let Some(secs) = &n.voicemail_secs {
         if *secs.get_ref() == 0 || *secs.get_ref() > 600 {
@@ -253,7 +271,8 @@ fn successors(kind: &NodeKind) -> Vec<&NodeId> {
         | NodeKind::Voicemail { next, .. }
         | NodeKind::Callback { next } => vec![next],
         NodeKind::Menu { keys, fallback, .. } => keys.values().chain(Some(fallback)).collect(),
-        NodeKind::Queue { .. } | NodeKind::Hangup => vec![],
+        NodeKind::Queue { max_wait, .. } => max_wait.iter().map(|(_, next)| next).collect(),
+        NodeKind::Hangup => vec![],
     }
 }
 

@@ -66,6 +66,9 @@ pub enum Action {
     SaveCallback(String),
     /// The satisfaction score (1 satisfied, 2 fairly, 3 not).
     SurveyScore(u8),
+    /// The caller waited the queue's longest wait: take them out of the queue (the menu
+    /// goes on to voicemail or a callback).
+    LeaveQueue,
     /// The agent's number was announced: bridge caller and agent now.
     Connect,
     /// End the call.
@@ -119,6 +122,8 @@ pub struct IvrCall {
     last_queue: Option<(Option<String>, Option<String>)>,
     /// How often the caller hears their position in the queue they are in.
     position_every: Duration,
+    /// When the caller stops waiting, and where they go then.
+    give_up: Option<(Instant, NodeId)>,
 }
 
 /// How long a caller has to type a callback number or answer the survey.
@@ -142,6 +147,7 @@ impl IvrCall {
             play_id: 0,
             actions: Vec::new(),
             last_queue: None,
+            give_up: None,
             position_every: Duration::ZERO,
         };
         call.enter(first, now);
@@ -151,7 +157,14 @@ impl IvrCall {
 
     /// When [`Event::Timeout`] is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        let give_up = match self.state {
+            State::Queued { .. } => self.give_up.as_ref().map(|(at, _)| *at),
+            _ => None,
+        };
+        match (self.deadline, give_up) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Whether the call has left the menu for good.
@@ -168,7 +181,11 @@ impl IvrCall {
     pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
         match event {
             Event::Timeout => {
-                if self.deadline.is_some_and(|d| now >= d) {
+                let queued = matches!(self.state, State::Queued { .. });
+                let give_up_due = queued && self.give_up.as_ref().is_some_and(|(at, _)| now >= *at);
+                if give_up_due {
+                    self.leave_queue(now);
+                } else if self.deadline.is_some_and(|d| now >= d) {
                     self.deadline = None;
                     self.on_timeout(now);
                 }
@@ -282,7 +299,9 @@ impl IvrCall {
                 skill,
                 region,
                 position_every,
+                max_wait,
             } => {
+                self.give_up = max_wait.map(|(after, next)| (now + after, next));
                 self.position_every = position_every.unwrap_or(self.menu.position_every);
                 if !self.hours.queue_open(skill.as_deref(), region.as_deref()) {
                     let closed = self.menu.closed.clone();
@@ -331,6 +350,17 @@ impl IvrCall {
         match &self.state {
             State::Menu { node, .. } => self.menu.node(node).is_some_and(|n| n.prompts.is_empty()),
             _ => false,
+        }
+    }
+
+    /// The longest wait is over: out of the queue, on to the queue node's `next`.
+    fn leave_queue(&mut self, now: Instant) {
+        if let Some((_, next)) = self.give_up.take() {
+            self.deadline = None;
+            self.last_queue = None;
+            self.actions.push(Action::LeaveQueue);
+            self.actions.push(Action::StopPlaying);
+            self.enter(next, now);
         }
     }
 

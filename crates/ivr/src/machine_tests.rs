@@ -30,6 +30,8 @@ retries = 3
 [[node]]
 id = "filing"
 queue = "filing"
+max_wait_secs = 300
+next = "callback"
 
 [[node]]
 id = "complaints"
@@ -525,4 +527,49 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn after_the_longest_wait_the_caller_leaves_the_queue_for_a_callback() {
+    let (mut r, _) = Run::start(HoursState::Open);
+    r.finish_prompts();
+    r.finish_prompts();
+    r.ev(Event::Digit('1'));
+    let start = r.now;
+    let mut left = None;
+    for _ in 0..40 {
+        let Some(t) = r.call.poll_timeout() else {
+            break;
+        };
+        r.now = t;
+        let a = r.ev(Event::Timeout);
+        if a.contains(&Action::QueryPosition) {
+            r.ev(Event::Position(2));
+            r.finish_prompts();
+        }
+        if a.contains(&Action::LeaveQueue) {
+            assert!(
+                a.contains(&Action::Entered(NodeId(Arc::from("callback")))),
+                "{a:?}"
+            );
+            assert_eq!(plays(&a).0, p(&["callback-enter"]));
+            left = Some(r.now);
+            break;
+        }
+    }
+    assert_eq!(left.map(|t| t - start), Some(secs(300)));
+    // Out of the queue: an agent answering now is not announced.
+    let a = r.ev(Event::AgentAnswered("1003".into()));
+    assert!(plays(&a).0.is_empty());
+}
+
+#[test]
+fn a_queue_with_next_but_no_longest_wait_is_refused() {
+    let text = MENU.replacen("max_wait_secs = 300\n", "", 1);
+    let raw: RawIvr = toml::from_str(&text).unwrap();
+    let err = check_menu(&raw, 0..0, &|_| true, &|r| r == "centre").unwrap_err();
+    assert!(
+        err.iter().any(|p| p.message.contains("max_wait_secs")),
+        "{err:?}"
+    );
 }

@@ -61,6 +61,8 @@ pub enum NodeKind {
         region: Option<String>,
         /// This queue's interval between position announcements, if it has its own.
         position_every: Option<Duration>,
+        /// After this wait the caller leaves the queue for the node (voicemail, callback).
+        max_wait: Option<(Duration, NodeId)>,
     },
     /// Records a message (语音信箱) after its prompts; `#` ends it.
     Voicemail {

@@ -54,6 +54,9 @@ pub struct RawNode {
     /// Queue nodes: seconds between position announcements for this queue (0 = never);
     /// default `[ivr] position_every_secs`.
     pub position_every_secs: Option<u64>,
+    /// Queue nodes: the longest wait before the caller is offered `next` instead (voicemail
+    /// or a callback): nobody ever hears a busy tone.
+    pub max_wait_secs: Option<Spanned<u64>>,
     /// Voicemail nodes: the longest message in seconds.
     pub voicemail_secs: Option<Spanned<u64>>,
     /// Callback nodes: `callback = true`.

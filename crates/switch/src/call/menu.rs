@@ -152,6 +152,16 @@ impl Core {
                 self.save(&record);
                 self.acd.call_arrived(now, call, QueueId(queue));
             }
+            IvrAction::LeaveQueue => {
+                // The longest wait is over: out of the queue, on to voicemail or a callback.
+                let waited = self.acd.abandoned(now, call);
+                m.queued_at = None;
+                c.record.outcome = Outcome::Ivr;
+                c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
+                c.span.in_scope(|| info!(waited_ms = ?c.record.waited_ms, "left the queue after its longest wait"));
+                let record = c.record.clone();
+                self.save(&record);
+            }
             IvrAction::QueryPosition => {
                 let ahead = self.acd.position(call).unwrap_or(0);
                 self.ivr_event(now, call, IvrEvent::Position(ahead));
