@@ -1,5 +1,6 @@
 //! Media for hotline: G.711, RTP and RFC 4733 views, SDP, key detection, prompts, and the
-//! per-call media task that plays to the caller, records, and relays to the agent.
+//! per-call media task that plays to the caller, records, relays to the agent (one after
+//! another across transfers) and mixes for a supervisor who listens, whispers or barges.
 //!
 //! Everything but [`call`] and [`relay`] is pure (no tokio, no clock), so it is tested
 //! without sockets; file IO happens only at the edges ([`prompt`] at load, voicemail and
@@ -16,7 +17,7 @@ pub mod relay;
 pub mod rtp;
 pub mod sdp;
 
-pub use call::{CallMedia, CallMediaHandle, MediaEvent};
+pub use call::{CallMedia, CallMediaHandle, MediaEvent, Monitor};
 pub use detect::{EventDeduper, ToneDetector};
 pub use g711::Codec;
 pub use prompt::PromptSet;

@@ -1,6 +1,12 @@
 //! What the call's media does with each packet, tick and command, without sockets or clock:
 //! the caller's audio into the recording, a voicemail and the key detectors; prompts out to
-//! the caller; and, once an agent is connected, the relay both ways as [`crate::Bridge`] did.
+//! the caller; once an agent is connected, the relay both ways as [`crate::Bridge`] did; and
+//! while a supervisor is attached, the mixes each party hears.
+//!
+//! Supervision leaves the relay as it is wherever it can: the supervisor's own feed is always
+//! a mix built on the 20 ms tick, but caller→agent becomes a mix only while the supervisor
+//! whispers or barges, and agent→caller only while they barge. The other direction, and every
+//! call without a supervisor, stays a packet relay with no decoding.
 //!
 //! Times are samples since the answer, given by the task.
 
@@ -12,13 +18,14 @@ use std::time::Duration;
 use hotline_record::{Channel, Recording};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::mix::{mix_into, Jitter};
 use super::player::{Player, FRAME};
-use super::stream::OutStream;
+use super::stream::{OutStream, Stamp};
 use super::voicemail::Voicemail;
-use super::MediaEvent;
+use super::{MediaEvent, Monitor};
 use crate::detect::{EventDeduper, ToneDetector};
 use crate::dtmf::TelephoneEvent;
-use crate::g711::transcode_in_place;
+use crate::g711::{transcode_in_place, Codec};
 use crate::prompt::PromptSet;
 use crate::relay::leg::{is_rtcp, LegState, MAX_PACKET_SAMPLES};
 use crate::relay::{BridgeStats, FlowStats, Leg, PeerMedia};
@@ -46,10 +53,88 @@ pub(crate) enum Verdict {
     Drop,
 }
 
+/// The parties the switch sends frames of its own to, each from that party's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Party {
+    Caller,
+    Agent,
+    Supervisor,
+}
+
+/// Where the frames one tick built go; see [`CallCore::frame`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sends {
+    pub(crate) caller: Option<SocketAddr>,
+    pub(crate) agent: Option<SocketAddr>,
+    pub(crate) supervisor: Option<SocketAddr>,
+}
+
+/// A 20 ms G.711 frame the switch sends, header included.
+type Frame = [u8; FIXED_HEADER_LEN + FRAME];
+
+/// A supervisor attached to the call, and what mixing for them needs. Boxed in the core so
+/// the thousands of unsupervised calls do not carry its buffers.
+struct Supervision {
+    leg: LegState,
+    mode: Monitor,
+    /// The switch's stream to the supervisor, a mix from the start.
+    out: OutStream,
+    /// The switch's stream to the agent while the supervisor whispers or barges. Its own
+    /// SSRC: the mix has no one packet of the caller's to take the numbering from.
+    to_agent: OutStream,
+    caller: Jitter,
+    agent: Jitter,
+    /// The supervisor's own voice.
+    voice: Jitter,
+    frame: Frame,
+    agent_frame: Frame,
+}
+
+impl Supervision {
+    fn new(peer: PeerMedia, mode: Monitor, seeds: [u64; 2]) -> Supervision {
+        let stream =
+            |seed: u64| OutStream::new(seed as u32, (seed >> 32) as u16, (seed >> 40) as u32);
+        Supervision {
+            leg: LegState::new(peer),
+            mode,
+            out: stream(seeds[0]),
+            to_agent: stream(seeds[1]),
+            caller: Jitter::default(),
+            agent: Jitter::default(),
+            voice: Jitter::default(),
+            frame: [0; FIXED_HEADER_LEN + FRAME],
+            agent_frame: [0; FIXED_HEADER_LEN + FRAME],
+        }
+    }
+
+    /// Whether the agent hears the supervisor (given an agent is connected).
+    fn heard_by_agent(&self) -> bool {
+        self.mode != Monitor::Listen
+    }
+
+    /// Whether the caller hears the supervisor (given an agent is connected).
+    fn heard_by_caller(&self) -> bool {
+        self.mode == Monitor::Barge
+    }
+}
+
+/// What the frame to the caller carries, for the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeardFrom {
+    /// A prompt or music (possibly with a barging supervisor over it).
+    Player,
+    /// The agent and a barging supervisor.
+    Mix,
+}
+
 /// The media state of one call.
 pub(crate) struct CallCore {
     caller: LegState,
     agent: Option<LegState>,
+    supervision: Option<Box<Supervision>>,
+    /// Random state for the SSRCs and origins of streams started after the answer.
+    random: u64,
+    heard_from: HeardFrom,
     out: OutStream,
     player: Option<Player>,
     /// Recording position of the next played frame.
@@ -85,6 +170,9 @@ impl CallCore {
         CallCore {
             caller: LegState::new(caller),
             agent: agent.map(LegState::new),
+            supervision: None,
+            random: seed,
+            heard_from: HeardFrom::Player,
             out: OutStream::new(seed as u32, (seed >> 32) as u16, (seed >> 40) as u32),
             player: None,
             heard_at: 0,
@@ -143,11 +231,21 @@ impl CallCore {
         }
         let pt = packet.payload_type();
         let codec = self.caller.peer.codec;
+        // While the supervisor whispers or barges, the agent hears the tick's mix of caller
+        // and supervisor instead of the caller's packets.
+        let mixed = self.agent.is_some()
+            && self
+                .supervision
+                .as_deref()
+                .is_some_and(Supervision::heard_by_agent);
         if pt == codec.payload_type() {
             self.take_caller_audio(&packet, now);
             let Some(agent) = &self.agent else {
                 return Verdict::Consumed;
             };
+            if mixed {
+                return Verdict::Consumed;
+            }
             let to = agent.peer.codec;
             if to != codec {
                 transcode_in_place(codec, to, packet.payload_mut());
@@ -162,6 +260,11 @@ impl CallCore {
                 return Verdict::Drop;
             };
             packet.set_payload_type(te);
+            if let Some(sup) = self.supervision.as_deref_mut().filter(|_| mixed) {
+                // Keys still reach the agent, on the stream the agent now hears.
+                let stamp = sup.to_agent.event(packet.timestamp());
+                restamp(&mut packet, stamp, sup.to_agent.ssrc());
+            }
         } else {
             return Verdict::Drop; // comfort noise, video, anything not negotiated
         }
@@ -171,10 +274,15 @@ impl CallCore {
         }
     }
 
-    /// The caller's voice: recording (left), voicemail and, before an agent, the keys.
+    /// The caller's voice: recording (left), voicemail, a supervisor's mixes and, before an
+    /// agent, the keys.
     fn take_caller_audio(&mut self, packet: &RtpPacket<&mut [u8]>, now: u64) {
         let detect = self.agent.is_none() && !self.caller_sends_events;
-        if self.recording.is_none() && self.voicemail.is_none() && !detect {
+        if self.recording.is_none()
+            && self.voicemail.is_none()
+            && self.supervision.is_none()
+            && !detect
+        {
             return;
         }
         let n = self
@@ -192,6 +300,9 @@ impl CallCore {
         }
         if let Some(voicemail) = &mut self.voicemail {
             voicemail.push(at, pcm);
+        }
+        if let Some(sup) = &mut self.supervision {
+            sup.caller.push(pcm);
         }
         if !detect {
             return;
@@ -242,18 +353,36 @@ impl CallCore {
         if !agent.accept_source(src, now) {
             return Verdict::Drop;
         }
+        let pt = packet.payload_type();
+        let from = agent.peer.codec;
+        let audio = pt == from.payload_type();
+        let mut decoded = None;
+        let mut barge = false;
+        if let Some(sup) = self.supervision.as_deref_mut() {
+            if audio {
+                let n = from.decode_into(packet.payload(), &mut self.pcm[..]);
+                sup.agent.push(self.pcm.get(..n).unwrap_or_default());
+                decoded = Some(n);
+            }
+            barge = sup.heard_by_caller();
+        }
         if self.player.is_some() {
             // A prompt is playing to the caller; it has the stream until it ends.
             return Verdict::Consumed;
         }
-        let pt = packet.payload_type();
-        let from = agent.peer.codec;
         let len;
-        if pt == from.payload_type() {
+        if audio {
+            if barge {
+                // The caller hears the tick's mix, which is recorded as it is sent.
+                return Verdict::Consumed;
+            }
             // G.711: one byte per sample.
             let n = packet.payload().len();
             if let Some(recording) = &mut self.recording {
-                let n = from.decode_into(packet.payload(), &mut self.pcm[..]);
+                let n = match decoded {
+                    Some(n) => n,
+                    None => from.decode_into(packet.payload(), &mut self.pcm[..]),
+                };
                 let at = agent
                     .clock
                     .place(packet.ssrc(), packet.timestamp(), n as u64, now);
@@ -270,6 +399,15 @@ impl CallCore {
                 return Verdict::Drop;
             };
             packet.set_payload_type(te);
+            if barge {
+                // The caller's stream is the tick's mix: the event goes on in its numbering.
+                let Some(dest) = self.caller.destination() else {
+                    return Verdict::Drop;
+                };
+                let stamp = self.out.event(packet.timestamp());
+                restamp(&mut packet, stamp, self.out.ssrc());
+                return Verdict::Send(dest);
+            }
             len = 0;
         } else {
             return Verdict::Drop;
@@ -283,19 +421,130 @@ impl CallCore {
         Verdict::Send(dest)
     }
 
-    /// The 20 ms tick while playing: the next frame is in [`CallCore::frame`] to send to the
-    /// returned address. At the end of a play, sends `PlayFinished`.
-    pub(crate) fn tick(&mut self, now: u64) -> Option<SocketAddr> {
-        let player = self.player.as_mut()?;
-        if !player.next_frame(&mut self.frame_pcm) {
-            let (id, looped) = (player.id(), player.looped());
-            self.player = None;
-            self.out.pause();
-            if !looped {
-                let _ = self.events.send(MediaEvent::PlayFinished(id));
-            }
-            return None;
+    /// Handles a datagram from the supervisor's phone: their voice waits for the tick's mixes;
+    /// nothing of theirs is relayed as it is (their keys included).
+    pub(crate) fn on_supervisor_packet(
+        &mut self,
+        src: SocketAddr,
+        datagram: &[u8],
+        now: u64,
+    ) -> Verdict {
+        let verdict = match self.supervision.as_deref_mut() {
+            Some(sup) if !is_rtcp(datagram) => match RtpPacket::parse(datagram) {
+                Ok(packet) if sup.leg.accept_source(src, now) => {
+                    let codec = sup.leg.peer.codec;
+                    if packet.payload_type() == codec.payload_type() {
+                        let n = codec.decode_into(packet.payload(), &mut self.pcm[..]);
+                        sup.voice.push(self.pcm.get(..n).unwrap_or_default());
+                        Verdict::Consumed
+                    } else {
+                        Verdict::Drop
+                    }
+                }
+                _ => Verdict::Drop,
+            },
+            _ => Verdict::Drop, // RTCP, or a late packet to a port already closed
+        };
+        if verdict == Verdict::Drop {
+            self.stats.dropped += 1;
         }
+        verdict
+    }
+
+    /// The 20 ms tick, while playing or supervised: builds the frames of the moment (see
+    /// [`CallCore::frame`]) and says where they go. At the end of a play, sends
+    /// `PlayFinished`.
+    pub(crate) fn tick(&mut self, now: u64) -> Sends {
+        let mut sends = Sends::default();
+        let played = self.next_played_frame();
+        let Some(sup) = self.supervision.as_deref_mut() else {
+            if played {
+                sends.caller = self.send_heard(now, HeardFrom::Player);
+            }
+            return sends;
+        };
+        // One frame from each source per tick: a source that sent nothing is silent.
+        let (mut caller, mut agent, mut voice) = ([0; FRAME], [0; FRAME], [0; FRAME]);
+        sup.caller.pop(&mut caller);
+        sup.agent.pop(&mut agent);
+        sup.voice.pop(&mut voice);
+
+        // The supervisor hears everyone but themself: caller, agent and what plays.
+        let mut pcm = caller;
+        mix_into(&mut pcm, &agent);
+        if played {
+            mix_into(&mut pcm, &self.frame_pcm);
+        }
+        let codec = sup.leg.peer.codec;
+        let stamp = sup.out.play(FRAME as u64, now);
+        build_frame(&mut sup.frame, stamp, sup.out.ssrc(), codec, &pcm);
+        sends.supervisor = sup.leg.destination();
+        if sends.supervisor.is_some() {
+            count(&mut self.stats.supervisor, &sup.frame);
+        }
+
+        // Without an agent the supervisor only listens: the caller's prompts, music and
+        // keys stay as they are.
+        let Some(to_agent) = &self.agent else {
+            if played {
+                sends.caller = self.send_heard(now, HeardFrom::Player);
+            }
+            return sends;
+        };
+        if sup.heard_by_agent() {
+            let mut pcm = caller;
+            mix_into(&mut pcm, &voice);
+            let stamp = sup.to_agent.play(FRAME as u64, now);
+            build_frame(
+                &mut sup.agent_frame,
+                stamp,
+                sup.to_agent.ssrc(),
+                to_agent.peer.codec,
+                &pcm,
+            );
+            sends.agent = to_agent.destination();
+            if sends.agent.is_some() {
+                count(&mut self.stats.caller_to_agent, &sup.agent_frame);
+            }
+        }
+        if sup.heard_by_caller() {
+            if !played {
+                self.frame_pcm = agent;
+            }
+            mix_into(&mut self.frame_pcm, &voice);
+            let from = if played {
+                HeardFrom::Player
+            } else {
+                HeardFrom::Mix
+            };
+            sends.caller = self.send_heard(now, from);
+        } else if played {
+            sends.caller = self.send_heard(now, HeardFrom::Player);
+        }
+        sends
+    }
+
+    /// The next frame of the play into [`CallCore::frame_pcm`]; false if nothing plays (any
+    /// more: the end of a play is handled here).
+    fn next_played_frame(&mut self) -> bool {
+        let Some(player) = self.player.as_mut() else {
+            return false;
+        };
+        if player.next_frame(&mut self.frame_pcm) {
+            return true;
+        }
+        let (id, looped) = (player.id(), player.looped());
+        self.player = None;
+        self.out.pause();
+        if !looped {
+            let _ = self.events.send(MediaEvent::PlayFinished(id));
+        }
+        false
+    }
+
+    /// Sends [`CallCore::frame_pcm`] to the caller on the caller's stream and records it as
+    /// heard; the address, unless the caller is on hold.
+    fn send_heard(&mut self, now: u64, from: HeardFrom) -> Option<SocketAddr> {
         let stamp = self.out.play(FRAME as u64, now);
         if stamp.marker {
             self.heard_at = self.heard_at.max(now);
@@ -305,30 +554,39 @@ impl CallCore {
         // The caller on `0.0.0.0` hold hears nothing: the play goes on, unheard and unrecorded.
         let dest = self.caller.destination()?;
         let codec = self.caller.peer.codec;
-        let marker_pt = if stamp.marker { 0x80 } else { 0 } | codec.payload_type();
-        let [s0, s1] = stamp.seq.to_be_bytes();
-        let [t0, t1, t2, t3] = stamp.timestamp.to_be_bytes();
-        let [c0, c1, c2, c3] = self.out.ssrc().to_be_bytes();
-        let header = [0x80, marker_pt, s0, s1, t0, t1, t2, t3, c0, c1, c2, c3];
-        let (head, payload) = self.frame.split_at_mut(FIXED_HEADER_LEN);
-        head.copy_from_slice(&header);
-        codec.encode_into(&self.frame_pcm, payload);
+        build_frame(
+            &mut self.frame,
+            stamp,
+            self.out.ssrc(),
+            codec,
+            &self.frame_pcm,
+        );
         if let Some(recording) = &mut self.recording {
             recording.push(Channel::Heard, heard_at, &self.frame_pcm);
         }
-        self.stats.played.packets += 1;
-        self.stats.played.bytes += self.frame.len() as u64;
+        self.heard_from = from;
+        let flow = match from {
+            HeardFrom::Player => &mut self.stats.played,
+            HeardFrom::Mix => &mut self.stats.agent_to_caller,
+        };
+        count(flow, &self.frame);
         Some(dest)
     }
 
-    /// The frame [`CallCore::tick`] just built.
-    pub(crate) fn frame(&self) -> &[u8] {
-        &self.frame
+    /// The frame [`CallCore::tick`] just built for `to`.
+    pub(crate) fn frame(&self, to: Party) -> &[u8] {
+        match (to, self.supervision.as_deref()) {
+            (Party::Caller, _) => &self.frame,
+            (Party::Agent, Some(sup)) => &sup.agent_frame,
+            (Party::Supervisor, Some(sup)) => &sup.frame,
+            (_, None) => &[],
+        }
     }
 
-    /// Whether a play is in progress, i.e. whether the task needs its 20 ms tick.
-    pub(crate) fn is_playing(&self) -> bool {
-        self.player.is_some()
+    /// Whether the task needs its 20 ms tick: while playing, and while supervised (the
+    /// supervisor's feed is a mix).
+    pub(crate) fn needs_tick(&self) -> bool {
+        self.player.is_some() || self.supervision.is_some()
     }
 
     /// Plays `names` in order, replacing what plays (which then never finishes).
@@ -362,11 +620,17 @@ impl CallCore {
         }
     }
 
-    /// Connects the agent: no more prompts or key detection, relay both ways.
+    /// Connects the agent: no more prompts or key detection, relay both ways. An agent
+    /// already connected is replaced in one step (attended transfer): the caller's stream,
+    /// the recording and a supervisor carry on.
     pub(crate) fn connect_agent(&mut self, peer: PeerMedia) {
         self.stop_playing();
-        self.agent = Some(LegState::new(peer));
+        if self.agent.replace(LegState::new(peer)).is_some() {
+            // The new phone's first packet starts a talk spurt, whatever its numbering.
+            self.out.pause();
+        }
         self.tones.reset();
+        self.agent_changed();
     }
 
     /// The agent left: the caller can hear prompts and press keys again.
@@ -375,6 +639,75 @@ impl CallCore {
             self.out.pause();
         }
         self.tones.reset();
+        self.agent_changed();
+    }
+
+    /// Nothing of the previous agent is mixed for the next, and the stream to the agent
+    /// starts a new talk spurt.
+    fn agent_changed(&mut self) {
+        if let Some(sup) = self.supervision.as_deref_mut() {
+            sup.agent.clear();
+            sup.to_agent.pause();
+        }
+    }
+
+    /// Attaches a supervisor in `mode`, replacing one already attached.
+    pub(crate) fn supervise(&mut self, peer: PeerMedia, mode: Monitor) {
+        self.end_supervision();
+        let seeds = [self.next_random(), self.next_random()];
+        self.supervision = Some(Box::new(Supervision::new(peer, mode, seeds)));
+    }
+
+    /// Changes the attached supervisor's mode; the relay takes over again for each
+    /// direction that no longer needs a mix.
+    pub(crate) fn set_monitor(&mut self, mode: Monitor) {
+        let Some(sup) = self.supervision.as_deref_mut() else {
+            tracing::debug!(?mode, "monitor mode for a call not supervised");
+            return;
+        };
+        let was_barging = sup.heard_by_caller();
+        sup.mode = mode;
+        if !sup.heard_by_agent() {
+            // A later whisper starts a new spurt, timestamped with the time that passed.
+            sup.to_agent.pause();
+        }
+        if was_barging && !sup.heard_by_caller() {
+            self.end_mix_to_caller();
+        }
+    }
+
+    /// Detaches the supervisor; caller and agent go back to the plain relay.
+    pub(crate) fn end_supervision(&mut self) {
+        if let Some(sup) = self.supervision.take() {
+            if sup.heard_by_caller() {
+                self.end_mix_to_caller();
+            }
+        }
+    }
+
+    /// The caller's stream stops carrying the barge mix: the agent's packets or the next
+    /// play start a new talk spurt (a play in progress just goes on).
+    fn end_mix_to_caller(&mut self) {
+        if self.player.is_none() {
+            self.out.pause();
+        }
+    }
+
+    /// Applies a re-INVITE to the supervisor's leg.
+    pub(crate) fn update_supervisor(&mut self, peer: PeerMedia) {
+        match self.supervision.as_deref_mut() {
+            Some(sup) => sup.leg.update(peer),
+            None => tracing::debug!("re-INVITE for a supervisor not attached"),
+        }
+    }
+
+    /// The next value of a splitmix64 sequence started from the call's seed.
+    fn next_random(&mut self) -> u64 {
+        self.random = self.random.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.random;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     /// Starts a voicemail (finishing one in progress).
@@ -422,11 +755,17 @@ impl CallCore {
         self.stats.dropped += 1;
     }
 
-    /// Counts a played frame that could not be sent.
-    pub(crate) fn unsent_frame(&mut self) {
-        let played = &mut self.stats.played;
-        played.packets = played.packets.saturating_sub(1);
-        played.bytes = played.bytes.saturating_sub(self.frame.len() as u64);
+    /// Counts a frame of [`CallCore::tick`] that could not be sent to `to`.
+    pub(crate) fn unsent_frame(&mut self, to: Party) {
+        let bytes = self.frame(to).len() as u64;
+        let flow = match to {
+            Party::Caller if self.heard_from == HeardFrom::Player => &mut self.stats.played,
+            Party::Caller => &mut self.stats.agent_to_caller,
+            Party::Agent => &mut self.stats.caller_to_agent,
+            Party::Supervisor => &mut self.stats.supervisor,
+        };
+        flow.packets = flow.packets.saturating_sub(1);
+        flow.bytes = flow.bytes.saturating_sub(bytes);
         self.stats.dropped += 1;
     }
 
@@ -446,6 +785,31 @@ impl CallCore {
         self.stats.duration_samples = now;
         self.stats
     }
+}
+
+/// Writes a frame the switch sends: RTP header (version 2, no CSRC) and `pcm` encoded.
+fn build_frame(frame: &mut Frame, stamp: Stamp, ssrc: u32, codec: Codec, pcm: &[i16; FRAME]) {
+    let marker_pt = if stamp.marker { 0x80 } else { 0 } | codec.payload_type();
+    let [s0, s1] = stamp.seq.to_be_bytes();
+    let [t0, t1, t2, t3] = stamp.timestamp.to_be_bytes();
+    let [c0, c1, c2, c3] = ssrc.to_be_bytes();
+    let header = [0x80, marker_pt, s0, s1, t0, t1, t2, t3, c0, c1, c2, c3];
+    let (head, payload) = frame.split_at_mut(FIXED_HEADER_LEN);
+    head.copy_from_slice(&header);
+    codec.encode_into(pcm, payload);
+}
+
+/// Moves a relayed packet onto a stream the switch generates.
+fn restamp(packet: &mut RtpPacket<&mut [u8]>, stamp: Stamp, ssrc: u32) {
+    packet.set_sequence(stamp.seq);
+    packet.set_timestamp(stamp.timestamp);
+    packet.set_ssrc(ssrc);
+}
+
+/// Counts one frame the switch sent.
+fn count(flow: &mut FlowStats, frame: &[u8]) {
+    flow.packets += 1;
+    flow.bytes += frame.len() as u64;
 }
 
 #[cfg(test)]

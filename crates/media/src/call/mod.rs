@@ -1,11 +1,19 @@
 //! The caller's media from the switch's answer to the hang-up: one tokio task per call that
-//! plays prompts and music, hears keys, records a voicemail, records the call, and later
-//! relays between the caller and an agent.
+//! plays prompts and music, hears keys, records a voicemail, records the call, later relays
+//! between the caller and an agent (replaced by another on a transfer), and lets a
+//! supervisor listen, whisper to the agent or barge in ([`Monitor`]).
 //!
 //! The switch drives it through [`CallMediaHandle`] and hears back through [`MediaEvent`]s.
 //! Per-packet decisions live in the sans-IO `core`; `task` only moves bytes and wakes timers.
+//!
+//! Supervision mixes on the task's 20 ms tick: each source's packets are decoded into a small
+//! jitter buffer (`mix`), and each tick every listener gets the saturating sum of the frames
+//! they should hear, encoded to their codec. Only the directions that carry the supervisor's
+//! voice stop being a packet relay, and only while they do; the recording is unchanged in
+//! kind (left = caller, right = what the caller heard, so a barge is in it, a whisper not).
 
 mod core;
+mod mix;
 mod player;
 mod stream;
 mod task;
@@ -43,6 +51,18 @@ pub enum MediaEvent {
     },
 }
 
+/// How a supervisor takes part in a call (班长监听/耳语/强插). The supervisor's voice reaches
+/// no one while no agent is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Monitor {
+    /// 监听: the supervisor hears caller and agent; neither hears the supervisor.
+    Listen,
+    /// 耳语: as `Listen`, and the agent (never the caller) hears the supervisor.
+    Whisper,
+    /// 强插: three-way; caller and agent both hear the supervisor, and it is recorded.
+    Barge,
+}
+
 /// What the switch tells the call's media task.
 #[derive(Debug)]
 enum Control {
@@ -54,6 +74,10 @@ enum Control {
     StopPlaying,
     ConnectAgent(MediaPort, PeerMedia),
     DisconnectAgent,
+    Supervise(MediaPort, PeerMedia, Monitor),
+    SetMonitor(Monitor),
+    EndSupervision,
+    UpdateSupervisor(PeerMedia),
     StartVoicemail(PathBuf, Duration),
     StopVoicemail,
     Update(Leg, PeerMedia),
@@ -130,9 +154,38 @@ impl CallMediaHandle {
         self.send(Control::ConnectAgent(agent.0, agent.1));
     }
 
-    /// The agent hung up: its port is closed; prompts play and keys count again (the survey).
+    /// Swaps the connected agent for `agent` in one step (attended transfer): the old
+    /// agent's port is closed; the caller's stream, the recording and a supervisor carry on.
+    pub fn replace_agent(&self, agent: (MediaPort, PeerMedia)) {
+        // `ConnectAgent` over a connected agent is exactly this swap; the name says why.
+        self.send(Control::ConnectAgent(agent.0, agent.1));
+    }
+
+    /// The agent hung up: its port is closed; prompts play and keys count again (the survey,
+    /// or music until [`CallMediaHandle::connect_agent`] brings the next agent: a transfer).
     pub fn disconnect_agent(&self) {
         self.send(Control::DisconnectAgent);
+    }
+
+    /// Attaches a supervisor's leg (its own MediaPort + the supervisor phone's PeerMedia) in
+    /// `mode`, replacing one already attached; their source address is latched like the others.
+    pub fn supervise(&self, supervisor: (MediaPort, PeerMedia), mode: Monitor) {
+        self.send(Control::Supervise(supervisor.0, supervisor.1, mode));
+    }
+
+    /// Changes the mode of the attached supervisor (listen → whisper → barge, or back).
+    pub fn set_monitor(&self, mode: Monitor) {
+        self.send(Control::SetMonitor(mode));
+    }
+
+    /// Detaches the supervisor (their port is closed); caller and agent are not disturbed.
+    pub fn end_supervision(&self) {
+        self.send(Control::EndSupervision);
+    }
+
+    /// Applies a re-INVITE (hold, new address, new codec) to the supervisor's leg.
+    pub fn update_supervisor(&self, peer: PeerMedia) {
+        self.send(Control::UpdateSupervisor(peer));
     }
 
     /// Records the caller alone to `path` (mono 8 kHz 16-bit WAV, 0640, parents 0750) until

@@ -55,6 +55,9 @@ pub(crate) struct OutStream {
     next_at: u64,
     source: Source,
     follow: Follow,
+    /// The RFC 4733 event being carried on a generated stream: its timestamp in the sender's
+    /// stream and in ours, so every packet of one event keeps one timestamp.
+    event: Option<(u32, u32)>,
 }
 
 impl OutStream {
@@ -67,6 +70,7 @@ impl OutStream {
             next_at: 0,
             source: Source::Idle,
             follow: Follow::default(),
+            event: None,
         }
     }
 
@@ -94,6 +98,26 @@ impl OutStream {
         }
     }
 
+    /// Stamps an RFC 4733 event packet onto a stream the switch generates (a mix): the
+    /// sequence goes on, and the event is timed at the stream's position when first seen.
+    pub(crate) fn event(&mut self, their_ts: u32) -> Stamp {
+        let timestamp = match self.event {
+            Some((theirs, ours)) if theirs == their_ts => ours,
+            _ => {
+                let ours = self.timestamp_at(self.next_at);
+                self.event = Some((their_ts, ours));
+                ours
+            }
+        };
+        let seq = self.next_seq;
+        self.next_seq = seq.wrapping_add(1);
+        Stamp {
+            seq,
+            timestamp,
+            marker: false,
+        }
+    }
+
     /// The current talk spurt ended (a play finished or was cut, the agent left).
     pub(crate) fn pause(&mut self) {
         self.source = Source::Idle;
@@ -113,6 +137,9 @@ impl OutStream {
                 advanced: 0,
             };
             self.source = Source::Agent(ssrc);
+            // The packet takes the next number; a single agent packet before a play or
+            // another takeover must not have its number reused.
+            self.next_seq = self.next_seq.wrapping_add(1);
             packet.set_marker(true);
         }
         let f = &mut self.follow;
@@ -225,6 +252,33 @@ mod tests {
                 marker: true
             }
         );
+    }
+
+    #[test]
+    fn events_on_a_generated_stream_keep_one_timestamp_and_take_sequence_numbers() {
+        let mut s = OutStream::new(1, 10, 100);
+        s.play(160, 0);
+        let a = s.event(7_000);
+        let b = s.event(7_000);
+        assert_eq!((a.seq, b.seq), (11, 12));
+        assert_eq!(
+            (a.timestamp, b.timestamp),
+            (260, 260),
+            "one event, one timestamp"
+        );
+        let frame = s.play(160, 160);
+        assert_eq!((frame.seq, frame.timestamp, frame.marker), (13, 260, false));
+        assert_eq!(s.event(9_000).timestamp, 420, "the next event");
+    }
+
+    #[test]
+    fn a_single_agent_packet_keeps_its_sequence_number_to_itself() {
+        let mut s = OutStream::new(1, 100, 0);
+        assert_eq!(follow(&mut s, 7, 0, 9, 0).1, 100);
+        assert_eq!(s.play(160, 160).seq, 101);
+        s.pause();
+        assert_eq!(follow(&mut s, 500, 0, 10, 480).1, 102);
+        assert_eq!(follow(&mut s, 9, 0, 11, 640).1, 103, "taken over again");
     }
 
     #[test]

@@ -1,7 +1,7 @@
-//! The tokio edge of a call's media: one task owning the caller's port and, while one is
-//! connected, the agent's; woken by readiness, the 20 ms play tick (only while playing), the
-//! voicemail's deadline and the switch's commands. Reads go into one preallocated buffer and
-//! sends never await.
+//! The tokio edge of a call's media: one task owning the caller's port and, while they are
+//! attached, the agent's and the supervisor's; woken by readiness, the 20 ms tick (only
+//! while playing or supervised), the voicemail's deadline and the switch's commands. Reads go
+//! into one preallocated buffer and sends never await.
 
 use std::future::{poll_fn, Future};
 use std::io;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::{self, Instant, Interval, MissedTickBehavior};
 
-use super::core::{CallCore, Verdict};
+use super::core::{CallCore, Party, Verdict};
 use super::Control;
 use crate::relay::{BridgeStats, Leg, MediaPort};
 
@@ -20,7 +20,7 @@ use crate::relay::{BridgeStats, Leg, MediaPort};
 const DATAGRAM_MAX: usize = 2_048;
 /// Packets read from one socket before looking at anything else, so nothing starves.
 const BURST: usize = 32;
-/// The play tick: one 20 ms frame each.
+/// The tick: one 20 ms frame of play or mix each.
 const FRAME_PERIOD: Duration = Duration::from_millis(20);
 
 /// Why the task woke.
@@ -28,20 +28,22 @@ enum Wake {
     Control(Option<Control>),
     Tick,
     Deadline,
-    Readable(Leg),
+    Readable(Party),
 }
 
-/// The call's two sockets; the agent's only while one is connected.
+/// The call's sockets; the agent's and the supervisor's only while they are attached.
 struct Ports {
     caller: MediaPort,
     agent: Option<MediaPort>,
+    supervisor: Option<MediaPort>,
 }
 
 impl Ports {
-    fn of(&self, leg: Leg) -> Option<&MediaPort> {
-        match leg {
-            Leg::Caller => Some(&self.caller),
-            Leg::Agent => self.agent.as_ref(),
+    fn of(&self, party: Party) -> Option<&MediaPort> {
+        match party {
+            Party::Caller => Some(&self.caller),
+            Party::Agent => self.agent.as_ref(),
+            Party::Supervisor => self.supervisor.as_ref(),
         }
     }
 }
@@ -54,15 +56,20 @@ pub(super) async fn run(
     mut control: UnboundedReceiver<Control>,
 ) -> BridgeStats {
     let start = Instant::now();
-    let mut ports = Ports { caller, agent };
+    let mut ports = Ports {
+        caller,
+        agent,
+        supervisor: None,
+    };
     let mut buf = [0u8; DATAGRAM_MAX];
     let mut ticker: Option<Interval> = None;
     let mut deadline = pin!(time::sleep_until(start));
     let mut armed: Option<u64> = None;
-    let mut agent_first = false;
+    let mut order = [Party::Caller, Party::Agent, Party::Supervisor];
     loop {
-        // The tick exists only while something plays: an idle call costs no timer.
-        match (core.is_playing(), &ticker) {
+        // The tick exists only while something plays or is mixed: an idle call or a plain
+        // relay costs no timer.
+        match (core.needs_tick(), &ticker) {
             (true, None) => {
                 let mut t = time::interval(FRAME_PERIOD);
                 // Late ticks catch up, so a prompt keeps its length and its timestamps.
@@ -79,12 +86,8 @@ pub(super) async fn run(
             }
             armed = due;
         }
-        agent_first = !agent_first;
-        let order = if agent_first {
-            [Leg::Agent, Leg::Caller]
-        } else {
-            [Leg::Caller, Leg::Agent]
-        };
+        // Each socket goes first in turn, so none starves the others.
+        order.rotate_left(1);
         let wake = poll_fn(|cx| {
             if let Poll::Ready(msg) = control.poll_recv(cx) {
                 return Poll::Ready(Wake::Control(msg));
@@ -97,11 +100,11 @@ pub(super) async fn run(
             if armed.is_some() && deadline.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Wake::Deadline);
             }
-            for leg in order {
+            for party in order {
                 // An error also wakes us: the read below reports it.
-                if let Some(port) = ports.of(leg) {
+                if let Some(port) = ports.of(party) {
                     if port.socket().poll_recv_ready(cx).is_ready() {
-                        return Poll::Ready(Wake::Readable(leg));
+                        return Poll::Ready(Wake::Readable(party));
                     }
                 }
             }
@@ -113,10 +116,19 @@ pub(super) async fn run(
             Wake::Control(Some(Control::Stop) | None) => break,
             Wake::Control(Some(msg)) => command(msg, &mut core, &mut ports, now),
             Wake::Tick => {
-                if let Some(dest) = core.tick(now) {
-                    if let Err(error) = ports.caller.socket().try_send_to(core.frame(), dest) {
-                        tracing::trace!(%error, %dest, "RTP send failed");
-                        core.unsent_frame();
+                let sends = core.tick(now);
+                for (to, dest) in [
+                    (Party::Caller, sends.caller),
+                    (Party::Agent, sends.agent),
+                    (Party::Supervisor, sends.supervisor),
+                ] {
+                    let Some(dest) = dest else { continue };
+                    let sent = ports
+                        .of(to)
+                        .map(|port| port.socket().try_send_to(core.frame(to), dest));
+                    if !matches!(sent, Some(Ok(_))) {
+                        tracing::trace!(?sent, %dest, "RTP send failed");
+                        core.unsent_frame(to);
                     }
                 }
             }
@@ -141,9 +153,20 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
         } => core.play(id, &prompts, looped),
         Control::StopPlaying => core.stop_playing(),
         Control::ConnectAgent(port, peer) => {
+            // Replacing the port closes a previous agent's.
             ports.agent = Some(port);
             core.connect_agent(peer);
         }
+        Control::Supervise(port, peer, mode) => {
+            ports.supervisor = Some(port);
+            core.supervise(peer, mode);
+        }
+        Control::SetMonitor(mode) => core.set_monitor(mode),
+        Control::EndSupervision => {
+            ports.supervisor = None;
+            core.end_supervision();
+        }
+        Control::UpdateSupervisor(peer) => core.update_supervisor(peer),
         Control::DisconnectAgent => {
             ports.agent = None;
             core.disconnect_agent();
@@ -158,7 +181,7 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
 /// Reads up to [`BURST`] datagrams from `from`'s socket and handles each.
 fn drain(
     ports: &Ports,
-    from: Leg,
+    from: Party,
     core: &mut CallCore,
     buf: &mut [u8; DATAGRAM_MAX],
     start: Instant,
@@ -166,9 +189,11 @@ fn drain(
     let Some(inbound) = ports.of(from) else {
         return;
     };
-    let to = match from {
-        Leg::Caller => Leg::Agent,
-        Leg::Agent => Leg::Caller,
+    // Only caller and agent relay to each other; the supervisor's audio is only mixed.
+    let (from, to) = match from {
+        Party::Caller => (Some(Leg::Caller), Party::Agent),
+        Party::Agent => (Some(Leg::Agent), Party::Caller),
+        Party::Supervisor => (None, Party::Supervisor),
     };
     for _ in 0..BURST {
         let (len, src) = match inbound.socket().try_recv_from(buf) {
@@ -182,7 +207,12 @@ fn drain(
         let Some(datagram) = buf.get_mut(..len) else {
             continue;
         };
-        let Verdict::Send(dest) = core.on_packet(from, src, datagram, samples_since(start)) else {
+        let now = samples_since(start);
+        let Some(from) = from else {
+            core.on_supervisor_packet(src, datagram, now);
+            continue;
+        };
+        let Verdict::Send(dest) = core.on_packet(from, src, datagram, now) else {
             continue;
         };
         let sent = ports

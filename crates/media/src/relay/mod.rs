@@ -46,12 +46,15 @@ pub struct FlowStats {
 /// [`crate::call::CallMediaHandle::stop`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BridgeStats {
-    /// From the caller's phone to the agent's.
+    /// From the caller's phone to the agent's: relayed, or mixed while a supervisor whispers
+    /// or barges.
     pub caller_to_agent: FlowStats,
-    /// From the agent's phone to the caller's.
+    /// From the agent's phone to the caller's: relayed, or mixed while a supervisor barges.
     pub agent_to_caller: FlowStats,
     /// Frames of prompts and music the switch itself sent to the caller.
     pub played: FlowStats,
+    /// Frames the switch sent to a supervisor.
+    pub supervisor: FlowStats,
     /// Datagrams not relayed: RTCP, unknown payload types, strangers, malformed, unsendable.
     pub dropped: u64,
     /// Length of the media (answer to hang-up) and of its recording, in 8 kHz samples.
