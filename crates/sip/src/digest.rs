@@ -111,6 +111,87 @@ pub fn challenge(realm: &str, nonce: &str, algorithm: Algorithm, stale: bool) ->
     s
 }
 
+/// A server's `WWW-Authenticate`/`Proxy-Authenticate: Digest ...` challenge, as the switch
+/// reads it when a carrier trunk challenges one of its INVITEs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Challenge {
+    /// The realm.
+    pub realm: String,
+    /// The nonce.
+    pub nonce: String,
+    /// `MD5` (default) or `SHA-256`.
+    pub algorithm: Option<String>,
+    /// Whether `qop=auth` was offered.
+    pub qop_auth: bool,
+    /// Echoed back unchanged.
+    pub opaque: Option<String>,
+}
+
+impl Challenge {
+    /// Parses a challenge header value; `None` if it is not a Digest challenge.
+    pub fn parse(value: &str) -> Option<Challenge> {
+        let rest = value.trim();
+        let scheme_end = rest.find(char::is_whitespace)?;
+        if !rest.get(..scheme_end)?.eq_ignore_ascii_case("digest") {
+            return None;
+        }
+        let mut c = Challenge::default();
+        for item in crate::message::split_list(rest.get(scheme_end..)?) {
+            let Some((k, v)) = item.split_once('=') else {
+                continue;
+            };
+            let v = v.trim().trim_matches('"').to_string();
+            match k.trim().to_ascii_lowercase().as_str() {
+                "realm" => c.realm = v,
+                "nonce" => c.nonce = v,
+                "algorithm" => c.algorithm = Some(v),
+                "qop" => c.qop_auth = v.split(',').any(|q| q.trim() == "auth"),
+                "opaque" => c.opaque = Some(v),
+                _ => {}
+            }
+        }
+        (!c.nonce.is_empty()).then_some(c)
+    }
+
+    /// The `Authorization` value answering this challenge for `method` on `uri`; `None`
+    /// for an algorithm the switch does not speak.
+    pub fn answer(
+        &self,
+        method: &str,
+        uri: &str,
+        username: &str,
+        password: &str,
+        cnonce: &str,
+    ) -> Option<String> {
+        let mut creds = Credentials {
+            username: username.to_string(),
+            realm: self.realm.clone(),
+            nonce: self.nonce.clone(),
+            uri: uri.to_string(),
+            response: String::new(),
+            algorithm: self.algorithm.clone(),
+            qop: self.qop_auth.then(|| "auth".to_string()),
+            nc: self.qop_auth.then(|| "00000001".to_string()),
+            cnonce: self.qop_auth.then(|| cnonce.to_string()),
+        };
+        creds.response = creds.expected(method, password)?;
+        let mut v = format!(
+            "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{}\"",
+            creds.username, creds.realm, creds.nonce, creds.uri, creds.response
+        );
+        if let Some(a) = &self.algorithm {
+            v.push_str(&format!(", algorithm={a}"));
+        }
+        if self.qop_auth {
+            v.push_str(&format!(", qop=auth, nc=00000001, cnonce=\"{cnonce}\""));
+        }
+        if let Some(o) = &self.opaque {
+            v.push_str(&format!(", opaque=\"{o}\""));
+        }
+        Some(v)
+    }
+}
+
 /// The parameters of an `Authorization: Digest ...` header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
@@ -240,6 +321,21 @@ mod tests {
         c.response = c.expected("REGISTER", "pw").unwrap();
         assert_eq!(c.response.len(), 64);
         assert!(c.verify("REGISTER", "pw"));
+    }
+
+    #[test]
+    fn a_challenge_is_answered_so_the_challenger_accepts_it() {
+        for alg in [Algorithm::Md5, Algorithm::Sha256] {
+            let header = challenge("carrier", "abc123", alg, false);
+            let c = Challenge::parse(&header).unwrap();
+            let answer = c
+                .answer("INVITE", "sip:13903790000@192.0.2.9", "hotline", "pw", "cn")
+                .unwrap();
+            let creds = Credentials::parse(&answer).unwrap();
+            assert!(creds.verify("INVITE", "pw"), "{answer}");
+            assert!(!creds.verify("INVITE", "other"));
+        }
+        assert!(Challenge::parse("Basic realm=x").is_none());
     }
 
     #[test]

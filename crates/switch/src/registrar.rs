@@ -87,21 +87,38 @@ impl Registrar {
         else {
             return (Response::to_request(req, 400, "Bad Request (To)"), None);
         };
+        if let Err(refusal) = self.authenticate(req, &user, now, now_secs, secret_of) {
+            return (refusal, None);
+        }
+        self.update_bindings(req, from, now, &user)
+    }
+
+    /// Checks a request's digest credentials for `user` (REGISTER, and calls placed from
+    /// agents' and supervisors' phones): `Err` carries the challenge or refusal to send.
+    pub fn authenticate(
+        &mut self,
+        req: &Request,
+        user: &str,
+        now: Instant,
+        now_secs: u64,
+        secret_of: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), Response> {
+        let method = req.method.to_string();
         let creds = req
             .headers
             .get_all(&HeaderName::Authorization)
             .into_iter()
             .find_map(Credentials::parse);
         let Some(creds) = creds else {
-            return (self.challenge(req, now_secs, false), None);
+            return Err(self.challenge(req, now_secs, false));
         };
         match self
             .nonces
             .check(&creds.nonce, now_secs, self.nonce_max_age)
         {
             NonceCheck::Fresh => {}
-            NonceCheck::Stale => return (self.challenge(req, now_secs, true), None),
-            NonceCheck::Forged => return (self.challenge(req, now_secs, false), None),
+            NonceCheck::Stale => return Err(self.challenge(req, now_secs, true)),
+            NonceCheck::Forged => return Err(self.challenge(req, now_secs, false)),
         }
         // A replay repeats a nonce count; we asked for qop=auth, so a count is required.
         let nc = creds
@@ -110,24 +127,24 @@ impl Registrar {
             .and_then(|n| u32::from_str_radix(n, 16).ok())
             .filter(|_| creds.qop.as_deref() == Some("auth"));
         let Some(nc) = nc else {
-            return (self.challenge(req, now_secs, false), None);
+            return Err(self.challenge(req, now_secs, false));
         };
         if self
             .counts
             .get(&creds.nonce)
             .is_some_and(|(last, _)| nc <= *last)
         {
-            return (self.challenge(req, now_secs, true), None);
+            return Err(self.challenge(req, now_secs, true));
         }
         // Same answer for unknown user, wrong user and wrong password.
         let ok = creds.username == user
             && creds.realm == self.realm
-            && secret_of(&user).is_some_and(|s| creds.verify("REGISTER", &s));
+            && secret_of(user).is_some_and(|s| creds.verify(&method, &s));
         if !ok {
-            return (Response::to_request(req, 403, reason_phrase(403)), None);
+            return Err(Response::to_request(req, 403, reason_phrase(403)).with_to_tag("reg"));
         }
         self.counts.insert(creds.nonce.clone(), (nc, now));
-        self.update_bindings(req, from, now, &user)
+        Ok(())
     }
 
     fn challenge(&self, req: &Request, now_secs: u64, stale: bool) -> Response {

@@ -41,6 +41,11 @@ impl Bridge {
 }
 
 impl BridgeHandle {
+    /// The call's media task behind the bridge (supervision, transfer).
+    pub fn media(&self) -> &CallMediaHandle {
+        &self.media
+    }
+
     /// Applies a re-INVITE (hold, new address, new codec) to one leg.
     pub fn update(&self, leg: Leg, peer: PeerMedia) {
         self.media.update(leg, peer);
