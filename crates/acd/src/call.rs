@@ -1,6 +1,6 @@
 //! Calls waiting in queues.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Instant;
 
@@ -27,8 +27,8 @@ pub(crate) struct WaitingCall {
     pub arrived: Instant,
     /// Set once the call may also go to the centre's agents.
     pub overflowed: bool,
-    /// The agent ringing now, and until when.
-    pub offer: Option<(AgentId, Instant)>,
+    /// The agents ringing now, each until when: at most one, except with ring-all.
+    pub ringing: BTreeMap<AgentId, Instant>,
     /// Agents already tried, and when: not rung again for this call until a ring timeout has passed.
     pub tried: HashMap<AgentId, Instant>,
     /// The business skill the caller asked for.

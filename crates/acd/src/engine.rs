@@ -5,9 +5,14 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::agent::{Agent, AgentId, AgentStatus, PauseReason};
+use crate::agent::{AfterCall, Agent, AgentId, AgentState, AgentStatus, NotReady};
 use crate::call::{CallRef, QueueId, WaitingCall};
+use crate::later;
 use crate::strategy::{Candidate, Memory, Strategy};
+
+mod agents;
+
+pub use agents::{AgentView, StateError};
 
 /// How one queue distributes its calls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +29,10 @@ pub struct QueueConfig {
     pub first_levels: u8,
     /// After this wait, agents of every skill level may take the call.
     pub widen_after: Duration,
-    /// Calls an agent may let ring out in a row before being paused (no-answer).
+    /// Calls an agent may let ring out in a row before being set not ready (no-answer).
     pub missed_before_pause: u32,
+    /// After-call work time (话后小结) of this queue's agents; zero for none.
+    pub wrap_up: Duration,
 }
 
 impl Default for QueueConfig {
@@ -38,6 +45,7 @@ impl Default for QueueConfig {
             first_levels: 5,
             widen_after: Duration::from_secs(30),
             missed_before_pause: 1,
+            wrap_up: Duration::from_secs(20),
         }
     }
 }
@@ -68,6 +76,17 @@ pub enum Action {
         /// The queue that now shares it.
         to: QueueId,
     },
+    /// An agent's state (or not-ready reason) changed: a row for the `agent_states` table.
+    AgentChanged {
+        /// The agent.
+        agent: AgentId,
+        /// The state they left.
+        from: AgentState,
+        /// The state they are in now.
+        to: AgentState,
+        /// Why they are not ready, when `to` is [`AgentState::NotReady`].
+        reason: Option<NotReady>,
+    },
 }
 
 /// Why a ringing phone is stopped.
@@ -77,8 +96,12 @@ pub enum StopReason {
     RingTimeout,
     /// The caller hung up.
     CallerGone,
-    /// The agent logged out while ringing.
+    /// The agent logged out (or their registration lapsed, or they were removed) while ringing.
     AgentLoggedOut,
+    /// The agent set themselves not ready while ringing; the call goes to the next agent.
+    AgentPaused,
+    /// Ring-all: another agent answered the call first.
+    AnsweredElsewhere,
 }
 
 /// How an offer ended without an answer, as the phone said.
@@ -121,100 +144,9 @@ impl Acd {
         }
     }
 
-    /// Gives an agent their skills with levels (1 best … 5) and their place for the linear
-    /// strategy; an agent with no skills takes any call at level 1.
-    pub fn set_agent_skills(&mut self, id: &AgentId, skills: &[(String, u8)], order: usize) {
-        if let Some(a) = self.agents.get_mut(id) {
-            a.skills = skills
-                .iter()
-                .map(|(s, l)| (s.clone(), (*l).clamp(1, 5)))
-                .collect();
-            a.order = order;
-        }
-    }
-
-    /// Starts a new day for the per-day counters (fewest calls, least talk time).
-    pub fn new_day(&mut self) {
-        for a in self.agents.values_mut() {
-            a.calls_today = 0;
-            a.talk_today = Duration::ZERO;
-        }
-    }
-
     /// Creates or reconfigures a queue (dialplan load and reload).
     pub fn set_queue(&mut self, id: QueueId, config: QueueConfig) {
         self.queues.insert(id, config);
-    }
-
-    /// Makes an agent known (logged out), or moves a known one to another queue.
-    pub fn add_agent(&mut self, now: Instant, id: AgentId, queue: QueueId) {
-        self.agents
-            .entry(id)
-            .and_modify(|a| a.queue = queue.clone())
-            .or_insert(Agent {
-                queue,
-                status: AgentStatus::LoggedOut,
-                idle_since: now,
-                logout_pending: false,
-                paused_at: now,
-                auto_resume: None,
-                skills: HashMap::new(),
-                order: 0,
-                calls_today: 0,
-                talk_today: Duration::ZERO,
-                talk_started: None,
-                missed_in_row: 0,
-            });
-    }
-
-    /// Lets a no-answer pause end by itself after `after` (for static contacts, which never
-    /// re-register); `None` keeps it until the agent logs in again.
-    pub fn set_auto_resume(&mut self, id: &AgentId, after: Option<Duration>) {
-        if let Some(a) = self.agents.get_mut(id) {
-            a.auto_resume = after;
-        }
-    }
-
-    /// Forgets an agent removed from the dialplan (a ringing offer is withdrawn).
-    pub fn remove_agent(&mut self, now: Instant, id: &AgentId) {
-        self.logout(now, id);
-        self.agents.remove(id);
-    }
-
-    /// The agent registered (or has a static contact): available unless on a call.
-    pub fn login(&mut self, now: Instant, id: &AgentId) {
-        if let Some(a) = self.agents.get_mut(id) {
-            a.logout_pending = false;
-            if matches!(a.status, AgentStatus::LoggedOut | AgentStatus::Paused(_)) {
-                a.status = AgentStatus::Available;
-                a.idle_since = now;
-            }
-        }
-        self.dispatch(now);
-    }
-
-    /// The agent unregistered or their registration expired.
-    pub fn logout(&mut self, now: Instant, id: &AgentId) {
-        let Some(a) = self.agents.get_mut(id) else {
-            return;
-        };
-        let was = std::mem::replace(&mut a.status, AgentStatus::LoggedOut);
-        if let AgentStatus::Ringing(call) = was {
-            if let Some(c) = self.calls.get_mut(&call) {
-                c.offer = None;
-            }
-            self.actions.push_back(Action::StopRinging {
-                call,
-                agent: id.clone(),
-                reason: StopReason::AgentLoggedOut,
-            });
-        }
-        if let AgentStatus::Talking(call) = was {
-            // Still on the phone: logged out once the call ends.
-            a.status = AgentStatus::Talking(call);
-            a.logout_pending = true;
-        }
-        self.dispatch(now);
     }
 
     /// A caller asks for an agent of `queue`.
@@ -236,7 +168,7 @@ impl Acd {
                 queue,
                 arrived: now,
                 overflowed: false,
-                offer: None,
+                ringing: BTreeMap::new(),
                 tried: HashMap::new(),
                 skill,
                 widened: false,
@@ -245,22 +177,40 @@ impl Acd {
         self.dispatch(now);
     }
 
-    /// The ringing agent answered.
+    /// A ringing agent answered; with ring-all, every other agent ringing for the call is
+    /// stopped.
     pub fn answered(
         &mut self,
         now: Instant,
         call: CallRef,
         agent: &AgentId,
     ) -> Result<(), StaleOffer> {
-        let a = self.agents.get_mut(agent).ok_or(StaleOffer)?;
+        let a = self.agents.get(agent).ok_or(StaleOffer)?;
         if a.status != AgentStatus::Ringing(call) {
             return Err(StaleOffer);
         }
-        a.status = AgentStatus::Talking(call);
-        a.calls_today += 1;
-        a.talk_started = Some(now);
-        a.missed_in_row = 0;
-        self.calls.remove(&call);
+        let others: Vec<AgentId> = self
+            .calls
+            .remove(&call)
+            .map(|c| c.ringing.into_keys().filter(|o| o != agent).collect())
+            .unwrap_or_default();
+        self.set_status(now, agent, AgentStatus::Talking(call));
+        if let Some(a) = self.agents.get_mut(agent) {
+            a.calls_today += 1;
+            a.talk_started = Some(now);
+            a.missed_in_row = 0;
+        }
+        for other in others {
+            self.actions.push_back(Action::StopRinging {
+                call,
+                agent: other.clone(),
+                reason: StopReason::AnsweredElsewhere,
+            });
+            // Not their fault: back to the line where they were, no miss counted.
+            if self.status_is(&other, &AgentStatus::Ringing(call)) {
+                self.set_status(now, &other, AgentStatus::Available);
+            }
+        }
         self.dispatch(now);
         Ok(())
     }
@@ -273,63 +223,73 @@ impl Acd {
         agent: &AgentId,
         outcome: OfferOutcome,
     ) {
-        let Some(a) = self.agents.get_mut(agent) else {
-            return;
-        };
-        if a.status != AgentStatus::Ringing(call) {
+        if !self.status_is(agent, &AgentStatus::Ringing(call)) {
             return;
         }
         match outcome {
-            OfferOutcome::NoAnswer => {
-                self.missed(now, call, agent);
-            }
+            OfferOutcome::NoAnswer => self.missed(now, call, agent),
             OfferOutcome::Busy | OfferOutcome::Failed => {
+                self.set_status(now, agent, AgentStatus::Available);
                 // A phone on do-not-disturb answers busy at once: to the back of the line.
-                a.idle_since = now;
-                a.status = AgentStatus::Available;
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.idle_since = now;
+                }
             }
         }
         if let Some(c) = self.calls.get_mut(&call) {
-            c.offer = None;
+            c.ringing.remove(agent);
             c.tried.insert(agent.clone(), now);
         }
         self.dispatch(now);
     }
 
-    /// The agent let `call` ring out: paused once they have done so the queue's number of
-    /// times in a row, else back at the end of the line.
+    /// The agent let `call` ring out: not ready (no-answer) once they have done so the
+    /// queue's number of times in a row, else back at the end of the line.
     fn missed(&mut self, now: Instant, call: CallRef, agent: &AgentId) {
         let limit = self
             .calls
             .get(&call)
             .and_then(|c| self.queues.get(&c.queue))
             .map_or(1, |q| q.missed_before_pause.max(1));
-        if let Some(a) = self.agents.get_mut(agent) {
-            a.missed_in_row += 1;
-            if a.missed_in_row >= limit {
-                a.status = AgentStatus::Paused(PauseReason::NoAnswer);
-                a.paused_at = now;
-            } else {
-                a.status = AgentStatus::Available;
+        let Some(a) = self.agents.get_mut(agent) else {
+            return;
+        };
+        a.missed_in_row += 1;
+        if a.missed_in_row >= limit {
+            // The count starts again after the pause, so one more miss does not re-pause.
+            a.missed_in_row = 0;
+            self.set_status(now, agent, AgentStatus::NotReady(NotReady::NoAnswer));
+        } else {
+            self.set_status(now, agent, AgentStatus::Available);
+            if let Some(a) = self.agents.get_mut(agent) {
                 a.idle_since = now;
             }
         }
     }
 
-    /// The agent's call is over: free again, idle from now.
+    /// The agent's call is over: wrap-up for their queue's wrap-up time, unless a logout or
+    /// pause was asked for during the call.
     pub fn call_ended(&mut self, now: Instant, agent: &AgentId) {
+        let default_wrap_up = QueueConfig::default().wrap_up;
         if let Some(a) = self.agents.get_mut(agent) {
             if matches!(a.status, AgentStatus::Talking(_)) {
                 if let Some(t) = a.talk_started.take() {
                     a.talk_today += now.saturating_duration_since(t);
                 }
-                a.status = if a.logout_pending {
-                    AgentStatus::LoggedOut
-                } else {
-                    AgentStatus::Available
+                let wrap_up = self
+                    .queues
+                    .get(&a.queue)
+                    .map_or(default_wrap_up, |q| q.wrap_up);
+                let next = match a.after_call.take() {
+                    _ if !a.reachable => AgentStatus::LoggedOut,
+                    Some(AfterCall::LogOut) => AgentStatus::LoggedOut,
+                    Some(AfterCall::NotReady(r)) => AgentStatus::NotReady(r),
+                    None if wrap_up.is_zero() => AgentStatus::Available,
+                    None => AgentStatus::WrapUp {
+                        until: later(now, wrap_up),
+                    },
                 };
-                a.logout_pending = false;
-                a.idle_since = now;
+                self.set_status(now, agent, next);
             }
         }
         self.dispatch(now);
@@ -338,76 +298,71 @@ impl Acd {
     /// The caller hung up before an agent answered; returns how long they waited.
     pub fn abandoned(&mut self, now: Instant, call: CallRef) -> Option<Duration> {
         let c = self.calls.remove(&call)?;
-        if let Some((agent, _)) = c.offer {
-            if let Some(a) = self.agents.get_mut(&agent) {
-                a.status = AgentStatus::Available;
-            }
+        for agent in c.ringing.into_keys() {
             self.actions.push_back(Action::StopRinging {
                 call,
-                agent,
+                agent: agent.clone(),
                 reason: StopReason::CallerGone,
             });
+            if self.status_is(&agent, &AgentStatus::Ringing(call)) {
+                self.set_status(now, &agent, AgentStatus::Available);
+            }
         }
         self.dispatch(now);
         Some(now.saturating_duration_since(c.arrived))
     }
 
-    /// Fires ring timeouts and overflows due at `now`.
+    /// Fires ring timeouts, ends of wrap-up, auto-resumes and overflows due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         let rung_out: Vec<(CallRef, AgentId)> = self
             .calls
             .iter()
-            .filter_map(|(id, c)| match &c.offer {
-                Some((agent, until)) if *until <= now => Some((*id, agent.clone())),
-                _ => None,
+            .flat_map(|(id, c)| {
+                c.ringing
+                    .iter()
+                    .filter(|(_, until)| **until <= now)
+                    .map(|(agent, _)| (*id, agent.clone()))
             })
             .collect();
         for (call, agent) in rung_out {
-            self.missed(now, call, &agent);
-            if let Some(c) = self.calls.get_mut(&call) {
-                c.offer = None;
-                c.tried.insert(agent.clone(), now);
-            }
             self.actions.push_back(Action::StopRinging {
                 call,
-                agent,
+                agent: agent.clone(),
                 reason: StopReason::RingTimeout,
             });
-        }
-        for a in self.agents.values_mut() {
-            if let (AgentStatus::Paused(PauseReason::NoAnswer), Some(after)) =
-                (&a.status, a.auto_resume)
-            {
-                if now >= later(a.paused_at, after) {
-                    a.status = AgentStatus::Available;
-                    a.idle_since = now;
-                }
+            self.missed(now, call, &agent);
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.ringing.remove(&agent);
+                c.tried.insert(agent, now);
             }
+        }
+        let back: Vec<AgentId> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| a.back_by_itself_at().is_some_and(|at| at <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in back {
+            self.set_status(now, &id, AgentStatus::Available);
         }
         self.dispatch(now);
     }
 
     /// When [`Acd::handle_timeout`] must next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let resumes = self
-            .agents
-            .values()
-            .filter_map(|a| match (&a.status, a.auto_resume) {
-                (AgentStatus::Paused(PauseReason::NoAnswer), Some(after)) => {
-                    Some(a.paused_at + after)
-                }
-                _ => None,
-            });
+        let agents = self.agents.values().filter_map(Agent::back_by_itself_at);
         let calls = self.calls.values().filter_map(|c| {
             let cfg = self.queues.get(&c.queue)?;
             let mut next: Option<Instant> = None;
             let mut consider = |t: Instant| next = Some(next.map_or(t, |n| n.min(t)));
-            match &c.offer {
-                Some((_, until)) => consider(*until),
-                None => {
-                    for at in c.tried.values() {
-                        consider(later(*at, cfg.ring_timeout));
-                    }
+            for until in c.ringing.values() {
+                consider(*until);
+            }
+            // A tried agent may be rung again once its ring timeout has passed, if the call
+            // can take another agent then.
+            if c.ringing.is_empty() || cfg.strategy == Strategy::RingAll {
+                for at in c.tried.values() {
+                    consider(later(*at, cfg.ring_timeout));
                 }
             }
             if !c.overflowed && cfg.overflow_to.is_some() {
@@ -418,7 +373,7 @@ impl Acd {
             }
             next
         });
-        calls.chain(resumes).min()
+        calls.chain(agents).min()
     }
 
     /// The next thing the switch must do.
@@ -448,10 +403,55 @@ impl Acd {
         self.calls.values().filter(|c| &c.queue == queue).count()
     }
 
+    fn status_is(&self, id: &AgentId, status: &AgentStatus) -> bool {
+        self.agents.get(id).is_some_and(|a| &a.status == status)
+    }
+
+    /// The one place an agent's status changes, so that every change of state or reason is
+    /// recorded (`AgentChanged`) and starts the state's clock.
+    fn set_status(&mut self, now: Instant, id: &AgentId, to: AgentStatus) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let from = std::mem::replace(&mut a.status, to);
+        let to = &a.status;
+        if (from.state(), from.reason()) == (to.state(), to.reason()) {
+            return;
+        }
+        a.since = now;
+        // An offer that was withdrawn through no fault of the agent keeps their place in
+        // the line; every other return to available starts a new idle time.
+        if to == &AgentStatus::Available && !matches!(from, AgentStatus::Ringing(_)) {
+            a.idle_since = now;
+        }
+        self.actions.push_back(Action::AgentChanged {
+            agent: id.clone(),
+            from: from.state(),
+            to: to.state(),
+            reason: to.reason(),
+        });
+    }
+
+    /// Stops the agent's phone if it rings, taking them out of the call's ringing set; the
+    /// caller sets the agent's new status.
+    fn withdraw_offer(&mut self, id: &AgentId, reason: StopReason) {
+        let Some(AgentStatus::Ringing(call)) = self.agent_status(id).cloned() else {
+            return;
+        };
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.ringing.remove(id);
+        }
+        self.actions.push_back(Action::StopRinging {
+            call,
+            agent: id.clone(),
+            reason,
+        });
+    }
+
     fn queue_has_logged_in_agent(&self, queue: &QueueId) -> bool {
         self.agents
             .values()
-            .any(|a| &a.queue == queue && a.is_logged_in())
+            .any(|a| &a.queue == queue && a.reachable && a.is_logged_in())
     }
 
     /// Offers every waiting call that can be offered, oldest first.
@@ -472,23 +472,22 @@ impl Acd {
             let Some(call) = self.calls.get(&id) else {
                 continue;
             };
-            if call.offer.is_some() {
-                continue;
-            }
-            let Some(ring_timeout) = self.queues.get(&call.queue).map(|q| q.ring_timeout) else {
+            let Some(cfg) = self.queues.get(&call.queue) else {
                 continue;
             };
-            let Some(agent) = self.pick_agent(now, id) else {
+            // Ring-all keeps adding agents who become free; the others ring one at a time.
+            if cfg.strategy != Strategy::RingAll && !call.ringing.is_empty() {
                 continue;
-            };
-            let until = later(now, ring_timeout);
-            if let Some(a) = self.agents.get_mut(&agent) {
-                a.status = AgentStatus::Ringing(id);
             }
-            if let Some(c) = self.calls.get_mut(&id) {
-                c.offer = Some((agent.clone(), until));
+            let until = later(now, cfg.ring_timeout);
+            for agent in self.pick_agents(now, id) {
+                // Ringing before the next call is dispatched, so no agent rings for two.
+                self.set_status(now, &agent, AgentStatus::Ringing(id));
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.ringing.insert(agent.clone(), until);
+                }
+                self.actions.push_back(Action::Offer { call: id, agent });
             }
-            self.actions.push_back(Action::Offer { call: id, agent });
         }
     }
 
@@ -499,22 +498,16 @@ impl Acd {
         if call.overflowed {
             return;
         }
-        let Some(to) = self.queues.get(&call.queue).and_then(|q| {
-            let due = now >= later(call.arrived, q.overflow_after);
-            q.overflow_to.clone().filter(|_| due)
-        }) else {
-            if let Some(to) = self
-                .queues
-                .get(&call.queue)
-                .and_then(|q| q.overflow_to.clone())
-            {
-                if !self.queue_has_logged_in_agent(&call.queue) {
-                    self.mark_overflowed(id, to);
-                }
-            }
+        let Some(q) = self.queues.get(&call.queue) else {
             return;
         };
-        self.mark_overflowed(id, to);
+        let Some(to) = q.overflow_to.clone() else {
+            return;
+        };
+        let due = now >= later(call.arrived, q.overflow_after);
+        if due || !self.queue_has_logged_in_agent(&call.queue) {
+            self.mark_overflowed(id, to);
+        }
     }
 
     fn mark_overflowed(&mut self, id: CallRef, to: QueueId) {
@@ -524,23 +517,36 @@ impl Acd {
         }
     }
 
-    /// The agent to ring for a call: among the available agents of its queue (failing
+    /// The agents to ring for a call: among the free, reachable agents of its queue (failing
     /// that, of the overflow queue) who have the call's skill, the best level first (only the
     /// queue's first levels until the call has waited `widen_after`), then the strategy.
-    fn pick_agent(&mut self, now: Instant, id: CallRef) -> Option<AgentId> {
-        let call = self.calls.get(&id)?;
-        let cfg = self.queues.get(&call.queue)?;
+    fn pick_agents(&mut self, now: Instant, id: CallRef) -> Vec<AgentId> {
+        let Some(call) = self.calls.get(&id) else {
+            return Vec::new();
+        };
+        let Some(cfg) = self.queues.get(&call.queue) else {
+            return Vec::new();
+        };
         let max_level = if call.widened {
             5
         } else {
             cfg.first_levels.clamp(1, 5)
         };
+        // Ring-all: agents joining a call that already rings do so only at the level of
+        // those ringing or better, as if they had been free when it started.
+        let ringing_level = call
+            .ringing
+            .keys()
+            .filter_map(|r| self.agents.get(r)?.level_for(call.skill.as_deref()))
+            .min()
+            .unwrap_or(5);
+        let max_level = max_level.min(ringing_level);
         let eligible = |queue: &QueueId| -> Vec<Candidate> {
             self.agents
                 .iter()
                 .filter(|(aid, a)| {
                     &a.queue == queue
-                        && a.status == AgentStatus::Available
+                        && a.can_ring()
                         && call
                             .tried
                             .get(*aid)
@@ -567,13 +573,55 @@ impl Acd {
     }
 }
 
+impl Acd {
+    /// The ACD's own bookkeeping agrees with itself: every ringing set matches the agents'
+    /// statuses, only ring-all rings several agents, and only a talking agent (logging out
+    /// after the call) may have an unreachable phone without being logged out.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        for (id, c) in &self.calls {
+            let ring_all = self
+                .queues
+                .get(&c.queue)
+                .is_some_and(|q| q.strategy == Strategy::RingAll);
+            if c.ringing.len() > 1 && !ring_all {
+                return Err(format!("{id:?} rings {:?}", c.ringing.keys()));
+            }
+            for agent in c.ringing.keys() {
+                if !self.status_is(agent, &AgentStatus::Ringing(*id)) {
+                    return Err(format!(
+                        "{id:?} rings {agent}, who is {:?}",
+                        self.agent_status(agent)
+                    ));
+                }
+            }
+        }
+        for (id, a) in &self.agents {
+            if let AgentStatus::Ringing(call) = a.status {
+                if !self
+                    .calls
+                    .get(&call)
+                    .is_some_and(|c| c.ringing.contains_key(id))
+                {
+                    return Err(format!("{id} rings for {call:?}, which does not ring them"));
+                }
+            }
+            let unreachable_ok = match a.status {
+                AgentStatus::LoggedOut => true,
+                AgentStatus::Talking(_) => a.after_call == Some(AfterCall::LogOut),
+                _ => false,
+            };
+            if !a.reachable && !unreachable_ok {
+                return Err(format!("{id} is {:?} with an unreachable phone", a.status));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[path = "engine/tests.rs"]
 mod tests;
 
-/// `at + d`, saturating far in the future instead of overflowing on absurd durations.
-fn later(at: Instant, d: Duration) -> Instant {
-    at.checked_add(d)
-        .or_else(|| at.checked_add(Duration::from_secs(86_400 * 365)))
-        .unwrap_or(at)
-}
+#[cfg(test)]
+mod state_tests;

@@ -25,6 +25,9 @@ pub enum Strategy {
     Random,
     /// At random over every eligible level, weighted towards the better levels.
     WeightedByLevel,
+    /// Every free agent of the best level at once; the first to answer takes the call.
+    /// Agents of that level (or better) who become free while it rings join in.
+    RingAll,
 }
 
 /// An available agent who may take the call, and at which skill level (1 best … 5).
@@ -59,17 +62,21 @@ impl Memory {
         x
     }
 
-    /// Chooses one candidate for a call of `queue`.
+    /// Chooses whom to ring for a call of `queue`: one candidate, or with ring-all every
+    /// candidate of the best level.
     pub fn choose(
         &mut self,
         strategy: Strategy,
         queue: &QueueId,
         now: Instant,
         candidates: &[Candidate],
-    ) -> Option<AgentId> {
-        let best = candidates.iter().map(|c| c.level).min()?;
+    ) -> Vec<AgentId> {
+        let Some(best) = candidates.iter().map(|c| c.level).min() else {
+            return Vec::new();
+        };
         let top: Vec<&Candidate> = candidates.iter().filter(|c| c.level == best).collect();
         let chosen = match strategy {
+            Strategy::RingAll => return top.iter().map(|c| c.id.clone()).collect(),
             Strategy::LongestIdle => top
                 .iter()
                 .min_by_key(|c| (c.agent.idle_since, c.id.clone()))
@@ -122,7 +129,7 @@ impl Memory {
         if let Some(id) = &chosen {
             self.last_rung.insert(queue.clone(), id.clone());
         }
-        chosen
+        chosen.into_iter().collect()
     }
 }
 
@@ -138,7 +145,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use crate::{
-        Acd, Action, AgentId, AgentStatus, CallRef, OfferOutcome, QueueConfig, QueueId, Strategy,
+        Acd, Action, AgentId, AgentStatus, CallRef, NotReady, OfferOutcome, QueueConfig, QueueId,
+        Strategy,
     };
 
     fn q(s: &str) -> QueueId {
@@ -151,7 +159,7 @@ mod tests {
         Duration::from_secs(n)
     }
 
-    /// One queue, agents with (id, skills) logged in one second apart in the given order.
+    /// One queue, agents with (id, skills) registering one second apart in the given order.
     fn queue(t0: Instant, cfg: QueueConfig, agents: &[(&str, &[(&str, u8)])]) -> Acd {
         let mut acd = Acd::with_seed(7);
         acd.set_queue(q("luoyang"), cfg);
@@ -160,7 +168,7 @@ mod tests {
             let skills: Vec<(String, u8)> =
                 skills.iter().map(|(s, l)| (s.to_string(), *l)).collect();
             acd.set_agent_skills(&ag(id), &skills, i);
-            acd.login(t0 + secs(i as u64), &ag(id));
+            acd.phone_reachable(t0 + secs(i as u64), &ag(id), true);
         }
         acd
     }
@@ -174,7 +182,8 @@ mod tests {
             .collect()
     }
 
-    /// Offers a call, has the agent answer and hang up after `talk`; returns who took it.
+    /// Offers a call, has the agent answer, hang up after `talk` and skip wrap-up; returns
+    /// who took it.
     fn serve(
         acd: &mut Acd,
         now: &mut Instant,
@@ -187,6 +196,7 @@ mod tests {
         acd.answered(*now, CallRef(n), &ag(&who)).unwrap();
         *now += talk;
         acd.call_ended(*now, &ag(&who));
+        acd.ready(*now, &ag(&who)).unwrap();
         *now += secs(1);
         who
     }
@@ -357,15 +367,17 @@ mod tests {
         acd.call_arrived(t0 + secs(8), CallRef(2), q("luoyang"));
         offered(&mut acd);
         acd.handle_timeout(t0 + secs(23));
-        assert!(
-            matches!(acd.agent_status(&ag("1001")), Some(AgentStatus::Paused(_))),
+        assert_eq!(
+            acd.agent_status(&ag("1001")),
+            Some(&AgentStatus::NotReady(NotReady::NoAnswer)),
             "two in a row"
         );
     }
 
     mod props {
         use super::{ag, q, queue, secs};
-        use crate::{Action, AgentStatus, CallRef, QueueConfig, Strategy as Distribution};
+        use crate::testkit::Watch;
+        use crate::{AgentStatus, CallRef, QueueConfig, Strategy as Distribution};
         use proptest::prelude::*;
         use std::time::Instant;
 
@@ -378,14 +390,18 @@ mod tests {
                 Distribution::Linear,
                 Distribution::Random,
                 Distribution::WeightedByLevel,
+                Distribution::RingAll,
             ])
         }
 
         proptest! {
+            /// No strategy offers a call to an agent who is not free, whose phone is not
+            /// reachable or who lacks the skill; only ring-all rings several agents for a
+            /// call, and no agent ever rings for two calls.
             #[test]
             fn no_strategy_offers_a_call_to_an_agent_who_cannot_take_it(
                 strategy in strategy(),
-                events in prop::collection::vec((0u8..5, 0usize..4, 0u64..20), 1..60),
+                events in prop::collection::vec((0u8..7, 0usize..4, 0u64..20), 1..80),
             ) {
                 let t0 = Instant::now();
                 let skills: [&[(&str, u8)]; 4] = [&[("tax", 1)], &[("tax", 3), ("invoices", 1)], &[("invoices", 2)], &[]];
@@ -393,12 +409,14 @@ mod tests {
                 let cfg = QueueConfig { strategy, first_levels: 2, widen_after: secs(10), ..QueueConfig::default() };
                 let agents: Vec<(&str, &[(&str, u8)])> = ids.iter().copied().zip(skills).collect();
                 let mut acd = queue(t0, cfg, &agents);
+                let mut watch = Watch::default();
+                let drained = watch.drain(&mut acd, strategy == Distribution::RingAll);
+                prop_assert!(drained.is_ok(), "{:?}", drained);
                 let mut now = t0 + secs(5);
                 let mut n = 0;
                 let mut skill_of = std::collections::HashMap::new();
                 for (kind, who, dt) in events {
                     now += secs(dt);
-                    let available: Vec<String> = ids.iter().filter(|a| acd.agent_status(&ag(a)) == Some(&AgentStatus::Available)).map(|a| a.to_string()).collect();
                     match kind {
                         0 | 1 => {
                             n += 1;
@@ -412,21 +430,24 @@ mod tests {
                             }
                         }
                         3 => acd.call_ended(now, &ag(ids[who])),
-                        _ => acd.handle_timeout(now),
-                    }
-                    let mut rung = Vec::new();
-                    while let Some(a) = acd.poll_action() {
-                        if let Action::Offer { call, agent } = a {
-                            prop_assert!(!rung.contains(&call), "a call rang two agents");
-                            rung.push(call);
-                            let skill = skill_of.get(&call.0).copied().unwrap_or("tax");
-                            let i = ids.iter().position(|a| *a == agent.0).unwrap();
-                            let has = skills[i].is_empty() || skills[i].iter().any(|(s, _)| *s == skill);
-                            prop_assert!(has, "{} lacks {}", agent.0, skill);
-                            prop_assert!(available.contains(&agent.0) || matches!(kind, 3 | 4),
-                                "{} was not available", agent.0);
+                        4 => acd.handle_timeout(now),
+                        // A phone comes and goes: unreachable agents must never ring.
+                        _ => {
+                            let reachable = acd.agents().iter().any(|v| v.id == ag(ids[who]) && v.reachable);
+                            acd.phone_reachable(now, &ag(ids[who]), !reachable);
                         }
                     }
+                    let drained = watch.drain(&mut acd, strategy == Distribution::RingAll);
+                    prop_assert!(drained.is_ok(), "{:?}", drained);
+                    let Ok(drained) = drained else { continue };
+                    for (call, agent) in drained.offers {
+                        let skill = skill_of.get(&call.0).copied().unwrap_or("tax");
+                        let i = ids.iter().position(|a| *a == agent.0).unwrap();
+                        let has = skills[i].is_empty() || skills[i].iter().any(|(s, _)| *s == skill);
+                        prop_assert!(has, "{} lacks {}", agent.0, skill);
+                    }
+                    let agreed = watch.agrees_with(&acd);
+                    prop_assert!(agreed.is_ok(), "{:?}", agreed);
                 }
             }
         }

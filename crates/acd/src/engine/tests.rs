@@ -26,8 +26,11 @@ fn henan(t0: Instant) -> Acd {
     acd
 }
 
+/// What the switch must do on the wire, leaving out the state-change records.
 fn actions(acd: &mut Acd) -> Vec<Action> {
-    std::iter::from_fn(|| acd.poll_action()).collect()
+    std::iter::from_fn(|| acd.poll_action())
+        .filter(|a| !matches!(a, Action::AgentChanged { .. }))
+        .collect()
 }
 
 fn offer(call: u64, agent: &str) -> Action {
@@ -55,8 +58,8 @@ fn run_to(acd: &mut Acd, until: Instant) {
 fn caller_from_luoyang_rings_the_longest_idle_luoyang_agent() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1020"));
-    acd.login(t0 + secs(5), &ag("1003"));
+    acd.phone_reachable(t0, &ag("1020"), true);
+    acd.phone_reachable(t0 + secs(5), &ag("1003"), true);
     acd.call_arrived(t0 + secs(10), CallRef(1), q("luoyang"));
     assert_eq!(actions(&mut acd), [offer(1, "1020")]);
     assert_eq!(
@@ -76,8 +79,8 @@ fn caller_from_luoyang_rings_the_longest_idle_luoyang_agent() {
 fn an_agent_who_lets_it_ring_out_is_paused_and_the_next_agent_rings() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
-    acd.login(t0 + secs(1), &ag("1020"));
+    acd.phone_reachable(t0, &ag("1003"), true);
+    acd.phone_reachable(t0 + secs(1), &ag("1020"), true);
     acd.call_arrived(t0 + secs(2), CallRef(1), q("luoyang"));
     assert_eq!(actions(&mut acd), [offer(1, "1003")]);
     assert_eq!(acd.poll_timeout(), Some(t0 + secs(17)), "three rings: 15 s");
@@ -95,10 +98,10 @@ fn an_agent_who_lets_it_ring_out_is_paused_and_the_next_agent_rings() {
     );
     assert_eq!(
         acd.agent_status(&ag("1003")),
-        Some(&AgentStatus::Paused(PauseReason::NoAnswer))
+        Some(&AgentStatus::NotReady(NotReady::NoAnswer))
     );
-    // The paused agent is back when they register again.
-    acd.login(t0 + secs(20), &ag("1003"));
+    // The paused agent is back when their phone refreshes its registration.
+    acd.phone_reachable(t0 + secs(20), &ag("1003"), true);
     assert_eq!(acd.agent_status(&ag("1003")), Some(&AgentStatus::Available));
 }
 
@@ -107,12 +110,12 @@ fn a_static_seat_that_rang_out_is_back_after_its_auto_resume_time() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
     acd.set_auto_resume(&ag("1003"), Some(secs(60)));
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     run_to(&mut acd, t0 + secs(15));
     assert_eq!(
         acd.agent_status(&ag("1003")),
-        Some(&AgentStatus::Paused(PauseReason::NoAnswer))
+        Some(&AgentStatus::NotReady(NotReady::NoAnswer))
     );
     acd.abandoned(t0 + secs(20), CallRef(1));
     assert_eq!(acd.poll_timeout(), Some(t0 + secs(75)));
@@ -124,7 +127,7 @@ fn a_static_seat_that_rang_out_is_back_after_its_auto_resume_time() {
 fn a_call_that_rang_out_everywhere_does_not_ask_for_the_clock_in_the_past() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     run_to(&mut acd, t0 + secs(40));
     // 1003 is paused, nobody else is free: the only deadline left is the overflow.
@@ -147,7 +150,7 @@ fn absurd_durations_do_not_overflow_the_clock() {
         },
     );
     acd.add_agent(t0, ag("1003"), q("luoyang"));
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     assert!(acd.poll_timeout().is_some());
 }
@@ -171,7 +174,7 @@ fn a_caller_learns_how_many_are_ahead_in_the_same_queue() {
 fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1900"));
+    acd.phone_reachable(t0, &ag("1900"), true);
     acd.call_arrived(t0, CallRef(7), q("luoyang"));
     assert_eq!(
         actions(&mut acd),
@@ -189,8 +192,8 @@ fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
 fn a_call_waiting_past_the_overflow_time_goes_to_the_centre_as_well() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
-    acd.login(t0, &ag("1900"));
+    acd.phone_reachable(t0, &ag("1003"), true);
+    acd.phone_reachable(t0, &ag("1900"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     acd.call_arrived(t0 + secs(1), CallRef(2), q("luoyang"));
     assert_eq!(actions(&mut acd), [offer(1, "1003")]);
@@ -217,7 +220,7 @@ fn a_call_waiting_past_the_overflow_time_goes_to_the_centre_as_well() {
 fn a_caller_who_hangs_up_while_ringing_stops_the_phone_and_is_abandoned() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     actions(&mut acd);
     assert_eq!(acd.abandoned(t0 + secs(9), CallRef(1)), Some(secs(9)));
@@ -237,7 +240,7 @@ fn a_caller_who_hangs_up_while_ringing_stops_the_phone_and_is_abandoned() {
 fn a_busy_agent_is_not_rung_again_for_the_same_call_at_once() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     actions(&mut acd);
     acd.offer_failed(t0 + secs(1), CallRef(1), &ag("1003"), OfferOutcome::Busy);
@@ -255,7 +258,7 @@ fn a_busy_agent_is_not_rung_again_for_the_same_call_at_once() {
 fn an_answer_after_the_offer_was_withdrawn_is_stale() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     run_to(&mut acd, t0 + secs(15));
     actions(&mut acd);
@@ -266,15 +269,17 @@ fn an_answer_after_the_offer_was_withdrawn_is_stale() {
 }
 
 #[test]
-fn an_agent_freed_by_a_hang_up_takes_the_next_waiting_call() {
+fn an_agent_freed_by_a_hang_up_takes_the_next_waiting_call_after_wrap_up() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     acd.call_arrived(t0, CallRef(2), q("luoyang"));
     actions(&mut acd);
     acd.answered(t0 + secs(1), CallRef(1), &ag("1003")).unwrap();
     acd.call_ended(t0 + secs(30), &ag("1003"));
+    assert!(actions(&mut acd).is_empty(), "wrap-up first");
+    run_to(&mut acd, t0 + secs(50));
     assert_eq!(actions(&mut acd), [offer(2, "1003")]);
 }
 
@@ -282,10 +287,10 @@ fn an_agent_freed_by_a_hang_up_takes_the_next_waiting_call() {
 fn logging_out_while_talking_takes_effect_after_the_call() {
     let t0 = Instant::now();
     let mut acd = henan(t0);
-    acd.login(t0, &ag("1003"));
+    acd.phone_reachable(t0, &ag("1003"), true);
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
     acd.answered(t0, CallRef(1), &ag("1003")).unwrap();
-    acd.logout(t0 + secs(1), &ag("1003"));
+    acd.logout(t0 + secs(1), &ag("1003")).unwrap();
     assert_eq!(
         acd.agent_status(&ag("1003")),
         Some(&AgentStatus::Talking(CallRef(1)))
@@ -296,13 +301,18 @@ fn logging_out_while_talking_takes_effect_after_the_call() {
 
 mod props {
     use super::*;
+    use crate::testkit::Watch;
     use proptest::prelude::*;
     use proptest::strategy::Strategy;
 
     #[derive(Debug, Clone)]
     enum Ev {
+        Reach(usize, bool),
         Login(usize),
         Logout(usize),
+        Ready(usize),
+        Pause(usize, usize),
+        Remove(usize),
         Arrive,
         Answer(usize),
         Fail(usize, u8),
@@ -313,9 +323,15 @@ mod props {
 
     fn ev() -> impl Strategy<Value = Ev> {
         prop_oneof![
+            (0..4usize, any::<bool>()).prop_map(|(a, r)| Ev::Reach(a, r)),
             (0..4usize).prop_map(Ev::Login),
             (0..4usize).prop_map(Ev::Logout),
+            (0..4usize).prop_map(Ev::Ready),
+            (0..4usize, 0..6usize).prop_map(|(a, r)| Ev::Pause(a, r)),
+            (0..4usize).prop_map(Ev::Remove),
             Just(Ev::Arrive),
+            Just(Ev::Arrive),
+            (0..4usize).prop_map(Ev::Answer),
             (0..4usize).prop_map(Ev::Answer),
             (0..4usize, 0..3u8).prop_map(|(a, o)| Ev::Fail(a, o)),
             (0..4usize).prop_map(Ev::End),
@@ -325,50 +341,58 @@ mod props {
     }
 
     proptest! {
+        /// Any sequence of sessions, commands and calls: offers go only to free, reachable
+        /// agents, one agent per call except ring-all, one call per agent always; the state
+        /// changes chain and end where the ACD says the agents are.
         #[test]
-        fn offers_go_only_to_available_agents_one_call_at_a_time(evs in prop::collection::vec(ev(), 1..80)) {
+        fn offers_and_state_changes_stay_consistent(
+            ring_all in any::<bool>(),
+            wrap_up in prop::sample::select(vec![0u64, 20]),
+            evs in prop::collection::vec(ev(), 1..100),
+        ) {
             let agents = ["1003", "1020", "1900", "1901"];
+            let queue_of = |i: usize| q(if i < 2 { "luoyang" } else { "centre" });
             let t0 = Instant::now();
-            let mut acd = henan(t0);
-            acd.add_agent(t0, ag("1901"), q("centre"));
+            let mut acd = Acd::new();
+            let strategy = if ring_all { crate::Strategy::RingAll } else { crate::Strategy::LongestIdle };
+            let wrap_up = secs(wrap_up);
+            acd.set_queue(q("luoyang"), QueueConfig { overflow_to: Some(q("centre")), strategy, wrap_up, ..QueueConfig::default() });
+            acd.set_queue(q("centre"), QueueConfig { strategy, wrap_up, ..QueueConfig::default() });
+            for (i, a) in agents.iter().enumerate() {
+                acd.add_agent(t0, ag(a), queue_of(i));
+            }
+            let mut watch = Watch::default();
             let mut now = t0;
             let mut next_call = 0;
-            let mut ringing: HashMap<AgentId, CallRef> = HashMap::new();
             for e in evs {
-                // Snapshot who is available before the event, to check the offers it causes.
-                let available: Vec<AgentId> = agents.iter().map(|a| ag(a))
-                    .filter(|a| acd.agent_status(a) == Some(&AgentStatus::Available)).collect();
+                let ringing = |acd: &Acd, i: usize| match acd.agent_status(&ag(agents[i])) {
+                    Some(AgentStatus::Ringing(c)) => Some(*c),
+                    _ => None,
+                };
                 match e {
-                    Ev::Login(i) => acd.login(now, &ag(agents[i])),
-                    Ev::Logout(i) => acd.logout(now, &ag(agents[i])),
+                    Ev::Reach(i, r) => {
+                        acd.add_agent(now, ag(agents[i]), queue_of(i));
+                        acd.phone_reachable(now, &ag(agents[i]), r);
+                    }
+                    Ev::Login(i) => { let _ = acd.login(now, &ag(agents[i])); }
+                    Ev::Logout(i) => { let _ = acd.logout(now, &ag(agents[i])); }
+                    Ev::Ready(i) => { let _ = acd.ready(now, &ag(agents[i])); }
+                    Ev::Pause(i, r) => { let _ = acd.pause(now, &ag(agents[i]), NotReady::ALL[r]); }
+                    Ev::Remove(i) => acd.remove_agent(now, &ag(agents[i])),
                     Ev::Arrive => { next_call += 1; acd.call_arrived(now, CallRef(next_call), q(if next_call % 3 == 0 { "centre" } else { "luoyang" })); }
-                    Ev::Answer(i) => { if let Some(c) = ringing.get(&ag(agents[i])).copied() { let _ = acd.answered(now, c, &ag(agents[i])); } }
-                    Ev::Fail(i, o) => { if let Some(c) = ringing.get(&ag(agents[i])).copied() {
+                    Ev::Answer(i) => { if let Some(c) = ringing(&acd, i) { prop_assert!(acd.answered(now, c, &ag(agents[i])).is_ok()); } }
+                    Ev::Fail(i, o) => { if let Some(c) = ringing(&acd, i) {
                         let o = [OfferOutcome::NoAnswer, OfferOutcome::Busy, OfferOutcome::Failed][o as usize];
                         acd.offer_failed(now, c, &ag(agents[i]), o); } }
                     Ev::End(i) => acd.call_ended(now, &ag(agents[i])),
                     Ev::Abandon(c) => { acd.abandoned(now, CallRef(c)); }
                     Ev::Tick(s) => { now += Duration::from_secs(s); acd.handle_timeout(now); }
                 }
-                let mut offered_calls = Vec::new();
-                for a in actions(&mut acd) {
-                    if let Action::Offer { call, agent } = a {
-                        prop_assert!(!offered_calls.contains(&call), "call offered twice at once");
-                        offered_calls.push(call);
-                        prop_assert!(available.contains(&agent) || matches!(e, Ev::Login(_) | Ev::End(_) | Ev::Fail(..) | Ev::Tick(_) | Ev::Abandon(_)),
-                            "offer to an agent who was not available");
-                        prop_assert_eq!(acd.agent_status(&agent), Some(&AgentStatus::Ringing(call)));
-                    }
-                }
-                ringing.clear();
-                let mut calls_ringing = Vec::new();
-                for a in agents {
-                    if let Some(AgentStatus::Ringing(c)) = acd.agent_status(&ag(a)) {
-                        prop_assert!(!calls_ringing.contains(c), "one call rings two agents");
-                        calls_ringing.push(*c);
-                        ringing.insert(ag(a), *c);
-                    }
-                }
+                let drained = watch.drain(&mut acd, ring_all);
+                prop_assert!(drained.is_ok(), "{:?} after {:?}", drained, e);
+                let agreed = watch.agrees_with(&acd);
+                prop_assert!(agreed.is_ok(), "{:?} after {:?}", agreed, e);
+                prop_assert!(acd.poll_timeout().is_none_or(|t| t > now), "a deadline in the past");
             }
         }
     }

@@ -1,0 +1,234 @@
+//! Agents' sessions: the phone's presence, log in and out, ready and not ready, and the
+//! listing for `hotline agents`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use super::{Acd, StopReason};
+use crate::agent::{AfterCall, Agent, AgentId, AgentStatus, NotReady};
+use crate::call::QueueId;
+
+/// Why an agent command (log in, log out, ready, not ready) was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum StateError {
+    /// No agent with this number in the dialplan.
+    #[error("no such agent")]
+    UnknownAgent,
+    /// The phone is neither registered nor a static contact, so it could not be rung.
+    #[error("the agent's phone is not registered")]
+    PhoneNotReachable,
+    /// Ready and not ready need a logged-in agent (a logout pending after the call counts
+    /// as logged out).
+    #[error("the agent is not logged in")]
+    NotLoggedIn,
+}
+
+/// One agent as `hotline agents` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentView {
+    /// The agent's number.
+    pub id: AgentId,
+    /// Their queue (region).
+    pub queue: QueueId,
+    /// What they are doing.
+    pub status: AgentStatus,
+    /// When the current state (or not-ready reason) began.
+    pub since: Instant,
+    /// Calls answered today.
+    pub calls_today: u32,
+    /// Talk time of today's finished calls (the current call is not counted yet).
+    pub talk_today: Duration,
+    /// Whether the phone is registered or a static contact.
+    pub reachable: bool,
+}
+
+impl Acd {
+    /// Makes an agent known (logged out, phone not reachable), or moves a known one to
+    /// another queue.
+    pub fn add_agent(&mut self, now: Instant, id: AgentId, queue: QueueId) {
+        self.agents
+            .entry(id)
+            .and_modify(|a| a.queue = queue.clone())
+            .or_insert_with(|| Agent::new(now, queue));
+    }
+
+    /// Forgets an agent removed from the dialplan (a ringing offer is withdrawn); recorded
+    /// as a change to logged out, even mid-call.
+    pub fn remove_agent(&mut self, now: Instant, id: &AgentId) {
+        self.withdraw_offer(id, StopReason::AgentLoggedOut);
+        self.set_status(now, id, AgentStatus::LoggedOut);
+        self.agents.remove(id);
+        self.dispatch(now);
+    }
+
+    /// Gives an agent their skills with levels (1 best … 5) and their place for the linear
+    /// strategy; an agent with no skills takes any call at level 1.
+    pub fn set_agent_skills(&mut self, id: &AgentId, skills: &[(String, u8)], order: usize) {
+        if let Some(a) = self.agents.get_mut(id) {
+            a.skills = skills
+                .iter()
+                .map(|(s, l)| (s.clone(), (*l).clamp(1, 5)))
+                .collect::<HashMap<_, _>>();
+            a.order = order;
+        }
+    }
+
+    /// Lets a no-answer pause end by itself after `after` (for static contacts, which never
+    /// re-register); `None` keeps it until the agent is ready again.
+    pub fn set_auto_resume(&mut self, id: &AgentId, after: Option<Duration>) {
+        if let Some(a) = self.agents.get_mut(id) {
+            a.auto_resume = after;
+        }
+    }
+
+    /// Starts a new day for the per-day counters (fewest calls, least talk time).
+    pub fn new_day(&mut self) {
+        for a in self.agents.values_mut() {
+            a.calls_today = 0;
+            a.talk_today = Duration::ZERO;
+        }
+    }
+
+    /// The phone registered, refreshed its registration, or lapsed (unregistered, expired).
+    /// Coming reachable logs the agent in; a refresh only ends a no-answer pause (the phone
+    /// is evidently back) and never undoes an explicit logout or another reason; a lapse
+    /// logs the agent out (after the call, if talking).
+    pub fn phone_reachable(&mut self, now: Instant, id: &AgentId, reachable: bool) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        let was = std::mem::replace(&mut a.reachable, reachable);
+        match (was, reachable) {
+            (_, false) => self.log_out(now, id),
+            (false, true) => {
+                // Registering logs in, as a login would (a lapse left them logged out).
+                if a.after_call == Some(AfterCall::LogOut) {
+                    a.after_call = None;
+                }
+                if a.status == AgentStatus::LoggedOut {
+                    self.set_status(now, id, AgentStatus::Available);
+                }
+            }
+            (true, true) => {
+                if a.status == AgentStatus::NotReady(NotReady::NoAnswer) {
+                    self.set_status(now, id, AgentStatus::Available);
+                }
+            }
+        }
+        self.dispatch(now);
+    }
+
+    /// Logs the agent in (`*21`, the CLI): available if logged out or not ready; on a call,
+    /// ringing or in wrap-up nothing changes except that a logout pending after the call is
+    /// cancelled.
+    pub fn login(&mut self, now: Instant, id: &AgentId) -> Result<(), StateError> {
+        let a = self.agents.get_mut(id).ok_or(StateError::UnknownAgent)?;
+        if !a.reachable {
+            return Err(StateError::PhoneNotReachable);
+        }
+        if a.after_call == Some(AfterCall::LogOut) {
+            a.after_call = None;
+        }
+        if matches!(a.status, AgentStatus::LoggedOut | AgentStatus::NotReady(_)) {
+            self.set_status(now, id, AgentStatus::Available);
+        }
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Logs the agent out (`*22`, the CLI): a ringing offer is withdrawn; on a call, the
+    /// logout takes effect when it ends. Already logged out is not an error.
+    pub fn logout(&mut self, now: Instant, id: &AgentId) -> Result<(), StateError> {
+        if !self.agents.contains_key(id) {
+            return Err(StateError::UnknownAgent);
+        }
+        self.log_out(now, id);
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Ends the agent's wrap-up early or their not-ready pause (`*20`); on a call, cancels a
+    /// pause pending after it. Ringing or available: nothing to do.
+    pub fn ready(&mut self, now: Instant, id: &AgentId) -> Result<(), StateError> {
+        let a = self.logged_in_agent(id)?;
+        match a.status {
+            AgentStatus::WrapUp { .. } | AgentStatus::NotReady(_) => {
+                self.set_status(now, id, AgentStatus::Available);
+            }
+            AgentStatus::Talking(_) => a.after_call = None,
+            AgentStatus::LoggedOut | AgentStatus::Available | AgentStatus::Ringing(_) => {}
+        }
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Sets the agent not ready for `reason` (`*24N`): at once if free, in wrap-up or
+    /// already not ready; while ringing, the offer is withdrawn and the call goes to the
+    /// next agent; on a call, instead of wrap-up when it ends.
+    pub fn pause(
+        &mut self,
+        now: Instant,
+        id: &AgentId,
+        reason: NotReady,
+    ) -> Result<(), StateError> {
+        let a = self.logged_in_agent(id)?;
+        match a.status {
+            AgentStatus::Talking(_) => a.after_call = Some(AfterCall::NotReady(reason)),
+            AgentStatus::Ringing(_) => {
+                self.withdraw_offer(id, StopReason::AgentPaused);
+                self.set_status(now, id, AgentStatus::NotReady(reason));
+            }
+            AgentStatus::LoggedOut
+            | AgentStatus::Available
+            | AgentStatus::WrapUp { .. }
+            | AgentStatus::NotReady(_) => {
+                self.set_status(now, id, AgentStatus::NotReady(reason));
+            }
+        }
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Every agent, by number.
+    pub fn agents(&self) -> Vec<AgentView> {
+        self.agents
+            .iter()
+            .map(|(id, a)| AgentView {
+                id: id.clone(),
+                queue: a.queue.clone(),
+                status: a.status.clone(),
+                since: a.since,
+                calls_today: a.calls_today,
+                talk_today: a.talk_today,
+                reachable: a.reachable,
+            })
+            .collect()
+    }
+
+    /// The agent, if known and logged in, for commands that need a session.
+    fn logged_in_agent(&mut self, id: &AgentId) -> Result<&mut Agent, StateError> {
+        let a = self.agents.get_mut(id).ok_or(StateError::UnknownAgent)?;
+        if a.is_logged_in() {
+            Ok(a)
+        } else {
+            Err(StateError::NotLoggedIn)
+        }
+    }
+
+    /// Logged out now, or after the call if talking; a ringing offer is withdrawn. The
+    /// caller dispatches.
+    fn log_out(&mut self, now: Instant, id: &AgentId) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        if matches!(a.status, AgentStatus::Talking(_)) {
+            // Still on the phone: logged out once the call ends.
+            a.after_call = Some(AfterCall::LogOut);
+            return;
+        }
+        self.withdraw_offer(id, StopReason::AgentLoggedOut);
+        self.set_status(now, id, AgentStatus::LoggedOut);
+    }
+}

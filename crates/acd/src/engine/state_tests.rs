@@ -1,0 +1,899 @@
+//! Agent states in virtual time: wrap-up, not-ready reasons, the phone's presence against the
+//! agent's session, ring-all, and the record of state changes.
+
+use super::*;
+use crate::testkit::Watch;
+use crate::{AgentState, AgentView, NotReady, StateError};
+
+fn q(s: &str) -> QueueId {
+    QueueId(s.into())
+}
+fn ag(s: &str) -> AgentId {
+    AgentId(s.into())
+}
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// Luoyang with `cfg` and the agents registering one second apart in the given order (so
+/// the first is the longest idle); the registration's actions are drained.
+fn luoyang(t0: Instant, cfg: QueueConfig, agents: &[&str]) -> Acd {
+    let mut acd = Acd::new();
+    acd.set_queue(q("luoyang"), cfg);
+    for (i, a) in agents.iter().enumerate() {
+        acd.add_agent(t0, ag(a), q("luoyang"));
+        acd.phone_reachable(t0 + secs(i as u64), &ag(a), true);
+    }
+    all(&mut acd);
+    acd
+}
+
+fn ring_all() -> QueueConfig {
+    QueueConfig {
+        strategy: Strategy::RingAll,
+        ..QueueConfig::default()
+    }
+}
+
+fn all(acd: &mut Acd) -> Vec<Action> {
+    std::iter::from_fn(|| acd.poll_action()).collect()
+}
+
+/// Drains the actions; returns those for the switch's wire, leaving out the state records.
+fn wire(acd: &mut Acd) -> Vec<Action> {
+    all(acd)
+        .into_iter()
+        .filter(|a| !matches!(a, Action::AgentChanged { .. }))
+        .collect()
+}
+
+/// Drains the actions; returns only the state records.
+fn changes(acd: &mut Acd) -> Vec<Action> {
+    all(acd)
+        .into_iter()
+        .filter(|a| matches!(a, Action::AgentChanged { .. }))
+        .collect()
+}
+
+fn changed(agent: &str, from: AgentState, to: AgentState, reason: Option<NotReady>) -> Action {
+    Action::AgentChanged {
+        agent: ag(agent),
+        from,
+        to,
+        reason,
+    }
+}
+
+fn offer(call: u64, agent: &str) -> Action {
+    Action::Offer {
+        call: CallRef(call),
+        agent: ag(agent),
+    }
+}
+
+fn stop(call: u64, agent: &str, reason: StopReason) -> Action {
+    Action::StopRinging {
+        call: CallRef(call),
+        agent: ag(agent),
+        reason,
+    }
+}
+
+fn status(acd: &Acd, agent: &str) -> AgentStatus {
+    acd.agent_status(&ag(agent))
+        .cloned()
+        .expect("a known agent")
+}
+
+/// Advances to each deadline the ACD asks for, up to `until`.
+fn run_to(acd: &mut Acd, until: Instant) {
+    while let Some(t) = acd.poll_timeout() {
+        if t > until {
+            break;
+        }
+        acd.handle_timeout(t);
+    }
+}
+
+/// Rings `agent` with a new call and has them answer at `now`.
+fn talking(acd: &mut Acd, now: Instant, call: u64, agent: &str) {
+    acd.call_arrived(now, CallRef(call), q("luoyang"));
+    acd.answered(now, CallRef(call), &ag(agent))
+        .expect("the agent was ringing");
+    all(acd);
+}
+
+// ---- wrap-up ----
+
+#[test]
+fn wrap_up_lasts_twenty_seconds_by_default_and_ends_by_itself() {
+    let t0 = Instant::now();
+    assert_eq!(QueueConfig::default().wrap_up, secs(20));
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0 + secs(10), 1, "1003");
+    acd.call_ended(t0 + secs(70), &ag("1003"));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::WrapUp {
+            until: t0 + secs(90)
+        }
+    );
+    assert_eq!(
+        changes(&mut acd),
+        [changed(
+            "1003",
+            AgentState::Talking,
+            AgentState::WrapUp,
+            None
+        )]
+    );
+    acd.call_arrived(t0 + secs(75), CallRef(2), q("luoyang"));
+    assert!(wire(&mut acd).is_empty(), "no call during wrap-up");
+    assert_eq!(
+        acd.poll_timeout(),
+        Some(t0 + secs(90)),
+        "the ACD wakes to end it"
+    );
+    run_to(&mut acd, t0 + secs(90));
+    assert_eq!(
+        all(&mut acd),
+        [
+            changed("1003", AgentState::WrapUp, AgentState::Available, None),
+            changed("1003", AgentState::Available, AgentState::Ringing, None),
+            offer(2, "1003"),
+        ]
+    );
+}
+
+#[test]
+fn ready_ends_wrap_up_early() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.call_ended(t0 + secs(30), &ag("1003"));
+    acd.call_arrived(t0 + secs(31), CallRef(2), q("luoyang"));
+    assert!(wire(&mut acd).is_empty());
+    assert_eq!(acd.ready(t0 + secs(35), &ag("1003")), Ok(()));
+    assert_eq!(wire(&mut acd), [offer(2, "1003")]);
+}
+
+#[test]
+fn no_wrap_up_time_means_available_at_once() {
+    let t0 = Instant::now();
+    let cfg = QueueConfig {
+        wrap_up: Duration::ZERO,
+        ..QueueConfig::default()
+    };
+    let mut acd = luoyang(t0, cfg, &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.call_arrived(t0 + secs(1), CallRef(2), q("luoyang"));
+    acd.call_ended(t0 + secs(30), &ag("1003"));
+    assert_eq!(
+        all(&mut acd),
+        [
+            changed("1003", AgentState::Talking, AgentState::Available, None),
+            changed("1003", AgentState::Available, AgentState::Ringing, None),
+            offer(2, "1003"),
+        ]
+    );
+}
+
+#[test]
+fn an_overflow_call_ends_in_the_wrap_up_of_the_agents_own_queue() {
+    let t0 = Instant::now();
+    let mut acd = Acd::new();
+    acd.set_queue(
+        q("luoyang"),
+        QueueConfig {
+            overflow_to: Some(q("centre")),
+            wrap_up: Duration::ZERO,
+            ..QueueConfig::default()
+        },
+    );
+    acd.set_queue(
+        q("centre"),
+        QueueConfig {
+            wrap_up: secs(45),
+            ..QueueConfig::default()
+        },
+    );
+    acd.add_agent(t0, ag("1900"), q("centre"));
+    acd.phone_reachable(t0, &ag("1900"), true);
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    acd.answered(t0 + secs(2), CallRef(1), &ag("1900")).unwrap();
+    acd.call_ended(t0 + secs(10), &ag("1900"));
+    assert_eq!(
+        status(&acd, "1900"),
+        AgentStatus::WrapUp {
+            until: t0 + secs(55)
+        }
+    );
+}
+
+// ---- not ready ----
+
+#[test]
+fn each_reason_pauses_the_agent_who_is_then_skipped_until_ready() {
+    let t0 = Instant::now();
+    for (n, reason) in NotReady::ALL.into_iter().enumerate() {
+        let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
+        assert_eq!(acd.pause(t0 + secs(5), &ag("1003"), reason), Ok(()));
+        assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(reason));
+        assert_eq!(
+            changes(&mut acd),
+            [changed(
+                "1003",
+                AgentState::Available,
+                AgentState::NotReady,
+                Some(reason)
+            )]
+        );
+        let call = n as u64 + 1;
+        acd.call_arrived(t0 + secs(6), CallRef(call), q("luoyang"));
+        assert_eq!(
+            wire(&mut acd),
+            [offer(call, "1020")],
+            "{reason}: the longer idle 1003 is skipped"
+        );
+        assert_eq!(acd.ready(t0 + secs(7), &ag("1003")), Ok(()));
+        assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    }
+}
+
+#[test]
+fn a_new_reason_is_a_change_and_the_same_reason_is_not() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    acd.pause(t0, &ag("1003"), NotReady::Meeting).unwrap();
+    acd.pause(t0 + secs(1), &ag("1003"), NotReady::Meeting)
+        .unwrap();
+    acd.pause(t0 + secs(2), &ag("1003"), NotReady::Lunch)
+        .unwrap();
+    assert_eq!(
+        changes(&mut acd),
+        [
+            changed(
+                "1003",
+                AgentState::Available,
+                AgentState::NotReady,
+                Some(NotReady::Meeting)
+            ),
+            changed(
+                "1003",
+                AgentState::NotReady,
+                AgentState::NotReady,
+                Some(NotReady::Lunch)
+            ),
+        ]
+    );
+    assert_eq!(acd.agents()[0].since, t0 + secs(2), "lunch began at +2 s");
+}
+
+#[test]
+fn pausing_while_ringing_offers_the_call_to_the_next_agent() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(1, "1003")]);
+    acd.pause(t0 + secs(7), &ag("1003"), NotReady::Break)
+        .unwrap();
+    assert_eq!(
+        wire(&mut acd),
+        [stop(1, "1003", StopReason::AgentPaused), offer(1, "1020")]
+    );
+    assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(NotReady::Break));
+    assert_eq!(
+        acd.answered(t0 + secs(8), CallRef(1), &ag("1003")),
+        Err(StaleOffer)
+    );
+}
+
+#[test]
+fn pausing_while_talking_applies_at_hang_up_instead_of_wrap_up() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.pause(t0 + secs(10), &ag("1003"), NotReady::Paperwork)
+        .unwrap();
+    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(1)));
+    assert!(changes(&mut acd).is_empty(), "nothing changes yet");
+    acd.call_ended(t0 + secs(60), &ag("1003"));
+    assert_eq!(
+        changes(&mut acd),
+        [changed(
+            "1003",
+            AgentState::Talking,
+            AgentState::NotReady,
+            Some(NotReady::Paperwork)
+        )]
+    );
+    assert_eq!(acd.poll_timeout(), None, "no wrap-up to end");
+}
+
+#[test]
+fn ready_during_the_call_cancels_a_pending_pause() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.pause(t0 + secs(1), &ag("1003"), NotReady::Lunch)
+        .unwrap();
+    acd.ready(t0 + secs(2), &ag("1003")).unwrap();
+    acd.call_ended(t0 + secs(3), &ag("1003"));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::WrapUp {
+            until: t0 + secs(23)
+        }
+    );
+}
+
+#[test]
+fn commands_say_why_they_were_refused() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &[]);
+    let nobody = ag("9999");
+    assert_eq!(acd.login(t0, &nobody), Err(StateError::UnknownAgent));
+    assert_eq!(acd.logout(t0, &nobody), Err(StateError::UnknownAgent));
+    assert_eq!(acd.ready(t0, &nobody), Err(StateError::UnknownAgent));
+    assert_eq!(
+        acd.pause(t0, &nobody, NotReady::Break),
+        Err(StateError::UnknownAgent)
+    );
+
+    acd.add_agent(t0, ag("1003"), q("luoyang"));
+    assert_eq!(
+        acd.login(t0, &ag("1003")),
+        Err(StateError::PhoneNotReachable),
+        "a phone that cannot ring cannot log in"
+    );
+    assert_eq!(acd.ready(t0, &ag("1003")), Err(StateError::NotLoggedIn));
+    assert_eq!(
+        acd.pause(t0, &ag("1003"), NotReady::Break),
+        Err(StateError::NotLoggedIn)
+    );
+    assert_eq!(
+        acd.logout(t0, &ag("1003")),
+        Ok(()),
+        "logged out already is fine"
+    );
+    assert!(changes(&mut acd).is_empty());
+    assert_eq!(
+        StateError::PhoneNotReachable.to_string(),
+        "the agent's phone is not registered"
+    );
+}
+
+#[test]
+fn not_ready_feature_codes_and_names_round_trip() {
+    for reason in NotReady::ALL {
+        match reason.code() {
+            Some(n) => assert_eq!(NotReady::from_code(n), Some(reason)),
+            None => assert_eq!(reason, NotReady::NoAnswer, "only no-answer has no code"),
+        }
+        assert_eq!(reason.as_str().parse(), Ok(reason));
+        assert_eq!(reason.to_string(), reason.as_str());
+    }
+    let codes: Vec<Option<NotReady>> = (0..=9).map(NotReady::from_code).collect();
+    assert_eq!(
+        codes,
+        [
+            None,
+            Some(NotReady::Break),
+            Some(NotReady::Lunch),
+            Some(NotReady::Training),
+            Some(NotReady::Meeting),
+            Some(NotReady::Paperwork),
+            None,
+            None,
+            None,
+            None
+        ]
+    );
+    assert_eq!("no-answer".parse(), Ok(NotReady::NoAnswer));
+    assert!("nap".parse::<NotReady>().is_err());
+    assert!("Lunch".parse::<NotReady>().is_err(), "names are lower case");
+    let states = [
+        AgentStatus::LoggedOut,
+        AgentStatus::Available,
+        AgentStatus::Ringing(CallRef(1)),
+        AgentStatus::Talking(CallRef(1)),
+        AgentStatus::WrapUp {
+            until: Instant::now(),
+        },
+        AgentStatus::NotReady(NotReady::Lunch),
+    ];
+    let names: Vec<&str> = states.iter().map(|s| s.state().as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "logged-out",
+            "available",
+            "ringing",
+            "talking",
+            "wrap-up",
+            "not-ready"
+        ]
+    );
+    let reasons: Vec<Option<NotReady>> = states.iter().map(AgentStatus::reason).collect();
+    assert_eq!(reasons[5], Some(NotReady::Lunch));
+    assert!(reasons[..5].iter().all(Option::is_none));
+}
+
+#[test]
+fn the_queues_number_of_missed_calls_sets_the_agent_not_ready_for_no_answer() {
+    let t0 = Instant::now();
+    let cfg = QueueConfig {
+        missed_before_pause: 2,
+        ..QueueConfig::default()
+    };
+    let mut acd = luoyang(t0, cfg, &["1003"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    run_to(&mut acd, t0 + secs(20));
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available, "one miss");
+    run_to(&mut acd, t0 + secs(35));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::Ringing(CallRef(1)),
+        "rung again after a ring timeout"
+    );
+    run_to(&mut acd, t0 + secs(50));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::NotReady(NotReady::NoAnswer)
+    );
+    assert!(changes(&mut acd).contains(&changed(
+        "1003",
+        AgentState::Ringing,
+        AgentState::NotReady,
+        Some(NotReady::NoAnswer)
+    )));
+    // Back, the count starts again: one more miss does not set them not ready at once.
+    acd.ready(t0 + secs(55), &ag("1003")).unwrap();
+    run_to(&mut acd, t0 + secs(65));
+    assert_eq!(status(&acd, "1003"), AgentStatus::Ringing(CallRef(1)));
+    run_to(&mut acd, t0 + secs(80));
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+}
+
+// ---- presence and session ----
+
+#[test]
+fn registering_logs_in_and_a_refresh_does_not_undo_an_explicit_logout() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &[]);
+    acd.add_agent(t0, ag("1003"), q("luoyang"));
+    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
+    acd.phone_reachable(t0, &ag("1003"), true);
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    acd.logout(t0 + secs(10), &ag("1003")).unwrap();
+    acd.phone_reachable(t0 + secs(20), &ag("1003"), true);
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::LoggedOut,
+        "a refresh is not a login"
+    );
+    acd.login(t0 + secs(30), &ag("1003")).unwrap();
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+}
+
+#[test]
+fn a_refresh_ends_a_no_answer_pause_but_no_other_reason() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    acd.pause(t0, &ag("1003"), NotReady::Lunch).unwrap();
+    acd.phone_reachable(t0 + secs(1), &ag("1003"), true);
+    assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(NotReady::Lunch));
+    acd.pause(t0 + secs(2), &ag("1003"), NotReady::NoAnswer)
+        .unwrap();
+    acd.phone_reachable(t0 + secs(3), &ag("1003"), true);
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+}
+
+#[test]
+fn a_lapse_logs_out_and_withdraws_a_ringing_offer() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(1, "1003")]);
+    acd.phone_reachable(t0 + secs(6), &ag("1003"), false);
+    assert_eq!(
+        wire(&mut acd),
+        [
+            stop(1, "1003", StopReason::AgentLoggedOut),
+            offer(1, "1020")
+        ]
+    );
+    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
+    assert_eq!(
+        acd.login(t0 + secs(7), &ag("1003")),
+        Err(StateError::PhoneNotReachable)
+    );
+    acd.phone_reachable(t0 + secs(8), &ag("1003"), true);
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::Available,
+        "registering again logs in"
+    );
+}
+
+#[test]
+fn a_lapse_while_talking_logs_out_when_the_call_ends() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.phone_reachable(t0 + secs(5), &ag("1003"), false);
+    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(1)));
+    assert_eq!(
+        acd.pause(t0 + secs(6), &ag("1003"), NotReady::Break),
+        Err(StateError::NotLoggedIn),
+        "logging out already"
+    );
+    acd.call_ended(t0 + secs(30), &ag("1003"));
+    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut, "no wrap-up");
+
+    // Registered again before the call ends: as if nothing happened.
+    talking_again(&mut acd, t0 + secs(40));
+    acd.phone_reachable(t0 + secs(41), &ag("1003"), false);
+    acd.phone_reachable(t0 + secs(42), &ag("1003"), true);
+    acd.call_ended(t0 + secs(50), &ag("1003"));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::WrapUp {
+            until: t0 + secs(70)
+        }
+    );
+
+    fn talking_again(acd: &mut Acd, now: Instant) {
+        acd.phone_reachable(now, &ag("1003"), true);
+        talking(acd, now, 2, "1003");
+    }
+}
+
+#[test]
+fn an_agent_whose_phone_is_not_reachable_is_never_offered_calls() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &[]);
+    acd.add_agent(t0, ag("1003"), q("luoyang"));
+    acd.call_arrived(t0, CallRef(1), q("luoyang"));
+    let _ = acd.login(t0, &ag("1003"));
+    let _ = acd.ready(t0, &ag("1003"));
+    run_to(&mut acd, t0 + secs(120));
+    assert!(wire(&mut acd).is_empty());
+    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
+}
+
+#[test]
+fn removing_a_ringing_agent_withdraws_the_offer_and_is_recorded() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    all(&mut acd);
+    acd.remove_agent(t0 + secs(6), &ag("1003"));
+    assert_eq!(
+        all(&mut acd),
+        [
+            stop(1, "1003", StopReason::AgentLoggedOut),
+            changed("1003", AgentState::Ringing, AgentState::LoggedOut, None),
+            changed("1020", AgentState::Available, AgentState::Ringing, None),
+            offer(1, "1020"),
+        ]
+    );
+    assert_eq!(acd.agent_status(&ag("1003")), None);
+}
+
+#[test]
+fn the_listing_shows_every_agent_by_number_with_the_start_of_their_state() {
+    let t0 = Instant::now();
+    let cfg = QueueConfig {
+        wrap_up: Duration::ZERO,
+        ..QueueConfig::default()
+    };
+    let mut acd = luoyang(t0, cfg, &["1020", "1003"]);
+    acd.add_agent(t0, ag("1001"), q("luoyang"));
+    talking(&mut acd, t0 + secs(10), 1, "1020");
+    acd.call_ended(t0 + secs(70), &ag("1020"));
+    acd.pause(t0 + secs(80), &ag("1003"), NotReady::Training)
+        .unwrap();
+    let list = acd.agents();
+    assert_eq!(
+        list,
+        [
+            AgentView {
+                id: ag("1001"),
+                queue: q("luoyang"),
+                status: AgentStatus::LoggedOut,
+                since: t0,
+                calls_today: 0,
+                talk_today: Duration::ZERO,
+                reachable: false,
+            },
+            AgentView {
+                id: ag("1003"),
+                queue: q("luoyang"),
+                status: AgentStatus::NotReady(NotReady::Training),
+                since: t0 + secs(80),
+                calls_today: 0,
+                talk_today: Duration::ZERO,
+                reachable: true,
+            },
+            AgentView {
+                id: ag("1020"),
+                queue: q("luoyang"),
+                status: AgentStatus::Available,
+                since: t0 + secs(70),
+                calls_today: 1,
+                talk_today: secs(60),
+                reachable: true,
+            },
+        ]
+    );
+}
+
+// ---- ring-all ----
+
+#[test]
+fn ring_all_rings_everyone_and_the_first_answer_wins() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    assert_eq!(
+        wire(&mut acd),
+        [offer(1, "1003"), offer(1, "1020"), offer(1, "1030")]
+    );
+    acd.answered(t0 + secs(8), CallRef(1), &ag("1020")).unwrap();
+    assert_eq!(
+        wire(&mut acd),
+        [
+            stop(1, "1003", StopReason::AnsweredElsewhere),
+            stop(1, "1030", StopReason::AnsweredElsewhere),
+        ]
+    );
+    assert_eq!(status(&acd, "1020"), AgentStatus::Talking(CallRef(1)));
+    assert_eq!(
+        acd.answered(t0 + secs(9), CallRef(1), &ag("1003")),
+        Err(StaleOffer),
+        "too late"
+    );
+    // No miss counted (one miss would set them not ready): both ring for the next call.
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    assert_eq!(status(&acd, "1030"), AgentStatus::Available);
+    acd.call_arrived(t0 + secs(10), CallRef(2), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(2, "1003"), offer(2, "1030")]);
+}
+
+#[test]
+fn a_ring_all_call_that_rings_out_counts_a_miss_for_everyone() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, ring_all(), &["1003", "1020"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    wire(&mut acd);
+    run_to(&mut acd, t0 + secs(20));
+    assert_eq!(
+        wire(&mut acd),
+        [
+            stop(1, "1003", StopReason::RingTimeout),
+            stop(1, "1020", StopReason::RingTimeout),
+        ]
+    );
+    for a in ["1003", "1020"] {
+        assert_eq!(status(&acd, a), AgentStatus::NotReady(NotReady::NoAnswer));
+    }
+}
+
+#[test]
+fn one_busy_phone_leaves_the_others_ringing_and_a_hang_up_stops_them_all() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
+    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
+    wire(&mut acd);
+    acd.offer_failed(t0 + secs(6), CallRef(1), &ag("1003"), OfferOutcome::Busy);
+    assert!(wire(&mut acd).is_empty(), "1003 is not rung again at once");
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    assert_eq!(status(&acd, "1020"), AgentStatus::Ringing(CallRef(1)));
+    assert_eq!(acd.abandoned(t0 + secs(9), CallRef(1)), Some(secs(4)));
+    assert_eq!(
+        wire(&mut acd),
+        [
+            stop(1, "1020", StopReason::CallerGone),
+            stop(1, "1030", StopReason::CallerGone),
+        ]
+    );
+    assert_eq!(status(&acd, "1030"), AgentStatus::Available);
+}
+
+#[test]
+fn an_agent_who_becomes_free_joins_a_ringing_ring_all_call() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, ring_all(), &["1003", "1020"]);
+    talking(&mut acd, t0, 1, "1003");
+    wire(&mut acd);
+    acd.call_arrived(t0 + secs(5), CallRef(2), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(2, "1020")]);
+    acd.add_agent(t0, ag("1030"), q("luoyang"));
+    acd.phone_reachable(t0 + secs(6), &ag("1030"), true);
+    assert_eq!(wire(&mut acd), [offer(2, "1030")], "registered: joins");
+    acd.call_ended(t0 + secs(7), &ag("1003"));
+    acd.ready(t0 + secs(8), &ag("1003")).unwrap();
+    assert_eq!(
+        wire(&mut acd),
+        [offer(2, "1003")],
+        "wrap-up over: joins too"
+    );
+}
+
+#[test]
+fn ring_all_rings_only_the_best_skill_level_present() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
+    let skill = |l: u8| [("tax".to_string(), l)];
+    acd.set_agent_skills(&ag("1003"), &skill(2), 0);
+    acd.set_agent_skills(&ag("1020"), &skill(1), 1);
+    acd.set_agent_skills(&ag("1030"), &skill(1), 2);
+    acd.call_arrived_for(t0 + secs(5), CallRef(1), q("luoyang"), Some("tax".into()));
+    assert_eq!(wire(&mut acd), [offer(1, "1020"), offer(1, "1030")]);
+    run_to(&mut acd, t0 + secs(20));
+    assert_eq!(
+        wire(&mut acd),
+        [
+            stop(1, "1020", StopReason::RingTimeout),
+            stop(1, "1030", StopReason::RingTimeout),
+            offer(1, "1003"),
+        ],
+        "level 2 once level 1 cannot take it"
+    );
+}
+
+// ---- the record of state changes ----
+
+#[test]
+fn state_changes_chain_through_a_long_day() {
+    let t0 = Instant::now();
+    let mut acd = Acd::new();
+    acd.set_queue(
+        q("luoyang"),
+        QueueConfig {
+            overflow_to: Some(q("centre")),
+            ..QueueConfig::default()
+        },
+    );
+    acd.set_queue(q("centre"), ring_all());
+    for (a, queue) in [
+        ("1003", "luoyang"),
+        ("1020", "luoyang"),
+        ("1900", "centre"),
+        ("1901", "centre"),
+    ] {
+        acd.add_agent(t0, ag(a), q(queue));
+    }
+    acd.set_auto_resume(&ag("1020"), Some(secs(120)));
+    let mut watch = Watch::default();
+    let mut records = Vec::new();
+    let mut now = t0;
+    let mut step = |acd: &mut Acd, dt: u64, what: &dyn Fn(&mut Acd, Instant)| {
+        now += secs(dt);
+        what(acd, now);
+        let drained = watch.drain(acd, true).expect("the actions hang together");
+        watch
+            .agrees_with(acd)
+            .expect("the actions agree with the ACD");
+        records.extend(
+            drained
+                .actions
+                .into_iter()
+                .filter(|a| matches!(a, Action::AgentChanged { .. })),
+        );
+    };
+    let log_in = |acd: &mut Acd, now: Instant| {
+        for a in ["1003", "1020", "1900", "1901"] {
+            acd.phone_reachable(now, &ag(a), true);
+        }
+    };
+    step(&mut acd, 0, &log_in);
+    step(&mut acd, 1, &|acd, now| {
+        acd.pause(now, &ag("1003"), NotReady::Meeting).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.call_arrived(now, CallRef(1), q("luoyang"))
+    });
+    step(&mut acd, 20, &|acd, _| {
+        let t = acd.poll_timeout().unwrap();
+        acd.handle_timeout(t)
+    }); // 1020 rings out: no-answer
+    step(&mut acd, 1, &|acd, now| {
+        acd.ready(now, &ag("1003")).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.answered(now, CallRef(1), &ag("1003")).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.call_arrived(now, CallRef(2), q("centre"))
+    }); // the centre rings all
+    step(&mut acd, 1, &|acd, now| {
+        acd.answered(now, CallRef(2), &ag("1901")).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.phone_reachable(now, &ag("1003"), false)
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.pause(now, &ag("1901"), NotReady::Lunch).unwrap()
+    });
+    step(&mut acd, 5, &|acd, now| acd.call_ended(now, &ag("1003")));
+    step(&mut acd, 5, &|acd, now| acd.call_ended(now, &ag("1901")));
+    step(&mut acd, 120, &|acd, now| run_to(acd, now)); // 1020's auto-resume
+    step(&mut acd, 1, &|acd, now| {
+        acd.phone_reachable(now, &ag("1003"), true)
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.call_arrived(now, CallRef(3), q("centre"))
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.pause(now, &ag("1900"), NotReady::Break).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| acd.remove_agent(now, &ag("1020")));
+    step(&mut acd, 1, &|acd, now| {
+        acd.logout(now, &ag("1003")).unwrap()
+    });
+    step(&mut acd, 1, &|acd, now| {
+        acd.abandoned(now, CallRef(3));
+    });
+    step(&mut acd, 30, &|acd, now| run_to(acd, now));
+
+    let of = |agent: &str| -> Vec<(AgentState, AgentState, Option<NotReady>)> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Action::AgentChanged {
+                    agent: a,
+                    from,
+                    to,
+                    reason,
+                } if a == &ag(agent) => Some((*from, *to, *reason)),
+                _ => None,
+            })
+            .collect()
+    };
+    use AgentState::{Available, LoggedOut, Ringing, Talking};
+    const PAUSED: AgentState = AgentState::NotReady;
+    assert_eq!(
+        of("1003"),
+        [
+            (LoggedOut, Available, None),
+            (Available, PAUSED, Some(NotReady::Meeting)),
+            (PAUSED, Available, None),
+            (Available, Ringing, None),
+            (Ringing, Talking, None),
+            (Talking, LoggedOut, None),
+            (LoggedOut, Available, None),
+            (Available, LoggedOut, None),
+        ]
+    );
+    assert_eq!(
+        of("1020"),
+        [
+            (LoggedOut, Available, None),
+            (Available, Ringing, None),
+            (Ringing, PAUSED, Some(NotReady::NoAnswer)),
+            (PAUSED, Available, None),
+            (Available, LoggedOut, None),
+        ]
+    );
+    assert_eq!(
+        of("1901"),
+        [
+            (LoggedOut, Available, None),
+            (Available, Ringing, None),
+            (Ringing, Talking, None),
+            (Talking, PAUSED, Some(NotReady::Lunch)),
+        ]
+    );
+    assert_eq!(
+        of("1900"),
+        [
+            (LoggedOut, Available, None),
+            (Available, Ringing, None),
+            (Ringing, Available, None),
+            (Available, Ringing, None),
+            (Ringing, PAUSED, Some(NotReady::Break)),
+        ]
+    );
+}
