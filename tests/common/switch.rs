@@ -168,6 +168,7 @@ cities = ["郑州"]
 area_codes = ["0371"]
 ring_timeout_secs = {ring_timeout}
 overflow_after_secs = {overflow_after}
+wrap_up_secs = 0
 
 [[region]]
 id = "luoyang"
@@ -176,11 +177,13 @@ cities = ["洛阳"]
 area_codes = ["0379"]
 ring_timeout_secs = {ring_timeout}
 overflow_after_secs = {overflow_after}
+wrap_up_secs = 0
 
 [[region]]
 id = "centre"
 name = "省局联络中心"
 ring_timeout_secs = {ring_timeout}
+wrap_up_secs = 0
 "#
     );
     for (id, region, port) in agents {

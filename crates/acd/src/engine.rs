@@ -448,10 +448,12 @@ impl Acd {
         });
     }
 
-    fn queue_has_logged_in_agent(&self, queue: &QueueId) -> bool {
-        self.agents
-            .values()
-            .any(|a| &a.queue == queue && a.reachable && a.is_logged_in())
+    /// Whether some logged-in agent of `queue` could ever take a call of `skill`: when
+    /// none can, the call goes to the overflow queue at once instead of waiting for nobody.
+    fn queue_can_take(&self, queue: &QueueId, skill: Option<&str>) -> bool {
+        self.agents.values().any(|a| {
+            &a.queue == queue && a.reachable && a.is_logged_in() && a.level_for(skill).is_some()
+        })
     }
 
     /// Offers every waiting call that can be offered, oldest first.
@@ -505,7 +507,7 @@ impl Acd {
             return;
         };
         let due = now >= later(call.arrived, q.overflow_after);
-        if due || !self.queue_has_logged_in_agent(&call.queue) {
+        if due || !self.queue_can_take(&call.queue, call.skill.as_deref()) {
             self.mark_overflowed(id, to);
         }
     }

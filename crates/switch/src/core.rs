@@ -33,6 +33,21 @@ pub use hotline_media::Leg as Side;
 /// ends by itself after this long.
 const STATIC_SEAT_RESUME: Duration = Duration::from_secs(60);
 
+/// The ACD strategy a dialplan names (the dialplan check admits only these names).
+fn strategy(name: &str) -> hotline_acd::Strategy {
+    use hotline_acd::Strategy;
+    match name {
+        "round-robin" => Strategy::RoundRobin,
+        "fewest-calls" => Strategy::FewestCalls,
+        "least-talk-time" => Strategy::LeastTalkTime,
+        "ring-all" => Strategy::RingAll,
+        "linear" => Strategy::Linear,
+        "random" => Strategy::Random,
+        "weighted-by-level" => Strategy::WeightedByLevel,
+        _ => Strategy::LongestIdle,
+    }
+}
+
 /// Requests from the operator's tools (over the control socket).
 #[derive(Debug)]
 pub enum Control {
@@ -72,6 +87,12 @@ pub struct Core {
     /// Outstanding in-dialog OPTIONS and the leg each asks about.
     pub(crate) keepalives: HashMap<TxId, (CallRef, Side)>,
     pub(crate) keepalive_every: Duration,
+    /// Calls from phones the switch answers itself (feature codes, monitoring).
+    pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
+    /// Sessions by the Call-ID of their dialog.
+    pub(crate) session_dialogs: HashMap<String, CallRef>,
+    /// Calls out per agent in the last hour (toll-fraud limit).
+    pub(crate) calls_out: crate::call::CallsOut,
 }
 
 /// What the core needs to start.
@@ -127,6 +148,9 @@ impl Core {
             id_salt: rand::random(),
             keepalives: HashMap::new(),
             keepalive_every: parts.keepalive,
+            sessions: HashMap::new(),
+            session_dialogs: HashMap::new(),
+            calls_out: HashMap::new(),
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -136,13 +160,18 @@ impl Core {
     fn apply_plan(&mut self, now: Instant, plan: Arc<Plan>, previous: &[String]) {
         let centre = plan.dialplan.switch.centre.clone();
         for r in &plan.dialplan.regions {
+            let q = &r.queue;
             self.acd.set_queue(
                 QueueId(r.id.as_str().to_string()),
                 QueueConfig {
                     ring_timeout: r.ring_timeout,
                     overflow_after: r.overflow_after,
                     overflow_to: (r.id != centre).then(|| QueueId(centre.as_str().to_string())),
-                    ..QueueConfig::default()
+                    strategy: strategy(&q.strategy),
+                    first_levels: q.first_levels,
+                    widen_after: q.widen_after,
+                    missed_before_pause: q.missed_before_pause,
+                    wrap_up: q.wrap_up,
                 },
             );
         }
@@ -151,23 +180,25 @@ impl Core {
                 self.acd.remove_agent(now, &AcdAgent(old.clone()));
             }
         }
-        for a in &plan.dialplan.agents {
+        let was_reachable: HashMap<AcdAgent, bool> = self
+            .acd
+            .agents()
+            .into_iter()
+            .map(|v| (v.id, v.reachable))
+            .collect();
+        for (order, a) in plan.dialplan.agents.iter().enumerate() {
             let id = AcdAgent(a.id.as_str().to_string());
             self.acd
                 .add_agent(now, id.clone(), QueueId(a.region.as_str().to_string()));
+            self.acd.set_agent_skills(&id, &a.skills, order);
             let (reachable, resume) = match &a.reach {
                 AgentReach::Static { .. } => (true, Some(STATIC_SEAT_RESUME)),
                 AgentReach::Registers { .. } => (self.registrar.is_registered(a.id.as_str()), None),
             };
             self.acd.set_auto_resume(&id, resume);
-            let logged_out = matches!(
-                self.acd.agent_status(&id),
-                Some(hotline_acd::AgentStatus::LoggedOut)
-            );
-            if reachable && logged_out {
-                self.acd.login(now, &id);
-            } else if !reachable {
-                self.acd.logout(now, &id);
+            // Only a change counts: a reload must not end anybody's no-answer pause.
+            if was_reachable.get(&id).copied().unwrap_or(false) != reachable {
+                self.acd.phone_reachable(now, &id, reachable);
             }
         }
         let algorithms = plan
@@ -228,7 +259,7 @@ impl Core {
         self.keepalive_round(now);
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
-            self.acd.logout(now, &AcdAgent(agent));
+            self.acd.phone_reachable(now, &AcdAgent(agent), false);
         }
     }
 
@@ -354,6 +385,15 @@ impl Core {
             .party_to()
             .and_then(|t| t.tag().map(str::to_string))
             .is_some();
+        if let Some(session) = req.call_id().and_then(|c| self.session_dialogs.get(c)).copied() {
+            if in_dialog {
+                self.on_session_request(now, session, tx, req);
+            } else {
+                let r = self.local.response(&req, 482, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            return;
+        }
         if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
             if req.method == Method::Invite && !in_dialog {
                 // The same INVITE again under a new branch (RFC 3261 8.2.2.2): a merged request.
@@ -404,11 +444,11 @@ impl Core {
         match presence {
             Some(Presence::LoggedIn(agent)) => {
                 info!(%agent, from = %from.addr, "agent registered");
-                self.acd.login(now, &AcdAgent(agent));
+                self.acd.phone_reachable(now, &AcdAgent(agent), true);
             }
             Some(Presence::LoggedOut(agent)) => {
                 info!(%agent, "agent unregistered");
-                self.acd.logout(now, &AcdAgent(agent));
+                self.acd.phone_reachable(now, &AcdAgent(agent), false);
             }
             None if status == 200 => {
                 // A refresh by a paused agent (rang out) makes them available again.
@@ -418,7 +458,7 @@ impl Core {
                     .and_then(|u| u.user)
                 {
                     if self.registrar.is_registered(&user) {
-                        self.acd.login(now, &AcdAgent(user));
+                        self.acd.phone_reachable(now, &AcdAgent(user), true);
                     }
                 }
             }
@@ -435,9 +475,15 @@ impl Core {
                 reason,
             } => {
                 debug!(?call, %agent, ?reason, "stop ringing");
-                self.stop_ringing(now, call);
+                self.stop_ringing(now, call, &agent.0);
             }
             Action::Overflowed { call, to } => self.on_overflow(call, to),
+            Action::AgentChanged {
+                agent,
+                from,
+                to,
+                reason,
+            } => self.on_agent_changed(agent, from, to, reason),
         }
     }
 

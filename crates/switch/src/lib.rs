@@ -3,6 +3,7 @@
 //! (`hotline-sip`, `hotline-acd`, `hotline-routing`); this crate only moves bytes between
 //! them and the world.
 
+mod agents;
 mod call;
 pub mod control;
 mod core;
@@ -22,6 +23,7 @@ use hotline_sip::transaction::TimerConfig;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
+pub use crate::agents::AgentCommand;
 pub use crate::core::Control;
 use crate::core::{Core, CoreParts};
 use crate::plan::{Plan, PlanError};

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use super::{Acd, StopReason};
 use crate::agent::{AfterCall, Agent, AgentId, AgentStatus, NotReady};
-use crate::call::QueueId;
+use crate::call::{CallRef, QueueId};
 
 /// Why an agent command (log in, log out, ready, not ready) was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -149,7 +149,7 @@ impl Acd {
         Ok(())
     }
 
-    /// Ends the agent's wrap-up early or their not-ready pause (`*20`); on a call, cancels a
+    /// Ends the agent's wrap-up early or their not-ready pause (`*23`); on a call, cancels a
     /// pause pending after it. Ringing or available: nothing to do.
     pub fn ready(&mut self, now: Instant, id: &AgentId) -> Result<(), StateError> {
         let a = self.logged_in_agent(id)?;
@@ -187,6 +187,30 @@ impl Acd {
                 self.set_status(now, id, AgentStatus::NotReady(reason));
             }
         }
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// The agent is on `call`, which the ACD did not offer (a call out, a consultation, a
+    /// transfer that reached them): no call is offered meanwhile, and `call_ended` ends it
+    /// like any call. A not-ready agent (callbacks during paperwork) stays not ready; a
+    /// ringing offer is withdrawn for the next agent.
+    pub fn on_call(&mut self, now: Instant, id: &AgentId, call: CallRef) -> Result<(), StateError> {
+        let a = self.logged_in_agent(id)?;
+        match a.status {
+            AgentStatus::NotReady(_) => return Ok(()),
+            AgentStatus::Ringing(_) => {
+                self.withdraw_offer(id, StopReason::AnsweredElsewhere);
+            }
+            AgentStatus::Available | AgentStatus::WrapUp { .. } | AgentStatus::Talking(_) => {}
+            AgentStatus::LoggedOut => return Err(StateError::NotLoggedIn),
+        }
+        if let Some(a) = self.agents.get_mut(id) {
+            if !matches!(a.status, AgentStatus::Talking(_)) {
+                a.talk_started = Some(now);
+            }
+        }
+        self.set_status(now, id, AgentStatus::Talking(call));
         self.dispatch(now);
         Ok(())
     }

@@ -189,6 +189,36 @@ fn nobody_of_the_region_logged_in_sends_the_call_to_the_centre_at_once() {
 }
 
 #[test]
+fn nobody_of_the_region_with_the_skill_sends_the_call_to_the_centre_at_once() {
+    let t0 = Instant::now();
+    let mut acd = henan(t0);
+    acd.set_agent_skills(&ag("1003"), &[("filing".into(), 1)], 0);
+    acd.set_agent_skills(&ag("1020"), &[("filing".into(), 2)], 1);
+    acd.phone_reachable(t0, &ag("1003"), true);
+    acd.phone_reachable(t0, &ag("1020"), true);
+    acd.phone_reachable(t0, &ag("1900"), true);
+    actions(&mut acd);
+    acd.call_arrived_for(t0, CallRef(8), q("luoyang"), Some("invoices".into()));
+    let a: Vec<Action> = actions(&mut acd)
+        .into_iter()
+        .filter(|a| !matches!(a, Action::AgentChanged { .. }))
+        .collect();
+    assert_eq!(
+        a,
+        [
+            Action::Overflowed {
+                call: CallRef(8),
+                to: q("centre")
+            },
+            offer(8, "1900")
+        ]
+    );
+    // A filing call stays in Luoyang, with the best level first.
+    acd.call_arrived_for(t0, CallRef(9), q("luoyang"), Some("filing".into()));
+    assert!(actions(&mut acd).contains(&offer(9, "1003")));
+}
+
+#[test]
 fn a_call_waiting_past_the_overflow_time_goes_to_the_centre_as_well() {
     let t0 = Instant::now();
     let mut acd = henan(t0);

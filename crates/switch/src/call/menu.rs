@@ -150,7 +150,8 @@ impl Core {
                     .in_scope(|| info!(queue = %queue, skill = ?c.record.skill, "queued"));
                 let record = c.record.clone();
                 self.save(&record);
-                self.acd.call_arrived(now, call, QueueId(queue));
+                self.acd
+                    .call_arrived_for(now, call, QueueId(queue), record.skill);
             }
             IvrAction::LeaveQueue => {
                 // The longest wait is over: out of the queue, on to voicemail or a callback.
@@ -196,6 +197,10 @@ impl Core {
 
     /// What the call's media task reported.
     pub(crate) fn on_media_event(&mut self, now: Instant, call: CallRef, event: MediaEvent) {
+        if self.sessions.contains_key(&call) {
+            self.on_session_media(now, call, event);
+            return;
+        }
         match event {
             MediaEvent::Digit(d) => self.ivr_event(now, call, IvrEvent::Digit(d)),
             MediaEvent::PlayFinished(id) => {
@@ -294,7 +299,7 @@ impl Core {
                 .request(Method::Bye, &self.local.via(c.caller.peer.transport));
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
-        if let Some(leg) = c.agent.take() {
+        for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, leg);
         }
         let in_queue =

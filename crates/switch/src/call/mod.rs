@@ -4,7 +4,10 @@
 //! [`talk`] from the answer to the hang-up.
 
 pub(crate) mod menu;
+mod direct;
 mod offer;
+mod phone;
+pub(crate) mod session;
 mod talk;
 
 use std::net::SocketAddr;
@@ -22,18 +25,25 @@ use tracing::{warn, Span};
 use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
 
+pub(crate) use direct::CallsOut;
+
 /// One call from the switch's side.
 pub(crate) struct Call {
     pub id: CallId,
     pub span: Span,
     pub caller: CallerLeg,
-    pub agent: Option<AgentLeg>,
+    /// The phones ringing for this call: one, or several with ring-all.
+    pub ringing: Vec<AgentLeg>,
     pub talking: Option<Talking>,
     pub record: CallRecord,
     /// The voice menu, when the dialplan has one (the switch answered at once).
     pub menu: Option<menu::MenuSession>,
     /// When the legs were last asked (OPTIONS) whether they are still there.
     pub alive_checked: Instant,
+    /// Set for calls the ACD does not distribute (calls out, consultations, legacy).
+    pub direct: Option<direct::Direct>,
+    /// Everyone who answered, in order (the `legs` table).
+    pub legs: Vec<hotline_record::CallLeg>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -88,6 +98,31 @@ pub(crate) struct OrphanLeg {
     pub since: Instant,
 }
 
+impl Call {
+    /// The call's media task, once there is one (menu answered, or agent connected).
+    pub fn media(&self) -> Option<&hotline_media::call::CallMediaHandle> {
+        match &self.menu {
+            Some(m) => Some(&m.media),
+            None => self
+                .talking
+                .as_ref()
+                .and_then(|t| t.bridge.as_ref())
+                .map(|b| b.media()),
+        }
+    }
+
+    /// The ringing leg of this INVITE transaction.
+    pub fn leg_mut(&mut self, tx: TxId) -> Option<&mut AgentLeg> {
+        self.ringing.iter_mut().find(|l| l.tx == tx)
+    }
+
+    /// Takes the ringing leg of this INVITE transaction out of the call.
+    pub fn take_leg(&mut self, tx: TxId) -> Option<AgentLeg> {
+        let i = self.ringing.iter().position(|l| l.tx == tx)?;
+        Some(self.ringing.swap_remove(i))
+    }
+}
+
 pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
     Utc::now()
 }
@@ -104,7 +139,7 @@ impl Core {
         let c = self.calls.remove(&call)?;
         self.by_tx.remove(&c.caller.tx);
         self.by_dialog.remove(&c.caller.sip_call_id);
-        if let Some(leg) = &c.agent {
+        for leg in &c.ringing {
             self.by_tx.remove(&leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
         }

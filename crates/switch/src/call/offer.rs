@@ -27,8 +27,7 @@ impl Core {
             .as_deref()
             .is_some_and(|u| self.plan.dialplan.is_service_number(u));
         if !allowed {
-            warn!(uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
-            self.refuse(now, tx, &req, 404);
+            self.on_phone_invite(now, tx, req, from);
             return;
         }
         let Some(offer) = media::parse_sdp(&req.body) else {
@@ -97,11 +96,13 @@ impl Core {
                     peer_media,
                     sdp,
                 },
-                agent: None,
+                ringing: Vec::new(),
                 talking: None,
                 record,
                 menu: None,
                 alive_checked: now,
+                direct: None,
+                legs: Vec::new(),
             },
         );
         if self.plan.dialplan.menu.is_some() {
@@ -168,7 +169,7 @@ impl Core {
         self.by_tx.insert(tx, (call, Side::Agent));
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Agent));
-        c.agent = Some(AgentLeg {
+        c.ringing.push(AgentLeg {
             agent: agent.0,
             invite,
             tx,
@@ -181,11 +182,16 @@ impl Core {
         });
     }
 
-    /// Withdraws the ringing agent leg (ring timeout, caller gone, agent logged out).
-    pub(crate) fn stop_ringing(&mut self, now: Instant, call: CallRef) {
-        let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.take()) else {
+    /// Withdraws one agent's ringing leg (ring timeout, caller gone, agent logged out or
+    /// paused, answered elsewhere with ring-all).
+    pub(crate) fn stop_ringing(&mut self, now: Instant, call: CallRef, agent: &str) {
+        let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        let Some(i) = c.ringing.iter().position(|l| l.agent == agent) else {
+            return;
+        };
+        let leg = c.ringing.swap_remove(i);
         self.cancel_leg(now, leg);
     }
 
@@ -246,7 +252,7 @@ impl Core {
         };
         let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
         self.endpoint.respond(now, c.caller.tx, resp);
-        if let Some(leg) = c.agent.take() {
+        for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, leg);
         }
         let waited = self.acd.abandoned(now, call);
@@ -289,7 +295,7 @@ impl Core {
         };
         match resp.status {
             100..=199 => {
-                if let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.as_mut()) {
+                if let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.leg_mut(tx)) {
                     leg.provisional = true;
                 }
                 if matches!(resp.status, 180 | 183) {
@@ -297,7 +303,8 @@ impl Core {
                 }
             }
             200..=299 => self.agent_answered(now, call, tx, resp),
-            status => self.agent_declined(now, call, status),
+            401 | 407 if self.answer_trunk_challenge(now, call, tx, &resp) => {}
+            status => self.agent_declined(now, call, tx, status),
         }
     }
 
@@ -350,12 +357,16 @@ impl Core {
         self.endpoint.send_request(now, bye, peer);
     }
 
-    pub(crate) fn agent_declined(&mut self, now: Instant, call: CallRef, status: u16) {
-        let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.agent.take()) else {
+    pub(crate) fn agent_declined(&mut self, now: Instant, call: CallRef, tx: TxId, status: u16) {
+        let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.take_leg(tx)) else {
             return;
         };
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
+        if self.calls.get(&call).is_some_and(|c| c.direct.is_some()) {
+            self.fail_direct(now, call, status);
+            return;
+        }
         let outcome = match status {
             408 | 480 => OfferOutcome::NoAnswer,
             486 | 600 | 603 => OfferOutcome::Busy,

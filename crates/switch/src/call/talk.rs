@@ -21,6 +21,15 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        if c.talking.as_ref().is_some_and(|t| t.agent_tx != tx) {
+            // Ring-all: a second phone answered as the first did; it is hung up.
+            if let Some(leg) = c.take_leg(tx) {
+                self.by_tx.remove(&leg.tx);
+                self.by_dialog.remove(&leg.sip_call_id);
+                self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
+            }
+            return;
+        }
         if let Some(t) = &c.talking {
             // A retransmitted 200: our ACK was lost, send it again.
             let ack = t
@@ -29,7 +38,7 @@ impl Core {
             self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
             return;
         }
-        let Some(leg) = c.agent.take() else { return };
+        let Some(leg) = c.take_leg(tx) else { return };
         let agent = AcdAgent(leg.agent.clone());
         let contact = self.local.contact();
         // Everything is checked before the ACD hears of the answer, so a broken answer only
@@ -270,7 +279,7 @@ impl Core {
             Some((call, Side::Agent)) => {
                 let ringing = self.calls.get(&call).is_some_and(|c| c.talking.is_none());
                 if ringing {
-                    self.agent_declined(now, call, 408);
+                    self.agent_declined(now, call, tx, 408);
                 }
             }
             Some((call, Side::Caller)) => {

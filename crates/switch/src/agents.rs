@@ -1,0 +1,69 @@
+//! Agents' states as the switch keeps them: every change the ACD reports goes to the
+//! `agent_states` table (staffing per 15 minutes), and operators' and phones' commands
+//! (log in, log out, ready, not ready) go to the ACD.
+
+use std::time::Instant;
+
+use hotline_acd::{AgentId as AcdAgent, AgentState, NotReady, StateError};
+use hotline_record::AgentStateChange;
+use tracing::{info, warn};
+
+use crate::call::now_utc;
+use crate::core::Core;
+
+/// What an agent, or an operator on their behalf, asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentCommand {
+    /// Log in (`*21`).
+    Login,
+    /// Log out (`*22`).
+    Logout,
+    /// Ready: end wrap-up or a not-ready (`*23`).
+    Ready,
+    /// Not ready, with the reason (`*24N`).
+    Pause(NotReady),
+}
+
+impl Core {
+    /// Records one state change of an agent.
+    pub(crate) fn on_agent_changed(
+        &mut self,
+        agent: AcdAgent,
+        from: AgentState,
+        to: AgentState,
+        reason: Option<NotReady>,
+    ) {
+        info!(agent = %agent, from = from.as_str(), to = to.as_str(), reason = ?reason.map(NotReady::as_str), "agent state");
+        let change = AgentStateChange {
+            at: now_utc(),
+            agent: agent.0,
+            from: from.as_str().to_string(),
+            to: to.as_str().to_string(),
+            reason: reason.map(|r| r.as_str().to_string()),
+        };
+        if let Err(e) = self.store.save_agent_state(&change) {
+            warn!(error = %e, "agent state change not queued");
+        }
+    }
+
+    /// Carries out an agent command.
+    pub(crate) fn agent_command(
+        &mut self,
+        now: Instant,
+        agent: &str,
+        command: AgentCommand,
+    ) -> Result<(), StateError> {
+        let id = AcdAgent(agent.to_string());
+        if self.plan.dialplan.agent(agent).is_none() {
+            return Err(StateError::UnknownAgent);
+        }
+        let result = match command {
+            AgentCommand::Login => self.acd.login(now, &id),
+            AgentCommand::Logout => self.acd.logout(now, &id),
+            AgentCommand::Ready => self.acd.ready(now, &id),
+            AgentCommand::Pause(reason) => self.acd.pause(now, &id, reason),
+        };
+        info!(%agent, ?command, ?result, "agent command");
+        result
+    }
+}

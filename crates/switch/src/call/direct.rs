@@ -1,0 +1,407 @@
+//! Calls the ACD does not distribute: an agent calling a taxpayer back through a carrier
+//! trunk (回访), an agent calling another agent (a consultation before an attended
+//! transfer), and a legacy region's taxpayer calls forwarded to the city's old system (割接).
+//! The far leg is rung directly; if it fails, the call fails with its status.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use hotline_acd::{AgentStatus, CallRef};
+use hotline_record::{CallRecord, Direction, HungUpBy, Outcome};
+use hotline_routing::pattern::is_domestic;
+use hotline_sip::message::SipMessage;
+use hotline_sip::transaction::{Peer, Transport, TxId};
+use hotline_sip::{HeaderName, Request, Response};
+use tracing::{info, info_span, warn};
+
+use super::{now_utc, AgentLeg, Call, CallerLeg};
+use crate::core::{Core, Side};
+use crate::media::{self, MediaPort, SdpVersion};
+use crate::sipbuild::token;
+
+/// A call the switch rings directly rather than through the ACD.
+pub(crate) struct Direct {
+    /// The agent who placed it (call out, consultation); their ACD state follows the call.
+    pub placed_by: Option<String>,
+    /// The far end.
+    pub far: Far,
+}
+
+/// The far end of a direct call.
+pub(crate) enum Far {
+    /// A carrier trunk (a call out, or a legacy city's old system).
+    Trunk {
+        /// The trunk's name in the dialplan.
+        name: String,
+        /// Set once the trunk's digest challenge has been answered (only once).
+        auth_tried: bool,
+    },
+    /// Another agent's phone.
+    Agent(String),
+}
+
+/// How far back the per-agent limit on calls out looks.
+const LIMIT_WINDOW: Duration = Duration::from_secs(3600);
+
+impl Core {
+    /// An agent dialled the outbound prefix and a number: checked against toll fraud
+    /// (logged in, domestic, allowed by a trunk, under the hourly limit), then rung.
+    pub(crate) fn call_out(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: Request,
+        from: Peer,
+        agent: &str,
+        number: &str,
+    ) {
+        let logged_in = !matches!(
+            self.acd.agent_status(&hotline_acd::AgentId(agent.to_string())),
+            None | Some(AgentStatus::LoggedOut)
+        );
+        let trunk = self
+            .plan
+            .dialplan
+            .trunk_for(number)
+            .filter(|_| is_domestic(number))
+            .map(|t| t.name.clone());
+        let limit = self.plan.dialplan.switch.outbound_per_hour as usize;
+        let recent = self.calls_out.entry(agent.to_string()).or_default();
+        while recent
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= LIMIT_WINDOW)
+        {
+            recent.pop_front();
+        }
+        let over_limit = recent.len() >= limit;
+        let Some(trunk) = trunk.filter(|_| logged_in && !over_limit) else {
+            warn!(%agent, %number, logged_in, over_limit, "call out refused");
+            self.refuse(now, tx, &req, 403);
+            return;
+        };
+        recent.push_back(now);
+        let Some(call) = self.direct_call(now, tx, req, from, agent) else {
+            return;
+        };
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.record.direction = Direction::Outbound;
+            c.record.dialled = Some(number.to_string());
+            c.record.agent = Some(agent.to_string());
+            c.direct = Some(Direct {
+                placed_by: Some(agent.to_string()),
+                far: Far::Trunk {
+                    name: trunk.clone(),
+                    auth_tried: false,
+                },
+            });
+            let record = c.record.clone();
+            self.save(&record);
+        }
+        self.acd_outbound(now, agent, call);
+        self.ring_trunk(now, call, &trunk, number);
+    }
+
+    /// An agent dialled another agent's number (a consultation): the other phone rings.
+    pub(crate) fn call_agent(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: Request,
+        from: Peer,
+        agent: &str,
+        other: &str,
+    ) {
+        let Some(call) = self.direct_call(now, tx, req, from, agent) else {
+            return;
+        };
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.record.agent = Some(agent.to_string());
+            c.record.dialled = Some(other.to_string());
+            c.direct = Some(Direct {
+                placed_by: Some(agent.to_string()),
+                far: Far::Agent(other.to_string()),
+            });
+        }
+        self.ring_direct_agent(now, call, other);
+    }
+
+    /// The caller leg and record of a call placed from a phone, not yet rung anywhere.
+    fn direct_call(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: Request,
+        from: Peer,
+        agent: &str,
+    ) -> Option<CallRef> {
+        let Some(offer) = media::parse_sdp(&req.body) else {
+            self.refuse(now, tx, &req, 488);
+            return None;
+        };
+        let Ok(port) = MediaPort::bind(self.media_ip) else {
+            self.refuse(now, tx, &req, 503);
+            return None;
+        };
+        let local_media = port.local_addr();
+        let sdp = SdpVersion::new();
+        let Some((answer_sdp, peer_media)) = media::answer(&offer, local_media, sdp) else {
+            self.refuse(now, tx, &req, 488);
+            return None;
+        };
+        let id = self.new_call_id();
+        let span = info_span!("call", id = %id);
+        let mut record = CallRecord::new(id.clone(), agent, now_utc());
+        record.region = self
+            .plan
+            .dialplan
+            .agent(agent)
+            .map(|a| a.region.as_str().to_string());
+        record.outcome = Outcome::Ringing;
+        let sip_call_id = req.call_id().unwrap_or_default().to_string();
+        let call = self.alloc_call();
+        self.by_tx.insert(tx, (call, Side::Caller));
+        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Caller));
+        self.calls.insert(
+            call,
+            Call {
+                id,
+                span,
+                caller: CallerLeg {
+                    tx,
+                    invite: req,
+                    peer: from,
+                    tag: token(),
+                    sip_call_id,
+                    number: agent.to_string(),
+                    media: Some(port),
+                    local_media,
+                    answer_sdp,
+                    peer_media,
+                    sdp,
+                },
+                ringing: Vec::new(),
+                talking: None,
+                record,
+                menu: None,
+                alive_checked: now,
+                direct: None,
+                legs: Vec::new(),
+            },
+        );
+        Some(call)
+    }
+
+    /// Marks the agent busy on their call out, so the ACD offers them nothing meanwhile.
+    fn acd_outbound(&mut self, now: Instant, agent: &str, call: CallRef) {
+        let id = hotline_acd::AgentId(agent.to_string());
+        if let Err(e) = self.acd.on_call(now, &id, call) {
+            warn!(%agent, error = %e, "agent not marked busy on their call out");
+        }
+    }
+
+    /// The agent's part in `call` is over: ends their ACD call (wrap-up) if the ACD has
+    /// them on this call, and not if they are on another (a consultation's caller).
+    pub(crate) fn end_agent_call(&mut self, now: Instant, agent: &str, call: CallRef) {
+        let id = hotline_acd::AgentId(agent.to_string());
+        if self.acd.agent_status(&id) == Some(&AgentStatus::Talking(call)) {
+            self.acd.call_ended(now, &id);
+        }
+    }
+
+    /// Rings a trunk (a call out, or a legacy city's old system) with the trunk's caller id.
+    pub(crate) fn ring_trunk(&mut self, now: Instant, call: CallRef, trunk: &str, number: &str) {
+        let Some(t) = self.plan.dialplan.trunk_named(trunk).cloned() else {
+            self.fail_direct(now, call, 503);
+            return;
+        };
+        let caller_id = match self.calls.get(&call) {
+            Some(c) if c.record.direction == Direction::Inbound => c.caller.number.clone(),
+            _ => t
+                .caller_id
+                .clone()
+                .or_else(|| self.plan.dialplan.switch.service_numbers.first().cloned())
+                .unwrap_or_else(|| "12366".to_string()),
+        };
+        let target = t.target();
+        let transport = if t.tcp { Transport::Tcp } else { Transport::Udp };
+        let ruri = format!("sip:{number}@{target}");
+        let peer = Peer {
+            addr: target,
+            transport,
+        };
+        self.ring_leg(now, call, format!("trunk:{}", t.name), ruri, &caller_id, peer);
+    }
+
+    /// Rings an agent's phone directly (consultation, transfer to an agent).
+    pub(crate) fn ring_direct_agent(&mut self, now: Instant, call: CallRef, agent: &str) {
+        let Some((contact, peer)) = self.agent_target(agent) else {
+            self.fail_direct(now, call, 480);
+            return;
+        };
+        let number = self
+            .calls
+            .get(&call)
+            .map(|c| c.caller.number.clone())
+            .unwrap_or_default();
+        self.ring_leg(now, call, agent.to_string(), contact, &number, peer);
+    }
+
+    /// Sends the far leg's INVITE from a fresh media port.
+    fn ring_leg(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        party: String,
+        ruri: String,
+        from_number: &str,
+        peer: Peer,
+    ) {
+        let Ok(port) = MediaPort::bind(self.media_ip) else {
+            self.fail_direct(now, call, 503);
+            return;
+        };
+        let local_media = port.local_addr();
+        let sdp_version = SdpVersion::new();
+        let sdp = media::offer(local_media, sdp_version);
+        let to_user = hotline_sip::SipUri::parse(&ruri)
+            .and_then(|u| u.user)
+            .unwrap_or_default();
+        let invite = self
+            .local
+            .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
+        let sip_call_id = invite.call_id().unwrap_or_default().to_string();
+        let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
+            self.fail_direct(now, call, 503);
+            return;
+        };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.span
+            .in_scope(|| info!(party = %party, to = %peer.addr, "ringing directly"));
+        self.by_tx.insert(tx, (call, Side::Agent));
+        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Agent));
+        c.ringing.push(AgentLeg {
+            agent: party,
+            invite,
+            tx,
+            peer,
+            sip_call_id,
+            media: port,
+            local_media,
+            sdp: sdp_version,
+            provisional: false,
+        });
+    }
+
+    /// A trunk challenged the far INVITE: answered once with the trunk's credentials.
+    /// Returns false when the challenge cannot be answered (the call then fails).
+    pub(crate) fn answer_trunk_challenge(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        tx: TxId,
+        resp: &Response,
+    ) -> bool {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        let Some(Direct {
+            far: Far::Trunk { name, auth_tried },
+            ..
+        }) = c.direct.as_mut()
+        else {
+            return false;
+        };
+        if *auth_tried {
+            return false;
+        }
+        *auth_tried = true;
+        let name = name.clone();
+        let Some(creds) = self
+            .plan
+            .dialplan
+            .trunk_named(&name)
+            .and_then(|t| t.credentials.clone())
+        else {
+            return false;
+        };
+        let (header, answer_as) = if resp.status == 407 {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        } else {
+            ("WWW-Authenticate", "Authorization")
+        };
+        let challenge = resp
+            .headers
+            .get(&HeaderName::Other(header.into()))
+            .or_else(|| resp.headers.get(&HeaderName::WwwAuthenticate))
+            .and_then(hotline_sip::digest::Challenge::parse);
+        let Some(leg) = c.leg_mut(tx) else {
+            return false;
+        };
+        let Some(answer) = challenge.and_then(|ch| {
+            ch.answer("INVITE", &leg.invite.uri, &creds.username, &creds.password, &token())
+        }) else {
+            return false;
+        };
+        let mut invite = leg.invite.clone();
+        let seq = invite.cseq().map_or(1, |c| c.seq) + 1;
+        invite.headers.set(HeaderName::CSeq, format!("{seq} INVITE"));
+        invite
+            .headers
+            .set(HeaderName::Via, self.local.via(leg.peer.transport));
+        invite
+            .headers
+            .push(HeaderName::Other(answer_as.into()), answer);
+        let peer = leg.peer;
+        let Some(new_tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
+            return false;
+        };
+        leg.invite = invite;
+        leg.tx = new_tx;
+        leg.provisional = false;
+        self.by_tx.remove(&tx);
+        self.by_tx.insert(new_tx, (call, Side::Agent));
+        true
+    }
+
+    /// A direct call's far leg said no: the caller hears the same (no other agent to try).
+    pub(crate) fn fail_direct(&mut self, now: Instant, call: CallRef, status: u16) {
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
+        let status = match status {
+            401 | 407 => 403,
+            s @ 400..=699 => s,
+            _ => 503,
+        };
+        if self.endpoint.is_pending(c.caller.tx) {
+            let r = self.local.response(&c.caller.invite, status, &c.caller.tag);
+            self.endpoint.respond(now, c.caller.tx, r);
+        }
+        for leg in std::mem::take(&mut c.ringing) {
+            self.cancel_leg(now, leg);
+        }
+        if let Some(agent) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
+            self.end_agent_call(now, &agent, call);
+        }
+        c.span.in_scope(|| info!(status, "direct call failed"));
+        c.record.outcome = Outcome::Failed;
+        c.record.hung_up_by = Some(HungUpBy::Switch);
+        c.record.ended_at = Some(now_utc());
+        self.save(&c.record);
+    }
+}
+
+/// Calls out started per agent in the last hour, oldest first.
+pub(crate) type CallsOut = std::collections::HashMap<String, VecDeque<Instant>>;
+
+/// Whether a response is a digest challenge.
+pub(crate) fn is_challenge(resp: &Response) -> bool {
+    matches!(resp.status, 401 | 407)
+}
+
+/// The CSeq number of an INVITE (the ACK of its 2xx repeats it).
+pub(crate) fn invite_seq(invite: &Request) -> u32 {
+    invite.cseq().map_or(1, |c| c.seq)
+}

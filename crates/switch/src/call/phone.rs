@@ -1,0 +1,276 @@
+//! INVITEs from agents' and supervisors' phones (anything but the service number): who is
+//! calling (digest with their secret, or a static seat's address), then what they dialled —
+//! a feature code, a supervisor's monitoring code, a taxpayer's number behind the outbound
+//! prefix, or another agent's number (a consultation before an attended transfer).
+
+use std::time::Instant;
+
+use chrono::Utc;
+use hotline_acd::NotReady;
+use hotline_media::Monitor;
+use hotline_record::MonitorUse;
+use hotline_routing::{AgentReach, Scope};
+use hotline_sip::transaction::{Peer, TxId};
+use hotline_sip::message::SipMessage;
+use hotline_sip::{Request, SipUri};
+use tracing::{info, warn};
+
+use super::now_utc;
+use super::session::{Session, SessionKind};
+use crate::agents::AgentCommand;
+use crate::core::Core;
+
+/// What a phone dialled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Dialled {
+    /// `*21` … `*24N`.
+    Feature(AgentCommand),
+    /// `*31`/`*32`/`*33` + the agent's number.
+    Monitor(Monitor, String),
+    /// The outbound prefix and a number.
+    Outbound(String),
+    /// Another agent's number.
+    Agent(String),
+}
+
+/// Reads a dialled string; `None` for anything the switch does not route from phones.
+pub(crate) fn dialled(user: &str, outbound_prefix: &str, is_agent: impl Fn(&str) -> bool) -> Option<Dialled> {
+    let feature = |c: AgentCommand| Some(Dialled::Feature(c));
+    match user {
+        "*21" => return feature(AgentCommand::Login),
+        "*22" => return feature(AgentCommand::Logout),
+        "*23" => return feature(AgentCommand::Ready),
+        _ => {}
+    }
+    if let Some(n) = user.strip_prefix("*24") {
+        let reason = n.parse::<u8>().ok().and_then(NotReady::from_code)?;
+        return feature(AgentCommand::Pause(reason));
+    }
+    for (code, mode) in [("*31", Monitor::Listen), ("*32", Monitor::Whisper), ("*33", Monitor::Barge)] {
+        if let Some(agent) = user.strip_prefix(code) {
+            return is_agent(agent).then(|| Dialled::Monitor(mode, agent.to_string()));
+        }
+    }
+    if is_agent(user) {
+        return Some(Dialled::Agent(user.to_string()));
+    }
+    if !outbound_prefix.is_empty() {
+        if let Some(number) = user.strip_prefix(outbound_prefix) {
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(Dialled::Outbound(number.to_string()));
+            }
+        }
+    }
+    None
+}
+
+impl Core {
+    /// An INVITE to something other than the service number: only agents' and
+    /// supervisors' phones may place such calls.
+    pub(crate) fn on_phone_invite(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        let target = SipUri::parse(&req.uri).and_then(|u| u.user).unwrap_or_default();
+        let plan = self.plan.clone();
+        let Some(what) = dialled(&target, &plan.dialplan.switch.outbound_prefix, |a| {
+            plan.dialplan.agent(a).is_some()
+        }) else {
+            warn!(uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
+            self.refuse(now, tx, &req, 404);
+            return;
+        };
+        let Some(user) = self.authenticate_phone(now, tx, &req, from) else {
+            return;
+        };
+        let is_agent = plan.dialplan.agent(&user).is_some();
+        info!(%user, dialled = %target, "call from a phone");
+        match what {
+            Dialled::Feature(command) if is_agent => {
+                let ok = self.agent_command(now, &user, command).is_ok();
+                self.start_feature_session(now, tx, &req, from, &user, ok);
+            }
+            Dialled::Monitor(mode, agent) if plan.dialplan.supervisor(&user).is_some() => {
+                self.phone_monitor(now, tx, &req, from, &user, &agent, mode);
+            }
+            Dialled::Outbound(number) if is_agent => {
+                self.call_out(now, tx, req, from, &user, &number);
+            }
+            Dialled::Agent(agent) if is_agent && agent != user => {
+                self.call_agent(now, tx, req, from, &user, &agent);
+            }
+            _ => self.refuse(now, tx, &req, 403),
+        }
+    }
+
+    /// Who placed the call: a static seat by its address, anyone else by digest with their
+    /// secret. `None` once the challenge or refusal has been sent.
+    fn authenticate_phone(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) -> Option<String> {
+        let user = req
+            .party_from()
+            .and_then(|f| f.sip_uri())
+            .and_then(|u| u.user)
+            .unwrap_or_default();
+        let reach = self.plan.dialplan.phone(&user).cloned();
+        if let Some(AgentReach::Static { contact }) = &reach {
+            let host = SipUri::parse(contact).map(|u| u.host).unwrap_or_default();
+            let ip = host.trim_start_matches('[').trim_end_matches(']');
+            if ip.parse::<std::net::IpAddr>().ok() == Some(from.addr.ip()) {
+                return Some(user);
+            }
+        }
+        let secret = match reach {
+            Some(AgentReach::Registers { secret }) => Some(secret),
+            _ => None,
+        };
+        let now_secs = Utc::now().timestamp().max(0) as u64;
+        match self
+            .registrar
+            .authenticate(req, &user, now, now_secs, |_| secret.clone())
+        {
+            Ok(()) => Some(user),
+            Err(challenge) => {
+                self.endpoint.respond(now, tx, challenge);
+                None
+            }
+        }
+    }
+
+    /// A supervisor's monitoring call: refused (and audited) outside their scope or when
+    /// the agent is on no call; else answered and joined to the agent's call media.
+    #[allow(clippy::too_many_arguments)]
+    fn phone_monitor(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: &Request,
+        from: Peer,
+        supervisor: &str,
+        agent: &str,
+        mode: Monitor,
+    ) {
+        let target = match self.monitor_target(supervisor, agent, mode) {
+            Ok(call) => call,
+            Err(status) => {
+                self.refuse(now, tx, req, status);
+                return;
+            }
+        };
+        let Some(a) = self.answer_phone(now, tx, req) else {
+            return;
+        };
+        self.join_monitor(target, supervisor, agent, mode, from, a);
+    }
+
+    /// The call a supervisor may monitor, audited either way; `Err` is the status to refuse
+    /// with (403 out of scope, 404 the agent is on no call).
+    pub(crate) fn monitor_target(
+        &mut self,
+        supervisor: &str,
+        agent: &str,
+        mode: Monitor,
+    ) -> Result<hotline_acd::CallRef, u16> {
+        let in_scope = match (
+            self.plan.dialplan.supervisor(supervisor).map(|s| &s.scope),
+            self.plan.dialplan.agent(agent),
+        ) {
+            (Some(Scope::Province), Some(_)) => true,
+            (Some(Scope::Region(r)), Some(a)) => &a.region == r,
+            _ => false,
+        };
+        let call = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.talking.as_ref().is_some_and(|t| t.agent == agent) && c.media().is_some())
+            .map(|(id, c)| (*id, c.id.clone()));
+        let allowed = in_scope && call.is_some();
+        let audit = MonitorUse {
+            at: now_utc(),
+            supervisor: supervisor.to_string(),
+            agent: agent.to_string(),
+            call_id: call.as_ref().map(|(_, id)| id.clone()),
+            mode: monitor_word(mode).to_string(),
+            allowed,
+        };
+        if let Err(e) = self.store.save_monitor(&audit) {
+            warn!(error = %e, "monitoring audit not queued");
+        }
+        info!(%supervisor, %agent, mode = monitor_word(mode), in_scope, on_call = call.is_some(), "monitoring asked for");
+        match call {
+            Some((id, _)) if in_scope => Ok(id),
+            _ if !in_scope => Err(403),
+            _ => Err(404),
+        }
+    }
+
+    /// Joins an answered supervisor leg to the call's media.
+    pub(crate) fn join_monitor(
+        &mut self,
+        target: hotline_acd::CallRef,
+        supervisor: &str,
+        agent: &str,
+        mode: Monitor,
+        peer: Peer,
+        a: super::session::Answered,
+    ) {
+        let Some(c) = self.calls.get(&target) else {
+            return;
+        };
+        let Some(media) = c.media() else {
+            return;
+        };
+        media.supervise((a.port, a.peer_media), mode);
+        let span = c.span.clone();
+        span.in_scope(|| info!(%supervisor, %agent, mode = monitor_word(mode), "supervisor joined"));
+        let session = self.alloc_call();
+        self.add_session(
+            session,
+            Session {
+                user: supervisor.to_string(),
+                peer,
+                sip_call_id: a.dialog.call_id.clone(),
+                dialog: a.dialog,
+                span,
+                kind: SessionKind::Monitor {
+                    call: target,
+                    agent: agent.to_string(),
+                    mode,
+                },
+            },
+        );
+    }
+}
+
+/// The audit word for a mode.
+pub(crate) fn monitor_word(mode: Monitor) -> &'static str {
+    match mode {
+        Monitor::Listen => "listen",
+        Monitor::Whisper => "whisper",
+        Monitor::Barge => "barge",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialled_strings_from_phones() {
+        let agent = |a: &str| a == "1003" || a == "1019";
+        assert_eq!(dialled("*21", "9", agent), Some(Dialled::Feature(AgentCommand::Login)));
+        assert_eq!(
+            dialled("*243", "9", agent),
+            Some(Dialled::Feature(AgentCommand::Pause(NotReady::Training)))
+        );
+        assert_eq!(dialled("*249", "9", agent), None);
+        assert_eq!(
+            dialled("*321003", "9", agent),
+            Some(Dialled::Monitor(Monitor::Whisper, "1003".into()))
+        );
+        assert_eq!(dialled("*311234", "9", agent), None);
+        assert_eq!(dialled("1019", "9", agent), Some(Dialled::Agent("1019".into())));
+        assert_eq!(
+            dialled("913903790000", "9", agent),
+            Some(Dialled::Outbound("13903790000".into()))
+        );
+        assert_eq!(dialled("110", "9", agent), None);
+        assert_eq!(dialled("9", "9", agent), None);
+    }
+}
