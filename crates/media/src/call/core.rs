@@ -707,10 +707,10 @@ impl CallCore {
         }
     }
 
-    /// Applies a re-INVITE to the supervisor's leg.
-    pub(crate) fn update_supervisor(&mut self, peer: PeerMedia) {
+    /// Applies a re-INVITE to the supervisor's leg at `now`.
+    pub(crate) fn update_supervisor(&mut self, peer: PeerMedia, now: u64) {
         match self.supervision.as_deref_mut() {
-            Some(sup) => sup.leg.update(peer),
+            Some(sup) => sup.leg.update(peer, now),
             None => tracing::debug!("re-INVITE for a supervisor not attached"),
         }
     }
@@ -752,11 +752,11 @@ impl CallCore {
         }
     }
 
-    /// Applies a re-INVITE to one leg (ignored for an agent not connected).
-    pub(crate) fn update(&mut self, leg: Leg, peer: PeerMedia) {
+    /// Applies a re-INVITE to one leg at `now` (ignored for an agent not connected).
+    pub(crate) fn update(&mut self, leg: Leg, peer: PeerMedia, now: u64) {
         match (leg, &mut self.agent) {
-            (Leg::Caller, _) => self.caller.update(peer),
-            (Leg::Agent, Some(agent)) => agent.update(peer),
+            (Leg::Caller, _) => self.caller.update(peer, now),
+            (Leg::Agent, Some(agent)) => agent.update(peer, now),
             (Leg::Agent, None) => tracing::debug!("re-INVITE for an agent not connected"),
         }
     }

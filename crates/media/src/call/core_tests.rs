@@ -98,7 +98,7 @@ fn bridged_telephone_events_are_mapped_or_dropped() {
         Verdict::Send(_)
     ));
     assert_eq!(ev[1], 96);
-    c.update(Leg::Caller, peer(CALLER, Codec::Pcmu, None));
+    c.update(Leg::Caller, peer(CALLER, Codec::Pcmu, None), 0);
     let mut ev = rtp(96, 1, 0, &[5, 0x80, 0, 160]);
     assert_eq!(
         c.on_packet(Leg::Agent, src(AGENT), &mut ev, 0),
@@ -145,7 +145,7 @@ fn rtcp_unknown_types_garbage_and_strangers_are_dropped() {
 #[test]
 fn nothing_is_sent_to_a_phone_on_zero_address_hold() {
     let mut c = bridged();
-    c.update(Leg::Agent, peer("0.0.0.0:5000", Codec::Pcma, Some(96)));
+    c.update(Leg::Agent, peer("0.0.0.0:5000", Codec::Pcma, Some(96)), 0);
     let mut p = rtp(0, 1, 0, &[0xFF; 160]);
     assert_eq!(
         c.on_packet(Leg::Caller, src(CALLER), &mut p, 0),
@@ -588,4 +588,26 @@ fn a_replaced_agent_starts_a_new_spurt_on_the_callers_stream() {
         Verdict::Drop,
         "agent A is gone"
     );
+}
+
+#[test]
+fn a_supervisor_re_invite_moves_their_feed() {
+    let (mut c, _rx) = call(None);
+    c.supervise(peer(SUPERVISOR, Codec::Pcma, None), Monitor::Listen);
+    assert_eq!(
+        c.on_supervisor_packet(src("10.0.0.3:7002"), &level(Codec::Pcma, 1, 0), 160),
+        Verdict::Consumed
+    );
+    assert_eq!(
+        c.tick(160).supervisor,
+        Some(src("10.0.0.3:7002")),
+        "latched"
+    );
+    c.update_supervisor(peer("10.0.0.4:7000", Codec::Pcmu, None), 300);
+    assert_eq!(c.tick(320).supervisor, Some(src("10.0.0.4:7000")));
+    assert_eq!(
+        c.on_supervisor_packet(src("10.0.0.4:7000"), &level(Codec::Pcmu, 2, 0), 330),
+        Verdict::Consumed
+    );
+    assert_eq!(level_of(c.frame(Party::Supervisor)).0, 0);
 }

@@ -150,7 +150,8 @@ impl CallMediaHandle {
     }
 
     /// Stops playing and relays caller↔agent both ways (latching, transcoding, RFC 4733
-    /// payload types mapped, RTCP dropped); keys are no longer detected.
+    /// payload types mapped, RTCP dropped); keys are no longer detected. Also after a
+    /// [`CallMediaHandle::disconnect_agent`], for the next agent of a transfer.
     pub fn connect_agent(&self, agent: (MediaPort, PeerMedia)) {
         self.send(Control::ConnectAgent(agent.0, agent.1));
     }
@@ -209,7 +210,8 @@ impl CallMediaHandle {
         self.send(Control::StopVoicemail);
     }
 
-    /// Applies a re-INVITE (hold, new address, new codec) to one leg.
+    /// Applies a re-INVITE (hold, new address, new codec) to one leg; the supervisor's goes
+    /// to [`CallMediaHandle::update_supervisor`].
     pub fn update(&self, leg: Leg, peer: PeerMedia) {
         self.send(Control::Update(leg, peer));
     }

@@ -166,7 +166,7 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
             ports.supervisor = None;
             core.end_supervision();
         }
-        Control::UpdateSupervisor(peer) => core.update_supervisor(peer),
+        Control::UpdateSupervisor(peer) => core.update_supervisor(peer, now),
         Control::DisconnectAgent => {
             ports.agent = None;
             core.disconnect_agent();
@@ -178,7 +178,7 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
         }
         Control::StartVoicemail(path, max) => core.start_voicemail(path, max, now),
         Control::StopVoicemail => core.stop_voicemail(now),
-        Control::Update(leg, peer) => core.update(leg, peer),
+        Control::Update(leg, peer) => core.update(leg, peer, now),
         Control::Stop => {}
     }
 }
