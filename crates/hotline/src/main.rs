@@ -3,6 +3,7 @@
 //! One binary: `serve` runs the switch; `check`, `route`, `calls` and `reload` are the
 //! operator's tools around it.
 
+mod cmd_agents;
 mod cmd_calls;
 mod cmd_check;
 mod cmd_route;
@@ -92,6 +93,47 @@ enum Command {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Show every agent's state, reason, since when and calls today (from the running switch).
+    Agents {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
+    /// Change an agent's state as their supervisor or the operator: log in, log out, ready,
+    /// or not ready with a reason (break, lunch, training, meeting, paperwork).
+    Agent {
+        /// login, logout, ready or pause.
+        #[arg(value_enum)]
+        action: AgentAction,
+        /// The agent's number (工号).
+        id: String,
+        /// Why, for pause.
+        #[arg(long, default_value = "break")]
+        reason: String,
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
+    /// Let a supervisor listen to, whisper to or barge into an agent's call: the switch
+    /// rings the supervisor's phone (within their scope only; every use is audited).
+    Monitor {
+        /// The supervisor's number.
+        supervisor: String,
+        /// The agent's number; omit with --stop.
+        agent: Option<String>,
+        /// listen (silent), whisper (the agent alone hears the supervisor) or barge.
+        #[arg(long, default_value = "listen")]
+        mode: String,
+        /// End the supervisor's monitoring.
+        #[arg(long)]
+        stop: bool,
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+    },
     /// Validate a dialplan: prints `file:line:col: reason` per problem, exit 1 if any.
     Check {
         /// The dialplan TOML file.
@@ -109,6 +151,19 @@ enum Command {
         #[arg(required = true)]
         numbers: Vec<String>,
     },
+}
+
+/// What `hotline agent` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum AgentAction {
+    /// Log in (as `*21`).
+    Login,
+    /// Log out (as `*22`).
+    Logout,
+    /// Ready for calls, ending wrap-up or a pause (as `*23`).
+    Ready,
+    /// Not ready, with --reason (as `*24N`).
+    Pause,
 }
 
 /// Service hours as the operator says them.
@@ -169,6 +224,34 @@ fn main() -> ExitCode {
         }
         Command::Callbacks { db, json } => cmd_calls::callbacks(&db, json),
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
+        Command::Agents { json, control } => cmd_agents::list(&control, json),
+        Command::Agent {
+            action,
+            id,
+            reason,
+            control,
+        } => {
+            let line = match action {
+                AgentAction::Login => format!("agent login {id}"),
+                AgentAction::Logout => format!("agent logout {id}"),
+                AgentAction::Ready => format!("agent ready {id}"),
+                AgentAction::Pause => format!("agent pause {id} {reason}"),
+            };
+            cmd_serve::command(&control, &line)
+        }
+        Command::Monitor {
+            supervisor,
+            agent,
+            mode,
+            stop,
+            control,
+        } => match (stop, agent) {
+            (true, _) => cmd_serve::command(&control, &format!("monitor {supervisor} stop")),
+            (false, Some(agent)) => {
+                cmd_serve::command(&control, &format!("monitor {supervisor} {agent} {mode}"))
+            }
+            (false, None) => Err(anyhow::anyhow!("monitor needs the agent's number, or --stop")),
+        },
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {
             dialplan,

@@ -1,4 +1,4 @@
-//! The local control socket: `hotline reload` (and later `hotline agent ...`) talk to the
+//! The local control socket: `hotline reload`, `hours`, `agent(s)` and `monitor` talk to the
 //! running switch through a Unix socket only its user can open.
 //!
 //! Protocol: the client writes one command line; the switch answers `ok` or `error` on the
@@ -76,7 +76,21 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
                 None => Err("hours takes open, closed or auto".to_string()),
             }
         }
-        other => Err(format!("unknown command {other:?}")),
+        "" => Err("empty command".to_string()),
+        // Agents and supervision: parsed and carried out by the core (see `operator`).
+        other => {
+            let (tx, rx) = oneshot::channel();
+            if core
+                .send(Control::Operator(other.to_string(), tx))
+                .await
+                .is_err()
+            {
+                Err("switch is shutting down".to_string())
+            } else {
+                rx.await
+                    .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
+            }
+        }
     };
     let text = match reply {
         Ok(msg) => format!("ok\n{msg}\n"),

@@ -55,6 +55,9 @@ pub enum Control {
     Reload(oneshot::Sender<Result<String, String>>),
     /// Force service hours open or closed, or back to the schedule.
     Hours(hotline_ivr::Hours, oneshot::Sender<Result<String, String>>),
+    /// An operator's command line about agents or supervision (`agent pause 1003 lunch`,
+    /// `agents`, `monitor 1950 1003 listen`).
+    Operator(String, oneshot::Sender<Result<String, String>>),
 }
 
 /// Everything the core owns.
@@ -93,6 +96,8 @@ pub struct Core {
     pub(crate) session_dialogs: HashMap<String, CallRef>,
     /// Calls out per agent in the last hour (toll-fraud limit).
     pub(crate) calls_out: crate::call::CallsOut,
+    /// Supervisors' phones being rung by `hotline monitor`.
+    pub(crate) monitor_invites: HashMap<TxId, crate::call::session::PendingMonitor>,
 }
 
 /// What the core needs to start.
@@ -151,6 +156,7 @@ impl Core {
             sessions: HashMap::new(),
             session_dialogs: HashMap::new(),
             calls_out: HashMap::new(),
+            monitor_invites: HashMap::new(),
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -263,7 +269,7 @@ impl Core {
         }
     }
 
-    fn on_control(&mut self, c: Control) {
+    pub(crate) fn on_control(&mut self, c: Control) {
         match c {
             Control::Reload(reply) => {
                 let result = match Plan::load(&self.dialplan_path) {
@@ -290,6 +296,10 @@ impl Core {
                         Err(e.to_string())
                     }
                 };
+                let _ = reply.send(result);
+            }
+            Control::Operator(line, reply) => {
+                let result = self.operator(Instant::now(), &line);
                 let _ = reply.send(result);
             }
             Control::Hours(force, reply) => {
@@ -367,12 +377,16 @@ impl Core {
                 debug!(call_id = ?request.call_id(), "ACK");
             }
             TxEvent::Response { tx, response } => {
-                if !self.on_keepalive_response(now, tx, &response) {
+                if !self.on_keepalive_response(now, tx, &response)
+                    && !self.on_monitor_response(now, tx, &response)
+                {
                     self.on_response(now, tx, response);
                 }
             }
             TxEvent::Timeout { tx } => {
-                if !self.on_keepalive_timeout(now, tx) {
+                if self.monitor_invites.remove(&tx).is_some() {
+                    debug!("supervisor's phone did not answer");
+                } else if !self.on_keepalive_timeout(now, tx) {
                     self.on_timeout(now, tx);
                 }
             }
@@ -489,8 +503,7 @@ impl Core {
 
     /// Where to send requests for an agent: the registration's source, or the static contact.
     pub(crate) fn agent_target(&self, agent: &str) -> Option<(String, Peer)> {
-        let a = self.plan.dialplan.agent(agent)?;
-        match &a.reach {
+        match self.plan.dialplan.phone(agent)? {
             AgentReach::Registers { .. } => {
                 let b = self.registrar.lookup(agent)?;
                 Some((b.contact.clone(), b.source))

@@ -10,6 +10,7 @@ mod core;
 mod dtmf_info;
 mod keepalive;
 mod media;
+mod operator;
 pub mod plan;
 pub mod registrar;
 mod sipbuild;

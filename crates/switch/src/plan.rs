@@ -52,12 +52,32 @@ impl Plan {
             }
             None => PromptSet::empty(),
         };
+        let prompts = with_feature_prompts(prompts, &dialplan.prompt_dir);
         Ok(Arc::new(Plan {
             dialplan,
             router,
             prompts: Arc::new(prompts),
         }))
     }
+}
+
+/// The confirmations played to a phone that dialled a feature code, when the prompt
+/// directory has them (without them the switch hangs up at once, which confirms nothing).
+pub const FEATURE_PROMPTS: [&str; 2] = ["feature-ok", "feature-failed"];
+
+fn with_feature_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
+    let names: Vec<String> = FEATURE_PROMPTS.iter().map(|s| s.to_string()).collect();
+    match PromptSet::load(dir, &names) {
+        Ok(loaded) => {
+            for name in &names {
+                if let Some(samples) = loaded.get(name) {
+                    prompts.insert(name.clone(), samples);
+                }
+            }
+        }
+        Err(errs) => tracing::warn!(?errs, "feature-code confirmations missing; phones will hear none"),
+    }
+    prompts
 }
 
 /// Every prompt a menu can play: its nodes' and the machine's own.

@@ -396,12 +396,3 @@ impl Core {
 /// Calls out started per agent in the last hour, oldest first.
 pub(crate) type CallsOut = std::collections::HashMap<String, VecDeque<Instant>>;
 
-/// Whether a response is a digest challenge.
-pub(crate) fn is_challenge(resp: &Response) -> bool {
-    matches!(resp.status, 401 | 407)
-}
-
-/// The CSeq number of an INVITE (the ACK of its 2xx repeats it).
-pub(crate) fn invite_seq(invite: &Request) -> u32 {
-    invite.cseq().map_or(1, |c| c.seq)
-}

@@ -7,7 +7,7 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hotline_acd::{AgentId as AcdAgent, CallRef, QueueId};
+use hotline_acd::{CallRef, QueueId};
 use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
 use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
 use hotline_record::{Callback, CallbackKind, HungUpBy, Outcome};
@@ -282,7 +282,15 @@ impl Core {
         }
         let record = c.record.clone();
         self.save(&record);
-        self.acd.call_ended(now, &AcdAgent(t.agent));
+        self.end_agent_call(now, &t.agent, call);
+        self.end_monitors_of(now, call);
+        if let Some(c) = self.calls.get_mut(&call) {
+            let mut legs = std::mem::take(&mut c.legs);
+            self.close_legs(&mut legs);
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.legs = legs;
+            }
+        }
         self.ivr_event(now, call, IvrEvent::AgentHungUp);
     }
 
@@ -309,8 +317,10 @@ impl Core {
                 .agent_dialog
                 .request(Method::Bye, &self.local.via(t.agent_peer.transport));
             self.endpoint.send_request(now, bye, t.agent_peer);
-            self.acd.call_ended(now, &AcdAgent(t.agent.clone()));
+            self.end_agent_call(now, &t.agent, call);
         }
+        self.end_monitors_of(now, call);
+        self.close_legs(&mut c.legs);
         if in_queue {
             let waited = self.acd.abandoned(now, call);
             c.record.outcome = Outcome::Abandoned;

@@ -83,6 +83,8 @@ pub(crate) struct Talking {
     pub agent_local_media: SocketAddr,
     pub agent_sip_call_id: String,
     pub agent_sdp: SdpVersion,
+    /// The CSeq of the agent leg's INVITE, repeated by the ACK of its 2xx.
+    pub agent_invite_seq: u32,
     pub caller_dialog: Dialog,
     pub agent_dialog: Dialog,
     /// The caller↔agent relay of a call without a menu (a menu call relays in its CallMedia).
@@ -128,6 +130,43 @@ pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
 }
 
 impl Core {
+    /// Someone answered the call: a new row in its `legs`.
+    pub(crate) fn leg_joined(&mut self, call: CallRef, party: &str) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        let (party, kind) = match party.strip_prefix("trunk:") {
+            Some(trunk) if c.direct.as_ref().is_some_and(|d| d.placed_by.is_none()) => {
+                (trunk.to_string(), "legacy")
+            }
+            Some(trunk) => (trunk.to_string(), "trunk"),
+            None if c.legs.is_empty() => (party.to_string(), "agent"),
+            None => (party.to_string(), "transfer"),
+        };
+        let leg = hotline_record::CallLeg {
+            call_id: c.id.clone(),
+            seq: c.legs.len() as u32 + 1,
+            party,
+            kind: kind.to_string(),
+            started_at: now_utc(),
+            ended_at: None,
+        };
+        if let Err(e) = self.store.save_leg(&leg) {
+            warn!(error = %e, "call leg not queued");
+        }
+        c.legs.push(leg);
+    }
+
+    /// The legs still open end now.
+    pub(crate) fn close_legs(&self, legs: &mut [hotline_record::CallLeg]) {
+        for leg in legs.iter_mut().filter(|l| l.ended_at.is_none()) {
+            leg.ended_at = Some(now_utc());
+            if let Err(e) = self.store.save_leg(leg) {
+                warn!(error = %e, "call leg not queued");
+            }
+        }
+    }
+
     pub(crate) fn save(&self, record: &CallRecord) {
         if let Err(e) = self.store.save(record) {
             warn!(call = %record.call_id, error = %e, "call record not queued");

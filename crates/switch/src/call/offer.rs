@@ -105,7 +105,29 @@ impl Core {
                 legs: Vec::new(),
             },
         );
-        if self.plan.dialplan.menu.is_some() {
+        let legacy = self
+            .plan
+            .dialplan
+            .region(&route.region)
+            .and_then(|r| match &r.mode {
+                hotline_routing::RegionMode::Legacy { trunk } => Some(trunk.clone()),
+                hotline_routing::RegionMode::Remote => None,
+            });
+        if let Some(trunk) = legacy {
+            // 割接: this city is still on its old system; the call passes through, recorded.
+            let dialled = user.unwrap_or_default();
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.span.in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
+                c.direct = Some(super::direct::Direct {
+                    placed_by: None,
+                    far: super::direct::Far::Trunk {
+                        name: trunk.clone(),
+                        auth_tried: false,
+                    },
+                });
+            }
+            self.ring_trunk(now, call, &trunk, &dialled);
+        } else if self.plan.dialplan.menu.is_some() {
             self.start_menu_call(now, call);
         } else {
             self.acd
@@ -351,7 +373,7 @@ impl Core {
         let Some(mut dialog) = Dialog::as_uac(invite, resp, &self.local.contact()) else {
             return;
         };
-        let ack = dialog.ack(1, &self.local.via(peer.transport));
+        let ack = dialog.ack(invite.cseq().map_or(1, |c| c.seq), &self.local.via(peer.transport));
         self.endpoint.send_stateless(peer, ack.to_bytes());
         let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
         self.endpoint.send_request(now, bye, peer);

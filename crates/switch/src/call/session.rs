@@ -207,3 +207,149 @@ impl Core {
         }
     }
 }
+
+/// A supervisor's phone rung from the CLI (`hotline monitor`), joined once it answers.
+pub(crate) struct PendingMonitor {
+    pub target: CallRef,
+    pub supervisor: String,
+    pub agent: String,
+    pub mode: Monitor,
+    pub invite: Request,
+    pub peer: Peer,
+    pub port: MediaPort,
+}
+
+impl Core {
+    /// `hotline monitor SUPERVISOR AGENT MODE`: changes the mode of the supervisor's
+    /// monitoring of that agent, or rings the supervisor's phone to start it.
+    pub(crate) fn monitor_from_cli(
+        &mut self,
+        now: Instant,
+        supervisor: &str,
+        agent: &str,
+        mode: Monitor,
+    ) -> Result<String, String> {
+        if self.plan.dialplan.supervisor(supervisor).is_none() {
+            return Err(format!("{supervisor} is not a supervisor of this dialplan"));
+        }
+        let current = self.sessions.iter_mut().find_map(|(_, s)| match &mut s.kind {
+            SessionKind::Monitor {
+                call,
+                agent: a,
+                mode: m,
+            } if s.user == supervisor && a == agent => {
+                *m = mode;
+                Some(*call)
+            }
+            _ => None,
+        });
+        if let Some(call) = current {
+            // Changing mode on the same call is audited like starting.
+            self.monitor_target(supervisor, agent, mode)
+                .map_err(|s| refusal(s, agent))?;
+            if let Some(m) = self.calls.get(&call).and_then(|c| c.media()) {
+                m.set_monitor(mode);
+            }
+            return Ok(format!("{supervisor}: now {} on {agent}", super::phone::monitor_word(mode)));
+        }
+        let target = self
+            .monitor_target(supervisor, agent, mode)
+            .map_err(|s| refusal(s, agent))?;
+        let (contact, peer) = self
+            .agent_target(supervisor)
+            .ok_or_else(|| format!("{supervisor}'s phone is not registered"))?;
+        let port = MediaPort::bind(self.media_ip).map_err(|e| format!("no media port: {e}"))?;
+        let sdp = media::offer(port.local_addr(), SdpVersion::new());
+        let invite = self
+            .local
+            .agent_invite(&contact, supervisor, agent, peer.transport, &sdp);
+        let tx = self
+            .endpoint
+            .send_request(now, invite.clone(), peer)
+            .ok_or_else(|| "the supervisor's phone could not be called".to_string())?;
+        self.monitor_invites.insert(
+            tx,
+            PendingMonitor {
+                target,
+                supervisor: supervisor.to_string(),
+                agent: agent.to_string(),
+                mode,
+                invite,
+                peer,
+                port,
+            },
+        );
+        Ok(format!("ringing {supervisor}'s phone to {} on {agent}", super::phone::monitor_word(mode)))
+    }
+
+    /// A response to a supervisor's INVITE from the CLI; false if `tx` is not one.
+    pub(crate) fn on_monitor_response(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        resp: &hotline_sip::Response,
+    ) -> bool {
+        if !self.monitor_invites.contains_key(&tx) {
+            return false;
+        }
+        if resp.status < 200 {
+            return true;
+        }
+        let Some(p) = self.monitor_invites.remove(&tx) else {
+            return true;
+        };
+        if resp.status >= 300 {
+            info!(supervisor = %p.supervisor, status = resp.status, "supervisor did not take the monitoring call");
+            return true;
+        }
+        let contact = self.local.contact();
+        let joined = Dialog::as_uac(&p.invite, resp, &contact).and_then(|dialog| {
+            let peer_media = media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
+            Some((dialog, peer_media))
+        });
+        let Some((dialog, peer_media)) = joined else {
+            self.ack_and_bye(now, &p.invite, resp, p.peer);
+            return true;
+        };
+        let seq = p.invite.cseq().map_or(1, |c| c.seq);
+        let ack = dialog.ack(seq, &self.local.via(p.peer.transport));
+        self.endpoint.send_stateless(p.peer, ack.to_bytes());
+        if !self.calls.contains_key(&p.target) {
+            // The call ended while the supervisor's phone rang.
+            let mut dialog = dialog;
+            let bye = dialog.request(Method::Bye, &self.local.via(p.peer.transport));
+            self.endpoint.send_request(now, bye, p.peer);
+            return true;
+        }
+        let answered = Answered {
+            dialog,
+            port: p.port,
+            peer_media,
+        };
+        self.join_monitor(p.target, &p.supervisor, &p.agent, p.mode, p.peer, answered);
+        true
+    }
+
+    /// Ends the supervisor's monitoring session; false if there was none.
+    pub(crate) fn end_monitoring_by(&mut self, now: Instant, supervisor: &str) -> bool {
+        let id = self
+            .sessions
+            .iter()
+            .find(|(_, s)| s.user == supervisor && matches!(s.kind, SessionKind::Monitor { .. }))
+            .map(|(id, _)| *id);
+        match id {
+            Some(id) => {
+                self.end_session(now, id, true);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn refusal(status: u16, agent: &str) -> String {
+    match status {
+        403 => format!("{agent} is outside this supervisor's scope"),
+        _ => format!("{agent} is on no call"),
+    }
+}

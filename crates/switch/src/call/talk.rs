@@ -5,7 +5,7 @@ use std::time::Instant;
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome};
 use hotline_record::{HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
-use hotline_sip::message::Method;
+use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
 use tracing::{info, warn};
@@ -34,7 +34,7 @@ impl Core {
             // A retransmitted 200: our ACK was lost, send it again.
             let ack = t
                 .agent_dialog
-                .ack(1, &self.local.via(t.agent_peer.transport));
+                .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport));
             self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
             return;
         }
@@ -49,23 +49,34 @@ impl Core {
             let caller_dialog = Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)?;
             Some((agent_dialog, agent_media, caller_dialog))
         });
+        let direct = c.direct.is_some();
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.agent, "agent answered without a usable To tag or SDP; trying another agent"));
             self.by_tx.remove(&leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
-            self.acd
-                .offer_failed(now, call, &agent, OfferOutcome::Failed);
+            if direct {
+                self.fail_direct(now, call, 502);
+            } else {
+                self.acd
+                    .offer_failed(now, call, &agent, OfferOutcome::Failed);
+            }
             return;
         };
-        if self.acd.answered(now, call, &agent).is_err() {
+        if !direct && self.acd.answered(now, call, &agent).is_err() {
             self.by_tx.remove(&leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             return;
         }
-        let ack = agent_dialog.ack(1, &self.local.via(leg.peer.transport));
+        let invite_seq = leg.invite.cseq().map_or(1, |c| c.seq);
+        let ack = agent_dialog.ack(invite_seq, &self.local.via(leg.peer.transport));
         self.endpoint.send_stateless(leg.peer, ack.to_bytes());
+        if direct && !leg.agent.starts_with("trunk:") {
+            // The consulted agent is busy on this call now.
+            let _ = self.acd.on_call(now, &agent, call);
+        }
+        self.leg_joined(call, &leg.agent);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -79,6 +90,7 @@ impl Core {
                 agent_local_media: leg.local_media,
                 agent_sip_call_id: leg.sip_call_id,
                 agent_sdp: leg.sdp,
+                agent_invite_seq: invite_seq,
                 caller_dialog,
                 agent_dialog,
                 bridge: None,
@@ -111,9 +123,16 @@ impl Core {
         );
         c.span
             .in_scope(|| info!(agent = %leg.agent, "agent answered; call bridged and recording"));
-        c.record.agent = Some(leg.agent.clone());
+        match &c.direct {
+            None => c.record.agent = Some(leg.agent.clone()),
+            // A legacy city's call: the old system answered; the platform has no agent on it.
+            Some(d) if d.placed_by.is_none() => c.record.outcome = Outcome::Forwarded,
+            Some(_) => {}
+        }
         c.record.answered_at = Some(answered_at);
-        c.record.outcome = Outcome::Answered;
+        if c.record.outcome != Outcome::Forwarded {
+            c.record.outcome = Outcome::Answered;
+        }
         c.record.waited_ms = Some(
             (answered_at - c.record.offered_at)
                 .num_milliseconds()
@@ -126,6 +145,7 @@ impl Core {
             agent_local_media: leg.local_media,
             agent_sip_call_id: leg.sip_call_id,
             agent_sdp: leg.sdp,
+            agent_invite_seq: invite_seq,
             caller_dialog,
             agent_dialog,
             bridge: Some(bridge),
@@ -253,7 +273,12 @@ impl Core {
                 .request(Method::Bye, &self.local.via(c.caller.peer.transport));
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
-        self.acd.call_ended(now, &AcdAgent(t.agent.clone()));
+        self.end_agent_call(now, &t.agent, call);
+        if let Some(p) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
+            self.end_agent_call(now, &p, call);
+        }
+        self.end_monitors_of(now, call);
+        self.close_legs(&mut c.legs);
         c.record.ended_at = Some(now_utc());
         c.record.hung_up_by = Some(by);
         let record = c.record.clone();

@@ -1,0 +1,49 @@
+//! `hotline agents`: the running switch's agents, as a table or JSON lines.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// Prints every agent's state from the running switch.
+pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let (ok, text) = runtime
+        .block_on(hotline_switch::control::request(control, "agents"))
+        .with_context(|| format!("no switch answering on {}", control.display()))?;
+    if !ok {
+        eprintln!("agents refused:\n{text}");
+        return Ok(ExitCode::FAILURE);
+    }
+    if json {
+        println!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<8} {:<12} {:<12} {:<11} {:<10} {:<20} {:>5} {:>8}",
+        "AGENT", "NAME", "REGION", "STATE", "REASON", "SINCE", "CALLS", "TALK"
+    );
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("unreadable answer {line:?}"))?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("-").to_string();
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
+        let talk = n("talk_today_secs");
+        println!(
+            "{:<8} {:<12} {:<12} {:<11} {:<10} {:<20} {:>5} {:>5}:{:02}",
+            s("id"),
+            s("name"),
+            s("region"),
+            s("state"),
+            s("reason"),
+            s("since"),
+            n("calls_today"),
+            talk / 60,
+            talk % 60
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
