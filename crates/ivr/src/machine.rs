@@ -28,6 +28,12 @@ pub enum Event {
     AgentAnswered(String),
     /// The agent hung up first.
     AgentHungUp,
+    /// The agent handed the call on (转办) to another queue: `region`'s, or the caller's own
+    /// when `None`; the skill asked for stays.
+    TransferToQueue(Option<String>),
+    /// The agent handed the call on to one person (an agent, an outside number) whom the
+    /// switch rings now: hold music until `AgentAnswered` or a `TransferToQueue` fallback.
+    TransferToParty,
 }
 
 /// What the switch must do.
@@ -222,6 +228,9 @@ impl IvrCall {
                     prompts.extend(self.menu.digits_of(&agent));
                     prompts.push(f.agent_after.clone());
                     self.deadline = None;
+                    // Served: the queue's longest wait no longer applies, even if the
+                    // call is handed on later.
+                    self.give_up = None;
                     self.state = State::Announcing;
                     self.play(prompts, false);
                 }
@@ -235,6 +244,23 @@ impl IvrCall {
                     self.hold_music(now);
                 } else {
                     self.finish();
+                }
+            }
+            Event::TransferToQueue(region) => {
+                if matches!(self.state, State::Connected | State::Queued { .. }) {
+                    let skill = self.last_queue.clone().and_then(|(skill, _)| skill);
+                    self.last_queue = Some((skill.clone(), region.clone()));
+                    self.actions.push(Action::Queue { skill, region });
+                    self.state = State::Queued { announcing: false };
+                    self.hold_music(now);
+                }
+            }
+            Event::TransferToParty => {
+                if self.state == State::Connected {
+                    self.state = State::Queued { announcing: false };
+                    self.hold_music(now);
+                    // No place in a queue to announce while one person is rung.
+                    self.deadline = None;
                 }
             }
             Event::AgentHungUp => {

@@ -573,3 +573,29 @@ fn a_queue_with_next_but_no_longest_wait_is_refused() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_transferred_caller_waits_with_music_and_hears_the_next_agent_number() {
+    let (mut r, _) = Run::start(HoursState::Open);
+    r.finish_prompts();
+    r.finish_prompts();
+    r.ev(Event::Digit('1'));
+    r.ev(Event::AgentAnswered("1003".into()));
+    let a = r.finish_prompts();
+    assert!(a.contains(&Action::Connect));
+    // Blind transfer to Zhengzhou's queue: same skill, music again.
+    let a = r.ev(Event::TransferToQueue(Some("zhengzhou".into())));
+    assert!(a.contains(&Action::Queue {
+        skill: Some("filing".into()),
+        region: Some("zhengzhou".into())
+    }));
+    assert!(a.iter().any(|x| matches!(x, Action::Play { looped: true, .. })));
+    let a = r.ev(Event::AgentAnswered("1001".into()));
+    assert_eq!(plays(&a).0, p(&["agent-before", "digit-1", "digit-0", "digit-0", "digit-1", "agent-after"]));
+    assert!(r.finish_prompts().contains(&Action::Connect));
+    // Transfer to one person: music, no queue.
+    let a = r.ev(Event::TransferToParty);
+    assert!(!a.iter().any(|x| matches!(x, Action::Queue { .. })));
+    assert!(a.iter().any(|x| matches!(x, Action::Play { looped: true, .. })));
+    assert_eq!(r.call.poll_timeout(), None);
+}

@@ -96,6 +96,8 @@ pub struct Core {
     pub(crate) session_dialogs: HashMap<String, CallRef>,
     /// Calls out per agent in the last hour (toll-fraud limit).
     pub(crate) calls_out: crate::call::CallsOut,
+    /// Re-INVITEs moving a consulted party onto a call (attended transfer).
+    pub(crate) reinvites: HashMap<TxId, CallRef>,
     /// Supervisors' phones being rung by `hotline monitor`.
     pub(crate) monitor_invites: HashMap<TxId, crate::call::session::PendingMonitor>,
 }
@@ -157,6 +159,7 @@ impl Core {
             session_dialogs: HashMap::new(),
             calls_out: HashMap::new(),
             monitor_invites: HashMap::new(),
+            reinvites: HashMap::new(),
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -379,12 +382,15 @@ impl Core {
             TxEvent::Response { tx, response } => {
                 if !self.on_keepalive_response(now, tx, &response)
                     && !self.on_monitor_response(now, tx, &response)
+                    && !self.on_reinvite_response(now, tx, &response)
                 {
                     self.on_response(now, tx, response);
                 }
             }
             TxEvent::Timeout { tx } => {
-                if self.monitor_invites.remove(&tx).is_some() {
+                if self.reinvites.remove(&tx).is_some() {
+                    debug!("a moved phone did not answer its re-INVITE");
+                } else if self.monitor_invites.remove(&tx).is_some() {
                     debug!("supervisor's phone did not answer");
                 } else if !self.on_keepalive_timeout(now, tx) {
                     self.on_timeout(now, tx);

@@ -37,7 +37,7 @@ pub(crate) enum Far {
         auth_tried: bool,
     },
     /// Another agent's phone.
-    Agent(String),
+    Agent,
 }
 
 /// How far back the per-agent limit on calls out looks.
@@ -119,7 +119,7 @@ impl Core {
             c.record.dialled = Some(other.to_string());
             c.direct = Some(Direct {
                 placed_by: Some(agent.to_string()),
-                far: Far::Agent(other.to_string()),
+                far: Far::Agent,
             });
         }
         self.ring_direct_agent(now, call, other);
@@ -186,6 +186,8 @@ impl Core {
                 alive_checked: now,
                 direct: None,
                 legs: Vec::new(),
+                transfer: false,
+                parked: None,
             },
         );
         Some(call)
@@ -367,6 +369,10 @@ impl Core {
 
     /// A direct call's far leg said no: the caller hears the same (no other agent to try).
     pub(crate) fn fail_direct(&mut self, now: Instant, call: CallRef, status: u16) {
+        if self.calls.get(&call).is_some_and(|c| c.transfer) {
+            self.transfer_failed(now, call, status);
+            return;
+        }
         let Some(mut c) = self.remove_call(call) else {
             return;
         };

@@ -138,8 +138,12 @@ impl Core {
             IvrAction::Queue { skill, region } => {
                 m.queued_at = Some(now);
                 m.agent_media = None;
-                c.record.agent = None;
-                c.record.answered_at = None;
+                if !c.record.agent_announced {
+                    // The agent dropped before being announced: as if never answered. A
+                    // transferred call keeps who answered it first (the legs list the rest).
+                    c.record.agent = None;
+                    c.record.answered_at = None;
+                }
                 c.record.hung_up_by = None;
                 let queue = region
                     .or_else(|| c.record.region.clone())
@@ -251,14 +255,18 @@ impl Core {
             return;
         };
         let agent = talking.agent.clone();
-        let answered_at = now_utc();
-        c.record.agent = Some(agent.clone());
-        c.record.answered_at = Some(answered_at);
+        let first = c.record.answered_at.is_none();
+        if first {
+            c.record.agent = Some(agent.clone());
+            c.record.answered_at = Some(now_utc());
+        }
         c.record.outcome = Outcome::Answered;
         if let Some(m) = c.menu.as_mut() {
-            c.record.waited_ms = m
-                .queued_at
-                .map(|q| now.saturating_duration_since(q).as_millis() as u64);
+            if first {
+                c.record.waited_ms = m
+                    .queued_at
+                    .map(|q| now.saturating_duration_since(q).as_millis() as u64);
+            }
             m.agent_media = Some(agent_media);
         }
         c.talking = Some(talking);

@@ -9,6 +9,7 @@ mod offer;
 mod phone;
 pub(crate) mod session;
 mod talk;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -44,6 +45,10 @@ pub(crate) struct Call {
     pub direct: Option<direct::Direct>,
     /// Everyone who answered, in order (the `legs` table).
     pub legs: Vec<hotline_record::CallLeg>,
+    /// A blind transfer to one party is ringing (not an ACD offer).
+    pub transfer: bool,
+    /// The caller's media of a call without a menu, kept between a transfer's two agents.
+    pub parked: Option<BridgeHandle>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.

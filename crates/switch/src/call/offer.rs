@@ -103,6 +103,8 @@ impl Core {
                 alive_checked: now,
                 direct: None,
                 legs: Vec::new(),
+                transfer: false,
+                parked: None,
             },
         );
         let legacy = self
@@ -385,7 +387,7 @@ impl Core {
         };
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
-        if self.calls.get(&call).is_some_and(|c| c.direct.is_some()) {
+        if self.calls.get(&call).is_some_and(|c| c.direct.is_some() || c.transfer) {
             self.fail_direct(now, call, status);
             return;
         }

@@ -49,7 +49,7 @@ impl Core {
             let caller_dialog = Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)?;
             Some((agent_dialog, agent_media, caller_dialog))
         });
-        let direct = c.direct.is_some();
+        let direct = c.direct.is_some() || c.transfer;
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.agent, "agent answered without a usable To tag or SDP; trying another agent"));
             self.by_tx.remove(&leg.tx);
@@ -73,8 +73,11 @@ impl Core {
         let ack = agent_dialog.ack(invite_seq, &self.local.via(leg.peer.transport));
         self.endpoint.send_stateless(leg.peer, ack.to_bytes());
         if direct && !leg.agent.starts_with("trunk:") {
-            // The consulted agent is busy on this call now.
+            // The consulted or transferred-to agent is busy on this call now.
             let _ = self.acd.on_call(now, &agent, call);
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.transfer = false;
         }
         self.leg_joined(call, &leg.agent);
         let Some(c) = self.calls.get_mut(&call) else {
@@ -96,6 +99,29 @@ impl Core {
                 bridge: None,
             };
             self.menu_agent_answered(now, call, talking, (leg.media, agent_media));
+            return;
+        }
+        if let Some(bridge) = c.parked.take() {
+            // A transferred call without a menu: the caller's media goes on, now with the
+            // new party (same recording, same call id).
+            bridge.media().connect_agent((leg.media, agent_media));
+            c.span
+                .in_scope(|| info!(agent = %leg.agent, "transferred call connected"));
+            c.talking = Some(Talking {
+                agent: leg.agent,
+                agent_tx: tx,
+                agent_peer: leg.peer,
+                agent_local_media: leg.local_media,
+                agent_sip_call_id: leg.sip_call_id,
+                agent_sdp: leg.sdp,
+                agent_invite_seq: invite_seq,
+                caller_dialog,
+                agent_dialog,
+                bridge: Some(bridge),
+            });
+            c.record.outcome = Outcome::Answered;
+            let record = c.record.clone();
+            self.save(&record);
             return;
         }
         let answer =
@@ -196,11 +222,17 @@ impl Core {
                 };
                 self.hang_up(now, call, by);
             }
+            Method::Bye if self.calls.get(&call).is_some_and(|c| c.parked.is_some()) => {
+                // The caller hung up while their transferred call waited for the next party.
+                self.reply(now, tx, &req, 200, &tag);
+                self.end_parked(now, call);
+            }
             Method::Bye => {
                 // BYE on the caller's early dialog (RFC 3261 15): they gave up waiting.
                 self.reply(now, tx, &req, 200, &tag);
                 self.abandon(now, call);
             }
+            Method::Refer if talking && side == Side::Agent => self.on_refer(now, call, tx, req),
             Method::Invite => self.on_reinvite(now, call, side, tx, req),
             Method::Info | Method::Options | Method::Notify => self.reply(now, tx, &req, 200, &tag),
             _ => self.reply(now, tx, &req, 405, &tag),
@@ -258,6 +290,11 @@ impl Core {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
+        if let Some(b) = c.parked.take() {
+            tokio::spawn(async move {
+                b.stop().await;
+            });
+        }
         let Some(mut t) = c.talking.take() else {
             return;
         };

@@ -1,0 +1,436 @@
+//! Transfer (转办): an agent hands a call on with the phone's transfer key (REFER, RFC 3515).
+//!
+//! Blind: `Refer-To` names an agent, a region's queue or an outside number behind the
+//! outbound prefix; the switch takes the agent out, plays the caller hold music and rings
+//! the new party (or queues the call). Attended: the agent first called a colleague through
+//! the switch (a consultation), then sends `Refer-To: <colleague?Replaces=consultation>`;
+//! the switch moves the colleague onto the caller's call with a re-INVITE to the port the
+//! first agent used, so the caller's media, recording and call id never change. Either way
+//! the transferor gets NOTIFY (sipfrag 200) and BYE, and the `legs` table lists everyone.
+
+use std::time::Instant;
+
+use hotline_acd::{AgentId as AcdAgent, CallRef, QueueId};
+use hotline_media::Leg;
+use hotline_record::{HungUpBy, Outcome};
+use hotline_routing::pattern::is_domestic;
+use hotline_sip::message::{Method, SipMessage};
+use hotline_sip::transaction::TxId;
+use hotline_sip::{HeaderName, Request, Response};
+use tracing::{info, warn};
+
+use super::now_utc;
+use crate::core::{Core, Side};
+use crate::media;
+
+/// Where a blind transfer goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TransferTarget {
+    /// One agent, rung directly.
+    Agent(String),
+    /// A region's queue (the experts, another city, the centre).
+    Queue(String),
+    /// An outside number through a trunk.
+    Outside { trunk: String, number: String },
+}
+
+/// The dialog an attended transfer replaces (RFC 3891).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Replaces {
+    pub call_id: String,
+}
+
+/// `Refer-To`, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReferTo {
+    pub user: String,
+    pub replaces: Option<Replaces>,
+}
+
+/// Parses a `Refer-To` value: `<sip:user@host?Replaces=...>` (or without brackets).
+pub(crate) fn parse_refer_to(value: &str) -> Option<ReferTo> {
+    let v = value.trim();
+    let uri = match (v.find('<'), v.rfind('>')) {
+        (Some(a), Some(b)) if a < b => v.get(a + 1..b)?,
+        _ => v.split(';').next()?,
+    };
+    let (uri, headers) = uri.split_once('?').unwrap_or((uri, ""));
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
+    let user = rest.split_once('@').map(|(u, _)| u)?;
+    let user = user.split(';').next()?.to_string();
+    let replaces = headers.split('&').find_map(|h| {
+        let (name, value) = h.split_once('=')?;
+        if !name.eq_ignore_ascii_case("replaces") {
+            return None;
+        }
+        let decoded = percent_decode(value)?;
+        let call_id = decoded.split(';').next()?.trim().to_string();
+        (!call_id.is_empty()).then_some(Replaces { call_id })
+    });
+    (!user.is_empty()).then_some(ReferTo { user, replaces })
+}
+
+/// `%XX` decoding of a URI header value; `None` if malformed or not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl Core {
+    /// A REFER on the agent's side of a connected call.
+    pub(crate) fn on_refer(&mut self, now: Instant, call: CallRef, tx: TxId, req: Request) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        let Some(t) = c.talking.as_ref() else {
+            let tag = c.caller.tag.clone();
+            self.reply(now, tx, &req, 403, &tag);
+            return;
+        };
+        let tag = t.agent_dialog.local_tag.clone();
+        let transferor = t.agent.clone();
+        let Some(refer_to) = req
+            .headers
+            .get(&HeaderName::ReferTo)
+            .and_then(parse_refer_to)
+        else {
+            self.reply(now, tx, &req, 400, &tag);
+            return;
+        };
+        if let Some(replaces) = &refer_to.replaces {
+            match self.consultation(&replaces.call_id, &transferor) {
+                Some(consult) => {
+                    self.reply(now, tx, &req, 202, &tag);
+                    self.attended_transfer(now, call, consult);
+                }
+                None => self.reply(now, tx, &req, 481, &tag),
+            }
+            return;
+        }
+        let Some(target) = self.blind_target(&refer_to.user, &transferor) else {
+            self.reply(now, tx, &req, 404, &tag);
+            return;
+        };
+        self.reply(now, tx, &req, 202, &tag);
+        self.blind_transfer(now, call, target);
+    }
+
+    /// Where a blind transfer to `user` goes, if anywhere the dialplan allows.
+    fn blind_target(&self, user: &str, transferor: &str) -> Option<TransferTarget> {
+        let d = &self.plan.dialplan;
+        if d.agent(user).is_some() {
+            return (user != transferor).then(|| TransferTarget::Agent(user.to_string()));
+        }
+        if let Some(r) = d.regions.iter().find(|r| r.id.as_str() == user) {
+            return Some(TransferTarget::Queue(r.id.as_str().to_string()));
+        }
+        let number = user.strip_prefix(d.switch.outbound_prefix.as_str())?;
+        if d.switch.outbound_prefix.is_empty() || !is_domestic(number) {
+            return None;
+        }
+        let trunk = d.trunk_for(number)?;
+        Some(TransferTarget::Outside {
+            trunk: trunk.name.clone(),
+            number: number.to_string(),
+        })
+    }
+
+    /// The transferor's connected consultation with this Call-ID (their own only).
+    fn consultation(&self, sip_call_id: &str, transferor: &str) -> Option<CallRef> {
+        self.calls.iter().find_map(|(id, c)| {
+            let mine = c
+                .direct
+                .as_ref()
+                .is_some_and(|d| d.placed_by.as_deref() == Some(transferor));
+            (mine && c.caller.sip_call_id == sip_call_id && c.talking.is_some()).then_some(*id)
+        })
+    }
+
+    /// Tells the transferor the transfer happened and hangs their leg up.
+    fn release_transferor(&mut self, now: Instant, mut dialog: hotline_sip::dialog::Dialog, peer: hotline_sip::transaction::Peer) {
+        let via = self.local.via(peer.transport);
+        let mut notify = dialog.request(Method::Notify, &via);
+        notify.headers.push(HeaderName::Event, "refer");
+        notify.headers.push(
+            HeaderName::Other("Subscription-State".into()),
+            "terminated;reason=noresource",
+        );
+        notify
+            .headers
+            .push(HeaderName::ContentType, "message/sipfrag;version=2.0");
+        notify.body = b"SIP/2.0 200 OK\r\n".to_vec();
+        self.endpoint.send_request(now, notify, peer);
+        let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
+        self.endpoint.send_request(now, bye, peer);
+    }
+
+    /// The agent leaves the call (transfer): out of the indexes, their leg closed, the
+    /// ACD told, NOTIFY and BYE sent. Returns the caller's media bridge of a call without a
+    /// menu, kept for the next party.
+    fn take_out_agent(&mut self, now: Instant, call: CallRef) -> Option<Option<crate::media::BridgeHandle>> {
+        let c = self.calls.get_mut(&call)?;
+        let t = c.talking.take()?;
+        self.by_tx.remove(&t.agent_tx);
+        self.by_dialog.remove(&t.agent_sip_call_id);
+        if let Some(leg) = c.legs.iter_mut().rev().find(|l| l.ended_at.is_none()) {
+            leg.ended_at = Some(now_utc());
+            if let Err(e) = self.store.save_leg(leg) {
+                warn!(error = %e, "call leg not queued");
+            }
+        }
+        c.span
+            .in_scope(|| info!(agent = %t.agent, "agent transferred the call"));
+        self.end_agent_call(now, &t.agent, call);
+        self.release_transferor(now, t.agent_dialog, t.agent_peer);
+        Some(t.bridge)
+    }
+
+    /// Blind transfer: the caller waits with music while the new party is rung or queued.
+    fn blind_transfer(&mut self, now: Instant, call: CallRef, target: TransferTarget) {
+        let Some(bridge) = self.take_out_agent(now, call) else {
+            return;
+        };
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.span.in_scope(|| info!(?target, "blind transfer"));
+        match &c.menu {
+            Some(m) => m.media.disconnect_agent(),
+            None => {
+                if let Some(b) = &bridge {
+                    b.media().disconnect_agent();
+                }
+                c.parked = bridge;
+            }
+        }
+        match target {
+            TransferTarget::Queue(region) => self.transfer_to_queue(now, call, Some(region)),
+            TransferTarget::Agent(agent) => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.transfer = true;
+                }
+                if self.calls.get(&call).is_some_and(|c| c.menu.is_some()) {
+                    self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
+                }
+                self.ring_direct_agent(now, call, &agent);
+            }
+            TransferTarget::Outside { trunk, number } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.transfer = true;
+                }
+                if self.calls.get(&call).is_some_and(|c| c.menu.is_some()) {
+                    self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
+                }
+                self.ring_trunk(now, call, &trunk, &number);
+            }
+        }
+    }
+
+    /// Queues a transferred call (or one whose transfer target did not answer): `region`'s
+    /// queue, or the caller's own.
+    pub(crate) fn transfer_to_queue(&mut self, now: Instant, call: CallRef, region: Option<String>) {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        c.transfer = false;
+        if c.menu.is_some() {
+            self.ivr_event(now, call, hotline_ivr::Event::TransferToQueue(region));
+            return;
+        }
+        let queue = region
+            .or_else(|| c.record.region.clone())
+            .unwrap_or_else(|| self.plan.dialplan.switch.centre.as_str().to_string());
+        c.record.outcome = Outcome::Queued;
+        let skill = c.record.skill.clone();
+        self.acd.call_arrived_for(now, call, QueueId(queue), skill);
+    }
+
+    /// Attended transfer: the consulted party replaces the transferor on the caller's call.
+    fn attended_transfer(&mut self, now: Instant, call: CallRef, consult: CallRef) {
+        let Some(mut k) = self.remove_call(consult) else {
+            return;
+        };
+        let Some(kt) = k.talking.take() else {
+            return;
+        };
+        let Some(t) = self.calls.get(&call).and_then(|c| c.talking.as_ref()) else {
+            return;
+        };
+        let port = t.agent_local_media;
+        let transferor_dialog = t.agent_dialog.clone();
+        let transferor_peer = t.agent_peer;
+        let transferor = t.agent.clone();
+        let old_tx = t.agent_tx;
+        let old_call_id = t.agent_sip_call_id.clone();
+        // The consulted phone is moved onto the caller's call: a re-INVITE pointing it at the
+        // port the transferor used, in its own session (same origin, next version).
+        let mut agent_sdp = kt.agent_sdp;
+        let version = agent_sdp.next();
+        let mut agent_dialog = kt.agent_dialog;
+        let via = self.local.via(kt.agent_peer.transport);
+        let mut reinvite = agent_dialog.request(Method::Invite, &via);
+        reinvite.headers.push(HeaderName::ContentType, "application/sdp");
+        reinvite.body = media::offer(port, version).into_bytes();
+        let seq = reinvite.cseq().map_or(1, |c| c.seq);
+        let reinvite_tx = self.endpoint.send_request(now, reinvite, kt.agent_peer);
+        // The consultation's caller side (the transferor's second line) is hung up.
+        let mut consult_caller = kt.caller_dialog;
+        let bye = consult_caller.request(Method::Bye, &self.local.via(k.caller.peer.transport));
+        self.endpoint.send_request(now, bye, k.caller.peer);
+        self.end_monitors_of(now, consult);
+        if let Some(b) = kt.bridge {
+            tokio::spawn(async move {
+                b.stop().await;
+            });
+        }
+        k.record.ended_at = Some(now_utc());
+        k.record.hung_up_by = Some(HungUpBy::Agent);
+        self.close_legs(&mut k.legs);
+        self.save(&k.record);
+        let party = kt.agent;
+        // The transferor leaves the caller's call.
+        self.by_tx.remove(&old_tx);
+        self.by_dialog.remove(&old_call_id);
+        self.end_agent_call(now, &transferor, call);
+        self.release_transferor(now, transferor_dialog, transferor_peer);
+        if !party.starts_with("trunk:") {
+            let _ = self.acd.on_call(now, &AcdAgent(party.clone()), call);
+        }
+        self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
+        self.by_dialog
+            .insert(kt.agent_sip_call_id.clone(), (call, Side::Agent));
+        if let Some(tx) = reinvite_tx {
+            self.reinvites.insert(tx, call);
+        }
+        let Some(c) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if let Some(leg) = c.legs.iter_mut().rev().find(|l| l.ended_at.is_none()) {
+            leg.ended_at = Some(now_utc());
+            if let Err(e) = self.store.save_leg(leg) {
+                warn!(error = %e, "call leg not queued");
+            }
+        }
+        if let Some(t) = c.talking.as_mut() {
+            t.agent = party.clone();
+            t.agent_tx = kt.agent_tx;
+            t.agent_peer = kt.agent_peer;
+            t.agent_sip_call_id = kt.agent_sip_call_id;
+            t.agent_sdp = agent_sdp;
+            t.agent_invite_seq = seq;
+            t.agent_dialog = agent_dialog;
+        }
+        c.span
+            .in_scope(|| info!(from = %transferor, to = %party, "attended transfer"));
+        self.leg_joined(call, &party);
+    }
+
+    /// A response to the re-INVITE that moved a consulted party onto a call; false if `tx`
+    /// is not one.
+    pub(crate) fn on_reinvite_response(&mut self, now: Instant, tx: TxId, resp: &Response) -> bool {
+        let Some(call) = self.reinvites.get(&tx).copied() else {
+            return false;
+        };
+        if resp.status < 200 {
+            return true;
+        }
+        self.reinvites.remove(&tx);
+        let Some(c) = self.calls.get(&call) else {
+            return true;
+        };
+        let Some(t) = c.talking.as_ref() else {
+            return true;
+        };
+        if resp.status >= 300 {
+            warn!(status = resp.status, "the consulted phone refused to move; ending the call");
+            self.hang_up(now, call, HungUpBy::Switch);
+            return true;
+        }
+        let ack = t
+            .agent_dialog
+            .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport));
+        self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
+        match media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s)) {
+            Some(peer) => {
+                if let Some(m) = c.media() {
+                    m.update(Leg::Agent, peer);
+                }
+            }
+            None => {
+                warn!("the consulted phone answered the move without SDP; ending the call");
+                self.hang_up(now, call, HungUpBy::Switch);
+            }
+        }
+        true
+    }
+
+    /// A transfer's new party did not answer: the caller goes back to their queue.
+    pub(crate) fn transfer_failed(&mut self, now: Instant, call: CallRef, status: u16) {
+        if let Some(c) = self.calls.get(&call) {
+            c.span
+                .in_scope(|| info!(status, "transfer target did not answer; back to the queue"));
+        }
+        self.transfer_to_queue(now, call, None);
+    }
+
+    /// The caller hung up while a transfer without a menu was ringing or queued.
+    pub(crate) fn end_parked(&mut self, now: Instant, call: CallRef) {
+        let Some(mut c) = self.remove_call(call) else {
+            return;
+        };
+        for leg in std::mem::take(&mut c.ringing) {
+            self.cancel_leg(now, leg);
+        }
+        self.acd.abandoned(now, call);
+        self.end_monitors_of(now, call);
+        c.record.ended_at = Some(now_utc());
+        c.record.hung_up_by = Some(HungUpBy::Caller);
+        self.save(&c.record);
+        if let Some(b) = c.parked.take() {
+            tokio::spawn(async move {
+                b.stop().await;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refer_to_with_and_without_replaces() {
+        let blind = parse_refer_to("<sip:1019@127.0.0.1:5060>").unwrap();
+        assert_eq!(blind.user, "1019");
+        assert_eq!(blind.replaces, None);
+        let attended = parse_refer_to(
+            "<sip:1019@127.0.0.1?Replaces=abc%40host%3Bto-tag%3D12%3Bfrom-tag%3D34>",
+        )
+        .unwrap();
+        assert_eq!(
+            attended.replaces,
+            Some(Replaces {
+                call_id: "abc@host".into()
+            })
+        );
+        assert_eq!(parse_refer_to("sip:luoyang@h").unwrap().user, "luoyang");
+        for bad in ["", "<>", "<sip:@h>", "<tel:123>", "<sip:1019@h?Replaces=%G1>"] {
+            let r = parse_refer_to(bad);
+            assert!(r.is_none() || r.as_ref().is_some_and(|r| r.replaces.is_none()), "{bad}: {r:?}");
+        }
+    }
+}
