@@ -1,0 +1,106 @@
+//! Transfer (转办) end to end: an agent's desk phone presses transfer (REFER), blind and
+//! attended; the caller (SIPp) ends up with the new agent, the recording is one file with
+//! both agents in it, and the `legs` table names both.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::audio::{read_wav, tone_pcap, tone_power};
+use common::desk::DeskPhone;
+use common::sipp::Sipp;
+use common::switch::{dialplan, Switch};
+use hotline_media::Codec;
+
+const LUOYANG_MOBILE: &str = "13903790000";
+
+/// Luoyang's agents in a fixed order (linear): `first` is always rung first.
+fn plan(first: (&str, u16), second: (&str, u16)) -> String {
+    dialplan(
+        &[(first.0, "luoyang", first.1), (second.0, "luoyang", second.1)],
+        15,
+        60,
+    )
+    .replacen(
+        "area_codes = [\"0379\"]",
+        "area_codes = [\"0379\"]\nstrategy = \"linear\"",
+        1,
+    )
+}
+
+/// Power of `freq` in each whole second of `samples`.
+fn seconds_with(samples: &[i16], freq: f64) -> Vec<bool> {
+    samples
+        .chunks(8000)
+        .map(|s| s.len() == 8000 && tone_power(s, freq) > 1000.0)
+        .collect()
+}
+
+/// The call's legs, in order: (party, kind, ended).
+fn legs(db: &std::path::Path, call_id: &str) -> Vec<(String, String, bool)> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("db");
+    let mut stmt = conn
+        .prepare("SELECT party, kind, ended_at IS NOT NULL FROM legs WHERE call_id = ?1 ORDER BY seq")
+        .expect("legs");
+    stmt.query_map([call_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+/// The one ended call's record, its recording, and the second in which `a` stops and `b`
+/// starts being heard by the caller.
+fn assert_both_agents_recorded(switch: &Switch, a: f64, b: f64) -> serde_json::Value {
+    let calls = switch.ended_calls();
+    let call = calls[0].clone();
+    let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().expect("recording")));
+    let with_a = seconds_with(&wav.right, a);
+    let with_b = seconds_with(&wav.right, b);
+    let first_a = with_a.iter().position(|x| *x).expect("the first agent is in the recording");
+    let first_b = with_b.iter().position(|x| *x).expect("the second agent is in the recording");
+    let last_a = with_a.iter().rposition(|x| *x).unwrap_or(0);
+    assert!(first_a < first_b, "first agent, then second: {with_a:?} {with_b:?}");
+    assert!(last_a <= first_b, "the first agent is gone once the second speaks: {with_a:?} {with_b:?}");
+    assert!(
+        seconds_with(&wav.left, 440.0).iter().filter(|x| **x).count() >= 5,
+        "the caller's side runs through the whole call"
+    );
+    call
+}
+
+#[test]
+fn a_blind_transfer_reaches_the_new_agent_and_the_recording_holds_both() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let b_pcap = work.path().join("b-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
+    tone_pcap(&b_pcap, 1300.0, Codec::Pcma, 14);
+    let b_port = common::free_port();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let switch = Switch::start(&plan(("1003", a.port()), ("1019", b_port)));
+    a.connect(switch.port);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", b_port, &b_pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 10_000);
+    let dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(3));
+    let status = a.refer(&dialog, &format!("sip:1019@127.0.0.1:{}", switch.port));
+    assert_eq!(status, 202, "the switch accepts the transfer");
+    let seen = a.serve_for(2);
+    assert!(seen.contains(&"NOTIFY".to_string()), "transferor told: {seen:?}");
+    assert!(seen.contains(&"BYE".to_string()), "transferor hung up: {seen:?}");
+    caller.expect_success(Duration::from_secs(30));
+    b.expect_success(Duration::from_secs(10));
+    let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
+    assert_eq!(call["agent"], "1003", "the record keeps who answered");
+    let id = call["call_id"].as_str().unwrap();
+    assert_eq!(
+        legs(&switch.db(), id),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("1019".to_string(), "transfer".to_string(), true)
+        ]
+    );
+}
