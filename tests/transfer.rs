@@ -104,3 +104,71 @@ fn a_blind_transfer_reaches_the_new_agent_and_the_recording_holds_both() {
         ]
     );
 }
+
+#[test]
+fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 16);
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let mut b = DeskPhone::new("1019", 0, 1300.0);
+    let switch = Switch::start(&plan(("1003", a.port()), ("1019", b.port())));
+    a.connect(switch.port);
+    b.connect(switch.port);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 12_000);
+    let first = a.take_call();
+    std::thread::sleep(Duration::from_secs(2));
+    // A consults B through the switch (the caller waits), then presses transfer.
+    let b = std::thread::spawn(move || {
+        let consult = b.take_call();
+        (b, consult)
+    });
+    let consult = a.call("1019");
+    let (b, _) = b.join().expect("B took the consultation");
+    std::thread::sleep(Duration::from_secs(2));
+    let heard_before = b.rtp.heard().len();
+    let replaces = format!(
+        "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
+        consult.call_id.replace('@', "%40"),
+        consult.remote_tag,
+        consult.local_tag
+    );
+    let status = a.refer(
+        &first,
+        &format!("sip:1019@127.0.0.1:{}?Replaces={replaces}", switch.port),
+    );
+    assert_eq!(status, 202, "the switch accepts the attended transfer");
+    let b = std::thread::spawn(move || {
+        let seen = b.serve_for(4);
+        (b, seen)
+    });
+    let seen_a = a.serve_for(3);
+    let (b, seen_b) = b.join().expect("B served");
+    assert!(seen_a.contains(&"NOTIFY".to_string()), "transferor told: {seen_a:?}");
+    assert_eq!(
+        seen_a.iter().filter(|m| *m == "BYE").count(),
+        2,
+        "both of the transferor's lines hung up: {seen_a:?}"
+    );
+    assert!(seen_b.contains(&"INVITE".to_string()), "B moved by re-INVITE: {seen_b:?}");
+    // After the move B hears the caller.
+    let after = b.rtp.heard();
+    let moved = after.get(heard_before..).unwrap_or_default();
+    assert!(
+        seconds_with(moved, 440.0).iter().filter(|x| **x).count() >= 2,
+        "B hears the caller after the transfer"
+    );
+    caller.expect_success(Duration::from_secs(30));
+    let bye = b.serve_for(2);
+    assert!(bye.contains(&"BYE".to_string()), "B is hung up with the caller: {bye:?}");
+    let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
+    let id = call["call_id"].as_str().unwrap();
+    assert_eq!(
+        legs(&switch.db(), id),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("1019".to_string(), "transfer".to_string(), true)
+        ]
+    );
+}
