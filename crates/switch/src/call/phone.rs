@@ -216,6 +216,7 @@ impl Core {
         let Some(media) = c.media() else {
             return;
         };
+        let local_media = a.port.local_addr();
         media.supervise((a.port, a.peer_media), mode);
         let span = c.span.clone();
         span.in_scope(|| info!(%supervisor, %agent, mode = monitor_word(mode), "supervisor joined"));
@@ -233,6 +234,8 @@ impl Core {
                     agent: agent.to_string(),
                     mode,
                 },
+                local_media,
+                sdp: a.sdp,
             },
         );
     }

@@ -28,6 +28,10 @@ pub(crate) struct Session {
     pub dialog: Dialog,
     pub span: Span,
     pub kind: SessionKind,
+    /// The switch's media address for this phone, for the answers to its re-INVITEs.
+    pub local_media: std::net::SocketAddr,
+    /// The SDP origin of the switch's side of this dialog.
+    pub sdp: SdpVersion,
 }
 
 /// What the session is for.
@@ -50,6 +54,8 @@ pub(crate) struct Answered {
     pub dialog: Dialog,
     pub port: MediaPort,
     pub peer_media: PeerMedia,
+    /// The SDP origin of the switch's offer or answer in this dialog.
+    pub sdp: SdpVersion,
 }
 
 impl Core {
@@ -66,8 +72,8 @@ impl Core {
             self.refuse(now, tx, req, 488);
             return None;
         };
-        let Some((sdp, peer_media)) = media::answer(&offer, port.local_addr(), SdpVersion::new())
-        else {
+        let version = SdpVersion::new();
+        let Some((sdp, peer_media)) = media::answer(&offer, port.local_addr(), version) else {
             self.refuse(now, tx, req, 488);
             return None;
         };
@@ -82,6 +88,7 @@ impl Core {
             dialog,
             port,
             peer_media,
+            sdp: version,
         })
     }
 
@@ -100,6 +107,7 @@ impl Core {
         };
         let call = self.alloc_call();
         let span = tracing::info_span!("phone", user = %user, session = call.0);
+        let local_media = a.port.local_addr();
         let (media, mut events) = CallMedia::start(
             format!("phone-{}", call.0),
             (a.port, a.peer_media),
@@ -125,6 +133,8 @@ impl Core {
                 dialog: a.dialog,
                 span,
                 kind: SessionKind::Feature(Some(media)),
+                local_media,
+                sdp: a.sdp,
             },
         );
     }
@@ -159,12 +169,51 @@ impl Core {
                 self.reply(now, tx, &req, 200, &tag);
                 self.end_session(now, call, false);
             }
-            // Hold and codec changes on a short session: accepted, nothing to change.
-            Method::Invite | Method::Info | Method::Options | Method::Notify => {
-                self.reply(now, tx, &req, 200, &tag)
-            }
+            Method::Invite => self.on_session_reinvite(now, call, tx, &req, &tag),
+            Method::Info | Method::Options | Method::Notify => self.reply(now, tx, &req, 200, &tag),
             _ => self.reply(now, tx, &req, 405, &tag),
         }
+    }
+
+    /// A re-INVITE from a session's phone (hold, a new address or codec): a 2xx to an offer
+    /// must carry the answer (RFC 3264), and the media must follow it; without an offer
+    /// the switch offers its own address again.
+    fn on_session_reinvite(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        tx: TxId,
+        req: &Request,
+        tag: &str,
+    ) {
+        let Some(s) = self.sessions.get_mut(&call) else {
+            return;
+        };
+        let version = s.sdp.next();
+        let local = s.local_media;
+        if req.body.is_empty() {
+            let body = media::offer(local, version);
+            let r = self.local.answer_with_sdp(req, tag, &body);
+            self.endpoint.respond(now, tx, r);
+            return;
+        }
+        let Some((body, peer)) =
+            media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version))
+        else {
+            self.reply(now, tx, req, 488, tag);
+            return;
+        };
+        match &s.kind {
+            SessionKind::Feature(Some(m)) => m.update(crate::core::Side::Caller, peer),
+            SessionKind::Feature(None) => {}
+            SessionKind::Monitor { call: target, .. } => {
+                if let Some(m) = self.calls.get(target).and_then(|c| c.media()) {
+                    m.update_supervisor(peer);
+                }
+            }
+        }
+        let r = self.local.answer_with_sdp(req, tag, &body);
+        self.endpoint.respond(now, tx, r);
     }
 
     /// Ends a session; `send_bye` when the switch hangs up.
@@ -217,6 +266,7 @@ pub(crate) struct PendingMonitor {
     pub invite: Request,
     pub peer: Peer,
     pub port: MediaPort,
+    pub sdp: SdpVersion,
 }
 
 impl Core {
@@ -259,7 +309,8 @@ impl Core {
             .agent_target(supervisor)
             .ok_or_else(|| format!("{supervisor}'s phone is not registered"))?;
         let port = MediaPort::bind(self.media_ip).map_err(|e| format!("no media port: {e}"))?;
-        let sdp = media::offer(port.local_addr(), SdpVersion::new());
+        let version = SdpVersion::new();
+        let sdp = media::offer(port.local_addr(), version);
         let invite = self
             .local
             .agent_invite(&contact, supervisor, agent, peer.transport, &sdp);
@@ -277,6 +328,7 @@ impl Core {
                 invite,
                 peer,
                 port,
+                sdp: version,
             },
         );
         Ok(format!("ringing {supervisor}'s phone to {} on {agent}", super::phone::monitor_word(mode)))
@@ -325,6 +377,7 @@ impl Core {
             dialog,
             port: p.port,
             peer_media,
+            sdp: p.sdp,
         };
         self.join_monitor(p.target, &p.supervisor, &p.agent, p.mode, p.peer, answered);
         true
