@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::audio::{read_wav, tone_pcap, tone_power};
+use common::audio::{pure_tone, read_wav, tone_pcap};
 use common::desk::DeskPhone;
 use common::sipp::Sipp;
 use common::switch::{dialplan, Switch};
@@ -29,11 +29,11 @@ fn plan(first: (&str, u16), second: (&str, u16)) -> String {
     )
 }
 
-/// Power of `freq` in each whole second of `samples`.
+/// Whether each whole second of `samples` is a `freq` Hz tone (speech never is).
 fn seconds_with(samples: &[i16], freq: f64) -> Vec<bool> {
     samples
         .chunks(8000)
-        .map(|s| s.len() == 8000 && tone_power(s, freq) > 1000.0)
+        .map(|s| s.len() == 8000 && pure_tone(s, freq))
         .collect()
 }
 
@@ -169,6 +169,69 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
         [
             ("1003".to_string(), "agent".to_string(), true),
             ("1019".to_string(), "transfer".to_string(), true)
+        ]
+    );
+}
+
+#[test]
+fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let b_pcap = work.path().join("b-1300.pcap");
+    tone_pcap(&b_pcap, 1300.0, Codec::Pcma, 14);
+    let b_port = common::free_port();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let plan = format!(
+        "{}\n{}",
+        dialplan(&[("1003", "luoyang", a.port()), ("1001", "zhengzhou", b_port)], 15, 60),
+        common::switch::test_menu()
+    );
+    let switch = Switch::start_with(&plan, &["--hours", "open"]);
+    a.connect(switch.port);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", b_port, &b_pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    // Presses 1 (filing) after 6 s, then stays on the line 24 s.
+    let silence = work.path().join("silence.pcap");
+    tone_pcap(&silence, 0.0, Codec::Pcmu, 1);
+    let mut caller = Sipp::caller_with(
+        "caller",
+        work.path(),
+        "caller_menu_key.xml",
+        switch.port,
+        LUOYANG_MOBILE,
+        &silence,
+        24_000,
+        &[],
+    );
+    let dialog = a.take_call();
+    // Transfer once the caller has heard 1003's number and talked a little.
+    std::thread::sleep(Duration::from_secs(9));
+    assert_eq!(
+        a.refer(&dialog, &format!("sip:zhengzhou@127.0.0.1:{}", switch.port)),
+        202
+    );
+    let seen = a.serve_for(1);
+    assert!(seen.contains(&"BYE".to_string()), "{seen:?}");
+    caller.expect_success(Duration::from_secs(50));
+    b.expect_success(Duration::from_secs(10));
+    let calls = switch.ended_calls();
+    let call = &calls[0];
+    assert_eq!(call["agent"], "1003");
+    assert_eq!(call["skill"], "filing", "the skill goes with the call");
+    let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
+    let with_a = seconds_with(&wav.right, 1000.0);
+    let with_b = seconds_with(&wav.right, 1300.0);
+    let first_a = with_a.iter().position(|x| *x).expect("agent 1003 heard");
+    let first_b = with_b.iter().position(|x| *x).expect("agent 1001 heard");
+    assert!(first_a < first_b, "{with_a:?} {with_b:?}");
+    let announce = common::switch::prompt_pcm("agent-before");
+    let second = common::switch::find_prompt(&wav.right[first_a * 8000..], &announce)
+        .expect("the next agent's number is announced after the transfer");
+    assert!(first_a * 8000 + second < first_b * 8000);
+    assert_eq!(
+        legs(&switch.db(), call["call_id"].as_str().unwrap()),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("1001".to_string(), "transfer".to_string(), true)
         ]
     );
 }

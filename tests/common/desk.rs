@@ -76,16 +76,28 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
     /// Waits for the switch to ring this phone, answers, waits for the ACK and starts
     /// talking to the switch's media address.
     pub fn take_call(&self) -> Dialog {
+        let patient = std::time::Duration::from_secs(20);
+        self.sip.sock.set_read_timeout(Some(patient)).expect("timeout");
         let invite = self.sip.expect_request("INVITE");
+        self.sip
+            .sock
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
         let local_tag = format!("{}-in", self.id);
         let mut r = Response::to_request(&invite, 200, "OK").with_to_tag(&local_tag);
-        r.headers
-            .push(HeaderName::Contact, format!("<sip:{}@{}>", self.id, self.sip.addr()));
+        r.headers.push(
+            HeaderName::Contact,
+            format!("<sip:{}@{}>", self.id, self.sip.addr()),
+        );
         r.headers.push(HeaderName::ContentType, "application/sdp");
         r.body = self.sdp().into_bytes();
-        self.sip.sock.send_to(&r.to_bytes(), self.sip.switch).expect("send 200");
+        self.sip
+            .sock
+            .send_to(&r.to_bytes(), self.sip.switch)
+            .expect("send 200");
         self.sip.expect_request("ACK");
-        self.rtp.talk_to(sdp_addr(&invite.body), Sound::Tone(self.tone));
+        self.rtp
+            .talk_to(sdp_addr(&invite.body), Sound::Tone(self.tone));
         let from = invite.party_from().expect("From");
         Dialog {
             call_id: invite.call_id().expect("Call-ID").to_string(),
@@ -94,7 +106,12 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
             remote_target: invite
                 .headers
                 .get(&HeaderName::Contact)
-                .map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+                .map(|c| {
+                    c.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_string()
+                })
                 .expect("Contact"),
             local_uri: invite.party_to().expect("To").uri,
             remote_uri: from.uri,
@@ -130,7 +147,12 @@ Content-Length: {len}\r\n\r\n{sdp}",
         let remote_target = ok
             .headers
             .get(&HeaderName::Contact)
-            .map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .map(|c| {
+                c.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
             .expect("Contact");
         let d = Dialog {
             call_id,
@@ -190,17 +212,27 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
             return;
         }
         let mut r = Response::to_request(req, 200, "OK");
-        if req.party_to().and_then(|t| t.tag().map(str::to_string)).is_none() {
+        if req
+            .party_to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .is_none()
+        {
             r = r.with_to_tag("x");
         }
         if req.method.as_str() == "INVITE" {
-            r.headers
-                .push(HeaderName::Contact, format!("<sip:{}@{}>", self.id, self.sip.addr()));
+            r.headers.push(
+                HeaderName::Contact,
+                format!("<sip:{}@{}>", self.id, self.sip.addr()),
+            );
             r.headers.push(HeaderName::ContentType, "application/sdp");
             r.body = self.sdp().into_bytes();
-            self.rtp.talk_to(sdp_addr(&req.body), Sound::Tone(self.tone));
+            self.rtp
+                .talk_to(sdp_addr(&req.body), Sound::Tone(self.tone));
         }
-        self.sip.sock.send_to(&r.to_bytes(), self.sip.switch).expect("send");
+        self.sip
+            .sock
+            .send_to(&r.to_bytes(), self.sip.switch)
+            .expect("send");
     }
 
     /// Answers whatever the switch sends for `secs` seconds; returns the methods seen.

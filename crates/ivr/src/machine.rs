@@ -247,7 +247,13 @@ impl IvrCall {
                 }
             }
             Event::TransferToQueue(region) => {
-                if matches!(self.state, State::Connected | State::Queued { .. }) {
+                if self.state == State::Announcing {
+                    self.actions.push(Action::StopPlaying);
+                }
+                if matches!(
+                    self.state,
+                    State::Connected | State::Queued { .. } | State::Announcing
+                ) {
                     let skill = self.last_queue.clone().and_then(|(skill, _)| skill);
                     self.last_queue = Some((skill.clone(), region.clone()));
                     self.actions.push(Action::Queue { skill, region });
@@ -256,7 +262,10 @@ impl IvrCall {
                 }
             }
             Event::TransferToParty => {
-                if self.state == State::Connected {
+                if self.state == State::Announcing {
+                    self.actions.push(Action::StopPlaying);
+                }
+                if matches!(self.state, State::Connected | State::Announcing) {
                     self.state = State::Queued { announcing: false };
                     self.hold_music(now);
                     // No place in a queue to announce while one person is rung.

@@ -208,8 +208,12 @@ impl Core {
             return;
         };
         c.span.in_scope(|| info!(?target, "blind transfer"));
-        match &c.menu {
-            Some(m) => m.media.disconnect_agent(),
+        match c.menu.as_mut() {
+            Some(m) => {
+                // Also mid-announcement: the agent's media must never be connected now.
+                m.agent_media = None;
+                m.media.disconnect_agent();
+            }
             None => {
                 if let Some(b) = &bridge {
                     b.media().disconnect_agent();
