@@ -146,7 +146,7 @@ impl Core {
         agent: &str,
         mode: Monitor,
     ) {
-        let target = match self.monitor_target(supervisor, agent, mode) {
+        let target = match self.monitor_target(supervisor, agent, mode, false) {
             Ok(call) => call,
             Err(status) => {
                 self.refuse(now, tx, req, status);
@@ -160,12 +160,16 @@ impl Core {
     }
 
     /// The call a supervisor may monitor, audited either way; `Err` is the status to refuse
-    /// with (403 out of scope, 404 the agent is on no call).
+    /// with (403 out of scope, 404 the agent is on no call, 486 the call already has a
+    /// supervisor: its media has one supervisor's seat, and a second one would silently
+    /// take the first one's audio away). `changing` is a mode change of the supervisor's
+    /// own monitoring, which holds the seat already.
     pub(crate) fn monitor_target(
         &mut self,
         supervisor: &str,
         agent: &str,
         mode: Monitor,
+        changing: bool,
     ) -> Result<hotline_acd::CallRef, u16> {
         let in_scope = match (
             self.plan.dialplan.supervisor(supervisor).map(|s| &s.scope),
@@ -180,7 +184,8 @@ impl Core {
             .iter()
             .find(|(_, c)| c.talking.as_ref().is_some_and(|t| t.agent == agent) && c.media().is_some())
             .map(|(id, c)| (*id, c.id.clone()));
-        let allowed = in_scope && call.is_some();
+        let taken = !changing && call.as_ref().is_some_and(|(id, _)| self.monitor_seat_taken(*id));
+        let allowed = in_scope && call.is_some() && !taken;
         let audit = MonitorUse {
             at: now_utc(),
             supervisor: supervisor.to_string(),
@@ -192,12 +197,21 @@ impl Core {
         if let Err(e) = self.store.save_monitor(&audit) {
             warn!(error = %e, "monitoring audit not queued");
         }
-        info!(%supervisor, %agent, mode = monitor_word(mode), in_scope, on_call = call.is_some(), "monitoring asked for");
+        info!(%supervisor, %agent, mode = monitor_word(mode), in_scope, on_call = call.is_some(), taken, "monitoring asked for");
         match call {
-            Some((id, _)) if in_scope => Ok(id),
             _ if !in_scope => Err(403),
-            _ => Err(404),
+            Some(_) if taken => Err(486),
+            Some((id, _)) => Ok(id),
+            None => Err(404),
         }
+    }
+
+    /// Whether a supervisor is on `call` already, or being rung for it from the CLI.
+    fn monitor_seat_taken(&self, call: hotline_acd::CallRef) -> bool {
+        self.sessions
+            .values()
+            .any(|s| matches!(s.kind, SessionKind::Monitor { call: c, .. } if c == call))
+            || self.monitor_invites.values().any(|p| p.target == call)
     }
 
     /// Joins an answered supervisor leg to the call's media.

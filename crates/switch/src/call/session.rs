@@ -295,7 +295,7 @@ impl Core {
         });
         if let Some(call) = current {
             // Changing mode on the same call is audited like starting.
-            self.monitor_target(supervisor, agent, mode)
+            self.monitor_target(supervisor, agent, mode, true)
                 .map_err(|s| refusal(s, agent))?;
             if let Some(m) = self.calls.get(&call).and_then(|c| c.media()) {
                 m.set_monitor(mode);
@@ -303,7 +303,7 @@ impl Core {
             return Ok(format!("{supervisor}: now {} on {agent}", super::phone::monitor_word(mode)));
         }
         let target = self
-            .monitor_target(supervisor, agent, mode)
+            .monitor_target(supervisor, agent, mode, false)
             .map_err(|s| refusal(s, agent))?;
         let (contact, peer) = self
             .agent_target(supervisor)
@@ -403,6 +403,7 @@ impl Core {
 fn refusal(status: u16, agent: &str) -> String {
     match status {
         403 => format!("{agent} is outside this supervisor's scope"),
+        486 => format!("{agent}'s call has a supervisor already"),
         _ => format!("{agent} is on no call"),
     }
 }
