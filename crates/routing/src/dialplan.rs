@@ -151,6 +151,17 @@ pub struct Supervisor {
     pub scope: Scope,
 }
 
+impl Supervisor {
+    /// Whether this supervisor may listen to, whisper to or barge into `agent`'s calls:
+    /// a province-wide supervisor anyone's, a city's supervisor only that city's agents.
+    pub fn may_monitor(&self, agent: &Agent) -> bool {
+        match &self.scope {
+            Scope::Province => true,
+            Scope::Region(r) => &agent.region == r,
+        }
+    }
+}
+
 /// The agents a supervisor may monitor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -397,6 +408,21 @@ mod tests {
         let zhengzhou = plan.region(&RegionId::new("zhengzhou").unwrap()).unwrap();
         assert_eq!(zhengzhou.ring_timeout, Duration::from_secs(10));
         assert_eq!(plan.switch.centre.as_str(), "centre");
+    }
+
+    #[test]
+    fn a_city_supervisor_monitors_only_that_city() {
+        let text = format!(
+            "{PLAN}\n[[supervisor]]\nid = \"1950\"\nsecret = \"x\"\nscope = \"zhengzhou\"\n\n\
+             [[supervisor]]\nid = \"1951\"\nsecret = \"y\"\nscope = \"province\"\n"
+        );
+        let plan = Dialplan::parse(&text, Path::new("t.toml")).unwrap();
+        let (city, province) = (plan.supervisor("1950").unwrap(), plan.supervisor("1951").unwrap());
+        let zhengzhou = plan.agent("1001").unwrap();
+        let centre = plan.agent("1102").unwrap();
+        assert!(city.may_monitor(zhengzhou));
+        assert!(!city.may_monitor(centre));
+        assert!(province.may_monitor(zhengzhou) && province.may_monitor(centre));
     }
 
     #[test]

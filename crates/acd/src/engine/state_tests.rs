@@ -897,3 +897,30 @@ fn state_changes_chain_through_a_long_day() {
         ]
     );
 }
+
+#[test]
+fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    // 1003 calls a taxpayer back: busy on that call.
+    acd.on_call(t0 + secs(2), &ag("1003"), CallRef(90)).unwrap();
+    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(90)));
+    acd.call_arrived(t0 + secs(3), CallRef(1), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(1, "1019")]);
+    acd.call_ended(t0 + secs(60), &ag("1003"));
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::WrapUp {
+            until: t0 + secs(80)
+        }
+    );
+    // A not-ready agent may call out and stays not ready; a logged-out one may not.
+    acd.pause(t0 + secs(61), &ag("1003"), NotReady::Paperwork).unwrap();
+    acd.on_call(t0 + secs(62), &ag("1003"), CallRef(91)).unwrap();
+    assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(NotReady::Paperwork));
+    acd.logout(t0 + secs(63), &ag("1003")).unwrap();
+    assert_eq!(
+        acd.on_call(t0 + secs(64), &ag("1003"), CallRef(92)),
+        Err(StateError::NotLoggedIn)
+    );
+}
