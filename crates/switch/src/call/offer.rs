@@ -291,6 +291,14 @@ impl Core {
         );
         c.record.ended_at = Some(now_utc());
         self.save(&c.record);
+        if let Some(d) = &c.direct {
+            // A call out or a consultation given up by the agent, or a legacy city's caller
+            // (whose old system does its own follow-up): nobody to call back here.
+            if let Some(agent) = d.placed_by.clone() {
+                self.end_agent_call(now, &agent, call);
+            }
+            return;
+        }
         // 100% answered or followed up: whoever gave up waiting is called back.
         let cb = Callback {
             id: 0,
