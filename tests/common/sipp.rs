@@ -227,3 +227,84 @@ impl Drop for Sipp {
         let _ = self.child.wait();
     }
 }
+
+/// One SIP message from SIPp's message trace (`-trace_msg`).
+#[derive(Debug, Clone)]
+pub struct Traced {
+    /// When SIPp sent or received it (local wall clock, as the trace prints it).
+    pub at: chrono::NaiveDateTime,
+    /// Received by SIPp (else sent).
+    pub received: bool,
+    /// The message text.
+    pub text: String,
+}
+
+impl Traced {
+    /// The first line: a request line or a status line.
+    pub fn first_line(&self) -> &str {
+        self.text.lines().next().unwrap_or_default()
+    }
+
+    /// Whether it is a request of `method`.
+    pub fn is_request(&self, method: &str) -> bool {
+        self.first_line().starts_with(&format!("{method} "))
+    }
+
+    /// Whether it is a response with `status`.
+    pub fn is_response(&self, status: u16) -> bool {
+        self.first_line().starts_with(&format!("SIP/2.0 {status} "))
+    }
+
+    /// The value of the first header `name` (case-insensitive; compact forms not handled).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.text
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_once(':'))
+            .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    }
+
+    /// The user part of the `sip:` URI in header `name` (or in the request line for `""`).
+    pub fn uri_user(&self, name: &str) -> Option<String> {
+        let value = if name.is_empty() {
+            self.first_line().split_whitespace().nth(1)?.to_string()
+        } else {
+            self.header(name)?
+        };
+        let uri = value.split("sip:").nth(1)?;
+        let user = uri.split('@').next()?;
+        (uri.contains('@')).then(|| user.to_string())
+    }
+}
+
+impl Sipp {
+    /// Every SIP message SIPp sent and received, parsed from its message trace, in order.
+    pub fn traced(&self) -> Vec<Traced> {
+        parse_trace(&self.messages())
+    }
+}
+
+/// Parses a SIPp `-trace_msg` file: blocks that start with a dashed line and a timestamp.
+pub fn parse_trace(log: &str) -> Vec<Traced> {
+    let mut out = Vec::new();
+    for block in log
+        .split("----------------------------------------------- ")
+        .skip(1)
+    {
+        let mut lines = block.lines();
+        let Some(stamp) = lines.next() else { continue };
+        let Ok(at) = chrono::NaiveDateTime::parse_from_str(stamp.trim(), "%Y-%m-%d %H:%M:%S%.f")
+        else {
+            continue;
+        };
+        let Some(kind) = lines.next() else { continue };
+        let received = kind.contains("received");
+        let text: String = lines
+            .skip_while(|l| l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push(Traced { at, received, text });
+    }
+    out
+}

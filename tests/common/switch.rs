@@ -304,3 +304,126 @@ pub fn find_prompt(heard: &[i16], prompt: &[i16]) -> Option<usize> {
         })
         .map(|at| at.saturating_sub(lead))
 }
+
+impl Switch {
+    /// Like [`Switch::start_with`], with the repo's prompts where a dialplan without `[ivr]`
+    /// looks for them (`../prompts` beside the dialplan file's directory), so the switch's
+    /// own prompts (feature-code confirmations) play. The switch reads the dialplan through
+    /// `plan/dialplan.toml`, a symlink to [`Switch::dialplan_path`], so edits there followed
+    /// by `hotline reload` work as with [`Switch::start`].
+    pub fn start_with_prompts(dialplan: &str, extra: &[&str]) -> Switch {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("dialplan.toml"), dialplan).expect("write dialplan");
+        let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/../../prompts");
+        std::os::unix::fs::symlink(prompts, dir.path().join("prompts")).expect("link prompts");
+        std::fs::create_dir(dir.path().join("plan")).expect("plan dir");
+        let plan = dir.path().join("plan").join("dialplan.toml");
+        std::os::unix::fs::symlink(dir.path().join("dialplan.toml"), &plan).expect("link plan");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("serve")
+            .arg("--dialplan")
+            .arg(&plan)
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--recordings")
+            .arg(dir.path().join("recordings"))
+            .arg("--db")
+            .arg(dir.path().join("calls.db"))
+            .arg("--control")
+            .arg(dir.path().join("hotline.sock"))
+            .args(extra)
+            .env("HOTLINE_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("switch.log")).expect("log file"),
+            ))
+            .spawn()
+            .expect("start hotline");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                let log =
+                    std::fs::read_to_string(dir.path().join("switch.log")).unwrap_or_default();
+                panic!("switch did not start:\n{log}")
+            });
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Switch { child, port, dir }
+    }
+
+    /// `hotline agents --json` from the running switch, parsed.
+    pub fn agents(&self) -> Vec<serde_json::Value> {
+        let out = hotline(&["agents", "--json", "--control"], Some(&self.control()));
+        out.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+            .collect()
+    }
+
+    /// One agent's line of `hotline agents --json`, waiting up to 5 s until `pred` holds.
+    pub fn agent_when(
+        &self,
+        id: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let line = self
+                .agents()
+                .into_iter()
+                .find(|a| a["id"] == id)
+                .unwrap_or_default();
+            if pred(&line) || std::time::Instant::now() > deadline {
+                return line;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The `agent_states` rows of `agent` as (from, to, reason), oldest first, waiting up to
+    /// 5 s until `pred` holds (rows are written asynchronously).
+    pub fn agent_states_when(
+        &self,
+        agent: &str,
+        pred: impl Fn(&[(String, String, Option<String>)]) -> bool,
+    ) -> Vec<(String, String, Option<String>)> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let rows: Vec<_> = hotline_record::list_agent_states(&self.db(), None)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| s.agent == agent)
+                .map(|s| (s.from, s.to, s.reason))
+                .collect();
+            if pred(&rows) || std::time::Instant::now() > deadline {
+                return rows;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The `legs` rows of one call (waiting up to 5 s until there are `n`).
+    pub fn legs_when(&self, call_id: &str, n: usize) -> Vec<hotline_record::CallLeg> {
+        let id: hotline_record::CallId = call_id.parse().expect("call id");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let legs = hotline_record::list_legs(&self.db(), &id).unwrap_or_default();
+            if legs.len() >= n && legs.iter().all(|l| l.ended_at.is_some())
+                || std::time::Instant::now() > deadline
+            {
+                return legs;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

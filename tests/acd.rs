@@ -1,0 +1,1519 @@
+//! The ACD end to end: agents' states from desk phones (feature codes) and from the
+//! operator's CLI, distribution (a paused agent is skipped, ring-all), calls out through a
+//! carrier trunk (回访) with their toll-fraud refusals, and a city cut back to its old system
+//! by a reload (割接). The real switch on 127.0.0.1; SIPp and hand-driven phones are the
+//! peers. Assertions are on what the peers saw on the wire and what landed on disk (call
+//! records, the `agent_states` and `legs` tables, recordings).
+
+mod common;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::audio::{dominant, read_wav, tone_pcap};
+use common::phone::Phone;
+use common::rtp_phone::{RtpPhone, Sound};
+use common::sipp::{Sipp, Traced};
+use common::switch::{dialplan, find_prompt, prompt_pcm, Switch};
+use hotline_media::Codec;
+use hotline_sip::message::SipMessage;
+use hotline_sip::{HeaderName, Message, Request, Response};
+
+const LUOYANG_MOBILE: &str = "13903790000";
+/// The taxpayer an agent calls back.
+const TAXPAYER: &str = "13903790123";
+
+/// Tones: callers and agents' desk phones speak 440 Hz (PCMU), the far ends (agents' phones
+/// when rung, trunks) 1000 Hz (PCMA).
+fn tones(dir: &Path) -> (PathBuf, PathBuf) {
+    let near = dir.join("near-440.pcap");
+    let far = dir.join("far-1000.pcap");
+    tone_pcap(&near, 440.0, Codec::Pcmu, 8);
+    tone_pcap(&far, 1000.0, Codec::Pcma, 8);
+    (near, far)
+}
+
+/// Adds `lines` to the `[[region]]` with this id.
+fn region_keys(plan: &str, region: &str, lines: &str) -> String {
+    let anchor = format!("id = \"{region}\"\n");
+    assert!(plan.contains(&anchor), "no region {region}");
+    plan.replacen(&anchor, &format!("{anchor}{lines}\n"), 1)
+}
+
+/// Adds `lines` to the `[[agent]]` with this id.
+fn agent_keys(plan: &str, agent: &str, lines: &str) -> String {
+    let anchor = format!("id = \"{agent}\"\n");
+    assert!(plan.contains(&anchor), "no agent {agent}");
+    plan.replacen(&anchor, &format!("{anchor}{lines}\n"), 1)
+}
+
+/// A voice menu that queues every caller at once: for `filing` in service hours, for
+/// `invoices` out of them (`--hours closed`), so one switch can ask for either skill
+/// without a key press. Callers still hear the agent's number before the agent.
+fn skill_menu() -> String {
+    let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/../../prompts");
+    format!(
+        r#"
+[ivr]
+start = "filing"
+closed = "invoices"
+prompts = "{prompts}"
+position_every_secs = 0
+survey = false
+
+[[ivr.node]]
+id = "filing"
+queue = "filing"
+
+[[ivr.node]]
+id = "invoices"
+queue = "invoices"
+"#
+    )
+}
+
+/// Adds `lines` to `[switch]`.
+fn switch_keys(plan: &str, lines: &str) -> String {
+    plan.replacen(
+        "default_area_code = \"0371\"\n",
+        &format!("default_area_code = \"0371\"\n{lines}\n"),
+        1,
+    )
+}
+
+/// A carrier trunk on 127.0.0.1:`port` for calls out to mobiles and landlines.
+fn trunk(name: &str, port: u16, extra: &str) -> String {
+    format!(
+        "\n[[trunk]]\nname = \"{name}\"\naddress = \"127.0.0.1:{port}\"\n\
+allow = [\"1[3-9]XXXXXXXXX\", \"0ZXXXXXXXX.\"]\n{extra}\n"
+    )
+}
+
+/// An agent's desk phone as SIPp: dials `dialled` on the switch as `agent` (From user) from
+/// 127.0.0.1, so a static seat is trusted by its address. Keys: agent, caller (both the
+/// agent), pcap; `-d talk_ms`.
+#[allow(clippy::too_many_arguments)]
+fn desk_sipp(
+    name: &str,
+    dir: &Path,
+    scenario: &str,
+    switch_port: u16,
+    agent: &str,
+    dialled: &str,
+    pcap: &Path,
+    talk_ms: u64,
+    extra: &[&str],
+) -> Sipp {
+    let port = common::free_port();
+    let media = common::free_port_block();
+    let mut args: Vec<String> = vec![
+        format!("127.0.0.1:{switch_port}"),
+        "-i".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        "-mp".into(),
+        media.to_string(),
+        "-s".into(),
+        dialled.into(),
+        "-m".into(),
+        "1".into(),
+        "-key".into(),
+        "agent".into(),
+        agent.into(),
+        "-key".into(),
+        "caller".into(),
+        agent.into(),
+        "-key".into(),
+        "pcap".into(),
+        pcap.display().to_string(),
+        "-d".into(),
+        talk_ms.to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Sipp::start(name, dir, scenario, &args)
+}
+
+/// Requests of `method` a SIPp peer received.
+fn received(traced: &[Traced], method: &str) -> Vec<Traced> {
+    traced
+        .iter()
+        .filter(|t| t.received && t.is_request(method))
+        .cloned()
+        .collect()
+}
+
+/// `hotline ARGS --control PATH`: (exit success, stdout, stderr).
+fn cli(args: &[&str], switch: &Switch) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(args)
+        .arg("--control")
+        .arg(switch.control())
+        .output()
+        .expect("run hotline");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// (from, to, reason) as `agent_states` rows read back.
+fn row(from: &str, to: &str, reason: Option<&str>) -> (String, String, Option<String>) {
+    (from.into(), to.into(), reason.map(str::to_string))
+}
+
+/// Whether `heard` holds the whole of prompt `name`, not just its opening: 操作成功 and
+/// 操作失败 begin alike, so the first 100 ms [`find_prompt`] probes cannot tell them apart.
+fn heard_whole(heard: &[i16], name: &str) -> bool {
+    let prompt = prompt_pcm(name);
+    let Some(at) = find_prompt(heard, &prompt) else {
+        return false;
+    };
+    (at.saturating_sub(4)..at + 4).any(|at| {
+        let Some(window) = heard.get(at..at + prompt.len()) else {
+            return false;
+        };
+        let dot: f64 = window
+            .iter()
+            .zip(&prompt)
+            .map(|(a, b)| f64::from(*a) * f64::from(*b))
+            .sum();
+        let e = |v: &[i16]| v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+        dot / (e(window) * e(&prompt)).max(1.0) > 0.9
+    })
+}
+
+fn state_of(switch: &Switch, agent: &str, state: &str) -> serde_json::Value {
+    let line = switch.agent_when(agent, |a| a["state"] == state);
+    assert_eq!(line["state"], state, "{agent}: {line}");
+    line
+}
+
+// ---------------------------------------------------------------------------------------
+// A hand-driven desk phone.
+// ---------------------------------------------------------------------------------------
+
+/// An agent's desk phone driven by hand: dials feature codes and numbers from its own UDP
+/// port, answers the switch's digest challenge when it has a secret, and keeps what it
+/// heard (decoded RTP).
+struct Desk {
+    sip: Phone,
+    rtp: RtpPhone,
+    user: String,
+    secret: Option<String>,
+    calls: u32,
+}
+
+/// One call a desk phone placed.
+struct Placed {
+    /// The final status it got (after answering a challenge, if any).
+    status: u16,
+    /// The switch's `WWW-Authenticate` values, when it challenged the first INVITE.
+    challenge: Vec<String>,
+    target: String,
+    call_id: String,
+    /// The final response's To (with the switch's tag).
+    to: String,
+    cseq: u32,
+    /// When the final response arrived.
+    at: Instant,
+    /// How much had been heard before this call.
+    heard_before: usize,
+}
+
+impl Desk {
+    fn new(switch_port: u16, user: &str, secret: Option<&str>) -> Desk {
+        Desk {
+            sip: Phone::new(switch_port),
+            rtp: RtpPhone::new(),
+            user: user.into(),
+            secret: secret.map(str::to_string),
+            calls: 0,
+        }
+    }
+
+    fn invite(&self, target: &str, call_id: &str, cseq: u32, branch: &str, extra: &str) -> String {
+        let (me, sw) = (self.sip.addr(), self.sip.switch);
+        let sdp = format!(
+            "v=0\r\no=desk 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+            self.rtp.addr.port()
+        );
+        format!(
+            "INVITE sip:{target}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
+From: <sip:{user}@{me}>;tag=desk{n}\r\nTo: <sip:{target}@{sw}>\r\nCall-ID: {call_id}\r\n\
+CSeq: {cseq} INVITE\r\nContact: <sip:{user}@{me}>\r\nMax-Forwards: 70\r\n{extra}\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+            sdp.len(),
+            user = self.user,
+            n = self.calls,
+        )
+    }
+
+    fn in_dialog(&self, method: &str, p: &Placed, cseq: u32, branch: &str) -> String {
+        let (me, sw) = (self.sip.addr(), self.sip.switch);
+        format!(
+            "{method} sip:{t}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
+From: <sip:{user}@{me}>;tag=desk{n}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\n\
+Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+            t = p.target,
+            user = self.user,
+            n = self.calls,
+            to = p.to,
+            cid = p.call_id,
+        )
+    }
+
+    /// The next final response on `call_id`.
+    fn final_response(&self, call_id: &str) -> Response {
+        loop {
+            match self.sip.recv() {
+                Message::Response(r) if r.status >= 200 && r.call_id() == Some(call_id) => {
+                    return r
+                }
+                Message::Request(r) => self.sip.reply(&r, 200),
+                _ => {}
+            }
+        }
+    }
+
+    /// Dials `target`: INVITE, the digest challenge answered once if the phone has a
+    /// secret, the final response ACKed, RTP started towards the switch on a 2xx.
+    fn dial(&mut self, target: &str) -> Placed {
+        self.calls += 1;
+        let port = self.sip.addr().port();
+        let n = self.calls;
+        let call_id = format!("desk-{}-{port}-{n}@test", self.user);
+        let branch = |i: u32| format!("z9hG4bKdesk{port}x{n}x{i}");
+        let heard_before = self.rtp.heard().len();
+        self.sip
+            .send(&self.invite(target, &call_id, 1, &branch(1), ""));
+        let mut r = self.final_response(&call_id);
+        let mut cseq = 1;
+        let mut challenge = Vec::new();
+        if r.status == 401 {
+            challenge = r
+                .headers
+                .get_all(&HeaderName::WwwAuthenticate)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            let mut p = self.placed(&r, target, &call_id, cseq, heard_before);
+            self.sip.send(&self.ack(&p, &branch(1)));
+            if let Some(secret) = self.secret.clone() {
+                let md5 = challenge
+                    .iter()
+                    .find(|c| c.contains("MD5"))
+                    .unwrap_or_else(|| panic!("no MD5 challenge: {challenge:?}"));
+                let uri = format!("sip:{target}@{}", self.sip.switch);
+                let auth = hotline_sip::digest::Challenge::parse(md5)
+                    .expect("a digest challenge")
+                    .answer("INVITE", &uri, &self.user, &secret, "0a4f113b")
+                    .expect("MD5 answer");
+                cseq = 2;
+                self.sip.send(&self.invite(
+                    target,
+                    &call_id,
+                    2,
+                    &branch(2),
+                    &format!("Authorization: {auth}\r\n"),
+                ));
+                r = self.final_response(&call_id);
+            } else {
+                p.challenge = challenge;
+                return p;
+            }
+        }
+        let mut p = self.placed(&r, target, &call_id, cseq, heard_before);
+        p.challenge = challenge;
+        if (200..300).contains(&r.status) {
+            self.sip.send(&self.ack(&p, &branch(9)));
+            let body = String::from_utf8_lossy(&r.body).to_string();
+            let media: u16 = body
+                .lines()
+                .find_map(|l| l.strip_prefix("m=audio "))
+                .and_then(|l| l.split_whitespace().next())
+                .and_then(|p| p.parse().ok())
+                .expect("switch media port in its answer");
+            self.rtp
+                .talk_to(SocketAddr::from(([127, 0, 0, 1], media)), Sound::Silence);
+        } else {
+            self.sip.send(&self.ack(&p, &branch(cseq)));
+        }
+        p
+    }
+
+    fn placed(&self, r: &Response, target: &str, call_id: &str, cseq: u32, heard: usize) -> Placed {
+        Placed {
+            status: r.status,
+            challenge: Vec::new(),
+            target: target.into(),
+            call_id: call_id.into(),
+            to: r
+                .headers
+                .get(&HeaderName::To)
+                .unwrap_or_default()
+                .to_string(),
+            cseq,
+            at: Instant::now(),
+            heard_before: heard,
+        }
+    }
+
+    fn ack(&self, p: &Placed, branch: &str) -> String {
+        self.in_dialog("ACK", p, p.cseq, branch)
+    }
+
+    /// Waits for the switch's BYE on `p` (answering 200); how long after the answer it came.
+    fn expect_bye(&self, p: &Placed, limit: Duration) -> Duration {
+        let deadline = Instant::now() + limit;
+        let mut buf = vec![0u8; 65535];
+        while Instant::now() < deadline {
+            let Ok((n, _)) = self.sip.sock.recv_from(&mut buf) else {
+                continue;
+            };
+            if let Ok(Message::Request(r)) = hotline_sip::parse_message(&buf[..n]) {
+                self.sip.reply(&r, 200);
+                if r.method.as_str() == "BYE" && r.call_id() == Some(p.call_id.as_str()) {
+                    return p.at.elapsed();
+                }
+            }
+        }
+        panic!("no BYE from the switch within {limit:?}");
+    }
+
+    /// Hangs up `p` first; the switch must answer 200.
+    fn hang_up(&self, p: &Placed) {
+        self.sip.send(&self.in_dialog(
+            "BYE",
+            p,
+            p.cseq + 1,
+            &format!("z9hG4bKbye{}", p.call_id.len() + self.calls as usize),
+        ));
+        let r = self.final_response(&p.call_id);
+        assert_eq!(r.status, 200, "BYE answered");
+    }
+
+    /// What the phone heard during `p` so far.
+    fn heard(&self, p: &Placed) -> Vec<i16> {
+        self.rtp.heard()[p.heard_before..].to_vec()
+    }
+}
+
+/// Dials a feature code, asserts it was answered, and hangs up at once (the state changes
+/// before the answer).
+fn quick_feature(desk: &mut Desk, code: &str) {
+    let p = desk.dial(code);
+    assert_eq!(p.status, 200, "{code} answered");
+    desk.hang_up(&p);
+}
+
+// ---------------------------------------------------------------------------------------
+// Feature codes.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_feature_code_is_confirmed_by_voice_then_the_switch_hangs_up() {
+    let plan = dialplan(
+        &[
+            ("1003", "luoyang", common::free_port()),
+            ("1019", "luoyang", common::free_port()),
+        ],
+        15,
+        60,
+    );
+    let switch = Switch::start_with_prompts(&plan, &[]);
+    state_of(&switch, "1003", "available");
+    let mut desk = Desk::new(switch.port, "1003", None);
+
+    // *243: not ready for training. A static seat is trusted by its address: no challenge.
+    let p = desk.dial("*243");
+    assert_eq!(p.status, 200);
+    assert!(p.challenge.is_empty(), "a static seat is not challenged");
+    let after = desk.expect_bye(&p, Duration::from_secs(8));
+    assert!(
+        (Duration::from_millis(1500)..Duration::from_secs(6)).contains(&after),
+        "BYE after the ~2.3 s confirmation: {after:?}"
+    );
+    let heard = desk.heard(&p);
+    assert!(
+        heard_whole(&heard, "feature-ok"),
+        "heard 操作成功 ({} samples)",
+        heard.len()
+    );
+    assert!(!heard_whole(&heard, "feature-failed"));
+    let a = state_of(&switch, "1003", "not-ready");
+    assert_eq!(a["reason"], "training");
+
+    // An unknown code is not a number the switch routes; a supervisor's code from an agent
+    // is refused.
+    assert_eq!(desk.dial("*249").status, 404);
+    assert_eq!(desk.dial("*99").status, 404);
+    assert_eq!(desk.dial("*311019").status, 403, "agents may not monitor");
+
+    // *22 then *23: ready needs a logged-in agent, so the phone hears the failure.
+    quick_feature(&mut desk, "*22");
+    state_of(&switch, "1003", "logged-out");
+    let p = desk.dial("*23");
+    assert_eq!(p.status, 200, "answered, to say it failed");
+    let after = desk.expect_bye(&p, Duration::from_secs(8));
+    assert!(after >= Duration::from_millis(1500), "{after:?}");
+    let heard = desk.heard(&p);
+    assert!(heard_whole(&heard, "feature-failed"), "heard 操作失败");
+    assert!(!heard_whole(&heard, "feature-ok"));
+    state_of(&switch, "1003", "logged-out");
+    assert!(switch.calls().is_empty(), "feature codes are not calls");
+}
+
+#[test]
+fn a_sequence_of_feature_codes_leaves_one_agent_states_row_per_change() {
+    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60);
+    let switch = Switch::start_with_prompts(&plan, &[]);
+    state_of(&switch, "1003", "available");
+    let mut desk = Desk::new(switch.port, "1003", None);
+    for code in [
+        "*243", "*23", "*22", "*23", "*21", "*241", "*245", "*23", "*23",
+    ] {
+        quick_feature(&mut desk, code);
+    }
+    let expected = vec![
+        row("logged-out", "available", None),
+        row("available", "not-ready", Some("training")),
+        row("not-ready", "available", None),
+        row("available", "logged-out", None),
+        // *23 while logged out: refused, no row.
+        row("logged-out", "available", None),
+        row("available", "not-ready", Some("break")),
+        // A new reason is a change of its own.
+        row("not-ready", "not-ready", Some("paperwork")),
+        row("not-ready", "available", None),
+        // *23 when already available: nothing changed, no row.
+    ];
+    let rows = switch.agent_states_when("1003", |r| r.len() >= expected.len());
+    std::thread::sleep(Duration::from_millis(300));
+    let rows_later = switch.agent_states_when("1003", |_| true);
+    assert_eq!(rows, expected);
+    assert_eq!(rows_later, expected, "no extra rows");
+    let a = state_of(&switch, "1003", "available");
+    assert!(a["reason"].is_null());
+}
+
+#[test]
+fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, _) = tones(work.path());
+    // 1019 has a secret (port 0): it registers, and its calls are challenged.
+    let plan = dialplan(
+        &[
+            ("1003", "luoyang", common::free_port()),
+            ("1019", "luoyang", 0),
+        ],
+        15,
+        60,
+    );
+    let switch = Switch::start_with_prompts(&plan, &[]);
+    let a = state_of(&switch, "1019", "logged-out");
+    assert_eq!(a["phone"], "unreachable");
+    let reg = Phone::new(switch.port);
+    assert_eq!(reg.register("1019", "pw-1019", "MD5", 120).status, 200);
+    let a = state_of(&switch, "1019", "available");
+    assert_eq!(a["phone"], "registered");
+
+    // SIPp: 401, ACK, INVITE again with [authentication], CSeq 2; answered, BYE.
+    let mut sipp = desk_sipp(
+        "desk",
+        work.path(),
+        "acd_feature_auth.xml",
+        switch.port,
+        "1019",
+        "*242",
+        &near,
+        0,
+        &["-au", "1019", "-ap", "pw-1019"],
+    );
+    sipp.expect_success(Duration::from_secs(15));
+    let traced = sipp.traced();
+    let challenge = traced
+        .iter()
+        .find(|t| t.received && t.is_response(401))
+        .expect("challenged");
+    let www = challenge.header("WWW-Authenticate").unwrap_or_default();
+    assert!(
+        www.contains("realm=\"hotline\"") && www.contains("qop=\"auth\""),
+        "{www}"
+    );
+    let invites: Vec<_> = traced
+        .iter()
+        .filter(|t| !t.received && t.is_request("INVITE"))
+        .collect();
+    assert_eq!(invites.len(), 2, "the INVITE, then again with credentials");
+    assert!(invites[1].header("Authorization").is_some());
+    let ok = traced
+        .iter()
+        .find(|t| t.received && t.is_response(200))
+        .expect("answered");
+    let bye = traced
+        .iter()
+        .find(|t| t.received && t.is_request("BYE"))
+        .expect("the switch hung up");
+    let confirm = (bye.at - ok.at).num_milliseconds();
+    assert!(
+        (1500..6000).contains(&confirm),
+        "BYE after the confirmation: {confirm} ms"
+    );
+    let a = state_of(&switch, "1019", "not-ready");
+    assert_eq!(a["reason"], "lunch");
+
+    // A wrong password, or none, changes nothing.
+    let mut wrong = Desk::new(switch.port, "1019", Some("not-the-password"));
+    let p = wrong.dial("*23");
+    assert!(!p.challenge.is_empty(), "challenged first");
+    assert_eq!(p.status, 403);
+    let mut none = Desk::new(switch.port, "1019", None);
+    assert_eq!(none.dial("*23").status, 401);
+    let a = state_of(&switch, "1019", "not-ready");
+    assert_eq!(a["reason"], "lunch");
+
+    // The right password: ready again; the challenge is the switch's realm with qop=auth.
+    let mut right = Desk::new(switch.port, "1019", Some("pw-1019"));
+    let p = right.dial("*23");
+    assert_eq!(p.status, 200);
+    assert!(p
+        .challenge
+        .iter()
+        .any(|c| c.contains("realm=\"hotline\"") && c.contains("qop=\"auth\"")));
+    right.hang_up(&p);
+    state_of(&switch, "1019", "available");
+    let rows = switch.agent_states_when("1019", |r| r.len() >= 3);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "not-ready", Some("lunch")),
+            row("not-ready", "available", None),
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The operator's CLI.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn the_operator_sets_agent_states_from_the_cli_and_agents_lists_them() {
+    let plan = dialplan(
+        &[
+            ("1003", "luoyang", common::free_port()),
+            ("1019", "luoyang", 0),
+        ],
+        15,
+        60,
+    )
+    .replacen(
+        "id = \"1003\"\nregion = \"luoyang\"\n",
+        "id = \"1003\"\nregion = \"luoyang\"\nname = \"张伟\"\n",
+        1,
+    );
+    let switch = Switch::start(&plan);
+    let agents = switch.agents();
+    assert_eq!(agents.len(), 2, "{agents:?}");
+    let a = state_of(&switch, "1003", "available");
+    assert_eq!(a["name"], "张伟");
+    assert_eq!(a["region"], "luoyang");
+    assert!(a["reason"].is_null());
+    assert_eq!(
+        a["phone"], "registered",
+        "a static seat counts as reachable"
+    );
+    assert_eq!(a["calls_today"], 0);
+    assert_eq!(a["talk_today_secs"], 0);
+    let since = a["since"].as_str().expect("since");
+    chrono::DateTime::parse_from_rfc3339(since).unwrap_or_else(|e| panic!("{since}: {e}"));
+    let b = state_of(&switch, "1019", "logged-out");
+    assert_eq!(b["phone"], "unreachable");
+    assert!(b["name"].is_null());
+
+    let (ok, out, err) = cli(&["agent", "pause", "1003", "--reason", "lunch"], &switch);
+    assert!(ok, "{out}{err}");
+    let a = state_of(&switch, "1003", "not-ready");
+    assert_eq!(a["reason"], "lunch");
+    // Without --reason, a pause is a break.
+    assert!(cli(&["agent", "pause", "1003"], &switch).0);
+    assert_eq!(state_of(&switch, "1003", "not-ready")["reason"], "break");
+    assert!(cli(&["agent", "ready", "1003"], &switch).0);
+    assert!(state_of(&switch, "1003", "available")["reason"].is_null());
+    assert!(cli(&["agent", "logout", "1003"], &switch).0);
+    state_of(&switch, "1003", "logged-out");
+    // Ready needs a logged-in agent.
+    let (ok, _, err) = cli(&["agent", "ready", "1003"], &switch);
+    assert!(!ok, "ready while logged out is refused");
+    assert!(err.contains("not logged in"), "{err}");
+    assert!(cli(&["agent", "login", "1003"], &switch).0);
+    state_of(&switch, "1003", "available");
+
+    // Refusals: an unknown reason, the switch's own no-answer, a phone that is not
+    // registered, an unknown agent.
+    let (ok, _, err) = cli(&["agent", "pause", "1003", "--reason", "nap"], &switch);
+    assert!(!ok && err.contains("lunch"), "names the reasons: {err}");
+    let (ok, _, err) = cli(
+        &["agent", "pause", "1003", "--reason", "no-answer"],
+        &switch,
+    );
+    assert!(!ok, "no-answer is the switch's: {err}");
+    let (ok, _, err) = cli(&["agent", "login", "1019"], &switch);
+    assert!(!ok && err.contains("not registered"), "{err}");
+    let (ok, _, err) = cli(&["agent", "ready", "9999"], &switch);
+    assert!(!ok && err.contains("no such agent"), "{err}");
+    state_of(&switch, "1003", "available");
+    state_of(&switch, "1019", "logged-out");
+
+    let rows = switch.agent_states_when("1003", |r| r.len() >= 7);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "not-ready", Some("lunch")),
+            row("not-ready", "not-ready", Some("break")),
+            row("not-ready", "available", None),
+            row("available", "logged-out", None),
+            row("logged-out", "available", None),
+        ]
+    );
+    assert!(switch.agent_states_when("1019", |_| true).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// Distribution.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::free_port(), common::free_port());
+    // Equal idle time: without the pause the lower number, 1003, would ring first.
+    let switch = Switch::start_with_prompts(
+        &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+        &[],
+    );
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut pause = desk_sipp(
+        "pause",
+        work.path(),
+        "acd_feature.xml",
+        switch.port,
+        "1003",
+        "*243",
+        &near,
+        0,
+        &[],
+    );
+    pause.expect_success(Duration::from_secs(15));
+    assert_eq!(state_of(&switch, "1003", "not-ready")["reason"], "training");
+
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        1500,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    b.expect_success(Duration::from_secs(10));
+    assert!(a.running(), "the paused agent's phone must not ring");
+    assert!(received(&a.traced(), "INVITE").is_empty());
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
+    let b_line = switch.agent_when("1019", |l| l["calls_today"] == 1);
+    assert_eq!(b_line["calls_today"], 1, "{b_line}");
+    assert!(b_line["talk_today_secs"].as_u64().unwrap() >= 1, "{b_line}");
+
+    let mut ready = desk_sipp(
+        "ready",
+        work.path(),
+        "acd_feature.xml",
+        switch.port,
+        "1003",
+        "*23",
+        &near,
+        0,
+        &[],
+    );
+    ready.expect_success(Duration::from_secs(15));
+    let a_line = state_of(&switch, "1003", "available");
+    assert!(a_line["reason"].is_null());
+
+    // Back in the line: the next caller reaches 1003 (1019 has just had a call).
+    let mut caller2 = Sipp::caller(
+        "caller2",
+        work.path(),
+        switch.port,
+        "13903790001",
+        &near,
+        1000,
+    );
+    caller2.expect_success(Duration::from_secs(30));
+    a.expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    assert_eq!(calls[1]["agent"], "1003", "{calls:?}");
+    let rows = switch.agent_states_when("1003", |r| r.len() >= 6);
+    assert_eq!(
+        rows[..3],
+        [
+            row("logged-out", "available", None),
+            row("available", "not-ready", Some("training")),
+            row("not-ready", "available", None),
+        ],
+        "{rows:?}"
+    );
+    assert_eq!(rows[3], row("available", "ringing", None), "{rows:?}");
+}
+
+#[test]
+fn ring_all_rings_every_free_agent_at_once_and_cancels_the_others_on_the_answer() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::free_port(), common::free_port());
+    let plan = region_keys(
+        &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+        "luoyang",
+        "strategy = \"ring-all\"",
+    );
+    let switch = Switch::start(&plan);
+    // 1003 picks up after ringing 1 s; 1019 never does.
+    let mut slow = Sipp::agent("slow", work.path(), "acd_agent_slow.xml", pa, &far, 1);
+    let mut ringing = Sipp::agent("ringing", work.path(), "agent_noanswer.xml", pb, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        1500,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    slow.expect_success(Duration::from_secs(10));
+    ringing.expect_success(Duration::from_secs(10));
+
+    let (s, r) = (slow.traced(), ringing.traced());
+    let invite_a = received(&s, "INVITE").first().cloned().expect("1003 rang");
+    let invite_b = received(&r, "INVITE").first().cloned().expect("1019 rang");
+    let apart = (invite_a.at - invite_b.at).num_milliseconds().abs();
+    assert!(apart < 500, "both phones rang at once: {apart} ms apart");
+    let answer = s
+        .iter()
+        .find(|t| !t.received && t.is_response(200))
+        .expect("1003 answered");
+    let cancel = received(&r, "CANCEL")
+        .first()
+        .cloned()
+        .expect("1019 got CANCEL");
+    assert!(
+        cancel.at >= answer.at,
+        "CANCEL only after the answer: {} vs {}",
+        cancel.at,
+        answer.at
+    );
+    assert_eq!(received(&r, "ACK").len(), 1, "the 487 was ACKed");
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["agent"], "1003", "{calls:?}");
+    assert_eq!(calls[0]["outcome"], "answered");
+    // The one left ringing is not punished: it rang, then is available again.
+    let rows = switch.agent_states_when("1019", |r| r.len() >= 3);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "ringing", None),
+            row("ringing", "available", None),
+        ]
+    );
+    state_of(&switch, "1019", "available");
+}
+
+#[test]
+fn an_agent_who_lets_calls_ring_out_is_paused_for_no_answer_until_ready() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::free_port(), common::free_port());
+    // 2 s of ringing per agent; one miss pauses (the default missed_before_pause = 1).
+    let switch = Switch::start(&dialplan(
+        &[("1003", "luoyang", pa), ("1019", "luoyang", pb)],
+        2,
+        60,
+    ));
+    let mut a = Sipp::agent("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        1000,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    a.expect_success(Duration::from_secs(10));
+    b.expect_success(Duration::from_secs(10));
+    assert_eq!(switch.ended_calls()[0]["agent"], "1019");
+    assert_eq!(
+        state_of(&switch, "1003", "not-ready")["reason"],
+        "no-answer"
+    );
+    let (ok, out, err) = cli(&["agent", "ready", "1003"], &switch);
+    assert!(ok, "{out}{err}");
+    state_of(&switch, "1003", "available");
+    let rows = switch.agent_states_when("1003", |r| r.len() >= 5);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "ringing", None),
+            row("ringing", "not-ready", Some("no-answer")),
+            row("not-ready", "available", None),
+        ]
+    );
+}
+
+/// The dialplan of the skill tests: Luoyang and centre agents with `skills`, the menu
+/// of [`skill_menu`].
+fn skill_plan(agents: &[(&str, &str, u16, &str)], region_lines: &str) -> String {
+    let list: Vec<(&str, &str, u16)> = agents.iter().map(|(a, r, p, _)| (*a, *r, *p)).collect();
+    let mut plan = dialplan(&list, 15, 60);
+    for (id, _, _, skills) in agents {
+        plan = agent_keys(&plan, id, &format!("skills = {skills}"));
+    }
+    if !region_lines.is_empty() {
+        plan = region_keys(&plan, "luoyang", region_lines);
+    }
+    plan + &skill_menu()
+}
+
+#[test]
+fn the_best_skill_level_free_takes_the_call_first() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::free_port(), common::free_port());
+    // Equal idle time: by number 1003 would ring first, but 1019 is the filing expert.
+    let plan = skill_plan(
+        &[
+            ("1003", "luoyang", pa, r#"["filing:3"]"#),
+            ("1019", "luoyang", pb, r#"["filing:1", "invoices:2"]"#),
+        ],
+        "",
+    );
+    let switch = Switch::start_with(&plan, &["--hours", "open"]);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    // The menu answers at once; the agent's number is read out (~6.5 s) before the agent.
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        10000,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    b.expect_success(Duration::from_secs(10));
+    assert!(
+        received(&a.traced(), "INVITE").is_empty(),
+        "the level-3 agent did not ring"
+    );
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
+    assert_eq!(calls[0]["skill"], "filing");
+    assert_eq!(calls[0]["overflowed"], false);
+    assert!(a.running());
+}
+
+#[test]
+fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let pa = common::free_port();
+    // Level 1 only at first; every level after 2 s. The only level-1 agent is paused.
+    let plan = skill_plan(
+        &[
+            ("1003", "luoyang", pa, r#"["filing:3"]"#),
+            (
+                "1019",
+                "luoyang",
+                common::free_port(),
+                r#"["filing:1", "invoices:1"]"#,
+            ),
+        ],
+        "first_levels = 1\nwiden_after_secs = 2",
+    );
+    let switch = Switch::start_with(&plan, &["--hours", "open"]);
+    assert!(cli(&["agent", "pause", "1019", "--reason", "meeting"], &switch).0);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        11000,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    a.expect_success(Duration::from_secs(10));
+    let offered = caller
+        .traced()
+        .into_iter()
+        .find(|t| !t.received && t.is_request("INVITE"))
+        .expect("the caller's INVITE");
+    let rang = received(&a.traced(), "INVITE")
+        .first()
+        .cloned()
+        .expect("1003 rang");
+    let after = (rang.at - offered.at).num_milliseconds();
+    assert!(
+        (1800..6000).contains(&after),
+        "the level-3 agent rang after the 2 s widening: {after} ms"
+    );
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["agent"], "1003", "{calls:?}");
+    assert_eq!(calls[0]["overflowed"], false);
+}
+
+#[test]
+fn a_skill_no_logged_in_agent_of_the_region_has_overflows_to_the_centre_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pc) = (common::free_port(), common::free_port());
+    let plan = skill_plan(
+        &[
+            ("1003", "luoyang", pa, r#"["filing:1"]"#),
+            // The Luoyang invoice expert is not logged in (never registers).
+            ("1019", "luoyang", 0, r#"["invoices:1"]"#),
+            ("1900", "centre", pc, r#"["invoices:2", "filing:2"]"#),
+        ],
+        "",
+    );
+    // Out of hours the skill menu queues for invoices.
+    let switch = Switch::start_with(&plan, &["--hours", "closed"]);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut centre = Sipp::agent("centre", work.path(), "agent.xml", pc, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        10000,
+    );
+    caller.expect_success(Duration::from_secs(30));
+    centre.expect_success(Duration::from_secs(10));
+    assert!(
+        received(&a.traced(), "INVITE").is_empty(),
+        "1003 has no invoices skill"
+    );
+    assert!(a.running());
+    let offered = caller
+        .traced()
+        .into_iter()
+        .find(|t| !t.received && t.is_request("INVITE"))
+        .expect("the caller's INVITE");
+    let rang = received(&centre.traced(), "INVITE")
+        .first()
+        .cloned()
+        .expect("the centre rang");
+    let after = (rang.at - offered.at).num_milliseconds();
+    assert!(
+        after < 2000,
+        "overflowed at once, not after 60 s: {after} ms"
+    );
+    let calls = switch.ended_calls();
+    let call = &calls[0];
+    assert_eq!(call["agent"], "1900", "{calls:?}");
+    assert_eq!(call["region"], "luoyang");
+    assert_eq!(call["skill"], "invoices");
+    assert_eq!(call["overflowed"], true);
+}
+
+#[test]
+fn check_refuses_an_agent_skill_that_no_menu_queue_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = skill_plan(
+        &[
+            ("1003", "luoyang", 5070, r#"["filing:1", "payroll:2"]"#),
+            ("1019", "luoyang", 5072, r#"["invoices:6"]"#),
+        ],
+        "",
+    );
+    let file = dir.path().join("skills.toml");
+    std::fs::write(&file, &plan).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line_of = |needle: &str| plan.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    assert!(
+        err.lines().any(
+            |l| l.contains(&format!("skills.toml:{}:", line_of("payroll")))
+                && l.contains("payroll")
+        ),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains(&format!("skills.toml:{}:", line_of("invoices:6")))),
+        "a level beyond 5 is refused: {err}"
+    );
+    // The same plan with known skills checks.
+    let good = plan
+        .replace(", \"payroll:2\"", "")
+        .replace("invoices:6", "invoices:5");
+    std::fs::write(&file, good).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Calls out (回访).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let trunk_port = common::free_port();
+    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+        + &trunk(
+            "carrier",
+            trunk_port,
+            "username = \"hotline-out\"\npassword = \"trunk-secret\"",
+        );
+    let switch = Switch::start(&plan);
+    let mut carrier = Sipp::agent(
+        "carrier",
+        work.path(),
+        "trunk_auth.xml",
+        trunk_port,
+        &far,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let dialled = format!("9{TAXPAYER}");
+    let mut desk = desk_sipp(
+        "desk",
+        work.path(),
+        "caller.xml",
+        switch.port,
+        "1003",
+        &dialled,
+        &near,
+        3000,
+        &[],
+    );
+    desk.expect_success(Duration::from_secs(30));
+    carrier.expect_success(Duration::from_secs(10));
+
+    // What the carrier saw: our INVITE, challenged, then again with valid credentials
+    // (the scenario checks them with verifyauth), to the taxpayer, from 12366.
+    let t = carrier.traced();
+    let invites = received(&t, "INVITE");
+    assert_eq!(invites.len(), 2, "challenged once, answered once");
+    for inv in &invites {
+        assert_eq!(
+            inv.first_line(),
+            format!("INVITE sip:{TAXPAYER}@127.0.0.1:{trunk_port} SIP/2.0")
+        );
+        assert_eq!(inv.uri_user("From").as_deref(), Some("12366"), "caller id");
+        assert_eq!(inv.uri_user("To").as_deref(), Some(TAXPAYER));
+        assert!(
+            !inv.text.contains("1003@"),
+            "the agent's identity stays inside"
+        );
+    }
+    let auth = invites[1].header("Authorization").expect("credentials");
+    assert!(
+        auth.contains("username=\"hotline-out\"") && auth.contains("realm=\"carrier.example\""),
+        "{auth}"
+    );
+    assert!(!auth.contains("trunk-secret"));
+
+    // The agent's phone was answered only when the carrier answered.
+    let d = desk.traced();
+    let desk_ok = d
+        .iter()
+        .find(|m| m.received && m.is_response(200))
+        .expect("the agent was answered");
+    let carrier_ok = t
+        .iter()
+        .find(|m| !m.received && m.is_response(200))
+        .expect("the carrier answered");
+    assert!(
+        desk_ok.at >= carrier_ok.at,
+        "agent answered at {}, carrier at {}",
+        desk_ok.at,
+        carrier_ok.at
+    );
+
+    let calls = switch.ended_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = &calls[0];
+    assert_eq!(call["direction"], "outbound");
+    assert_eq!(call["dialled"], TAXPAYER);
+    assert_eq!(call["agent"], "1003");
+    assert_eq!(call["caller_raw"], "1003");
+    assert_eq!(call["outcome"], "answered");
+    let path = PathBuf::from(call["recording_path"].as_str().expect("recorded"));
+    let wav = read_wav(&path);
+    let secs = wav.left.len() as f64 / 8000.0;
+    assert!(
+        (2.5..6.0).contains(&secs),
+        "recording lasts the call: {secs} s"
+    );
+    let mid = |v: &[i16]| v[4000..v.len() - 4000].to_vec();
+    assert!(
+        dominant(&mid(&wav.left), 440.0, 1000.0),
+        "left = the agent's phone"
+    );
+    assert!(
+        dominant(&mid(&wav.right), 1000.0, 440.0),
+        "right = the far end"
+    );
+
+    let legs = switch.legs_when(call["call_id"].as_str().unwrap(), 1);
+    assert_eq!(legs.len(), 1, "{legs:?}");
+    assert_eq!(
+        (legs[0].party.as_str(), legs[0].kind.as_str()),
+        ("carrier", "trunk")
+    );
+    assert!(legs[0].ended_at.is_some());
+    // The agent was busy on the call, then free again.
+    let rows = switch.agent_states_when("1003", |r| {
+        r.last().is_some_and(|l| l.1 == "available") && r.len() >= 3
+    });
+    assert!(
+        rows.contains(&row("available", "talking", None)),
+        "{rows:?}"
+    );
+    assert_eq!(rows.last().unwrap().1, "available", "{rows:?}");
+}
+
+/// A socket on the trunk's address that must receive nothing.
+fn silent_trunk(port: u16) -> UdpSocket {
+    let s = UdpSocket::bind(("127.0.0.1", port)).expect("bind trunk port");
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    s
+}
+
+fn assert_nothing_reached(trunk: &UdpSocket) {
+    let mut buf = [0u8; 4096];
+    if let Ok((n, _)) = trunk.recv_from(&mut buf) {
+        panic!(
+            "the trunk was called:\n{}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+    }
+}
+
+#[test]
+fn calls_out_to_international_or_unlisted_numbers_are_refused() {
+    let trunk_port = common::free_port();
+    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+        + &trunk("carrier", trunk_port, "");
+    let switch = Switch::start(&plan);
+    let trunk_sock = silent_trunk(trunk_port);
+    let mut desk = Desk::new(switch.port, "1003", None);
+    for number in [
+        "0012125550100",
+        "0085223456789",
+        "110",
+        "12345",
+        "037961234567890",
+    ] {
+        let p = desk.dial(&format!("9{number}"));
+        assert_eq!(p.status, 403, "9{number}");
+    }
+    assert_nothing_reached(&trunk_sock);
+    assert!(switch.calls().is_empty(), "refused calls out are not calls");
+    state_of(&switch, "1003", "available");
+}
+
+#[test]
+fn an_agent_logged_out_with_star_22_cannot_call_out() {
+    let trunk_port = common::free_port();
+    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+        + &trunk("carrier", trunk_port, "");
+    let switch = Switch::start_with_prompts(&plan, &[]);
+    let trunk_sock = silent_trunk(trunk_port);
+    let mut desk = Desk::new(switch.port, "1003", None);
+    let p = desk.dial("*22");
+    assert_eq!(p.status, 200);
+    desk.expect_bye(&p, Duration::from_secs(8));
+    state_of(&switch, "1003", "logged-out");
+    let p = desk.dial(&format!("9{TAXPAYER}"));
+    assert_eq!(p.status, 403);
+    assert_nothing_reached(&trunk_sock);
+    assert!(switch.calls().is_empty());
+    state_of(&switch, "1003", "logged-out");
+}
+
+#[test]
+fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let trunk_port = common::free_port();
+    let plan = switch_keys(
+        &dialplan(
+            &[
+                ("1003", "luoyang", common::free_port()),
+                ("1019", "luoyang", common::free_port()),
+            ],
+            15,
+            60,
+        ),
+        "outbound_per_hour = 1",
+    ) + &trunk("carrier", trunk_port, "");
+    let switch = Switch::start(&plan);
+    let mut carrier = Sipp::agent(
+        "carrier",
+        work.path(),
+        "trunk_answer.xml",
+        trunk_port,
+        &far,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let dialled = format!("9{TAXPAYER}");
+    let mut first = desk_sipp(
+        "first",
+        work.path(),
+        "caller.xml",
+        switch.port,
+        "1003",
+        &dialled,
+        &near,
+        1000,
+        &[],
+    );
+    first.expect_success(Duration::from_secs(30));
+    carrier.expect_success(Duration::from_secs(10));
+    assert_eq!(received(&carrier.traced(), "INVITE").len(), 1);
+    switch.ended_calls();
+
+    // The carrier's SIPp is gone; a bare socket on its port must hear nothing.
+    let trunk_sock = silent_trunk(trunk_port);
+    let mut desk = Desk::new(switch.port, "1003", None);
+    assert_eq!(
+        desk.dial("913903790456").status,
+        403,
+        "the second call out this hour"
+    );
+    assert_nothing_reached(&trunk_sock);
+
+    // The limit is per agent: 1019 still gets through to the carrier.
+    trunk_sock
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut other = Desk::new(switch.port, "1019", None);
+    let handle = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let (n, from) = trunk_sock
+                .recv_from(&mut buf)
+                .expect("1019's call reaches the carrier");
+            if let Ok(Message::Request(r)) = hotline_sip::parse_message(&buf[..n]) {
+                if r.method.as_str() == "INVITE" {
+                    let busy = Response::to_request(&r, 486, "Busy Here").with_to_tag("carrier");
+                    trunk_sock.send_to(&busy.to_bytes(), from).unwrap();
+                    return r;
+                }
+            }
+        }
+    });
+    let p = other.dial("913903790456");
+    let invite: Request = handle.join().unwrap();
+    assert_eq!(p.status, 486, "the carrier's answer reaches the agent");
+    assert!(invite.uri.starts_with("sip:13903790456@"), "{}", invite.uri);
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[1]["agent"], "1019");
+    assert_eq!(calls[1]["outcome"], "failed");
+}
+
+// ---------------------------------------------------------------------------------------
+// Cutover (割接).
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_calls_in_progress() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (agent_port, old_port) = (common::free_port(), common::free_port());
+    let remote = dialplan(&[("1003", "luoyang", agent_port)], 15, 60)
+        + "\n[[trunk]]\nname = \"luoyang-old\"\naddress = \"127.0.0.1:"
+        + &old_port.to_string()
+        + "\"\n";
+    let switch = Switch::start(&remote);
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", agent_port, &far, 1);
+    let mut old = Sipp::agent("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let mut first = Sipp::caller(
+        "first",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        6000,
+    );
+    switch.calls_when(|c| c.first().is_some_and(|c| c["outcome"] == "answered"));
+    let legacy = region_keys(
+        &remote,
+        "luoyang",
+        "mode = \"legacy\"\nlegacy_trunk = \"luoyang-old\"",
+    );
+    std::fs::write(switch.dialplan_path(), legacy).unwrap();
+    let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+
+    let mut second = Sipp::caller(
+        "second",
+        work.path(),
+        switch.port,
+        "+8613903790001",
+        &near,
+        1500,
+    );
+    second.expect_success(Duration::from_secs(20));
+    old.expect_success(Duration::from_secs(10));
+    assert!(first.running(), "the first call is still going on");
+    first.expect_success(Duration::from_secs(20));
+    agent.expect_success(Duration::from_secs(10));
+
+    // The old system got the taxpayer's call as it was dialled, from the caller's number.
+    let invites = received(&old.traced(), "INVITE");
+    assert_eq!(invites.len(), 1);
+    assert!(
+        invites[0]
+            .first_line()
+            .starts_with(&format!("INVITE sip:12366@127.0.0.1:{old_port} ")),
+        "{}",
+        invites[0].first_line()
+    );
+    assert_eq!(invites[0].uri_user("From").as_deref(), Some("13903790001"));
+    assert_eq!(invites[0].uri_user("To").as_deref(), Some("12366"));
+    assert_eq!(
+        received(&agent.traced(), "INVITE").len(),
+        1,
+        "the agent rang once"
+    );
+
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    let by = |raw: &str| {
+        calls
+            .iter()
+            .find(|c| c["caller_raw"] == raw)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (c1, c2) = (by(LUOYANG_MOBILE), by("+8613903790001"));
+    assert_eq!(c1["outcome"], "answered", "{calls:?}");
+    assert_eq!(c1["agent"], "1003");
+    assert_eq!(c1["hung_up_by"], "caller");
+    assert_eq!(c2["outcome"], "forwarded", "{calls:?}");
+    assert_eq!(c2["region"], "luoyang");
+    assert!(c2["agent"].is_null(), "no agent of the platform on it");
+    assert_eq!(c2["hung_up_by"], "caller");
+    assert!(
+        c1["ended_at"].as_str() > c2["ended_at"].as_str(),
+        "the first call outlasted the second"
+    );
+    let wav1 = read_wav(&PathBuf::from(c1["recording_path"].as_str().unwrap()));
+    assert!(
+        wav1.left.len() as f64 / 8000.0 >= 5.0,
+        "recorded to its end"
+    );
+    let wav2 = read_wav(&PathBuf::from(
+        c2["recording_path"]
+            .as_str()
+            .expect("forwarded calls are recorded"),
+    ));
+    let mid = |v: &[i16]| v[2000..v.len() - 2000].to_vec();
+    assert!(
+        dominant(&mid(&wav2.left), 440.0, 1000.0),
+        "left = the caller"
+    );
+    assert!(
+        dominant(&mid(&wav2.right), 1000.0, 440.0),
+        "right = the old system"
+    );
+    let legs = switch.legs_when(c2["call_id"].as_str().unwrap(), 1);
+    assert_eq!(legs.len(), 1, "{legs:?}");
+    assert_eq!(
+        (legs[0].party.as_str(), legs[0].kind.as_str()),
+        ("luoyang-old", "legacy")
+    );
+    let legs = switch.legs_when(c1["call_id"].as_str().unwrap(), 1);
+    assert_eq!(
+        (legs[0].party.as_str(), legs[0].kind.as_str()),
+        ("1003", "agent")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Registration lapse.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn a_phone_that_stops_refreshing_its_registration_is_logged_out() {
+    let switch = Switch::start(&dialplan(&[("1019", "luoyang", 0)], 15, 60));
+    let phone = Phone::new(switch.port);
+    // The shortest registration the switch grants is 30 s.
+    assert_eq!(phone.register("1019", "pw-1019", "MD5", 30).status, 200);
+    let registered = Instant::now();
+    assert_eq!(
+        state_of(&switch, "1019", "available")["phone"],
+        "registered"
+    );
+    let deadline = registered + Duration::from_secs(40);
+    let rows = loop {
+        let rows = switch.agent_states_when("1019", |_| true);
+        if rows.len() >= 2 || Instant::now() > deadline {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let lapsed = registered.elapsed();
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "logged-out", None),
+        ]
+    );
+    assert!(
+        lapsed >= Duration::from_secs(29),
+        "not before it expired: {lapsed:?}"
+    );
+    let a = state_of(&switch, "1019", "logged-out");
+    assert_eq!(a["phone"], "unreachable");
+}
