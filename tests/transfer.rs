@@ -18,7 +18,10 @@ const LUOYANG_MOBILE: &str = "13903790000";
 /// Luoyang's agents in a fixed order (linear): `first` is always rung first.
 fn plan(first: (&str, u16), second: (&str, u16)) -> String {
     dialplan(
-        &[(first.0, "luoyang", first.1), (second.0, "luoyang", second.1)],
+        &[
+            (first.0, "luoyang", first.1),
+            (second.0, "luoyang", second.1),
+        ],
         15,
         60,
     )
@@ -39,10 +42,13 @@ fn seconds_with(samples: &[i16], freq: f64) -> Vec<bool> {
 
 /// The call's legs, in order: (party, kind, ended).
 fn legs(db: &std::path::Path, call_id: &str) -> Vec<(String, String, bool)> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("db");
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("db");
     let mut stmt = conn
-        .prepare("SELECT party, kind, ended_at IS NOT NULL FROM legs WHERE call_id = ?1 ORDER BY seq")
+        .prepare(
+            "SELECT party, kind, ended_at IS NOT NULL FROM legs WHERE call_id = ?1 ORDER BY seq",
+        )
         .expect("legs");
     stmt.query_map([call_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("query")
@@ -55,16 +61,34 @@ fn legs(db: &std::path::Path, call_id: &str) -> Vec<(String, String, bool)> {
 fn assert_both_agents_recorded(switch: &Switch, a: f64, b: f64) -> serde_json::Value {
     let calls = switch.ended_calls();
     let call = calls[0].clone();
-    let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().expect("recording")));
+    let wav = read_wav(&PathBuf::from(
+        call["recording_path"].as_str().expect("recording"),
+    ));
     let with_a = seconds_with(&wav.right, a);
     let with_b = seconds_with(&wav.right, b);
-    let first_a = with_a.iter().position(|x| *x).expect("the first agent is in the recording");
-    let first_b = with_b.iter().position(|x| *x).expect("the second agent is in the recording");
+    let first_a = with_a
+        .iter()
+        .position(|x| *x)
+        .expect("the first agent is in the recording");
+    let first_b = with_b
+        .iter()
+        .position(|x| *x)
+        .expect("the second agent is in the recording");
     let last_a = with_a.iter().rposition(|x| *x).unwrap_or(0);
-    assert!(first_a < first_b, "first agent, then second: {with_a:?} {with_b:?}");
-    assert!(last_a <= first_b, "the first agent is gone once the second speaks: {with_a:?} {with_b:?}");
     assert!(
-        seconds_with(&wav.left, 440.0).iter().filter(|x| **x).count() >= 5,
+        first_a < first_b,
+        "first agent, then second: {with_a:?} {with_b:?}"
+    );
+    assert!(
+        last_a <= first_b,
+        "the first agent is gone once the second speaks: {with_a:?} {with_b:?}"
+    );
+    assert!(
+        seconds_with(&wav.left, 440.0)
+            .iter()
+            .filter(|x| **x)
+            .count()
+            >= 5,
         "the caller's side runs through the whole call"
     );
     call
@@ -83,14 +107,27 @@ fn a_blind_transfer_reaches_the_new_agent_and_the_recording_holds_both() {
     a.connect(switch.port);
     let mut b = Sipp::agent("b", work.path(), "agent.xml", b_port, &b_pcap, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 10_000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        10_000,
+    );
     let dialog = a.take_call();
     std::thread::sleep(Duration::from_secs(3));
     let status = a.refer(&dialog, &format!("sip:1019@127.0.0.1:{}", switch.port));
     assert_eq!(status, 202, "the switch accepts the transfer");
     let seen = a.serve_for(2);
-    assert!(seen.contains(&"NOTIFY".to_string()), "transferor told: {seen:?}");
-    assert!(seen.contains(&"BYE".to_string()), "transferor hung up: {seen:?}");
+    assert!(
+        seen.contains(&"NOTIFY".to_string()),
+        "transferor told: {seen:?}"
+    );
+    assert!(
+        seen.contains(&"BYE".to_string()),
+        "transferor hung up: {seen:?}"
+    );
     caller.expect_success(Duration::from_secs(30));
     b.expect_success(Duration::from_secs(10));
     let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
@@ -116,7 +153,14 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     a.connect(switch.port);
     b.connect(switch.port);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller("caller", work.path(), switch.port, LUOYANG_MOBILE, &caller_pcap, 12_000);
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        12_000,
+    );
     let first = a.take_call();
     std::thread::sleep(Duration::from_secs(2));
     // A consults B through the switch (the caller waits), then presses transfer.
@@ -145,13 +189,19 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     });
     let seen_a = a.serve_for(3);
     let (b, seen_b) = b.join().expect("B served");
-    assert!(seen_a.contains(&"NOTIFY".to_string()), "transferor told: {seen_a:?}");
+    assert!(
+        seen_a.contains(&"NOTIFY".to_string()),
+        "transferor told: {seen_a:?}"
+    );
     assert_eq!(
         seen_a.iter().filter(|m| *m == "BYE").count(),
         2,
         "both of the transferor's lines hung up: {seen_a:?}"
     );
-    assert!(seen_b.contains(&"INVITE".to_string()), "B moved by re-INVITE: {seen_b:?}");
+    assert!(
+        seen_b.contains(&"INVITE".to_string()),
+        "B moved by re-INVITE: {seen_b:?}"
+    );
     // After the move B hears the caller.
     let after = b.rtp.heard();
     let moved = after.get(heard_before..).unwrap_or_default();
@@ -161,7 +211,10 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     );
     caller.expect_success(Duration::from_secs(30));
     let bye = b.serve_for(2);
-    assert!(bye.contains(&"BYE".to_string()), "B is hung up with the caller: {bye:?}");
+    assert!(
+        bye.contains(&"BYE".to_string()),
+        "B is hung up with the caller: {bye:?}"
+    );
     let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
     let id = call["call_id"].as_str().unwrap();
     assert_eq!(
@@ -182,7 +235,11 @@ fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
     let mut a = DeskPhone::new("1003", 0, 1000.0);
     let plan = format!(
         "{}\n{}",
-        dialplan(&[("1003", "luoyang", a.port()), ("1001", "zhengzhou", b_port)], 15, 60),
+        dialplan(
+            &[("1003", "luoyang", a.port()), ("1001", "zhengzhou", b_port)],
+            15,
+            60
+        ),
         common::switch::test_menu()
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);

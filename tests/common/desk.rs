@@ -77,7 +77,10 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
     /// talking to the switch's media address.
     pub fn take_call(&self) -> Dialog {
         let patient = std::time::Duration::from_secs(20);
-        self.sip.sock.set_read_timeout(Some(patient)).expect("timeout");
+        self.sip
+            .sock
+            .set_read_timeout(Some(patient))
+            .expect("timeout");
         let invite = self.sip.expect_request("INVITE");
         self.sip
             .sock

@@ -250,7 +250,9 @@ fn main() -> ExitCode {
             (false, Some(agent)) => {
                 cmd_serve::command(&control, &format!("monitor {supervisor} {agent} {mode}"))
             }
-            (false, None) => Err(anyhow::anyhow!("monitor needs the agent's number, or --stop")),
+            (false, None) => Err(anyhow::anyhow!(
+                "monitor needs the agent's number, or --stop"
+            )),
         },
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {

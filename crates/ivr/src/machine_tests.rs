@@ -589,13 +589,27 @@ fn a_transferred_caller_waits_with_music_and_hears_the_next_agent_number() {
         skill: Some("filing".into()),
         region: Some("zhengzhou".into())
     }));
-    assert!(a.iter().any(|x| matches!(x, Action::Play { looped: true, .. })));
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Play { looped: true, .. })));
     let a = r.ev(Event::AgentAnswered("1001".into()));
-    assert_eq!(plays(&a).0, p(&["agent-before", "digit-1", "digit-0", "digit-0", "digit-1", "agent-after"]));
+    assert_eq!(
+        plays(&a).0,
+        p(&[
+            "agent-before",
+            "digit-1",
+            "digit-0",
+            "digit-0",
+            "digit-1",
+            "agent-after"
+        ])
+    );
     assert!(r.finish_prompts().contains(&Action::Connect));
     // Transfer to one person: music, no queue.
     let a = r.ev(Event::TransferToParty);
     assert!(!a.iter().any(|x| matches!(x, Action::Queue { .. })));
-    assert!(a.iter().any(|x| matches!(x, Action::Play { looped: true, .. })));
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Play { looped: true, .. })));
     assert_eq!(r.call.poll_timeout(), None);
 }

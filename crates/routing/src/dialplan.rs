@@ -417,7 +417,10 @@ mod tests {
              [[supervisor]]\nid = \"1951\"\nsecret = \"y\"\nscope = \"province\"\n"
         );
         let plan = Dialplan::parse(&text, Path::new("t.toml")).unwrap();
-        let (city, province) = (plan.supervisor("1950").unwrap(), plan.supervisor("1951").unwrap());
+        let (city, province) = (
+            plan.supervisor("1950").unwrap(),
+            plan.supervisor("1951").unwrap(),
+        );
         let zhengzhou = plan.agent("1001").unwrap();
         let centre = plan.agent("1102").unwrap();
         assert!(city.may_monitor(zhengzhou));

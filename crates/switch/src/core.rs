@@ -405,7 +405,11 @@ impl Core {
             .party_to()
             .and_then(|t| t.tag().map(str::to_string))
             .is_some();
-        if let Some(session) = req.call_id().and_then(|c| self.session_dialogs.get(c)).copied() {
+        if let Some(session) = req
+            .call_id()
+            .and_then(|c| self.session_dialogs.get(c))
+            .copied()
+        {
             if in_dialog {
                 self.on_session_request(now, session, tx, req);
             } else {

@@ -92,7 +92,11 @@ impl Core {
                     since: (wall - ago).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     calls_today: v.calls_today,
                     talk_today_secs: v.talk_today.as_secs(),
-                    phone: if v.reachable { "registered" } else { "unreachable" },
+                    phone: if v.reachable {
+                        "registered"
+                    } else {
+                        "unreachable"
+                    },
                     id: v.id.0,
                 }
             })

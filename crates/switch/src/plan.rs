@@ -75,7 +75,10 @@ fn with_feature_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
                 }
             }
         }
-        Err(errs) => tracing::warn!(?errs, "feature-code confirmations missing; phones will hear none"),
+        Err(errs) => tracing::warn!(
+            ?errs,
+            "feature-code confirmations missing; phones will hear none"
+        ),
     }
     prompts
 }

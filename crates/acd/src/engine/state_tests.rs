@@ -915,9 +915,14 @@ fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it(
         }
     );
     // A not-ready agent may call out and stays not ready; a logged-out one may not.
-    acd.pause(t0 + secs(61), &ag("1003"), NotReady::Paperwork).unwrap();
-    acd.on_call(t0 + secs(62), &ag("1003"), CallRef(91)).unwrap();
-    assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(NotReady::Paperwork));
+    acd.pause(t0 + secs(61), &ag("1003"), NotReady::Paperwork)
+        .unwrap();
+    acd.on_call(t0 + secs(62), &ag("1003"), CallRef(91))
+        .unwrap();
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::NotReady(NotReady::Paperwork)
+    );
     acd.logout(t0 + secs(63), &ag("1003")).unwrap();
     assert_eq!(
         acd.on_call(t0 + secs(64), &ag("1003"), CallRef(92)),

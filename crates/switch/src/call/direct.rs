@@ -56,7 +56,8 @@ impl Core {
         number: &str,
     ) {
         let logged_in = !matches!(
-            self.acd.agent_status(&hotline_acd::AgentId(agent.to_string())),
+            self.acd
+                .agent_status(&hotline_acd::AgentId(agent.to_string())),
             None | Some(AgentStatus::LoggedOut)
         );
         let trunk = self
@@ -160,7 +161,8 @@ impl Core {
         let sip_call_id = req.call_id().unwrap_or_default().to_string();
         let call = self.alloc_call();
         self.by_tx.insert(tx, (call, Side::Caller));
-        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Caller));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Caller));
         self.calls.insert(
             call,
             Call {
@@ -225,13 +227,24 @@ impl Core {
                 .unwrap_or_else(|| "12366".to_string()),
         };
         let target = t.target();
-        let transport = if t.tcp { Transport::Tcp } else { Transport::Udp };
+        let transport = if t.tcp {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
         let ruri = format!("sip:{number}@{target}");
         let peer = Peer {
             addr: target,
             transport,
         };
-        self.ring_leg(now, call, format!("trunk:{}", t.name), ruri, &caller_id, peer);
+        self.ring_leg(
+            now,
+            call,
+            format!("trunk:{}", t.name),
+            ruri,
+            &caller_id,
+            peer,
+        );
     }
 
     /// Rings an agent's phone directly (consultation, transfer to an agent).
@@ -282,7 +295,8 @@ impl Core {
         c.span
             .in_scope(|| info!(party = %party, to = %peer.addr, "ringing directly"));
         self.by_tx.insert(tx, (call, Side::Agent));
-        self.by_dialog.insert(sip_call_id.clone(), (call, Side::Agent));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Agent));
         c.ringing.push(AgentLeg {
             agent: party,
             invite,
@@ -342,13 +356,21 @@ impl Core {
             return false;
         };
         let Some(answer) = challenge.and_then(|ch| {
-            ch.answer("INVITE", &leg.invite.uri, &creds.username, &creds.password, &token())
+            ch.answer(
+                "INVITE",
+                &leg.invite.uri,
+                &creds.username,
+                &creds.password,
+                &token(),
+            )
         }) else {
             return false;
         };
         let mut invite = leg.invite.clone();
         let seq = invite.cseq().map_or(1, |c| c.seq) + 1;
-        invite.headers.set(HeaderName::CSeq, format!("{seq} INVITE"));
+        invite
+            .headers
+            .set(HeaderName::CSeq, format!("{seq} INVITE"));
         invite
             .headers
             .set(HeaderName::Via, self.local.via(leg.peer.transport));
@@ -401,4 +423,3 @@ impl Core {
 
 /// Calls out started per agent in the last hour, oldest first.
 pub(crate) type CallsOut = std::collections::HashMap<String, VecDeque<Instant>>;
-

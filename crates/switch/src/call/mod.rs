@@ -3,8 +3,8 @@
 //! for everything that happens to a call: [`offer`] from the INVITE until an agent answers,
 //! [`talk`] from the answer to the hang-up.
 
-pub(crate) mod menu;
 mod direct;
+pub(crate) mod menu;
 mod offer;
 mod phone;
 pub(crate) mod session;

@@ -119,7 +119,8 @@ impl Core {
             // 割接: this city is still on its old system; the call passes through, recorded.
             let dialled = user.unwrap_or_default();
             if let Some(c) = self.calls.get_mut(&call) {
-                c.span.in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
+                c.span
+                    .in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
                 c.direct = Some(super::direct::Direct {
                     placed_by: None,
                     far: super::direct::Far::Trunk {
@@ -383,7 +384,10 @@ impl Core {
         let Some(mut dialog) = Dialog::as_uac(invite, resp, &self.local.contact()) else {
             return;
         };
-        let ack = dialog.ack(invite.cseq().map_or(1, |c| c.seq), &self.local.via(peer.transport));
+        let ack = dialog.ack(
+            invite.cseq().map_or(1, |c| c.seq),
+            &self.local.via(peer.transport),
+        );
         self.endpoint.send_stateless(peer, ack.to_bytes());
         let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
         self.endpoint.send_request(now, bye, peer);
@@ -395,7 +399,11 @@ impl Core {
         };
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
-        if self.calls.get(&call).is_some_and(|c| c.direct.is_some() || c.transfer) {
+        if self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.direct.is_some() || c.transfer)
+        {
             self.fail_direct(now, call, status);
             return;
         }

@@ -161,7 +161,12 @@ impl Core {
     }
 
     /// Tells the transferor the transfer happened and hangs their leg up.
-    fn release_transferor(&mut self, now: Instant, mut dialog: hotline_sip::dialog::Dialog, peer: hotline_sip::transaction::Peer) {
+    fn release_transferor(
+        &mut self,
+        now: Instant,
+        mut dialog: hotline_sip::dialog::Dialog,
+        peer: hotline_sip::transaction::Peer,
+    ) {
         let via = self.local.via(peer.transport);
         let mut notify = dialog.request(Method::Notify, &via);
         notify.headers.push(HeaderName::Event, "refer");
@@ -181,7 +186,11 @@ impl Core {
     /// The agent leaves the call (transfer): out of the indexes, their leg closed, the
     /// ACD told, NOTIFY and BYE sent. Returns the caller's media bridge of a call without a
     /// menu, kept for the next party.
-    fn take_out_agent(&mut self, now: Instant, call: CallRef) -> Option<Option<crate::media::BridgeHandle>> {
+    fn take_out_agent(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+    ) -> Option<Option<crate::media::BridgeHandle>> {
         let c = self.calls.get_mut(&call)?;
         let t = c.talking.take()?;
         self.by_tx.remove(&t.agent_tx);
@@ -246,7 +255,12 @@ impl Core {
 
     /// Queues a transferred call (or one whose transfer target did not answer): `region`'s
     /// queue, or the caller's own.
-    pub(crate) fn transfer_to_queue(&mut self, now: Instant, call: CallRef, region: Option<String>) {
+    pub(crate) fn transfer_to_queue(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        region: Option<String>,
+    ) {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -287,7 +301,9 @@ impl Core {
         let mut agent_dialog = kt.agent_dialog;
         let via = self.local.via(kt.agent_peer.transport);
         let mut reinvite = agent_dialog.request(Method::Invite, &via);
-        reinvite.headers.push(HeaderName::ContentType, "application/sdp");
+        reinvite
+            .headers
+            .push(HeaderName::ContentType, "application/sdp");
         reinvite.body = media::offer(port, version).into_bytes();
         let seq = reinvite.cseq().map_or(1, |c| c.seq);
         let reinvite_tx = self.endpoint.send_request(now, reinvite, kt.agent_peer);
@@ -360,7 +376,10 @@ impl Core {
             return true;
         };
         if resp.status >= 300 {
-            warn!(status = resp.status, "the consulted phone refused to move; ending the call");
+            warn!(
+                status = resp.status,
+                "the consulted phone refused to move; ending the call"
+            );
             self.hang_up(now, call, HungUpBy::Switch);
             return true;
         }
@@ -432,9 +451,18 @@ mod tests {
             })
         );
         assert_eq!(parse_refer_to("sip:luoyang@h").unwrap().user, "luoyang");
-        for bad in ["", "<>", "<sip:@h>", "<tel:123>", "<sip:1019@h?Replaces=%G1>"] {
+        for bad in [
+            "",
+            "<>",
+            "<sip:@h>",
+            "<tel:123>",
+            "<sip:1019@h?Replaces=%G1>",
+        ] {
             let r = parse_refer_to(bad);
-            assert!(r.is_none() || r.as_ref().is_some_and(|r| r.replaces.is_none()), "{bad}: {r:?}");
+            assert!(
+                r.is_none() || r.as_ref().is_some_and(|r| r.replaces.is_none()),
+                "{bad}: {r:?}"
+            );
         }
     }
 }
