@@ -218,8 +218,11 @@ impl Core {
             self.fail_direct(now, call, 503);
             return;
         };
+        // A legacy city's old system sees the taxpayer's number; everyone else reached
+        // through a trunk (a call out, a transfer outside) sees the hotline's.
+        let legacy = |c: &Call| c.direct.as_ref().is_some_and(|d| d.placed_by.is_none());
         let caller_id = match self.calls.get(&call) {
-            Some(c) if c.record.direction == Direction::Inbound => c.caller.number.clone(),
+            Some(c) if legacy(c) => c.caller.number.clone(),
             _ => t
                 .caller_id
                 .clone()
