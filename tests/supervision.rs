@@ -1311,8 +1311,6 @@ fn a_supervisor_who_moves_their_media_with_a_reinvite_keeps_hearing_the_call() {
 }
 
 #[test]
-#[ignore = "switch bug: core.rs on_register looks secrets up among agents only (plan.dialplan.agent), so a \
-supervisor's phone is refused 403 and `hotline monitor` cannot ring it; use plan.dialplan.phone(user)"]
 fn a_supervisor_who_registers_is_rung_there_by_the_cli() {
     let agent = Party::new("1003", AGENT_HZ);
     let switch = Switch::start(&plan_with(

@@ -457,7 +457,7 @@ impl Core {
 
     fn on_register(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) {
         let plan = self.plan.clone();
-        let secret_of = |user: &str| match plan.dialplan.agent(user).map(|a| &a.reach) {
+        let secret_of = |user: &str| match plan.dialplan.phone(user) {
             Some(AgentReach::Registers { secret }) => Some(secret.clone()),
             _ => None,
         };

@@ -75,7 +75,7 @@ fn with_feature_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
                 }
             }
         }
-        Err(errs) => tracing::warn!(
+        Err(errs) => tracing::info!(
             ?errs,
             "feature-code confirmations missing; phones will hear none"
         ),

@@ -10,8 +10,8 @@ use hotline_acd::NotReady;
 use hotline_media::Monitor;
 use hotline_record::MonitorUse;
 use hotline_routing::{AgentReach, Scope};
-use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::message::SipMessage;
+use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::{Request, SipUri};
 use tracing::{info, warn};
 
@@ -34,7 +34,11 @@ pub(crate) enum Dialled {
 }
 
 /// Reads a dialled string; `None` for anything the switch does not route from phones.
-pub(crate) fn dialled(user: &str, outbound_prefix: &str, is_agent: impl Fn(&str) -> bool) -> Option<Dialled> {
+pub(crate) fn dialled(
+    user: &str,
+    outbound_prefix: &str,
+    is_agent: impl Fn(&str) -> bool,
+) -> Option<Dialled> {
     let feature = |c: AgentCommand| Some(Dialled::Feature(c));
     match user {
         "*21" => return feature(AgentCommand::Login),
@@ -46,7 +50,11 @@ pub(crate) fn dialled(user: &str, outbound_prefix: &str, is_agent: impl Fn(&str)
         let reason = n.parse::<u8>().ok().and_then(NotReady::from_code)?;
         return feature(AgentCommand::Pause(reason));
     }
-    for (code, mode) in [("*31", Monitor::Listen), ("*32", Monitor::Whisper), ("*33", Monitor::Barge)] {
+    for (code, mode) in [
+        ("*31", Monitor::Listen),
+        ("*32", Monitor::Whisper),
+        ("*33", Monitor::Barge),
+    ] {
         if let Some(agent) = user.strip_prefix(code) {
             return is_agent(agent).then(|| Dialled::Monitor(mode, agent.to_string()));
         }
@@ -68,7 +76,9 @@ impl Core {
     /// An INVITE to something other than the service number: only agents' and
     /// supervisors' phones may place such calls.
     pub(crate) fn on_phone_invite(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
-        let target = SipUri::parse(&req.uri).and_then(|u| u.user).unwrap_or_default();
+        let target = SipUri::parse(&req.uri)
+            .and_then(|u| u.user)
+            .unwrap_or_default();
         let plan = self.plan.clone();
         let Some(what) = dialled(&target, &plan.dialplan.switch.outbound_prefix, |a| {
             plan.dialplan.agent(a).is_some()
@@ -84,6 +94,11 @@ impl Core {
         info!(%user, dialled = %target, "call from a phone");
         match what {
             Dialled::Feature(command) if is_agent => {
+                // A call the switch cannot answer (no usable offer) changes nothing.
+                if !super::direct::offer_answerable(&req) {
+                    self.refuse(now, tx, &req, 488);
+                    return;
+                }
                 let ok = self.agent_command(now, &user, command).is_ok();
                 self.start_feature_session(now, tx, &req, from, &user, ok);
             }
@@ -102,7 +117,13 @@ impl Core {
 
     /// Who placed the call: a static seat by its address, anyone else by digest with their
     /// secret. `None` once the challenge or refusal has been sent.
-    fn authenticate_phone(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) -> Option<String> {
+    fn authenticate_phone(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        req: &Request,
+        from: Peer,
+    ) -> Option<String> {
         let user = req
             .party_from()
             .and_then(|f| f.sip_uri())
@@ -182,9 +203,14 @@ impl Core {
         let call = self
             .calls
             .iter()
-            .find(|(_, c)| c.talking.as_ref().is_some_and(|t| t.agent == agent) && c.media().is_some())
+            .find(|(_, c)| {
+                c.talking.as_ref().is_some_and(|t| t.agent == agent) && c.media().is_some()
+            })
             .map(|(id, c)| (*id, c.id.clone()));
-        let taken = !changing && call.as_ref().is_some_and(|(id, _)| self.monitor_seat_taken(*id));
+        let taken = !changing
+            && call
+                .as_ref()
+                .is_some_and(|(id, _)| self.monitor_seat_taken(*id));
         let allowed = in_scope && call.is_some() && !taken;
         let audit = MonitorUse {
             at: now_utc(),
@@ -233,7 +259,9 @@ impl Core {
         let local_media = a.port.local_addr();
         media.supervise((a.port, a.peer_media), mode);
         let span = c.span.clone();
-        span.in_scope(|| info!(%supervisor, %agent, mode = monitor_word(mode), "supervisor joined"));
+        span.in_scope(
+            || info!(%supervisor, %agent, mode = monitor_word(mode), "supervisor joined"),
+        );
         let session = self.alloc_call();
         self.add_session(
             session,
@@ -271,7 +299,10 @@ mod tests {
     #[test]
     fn dialled_strings_from_phones() {
         let agent = |a: &str| a == "1003" || a == "1019";
-        assert_eq!(dialled("*21", "9", agent), Some(Dialled::Feature(AgentCommand::Login)));
+        assert_eq!(
+            dialled("*21", "9", agent),
+            Some(Dialled::Feature(AgentCommand::Login))
+        );
         assert_eq!(
             dialled("*243", "9", agent),
             Some(Dialled::Feature(AgentCommand::Pause(NotReady::Training)))
@@ -282,7 +313,10 @@ mod tests {
             Some(Dialled::Monitor(Monitor::Whisper, "1003".into()))
         );
         assert_eq!(dialled("*311234", "9", agent), None);
-        assert_eq!(dialled("1019", "9", agent), Some(Dialled::Agent("1019".into())));
+        assert_eq!(
+            dialled("1019", "9", agent),
+            Some(Dialled::Agent("1019".into()))
+        );
         assert_eq!(
             dialled("913903790000", "9", agent),
             Some(Dialled::Outbound("13903790000".into()))

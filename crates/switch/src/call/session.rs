@@ -153,12 +153,21 @@ impl Core {
     }
 
     /// A request inside a session's dialog.
-    pub(crate) fn on_session_request(&mut self, now: Instant, call: CallRef, tx: TxId, req: Request) {
+    pub(crate) fn on_session_request(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        tx: TxId,
+        req: Request,
+    ) {
         let Some(s) = self.sessions.get(&call) else {
             return;
         };
         let tag = s.dialog.local_tag.clone();
-        let matches = req.party_to().and_then(|t| t.tag().map(str::to_string)).as_deref()
+        let matches = req
+            .party_to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .as_deref()
             == Some(tag.as_str());
         if !matches {
             self.reply(now, tx, &req, 481, &tag);
@@ -223,7 +232,9 @@ impl Core {
         };
         self.session_dialogs.remove(&s.sip_call_id);
         if send_bye {
-            let bye = s.dialog.request(Method::Bye, &self.local.via(s.peer.transport));
+            let bye = s
+                .dialog
+                .request(Method::Bye, &self.local.via(s.peer.transport));
             self.endpoint.send_request(now, bye, s.peer);
         }
         match s.kind {
@@ -282,25 +293,28 @@ impl Core {
         if self.plan.dialplan.supervisor(supervisor).is_none() {
             return Err(format!("{supervisor} is not a supervisor of this dialplan"));
         }
-        let current = self.sessions.iter_mut().find_map(|(_, s)| match &mut s.kind {
-            SessionKind::Monitor {
-                call,
-                agent: a,
-                mode: m,
-            } if s.user == supervisor && a == agent => {
-                *m = mode;
-                Some(*call)
+        let current = self.sessions.iter().find_map(|(id, s)| match &s.kind {
+            SessionKind::Monitor { call, agent: a, .. } if s.user == supervisor && a == agent => {
+                Some((*id, *call))
             }
             _ => None,
         });
-        if let Some(call) = current {
-            // Changing mode on the same call is audited like starting.
+        if let Some((session, call)) = current {
+            // Changing mode on the same call is audited like starting, and only then made.
             self.monitor_target(supervisor, agent, mode, true)
                 .map_err(|s| refusal(s, agent))?;
+            if let Some(SessionKind::Monitor { mode: m, .. }) =
+                self.sessions.get_mut(&session).map(|s| &mut s.kind)
+            {
+                *m = mode;
+            }
             if let Some(m) = self.calls.get(&call).and_then(|c| c.media()) {
                 m.set_monitor(mode);
             }
-            return Ok(format!("{supervisor}: now {} on {agent}", super::phone::monitor_word(mode)));
+            return Ok(format!(
+                "{supervisor}: now {} on {agent}",
+                super::phone::monitor_word(mode)
+            ));
         }
         let target = self
             .monitor_target(supervisor, agent, mode, false)
@@ -331,7 +345,10 @@ impl Core {
                 sdp: version,
             },
         );
-        Ok(format!("ringing {supervisor}'s phone to {} on {agent}", super::phone::monitor_word(mode)))
+        Ok(format!(
+            "ringing {supervisor}'s phone to {} on {agent}",
+            super::phone::monitor_word(mode)
+        ))
     }
 
     /// A response to a supervisor's INVITE from the CLI; false if `tx` is not one.
@@ -356,7 +373,8 @@ impl Core {
         }
         let contact = self.local.contact();
         let joined = Dialog::as_uac(&p.invite, resp, &contact).and_then(|dialog| {
-            let peer_media = media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
+            let peer_media =
+                media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
             Some((dialog, peer_media))
         });
         let Some((dialog, peer_media)) = joined else {
