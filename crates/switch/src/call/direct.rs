@@ -80,10 +80,14 @@ impl Core {
             self.refuse(now, tx, &req, 403);
             return;
         };
-        recent.push_back(now);
         let Some(call) = self.direct_call(now, tx, req, from, agent) else {
             return;
         };
+        // Counted once the call is placed: a call refused for its SDP (488) is no call out.
+        self.calls_out
+            .entry(agent.to_string())
+            .or_default()
+            .push_back(now);
         if let Some(c) = self.calls.get_mut(&call) {
             c.record.direction = Direction::Outbound;
             c.record.dialled = Some(number.to_string());
@@ -422,6 +426,15 @@ impl Core {
         c.record.ended_at = Some(now_utc());
         self.save(&c.record);
     }
+}
+
+/// Whether the switch can answer this INVITE's audio offer ([`Core::answer_phone`] would
+/// not refuse it with 488): checked before a phone's request changes anything.
+pub(crate) fn offer_answerable(req: &Request) -> bool {
+    media::parse_sdp(&req.body).is_some_and(|offer| {
+        let anywhere = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
+        media::answer(&offer, anywhere, SdpVersion::new()).is_some()
+    })
 }
 
 /// Calls out started per agent in the last hour, oldest first.
