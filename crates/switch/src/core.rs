@@ -88,7 +88,7 @@ pub struct Core {
     id_seq: u32,
     id_salt: u32,
     /// Outstanding in-dialog OPTIONS and the leg each asks about.
-    pub(crate) keepalives: HashMap<TxId, (CallRef, Side)>,
+    pub(crate) keepalives: HashMap<TxId, (CallRef, Side, String)>,
     pub(crate) keepalive_every: Duration,
     /// Calls from phones the switch answers itself (feature codes, monitoring).
     pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
@@ -265,6 +265,9 @@ impl Core {
 
     fn on_tick(&mut self, now: Instant) {
         self.collect_orphans(now);
+        self.ring_timeouts(now);
+        self.monitor_invite_timeouts(now);
+        self.unacked_sessions(now);
         self.keepalive_round(now);
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
@@ -378,6 +381,10 @@ impl Core {
             TxEvent::Cancelled { invite } => self.on_caller_cancel(now, invite),
             TxEvent::Ack { request, .. } => {
                 debug!(call_id = ?request.call_id(), "ACK");
+                if let Some(id) = request.call_id() {
+                    let id = id.to_string();
+                    self.on_session_ack(now, &id);
+                }
             }
             TxEvent::Response { tx, response } => {
                 if !self.on_keepalive_response(now, tx, &response)
@@ -388,8 +395,7 @@ impl Core {
                 }
             }
             TxEvent::Timeout { tx } => {
-                if self.reinvites.remove(&tx).is_some() {
-                    debug!("a moved phone did not answer its re-INVITE");
+                if self.on_reinvite_timeout(now, tx) {
                 } else if self.monitor_invites.remove(&tx).is_some() {
                     debug!("supervisor's phone did not answer");
                 } else if !self.on_keepalive_timeout(now, tx) {
@@ -443,6 +449,10 @@ impl Core {
                 self.endpoint.respond(now, tx, r);
             }
             Method::Invite if !in_dialog => self.on_new_invite(now, tx, req, from),
+            Method::Refer | Method::Notify if in_dialog => {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
             Method::Invite | Method::Bye | Method::Info | Method::Update | Method::Prack => {
                 let r = self.local.response(&req, 481, &token());
                 self.endpoint.respond(now, tx, r);

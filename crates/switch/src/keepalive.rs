@@ -38,15 +38,18 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let (dialog, peer) = match (side, &mut c.talking, &mut c.menu) {
-            (Side::Agent, Some(t), _) => (&mut t.agent_dialog, t.agent_peer),
-            (Side::Caller, Some(t), None) => (&mut t.caller_dialog, c.caller.peer),
-            (Side::Caller, _, Some(m)) => (&mut m.caller_dialog, c.caller.peer),
+        let (dialog, peer) = match (side, &mut c.talking, &mut c.menu, &mut c.parked) {
+            (Side::Agent, Some(t), _, _) => (&mut t.agent_dialog, t.agent_peer),
+            (Side::Caller, Some(t), None, _) => (&mut t.caller_dialog, c.caller.peer),
+            (Side::Caller, _, Some(m), _) => (&mut m.caller_dialog, c.caller.peer),
+            (Side::Caller, None, None, Some(p)) => (&mut p.caller_dialog, c.caller.peer),
             _ => return,
         };
         let req = dialog.request(Method::Options, &self.local.via(peer.transport));
+        // Keyed by the dialog too: after a transfer the same side is someone else.
+        let dialog_id = dialog.call_id.clone();
         if let Some(tx) = self.endpoint.send_request(now, req, peer) {
-            self.keepalives.insert(tx, (call, side));
+            self.keepalives.insert(tx, (call, side, dialog_id));
         }
     }
 
@@ -57,39 +60,46 @@ impl Core {
         tx: TxId,
         resp: &Response,
     ) -> bool {
-        let Some((call, side)) = self.keepalives.get(&tx).copied() else {
+        if !self.keepalives.contains_key(&tx) {
             return false;
-        };
+        }
         if resp.status < 200 {
             return true;
         }
-        self.keepalives.remove(&tx);
-        if matches!(resp.status, 481 | 408) {
-            self.peer_gone(now, call, side);
+        if let Some((call, side, dialog)) = self.keepalives.remove(&tx) {
+            if matches!(resp.status, 481 | 408) {
+                self.peer_gone(now, call, side, &dialog);
+            }
         }
         true
     }
 
     /// A keep-alive got no answer at all; returns false if `tx` was no keep-alive.
     pub(crate) fn on_keepalive_timeout(&mut self, now: Instant, tx: TxId) -> bool {
-        let Some((call, side)) = self.keepalives.remove(&tx) else {
+        let Some((call, side, dialog)) = self.keepalives.remove(&tx) else {
             return false;
         };
-        self.peer_gone(now, call, side);
+        self.peer_gone(now, call, side, &dialog);
         true
     }
 
-    fn peer_gone(&mut self, now: Instant, call: CallRef, side: Side) {
+    fn peer_gone(&mut self, now: Instant, call: CallRef, side: Side, dialog: &str) {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
+        let current = match side {
+            Side::Caller => Some(c.caller.sip_call_id.as_str()),
+            Side::Agent => c.talking.as_ref().map(|t| t.agent_sip_call_id.as_str()),
+        };
+        if current != Some(dialog) {
+            // The leg asked about has left (a transfer): nothing to end.
+            return;
+        }
         c.span
             .in_scope(|| info!(?side, "the other end of this leg is gone; ending the call"));
-        let menu = c.menu.is_some();
-        match (menu, side) {
+        match (c.menu.is_some(), side) {
             (true, Side::Agent) => self.menu_agent_hung_up(now, call),
-            (true, Side::Caller) => self.end_menu_call(now, call, Some(())),
-            (false, _) => self.hang_up(now, call, HungUpBy::Switch),
+            _ => self.end_call(now, call, HungUpBy::Switch),
         }
     }
 }

@@ -19,7 +19,7 @@ pub struct Local {
 }
 
 /// The methods the switch accepts, for Allow headers.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY";
 
 /// A random token for tags and Call-IDs.
 pub fn token() -> String {

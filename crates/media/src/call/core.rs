@@ -642,20 +642,6 @@ impl CallCore {
         self.agent_changed();
     }
 
-    /// Like [`Self::disconnect_agent`], returning where the agent's phone sends from (its
-    /// latched address) so its leg can continue elsewhere.
-    pub(crate) fn detach_agent(&mut self) -> Option<PeerMedia> {
-        let peer = self.agent.as_ref().map(|a| {
-            let mut peer = a.peer;
-            if let Some(addr) = a.destination() {
-                peer.addr = addr;
-            }
-            peer
-        });
-        self.disconnect_agent();
-        peer
-    }
-
     /// Nothing of the previous agent is mixed for the next, and the stream to the agent
     /// starts a new talk spurt.
     fn agent_changed(&mut self) {

@@ -74,7 +74,6 @@ enum Control {
     StopPlaying,
     ConnectAgent(MediaPort, PeerMedia),
     DisconnectAgent,
-    DetachAgent(tokio::sync::oneshot::Sender<Option<(MediaPort, PeerMedia)>>),
     Supervise(MediaPort, PeerMedia, Monitor),
     SetMonitor(Monitor),
     EndSupervision,
@@ -188,15 +187,6 @@ impl CallMediaHandle {
     /// Applies a re-INVITE (hold, new address, new codec) to the supervisor's leg.
     pub fn update_supervisor(&self, peer: PeerMedia) {
         self.send(Control::UpdateSupervisor(peer));
-    }
-
-    /// Takes the agent's leg out of this call and hands back its port and where it sends,
-    /// so it can join another call (attended transfer: the consulted agent meets the caller)
-    /// without a re-INVITE; this call then behaves as after [`Self::disconnect_agent`].
-    pub async fn detach_agent(&self) -> Option<(MediaPort, PeerMedia)> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Control::DetachAgent(tx));
-        rx.await.ok().flatten()
     }
 
     /// Records the caller alone to `path` (mono 8 kHz 16-bit WAV, 0640, parents 0750) until

@@ -171,11 +171,6 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
             ports.agent = None;
             core.disconnect_agent();
         }
-        Control::DetachAgent(reply) => {
-            let peer = core.detach_agent();
-            let leg = ports.agent.take().zip(peer);
-            let _ = reply.send(leg);
-        }
         Control::StartVoicemail(path, max) => core.start_voicemail(path, max, now),
         Control::StopVoicemail => core.stop_voicemail(now),
         Control::Update(leg, peer) => core.update(leg, peer, now),

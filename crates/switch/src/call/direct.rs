@@ -29,23 +29,69 @@ pub(crate) struct Direct {
 
 /// The far end of a direct call.
 pub(crate) enum Far {
-    /// A carrier trunk (a call out, or a legacy city's old system).
-    Trunk {
-        /// The trunk's name in the dialplan.
-        name: String,
-        /// Set once the trunk's digest challenge has been answered (only once).
-        auth_tried: bool,
-    },
+    /// A carrier trunk (a call out, or a legacy city's old system); the ringing leg
+    /// names it.
+    Trunk,
     /// Another agent's phone.
     Agent,
 }
+
+/// How long a consulted colleague's phone rings before the consultation fails.
+const CONSULT_RING: Duration = Duration::from_secs(30);
 
 /// How far back the per-agent limit on calls out looks.
 const LIMIT_WINDOW: Duration = Duration::from_secs(3600);
 
 impl Core {
-    /// An agent dialled the outbound prefix and a number: checked against toll fraud
-    /// (logged in, domestic, allowed by a trunk, under the hourly limit), then rung.
+    /// Whether `agent` may call `number` out now (toll fraud: logged in, domestic, allowed
+    /// by a trunk, under the hourly limit); the trunk to use, or why not.
+    pub(crate) fn may_call_out(
+        &mut self,
+        now: Instant,
+        agent: &str,
+        number: &str,
+    ) -> Result<String, &'static str> {
+        let logged_in = !matches!(
+            self.acd
+                .agent_status(&hotline_acd::AgentId(agent.to_string())),
+            None | Some(AgentStatus::LoggedOut)
+        );
+        if !logged_in {
+            return Err("agent not logged in");
+        }
+        if !is_domestic(number) {
+            return Err("not a domestic number");
+        }
+        let Some(trunk) = self.plan.dialplan.trunk_for(number).map(|t| t.name.clone()) else {
+            return Err("no trunk allows the number");
+        };
+        let limit = self.plan.dialplan.switch.outbound_per_hour as usize;
+        if let Some(recent) = self.calls_out.get_mut(agent) {
+            while recent
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= LIMIT_WINDOW)
+            {
+                recent.pop_front();
+            }
+            if recent.len() >= limit {
+                return Err("hourly limit of calls out reached");
+            }
+        } else if limit == 0 {
+            return Err("hourly limit of calls out reached");
+        }
+        Ok(trunk)
+    }
+
+    /// Counts a call out (or a transfer outside) against the agent's hourly limit.
+    pub(crate) fn count_call_out(&mut self, now: Instant, agent: &str) {
+        self.calls_out
+            .entry(agent.to_string())
+            .or_default()
+            .push_back(now);
+    }
+
+    /// An agent dialled the outbound prefix and a number: checked against toll fraud,
+    /// then rung.
     pub(crate) fn call_out(
         &mut self,
         now: Instant,
@@ -55,49 +101,26 @@ impl Core {
         agent: &str,
         number: &str,
     ) {
-        let logged_in = !matches!(
-            self.acd
-                .agent_status(&hotline_acd::AgentId(agent.to_string())),
-            None | Some(AgentStatus::LoggedOut)
-        );
-        let trunk = self
-            .plan
-            .dialplan
-            .trunk_for(number)
-            .filter(|_| is_domestic(number))
-            .map(|t| t.name.clone());
-        let limit = self.plan.dialplan.switch.outbound_per_hour as usize;
-        let recent = self.calls_out.entry(agent.to_string()).or_default();
-        while recent
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= LIMIT_WINDOW)
-        {
-            recent.pop_front();
-        }
-        let over_limit = recent.len() >= limit;
-        let Some(trunk) = trunk.filter(|_| logged_in && !over_limit) else {
-            warn!(%agent, %number, logged_in, over_limit, "call out refused");
-            self.refuse(now, tx, &req, 403);
-            return;
+        let trunk = match self.may_call_out(now, agent, number) {
+            Ok(trunk) => trunk,
+            Err(why) => {
+                warn!(%agent, %number, why, "call out refused");
+                self.refuse(now, tx, &req, 403);
+                return;
+            }
         };
         let Some(call) = self.direct_call(now, tx, req, from, agent) else {
             return;
         };
         // Counted once the call is placed: a call refused for its SDP (488) is no call out.
-        self.calls_out
-            .entry(agent.to_string())
-            .or_default()
-            .push_back(now);
+        self.count_call_out(now, agent);
         if let Some(c) = self.calls.get_mut(&call) {
             c.record.direction = Direction::Outbound;
             c.record.dialled = Some(number.to_string());
             c.record.agent = Some(agent.to_string());
             c.direct = Some(Direct {
                 placed_by: Some(agent.to_string()),
-                far: Far::Trunk {
-                    name: trunk.clone(),
-                    auth_tried: false,
-                },
+                far: Far::Trunk,
             });
             let record = c.record.clone();
             self.save(&record);
@@ -127,6 +150,7 @@ impl Core {
                 far: Far::Agent,
             });
         }
+        self.acd_outbound(now, agent, call);
         self.ring_direct_agent(now, call, other);
     }
 
@@ -202,6 +226,11 @@ impl Core {
     /// Marks the agent busy on their call out, so the ACD offers them nothing meanwhile.
     fn acd_outbound(&mut self, now: Instant, agent: &str, call: CallRef) {
         let id = hotline_acd::AgentId(agent.to_string());
+        if matches!(self.acd.agent_status(&id), Some(AgentStatus::Talking(_))) {
+            // Already on a call (a consultation while the caller holds): that call keeps
+            // them busy, and its end their wrap-up.
+            return;
+        }
         if let Err(e) = self.acd.on_call(now, &id, call) {
             warn!(%agent, error = %e, "agent not marked busy on their call out");
         }
@@ -314,6 +343,8 @@ impl Core {
             local_media,
             sdp: sdp_version,
             provisional: false,
+            since: now,
+            auth_tried: false,
         });
     }
 
@@ -329,18 +360,17 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
-        let Some(Direct {
-            far: Far::Trunk { name, auth_tried },
-            ..
-        }) = c.direct.as_mut()
-        else {
+        // The leg knows its trunk: a call out, a legacy forward or a transfer outside.
+        let Some(leg) = c.leg_mut(tx) else {
             return false;
         };
-        if *auth_tried {
+        let Some(name) = leg.agent.strip_prefix("trunk:").map(str::to_string) else {
+            return false;
+        };
+        if leg.auth_tried {
             return false;
         }
-        *auth_tried = true;
-        let name = name.clone();
+        leg.auth_tried = true;
         let Some(creds) = self
             .plan
             .dialplan
@@ -349,16 +379,26 @@ impl Core {
         else {
             return false;
         };
-        let (header, answer_as) = if resp.status == 407 {
-            ("Proxy-Authenticate", "Proxy-Authorization")
+        // Parsed header names of no known kind are kept in lower case.
+        let (challenge_header, answer_as) = if resp.status == 407 {
+            (
+                HeaderName::Other("proxy-authenticate".into()),
+                HeaderName::Other("Proxy-Authorization".into()),
+            )
         } else {
-            ("WWW-Authenticate", "Authorization")
+            (HeaderName::WwwAuthenticate, HeaderName::Authorization)
         };
+        // The first challenge the switch can answer (a trunk may offer several algorithms).
         let challenge = resp
             .headers
-            .get(&HeaderName::Other(header.into()))
-            .or_else(|| resp.headers.get(&HeaderName::WwwAuthenticate))
-            .and_then(hotline_sip::digest::Challenge::parse);
+            .get_all(&challenge_header)
+            .into_iter()
+            .filter_map(hotline_sip::digest::Challenge::parse)
+            .find(|c| {
+                c.algorithm.as_deref().is_none_or(|a| {
+                    a.eq_ignore_ascii_case("md5") || a.eq_ignore_ascii_case("sha-256")
+                })
+            });
         let Some(leg) = c.leg_mut(tx) else {
             return false;
         };
@@ -381,9 +421,7 @@ impl Core {
         invite
             .headers
             .set(HeaderName::Via, self.local.via(leg.peer.transport));
-        invite
-            .headers
-            .push(HeaderName::Other(answer_as.into()), answer);
+        invite.headers.push(answer_as, answer);
         let peer = leg.peer;
         let Some(new_tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
             return false;
@@ -394,6 +432,43 @@ impl Core {
         self.by_tx.remove(&tx);
         self.by_tx.insert(new_tx, (call, Side::Agent));
         true
+    }
+
+    /// Gives up legs the ACD does not time (a transfer's new party: the region's ring
+    /// timeout, then back to the queue; a consulted colleague: 30 s); calls out ring until
+    /// the agent hangs up or the far end gives up.
+    pub(crate) fn ring_timeouts(&mut self, now: Instant) {
+        let mut expired: Vec<(CallRef, TxId)> = Vec::new();
+        for (id, c) in &self.calls {
+            let limit = if c.transfer {
+                let region = c.record.region.as_deref().unwrap_or_default();
+                self.plan
+                    .dialplan
+                    .regions
+                    .iter()
+                    .find(|r| r.id.as_str() == region)
+                    .map_or(Duration::from_secs(15), |r| r.ring_timeout)
+            } else if matches!(c.direct.as_ref().map(|d| &d.far), Some(Far::Agent)) {
+                CONSULT_RING
+            } else {
+                continue;
+            };
+            for leg in &c.ringing {
+                if now.saturating_duration_since(leg.since) >= limit {
+                    expired.push((*id, leg.tx));
+                }
+            }
+        }
+        for (call, tx) in expired {
+            let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.take_leg(tx)) else {
+                continue;
+            };
+            if let Some(c) = self.calls.get(&call) {
+                c.span.in_scope(|| info!(party = %leg.agent, "rang out"));
+            }
+            self.cancel_leg(now, leg);
+            self.fail_direct(now, call, 480);
+        }
     }
 
     /// A direct call's far leg said no: the caller hears the same (no other agent to try).

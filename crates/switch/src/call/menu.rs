@@ -329,8 +329,14 @@ impl Core {
         }
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
+        // Out of the ACD whatever the stage (a transferred call waits there too; `abandoned`
+        // is a no-op for a call that is not queued).
+        let waited = self.acd.abandoned(now, call);
+        if !in_queue && c.record.outcome == Outcome::Queued && c.record.answered_at.is_some() {
+            // Answered, handed on, then given up while waiting for the next agent.
+            c.record.outcome = Outcome::Answered;
+        }
         if in_queue {
-            let waited = self.acd.abandoned(now, call);
             c.record.outcome = Outcome::Abandoned;
             c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
             let cb = callback_of(&c.record, CallbackKind::Abandoned, None, None);

@@ -47,8 +47,8 @@ pub(crate) struct Call {
     pub legs: Vec<hotline_record::CallLeg>,
     /// A blind transfer to one party is ringing (not an ACD offer).
     pub transfer: bool,
-    /// The caller's media of a call without a menu, kept between a transfer's two agents.
-    pub parked: Option<BridgeHandle>,
+    /// A call without a menu between a transfer's two parties.
+    pub parked: Option<Parked>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -68,16 +68,30 @@ pub(crate) struct CallerLeg {
 
 /// An agent's phone being rung for this call.
 pub(crate) struct AgentLeg {
+    /// The agent rung, or `trunk:NAME` for a trunk.
     pub agent: String,
+    /// Our INVITE (kept to CANCEL it, to build its dialog, to resend it with credentials).
     pub invite: Request,
     pub tx: TxId,
     pub peer: Peer,
     pub sip_call_id: String,
+    /// Our media port for this phone.
     pub media: MediaPort,
     pub local_media: SocketAddr,
     pub sdp: SdpVersion,
     /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).
     pub provisional: bool,
+    /// When it started ringing: legs the ACD does not time are given up by the switch.
+    pub since: Instant,
+    /// Set once a trunk's digest challenge has been answered (only once per leg).
+    pub auth_tried: bool,
+}
+
+/// The caller's side of a call without a menu between a transfer's two parties: their
+/// media and recording go on, their dialog keeps its CSeq.
+pub(crate) struct Parked {
+    pub bridge: BridgeHandle,
+    pub caller_dialog: Dialog,
 }
 
 /// A connected call: both dialogs and the bridge between them.
@@ -114,6 +128,7 @@ impl Call {
                 .talking
                 .as_ref()
                 .and_then(|t| t.bridge.as_ref())
+                .or(self.parked.as_ref().map(|p| &p.bridge))
                 .map(|b| b.media()),
         }
     }

@@ -123,10 +123,7 @@ impl Core {
                     .in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
                 c.direct = Some(super::direct::Direct {
                     placed_by: None,
-                    far: super::direct::Far::Trunk {
-                        name: trunk.clone(),
-                        auth_tried: false,
-                    },
+                    far: super::direct::Far::Trunk,
                 });
             }
             self.ring_trunk(now, call, &trunk, &dialled);
@@ -158,8 +155,15 @@ impl Core {
     /// The ACD chose an agent: ring their phone.
     pub(crate) fn ring_agent(&mut self, now: Instant, call: CallRef, agent: AcdAgent) {
         let Some(number) = self.calls.get(&call).map(|c| c.caller.number.clone()) else {
+            // The call is gone (it ended while queued): out of the ACD, the agent freed.
+            self.acd.abandoned(now, call);
             return;
         };
+        if self.busy_elsewhere(&agent.0, call) {
+            // On a call the ACD did not offer (a call out while not ready, a consultation).
+            self.acd.offer_failed(now, call, &agent, OfferOutcome::Busy);
+            return;
+        }
         let Some((contact, peer)) = self.agent_target(&agent.0) else {
             self.acd
                 .offer_failed(now, call, &agent, OfferOutcome::Failed);
@@ -204,7 +208,22 @@ impl Core {
             local_media,
             sdp: sdp_version,
             provisional: false,
+            since: now,
+            auth_tried: false,
         });
+    }
+
+    /// Whether `agent` is on another call than `call`: talking, placing a call, or rung
+    /// directly. A scan of the calls, once per offer.
+    fn busy_elsewhere(&self, agent: &str, call: CallRef) -> bool {
+        self.calls.iter().any(|(id, c)| {
+            *id != call
+                && (c.talking.as_ref().is_some_and(|t| t.agent == agent)
+                    || c.direct
+                        .as_ref()
+                        .is_some_and(|d| d.placed_by.as_deref() == Some(agent))
+                    || c.ringing.iter().any(|l| l.agent == agent))
+        })
     }
 
     /// Withdraws one agent's ringing leg (ring timeout, caller gone, agent logged out or

@@ -9,8 +9,8 @@ use chrono::Utc;
 use hotline_acd::NotReady;
 use hotline_media::Monitor;
 use hotline_record::MonitorUse;
-use hotline_routing::{AgentReach, Scope};
-use hotline_sip::message::SipMessage;
+use hotline_routing::AgentReach;
+use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::{Request, SipUri};
 use tracing::{info, warn};
@@ -193,11 +193,10 @@ impl Core {
         changing: bool,
     ) -> Result<hotline_acd::CallRef, u16> {
         let in_scope = match (
-            self.plan.dialplan.supervisor(supervisor).map(|s| &s.scope),
+            self.plan.dialplan.supervisor(supervisor),
             self.plan.dialplan.agent(agent),
         ) {
-            (Some(Scope::Province), Some(_)) => true,
-            (Some(Scope::Region(r)), Some(a)) => &a.region == r,
+            (Some(s), Some(a)) => s.may_monitor(a),
             _ => false,
         };
         let call = self
@@ -250,10 +249,15 @@ impl Core {
         peer: Peer,
         a: super::session::Answered,
     ) {
-        let Some(c) = self.calls.get(&target) else {
+        let Some(media) = self.calls.get(&target).and_then(|c| c.media()) else {
+            // The call ended (or lost its media) meanwhile: the answered supervisor is
+            // hung up rather than left in a dialog nobody keeps.
+            let mut dialog = a.dialog;
+            let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
+            self.endpoint.send_request(Instant::now(), bye, peer);
             return;
         };
-        let Some(media) = c.media() else {
+        let Some(c) = self.calls.get(&target) else {
             return;
         };
         let local_media = a.port.local_addr();
@@ -278,6 +282,8 @@ impl Core {
                 },
                 local_media,
                 sdp: a.sdp,
+                acked: a.acked,
+                bye_pending: None,
             },
         );
     }

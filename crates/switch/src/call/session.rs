@@ -32,7 +32,17 @@ pub(crate) struct Session {
     pub local_media: std::net::SocketAddr,
     /// The SDP origin of the switch's side of this dialog.
     pub sdp: SdpVersion,
+    /// The phone's ACK of our 200 arrived (or the switch placed the call): a BYE may go.
+    pub acked: bool,
+    /// The switch wants to hang up but waits for the ACK (RFC 3261 15), since when.
+    pub bye_pending: Option<Instant>,
 }
+
+/// How long a session's BYE waits for an ACK that got lost.
+const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long `hotline monitor` rings a supervisor's phone.
+const MONITOR_RING: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the session is for.
 pub(crate) enum SessionKind {
@@ -56,6 +66,8 @@ pub(crate) struct Answered {
     pub peer_media: PeerMedia,
     /// The SDP origin of the switch's offer or answer in this dialog.
     pub sdp: SdpVersion,
+    /// Whether the 2xx was ACKed already (true when the switch placed the call).
+    pub acked: bool,
 }
 
 impl Core {
@@ -89,6 +101,7 @@ impl Core {
             port,
             peer_media,
             sdp: version,
+            acked: false,
         })
     }
 
@@ -135,6 +148,8 @@ impl Core {
                 kind: SessionKind::Feature(Some(media)),
                 local_media,
                 sdp: a.sdp,
+                acked: false,
+                bye_pending: None,
             },
         );
     }
@@ -148,8 +163,73 @@ impl Core {
     /// What a session's media reported: a finished confirmation ends the call.
     pub(crate) fn on_session_media(&mut self, now: Instant, call: CallRef, event: MediaEvent) {
         if let MediaEvent::PlayFinished(_) = event {
+            match self.sessions.get_mut(&call) {
+                Some(s) if !s.acked => s.bye_pending = Some(now),
+                Some(_) => self.end_session(now, call, true),
+                None => {}
+            }
+        }
+    }
+
+    /// The phone ACKed the switch's answer of a session: a BYE held for it goes now.
+    pub(crate) fn on_session_ack(&mut self, now: Instant, sip_call_id: &str) {
+        let Some(call) = self.session_dialogs.get(sip_call_id).copied() else {
+            return;
+        };
+        let pending = self.sessions.get_mut(&call).is_some_and(|s| {
+            s.acked = true;
+            s.bye_pending.is_some()
+        });
+        if pending {
             self.end_session(now, call, true);
         }
+    }
+
+    /// Sessions whose ACK never came are hung up anyway once it is clearly lost.
+    pub(crate) fn unacked_sessions(&mut self, now: Instant) {
+        let stale: Vec<CallRef> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                s.bye_pending
+                    .is_some_and(|at| now.saturating_duration_since(at) >= ACK_WAIT)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for call in stale {
+            self.end_session(now, call, true);
+        }
+    }
+
+    /// Supervisors' phones rung by `hotline monitor` that did not answer are CANCELled.
+    pub(crate) fn monitor_invite_timeouts(&mut self, now: Instant) {
+        let stale: Vec<TxId> = self
+            .monitor_invites
+            .iter()
+            .filter(|(_, p)| now.saturating_duration_since(p.since) >= MONITOR_RING)
+            .map(|(tx, _)| *tx)
+            .collect();
+        for tx in stale {
+            self.withdraw_monitor_invite(now, tx);
+        }
+    }
+
+    /// CANCELs a supervisor's ringing phone; a late answer is ACKed and hung up.
+    fn withdraw_monitor_invite(&mut self, now: Instant, tx: TxId) {
+        let Some(p) = self.monitor_invites.remove(&tx) else {
+            return;
+        };
+        self.endpoint
+            .send_request(now, hotline_sip::transaction::cancel_for(&p.invite), p.peer);
+        self.orphans.insert(
+            tx,
+            super::OrphanLeg {
+                invite: p.invite,
+                peer: p.peer,
+                cancel_pending: false,
+                since: now,
+            },
+        );
     }
 
     /// A request inside a session's dialog.
@@ -270,6 +350,7 @@ impl Core {
 
 /// A supervisor's phone rung from the CLI (`hotline monitor`), joined once it answers.
 pub(crate) struct PendingMonitor {
+    pub since: Instant,
     pub target: CallRef,
     pub supervisor: String,
     pub agent: String,
@@ -335,6 +416,7 @@ impl Core {
         self.monitor_invites.insert(
             tx,
             PendingMonitor {
+                since: now,
                 target,
                 supervisor: supervisor.to_string(),
                 agent: agent.to_string(),
@@ -396,6 +478,7 @@ impl Core {
             port: p.port,
             peer_media,
             sdp: p.sdp,
+            acked: true,
         };
         self.join_monitor(p.target, &p.supervisor, &p.agent, p.mode, p.peer, answered);
         true
@@ -408,12 +491,22 @@ impl Core {
             .iter()
             .find(|(_, s)| s.user == supervisor && matches!(s.kind, SessionKind::Monitor { .. }))
             .map(|(id, _)| *id);
+        let ringing: Vec<TxId> = self
+            .monitor_invites
+            .iter()
+            .filter(|(_, p)| p.supervisor == supervisor)
+            .map(|(tx, _)| *tx)
+            .collect();
+        let was_ringing = !ringing.is_empty();
+        for tx in ringing {
+            self.withdraw_monitor_invite(now, tx);
+        }
         match id {
             Some(id) => {
                 self.end_session(now, id, true);
                 true
             }
-            None => false,
+            None => was_ringing,
         }
     }
 }

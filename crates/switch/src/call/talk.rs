@@ -101,9 +101,11 @@ impl Core {
             self.menu_agent_answered(now, call, talking, (leg.media, agent_media));
             return;
         }
-        if let Some(bridge) = c.parked.take() {
+        if let Some(parked) = c.parked.take() {
             // A transferred call without a menu: the caller's media goes on, now with the
-            // new party (same recording, same call id).
+            // new party (same recording, same call id, same caller dialog).
+            let bridge = parked.bridge;
+            let caller_dialog = parked.caller_dialog;
             bridge.media().connect_agent((leg.media, agent_media));
             c.span
                 .in_scope(|| info!(agent = %leg.agent, "transferred call connected"));
@@ -225,7 +227,7 @@ impl Core {
             Method::Bye if self.calls.get(&call).is_some_and(|c| c.parked.is_some()) => {
                 // The caller hung up while their transferred call waited for the next party.
                 self.reply(now, tx, &req, 200, &tag);
-                self.end_parked(now, call);
+                self.end_parked(now, call, HungUpBy::Caller);
             }
             Method::Bye => {
                 // BYE on the caller's early dialog (RFC 3261 15): they gave up waiting.
@@ -245,22 +247,26 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(t) = c.talking.as_mut() else {
-            let tag = c.caller.tag.clone();
-            self.reply(now, tx, &req, 491, &tag);
-            return;
-        };
-        let (local, tag, sdp) = match side {
-            Side::Caller => (
+        // The caller's leg is answered once the menu, the agent or a transfer has it; the
+        // agent's only while connected.
+        let caller_answered = c.menu.is_some() || c.talking.is_some() || c.parked.is_some();
+        let leg = match (side, c.talking.as_mut()) {
+            (Side::Caller, _) if caller_answered => Some((
                 c.caller.local_media,
                 c.caller.tag.clone(),
                 &mut c.caller.sdp,
-            ),
-            Side::Agent => (
+            )),
+            (Side::Agent, Some(t)) => Some((
                 t.agent_local_media,
                 t.agent_dialog.local_tag.clone(),
                 &mut t.agent_sdp,
-            ),
+            )),
+            _ => None,
+        };
+        let Some((local, tag, sdp)) = leg else {
+            let tag = c.caller.tag.clone();
+            self.reply(now, tx, &req, 491, &tag);
+            return;
         };
         // RFC 3264 8: same session id, version up by one for every new answer or offer.
         let version = sdp.next();
@@ -272,11 +278,8 @@ impl Core {
         }
         match media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version)) {
             Some((body, peer)) => {
-                if let Some(b) = &t.bridge {
-                    b.update(side, peer);
-                }
-                if let Some(m) = &c.menu {
-                    m.media.update(side, peer);
+                if let Some(m) = c.media() {
+                    m.update(side, peer);
                 }
                 let r = self.local.answer_with_sdp(&req, &tag, &body);
                 self.endpoint.respond(now, tx, r);
@@ -285,16 +288,29 @@ impl Core {
         }
     }
 
+    /// Ends a call whatever stage it is at (keep-alive failures, failed transfers): the
+    /// menu's, the parked transfer's or the connected call's ending, or abandonment.
+    pub(crate) fn end_call(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
+        let Some(c) = self.calls.get(&call) else {
+            return;
+        };
+        if c.menu.is_some() {
+            let caller_bye = (by == HungUpBy::Caller).then_some(());
+            self.end_menu_call(now, call, caller_bye);
+        } else if c.talking.is_some() {
+            self.hang_up(now, call, by);
+        } else if c.parked.is_some() {
+            self.end_parked(now, call, by);
+        } else {
+            self.abandon(now, call);
+        }
+    }
+
     /// Ends a connected call: BYE to the other side, stop media, finish recording and record.
     pub(crate) fn hang_up(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
-        if let Some(b) = c.parked.take() {
-            tokio::spawn(async move {
-                b.stop().await;
-            });
-        }
         let Some(mut t) = c.talking.take() else {
             return;
         };

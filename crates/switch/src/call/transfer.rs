@@ -38,6 +38,8 @@ pub(crate) enum TransferTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Replaces {
     pub call_id: String,
+    /// The dialog's two tags, when given (`to-tag`, `from-tag`), in either orientation.
+    pub tags: Vec<String>,
 }
 
 /// `Refer-To`, read.
@@ -66,8 +68,16 @@ pub(crate) fn parse_refer_to(value: &str) -> Option<ReferTo> {
             return None;
         }
         let decoded = percent_decode(value)?;
-        let call_id = decoded.split(';').next()?.trim().to_string();
-        (!call_id.is_empty()).then_some(Replaces { call_id })
+        let mut parts = decoded.split(';');
+        let call_id = parts.next()?.trim().to_string();
+        let tags = parts
+            .filter_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                let k = k.trim().to_ascii_lowercase();
+                (k == "to-tag" || k == "from-tag").then(|| v.trim().to_string())
+            })
+            .collect();
+        (!call_id.is_empty()).then_some(Replaces { call_id, tags })
     });
     (!user.is_empty()).then_some(ReferTo { user, replaces })
 }
@@ -103,6 +113,13 @@ impl Core {
         };
         let tag = t.agent_dialog.local_tag.clone();
         let transferor = t.agent.clone();
+        // Only an agent on a taxpayer's call may hand it on: not a trunk's far end (a call
+        // out, a legacy city) nor a consulted colleague.
+        if c.direct.is_some() || self.plan.dialplan.agent(&transferor).is_none() {
+            warn!(%transferor, "REFER refused: not an agent on a taxpayer's call");
+            self.reply(now, tx, &req, 403, &tag);
+            return;
+        }
         let Some(refer_to) = req
             .headers
             .get(&HeaderName::ReferTo)
@@ -112,7 +129,7 @@ impl Core {
             return;
         };
         if let Some(replaces) = &refer_to.replaces {
-            match self.consultation(&replaces.call_id, &transferor) {
+            match self.consultation(replaces, &transferor) {
                 Some(consult) => {
                     self.reply(now, tx, &req, 202, &tag);
                     self.attended_transfer(now, call, consult);
@@ -125,6 +142,17 @@ impl Core {
             self.reply(now, tx, &req, 404, &tag);
             return;
         };
+        if let TransferTarget::Outside { number, .. } = &target {
+            // A transfer outside is a call out on the agent's account: same checks, counted.
+            if let Err(why) = self.may_call_out(now, &transferor, number) {
+                warn!(%transferor, %number, why, "transfer outside refused");
+                self.reply(now, tx, &req, 403, &tag);
+                return;
+            }
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.record.dialled = Some(number.clone());
+            }
+        }
         self.reply(now, tx, &req, 202, &tag);
         self.blind_transfer(now, call, target);
     }
@@ -149,14 +177,26 @@ impl Core {
         })
     }
 
-    /// The transferor's connected consultation with this Call-ID (their own only).
-    fn consultation(&self, sip_call_id: &str, transferor: &str) -> Option<CallRef> {
+    /// The transferor's connected consultation that `replaces` names (their own only): its
+    /// Call-ID, and its tags when given (phones differ in which they call to and from).
+    fn consultation(&self, replaces: &Replaces, transferor: &str) -> Option<CallRef> {
         self.calls.iter().find_map(|(id, c)| {
             let mine = c
                 .direct
                 .as_ref()
                 .is_some_and(|d| d.placed_by.as_deref() == Some(transferor));
-            (mine && c.caller.sip_call_id == sip_call_id && c.talking.is_some()).then_some(*id)
+            let their_tag = c
+                .caller
+                .invite
+                .party_from()
+                .and_then(|f| f.tag().map(str::to_string))
+                .unwrap_or_default();
+            let tags_ok = replaces
+                .tags
+                .iter()
+                .all(|t| *t == c.caller.tag || *t == their_tag);
+            (mine && c.caller.sip_call_id == replaces.call_id && tags_ok && c.talking.is_some())
+                .then_some(*id)
         })
     }
 
@@ -183,16 +223,17 @@ impl Core {
         self.endpoint.send_request(now, bye, peer);
     }
 
-    /// The agent leaves the call (transfer): out of the indexes, their leg closed, the
-    /// ACD told, NOTIFY and BYE sent. Returns the caller's media bridge of a call without a
-    /// menu, kept for the next party.
-    fn take_out_agent(
-        &mut self,
-        now: Instant,
-        call: CallRef,
-    ) -> Option<Option<crate::media::BridgeHandle>> {
-        let c = self.calls.get_mut(&call)?;
-        let t = c.talking.take()?;
+    /// The agent leaves the call (blind transfer): out of the indexes, their leg closed,
+    /// the ACD told, NOTIFY and BYE sent, supervisors (whose scope was that agent) hung up,
+    /// the caller's media disconnected from them (kept, parked, for a call without a menu).
+    fn take_out_agent(&mut self, now: Instant, call: CallRef) -> bool {
+        self.end_monitors_of(now, call);
+        let Some(c) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        let Some(t) = c.talking.take() else {
+            return false;
+        };
         self.by_tx.remove(&t.agent_tx);
         self.by_dialog.remove(&t.agent_sip_call_id);
         if let Some(leg) = c.legs.iter_mut().rev().find(|l| l.ended_at.is_none()) {
@@ -203,20 +244,6 @@ impl Core {
         }
         c.span
             .in_scope(|| info!(agent = %t.agent, "agent transferred the call"));
-        self.end_agent_call(now, &t.agent, call);
-        self.release_transferor(now, t.agent_dialog, t.agent_peer);
-        Some(t.bridge)
-    }
-
-    /// Blind transfer: the caller waits with music while the new party is rung or queued.
-    fn blind_transfer(&mut self, now: Instant, call: CallRef, target: TransferTarget) {
-        let Some(bridge) = self.take_out_agent(now, call) else {
-            return;
-        };
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        c.span.in_scope(|| info!(?target, "blind transfer"));
         match c.menu.as_mut() {
             Some(m) => {
                 // Also mid-announcement: the agent's media must never be connected now.
@@ -224,11 +251,27 @@ impl Core {
                 m.media.disconnect_agent();
             }
             None => {
-                if let Some(b) = &bridge {
-                    b.media().disconnect_agent();
+                if let Some(bridge) = t.bridge {
+                    bridge.media().disconnect_agent();
+                    c.parked = Some(super::Parked {
+                        bridge,
+                        caller_dialog: t.caller_dialog,
+                    });
                 }
-                c.parked = bridge;
             }
+        }
+        self.end_agent_call(now, &t.agent, call);
+        self.release_transferor(now, t.agent_dialog, t.agent_peer);
+        true
+    }
+
+    /// Blind transfer: the caller waits with music while the new party is rung or queued.
+    fn blind_transfer(&mut self, now: Instant, call: CallRef, target: TransferTarget) {
+        if !self.take_out_agent(now, call) {
+            return;
+        }
+        if let Some(c) = self.calls.get(&call) {
+            c.span.in_scope(|| info!(?target, "blind transfer"));
         }
         match target {
             TransferTarget::Queue(region) => self.transfer_to_queue(now, call, Some(region)),
@@ -279,6 +322,14 @@ impl Core {
 
     /// Attended transfer: the consulted party replaces the transferor on the caller's call.
     fn attended_transfer(&mut self, now: Instant, call: CallRef, consult: CallRef) {
+        // Both calls are checked before either is touched.
+        let connected = |id: &CallRef| self.calls.get(id).is_some_and(|c| c.talking.is_some());
+        if !connected(&call) || !connected(&consult) {
+            return;
+        }
+        // Supervisors of the transferor (and of the consultation) leave with them.
+        self.end_monitors_of(now, call);
+        self.end_monitors_of(now, consult);
         let Some(mut k) = self.remove_call(consult) else {
             return;
         };
@@ -311,7 +362,6 @@ impl Core {
         let mut consult_caller = kt.caller_dialog;
         let bye = consult_caller.request(Method::Bye, &self.local.via(k.caller.peer.transport));
         self.endpoint.send_request(now, bye, k.caller.peer);
-        self.end_monitors_of(now, consult);
         if let Some(b) = kt.bridge {
             tokio::spawn(async move {
                 b.stop().await;
@@ -333,8 +383,15 @@ impl Core {
         self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
         self.by_dialog
             .insert(kt.agent_sip_call_id.clone(), (call, Side::Agent));
-        if let Some(tx) = reinvite_tx {
-            self.reinvites.insert(tx, call);
+        match reinvite_tx {
+            Some(tx) => {
+                self.reinvites.insert(tx, call);
+            }
+            None => {
+                // The move could not even be sent: nobody would be on the caller's call.
+                self.end_call(now, call, HungUpBy::Switch);
+                return;
+            }
         }
         let Some(c) = self.calls.get_mut(&call) else {
             return;
@@ -380,7 +437,7 @@ impl Core {
                 status = resp.status,
                 "the consulted phone refused to move; ending the call"
             );
-            self.hang_up(now, call, HungUpBy::Switch);
+            self.end_call(now, call, HungUpBy::Switch);
             return true;
         }
         let ack = t
@@ -395,9 +452,20 @@ impl Core {
             }
             None => {
                 warn!("the consulted phone answered the move without SDP; ending the call");
-                self.hang_up(now, call, HungUpBy::Switch);
+                self.end_call(now, call, HungUpBy::Switch);
             }
         }
+        true
+    }
+
+    /// The re-INVITE moving a consulted party got no answer at all: the caller would hear
+    /// nobody, so the call ends (with its record and recording).
+    pub(crate) fn on_reinvite_timeout(&mut self, now: Instant, tx: TxId) -> bool {
+        let Some(call) = self.reinvites.remove(&tx) else {
+            return false;
+        };
+        warn!("the consulted phone never answered the move; ending the call");
+        self.end_call(now, call, HungUpBy::Switch);
         true
     }
 
@@ -410,8 +478,9 @@ impl Core {
         self.transfer_to_queue(now, call, None);
     }
 
-    /// The caller hung up while a transfer without a menu was ringing or queued.
-    pub(crate) fn end_parked(&mut self, now: Instant, call: CallRef) {
+    /// Ends a call without a menu while its transfer was ringing or queued: `by` the
+    /// caller (they hung up) or the switch (it sends the caller BYE).
+    pub(crate) fn end_parked(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
@@ -420,12 +489,22 @@ impl Core {
         }
         self.acd.abandoned(now, call);
         self.end_monitors_of(now, call);
+        self.close_legs(&mut c.legs);
         c.record.ended_at = Some(now_utc());
-        c.record.hung_up_by = Some(HungUpBy::Caller);
+        c.record.hung_up_by = Some(by);
+        if c.record.outcome == Outcome::Queued {
+            c.record.outcome = Outcome::Answered;
+        }
         self.save(&c.record);
-        if let Some(b) = c.parked.take() {
+        if let Some(mut p) = c.parked.take() {
+            if by != HungUpBy::Caller {
+                let bye = p
+                    .caller_dialog
+                    .request(Method::Bye, &self.local.via(c.caller.peer.transport));
+                self.endpoint.send_request(now, bye, c.caller.peer);
+            }
             tokio::spawn(async move {
-                b.stop().await;
+                p.bridge.stop().await;
             });
         }
     }
@@ -447,7 +526,8 @@ mod tests {
         assert_eq!(
             attended.replaces,
             Some(Replaces {
-                call_id: "abc@host".into()
+                call_id: "abc@host".into(),
+                tags: vec!["12".into(), "34".into()]
             })
         );
         assert_eq!(parse_refer_to("sip:luoyang@h").unwrap().user, "luoyang");
