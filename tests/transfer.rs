@@ -115,9 +115,9 @@ fn a_blind_transfer_reaches_the_new_agent_and_the_recording_holds_both() {
         &caller_pcap,
         10_000,
     );
-    let dialog = a.take_call();
+    let mut dialog = a.take_call();
     std::thread::sleep(Duration::from_secs(3));
-    let status = a.refer(&dialog, &format!("sip:1019@127.0.0.1:{}", switch.port));
+    let status = a.refer(&mut dialog, &format!("sip:1019@127.0.0.1:{}", switch.port));
     assert_eq!(status, 202, "the switch accepts the transfer");
     let seen = a.serve_for(2);
     assert!(
@@ -161,7 +161,7 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
         &caller_pcap,
         12_000,
     );
-    let first = a.take_call();
+    let mut first = a.take_call();
     std::thread::sleep(Duration::from_secs(2));
     // A consults B through the switch (the caller waits), then presses transfer.
     let b = std::thread::spawn(move || {
@@ -179,7 +179,7 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
         consult.local_tag
     );
     let status = a.refer(
-        &first,
+        &mut first,
         &format!("sip:1019@127.0.0.1:{}?Replaces={replaces}", switch.port),
     );
     assert_eq!(status, 202, "the switch accepts the attended transfer");
@@ -259,11 +259,14 @@ fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
         24_000,
         &[],
     );
-    let dialog = a.take_call();
+    let mut dialog = a.take_call();
     // Transfer once the caller has heard 1003's number and talked a little.
     std::thread::sleep(Duration::from_secs(9));
     assert_eq!(
-        a.refer(&dialog, &format!("sip:zhengzhou@127.0.0.1:{}", switch.port)),
+        a.refer(
+            &mut dialog,
+            &format!("sip:zhengzhou@127.0.0.1:{}", switch.port)
+        ),
         202
     );
     let seen = a.serve_for(1);
@@ -289,6 +292,80 @@ fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
         [
             ("1003".to_string(), "agent".to_string(), true),
             ("1001".to_string(), "transfer".to_string(), true)
+        ]
+    );
+}
+
+#[test]
+fn a_transfer_nobody_answers_goes_back_to_the_queue_and_toll_fraud_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let c_pcap = work.path().join("c-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 20);
+    tone_pcap(&c_pcap, 1300.0, Codec::Pcma, 14);
+    let (b_port, c_port) = (common::free_port(), common::free_port());
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    // Linear order A, C, B; 3 s rings; A wraps up after the transfer, so the queue takes C.
+    let plan = dialplan(
+        &[
+            ("1003", "luoyang", a.port()),
+            ("1020", "luoyang", c_port),
+            ("1019", "luoyang", b_port),
+        ],
+        3,
+        60,
+    )
+    .replacen(
+        "area_codes = [\"0379\"]",
+        "area_codes = [\"0379\"]\nstrategy = \"linear\"",
+        1,
+    );
+    // Luoyang is the second region in the generated plan: give it a wrap-up.
+    let luoyang = plan.find("id = \"luoyang\"").unwrap();
+    let (head, tail) = plan.split_at(luoyang);
+    let plan = format!(
+        "{head}{}",
+        tail.replacen("wrap_up_secs = 0", "wrap_up_secs = 30", 1)
+    );
+    let switch = Switch::start(&plan);
+    a.connect(switch.port);
+    let mut b = Sipp::agent("b", work.path(), "agent_noanswer.xml", b_port, &c_pcap, 1);
+    let mut c = Sipp::agent("c", work.path(), "agent.xml", c_port, &c_pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        14_000,
+    );
+    let mut dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(2));
+    // No trunk allows anything here: a transfer outside has nowhere to go.
+    assert_eq!(
+        a.refer(
+            &mut dialog,
+            &format!("sip:913903790001@127.0.0.1:{}", switch.port)
+        ),
+        404,
+        "no transfer outside without a trunk allowing it"
+    );
+    assert_eq!(
+        a.refer(&mut dialog, &format!("sip:1019@127.0.0.1:{}", switch.port)),
+        202
+    );
+    a.serve_for(1);
+    // 1019 rings 3 s unanswered, is CANCELled, and the call goes to the queue: 1020.
+    b.expect_success(Duration::from_secs(15));
+    caller.expect_success(Duration::from_secs(30));
+    c.expect_success(Duration::from_secs(10));
+    let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
+    assert_eq!(
+        legs(&switch.db(), call["call_id"].as_str().unwrap()),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("1020".to_string(), "transfer".to_string(), true)
         ]
     );
 }

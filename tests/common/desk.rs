@@ -193,12 +193,13 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
 
     /// Presses transfer: REFER in `d` to `refer_to` (a URI, with `?Replaces=` for attended);
     /// returns the switch's status.
-    pub fn refer(&self, d: &Dialog, refer_to: &str) -> u16 {
+    pub fn refer(&self, d: &mut Dialog, refer_to: &str) -> u16 {
         let extra = format!(
             "Refer-To: <{refer_to}>\r\nReferred-By: <sip:{}@{}>\r\n",
             self.id, self.sip.switch
         );
         self.send_in_dialog(d, "REFER", d.cseq, &extra, "");
+        d.cseq += 1;
         loop {
             match self.sip.recv() {
                 Message::Response(r) if r.status >= 200 => return r.status,
