@@ -105,8 +105,8 @@ fn desk_sipp(
     talk_ms: u64,
     extra: &[&str],
 ) -> Sipp {
-    let port = common::free_port();
-    let media = common::free_port_block();
+    let port = common::quiet_port_block();
+    let media = common::quiet_port_block();
     let mut args: Vec<String> = vec![
         format!("127.0.0.1:{switch_port}"),
         "-i".into(),
@@ -133,6 +133,72 @@ fn desk_sipp(
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     Sipp::start(name, dir, scenario, &args)
+}
+
+/// A SIPp phone or trunk (UAS) on `port`, as [`Sipp::agent`] but with its media on a
+/// [`common::quiet_port_block`], which no `bind(0)` of the switch can take first.
+fn uas(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u32) -> Sipp {
+    let media = common::quiet_port_block();
+    let args: Vec<String> = vec![
+        "-i".into(),
+        "127.0.0.1".into(),
+        "-p".into(),
+        port.to_string(),
+        "-mp".into(),
+        media.to_string(),
+        "-m".into(),
+        calls.to_string(),
+        "-key".into(),
+        "pcap".into(),
+        pcap.display().to_string(),
+    ];
+    Sipp::start(name, dir, scenario, &args)
+}
+
+/// A taxpayer calling 12366, as [`Sipp::caller_with`] but on quiet ports.
+#[allow(clippy::too_many_arguments)]
+fn taxpayer_with(
+    name: &str,
+    dir: &Path,
+    scenario: &str,
+    switch_port: u16,
+    number: &str,
+    pcap: &Path,
+    talk_ms: u64,
+    extra: &[&str],
+) -> Sipp {
+    desk_sipp(
+        name,
+        dir,
+        scenario,
+        switch_port,
+        number,
+        "12366",
+        pcap,
+        talk_ms,
+        extra,
+    )
+}
+
+/// A taxpayer calling 12366 who talks `talk_ms` and hangs up (caller.xml).
+fn taxpayer(
+    name: &str,
+    dir: &Path,
+    switch_port: u16,
+    number: &str,
+    pcap: &Path,
+    talk_ms: u64,
+) -> Sipp {
+    taxpayer_with(
+        name,
+        dir,
+        "caller.xml",
+        switch_port,
+        number,
+        pcap,
+        talk_ms,
+        &[],
+    )
 }
 
 /// Requests of `method` a SIPp peer received.
@@ -418,8 +484,8 @@ fn quick_feature(desk: &mut Desk, code: &str) {
 fn a_feature_code_is_confirmed_by_voice_then_the_switch_hangs_up() {
     let plan = dialplan(
         &[
-            ("1003", "luoyang", common::free_port()),
-            ("1019", "luoyang", common::free_port()),
+            ("1003", "luoyang", common::quiet_port_block()),
+            ("1019", "luoyang", common::quiet_port_block()),
         ],
         15,
         60,
@@ -469,7 +535,7 @@ fn a_feature_code_is_confirmed_by_voice_then_the_switch_hangs_up() {
 
 #[test]
 fn a_sequence_of_feature_codes_leaves_one_agent_states_row_per_change() {
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60);
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60);
     let switch = Switch::start_with_prompts(&plan, &[]);
     state_of(&switch, "1003", "available");
     let mut desk = Desk::new(switch.port, "1003", None);
@@ -507,7 +573,7 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
     // 1019 has a secret (port 0): it registers, and its calls are challenged.
     let plan = dialplan(
         &[
-            ("1003", "luoyang", common::free_port()),
+            ("1003", "luoyang", common::quiet_port_block()),
             ("1019", "luoyang", 0),
         ],
         15,
@@ -605,7 +671,7 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
 fn the_operator_sets_agent_states_from_the_cli_and_agents_lists_them() {
     let plan = dialplan(
         &[
-            ("1003", "luoyang", common::free_port()),
+            ("1003", "luoyang", common::quiet_port_block()),
             ("1019", "luoyang", 0),
         ],
         15,
@@ -692,14 +758,14 @@ fn the_operator_sets_agent_states_from_the_cli_and_agents_lists_them() {
 fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pb) = (common::free_port(), common::free_port());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     // Equal idle time: without the pause the lower number, 1003, would ring first.
     let switch = Switch::start_with_prompts(
         &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
         &[],
     );
-    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
 
     let mut pause = desk_sipp(
@@ -716,7 +782,7 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
     pause.expect_success(Duration::from_secs(15));
     assert_eq!(state_of(&switch, "1003", "not-ready")["reason"], "training");
 
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -750,7 +816,7 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
     assert!(a_line["reason"].is_null());
 
     // Back in the line: the next caller reaches 1003 (1019 has just had a call).
-    let mut caller2 = Sipp::caller(
+    let mut caller2 = taxpayer(
         "caller2",
         work.path(),
         switch.port,
@@ -779,7 +845,7 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
 fn ring_all_rings_every_free_agent_at_once_and_cancels_the_others_on_the_answer() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pb) = (common::free_port(), common::free_port());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     let plan = region_keys(
         &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
         "luoyang",
@@ -787,10 +853,10 @@ fn ring_all_rings_every_free_agent_at_once_and_cancels_the_others_on_the_answer(
     );
     let switch = Switch::start(&plan);
     // 1003 picks up after ringing 1 s; 1019 never does.
-    let mut slow = Sipp::agent("slow", work.path(), "acd_agent_slow.xml", pa, &far, 1);
-    let mut ringing = Sipp::agent("ringing", work.path(), "agent_noanswer.xml", pb, &far, 1);
+    let mut slow = uas("slow", work.path(), "acd_agent_slow.xml", pa, &far, 1);
+    let mut ringing = uas("ringing", work.path(), "agent_noanswer.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -842,17 +908,17 @@ fn ring_all_rings_every_free_agent_at_once_and_cancels_the_others_on_the_answer(
 fn an_agent_who_lets_calls_ring_out_is_paused_for_no_answer_until_ready() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pb) = (common::free_port(), common::free_port());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     // 2 s of ringing per agent; one miss pauses (the default missed_before_pause = 1).
     let switch = Switch::start(&dialplan(
         &[("1003", "luoyang", pa), ("1019", "luoyang", pb)],
         2,
         60,
     ));
-    let mut a = Sipp::agent("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
-    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = uas("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -883,6 +949,38 @@ fn an_agent_who_lets_calls_ring_out_is_paused_for_no_answer_until_ready() {
     );
 }
 
+#[test]
+fn linear_always_offers_the_first_agent_in_the_file_first() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
+    // 1019 comes first in the file: it takes both calls although 1003 has idled longer.
+    let plan = region_keys(
+        &dialplan(&[("1019", "luoyang", pb), ("1003", "luoyang", pa)], 15, 60),
+        "luoyang",
+        "strategy = \"linear\"",
+    );
+    let switch = Switch::start(&plan);
+    let a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 2);
+    std::thread::sleep(Duration::from_millis(300));
+    for (n, number) in ["13903790001", "13903790002"].iter().enumerate() {
+        let mut c = taxpayer(
+            &format!("c{n}"),
+            work.path(),
+            switch.port,
+            number,
+            &near,
+            1000,
+        );
+        c.expect_success(Duration::from_secs(20));
+    }
+    b.expect_success(Duration::from_secs(10));
+    assert!(received(&a.traced(), "INVITE").is_empty());
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    assert!(calls.iter().all(|c| c["agent"] == "1019"), "{calls:?}");
+}
+
 /// Sets the `wrap_up_secs` of region `region` (the test dialplan has 0 everywhere).
 fn wrap_up(plan: &str, region: &str, secs: u64) -> String {
     let at = plan.find(&format!("id = \"{region}\"\n")).expect("region");
@@ -897,12 +995,12 @@ fn wrap_up(plan: &str, region: &str, secs: u64) -> String {
 fn no_call_is_offered_during_wrap_up_and_ready_ends_it_early() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let pa = common::free_port();
+    let pa = common::quiet_port_block();
     let plan = wrap_up(&dialplan(&[("1003", "luoyang", pa)], 15, 60), "luoyang", 3);
     let switch = Switch::start(&plan);
-    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", pa, &far, 2);
+    let mut agent = uas("agent", work.path(), "agent.xml", pa, &far, 2);
     std::thread::sleep(Duration::from_millis(300));
-    let mut first = Sipp::caller(
+    let mut first = taxpayer(
         "first",
         work.path(),
         switch.port,
@@ -914,7 +1012,7 @@ fn no_call_is_offered_during_wrap_up_and_ready_ends_it_early() {
     let a = state_of(&switch, "1003", "wrap-up");
     assert_eq!(a["calls_today"], 1);
     // A second caller right away waits for the end of 1003's wrap-up.
-    let mut second = Sipp::caller(
+    let mut second = taxpayer(
         "second",
         work.path(),
         switch.port,
@@ -993,7 +1091,7 @@ fn skill_plan(agents: &[(&str, &str, u16, &str)], region_lines: &str) -> String 
 fn the_best_skill_level_free_takes_the_call_first() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pb) = (common::free_port(), common::free_port());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     // Equal idle time: by number 1003 would ring first, but 1019 is the filing expert.
     let plan = skill_plan(
         &[
@@ -1003,11 +1101,11 @@ fn the_best_skill_level_free_takes_the_call_first() {
         "",
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
-    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     // The menu answers at once; the agent's number is read out (~6.5 s) before the agent.
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -1032,7 +1130,7 @@ fn the_best_skill_level_free_takes_the_call_first() {
 fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let pa = common::free_port();
+    let pa = common::quiet_port_block();
     // Level 1 only at first; every level after 2 s. The only level-1 agent is paused.
     let plan = skill_plan(
         &[
@@ -1040,7 +1138,7 @@ fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
             (
                 "1019",
                 "luoyang",
-                common::free_port(),
+                common::quiet_port_block(),
                 r#"["filing:1", "invoices:1"]"#,
             ),
         ],
@@ -1048,9 +1146,9 @@ fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
     assert!(cli(&["agent", "pause", "1019", "--reason", "meeting"], &switch).0);
-    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -1083,7 +1181,7 @@ fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
 fn a_skill_no_logged_in_agent_of_the_region_has_overflows_to_the_centre_at_once() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pc) = (common::free_port(), common::free_port());
+    let (pa, pc) = (common::quiet_port_block(), common::quiet_port_block());
     let plan = skill_plan(
         &[
             ("1003", "luoyang", pa, r#"["filing:1"]"#),
@@ -1095,10 +1193,10 @@ fn a_skill_no_logged_in_agent_of_the_region_has_overflows_to_the_centre_at_once(
     );
     // Out of hours the skill menu queues for invoices.
     let switch = Switch::start_with(&plan, &["--hours", "closed"]);
-    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut centre = Sipp::agent("centre", work.path(), "agent.xml", pc, &far, 1);
+    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut centre = uas("centre", work.path(), "agent.xml", pc, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -1192,15 +1290,15 @@ fn check_refuses_an_agent_skill_that_no_menu_queue_asks_for() {
 fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk(
             "carrier",
             trunk_port,
             "username = \"hotline-out\"\npassword = \"trunk-secret\"",
         );
     let switch = Switch::start(&plan);
-    let mut carrier = Sipp::agent(
+    let mut carrier = uas(
         "carrier",
         work.path(),
         "trunk_auth.xml",
@@ -1350,9 +1448,9 @@ fn assert_nothing_reached(trunk: &UdpSocket) {
 
 #[test]
 fn calls_out_to_international_or_unlisted_numbers_are_refused() {
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
-        + &trunk("carrier", trunk_port, "");
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
+        + &trunk("carrier", trunk_port, "caller_id = \"037112366\"");
     let switch = Switch::start(&plan);
     let trunk_sock = silent_trunk(trunk_port);
     let mut desk = Desk::new(switch.port, "1003", None);
@@ -1390,14 +1488,19 @@ fn calls_out_to_international_or_unlisted_numbers_are_refused() {
         "{}",
         invite.uri
     );
+    let from = invite
+        .party_from()
+        .and_then(|f| f.sip_uri())
+        .and_then(|u| u.user);
+    assert_eq!(from.as_deref(), Some("037112366"), "the trunk's caller_id");
     let line = state_of(&switch, "1003", "not-ready");
     assert_eq!(line["reason"], "paperwork");
 }
 
 #[test]
 fn an_agent_logged_out_with_star_22_cannot_call_out() {
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk("carrier", trunk_port, "");
     let switch = Switch::start_with_prompts(&plan, &[]);
     let trunk_sock = silent_trunk(trunk_port);
@@ -1417,12 +1520,12 @@ fn an_agent_logged_out_with_star_22_cannot_call_out() {
 fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::free_port();
+    let trunk_port = common::quiet_port_block();
     let plan = switch_keys(
         &dialplan(
             &[
-                ("1003", "luoyang", common::free_port()),
-                ("1019", "luoyang", common::free_port()),
+                ("1003", "luoyang", common::quiet_port_block()),
+                ("1019", "luoyang", common::quiet_port_block()),
             ],
             15,
             60,
@@ -1430,7 +1533,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
         "outbound_per_hour = 1",
     ) + &trunk("carrier", trunk_port, "");
     let switch = Switch::start(&plan);
-    let mut carrier = Sipp::agent(
+    let mut carrier = uas(
         "carrier",
         work.path(),
         "trunk_answer.xml",
@@ -1483,11 +1586,11 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
 fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk("carrier", trunk_port, "");
     let switch = Switch::start(&plan);
-    let mut carrier = Sipp::agent(
+    let mut carrier = uas(
         "carrier",
         work.path(),
         "agent_noanswer.xml",
@@ -1533,18 +1636,72 @@ fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
 }
 
 #[test]
+fn a_trunk_behind_a_proxy_that_answers_407_gets_proxy_authorization() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
+        + &trunk(
+            "carrier",
+            trunk_port,
+            "username = \"hotline-out\"\npassword = \"trunk-secret\"",
+        );
+    let switch = Switch::start(&plan);
+    let mut carrier = uas(
+        "carrier",
+        work.path(),
+        "trunk_auth_407.xml",
+        trunk_port,
+        &far,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let dialled = format!("9{TAXPAYER}");
+    let mut desk = desk_sipp(
+        "desk",
+        work.path(),
+        "caller.xml",
+        switch.port,
+        "1003",
+        &dialled,
+        &near,
+        1000,
+        &[],
+    );
+    desk.expect_success(Duration::from_secs(20));
+    carrier.expect_success(Duration::from_secs(10));
+    let invites = received(&carrier.traced(), "INVITE");
+    assert_eq!(invites.len(), 2);
+    assert!(
+        invites[1].header("Authorization").is_none(),
+        "a proxy's challenge is answered in Proxy-Authorization"
+    );
+    let auth = invites[1]
+        .header("Proxy-Authorization")
+        .expect("Proxy-Authorization");
+    let creds = hotline_sip::digest::Credentials::parse(&auth).expect("digest credentials");
+    assert_eq!(creds.username, "hotline-out");
+    assert_eq!(creds.realm, "carrier.example");
+    assert!(
+        creds.verify("INVITE", "trunk-secret"),
+        "a correct digest: {auth}"
+    );
+    assert_eq!(switch.ended_calls()[0]["outcome"], "answered");
+}
+
+#[test]
 fn a_trunk_that_refuses_the_credentials_is_not_asked_a_third_time() {
     let work = tempfile::tempdir().unwrap();
     let (_, far) = tones(work.path());
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk(
             "carrier",
             trunk_port,
             "username = \"hotline-out\"\npassword = \"wrong\"",
         );
     let switch = Switch::start(&plan);
-    let mut carrier = Sipp::agent(
+    let mut carrier = uas(
         "carrier",
         work.path(),
         "trunk_auth_reject.xml",
@@ -1567,11 +1724,11 @@ fn a_trunk_that_refuses_the_credentials_is_not_asked_a_third_time() {
 fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::free_port();
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk("carrier", trunk_port, "");
     let switch = Switch::start(&plan);
-    let mut carrier = Sipp::agent(
+    let mut carrier = uas(
         "carrier",
         work.path(),
         "trunk_hangup.xml",
@@ -1619,13 +1776,13 @@ fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
 fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (trunk1, trunk2) = (common::free_port(), common::free_port());
-    let plan = dialplan(&[("1003", "luoyang", common::free_port())], 15, 60)
+    let (trunk1, trunk2) = (common::quiet_port_block(), common::quiet_port_block());
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk("carrier", trunk1, "")
         + &format!("\n[[trunk]]\nname = \"landlines\"\naddress = \"127.0.0.1:{trunk2}\"\nallow = [\"0ZXXXXXXXX.\"]\n");
     let switch = Switch::start(&plan);
     // The taxpayer hangs up first.
-    let mut hangs_up = Sipp::agent("hangs-up", work.path(), "trunk_hangup.xml", trunk1, &far, 1);
+    let mut hangs_up = uas("hangs-up", work.path(), "trunk_hangup.xml", trunk1, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let dialled = format!("9{TAXPAYER}");
     let mut desk = desk_sipp(
@@ -1648,7 +1805,7 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
         calls[0]
     );
     // The agent hangs up first.
-    let mut stays = Sipp::agent("stays", work.path(), "trunk_answer.xml", trunk2, &far, 1);
+    let mut stays = uas("stays", work.path(), "trunk_answer.xml", trunk2, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut desk2 = desk_sipp(
         "desk2",
@@ -1679,17 +1836,17 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
 fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_calls_in_progress() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (agent_port, old_port) = (common::free_port(), common::free_port());
+    let (agent_port, old_port) = (common::quiet_port_block(), common::quiet_port_block());
     let remote = dialplan(&[("1003", "luoyang", agent_port)], 15, 60)
         + "\n[[trunk]]\nname = \"luoyang-old\"\naddress = \"127.0.0.1:"
         + &old_port.to_string()
         + "\"\n";
     let switch = Switch::start(&remote);
-    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", agent_port, &far, 1);
-    let mut old = Sipp::agent("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
+    let mut agent = uas("agent", work.path(), "agent.xml", agent_port, &far, 2);
+    let mut old = uas("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
 
-    let mut first = Sipp::caller(
+    let mut first = taxpayer(
         "first",
         work.path(),
         switch.port,
@@ -1707,7 +1864,7 @@ fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_call
     let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
     assert!(out.contains("loaded"), "{out}");
 
-    let mut second = Sipp::caller(
+    let mut second = taxpayer(
         "second",
         work.path(),
         switch.port,
@@ -1719,7 +1876,6 @@ fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_call
     old.expect_success(Duration::from_secs(10));
     assert!(first.running(), "the first call is still going on");
     first.expect_success(Duration::from_secs(20));
-    agent.expect_success(Duration::from_secs(10));
 
     // The old system got the taxpayer's call as it was dialled, from the caller's number.
     let invites = received(&old.traced(), "INVITE");
@@ -1789,6 +1945,31 @@ fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_call
         (legs[0].party.as_str(), legs[0].kind.as_str()),
         ("1003", "agent")
     );
+
+    // And back: with the region remote again, the next caller reaches the agent.
+    std::fs::write(switch.dialplan_path(), &remote).unwrap();
+    let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+    let mut third = taxpayer(
+        "third",
+        work.path(),
+        switch.port,
+        "13903790002",
+        &near,
+        1000,
+    );
+    third.expect_success(Duration::from_secs(20));
+    agent.expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.len() == 3 && c.iter().all(|c| c["ended_at"].is_string()));
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    let c3 = calls
+        .iter()
+        .find(|c| c["caller_raw"] == "13903790002")
+        .unwrap();
+    assert_eq!(
+        (c3["agent"].as_str(), c3["outcome"].as_str()),
+        (Some("1003"), Some("answered"))
+    );
 }
 
 /// Luoyang on its old system from the start, behind the trunk `luoyang-old` on `port`.
@@ -1806,14 +1987,14 @@ fn legacy_plan(agents: &[(&str, &str, u16)], port: u16) -> String {
 fn a_legacy_city_s_caller_bypasses_the_voice_menu_and_is_answered_by_the_old_system() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (agent_port, old_port) = (common::free_port(), common::free_port());
+    let (agent_port, old_port) = (common::quiet_port_block(), common::quiet_port_block());
     let plan = legacy_plan(&[("1003", "luoyang", agent_port)], old_port);
     let plan = agent_keys(&plan, "1003", "skills = [\"filing:1\"]") + &skill_menu();
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
-    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", agent_port, &far, 1);
-    let mut old = Sipp::agent("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
+    let mut agent = uas("agent", work.path(), "agent.xml", agent_port, &far, 1);
+    let mut old = uas("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let mut caller = taxpayer(
         "caller",
         work.path(),
         switch.port,
@@ -1873,11 +2054,11 @@ fn a_legacy_city_s_caller_bypasses_the_voice_menu_and_is_answered_by_the_old_sys
 fn a_legacy_city_s_caller_who_gives_up_cancels_the_old_system_and_is_not_called_back() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let old_port = common::free_port();
+    let old_port = common::quiet_port_block();
     let switch = Switch::start(&legacy_plan(&[], old_port));
-    let mut old = Sipp::agent("old", work.path(), "agent_noanswer.xml", old_port, &far, 1);
+    let mut old = uas("old", work.path(), "agent_noanswer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller_with(
+    let mut caller = taxpayer_with(
         "caller",
         work.path(),
         "caller_cancel.xml",
@@ -1943,15 +2124,15 @@ fn a_phone_that_stops_refreshing_its_registration_is_logged_out() {
 fn a_pause_or_logout_dialled_during_a_call_applies_when_the_call_ends() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let (pa, pb) = (common::free_port(), common::free_port());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     let plan = dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60);
     let switch = Switch::start_with_prompts(&plan, &[]);
-    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     // Two callers at once: 1003 and 1019 each take one.
-    let mut c1 = Sipp::caller("c1", work.path(), switch.port, LUOYANG_MOBILE, &near, 4000);
-    let mut c2 = Sipp::caller("c2", work.path(), switch.port, "13903790001", &near, 4000);
+    let mut c1 = taxpayer("c1", work.path(), switch.port, LUOYANG_MOBILE, &near, 8000);
+    let mut c2 = taxpayer("c2", work.path(), switch.port, "13903790001", &near, 8000);
     state_of(&switch, "1003", "talking");
     state_of(&switch, "1019", "talking");
     // On their second line: 1003 asks for lunch, 1019 logs out. Both confirmed at once.
@@ -2010,9 +2191,9 @@ CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
 /// out counted against the hourly limit.
 #[test]
 fn a_refused_phone_call_changes_no_state_and_counts_no_call_out() {
-    let trunk_port = common::free_port();
+    let trunk_port = common::quiet_port_block();
     let plan = switch_keys(
-        &dialplan(&[("1003", "luoyang", common::free_port())], 15, 60),
+        &dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60),
         "outbound_per_hour = 1",
     ) + &trunk("carrier", trunk_port, "");
     let switch = Switch::start_with_prompts(&plan, &[]);

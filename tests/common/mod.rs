@@ -39,3 +39,35 @@ pub fn free_port_block() -> u16 {
 pub fn free_port() -> u16 {
     free_port_block()
 }
+
+/// Like [`free_port_block`], but below the range the OS hands out for port 0 (32768 and up
+/// on Linux): the switch's media sockets and every other `bind(0)` can never take the block
+/// between the pick and SIPp's bind (SIPp binds SIP on it and media on the block of
+/// [`quiet_port_block`] too). Picks at random among even ports 20000-32000 so parallel tests
+/// rarely try the same one.
+pub fn quiet_port_block() -> u16 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default()
+        ^ (u64::from(std::process::id()) << 32)
+        ^ SEQ.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    let mut x = seed | 1;
+    for _ in 0..500 {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        let p = 20000 + ((r >> 33) % 6000) as u16 * 2;
+        let socks: Vec<_> = (0..4)
+            .map(|i| UdpSocket::bind(("127.0.0.1", p + i)))
+            .collect();
+        if socks.iter().all(|s| s.is_ok()) {
+            return p;
+        }
+    }
+    panic!("no quiet UDP port block on 127.0.0.1");
+}
