@@ -1073,6 +1073,98 @@ fn a_registration_refresh_does_not_undo_a_logout_but_star_21_does() {
     state_of(&switch, "1019", "available");
 }
 
+#[test]
+fn an_agent_pausing_while_their_phone_rings_sends_the_call_on_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let (near, far) = tones(work.path());
+    let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
+    // 15 s of ringing: only the pause can move the call on quickly.
+    let switch = Switch::start_with_prompts(
+        &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+        &[],
+    );
+    let mut a = uas("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
+    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = taxpayer(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &near,
+        1000,
+    );
+    state_of(&switch, "1003", "ringing");
+    let mut desk = Desk::new(switch.port, "1003", None);
+    quick_feature(&mut desk, "*242");
+    caller.expect_success(Duration::from_secs(10));
+    a.expect_success(Duration::from_secs(5));
+    b.expect_success(Duration::from_secs(5));
+    assert_eq!(received(&a.traced(), "CANCEL").len(), 1);
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["agent"], "1019", "{calls:?}");
+    let waited = calls[0]["waited_ms"].as_u64().unwrap();
+    assert!(
+        waited < 8000,
+        "moved on at the pause, not after 15 s of ringing: {waited} ms"
+    );
+    assert_eq!(state_of(&switch, "1003", "not-ready")["reason"], "lunch");
+    let rows = switch.agent_states_when("1003", |r| r.len() >= 3);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "ringing", None),
+            row("ringing", "not-ready", Some("lunch")),
+        ]
+    );
+}
+
+#[test]
+fn a_reload_moves_agents_between_regions_and_logs_out_those_removed() {
+    let plan = dialplan(
+        &[
+            ("1003", "luoyang", common::quiet_port_block()),
+            ("1019", "luoyang", common::quiet_port_block()),
+        ],
+        15,
+        60,
+    );
+    let switch = Switch::start(&plan);
+    state_of(&switch, "1003", "available");
+    state_of(&switch, "1019", "available");
+    assert!(cli(&["agent", "pause", "1003", "--reason", "training"], &switch).0);
+    let contact_1003 = plan
+        .lines()
+        .find(|l| l.starts_with("contact = \"sip:1003@"))
+        .unwrap()
+        .to_string();
+    let moved = dialplan(&[], 15, 60)
+        + &format!("\n[[agent]]\nid = \"1003\"\nregion = \"zhengzhou\"\n{contact_1003}\n");
+    std::fs::write(switch.dialplan_path(), moved).unwrap();
+    let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+    let agents = switch.agents();
+    assert_eq!(agents.len(), 1, "1019 is gone: {agents:?}");
+    assert_eq!(agents[0]["region"], "zhengzhou");
+    // A reload keeps the agent's state.
+    assert_eq!(agents[0]["state"], "not-ready");
+    assert_eq!(agents[0]["reason"], "training");
+    let rows = switch.agent_states_when("1019", |r| r.len() >= 2);
+    assert_eq!(
+        rows,
+        vec![
+            row("logged-out", "available", None),
+            row("available", "logged-out", None),
+        ]
+    );
+    assert_eq!(
+        switch.agent_states_when("1003", |r| r.len() >= 3).len(),
+        2,
+        "no row for the move"
+    );
+}
+
 /// The dialplan of the skill tests: Luoyang and centre agents with `skills`, the menu
 /// of [`skill_menu`].
 fn skill_plan(agents: &[(&str, &str, u16, &str)], region_lines: &str) -> String {
