@@ -1864,13 +1864,13 @@ fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
 /// taxpayer's as `agent`, the reverse of what reports (agents hanging up on taxpayers)
 /// read. Needs a change in call/talk.rs (`hang_up` or its callers).
 #[test]
-#[ignore = "switch bug: hung_up_by of calls out names the B2BUA side, not who hung up (talk.rs)"]
 fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
     let (trunk1, trunk2) = (common::quiet_port_block(), common::quiet_port_block());
+    // Mobiles leave through the first trunk, landlines through the second.
     let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
-        + &trunk("carrier", trunk1, "")
+        + &format!("\n[[trunk]]\nname = \"carrier\"\naddress = \"127.0.0.1:{trunk1}\"\nallow = [\"1[3-9]XXXXXXXXX\"]\n")
         + &format!("\n[[trunk]]\nname = \"landlines\"\naddress = \"127.0.0.1:{trunk2}\"\nallow = [\"0ZXXXXXXXX.\"]\n");
     let switch = Switch::start(&plan);
     // The taxpayer hangs up first.

@@ -303,7 +303,13 @@ impl Core {
         c.span
             .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
         c.record.outcome = Outcome::Abandoned;
-        c.record.hung_up_by = Some(HungUpBy::Caller);
+        // On a call an agent placed, the switch's caller is that agent.
+        let placed = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
+        c.record.hung_up_by = Some(if placed {
+            HungUpBy::Agent
+        } else {
+            HungUpBy::Caller
+        });
         c.record.waited_ms = Some(
             waited
                 .map(|w| w.as_millis() as u64)

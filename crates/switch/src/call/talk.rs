@@ -333,7 +333,7 @@ impl Core {
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
         c.record.ended_at = Some(now_utc());
-        c.record.hung_up_by = Some(by);
+        c.record.hung_up_by = Some(who_hung_up(&c, by));
         let record = c.record.clone();
         let store = self.store.clone();
         let span = c.span.clone();
@@ -372,5 +372,25 @@ impl Core {
             }
             None => {}
         }
+    }
+}
+
+/// Who ended the call in the record's terms (caller = the taxpayer) from which of the
+/// switch's legs hung up: on a call placed by an agent (a call out, a consultation) the
+/// switch's caller leg is the agent and its far leg the taxpayer (or a colleague).
+fn who_hung_up(c: &super::Call, leg: HungUpBy) -> HungUpBy {
+    let placed_by_agent = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
+    if !placed_by_agent {
+        return leg;
+    }
+    let far_is_agent = matches!(
+        c.direct.as_ref().map(|d| &d.far),
+        Some(super::direct::Far::Agent)
+    );
+    match leg {
+        HungUpBy::Caller => HungUpBy::Agent,
+        HungUpBy::Agent if far_is_agent => HungUpBy::Agent,
+        HungUpBy::Agent => HungUpBy::Caller,
+        HungUpBy::Switch => HungUpBy::Switch,
     }
 }
