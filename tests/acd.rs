@@ -2315,3 +2315,63 @@ fn a_refused_phone_call_changes_no_state_and_counts_no_call_out() {
         ]
     );
 }
+
+/// A real softphone (baresip) as an agent's desk phone: it registers, dials `*243` (not ready,
+/// training) answering the switch's digest challenge, hears the spoken confirmation, and
+/// `hotline agents` shows the new state; `*23` makes it available again.
+#[test]
+fn a_real_softphone_dials_feature_codes_and_hotline_agents_shows_the_state() {
+    let work = tempfile::tempdir().unwrap();
+    let mic = work.path().join("silence.wav");
+    common::audio::tone_wav(&mic, 0.0, 10);
+    // baresip 1.0 knows MD5 only and gives up when a SHA-256 challenge is offered at all.
+    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
+        "default_area_code = \"0371\"",
+        "default_area_code = \"0371\"\ndigest_algorithms = [\"MD5\"]",
+    );
+    let switch = Switch::start_with_prompts(&plan, &[]);
+    let phone = common::baresip::Baresip::start(
+        work.path(),
+        &format!(
+            "<sip:1003@127.0.0.1:{}>;auth_pass=pw-1003;regint=60",
+            switch.port
+        ),
+        &mic,
+    );
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !ok() {
+            assert!(Instant::now() < deadline, "{what}:\n{}", phone.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    until("baresip registers", &|| {
+        phone.log().contains("200 OK () [1 binding]")
+    });
+    let control = switch.control();
+    let state = || -> serde_json::Value {
+        let out = common::switch::hotline(&["agents", "--json", "--control"], Some(&control));
+        out.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["id"] == "1003")
+            .unwrap_or_default()
+    };
+    until("1003 is available once registered", &|| {
+        state()["state"] == "available"
+    });
+    phone.command("dial", &format!("sip:*243@127.0.0.1:{}", switch.port));
+    until("*243 sets 1003 not ready", &|| {
+        state()["state"] == "not-ready"
+    });
+    let now = state();
+    assert_eq!(now["reason"], "training", "{now}");
+    // baresip writes what it heard when the switch has hung up the call.
+    let ok = prompt_pcm("feature-ok");
+    until("the phone heard 操作成功", &|| {
+        find_prompt(&phone.heard(), &ok).is_some()
+    });
+    phone.command("dial", &format!("sip:*23@127.0.0.1:{}", switch.port));
+    until("*23 makes 1003 available", &|| {
+        state()["state"] == "available"
+    });
+}
