@@ -173,6 +173,7 @@ cities = ["洛阳"]
 area_codes = ["0379"]
 ring_timeout_secs = 15
 overflow_after_secs = 600
+wrap_up_secs = 0              # the switch is measured, not the agents' after-call work
 
 [[region]]
 id = "centre"
