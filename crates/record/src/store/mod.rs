@@ -152,44 +152,65 @@ impl CallStore {
     }
 }
 
-/// The writer thread: one committed upsert per message, until every handle is dropped.
+/// Messages written in one transaction at most: under load one commit (one WAL sync) covers
+/// many state changes, while a quiet switch still commits each change at once.
+const BATCH: usize = 256;
+
+/// The writer thread: whatever has queued up (at most [`BATCH`]) is written in one committed
+/// transaction, until every handle is dropped; `sync` is answered after its commit.
 fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: PathBuf) {
-    for msg in rx {
-        match msg {
-            StoreMsg::Save(record) => {
-                if let Err(error) = sql::upsert(&conn, &record) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(db = %path.display(), call = %record.call_id, %error, "call record not saved");
-                }
-            }
-            StoreMsg::Callback(cb) => {
-                if let Err(error) = sql::insert_callback(&conn, &cb) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(db = %path.display(), call = %cb.call_id, %error, "callback not saved");
-                }
-            }
-            StoreMsg::AgentState(s) => {
-                if let Err(error) = journal::insert_state(&conn, &s) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(db = %path.display(), agent = %s.agent, %error, "agent state not saved");
-                }
-            }
-            StoreMsg::Leg(l) => {
-                if let Err(error) = journal::upsert_leg(&conn, &l) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(db = %path.display(), call = %l.call_id, %error, "call leg not saved");
-                }
-            }
-            StoreMsg::Monitor(m) => {
-                if let Err(error) = journal::insert_monitor(&conn, &m) {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(db = %path.display(), supervisor = %m.supervisor, %error, "monitoring audit not saved");
-                }
-            }
-            StoreMsg::Sync(done) => {
-                let _ = done.send(());
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(msg) => batch.push(msg),
+                Err(_) => break,
             }
         }
+        let in_transaction = conn.execute_batch("BEGIN").is_ok();
+        let mut synced = Vec::new();
+        let written = batch.len();
+        for msg in batch {
+            if let StoreMsg::Sync(done) = msg {
+                synced.push(done);
+            } else {
+                write(&conn, msg, &failed, &path);
+            }
+        }
+        if in_transaction {
+            if let Err(error) = conn.execute_batch("COMMIT") {
+                let _ = conn.execute_batch("ROLLBACK");
+                failed.fetch_add(written as u64, Ordering::Relaxed);
+                tracing::error!(db = %path.display(), %error, written, "call records not committed");
+            }
+        }
+        for done in synced {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// One message's statement.
+fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) {
+    let result = match &msg {
+        StoreMsg::Save(record) => sql::upsert(conn, record),
+        StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
+        StoreMsg::AgentState(s) => journal::insert_state(conn, s),
+        StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
+        StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
+        StoreMsg::Sync(_) => Ok(()),
+    };
+    if let Err(error) = result {
+        failed.fetch_add(1, Ordering::Relaxed);
+        let what = match &msg {
+            StoreMsg::Save(r) => format!("call record {}", r.call_id),
+            StoreMsg::Callback(c) => format!("callback of {}", c.call_id),
+            StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
+            StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
+            StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),
+            StoreMsg::Sync(_) => String::new(),
+        };
+        tracing::error!(db = %path.display(), %error, "{what} not saved");
     }
 }
 
