@@ -50,6 +50,17 @@
 //! still ringing counts a miss. With every other strategy at most one agent rings per call,
 //! and no agent ever rings for two calls.
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod agent;
 mod call;
 mod engine;

@@ -106,11 +106,13 @@ impl Schedule {
         if self.holidays.contains(&date) {
             return HoursState::Closed;
         }
-        let spans = if self.workdays.contains(&date) {
-            &self.weekly[0]
+        // An adjusted working day (调休) follows Monday's schedule.
+        let day = if self.workdays.contains(&date) {
+            0
         } else {
-            &self.weekly[date.weekday().num_days_from_monday() as usize]
+            date.weekday().num_days_from_monday() as usize
         };
+        let spans: &[_] = self.weekly.get(day).map_or(&[], |s| s.as_slice());
         if spans.iter().any(|s| s.contains(&time)) {
             return HoursState::Open;
         }

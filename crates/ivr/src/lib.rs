@@ -5,6 +5,17 @@
 //! timeout, agent answered, agent hung up), actions out (play, queue, record, hang up);
 //! [`hours`] says whether the hotline is open at a given local time.
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod check;
 pub mod hours;
 pub mod machine;

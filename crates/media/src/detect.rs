@@ -116,7 +116,8 @@ impl ToneDetector {
         while !rest.is_empty() {
             let room = BLOCK - self.filled;
             let (now, later) = rest.split_at(room.min(rest.len()));
-            for (slot, &s) in self.block[self.filled..].iter_mut().zip(now) {
+            let free = self.block.get_mut(self.filled..).unwrap_or_default();
+            for (slot, &s) in free.iter_mut().zip(now) {
                 *slot = f32::from(s) / 32_768.0;
             }
             self.filled += now.len();

@@ -6,6 +6,16 @@
 //! without sockets; file IO happens only at the edges ([`prompt`] at load, voicemail and
 //! recording writers on their own threads).
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![warn(missing_docs)]
 
 pub mod call;

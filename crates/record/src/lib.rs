@@ -4,6 +4,16 @@
 //! Blocking work (file and SQLite writes) runs on dedicated threads fed by bounded channels,
 //! so the async switch never waits on a disk.
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![warn(missing_docs)]
 
 mod call_id;

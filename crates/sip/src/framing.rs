@@ -34,7 +34,7 @@ pub fn next_frame(buf: &[u8]) -> Result<Frame, ParseError> {
             Frame::KeepAlive(skip)
         });
     }
-    let data = &buf[skip..];
+    let data = buf.get(skip..).unwrap_or_default();
     let Some((head_len, body_start)) = find_header_end(data) else {
         return if data.len() > MAX_MESSAGE {
             Err(ParseError::Incomplete)
@@ -42,7 +42,8 @@ pub fn next_frame(buf: &[u8]) -> Result<Frame, ParseError> {
             Ok(Frame::NeedMore)
         };
     };
-    let head = std::str::from_utf8(&data[..head_len]).map_err(|_| ParseError::NotUtf8)?;
+    let head_bytes = data.get(..head_len).ok_or(ParseError::Incomplete)?;
+    let head = std::str::from_utf8(head_bytes).map_err(|_| ParseError::NotUtf8)?;
     let mut body_len = 0usize;
     for line in head.split('\n') {
         let Some((name, value)) = line.split_once(':') else {

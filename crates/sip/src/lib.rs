@@ -10,6 +10,17 @@
 //! headers as ordered name/value pairs and parses the few structured headers the switch needs
 //! (Via, From/To/Contact name-addrs, CSeq, URIs) on demand.
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod dialog;
 pub mod digest;
 pub mod framing;

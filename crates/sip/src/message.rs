@@ -153,12 +153,17 @@ impl Headers {
         let Some(pos) = self.0.iter().position(|h| &h.name == name) else {
             return;
         };
-        let items = split_list(&self.0[pos].value);
+        let Some(header) = self.0.get(pos) else {
+            return;
+        };
+        let items = split_list(&header.value);
         if items.len() <= 1 {
             self.0.remove(pos);
         } else {
-            let rest = items[1..].join(", ");
-            self.0[pos].value = rest;
+            let rest = items.get(1..).unwrap_or_default().join(", ");
+            if let Some(header) = self.0.get_mut(pos) {
+                header.value = rest;
+            }
         }
     }
 }

@@ -42,9 +42,10 @@ fn parse_inner(data: &[u8], honour_length: bool) -> Result<Message, ParseError> 
         .iter()
         .position(|b| *b != b'\r' && *b != b'\n')
         .ok_or(ParseError::Incomplete)?;
-    let data = &data[start..];
+    let data = data.get(start..).ok_or(ParseError::Incomplete)?;
     let (head_len, body_start) = find_header_end(data).ok_or(ParseError::Incomplete)?;
-    let head = std::str::from_utf8(&data[..head_len]).map_err(|_| ParseError::NotUtf8)?;
+    let head_bytes = data.get(..head_len).ok_or(ParseError::Incomplete)?;
+    let head = std::str::from_utf8(head_bytes).map_err(|_| ParseError::NotUtf8)?;
     let mut lines = unfold(head).into_iter();
     let start_line = lines.next().ok_or(ParseError::BadStartLine)?;
     let mut headers = Headers::default();
@@ -113,8 +114,8 @@ fn parse_start_line(line: &str, headers: Headers, body: Vec<u8>) -> Result<Messa
 /// Finds the empty line ending the headers: returns (header length, body offset).
 pub fn find_header_end(data: &[u8]) -> Option<(usize, usize)> {
     let mut i = 0;
-    while i < data.len() {
-        if data[i] == b'\n' {
+    while let Some(&b) = data.get(i) {
+        if b == b'\n' {
             // "\n\n" or "\n\r\n" ends the headers.
             match data.get(i + 1) {
                 Some(b'\n') => return Some((i, i + 2)),

@@ -3,6 +3,17 @@
 //! (`hotline-sip`, `hotline-acd`, `hotline-routing`); this crate only moves bytes between
 //! them and the world.
 
+// Everything here handles what came from the network, a file or the CLI: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod agents;
 mod call;
 pub mod control;

@@ -94,7 +94,7 @@ impl StereoMixer {
         }
         let offset =
             usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
-        let track = &mut self.tracks[channel.index()];
+        let track = channel.of(&mut self.tracks);
         let at = track.head.saturating_add(offset);
         overwrite_or_extend(&mut track.buf, at, fresh);
         late_len as u64

@@ -36,11 +36,12 @@ pub enum Channel {
 }
 
 impl Channel {
-    /// Index into per-channel arrays (left first, as in the WAV frame).
-    pub(crate) fn index(self) -> usize {
+    /// This channel's element of a per-channel pair (left first, as in the WAV frame).
+    pub(crate) fn of<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [caller, heard] = pair;
         match self {
-            Channel::Caller => 0,
-            Channel::Heard => 1,
+            Channel::Caller => caller,
+            Channel::Heard => heard,
         }
     }
 }

@@ -107,12 +107,11 @@ impl Recording {
         if samples.is_empty() || self.writer_gone {
             return;
         }
-        let index = channel.index();
-        if !self.batches[index].try_put(at_sample, samples) {
+        if !channel.of(&mut self.batches).try_put(at_sample, samples) {
             self.ship(channel);
-            self.batches[index].try_put(at_sample, samples);
+            channel.of(&mut self.batches).try_put(at_sample, samples);
         }
-        if self.batches[index].samples.len() >= BATCH {
+        if channel.of(&mut self.batches).samples.len() >= BATCH {
             self.ship(channel);
         }
         if !self.backlog.is_empty() {
@@ -160,7 +159,7 @@ impl Recording {
 
     /// Moves the channel's batch to the backlog.
     fn ship(&mut self, channel: Channel) {
-        let batch = &mut self.batches[channel.index()];
+        let batch = channel.of(&mut self.batches);
         if batch.samples.is_empty() {
             return;
         }

@@ -430,7 +430,10 @@ fn stamp_received(request: &mut Request, from: Peer) {
     else {
         return;
     };
-    let items = crate::message::split_list(&request.headers.0[pos].value);
+    let Some(header) = request.headers.0.get(pos) else {
+        return;
+    };
+    let items = crate::message::split_list(&header.value);
     let Some(top) = items.first() else { return };
     let Some(via) = crate::header::Via::parse(top) else {
         return;
@@ -457,7 +460,9 @@ fn stamp_received(request: &mut Request, from: Peer) {
     } else {
         format!("{stamped}, {}", rest.join(", "))
     };
-    request.headers.0[pos].value = value;
+    if let Some(header) = request.headers.0.get_mut(pos) {
+        header.value = value;
+    }
 }
 
 /// Builds a CANCEL for a pending INVITE we sent (RFC 3261 9.1): same branch, Route, CSeq number.
