@@ -1383,7 +1383,8 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
     let trunk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
+    let desk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", desk_port)], 15, 60)
         + &trunk(
             "carrier",
             trunk_port,
@@ -1399,6 +1400,30 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
+    // The taxpayer called earlier and gave up while 1003's phone rang: on the callback list.
+    let mut ringing = uas(
+        "ringing",
+        work.path(),
+        "agent_noanswer.xml",
+        desk_port,
+        &near,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut gave_up = taxpayer_with(
+        "gave-up",
+        work.path(),
+        "caller_cancel.xml",
+        switch.port,
+        TAXPAYER,
+        &near,
+        1000,
+        &[],
+    );
+    gave_up.expect_success(Duration::from_secs(30));
+    ringing.expect_success(Duration::from_secs(10));
+    let open = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
+    assert!(open.contains("\"state\":\"open\""), "{open}");
     let dialled = format!("9{TAXPAYER}");
     let mut desk = desk_sipp(
         "desk",
@@ -1413,6 +1438,19 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     );
     desk.expect_success(Duration::from_secs(30));
     carrier.expect_success(Duration::from_secs(10));
+    // Reached: the callback is done.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
+        if list.contains("\"state\":\"called\"") && !list.contains("\"state\":\"open\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the callback was not closed: {list}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // What the carrier saw: our INVITE, challenged, then again with valid credentials
     // (the scenario checks them with verifyauth), to the taxpayer, from 12366.
@@ -1455,9 +1493,13 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
         carrier_ok.at
     );
 
-    let calls = switch.ended_calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    let call = &calls[0];
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    assert_eq!(
+        calls.len(),
+        2,
+        "the abandoned call and the call out: {calls:?}"
+    );
+    let call = &calls[1];
     assert_eq!(call["direction"], "outbound");
     assert_eq!(call["dialled"], TAXPAYER);
     assert_eq!(call["agent"], "1003");

@@ -237,3 +237,44 @@ fn a_call_out_keeps_its_direction_and_dialled_number() {
     store.sync().unwrap();
     assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
 }
+
+#[test]
+fn a_call_out_that_reaches_the_number_closes_its_callbacks() {
+    use hotline_record::{list_callbacks, Callback, CallbackKind};
+    let db = common::scratch_dir("called-back").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let at = offered(6);
+    for (i, number) in ["13903790000", "13903790000", "037961234567"]
+        .iter()
+        .enumerate()
+    {
+        store
+            .save_callback(&Callback {
+                id: 0,
+                call_id: CallId::generate(at, i as u32),
+                caller: (*number).into(),
+                number: Some((*number).into()),
+                region: Some("luoyang".into()),
+                created_at: at,
+                kind: CallbackKind::Abandoned,
+                voicemail_path: None,
+                state: "open".into(),
+            })
+            .unwrap();
+    }
+    store.called_back("13903790000").unwrap();
+    store.sync().unwrap();
+    let states: Vec<(Option<String>, String)> = list_callbacks(&db)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.number, c.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (Some("13903790000".into()), "called".into()),
+            (Some("13903790000".into()), "called".into()),
+            (Some("037961234567".into()), "open".into())
+        ]
+    );
+}

@@ -28,6 +28,7 @@ const QUEUE_DEPTH: usize = 8_192;
 enum StoreMsg {
     Save(Box<CallRecord>),
     Callback(Box<Callback>),
+    CalledBack(String),
     AgentState(Box<AgentStateChange>),
     Leg(Box<CallLeg>),
     Monitor(Box<MonitorUse>),
@@ -107,6 +108,11 @@ impl CallStore {
         self.tx
             .send(StoreMsg::Callback(Box::new(callback.clone())))
             .map_err(|_| RecordError::WriterGone("call store"))
+    }
+
+    /// Marks the open callbacks of `number` `called`: an agent's call out reached it.
+    pub fn called_back(&self, number: &str) -> Result<(), RecordError> {
+        self.send(StoreMsg::CalledBack(number.to_string()))
     }
 
     /// Queues one agent state change (`agent_states`).
@@ -195,6 +201,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) {
     let result = match &msg {
         StoreMsg::Save(record) => sql::upsert(conn, record),
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
+        StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
         StoreMsg::AgentState(s) => journal::insert_state(conn, s),
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
@@ -205,6 +212,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) {
         let what = match &msg {
             StoreMsg::Save(r) => format!("call record {}", r.call_id),
             StoreMsg::Callback(c) => format!("callback of {}", c.call_id),
+            StoreMsg::CalledBack(n) => format!("callback to {n}"),
             StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
             StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
             StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),

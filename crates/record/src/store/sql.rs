@@ -244,6 +244,15 @@ INSERT INTO callbacks (call_id, caller, number, region, created_at, kind, voicem
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')
 ";
 
+/// Every open callback to `number` has been answered by an agent's call out.
+pub(super) fn mark_called(conn: &Connection, number: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE callbacks SET state = 'called' WHERE state = 'open' AND number = ?1",
+    )?
+    .execute([number])?;
+    Ok(())
+}
+
 /// Adds a request for a callback.
 pub(super) fn insert_callback(conn: &Connection, c: &Callback) -> rusqlite::Result<()> {
     conn.prepare_cached(INSERT_CALLBACK)?.execute(params![

@@ -161,6 +161,14 @@ impl Core {
         if c.record.outcome != Outcome::Forwarded {
             c.record.outcome = Outcome::Answered;
         }
+        if c.record.direction == hotline_record::Direction::Outbound {
+            // The taxpayer was reached: their open callbacks are done (100% followed up).
+            if let Some(number) = &c.record.dialled {
+                if let Err(e) = self.store.called_back(number) {
+                    warn!(error = %e, "callbacks not closed");
+                }
+            }
+        }
         c.record.waited_ms = Some(
             (answered_at - c.record.offered_at)
                 .num_milliseconds()
