@@ -317,9 +317,13 @@ impl Core {
         let to_user = hotline_sip::SipUri::parse(&ruri)
             .and_then(|u| u.user)
             .unwrap_or_default();
-        let invite = self
+        let mut invite = self
             .local
             .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
+        if party.starts_with("trunk:") {
+            // A carrier expects To to name the number at its own address, as the R-URI does.
+            invite.headers.set(HeaderName::To, format!("<{ruri}>"));
+        }
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
             self.fail_direct(now, call, 503);
