@@ -317,9 +317,9 @@ impl Core {
         let to_user = hotline_sip::SipUri::parse(&ruri)
             .and_then(|u| u.user)
             .unwrap_or_default();
-        let mut invite = self
-            .local
-            .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
+        let mut invite =
+            self.local
+                .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
         if party.starts_with("trunk:") {
             // A carrier expects To to name the number at its own address, as the R-URI does.
             invite.headers.set(HeaderName::To, format!("<{ruri}>"));
