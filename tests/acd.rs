@@ -2417,3 +2417,60 @@ fn a_real_softphone_dials_feature_codes_and_hotline_agents_shows_the_state() {
         state()["state"] == "available"
     });
 }
+
+/// The carrier's announcement before the answer (183 with SDP) reaches the agent's phone
+/// and the recording, and the call goes on after the answer.
+#[test]
+fn a_call_out_passes_the_carriers_early_media_to_the_agent() {
+    let work = tempfile::tempdir().unwrap();
+    let announcement = work.path().join("announcement-700.pcap");
+    tone_pcap(&announcement, 700.0, Codec::Pcma, 3);
+    let trunk_port = common::quiet_port_block();
+    let mut desk = common::desk::DeskPhone::new("1003", 0, 440.0);
+    let plan =
+        dialplan(&[("1003", "luoyang", desk.port())], 15, 60) + &trunk("carrier", trunk_port, "");
+    let switch = Switch::start(&plan);
+    desk.connect(switch.port);
+    let mut carrier = uas(
+        "carrier",
+        work.path(),
+        "trunk_early.xml",
+        trunk_port,
+        &announcement,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // Answered 2.5 s after the 183: what the phone heard 1.8 s after dialling was early.
+    let (dialog, before_answer) = std::thread::scope(|scope| {
+        let early = scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(1800));
+            desk.rtp.heard()
+        });
+        let dialog = desk.call(&format!("9{TAXPAYER}"));
+        (dialog, early.join().expect("listener"))
+    });
+    let tone_seconds = before_answer
+        .chunks(8000)
+        .filter(|s| s.len() == 8000 && common::audio::pure_tone(s, 700.0))
+        .count();
+    assert!(
+        tone_seconds >= 1,
+        "the agent heard the carrier before the answer ({} samples)",
+        before_answer.len()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    desk.send_in_dialog(&dialog, "BYE", 2, "", "");
+    carrier.expect_success(Duration::from_secs(10));
+    let calls = switch.ended_calls();
+    let call = &calls[0];
+    assert_eq!(call["outcome"], "answered");
+    let wav = read_wav(&PathBuf::from(
+        call["recording_path"].as_str().expect("recorded"),
+    ));
+    assert!(
+        wav.right
+            .chunks(8000)
+            .any(|s| s.len() == 8000 && common::audio::pure_tone(s, 700.0)),
+        "the announcement is in the recording"
+    );
+}

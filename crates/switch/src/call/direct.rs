@@ -218,6 +218,7 @@ impl Core {
                 legs: Vec::new(),
                 transfer: false,
                 parked: None,
+                early: None,
             },
         );
         Some(call)
@@ -343,13 +344,69 @@ impl Core {
             tx,
             peer,
             sip_call_id,
-            media: port,
+            media: Some(port),
             local_media,
             sdp: sdp_version,
             provisional: false,
             since: now,
             auth_tried: false,
         });
+    }
+
+    /// A trunk's 183 with SDP on a call out or a legacy forward: the carrier's announcement
+    /// or ringback goes through to the caller leg (183 with our SDP) before the answer, and
+    /// is recorded. Returns false when the call gets a plain 180 instead.
+    pub(crate) fn early_media(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        tx: TxId,
+        resp: &Response,
+    ) -> bool {
+        let Some(c) = self.calls.get_mut(&call) else {
+            return false;
+        };
+        if c.direct.is_none() || c.early.is_some() || c.menu.is_some() {
+            return false;
+        }
+        let Some(far) = media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s)) else {
+            return false;
+        };
+        let Some(leg) = c.leg_mut(tx) else {
+            return false;
+        };
+        if !leg.agent.starts_with("trunk:") {
+            return false;
+        }
+        let (Some(far_port), Some(caller_port)) = (leg.media.take(), c.caller.media.take()) else {
+            return false;
+        };
+        let recording = match self.recorder.open(&c.id, now_utc()) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                c.span
+                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
+                None
+            }
+        };
+        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+        c.early = Some(media::start_bridge(
+            &c.id,
+            (caller_port, c.caller.peer_media),
+            (far_port, far),
+            recording,
+        ));
+        c.span
+            .in_scope(|| info!("early media from the trunk passed through"));
+        let mut progress = self.local.response(&c.caller.invite, 183, &c.caller.tag);
+        progress
+            .headers
+            .push(HeaderName::ContentType, "application/sdp");
+        progress.body = c.caller.answer_sdp.clone().into_bytes();
+        if self.endpoint.is_pending(c.caller.tx) {
+            self.endpoint.respond(now, c.caller.tx, progress);
+        }
+        true
     }
 
     /// A trunk challenged the far INVITE: answered once with the trunk's credentials.

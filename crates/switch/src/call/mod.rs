@@ -49,6 +49,8 @@ pub(crate) struct Call {
     pub transfer: bool,
     /// A call without a menu between a transfer's two parties.
     pub parked: Option<Parked>,
+    /// The bridge started by a trunk's early media (183 with SDP) before its answer.
+    pub early: Option<BridgeHandle>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -75,8 +77,8 @@ pub(crate) struct AgentLeg {
     pub tx: TxId,
     pub peer: Peer,
     pub sip_call_id: String,
-    /// Our media port for this phone.
-    pub media: MediaPort,
+    /// Our media port for this phone; taken by the bridge when early media starts.
+    pub media: Option<MediaPort>,
     pub local_media: SocketAddr,
     pub sdp: SdpVersion,
     /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).

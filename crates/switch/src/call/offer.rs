@@ -105,6 +105,7 @@ impl Core {
                 legs: Vec::new(),
                 transfer: false,
                 parked: None,
+                early: None,
             },
         );
         let legacy = self
@@ -204,7 +205,7 @@ impl Core {
             tx,
             peer,
             sip_call_id,
-            media,
+            media: Some(media),
             local_media,
             sdp: sdp_version,
             provisional: false,
@@ -355,6 +356,9 @@ impl Core {
             100..=199 => {
                 if let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.leg_mut(tx)) {
                     leg.provisional = true;
+                }
+                if resp.status == 183 && self.early_media(now, call, tx, &resp) {
+                    return;
                 }
                 if matches!(resp.status, 180 | 183) {
                     self.caller_hears_ringing(now, call);

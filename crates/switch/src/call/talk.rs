@@ -83,7 +83,15 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        let early = c.early.take();
+        // The leg's port, unless early media already put it in the call's bridge.
+        let agent_port = match (leg.media, &early) {
+            (Some(port), _) => Some(port),
+            (None, Some(_)) => None,
+            (None, None) => return,
+        };
         if c.menu.is_some() {
+            let Some(agent_port) = agent_port else { return };
             c.span
                 .in_scope(|| info!(agent = %leg.agent, "agent answered; announcing their number"));
             let talking = Talking {
@@ -98,15 +106,18 @@ impl Core {
                 agent_dialog,
                 bridge: None,
             };
-            self.menu_agent_answered(now, call, talking, (leg.media, agent_media));
+            self.menu_agent_answered(now, call, talking, (agent_port, agent_media));
             return;
         }
-        if let Some(parked) = c.parked.take() {
+        if c.parked.is_some() {
             // A transferred call without a menu: the caller's media goes on, now with the
             // new party (same recording, same call id, same caller dialog).
+            let (Some(parked), Some(agent_port)) = (c.parked.take(), agent_port) else {
+                return;
+            };
             let bridge = parked.bridge;
             let caller_dialog = parked.caller_dialog;
-            bridge.media().connect_agent((leg.media, agent_media));
+            bridge.media().connect_agent((agent_port, agent_media));
             c.span
                 .in_scope(|| info!(agent = %leg.agent, "transferred call connected"));
             c.talking = Some(Talking {
@@ -131,24 +142,34 @@ impl Core {
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         self.endpoint.respond(now, c.caller.tx, answer);
         let answered_at = now_utc();
-        let recording = match self.recorder.open(&c.id, answered_at) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                c.span
-                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
-                None
+        let bridge = match early {
+            Some(bridge) => {
+                // Early media already flows and records; the answer may move the far end.
+                bridge.update(Side::Agent, agent_media);
+                bridge
+            }
+            None => {
+                let recording = match self.recorder.open(&c.id, answered_at) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        c.span
+                            .in_scope(|| warn!(error = %e, "recording could not be opened"));
+                        None
+                    }
+                };
+                c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+                let (Some(caller_port), Some(agent_port)) = (c.caller.media.take(), agent_port)
+                else {
+                    return;
+                };
+                media::start_bridge(
+                    &c.id,
+                    (caller_port, c.caller.peer_media),
+                    (agent_port, agent_media),
+                    recording,
+                )
             }
         };
-        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
-        let Some(caller_port) = c.caller.media.take() else {
-            return;
-        };
-        let bridge = media::start_bridge(
-            &c.id,
-            (caller_port, c.caller.peer_media),
-            (leg.media, agent_media),
-            recording,
-        );
         c.span
             .in_scope(|| info!(agent = %leg.agent, "agent answered; call bridged and recording"));
         match &c.direct {
