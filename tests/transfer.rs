@@ -369,3 +369,69 @@ fn a_transfer_nobody_answers_goes_back_to_the_queue_and_toll_fraud_is_refused() 
         ]
     );
 }
+
+#[test]
+fn a_transfer_to_a_legacy_city_reaches_its_old_system_with_the_callers_number() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let old_pcap = work.path().join("old-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
+    tone_pcap(&old_pcap, 1300.0, Codec::Pcma, 14);
+    let old_port = common::free_port();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    // Zhengzhou is still on its old system (割接).
+    let plan =
+        dialplan(&[("1003", "luoyang", a.port())], 15, 60).replacen(
+            "area_codes = [\"0371\"]",
+            "area_codes = [\"0371\"]\nmode = \"legacy\"\nlegacy_trunk = \"zhengzhou-old\"",
+            1,
+        ) + &format!("\n[[trunk]]\nname = \"zhengzhou-old\"\naddress = \"127.0.0.1:{old_port}\"\n");
+    let switch = Switch::start(&plan);
+    a.connect(switch.port);
+    let mut old = Sipp::agent(
+        "old",
+        work.path(),
+        "trunk_answer.xml",
+        old_port,
+        &old_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        10_000,
+    );
+    let mut dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        a.refer(
+            &mut dialog,
+            &format!("sip:zhengzhou@127.0.0.1:{}", switch.port)
+        ),
+        202
+    );
+    a.serve_for(1);
+    caller.expect_success(Duration::from_secs(30));
+    old.expect_success(Duration::from_secs(10));
+    let seen = old.messages();
+    assert!(
+        seen.contains("INVITE sip:12366@"),
+        "the old system is asked for 12366"
+    );
+    assert!(
+        seen.contains(&format!("<sip:{LUOYANG_MOBILE}@")),
+        "and sees the taxpayer's number"
+    );
+    let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
+    assert_eq!(
+        legs(&switch.db(), call["call_id"].as_str().unwrap()),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("zhengzhou-old".to_string(), "legacy".to_string(), true)
+        ]
+    );
+}

@@ -99,12 +99,23 @@ impl Checker<'_> {
         self.province(&raw.switch.province);
         let mut region_ids: Seen<()> = HashMap::new();
         let mut claims = Claims::default();
-        let regions = raw
+        let centre_span = raw.switch.centre.span();
+        let regions: Vec<Region> = raw
             .regions
             .into_iter()
             .filter_map(|r| self.region(r, &mut region_ids, &mut claims))
             .collect();
         let switch = self.switch(raw.switch, &region_ids);
+        if let Some(centre) = &switch {
+            let legacy = regions
+                .iter()
+                .any(|r| r.id == centre.centre && r.mode != RegionMode::Remote);
+            if legacy {
+                // Every city overflows to the centre: it must be on the platform.
+                let why = "the centre cannot be legacy: every city's overflow goes to it";
+                self.report(&centre_span, Problem::BadMode(why.to_string()));
+            }
+        }
         let mut agent_ids: Seen<()> = HashMap::new();
         let agents = raw
             .agents

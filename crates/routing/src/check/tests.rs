@@ -524,3 +524,14 @@ fn trunks_for_calls_out_allow_domestic_patterns_only() {
     ));
     assert!(matches!(p, Problem::BadTrunk(_)));
 }
+
+#[test]
+fn the_centre_is_never_legacy() {
+    let text = with_line(
+        9,
+        "name = \"省局联络中心\"\nmode = \"legacy\"\nlegacy_trunk = \"old\"",
+    ) + "\n[[trunk]]\nname = \"old\"\naddress = \"192.0.2.30:5060\"\n";
+    let (line, p) = only_problem(&text);
+    assert_eq!(line, 4, "reported at [switch] centre");
+    assert!(matches!(p, Problem::BadMode(why) if why.contains("centre")));
+}

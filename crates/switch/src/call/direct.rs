@@ -252,11 +252,16 @@ impl Core {
             self.fail_direct(now, call, 503);
             return;
         };
-        // A legacy city's old system sees the taxpayer's number; everyone else reached
-        // through a trunk (a call out, a transfer outside) sees the hotline's.
-        let legacy = |c: &Call| c.direct.as_ref().is_some_and(|d| d.placed_by.is_none());
+        // A legacy city's old system sees the taxpayer's number (forwarded or transferred
+        // there); everyone else reached through a trunk (a call out, a transfer outside) sees
+        // the hotline's.
+        let legacy_trunk = self.plan.dialplan.regions.iter().any(|r| {
+            matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if *trunk == t.name)
+        });
         let caller_id = match self.calls.get(&call) {
-            Some(c) if legacy(c) => c.caller.number.clone(),
+            Some(c) if legacy_trunk && c.record.direction == Direction::Inbound => {
+                c.caller.number.clone()
+            }
             _ => t
                 .caller_id
                 .clone()

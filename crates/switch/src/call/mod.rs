@@ -154,13 +154,18 @@ pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
 impl Core {
     /// Someone answered the call: a new row in its `legs`.
     pub(crate) fn leg_joined(&mut self, call: CallRef, party: &str) {
+        let legacy_trunk = |name: &str| {
+            self.plan.dialplan.regions.iter().any(|r| {
+                matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if trunk == name)
+            })
+        };
+        let to_legacy = party.strip_prefix("trunk:").is_some_and(legacy_trunk);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        let inbound = c.record.direction == hotline_record::Direction::Inbound;
         let (party, kind) = match party.strip_prefix("trunk:") {
-            Some(trunk) if c.direct.as_ref().is_some_and(|d| d.placed_by.is_none()) => {
-                (trunk.to_string(), "legacy")
-            }
+            Some(trunk) if to_legacy && inbound => (trunk.to_string(), "legacy"),
             Some(trunk) => (trunk.to_string(), "trunk"),
             None if c.legs.is_empty() => (party.to_string(), "agent"),
             None => (party.to_string(), "transfer"),

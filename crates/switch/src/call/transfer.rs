@@ -32,6 +32,8 @@ pub(crate) enum TransferTarget {
     Queue(String),
     /// An outside number through a trunk.
     Outside { trunk: String, number: String },
+    /// A legacy city's old system (割接), over its trunk.
+    Legacy { trunk: String, number: String },
 }
 
 /// The dialog an attended transfer replaces (RFC 3891).
@@ -164,7 +166,20 @@ impl Core {
             return (user != transferor).then(|| TransferTarget::Agent(user.to_string()));
         }
         if let Some(r) = d.regions.iter().find(|r| r.id.as_str() == user) {
-            return Some(TransferTarget::Queue(r.id.as_str().to_string()));
+            return Some(match &r.mode {
+                hotline_routing::RegionMode::Remote => {
+                    TransferTarget::Queue(r.id.as_str().to_string())
+                }
+                hotline_routing::RegionMode::Legacy { trunk } => TransferTarget::Legacy {
+                    trunk: trunk.clone(),
+                    number: d
+                        .switch
+                        .service_numbers
+                        .first()
+                        .cloned()
+                        .unwrap_or_default(),
+                },
+            });
         }
         let number = user.strip_prefix(d.switch.outbound_prefix.as_str())?;
         if d.switch.outbound_prefix.is_empty() || !is_domestic(number) {
@@ -284,7 +299,8 @@ impl Core {
                 }
                 self.ring_direct_agent(now, call, &agent);
             }
-            TransferTarget::Outside { trunk, number } => {
+            TransferTarget::Outside { trunk, number }
+            | TransferTarget::Legacy { trunk, number } => {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.transfer = true;
                 }
