@@ -435,3 +435,75 @@ fn a_transfer_to_a_legacy_city_reaches_its_old_system_with_the_callers_number() 
         ]
     );
 }
+
+#[test]
+fn without_a_menu_a_transferred_caller_waits_with_music_on_hold() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let b_pcap = work.path().join("b-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 16);
+    tone_pcap(&b_pcap, 1300.0, Codec::Pcma, 10);
+    let b_port = common::free_port();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    // The switch finds prompts/ (moh.wav) next to its dialplan.
+    let switch = common::switch::Switch::start_with_prompts(
+        &plan(("1003", a.port()), ("1019", b_port)),
+        &[],
+    );
+    a.connect(switch.port);
+    // 1019 rings 3 s before answering: the caller waits that long after the transfer.
+    let media = common::free_port_block();
+    let args: Vec<String> = [
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &b_port.to_string(),
+        "-mp",
+        &media.to_string(),
+        "-m",
+        "1",
+        "-d",
+        "3000",
+        "-key",
+        "pcap",
+        &b_pcap.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut b = Sipp::start("b", work.path(), "acd_agent_slow.xml", &args);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        12_000,
+    );
+    let mut dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        a.refer(&mut dialog, &format!("sip:1019@127.0.0.1:{}", switch.port)),
+        202
+    );
+    a.serve_for(1);
+    caller.expect_success(Duration::from_secs(30));
+    b.expect_success(Duration::from_secs(10));
+    let calls = switch.ended_calls();
+    let wav = read_wav(&PathBuf::from(calls[0]["recording_path"].as_str().unwrap()));
+    let with_a = seconds_with(&wav.right, 1000.0);
+    let with_b = seconds_with(&wav.right, 1300.0);
+    let last_a = with_a.iter().rposition(|x| *x).expect("agent 1003 heard");
+    let first_b = with_b.iter().position(|x| *x).expect("agent 1019 heard");
+    assert!(
+        first_b >= last_a + 3,
+        "a wait between the two: {with_a:?} {with_b:?}"
+    );
+    let moh = common::switch::prompt_pcm("moh");
+    let waiting = &wav.right[(last_a + 1) * 8000..first_b * 8000];
+    assert!(
+        common::switch::find_prompt(waiting, &moh[..4000]).is_some(),
+        "the caller heard music on hold between the two agents"
+    );
+}

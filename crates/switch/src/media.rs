@@ -76,12 +76,19 @@ pub fn peer_of_answer(answer: &SessionMedia) -> Option<PeerMedia> {
     })
 }
 
-/// Starts relaying and recording a connected call.
+/// Starts relaying and recording a connected call; `prompts` for music on hold later.
 pub fn start_bridge(
     id: &CallId,
     caller: (MediaPort, PeerMedia),
     agent: (MediaPort, PeerMedia),
     recording: Option<Recording>,
+    prompts: std::sync::Arc<hotline_media::prompt::PromptSet>,
 ) -> BridgeHandle {
-    hotline_media::Bridge::start(id.as_str().to_string(), caller, agent, recording)
+    hotline_media::Bridge::start_with_prompts(
+        id.as_str().to_string(),
+        caller,
+        agent,
+        recording,
+        prompts,
+    )
 }

@@ -52,7 +52,7 @@ impl Plan {
             }
             None => PromptSet::empty(),
         };
-        let prompts = with_feature_prompts(prompts, &dialplan.prompt_dir);
+        let prompts = with_switch_prompts(prompts, &dialplan.prompt_dir);
         Ok(Arc::new(Plan {
             dialplan,
             router,
@@ -61,24 +61,25 @@ impl Plan {
     }
 }
 
-/// The confirmations played to a phone that dialled a feature code, when the prompt
-/// directory has them (without them the switch hangs up at once, which confirms nothing).
-pub const FEATURE_PROMPTS: [&str; 2] = ["feature-ok", "feature-failed"];
+/// Prompts the switch plays outside any menu, when the prompt directory has them: the
+/// feature-code confirmations (without them the switch hangs up at once, which confirms
+/// nothing) and the music a transferred caller waits with (else silence).
+pub const SWITCH_PROMPTS: [&str; 3] = ["feature-ok", "feature-failed", "moh"];
 
-fn with_feature_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
-    let names: Vec<String> = FEATURE_PROMPTS.iter().map(|s| s.to_string()).collect();
-    match PromptSet::load(dir, &names) {
-        Ok(loaded) => {
-            for name in &names {
+fn with_switch_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
+    for name in SWITCH_PROMPTS {
+        if prompts.get(name).is_some() {
+            continue;
+        }
+        // One at a time: a missing one must not cost the others.
+        match PromptSet::load(dir, &[name.to_string()]) {
+            Ok(loaded) => {
                 if let Some(samples) = loaded.get(name) {
-                    prompts.insert(name.clone(), samples);
+                    prompts.insert(name, samples);
                 }
             }
+            Err(errs) => tracing::info!(?errs, "{name} missing: not played outside the menu"),
         }
-        Err(errs) => tracing::info!(
-            ?errs,
-            "feature-code confirmations missing; phones will hear none"
-        ),
     }
     prompts
 }

@@ -31,10 +31,27 @@ impl Bridge {
         agent: (MediaPort, PeerMedia),
         recording: Option<Recording>,
     ) -> BridgeHandle {
-        // Nothing is played and keys are not detected while an agent is connected, so
-        // there are no events to hear.
+        Bridge::start_with_prompts(
+            call_id,
+            caller,
+            agent,
+            recording,
+            Arc::new(PromptSet::empty()),
+        )
+    }
+
+    /// As [`Bridge::start`], with prompts the call may play later (music on hold while a
+    /// transfer rings the next party).
+    pub fn start_with_prompts(
+        call_id: String,
+        caller: (MediaPort, PeerMedia),
+        agent: (MediaPort, PeerMedia),
+        recording: Option<Recording>,
+        prompts: Arc<PromptSet>,
+    ) -> BridgeHandle {
+        // Keys are not detected while an agent is connected and only music is played
+        // between agents, so there are no events to hear.
         let (events, _) = mpsc::unbounded_channel();
-        let prompts = Arc::new(PromptSet::empty());
         let media = call::spawn(call_id, caller, Some(agent), recording, prompts, events);
         BridgeHandle { media }
     }

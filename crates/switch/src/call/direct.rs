@@ -400,6 +400,7 @@ impl Core {
             (caller_port, c.caller.peer_media),
             (far_port, far),
             recording,
+            std::sync::Arc::clone(&self.prompts),
         ));
         c.span
             .in_scope(|| info!("early media from the trunk passed through"));

@@ -167,6 +167,7 @@ impl Core {
                     (caller_port, c.caller.peer_media),
                     (agent_port, agent_media),
                     recording,
+                    std::sync::Arc::clone(&self.prompts),
                 )
             }
         };

@@ -23,6 +23,9 @@ use super::now_utc;
 use crate::core::{Core, Side};
 use crate::media;
 
+/// The prompt a transferred caller of a plan without a menu hears while waiting.
+const MUSIC_ON_HOLD: &str = "moh";
+
 /// Where a blind transfer goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TransferTarget {
@@ -268,6 +271,11 @@ impl Core {
             None => {
                 if let Some(bridge) = t.bridge {
                     bridge.media().disconnect_agent();
+                    // Without a menu, the switch's own music on hold (`moh`), when it has
+                    // one, rather than silence; the next party's answer stops it.
+                    bridge
+                        .media()
+                        .play(0, vec![MUSIC_ON_HOLD.to_string()], true);
                     c.parked = Some(super::Parked {
                         bridge,
                         caller_dialog: t.caller_dialog,
