@@ -507,3 +507,72 @@ fn without_a_menu_a_transferred_caller_waits_with_music_on_hold() {
         "the caller heard music on hold between the two agents"
     );
 }
+
+#[test]
+fn a_menu_queue_of_a_legacy_city_rings_its_old_system_without_an_agent_number() {
+    let work = tempfile::tempdir().unwrap();
+    let old_pcap = work.path().join("old-1300.pcap");
+    tone_pcap(&old_pcap, 1300.0, Codec::Pcma, 14);
+    let old_port = common::free_port();
+    // Filing questions are still answered by Zhengzhou's old system.
+    let plan = format!(
+        "{}\n[[trunk]]\nname = \"zhengzhou-old\"\naddress = \"127.0.0.1:{old_port}\"\n{}",
+        dialplan(&[("1003", "luoyang", common::free_port())], 15, 60).replacen(
+            "area_codes = [\"0371\"]",
+            "area_codes = [\"0371\"]\nmode = \"legacy\"\nlegacy_trunk = \"zhengzhou-old\"",
+            1,
+        ),
+        common::switch::test_menu().replacen(
+            "queue = \"filing\"",
+            "queue = \"filing\"\nregion = \"zhengzhou\"",
+            1,
+        )
+    );
+    let switch = Switch::start_with(&plan, &["--hours", "open"]);
+    let mut old = Sipp::agent(
+        "old",
+        work.path(),
+        "trunk_answer.xml",
+        old_port,
+        &old_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let silence = work.path().join("silence.pcap");
+    tone_pcap(&silence, 0.0, Codec::Pcmu, 1);
+    // Presses 1 after 6 s, then stays 8 s.
+    let mut caller = Sipp::caller_with(
+        "caller",
+        work.path(),
+        "caller_menu_key.xml",
+        switch.port,
+        LUOYANG_MOBILE,
+        &silence,
+        8_000,
+        &[],
+    );
+    caller.expect_success(Duration::from_secs(40));
+    old.expect_success(Duration::from_secs(10));
+    let seen = old.messages();
+    assert!(
+        seen.contains("INVITE sip:12366@"),
+        "the old system is asked for 12366"
+    );
+    assert!(
+        seen.contains(&format!("<sip:{LUOYANG_MOBILE}@")),
+        "with the taxpayer's number"
+    );
+    let calls = switch.ended_calls();
+    let call = &calls[0];
+    assert_eq!(call["skill"], "filing");
+    let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
+    assert!(
+        seconds_with(&wav.right, 1300.0).iter().any(|x| *x),
+        "the caller talks to the old system"
+    );
+    assert!(
+        common::switch::find_prompt(&wav.right, &common::switch::prompt_pcm("agent-before"))
+            .is_none(),
+        "no agent number is announced for the old system"
+    );
+}

@@ -28,6 +28,9 @@ pub enum Event {
     AgentAnswered(String),
     /// The agent hung up first.
     AgentHungUp,
+    /// Someone who is not an agent answered (an outside number or a city's old system the
+    /// call was transferred to): connected at once, with no agent number to announce.
+    PartyAnswered,
     /// The agent handed the call on (转办) to another queue: `region`'s, or the caller's own
     /// when `None`; the skill asked for stays.
     TransferToQueue(Option<String>),
@@ -259,6 +262,15 @@ impl IvrCall {
                     self.actions.push(Action::Queue { skill, region });
                     self.state = State::Queued { announcing: false };
                     self.hold_music(now);
+                }
+            }
+            Event::PartyAnswered => {
+                if let State::Queued { .. } = self.state {
+                    self.deadline = None;
+                    self.give_up = None;
+                    self.actions.push(Action::StopPlaying);
+                    self.state = State::Connected;
+                    self.actions.push(Action::Connect);
                 }
             }
             Event::TransferToParty => {

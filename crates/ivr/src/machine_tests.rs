@@ -613,3 +613,17 @@ fn a_transferred_caller_waits_with_music_and_hears_the_next_agent_number() {
         .any(|x| matches!(x, Action::Play { looped: true, .. })));
     assert_eq!(r.call.poll_timeout(), None);
 }
+
+#[test]
+fn a_party_reached_through_a_trunk_is_connected_without_an_agent_number() {
+    let (mut r, _) = Run::start(HoursState::Open);
+    r.finish_prompts();
+    r.finish_prompts();
+    r.ev(Event::Digit('1'));
+    r.ev(Event::AgentAnswered("1003".into()));
+    r.finish_prompts();
+    r.ev(Event::TransferToParty);
+    let a = r.ev(Event::PartyAnswered);
+    assert!(a.contains(&Action::Connect), "{a:?}");
+    assert!(plays(&a).0.is_empty(), "nothing announced: {a:?}");
+}

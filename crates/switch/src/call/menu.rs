@@ -152,10 +152,40 @@ impl Core {
                 c.record.outcome = Outcome::Queued;
                 c.span
                     .in_scope(|| info!(queue = %queue, skill = ?c.record.skill, "queued"));
+                let legacy = self
+                    .plan
+                    .dialplan
+                    .regions
+                    .iter()
+                    .find(|r| r.id.as_str() == queue)
+                    .and_then(|r| match &r.mode {
+                        hotline_routing::RegionMode::Legacy { trunk } => Some(trunk.clone()),
+                        hotline_routing::RegionMode::Remote => None,
+                    });
+                if legacy.is_some() {
+                    // A queue of a city still on its old system: rung like a transfer there,
+                    // back to the caller's own queue if it does not answer.
+                    c.transfer = true;
+                }
                 let record = c.record.clone();
                 self.save(&record);
-                self.acd
-                    .call_arrived_for(now, call, QueueId(queue), record.skill);
+                match legacy {
+                    Some(trunk) => {
+                        let number = self
+                            .plan
+                            .dialplan
+                            .switch
+                            .service_numbers
+                            .first()
+                            .cloned()
+                            .unwrap_or_default();
+                        self.ring_trunk(now, call, &trunk, &number);
+                    }
+                    None => {
+                        self.acd
+                            .call_arrived_for(now, call, QueueId(queue), record.skill);
+                    }
+                }
             }
             IvrAction::LeaveQueue => {
                 // The longest wait is over: out of the queue, on to voicemail or a callback.
@@ -272,7 +302,13 @@ impl Core {
         c.talking = Some(talking);
         let record = c.record.clone();
         self.save(&record);
-        self.ivr_event(now, call, IvrEvent::AgentAnswered(agent));
+        // Only an agent has a number (工号) to announce; a trunk's party is connected at once.
+        let event = if agent.starts_with("trunk:") {
+            IvrEvent::PartyAnswered
+        } else {
+            IvrEvent::AgentAnswered(agent)
+        };
+        self.ivr_event(now, call, event);
     }
 
     /// The agent hung up a menu call: the caller stays for the survey.
