@@ -1,5 +1,6 @@
 //! `hotline agents`: the running switch's agents, as a table or JSON lines.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -18,24 +19,28 @@ pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
         eprintln!("agents refused:\n{text}");
         return Ok(ExitCode::FAILURE);
     }
+    // Written with errors returned, so `hotline agents | head` ends quietly (broken pipe).
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{text}");
+        writeln!(out, "{text}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    writeln!(
+        out,
         "{:<8} {:<12} {:<12} {:<11} {:<10} {:<20} {:>5} {:>8}",
         "AGENT", "NAME", "REGION", "STATE", "REASON", "SINCE", "CALLS", "TALK"
-    );
+    )?;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value =
             serde_json::from_str(line).with_context(|| format!("unreadable answer {line:?}"))?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("-").to_string();
         let n = |k: &str| v.get(k).and_then(|x| x.as_u64()).unwrap_or(0);
         let talk = n("talk_today_secs");
-        println!(
-            "{:<8} {:<12} {:<12} {:<11} {:<10} {:<20} {:>5} {:>5}:{:02}",
+        writeln!(
+            out,
+            "{:<8} {} {:<12} {:<11} {:<10} {:<20} {:>5} {:>5}:{:02}",
             s("id"),
-            s("name"),
+            pad(&s("name"), 12),
             s("region"),
             s("state"),
             s("reason"),
@@ -43,7 +48,32 @@ pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
             n("calls_today"),
             talk / 60,
             talk % 60
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` padded to `columns` terminal columns: Chinese names take two columns a character.
+fn pad(text: &str, columns: usize) -> String {
+    let width: usize = text
+        .chars()
+        .map(|c| {
+            if ('\u{1100}'..='\u{ffdc}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum();
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chinese_names_line_up() {
+        assert_eq!(super::pad("王芳", 6), "王芳  ");
+        assert_eq!(super::pad("ab", 4), "ab  ");
+        assert_eq!(super::pad("联络中心一号", 6), "联络中心一号");
+    }
 }
