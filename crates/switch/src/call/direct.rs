@@ -12,9 +12,9 @@ use hotline_routing::pattern::is_domestic;
 use hotline_sip::message::SipMessage;
 use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
-use tracing::{info, info_span, warn};
+use tracing::{info, warn};
 
-use super::{now_utc, AgentLeg, Call, CallerLeg};
+use super::{now_utc, AgentLeg};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 use crate::sipbuild::token;
@@ -163,65 +163,27 @@ impl Core {
         from: Peer,
         agent: &str,
     ) -> Option<CallRef> {
-        let Some(offer) = media::parse_sdp(&req.body) else {
-            self.refuse(now, tx, &req, 488);
-            return None;
+        let caller_media = match self.caller_media(&req) {
+            Ok(m) => m,
+            Err(status) => {
+                self.refuse(now, tx, &req, status);
+                return None;
+            }
         };
-        let Ok(port) = MediaPort::bind(self.media_ip) else {
-            self.refuse(now, tx, &req, 503);
-            return None;
-        };
-        let local_media = port.local_addr();
-        let sdp = SdpVersion::new();
-        let Some((answer_sdp, peer_media)) = media::answer(&offer, local_media, sdp) else {
-            self.refuse(now, tx, &req, 488);
-            return None;
-        };
-        let id = self.new_call_id();
-        let span = info_span!("call", id = %id);
-        let mut record = CallRecord::new(id.clone(), agent, now_utc());
+        let mut record = CallRecord::new(self.new_call_id(), agent, now_utc());
         record.region = self
             .plan
             .dialplan
             .agent(agent)
             .map(|a| a.region.as_str().to_string());
         record.outcome = Outcome::Ringing;
-        let sip_call_id = req.call_id().unwrap_or_default().to_string();
-        let call = self.alloc_call();
-        self.by_tx.insert(tx, (call, Side::Caller));
-        self.by_dialog
-            .insert(sip_call_id.clone(), (call, Side::Caller));
-        self.calls.insert(
-            call,
-            Call {
-                id,
-                span,
-                caller: CallerLeg {
-                    tx,
-                    invite: req,
-                    peer: from,
-                    tag: token(),
-                    sip_call_id,
-                    number: agent.to_string(),
-                    media: Some(port),
-                    local_media,
-                    answer_sdp,
-                    peer_media,
-                    sdp,
-                },
-                ringing: Vec::new(),
-                talking: None,
-                record,
-                menu: None,
-                alive_checked: now,
-                direct: None,
-                legs: Vec::new(),
-                transfer: false,
-                parked: None,
-                early: None,
-            },
-        );
-        Some(call)
+        Some(self.add_call(
+            now,
+            (tx, req, from),
+            agent.to_string(),
+            caller_media,
+            record,
+        ))
     }
 
     /// Marks the agent busy on their call out, so the ACD offers them nothing meanwhile.

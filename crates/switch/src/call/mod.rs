@@ -151,7 +151,85 @@ pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
     Utc::now()
 }
 
+/// Our side of a caller's offer: the port we answer from and what we answer.
+pub(crate) struct CallerMedia {
+    pub port: MediaPort,
+    pub local: SocketAddr,
+    pub answer_sdp: String,
+    pub peer: PeerMedia,
+    pub sdp: SdpVersion,
+}
+
 impl Core {
+    /// Binds a port and prepares our answer to the INVITE's offer; `Err` is the status to
+    /// refuse it with (488 no usable audio, 503 no port).
+    pub(crate) fn caller_media(&self, req: &Request) -> Result<CallerMedia, u16> {
+        let offer = crate::media::parse_sdp(&req.body).ok_or(488u16)?;
+        let port = MediaPort::bind(self.media_ip).map_err(|e| {
+            warn!(error = %e, "no media port for a new call");
+            503u16
+        })?;
+        let local = port.local_addr();
+        let sdp = SdpVersion::new();
+        let (answer_sdp, peer) = crate::media::answer(&offer, local, sdp).ok_or(488u16)?;
+        Ok(CallerMedia {
+            port,
+            local,
+            answer_sdp,
+            peer,
+            sdp,
+        })
+    }
+
+    /// Registers a new call (a taxpayer's, or one placed from a phone) by its caller leg.
+    pub(crate) fn add_call(
+        &mut self,
+        now: Instant,
+        caller: (TxId, Request, Peer),
+        number: String,
+        media: CallerMedia,
+        record: CallRecord,
+    ) -> CallRef {
+        let (tx, invite, peer) = caller;
+        let sip_call_id = invite.call_id().unwrap_or_default().to_string();
+        let call = self.alloc_call();
+        self.by_tx.insert(tx, (call, Side::Caller));
+        self.by_dialog
+            .insert(sip_call_id.clone(), (call, Side::Caller));
+        let span = tracing::info_span!("call", id = %record.call_id);
+        self.calls.insert(
+            call,
+            Call {
+                id: record.call_id.clone(),
+                span,
+                caller: CallerLeg {
+                    tx,
+                    invite,
+                    peer,
+                    tag: crate::sipbuild::token(),
+                    sip_call_id,
+                    number,
+                    media: Some(media.port),
+                    local_media: media.local,
+                    answer_sdp: media.answer_sdp,
+                    peer_media: media.peer,
+                    sdp: media.sdp,
+                },
+                ringing: Vec::new(),
+                talking: None,
+                record,
+                menu: None,
+                alive_checked: now,
+                direct: None,
+                legs: Vec::new(),
+                transfer: false,
+                parked: None,
+                early: None,
+            },
+        );
+        call
+    }
+
     /// Someone answered the call: a new row in its `legs`.
     pub(crate) fn leg_joined(&mut self, call: CallRef, party: &str) {
         let legacy_trunk = |name: &str| {

@@ -11,10 +11,9 @@ use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
-use super::{now_utc, AgentLeg, Call, CallerLeg, OrphanLeg};
+use super::{now_utc, AgentLeg, OrphanLeg};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
-use crate::sipbuild::token;
 
 /// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
 const ORPHAN_LIFETIME: Duration = Duration::from_secs(32);
@@ -30,24 +29,13 @@ impl Core {
             self.on_phone_invite(now, tx, req, from);
             return;
         }
-        let Some(offer) = media::parse_sdp(&req.body) else {
-            warn!(from = %from.addr, "INVITE without a usable audio offer");
-            self.refuse_recorded(now, tx, &req, 488);
-            return;
-        };
-        let port = match MediaPort::bind(self.media_ip) {
-            Ok(p) => p,
-            Err(e) => {
-                warn!(error = %e, "no media port for a new call");
-                self.refuse_recorded(now, tx, &req, 503);
+        let caller_media = match self.caller_media(&req) {
+            Ok(m) => m,
+            Err(status) => {
+                warn!(from = %from.addr, status, "INVITE refused: no usable audio offer or no port");
+                self.refuse_recorded(now, tx, &req, status);
                 return;
             }
-        };
-        let local_media = port.local_addr();
-        let sdp = SdpVersion::new();
-        let Some((answer_sdp, peer_media)) = media::answer(&offer, local_media, sdp) else {
-            self.refuse_recorded(now, tx, &req, 488);
-            return;
         };
         let raw = caller_of(&req);
         let trunk_region = self
@@ -57,57 +45,22 @@ impl Core {
             .and_then(|t| t.region.clone());
         let route = self.plan.router.route(&raw, trunk_region.as_ref());
         let id = self.new_call_id();
-        let span = info_span!("call", id = %id);
-        span.in_scope(|| {
+        info_span!("call", id = %id).in_scope(|| {
             info!(caller = %raw, normalized = %route.normalized, kind = route.kind.as_str(),
                   region = %route.region, origin = route.origin.as_str(), "call offered")
         });
-        let mut record = CallRecord::new(id.clone(), raw, now_utc());
+        let mut record = CallRecord::new(id, raw, now_utc());
         record.caller_normalized = Some(route.normalized.clone());
         record.caller_kind = Some(route.kind.as_str().to_string());
         record.region = Some(route.region.as_str().to_string());
         record.outcome = Outcome::Queued;
         self.save(&record);
-        let sip_call_id = req.call_id().unwrap_or_default().to_string();
         let number = if route.normalized.is_empty() {
             "anonymous".to_string()
         } else {
             route.normalized.clone()
         };
-        let call = self.alloc_call();
-        self.by_tx.insert(tx, (call, Side::Caller));
-        self.by_dialog
-            .insert(sip_call_id.clone(), (call, Side::Caller));
-        self.calls.insert(
-            call,
-            Call {
-                id,
-                span,
-                caller: CallerLeg {
-                    tx,
-                    invite: req,
-                    peer: from,
-                    tag: token(),
-                    sip_call_id,
-                    number,
-                    media: Some(port),
-                    local_media,
-                    answer_sdp,
-                    peer_media,
-                    sdp,
-                },
-                ringing: Vec::new(),
-                talking: None,
-                record,
-                menu: None,
-                alive_checked: now,
-                direct: None,
-                legs: Vec::new(),
-                transfer: false,
-                parked: None,
-                early: None,
-            },
-        );
+        let call = self.add_call(now, (tx, req, from), number, caller_media, record);
         let legacy = self
             .plan
             .dialplan
