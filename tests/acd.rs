@@ -2390,11 +2390,10 @@ fn a_real_softphone_dials_feature_codes_and_hotline_agents_shows_the_state() {
     until("baresip registers", &|| {
         phone.log().contains("200 OK () [1 binding]")
     });
-    let control = switch.control();
     let state = || -> serde_json::Value {
-        let out = common::switch::hotline(&["agents", "--json", "--control"], Some(&control));
-        out.lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        switch
+            .agents()
+            .into_iter()
             .find(|v| v["id"] == "1003")
             .unwrap_or_default()
     };

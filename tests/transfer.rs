@@ -452,26 +452,16 @@ fn without_a_menu_a_transferred_caller_waits_with_music_on_hold() {
     );
     a.connect(switch.port);
     // 1019 rings 3 s before answering: the caller waits that long after the transfer.
-    let media = common::free_port_block();
-    let args: Vec<String> = [
-        "-i",
-        "127.0.0.1",
-        "-p",
-        &b_port.to_string(),
-        "-mp",
-        &media.to_string(),
-        "-m",
-        "1",
-        "-d",
-        "3000",
-        "-key",
-        "pcap",
-        &b_pcap.display().to_string(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut b = Sipp::start("b", work.path(), "acd_agent_slow.xml", &args);
+    let ring = ["-d".to_string(), "3000".to_string()];
+    let mut b = Sipp::agent_with(
+        "b",
+        work.path(),
+        "acd_agent_slow.xml",
+        b_port,
+        &b_pcap,
+        1,
+        &ring,
+    );
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = Sipp::caller(
         "caller",

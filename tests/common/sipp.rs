@@ -80,7 +80,8 @@ impl Sipp {
         Sipp::agent_with(name, dir, "agent_hangup.xml", port, pcap, 1, &talk)
     }
 
-    fn agent_with(
+    /// An agent phone as [`Sipp::agent`], with extra SIPp arguments (`-d` for how long it rings).
+    pub fn agent_with(
         name: &str,
         dir: &Path,
         scenario: &str,

@@ -26,10 +26,16 @@ impl Switch {
     pub fn start_with(dialplan: &str, extra: &[&str]) -> Switch {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("dialplan.toml"), dialplan).expect("write dialplan");
+        let plan = dir.path().join("dialplan.toml");
+        Switch::launch(dir, &plan, extra)
+    }
+
+    /// Runs `hotline serve` on `plan` with its files in `dir`, waiting until it listens.
+    fn launch(dir: tempfile::TempDir, plan: &std::path::Path, extra: &[&str]) -> Switch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
             .arg("serve")
             .arg("--dialplan")
-            .arg(dir.path().join("dialplan.toml"))
+            .arg(plan)
             .args(["--listen", "127.0.0.1:0"])
             .arg("--recordings")
             .arg(dir.path().join("recordings"))
@@ -319,46 +325,7 @@ impl Switch {
         std::fs::create_dir(dir.path().join("plan")).expect("plan dir");
         let plan = dir.path().join("plan").join("dialplan.toml");
         std::os::unix::fs::symlink(dir.path().join("dialplan.toml"), &plan).expect("link plan");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-            .arg("serve")
-            .arg("--dialplan")
-            .arg(&plan)
-            .args(["--listen", "127.0.0.1:0"])
-            .arg("--recordings")
-            .arg(dir.path().join("recordings"))
-            .arg("--db")
-            .arg(dir.path().join("calls.db"))
-            .arg("--control")
-            .arg(dir.path().join("hotline.sock"))
-            .args(extra)
-            .env("HOTLINE_LOG", "debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.path().join("switch.log")).expect("log file"),
-            ))
-            .spawn()
-            .expect("start hotline");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let log =
-                    std::fs::read_to_string(dir.path().join("switch.log")).unwrap_or_default();
-                panic!("switch did not start:\n{log}")
-            });
-        let port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.split_whitespace().next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Switch { child, port, dir }
+        Switch::launch(dir, &plan, extra)
     }
 
     /// `hotline agents --json` from the running switch, parsed.
