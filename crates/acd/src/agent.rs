@@ -203,6 +203,9 @@ pub(crate) struct Agent {
     pub idle_since: Instant,
     /// A logout or pause asked for while talking: applied when the call ends.
     pub after_call: Option<AfterCall>,
+    /// A call the ACD did not offer, taken while not ready (a callback during paperwork):
+    /// the agent is offered nothing until it ends, even if their pause ends first.
+    pub busy_with: Option<CallRef>,
     /// For phones that never re-register (static contacts): a no-answer pause ends by
     /// itself after this long.
     pub auto_resume: Option<Duration>,
@@ -230,6 +233,7 @@ impl Agent {
             reachable: false,
             idle_since: now,
             after_call: None,
+            busy_with: None,
             auto_resume: None,
             skills: HashMap::new(),
             order: 0,
@@ -270,8 +274,8 @@ impl Agent {
         }
     }
 
-    /// Free and reachable: may be offered a call.
+    /// Free, reachable and on no other call: may be offered a call.
     pub fn can_ring(&self) -> bool {
-        self.reachable && self.status == AgentStatus::Available
+        self.reachable && self.status == AgentStatus::Available && self.busy_with.is_none()
     }
 }

@@ -272,6 +272,7 @@ impl Acd {
     pub fn call_ended(&mut self, now: Instant, agent: &AgentId) {
         let default_wrap_up = QueueConfig::default().wrap_up;
         if let Some(a) = self.agents.get_mut(agent) {
+            a.busy_with = None;
             if matches!(a.status, AgentStatus::Talking(_)) {
                 if let Some(t) = a.talk_started.take() {
                     a.talk_today += now.saturating_duration_since(t);

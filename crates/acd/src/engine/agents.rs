@@ -193,26 +193,39 @@ impl Acd {
 
     /// The agent is on `call`, which the ACD did not offer (a call out, a consultation, a
     /// transfer that reached them): no call is offered meanwhile, and `call_ended` ends it
-    /// like any call. A not-ready agent (callbacks during paperwork) stays not ready; a
-    /// ringing offer is withdrawn for the next agent.
+    /// like any call. A not-ready agent (callbacks during paperwork) stays not ready, and is
+    /// offered nothing until the call ends even if the pause ends first; an agent already
+    /// talking keeps the call they are on; a ringing offer is withdrawn for the next agent.
     pub fn on_call(&mut self, now: Instant, id: &AgentId, call: CallRef) -> Result<(), StateError> {
         let a = self.logged_in_agent(id)?;
         match a.status {
-            AgentStatus::NotReady(_) => return Ok(()),
+            AgentStatus::NotReady(_) => {
+                a.busy_with = Some(call);
+                return Ok(());
+            }
+            AgentStatus::Talking(_) => return Ok(()),
             AgentStatus::Ringing(_) => {
                 self.withdraw_offer(id, StopReason::AnsweredElsewhere);
             }
-            AgentStatus::Available | AgentStatus::WrapUp { .. } | AgentStatus::Talking(_) => {}
+            AgentStatus::Available | AgentStatus::WrapUp { .. } => {}
             AgentStatus::LoggedOut => return Err(StateError::NotLoggedIn),
         }
         if let Some(a) = self.agents.get_mut(id) {
-            if !matches!(a.status, AgentStatus::Talking(_)) {
-                a.talk_started = Some(now);
-            }
+            a.talk_started = Some(now);
         }
         self.set_status(now, id, AgentStatus::Talking(call));
         self.dispatch(now);
         Ok(())
+    }
+
+    /// The call the ACD did not offer that keeps this agent busy, if any: the one it is
+    /// talking on, or the one taken while not ready.
+    pub fn busy_with(&self, id: &AgentId) -> Option<CallRef> {
+        let a = self.agents.get(id)?;
+        match a.status {
+            AgentStatus::Talking(call) => Some(call),
+            _ => a.busy_with,
+        }
     }
 
     /// Every agent, by number.

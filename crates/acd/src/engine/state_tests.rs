@@ -923,9 +923,20 @@ fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it(
         status(&acd, "1003"),
         AgentStatus::NotReady(NotReady::Paperwork)
     );
-    acd.logout(t0 + secs(63), &ag("1003")).unwrap();
+    // Ready again while still on that call: nothing is offered until it ends.
+    acd.ready(t0 + secs(63), &ag("1003")).unwrap();
+    all(&mut acd);
+    acd.call_arrived(t0 + secs(63), CallRef(2), q("luoyang"));
+    assert!(
+        !wire(&mut acd).contains(&offer(2, "1003")),
+        "busy with call 91"
+    );
+    assert_eq!(acd.busy_with(&ag("1003")), Some(CallRef(91)));
+    acd.call_ended(t0 + secs(70), &ag("1003"));
+    assert_eq!(acd.busy_with(&ag("1003")), None);
+    acd.logout(t0 + secs(93), &ag("1003")).unwrap();
     assert_eq!(
-        acd.on_call(t0 + secs(64), &ag("1003"), CallRef(92)),
+        acd.on_call(t0 + secs(94), &ag("1003"), CallRef(92)),
         Err(StateError::NotLoggedIn)
     );
 }

@@ -189,21 +189,16 @@ impl Core {
     /// Marks the agent busy on their call out, so the ACD offers them nothing meanwhile.
     fn acd_outbound(&mut self, now: Instant, agent: &str, call: CallRef) {
         let id = hotline_acd::AgentId(agent.to_string());
-        if matches!(self.acd.agent_status(&id), Some(AgentStatus::Talking(_))) {
-            // Already on a call (a consultation while the caller holds): that call keeps
-            // them busy, and its end their wrap-up.
-            return;
-        }
         if let Err(e) = self.acd.on_call(now, &id, call) {
             warn!(%agent, error = %e, "agent not marked busy on their call out");
         }
     }
 
     /// The agent's part in `call` is over: ends their ACD call (wrap-up) if the ACD has
-    /// them on this call, and not if they are on another (a consultation's caller).
+    /// them busy with this call, and not if with another (a consultation's caller).
     pub(crate) fn end_agent_call(&mut self, now: Instant, agent: &str, call: CallRef) {
         let id = hotline_acd::AgentId(agent.to_string());
-        if self.acd.agent_status(&id) == Some(&AgentStatus::Talking(call)) {
+        if self.acd.busy_with(&id) == Some(call) {
             self.acd.call_ended(now, &id);
         }
     }

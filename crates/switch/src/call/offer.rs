@@ -113,11 +113,6 @@ impl Core {
             self.acd.abandoned(now, call);
             return;
         };
-        if self.busy_elsewhere(&agent.0, call) {
-            // On a call the ACD did not offer (a call out while not ready, a consultation).
-            self.acd.offer_failed(now, call, &agent, OfferOutcome::Busy);
-            return;
-        }
         let Some((contact, peer)) = self.agent_target(&agent.0) else {
             self.acd
                 .offer_failed(now, call, &agent, OfferOutcome::Failed);
@@ -165,19 +160,6 @@ impl Core {
             since: now,
             auth_tried: false,
         });
-    }
-
-    /// Whether `agent` is on another call than `call`: talking, placing a call, or rung
-    /// directly. A scan of the calls, once per offer.
-    fn busy_elsewhere(&self, agent: &str, call: CallRef) -> bool {
-        self.calls.iter().any(|(id, c)| {
-            *id != call
-                && (c.talking.as_ref().is_some_and(|t| t.agent == agent)
-                    || c.direct
-                        .as_ref()
-                        .is_some_and(|d| d.placed_by.as_deref() == Some(agent))
-                    || c.ringing.iter().any(|l| l.agent == agent))
-        })
     }
 
     /// Withdraws one agent's ringing leg (ring timeout, caller gone, agent logged out or
