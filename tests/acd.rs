@@ -155,6 +155,29 @@ fn uas(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u3
     Sipp::start(name, dir, scenario, &args)
 }
 
+/// Agent 1003's desk phone (SIPp, a static seat) calling the taxpayer back: `9` + TAXPAYER.
+fn dials_taxpayer(
+    name: &str,
+    dir: &Path,
+    scenario: &str,
+    switch_port: u16,
+    pcap: &Path,
+    talk_ms: u64,
+) -> Sipp {
+    let dialled = format!("9{TAXPAYER}");
+    desk_sipp(
+        name,
+        dir,
+        scenario,
+        switch_port,
+        "1003",
+        &dialled,
+        pcap,
+        talk_ms,
+        &[],
+    )
+}
+
 /// A taxpayer calling 12366, as [`Sipp::caller_with`] but on quiet ports.
 #[allow(clippy::too_many_arguments)]
 fn taxpayer_with(
@@ -1424,18 +1447,7 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     ringing.expect_success(Duration::from_secs(10));
     let open = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
     assert!(open.contains("\"state\":\"open\""), "{open}");
-    let dialled = format!("9{TAXPAYER}");
-    let mut desk = desk_sipp(
-        "desk",
-        work.path(),
-        "caller.xml",
-        switch.port,
-        "1003",
-        &dialled,
-        &near,
-        3000,
-        &[],
-    );
+    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", switch.port, &near, 3000);
     desk.expect_success(Duration::from_secs(30));
     carrier.expect_success(Duration::from_secs(10));
     // Reached: the callback is done.
@@ -1676,18 +1688,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let dialled = format!("9{TAXPAYER}");
-    let mut first = desk_sipp(
-        "first",
-        work.path(),
-        "caller.xml",
-        switch.port,
-        "1003",
-        &dialled,
-        &near,
-        1000,
-        &[],
-    );
+    let mut first = dials_taxpayer("first", work.path(), "caller.xml", switch.port, &near, 1000);
     first.expect_success(Duration::from_secs(30));
     carrier.expect_success(Duration::from_secs(10));
     assert_eq!(received(&carrier.traced(), "INVITE").len(), 1);
@@ -1733,17 +1734,13 @@ fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let dialled = format!("9{TAXPAYER}");
-    let mut desk = desk_sipp(
+    let mut desk = dials_taxpayer(
         "desk",
         work.path(),
         "caller_cancel.xml",
         switch.port,
-        "1003",
-        &dialled,
         &near,
         1000,
-        &[],
     );
     desk.expect_success(Duration::from_secs(20));
     carrier.expect_success(Duration::from_secs(10));
@@ -1790,18 +1787,7 @@ fn a_trunk_behind_a_proxy_that_answers_407_gets_proxy_authorization() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let dialled = format!("9{TAXPAYER}");
-    let mut desk = desk_sipp(
-        "desk",
-        work.path(),
-        "caller.xml",
-        switch.port,
-        "1003",
-        &dialled,
-        &near,
-        1000,
-        &[],
-    );
+    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", switch.port, &near, 1000);
     desk.expect_success(Duration::from_secs(20));
     carrier.expect_success(Duration::from_secs(10));
     let invites = received(&carrier.traced(), "INVITE");
@@ -1871,17 +1857,13 @@ fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let dialled = format!("9{TAXPAYER}");
-    let mut desk = desk_sipp(
+    let mut desk = dials_taxpayer(
         "desk",
         work.path(),
         "caller_wait_bye.xml",
         switch.port,
-        "1003",
-        &dialled,
         &near,
         0,
-        &[],
     );
     desk.expect_success(Duration::from_secs(20));
     carrier.expect_success(Duration::from_secs(10));
@@ -1918,17 +1900,13 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
     // The taxpayer hangs up first.
     let mut hangs_up = uas("hangs-up", work.path(), "trunk_hangup.xml", trunk1, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
-    let dialled = format!("9{TAXPAYER}");
-    let mut desk = desk_sipp(
+    let mut desk = dials_taxpayer(
         "desk",
         work.path(),
         "caller_wait_bye.xml",
         switch.port,
-        "1003",
-        &dialled,
         &near,
         0,
-        &[],
     );
     desk.expect_success(Duration::from_secs(20));
     hangs_up.expect_success(Duration::from_secs(10));
