@@ -351,9 +351,10 @@ async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_call
 
     let mut reader = hound::WavReader::open(&wav).unwrap();
     assert_eq!(u64::from(reader.duration()), stats.duration_samples);
+    // The test's clock starts before the media task's, by more on a busy machine: 100 ms.
     let expected = call_length.as_micros() as i64 * 8 / 1_000;
     assert!(
-        (stats.duration_samples as i64 - expected).abs() <= 400,
+        (stats.duration_samples as i64 - expected).abs() <= 800,
         "{} samples for {call_length:?}",
         stats.duration_samples
     );

@@ -7,12 +7,13 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use hotline_media::g711::Codec;
-use hotline_media::{MediaEvent, Monitor, PeerMedia};
+use hotline_media::{BridgeStats, MediaEvent, Monitor, PeerMedia};
 use hotline_record::{CallId, Recorder};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
@@ -116,6 +117,24 @@ fn step(got: &[Got], marks: &[Instant], n: usize, codec: Codec) -> Vec<i16> {
     between(got, marks[n], marks[n + 1], codec)
 }
 
+/// The samples of a recording surely inside `[from + SETTLE, to)`. The recording's sample 0
+/// is when the media task started, a moment after the test's `answered_at` (more so on a
+/// busy machine): by at most what the call lasted beyond the recording's length. The span
+/// starts as if there were no lag and ends as if the whole difference were lag, less 20 ms.
+fn recorded(
+    answered_at: Instant,
+    call_length: Duration,
+    stats: &BridgeStats,
+    from: Instant,
+    to: Instant,
+) -> Range<usize> {
+    let samples = |d: Duration| d.as_micros() as usize * 8 / 1_000;
+    let lag = samples(call_length).saturating_sub(stats.duration_samples as usize);
+    let start = samples(from + SETTLE - answered_at);
+    let end = samples(to - answered_at).saturating_sub(lag + samples(Duration::from_millis(20)));
+    start..end.max(start)
+}
+
 /// Whether `freq` is clearly there: within 10 dB of the strongest of `others`.
 fn hears(samples: &[i16], freq: f64, others: &[f64]) -> bool {
     let loudest = others
@@ -185,6 +204,7 @@ async fn a_supervisor_listens_whispers_barges_and_leaves() {
     sleep(Duration::from_millis(100)).await;
     stop.send(true).unwrap();
     let stats = call.media.stop().await;
+    let call_length = answered_at.elapsed();
     recorder.sync().unwrap();
     let (at_caller, at_agent, at_supervisor) = (
         caller.heard().await,
@@ -249,10 +269,7 @@ async fn a_supervisor_listens_whispers_barges_and_leaves() {
     let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
     let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
     let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
-    let span = |n: usize| {
-        let index = |t: Instant| (t - answered_at).as_micros() as usize * 8 / 1_000;
-        index(marks[n] + SETTLE)..index(marks[n + 1])
-    };
+    let span = |n: usize| recorded(answered_at, call_length, &stats, marks[n], marks[n + 1]);
     let (whisper, barge) = (&right[span(1)], &right[span(2)]);
     assert!(hears(whisper, AGENT_HZ, &everyone));
     assert!(
@@ -477,10 +494,7 @@ async fn transfers_continue_one_call_and_one_recording_across_agents() {
     let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
     let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
     let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
-    let span = |n: usize| {
-        let index = |t: Instant| (t - answered_at).as_micros() as usize * 8 / 1_000;
-        index(marks[n] + SETTLE)..index(marks[n + 1])
-    };
+    let span = |n: usize| recorded(answered_at, call_length, &stats, marks[n], marks[n + 1]);
     for (n, hz) in [tones[0], MUSIC_HZ, tones[1], tones[2]]
         .into_iter()
         .enumerate()
