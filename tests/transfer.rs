@@ -215,6 +215,14 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
         bye.contains(&"BYE".to_string()),
         "B is hung up with the caller: {bye:?}"
     );
+    // B took the caller's call over from the consultation: its end frees B (no wrap-up here).
+    for agent in ["1003", "1019"] {
+        let line = switch.agent_when(agent, |l| l["state"] == "available");
+        assert_eq!(
+            line["state"], "available",
+            "{agent} free after the call: {line}"
+        );
+    }
     let call = assert_both_agents_recorded(&switch, 1000.0, 1300.0);
     let id = call["call_id"].as_str().unwrap();
     assert_eq!(
@@ -564,5 +572,92 @@ fn a_menu_queue_of_a_legacy_city_rings_its_old_system_without_an_agent_number() 
         common::switch::find_prompt(&wav.right, &common::switch::prompt_pcm("agent-before"))
             .is_none(),
         "no agent number is announced for the old system"
+    );
+}
+
+/// The requests `phone` receives over `secs` seconds, unanswered.
+fn requests_for(phone: &DeskPhone, secs: u64) -> Vec<hotline_sip::Request> {
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    let sock = &phone.sip.sock;
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 65535];
+    while std::time::Instant::now() < until {
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            if let Ok(hotline_sip::Message::Request(r)) = hotline_sip::parse_message(&buf[..n]) {
+                seen.push(r);
+            }
+        }
+    }
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    seen
+}
+
+#[test]
+fn a_phone_ringing_for_a_transfer_is_not_offered_a_queued_call_until_it_stops() {
+    use hotline_sip::message::SipMessage;
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 20);
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let mut b = DeskPhone::new("1019", 0, 1300.0);
+    // A wraps up 30 s after handing the call on: B is the only agent who could take another.
+    let plan = plan(("1003", a.port()), ("1019", b.port()));
+    let luoyang = plan.find("id = \"luoyang\"").unwrap();
+    let (head, tail) = plan.split_at(luoyang);
+    let plan = format!(
+        "{head}{}",
+        tail.replacen("wrap_up_secs = 0", "wrap_up_secs = 30", 1)
+    );
+    let switch = Switch::start(&plan);
+    a.connect(switch.port);
+    b.connect(switch.port);
+    std::thread::sleep(Duration::from_millis(300));
+    let _first = Sipp::caller(
+        "first",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        16_000,
+    );
+    let mut dialog = a.take_call();
+    assert_eq!(
+        a.refer(&mut dialog, &format!("sip:1019@127.0.0.1:{}", switch.port)),
+        202
+    );
+    a.serve_for(1);
+    // B's phone rings for the transfer; B lets it ring.
+    let transfer = b.sip.expect_request("INVITE");
+    b.sip.reply(&transfer, 180);
+    let _second = Sipp::caller(
+        "second",
+        work.path(),
+        switch.port,
+        "13903790001",
+        &caller_pcap,
+        16_000,
+    );
+    let meanwhile = requests_for(&b, 4);
+    let others: Vec<_> = meanwhile
+        .iter()
+        .filter(|r| r.call_id() != transfer.call_id())
+        .map(|r| r.method.as_str().to_string())
+        .collect();
+    assert!(
+        others.is_empty(),
+        "nothing else rings B while the transfer does: {others:?}"
+    );
+    let line = switch.agent_when("1019", |l| l["state"] == "available");
+    assert_eq!(line["state"], "available", "B is not talking yet: {line}");
+    // B turns the transfer down: now a waiting taxpayer is offered to B.
+    b.sip.reply(&transfer, 486);
+    let next = requests_for(&b, 3)
+        .into_iter()
+        .find(|r| r.method.as_str() == "INVITE" && r.call_id() != transfer.call_id());
+    assert!(
+        next.is_some(),
+        "a queued call rings B once the transfer stopped"
     );
 }

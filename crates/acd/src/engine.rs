@@ -12,7 +12,7 @@ use crate::strategy::{Candidate, Memory, Strategy};
 
 mod agents;
 
-pub use agents::{AgentView, StateError};
+pub use agents::{AgentBusy, AgentView, StateError};
 
 /// How one queue distributes its calls.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,7 +73,8 @@ use std::time::{Duration, Instant};
 pub use agent::{AgentId, AgentState, AgentStatus, NotReady, UnknownReason};
 pub use call::{CallRef, QueueId};
 pub use engine::{
-    Acd, Action, AgentView, OfferOutcome, QueueConfig, StaleOffer, StateError, StopReason,
+    Acd, Action, AgentBusy, AgentView, OfferOutcome, QueueConfig, StaleOffer, StateError,
+    StopReason,
 };
 pub use strategy::Strategy;
 

@@ -25,6 +25,11 @@ pub enum StateError {
     NotLoggedIn,
 }
 
+/// The agent's phone already rings or is on a call: it is not rung for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the agent is busy")]
+pub struct AgentBusy;
+
 /// One agent as `hotline agents` lists them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentView {
@@ -216,6 +221,52 @@ impl Acd {
         self.set_status(now, id, AgentStatus::Talking(call));
         self.dispatch(now);
         Ok(())
+    }
+
+    /// The agent's phone is rung for `call` outside the ACD (a transfer or consultation
+    /// to them by number): nothing is offered to them while it rings. Refused when the
+    /// phone already rings with an offer or the agent is on another call, so that no
+    /// phone rings for two calls; an agent not in the dialplan is not the ACD's to track.
+    pub fn ring_directly(&mut self, id: &AgentId, call: CallRef) -> Result<(), AgentBusy> {
+        let Some(a) = self.agents.get_mut(id) else {
+            return Ok(());
+        };
+        let busy = match a.status {
+            AgentStatus::Ringing(c) | AgentStatus::Talking(c) => c != call,
+            _ => a.busy_with.is_some_and(|c| c != call),
+        };
+        if busy {
+            return Err(AgentBusy);
+        }
+        a.busy_with = Some(call);
+        Ok(())
+    }
+
+    /// The agent's phone stopped ringing for `call` unanswered (declined, rang out, the
+    /// caller gone): they may be offered calls again. Anything else is left as it is.
+    pub fn direct_ring_ended(&mut self, now: Instant, id: &AgentId, call: CallRef) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        if a.busy_with == Some(call) && a.status != AgentStatus::Talking(call) {
+            a.busy_with = None;
+            self.dispatch(now);
+        }
+    }
+
+    /// The agent's call `from` carries on as `to` (an attended transfer joined the consulted
+    /// agent to the caller's call): its end is the end of `to` now.
+    pub fn call_moved(&mut self, id: &AgentId, from: CallRef, to: CallRef) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
+        if a.busy_with == Some(from) {
+            a.busy_with = Some(to);
+        }
+        if a.status == AgentStatus::Talking(from) {
+            // The same state on another call: no change to record.
+            a.status = AgentStatus::Talking(to);
+        }
     }
 
     /// The call the ACD did not offer that keeps this agent busy, if any: the one it is

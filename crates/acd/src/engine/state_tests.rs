@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::testkit::Watch;
-use crate::{AgentState, AgentView, NotReady, StateError};
+use crate::{AgentBusy, AgentState, AgentView, NotReady, StateError};
 
 fn q(s: &str) -> QueueId {
     QueueId(s.into())
@@ -939,4 +939,75 @@ fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it(
         acd.on_call(t0 + secs(94), &ag("1003"), CallRef(92)),
         Err(StateError::NotLoggedIn)
     );
+}
+
+#[test]
+fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    // A transfer rings 1019 by number; a taxpayer queued meanwhile waits for someone else.
+    acd.ring_directly(&ag("1019"), CallRef(90)).unwrap();
+    talking(&mut acd, t0 + secs(2), 1, "1003");
+    acd.call_arrived(t0 + secs(3), CallRef(2), q("luoyang"));
+    assert_eq!(wire(&mut acd), [], "1019's phone rings for the transfer");
+    // It rings out: the waiting taxpayer is offered to 1019 at once.
+    acd.direct_ring_ended(t0 + secs(18), &ag("1019"), CallRef(90));
+    assert_eq!(wire(&mut acd), [offer(2, "1019")]);
+    // A phone ringing with an offer, or on a call, is not rung for a transfer.
+    assert_eq!(acd.ring_directly(&ag("1019"), CallRef(91)), Err(AgentBusy));
+    assert_eq!(acd.ring_directly(&ag("1003"), CallRef(91)), Err(AgentBusy));
+    // Answered: on the transfer like any call, wrap-up after it.
+    acd.call_ended(t0 + secs(30), &ag("1003"));
+    acd.ready(t0 + secs(31), &ag("1003")).unwrap();
+    acd.ring_directly(&ag("1003"), CallRef(91)).unwrap();
+    assert_eq!(
+        acd.ring_directly(&ag("1003"), CallRef(92)),
+        Err(AgentBusy),
+        "one transfer at a time"
+    );
+    acd.on_call(t0 + secs(35), &ag("1003"), CallRef(91))
+        .unwrap();
+    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(91)));
+    acd.direct_ring_ended(t0 + secs(36), &ag("1003"), CallRef(91));
+    assert_eq!(
+        acd.busy_with(&ag("1003")),
+        Some(CallRef(91)),
+        "still talking"
+    );
+    acd.call_ended(t0 + secs(90), &ag("1003"));
+    assert!(matches!(status(&acd, "1003"), AgentStatus::WrapUp { .. }));
+    // An agent not ready (a meeting) may be rung by a colleague, and stays not ready.
+    acd.pause(t0 + secs(91), &ag("1003"), NotReady::Meeting)
+        .unwrap();
+    acd.ring_directly(&ag("1003"), CallRef(93)).unwrap();
+    acd.ready(t0 + secs(92), &ag("1003")).unwrap();
+    acd.call_arrived(t0 + secs(92), CallRef(3), q("luoyang"));
+    assert!(!wire(&mut acd).contains(&offer(3, "1003")), "still ringing");
+    acd.direct_ring_ended(t0 + secs(95), &ag("1003"), CallRef(93));
+    assert_eq!(wire(&mut acd), [offer(3, "1003")]);
+    // Someone the dialplan does not know is not the ACD's to track.
+    assert_eq!(acd.ring_directly(&ag("8000"), CallRef(94)), Ok(()));
+}
+
+#[test]
+fn an_attended_transfer_moves_the_consulted_agent_onto_the_callers_call() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    talking(&mut acd, t0, 1, "1003");
+    // 1003 consults 1019 (call 90), then joins them to the caller's call 1.
+    acd.ring_directly(&ag("1019"), CallRef(90)).unwrap();
+    acd.on_call(t0 + secs(5), &ag("1019"), CallRef(90)).unwrap();
+    all(&mut acd);
+    acd.call_moved(&ag("1019"), CallRef(90), CallRef(1));
+    acd.call_ended(t0 + secs(20), &ag("1003"));
+    assert_eq!(status(&acd, "1019"), AgentStatus::Talking(CallRef(1)));
+    assert_eq!(acd.busy_with(&ag("1019")), Some(CallRef(1)));
+    assert_eq!(
+        changes(&mut acd).len(),
+        1,
+        "only 1003's wrap-up is a change"
+    );
+    acd.call_ended(t0 + secs(60), &ag("1019"));
+    assert!(matches!(status(&acd, "1019"), AgentStatus::WrapUp { .. }));
+    assert_eq!(acd.busy_with(&ag("1019")), None);
 }

@@ -349,6 +349,12 @@ mod props {
         End(usize),
         Abandon(u64),
         Tick(u64),
+        /// A transfer or consultation rings the agent's phone by number.
+        RingDirectly(usize),
+        /// That phone stops ringing unanswered.
+        DirectEnded(usize),
+        /// That phone is answered.
+        DirectAnswered(usize),
     }
 
     fn ev() -> impl Strategy<Value = Ev> {
@@ -367,13 +373,17 @@ mod props {
             (0..4usize).prop_map(Ev::End),
             (0..10u64).prop_map(Ev::Abandon),
             (0..40u64).prop_map(Ev::Tick),
+            (0..4usize).prop_map(Ev::RingDirectly),
+            (0..4usize).prop_map(Ev::DirectEnded),
+            (0..4usize).prop_map(Ev::DirectAnswered),
         ]
     }
 
     proptest! {
         /// Any sequence of sessions, commands and calls: offers go only to free, reachable
-        /// agents, one agent per call except ring-all, one call per agent always; the state
-        /// changes chain and end where the ACD says the agents are.
+        /// agents, one agent per call except ring-all, one call per agent always (a phone
+        /// rung by number for a transfer counts); the state changes chain and end where the
+        /// ACD says the agents are.
         #[test]
         fn offers_and_state_changes_stay_consistent(
             ring_all in any::<bool>(),
@@ -394,6 +404,10 @@ mod props {
             let mut watch = Watch::default();
             let mut now = t0;
             let mut next_call = 0;
+            // Phones rung by number (transfers, consultations), by agent; their calls are
+            // numbered apart from the queued ones.
+            let mut direct: HashMap<usize, CallRef> = HashMap::new();
+            let mut next_direct = 1_000;
             for e in evs {
                 let ringing = |acd: &Acd, i: usize| match acd.agent_status(&ag(agents[i])) {
                     Some(AgentStatus::Ringing(c)) => Some(*c),
@@ -408,18 +422,46 @@ mod props {
                     Ev::Logout(i) => { let _ = acd.logout(now, &ag(agents[i])); }
                     Ev::Ready(i) => { let _ = acd.ready(now, &ag(agents[i])); }
                     Ev::Pause(i, r) => { let _ = acd.pause(now, &ag(agents[i]), NotReady::ALL[r]); }
-                    Ev::Remove(i) => acd.remove_agent(now, &ag(agents[i])),
+                    Ev::Remove(i) => { direct.remove(&i); acd.remove_agent(now, &ag(agents[i])); }
                     Ev::Arrive => { next_call += 1; acd.call_arrived(now, CallRef(next_call), q(if next_call % 3 == 0 { "centre" } else { "luoyang" })); }
                     Ev::Answer(i) => { if let Some(c) = ringing(&acd, i) { prop_assert!(acd.answered(now, c, &ag(agents[i])).is_ok()); } }
                     Ev::Fail(i, o) => { if let Some(c) = ringing(&acd, i) {
                         let o = [OfferOutcome::NoAnswer, OfferOutcome::Busy, OfferOutcome::Failed][o as usize];
                         acd.offer_failed(now, c, &ag(agents[i]), o); } }
-                    Ev::End(i) => acd.call_ended(now, &ag(agents[i])),
+                    // Whatever the agent was on or rung for is over.
+                    Ev::End(i) => { direct.remove(&i); acd.call_ended(now, &ag(agents[i])); }
                     Ev::Abandon(c) => { acd.abandoned(now, CallRef(c)); }
                     Ev::Tick(s) => { now += Duration::from_secs(s); acd.handle_timeout(now); }
+                    Ev::RingDirectly(i) => {
+                        next_direct += 1;
+                        let call = CallRef(next_direct);
+                        let busy = direct.contains_key(&i) || matches!(
+                            acd.agent_status(&ag(agents[i])),
+                            Some(AgentStatus::Ringing(_) | AgentStatus::Talking(_))
+                        ) || acd.busy_with(&ag(agents[i])).is_some();
+                        let rung = acd.ring_directly(&ag(agents[i]), call);
+                        prop_assert_eq!(rung.is_err(), busy, "a busy phone is refused, a free one rung");
+                        if rung.is_ok() && acd.agent_status(&ag(agents[i])).is_some() {
+                            direct.insert(i, call);
+                        }
+                    }
+                    Ev::DirectEnded(i) => if let Some(call) = direct.remove(&i) {
+                        acd.direct_ring_ended(now, &ag(agents[i]), call);
+                    }
+                    Ev::DirectAnswered(i) => if let Some(call) = direct.remove(&i) {
+                        if acd.on_call(now, &ag(agents[i]), call).is_err() {
+                            acd.direct_ring_ended(now, &ag(agents[i]), call);
+                        }
+                    }
                 }
                 let drained = watch.drain(&mut acd, ring_all);
                 prop_assert!(drained.is_ok(), "{:?} after {:?}", drained, e);
+                if let Ok(d) = &drained {
+                    for (call, agent) in &d.offers {
+                        let rung_directly = direct.iter().any(|(i, _)| ag(agents[*i]) == *agent);
+                        prop_assert!(!rung_directly, "{:?} offered to {} while rung directly", call, agent);
+                    }
+                }
                 let agreed = watch.agrees_with(&acd);
                 prop_assert!(agreed.is_ok(), "{:?} after {:?}", agreed, e);
                 prop_assert!(acd.poll_timeout().is_none_or(|t| t > now), "a deadline in the past");

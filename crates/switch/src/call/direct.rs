@@ -203,6 +203,15 @@ impl Core {
         }
     }
 
+    /// `party`'s phone stopped ringing for `call` unanswered: if it was rung by number (a
+    /// transfer, a consultation), the ACD may offer that agent calls again.
+    pub(crate) fn direct_ring_ended(&mut self, now: Instant, call: CallRef, party: &str) {
+        if !party.starts_with("trunk:") {
+            let id = hotline_acd::AgentId(party.to_string());
+            self.acd.direct_ring_ended(now, &id, call);
+        }
+    }
+
     /// Rings a trunk (a call out, or a legacy city's old system) with the trunk's caller id.
     pub(crate) fn ring_trunk(&mut self, now: Instant, call: CallRef, trunk: &str, number: &str) {
         let Some(t) = self.plan.dialplan.trunk_named(trunk).cloned() else {
@@ -252,6 +261,18 @@ impl Core {
             self.fail_direct(now, call, 480);
             return;
         };
+        // One call rings a phone at a time: the ACD offers them nothing while this rings.
+        if self
+            .acd
+            .ring_directly(&hotline_acd::AgentId(agent.to_string()), call)
+            .is_err()
+        {
+            if let Some(c) = self.calls.get(&call) {
+                c.span.in_scope(|| info!(%agent, "busy: not rung"));
+            }
+            self.fail_direct(now, call, 486);
+            return;
+        }
         let number = self
             .calls
             .get(&call)
@@ -271,6 +292,7 @@ impl Core {
         peer: Peer,
     ) {
         let Ok(port) = MediaPort::bind(self.media_ip) else {
+            self.direct_ring_ended(now, call, &party);
             self.fail_direct(now, call, 503);
             return;
         };
@@ -289,6 +311,7 @@ impl Core {
         }
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
+            self.direct_ring_ended(now, call, &party);
             self.fail_direct(now, call, 503);
             return;
         };
@@ -490,7 +513,7 @@ impl Core {
             if let Some(c) = self.calls.get(&call) {
                 c.span.in_scope(|| info!(party = %leg.agent, "rang out"));
             }
-            self.cancel_leg(now, leg);
+            self.cancel_leg(now, call, leg);
             self.fail_direct(now, call, 480);
         }
     }
@@ -514,7 +537,7 @@ impl Core {
             self.endpoint.respond(now, c.caller.tx, r);
         }
         for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, leg);
+            self.cancel_leg(now, call, leg);
         }
         if let Some(agent) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
             self.end_agent_call(now, &agent, call);

@@ -352,7 +352,7 @@ impl Core {
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
         for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, leg);
+            self.cancel_leg(now, call, leg);
         }
         let in_queue =
             m.queued_at.is_some() && c.talking.is_none() && c.record.answered_at.is_none();

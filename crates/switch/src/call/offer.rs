@@ -172,11 +172,12 @@ impl Core {
             return;
         };
         let leg = c.ringing.swap_remove(i);
-        self.cancel_leg(now, leg);
+        self.cancel_leg(now, call, leg);
     }
 
     /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
-    pub(crate) fn cancel_leg(&mut self, now: Instant, leg: AgentLeg) {
+    pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
+        self.direct_ring_ended(now, call, &leg.agent);
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
         if leg.provisional {
@@ -233,7 +234,7 @@ impl Core {
         let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
         self.endpoint.respond(now, c.caller.tx, resp);
         for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, leg);
+            self.cancel_leg(now, call, leg);
         }
         let waited = self.acd.abandoned(now, call);
         c.span
@@ -368,6 +369,7 @@ impl Core {
             .get(&call)
             .is_some_and(|c| c.direct.is_some() || c.transfer)
         {
+            self.direct_ring_ended(now, call, &leg.agent);
             self.fail_direct(now, call, status);
             return;
         }

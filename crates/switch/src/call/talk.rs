@@ -56,6 +56,7 @@ impl Core {
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
+                self.direct_ring_ended(now, call, &leg.agent);
                 self.fail_direct(now, call, 502);
             } else {
                 self.acd

@@ -402,7 +402,8 @@ impl Core {
         self.end_agent_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
         if !party.starts_with("trunk:") {
-            let _ = self.acd.on_call(now, &AcdAgent(party.clone()), call);
+            // Their consultation carries on as the caller's call: its end ends their call.
+            self.acd.call_moved(&AcdAgent(party.clone()), consult, call);
         }
         self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
         self.by_dialog
@@ -509,7 +510,7 @@ impl Core {
             return;
         };
         for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, leg);
+            self.cancel_leg(now, call, leg);
         }
         self.acd.abandoned(now, call);
         self.end_monitors_of(now, call);
