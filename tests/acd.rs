@@ -610,7 +610,9 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
     let a = state_of(&switch, "1019", "available");
     assert_eq!(a["phone"], "registered");
 
-    // SIPp: 401, ACK, INVITE again with [authentication], CSeq 2; answered, BYE.
+    // SIPp: 401, ACK, INVITE again with [authentication], CSeq 2; answered, BYE. SIPp's
+    // digest names the switch without the dialled code unless told, as no desk phone does.
+    let auth_uri = format!("*242@127.0.0.1:{}", switch.port);
     let mut sipp = desk_sipp(
         "desk",
         work.path(),
@@ -620,7 +622,7 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
         "*242",
         &near,
         0,
-        &["-au", "1019", "-ap", "pw-1019"],
+        &["-au", "1019", "-ap", "pw-1019", "-auth_uri", &auth_uri],
     );
     sipp.expect_success(Duration::from_secs(15));
     let traced = sipp.traced();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hotline_sip::digest::{challenge, Algorithm, Credentials, NonceCheck, NonceSource};
 use hotline_sip::message::{reason_phrase, SipMessage};
 use hotline_sip::transaction::Peer;
-use hotline_sip::{HeaderName, NameAddr, Request, Response};
+use hotline_sip::{HeaderName, NameAddr, Request, Response, SipUri};
 
 /// One contact of an agent's phone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,9 +136,11 @@ impl Registrar {
         {
             return Err(self.challenge(req, now_secs, true));
         }
-        // Same answer for unknown user, wrong user and wrong password.
+        // Same answer for unknown user, wrong user and wrong password. The digest names the
+        // request it signs (RFC 3261 22.4): credentials lifted from another request are void.
         let ok = creds.username == user
             && creds.realm == self.realm
+            && same_target(&creds.uri, &req.uri)
             && secret_of(user).is_some_and(|s| creds.verify(&method, &s));
         if !ok {
             return Err(Response::to_request(req, 403, reason_phrase(403)).with_to_tag("reg"));
@@ -257,6 +259,20 @@ impl Registrar {
     }
 }
 
+/// Whether a digest's `uri` names the Request-URI: the same user, host and port (hosts
+/// compare without case, as RFC 3261 19.1.4 has it; parameters are not signed material).
+fn same_target(digest_uri: &str, request_uri: &str) -> bool {
+    match (SipUri::parse(digest_uri), SipUri::parse(request_uri)) {
+        (Some(d), Some(r)) => {
+            d.scheme == r.scheme
+                && d.user == r.user
+                && d.host.eq_ignore_ascii_case(&r.host)
+                && d.port == r.port
+        }
+        _ => digest_uri.trim() == request_uri.trim(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +379,36 @@ uri=\"sip:127.0.0.1\", response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, 
                 "sip:1003@127.0.0.1:5070"
             );
         }
+    }
+
+    #[test]
+    fn credentials_signed_for_another_request_uri_are_refused() {
+        let mut reg = Registrar::new("hotline", "k");
+        let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
+        req.uri = "sip:10.0.0.9".into();
+        let (r, presence) = reg.handle(&req, peer(), Instant::now(), 1_000, secrets);
+        assert_eq!((r.status, presence), (403, None));
+        // The same target written another way (host case) is the same request.
+        let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
+        req.uri = "sip:127.0.0.1;transport=udp".into();
+        assert_eq!(
+            reg.handle(&req, peer(), Instant::now(), 1_000, secrets)
+                .0
+                .status,
+            200
+        );
+        assert!(same_target(
+            "sip:*21@HotLine.Example",
+            "sip:*21@hotline.example"
+        ));
+        assert!(!same_target(
+            "sip:*21@hotline.example",
+            "sip:*22@hotline.example"
+        ));
+        assert!(!same_target(
+            "sip:hotline.example:5060",
+            "sip:hotline.example"
+        ));
     }
 
     #[test]
