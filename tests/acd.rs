@@ -15,7 +15,7 @@ use common::audio::{dominant, read_wav, tone_pcap};
 use common::phone::Phone;
 use common::rtp_phone::{RtpPhone, Sound};
 use common::sipp::{Sipp, Traced};
-use common::switch::{dialplan, find_prompt, prompt_pcm, Switch};
+use common::switch::{any_port, dialplan, find_prompt, prompt_pcm, Switch};
 use hotline_media::Codec;
 use hotline_sip::message::SipMessage;
 use hotline_sip::{HeaderName, Message, Request, Response};
@@ -90,22 +90,50 @@ allow = [\"1[3-9]XXXXXXXXX\", \"0ZXXXXXXXX.\"]\n{extra}\n"
     )
 }
 
-/// An agent's desk phone as SIPp: dials `dialled` on the switch as `agent` (From user) from
-/// 127.0.0.1, so a static seat is trusted by its address. Keys: agent, caller (both the
+/// An agent's desk phone as SIPp: dials `dialled` on the switch as `agent` (From user),
+/// from their static seat's port on 127.0.0.1 (so the seat is trusted by its address and
+/// port), or any quiet port for a phone that registers. Keys: agent, caller (both the
 /// agent), pcap; `-d talk_ms`.
 #[allow(clippy::too_many_arguments)]
 fn desk_sipp(
     name: &str,
     dir: &Path,
     scenario: &str,
-    switch_port: u16,
+    switch: &Switch,
     agent: &str,
     dialled: &str,
     pcap: &Path,
     talk_ms: u64,
     extra: &[&str],
 ) -> Sipp {
-    let port = common::quiet_port_block();
+    let port = switch.seat(agent).unwrap_or_else(common::quiet_port_block);
+    sipp_phone(
+        name,
+        dir,
+        scenario,
+        (switch.port, port),
+        agent,
+        dialled,
+        pcap,
+        talk_ms,
+        extra,
+    )
+}
+
+/// A SIPp phone on 127.0.0.1:`ports.1` dialling `dialled` on the switch at `ports.0` as
+/// `user`.
+#[allow(clippy::too_many_arguments)]
+fn sipp_phone(
+    name: &str,
+    dir: &Path,
+    scenario: &str,
+    (switch_port, port): (u16, u16),
+    agent: &str,
+    dialled: &str,
+    pcap: &Path,
+    talk_ms: u64,
+    extra: &[&str],
+) -> Sipp {
     let media = common::quiet_port_block();
     let mut args: Vec<String> = vec![
         format!("127.0.0.1:{switch_port}"),
@@ -160,7 +188,7 @@ fn dials_taxpayer(
     name: &str,
     dir: &Path,
     scenario: &str,
-    switch_port: u16,
+    switch: &Switch,
     pcap: &Path,
     talk_ms: u64,
 ) -> Sipp {
@@ -169,7 +197,7 @@ fn dials_taxpayer(
         name,
         dir,
         scenario,
-        switch_port,
+        switch,
         "1003",
         &dialled,
         pcap,
@@ -190,11 +218,11 @@ fn taxpayer_with(
     talk_ms: u64,
     extra: &[&str],
 ) -> Sipp {
-    desk_sipp(
+    sipp_phone(
         name,
         dir,
         scenario,
-        switch_port,
+        (switch_port, common::quiet_port_block()),
         number,
         "12366",
         pcap,
@@ -313,9 +341,15 @@ struct Placed {
 }
 
 impl Desk {
-    fn new(switch_port: u16, user: &str, secret: Option<&str>) -> Desk {
+    /// `user`'s desk phone: at their static seat's port, or anywhere for a phone that
+    /// registers (`secret`) or whose seat is trusted from any port.
+    fn new(switch: &Switch, user: &str, secret: Option<&str>) -> Desk {
+        let sip = match switch.seat(user) {
+            Some(port) => Phone::at(port, switch.port),
+            None => Phone::new(switch.port),
+        };
         Desk {
-            sip: Phone::new(switch_port),
+            sip,
             rtp: RtpPhone::new(),
             user: user.into(),
             secret: secret.map(str::to_string),
@@ -515,7 +549,7 @@ fn a_feature_code_is_confirmed_by_voice_then_the_switch_hangs_up() {
     );
     let switch = Switch::start_with_prompts(&plan, &[]);
     state_of(&switch, "1003", "available");
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
 
     // *243: not ready for training. A static seat is trusted by its address: no challenge.
     let p = desk.dial("*243");
@@ -535,6 +569,16 @@ fn a_feature_code_is_confirmed_by_voice_then_the_switch_hangs_up() {
     assert!(!heard_whole(&heard, "feature-failed"));
     let a = state_of(&switch, "1003", "not-ready");
     assert_eq!(a["reason"], "training");
+
+    // Another phone at the seat's address (an office shares one) cannot act as 1003: it is
+    // challenged, and has no password to answer with.
+    let mut impostor = Desk {
+        sip: Phone::new(switch.port),
+        ..Desk::new(&switch, "1019", None)
+    };
+    impostor.user = "1003".into();
+    assert_eq!(impostor.dial("*23").status, 401, "not from the seat's port");
+    state_of(&switch, "1003", "not-ready");
 
     // An unknown code is not a number the switch routes; a supervisor's code from an agent
     // is refused.
@@ -561,7 +605,7 @@ fn a_sequence_of_feature_codes_leaves_one_agent_states_row_per_change() {
     let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60);
     let switch = Switch::start_with_prompts(&plan, &[]);
     state_of(&switch, "1003", "available");
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     for code in [
         "*243", "*23", "*22", "*23", "*21", "*241", "*245", "*23", "*23",
     ] {
@@ -617,7 +661,7 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
         "desk",
         work.path(),
         "acd_feature_auth.xml",
-        switch.port,
+        &switch,
         "1019",
         "*242",
         &near,
@@ -658,17 +702,17 @@ fn a_registered_agent_answers_the_digest_challenge_before_a_feature_code_counts(
     assert_eq!(a["reason"], "lunch");
 
     // A wrong password, or none, changes nothing.
-    let mut wrong = Desk::new(switch.port, "1019", Some("not-the-password"));
+    let mut wrong = Desk::new(&switch, "1019", Some("not-the-password"));
     let p = wrong.dial("*23");
     assert!(!p.challenge.is_empty(), "challenged first");
     assert_eq!(p.status, 403);
-    let mut none = Desk::new(switch.port, "1019", None);
+    let mut none = Desk::new(&switch, "1019", None);
     assert_eq!(none.dial("*23").status, 401);
     let a = state_of(&switch, "1019", "not-ready");
     assert_eq!(a["reason"], "lunch");
 
     // The right password: ready again; the challenge is the switch's realm with qop=auth.
-    let mut right = Desk::new(switch.port, "1019", Some("pw-1019"));
+    let mut right = Desk::new(&switch, "1019", Some("pw-1019"));
     let p = right.dial("*23");
     assert_eq!(p.status, 200);
     assert!(p
@@ -785,8 +829,12 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
     let (near, far) = tones(work.path());
     let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     // Equal idle time: without the pause the lower number, 1003, would ring first.
+    // 1003's phone answers on the seat's port while another SIPp dials as 1003.
     let switch = Switch::start_with_prompts(
-        &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+        &any_port(
+            &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+            "1003",
+        ),
         &[],
     );
     let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
@@ -797,7 +845,7 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
         "pause",
         work.path(),
         "acd_feature.xml",
-        switch.port,
+        &switch,
         "1003",
         "*243",
         &near,
@@ -829,7 +877,7 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
         "ready",
         work.path(),
         "acd_feature.xml",
-        switch.port,
+        &switch,
         "1003",
         "*23",
         &near,
@@ -1087,7 +1135,7 @@ fn a_registration_refresh_does_not_undo_a_logout_but_star_21_does() {
     let phone = Phone::new(switch.port);
     assert_eq!(phone.register("1019", "pw-1019", "MD5", 120).status, 200);
     state_of(&switch, "1019", "available");
-    let mut desk = Desk::new(switch.port, "1019", Some("pw-1019"));
+    let mut desk = Desk::new(&switch, "1019", Some("pw-1019"));
     quick_feature(&mut desk, "*22");
     state_of(&switch, "1019", "logged-out");
     assert_eq!(phone.register("1019", "pw-1019", "MD5", 120).status, 200);
@@ -1104,8 +1152,12 @@ fn an_agent_pausing_while_their_phone_rings_sends_the_call_on_at_once() {
     let (near, far) = tones(work.path());
     let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
     // 15 s of ringing: only the pause can move the call on quickly.
+    // 1003's phone answers on the seat's port while another SIPp dials as 1003.
     let switch = Switch::start_with_prompts(
-        &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+        &any_port(
+            &dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60),
+            "1003",
+        ),
         &[],
     );
     let mut a = uas("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
@@ -1120,7 +1172,7 @@ fn an_agent_pausing_while_their_phone_rings_sends_the_call_on_at_once() {
         1000,
     );
     state_of(&switch, "1003", "ringing");
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     quick_feature(&mut desk, "*242");
     caller.expect_success(Duration::from_secs(10));
     a.expect_success(Duration::from_secs(5));
@@ -1449,7 +1501,7 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     ringing.expect_success(Duration::from_secs(10));
     let open = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
     assert!(open.contains("\"state\":\"open\""), "{open}");
-    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", switch.port, &near, 3000);
+    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", &switch, &near, 3000);
     desk.expect_success(Duration::from_secs(30));
     carrier.expect_success(Duration::from_secs(10));
     // Reached: the callback is done.
@@ -1601,7 +1653,7 @@ fn calls_out_to_international_or_unlisted_numbers_are_refused() {
         + &trunk("carrier", trunk_port, "caller_id = \"037112366\"");
     let switch = Switch::start(&plan);
     let trunk_sock = silent_trunk(trunk_port);
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     for number in [
         "0012125550100",
         "0085223456789",
@@ -1652,7 +1704,7 @@ fn an_agent_logged_out_with_star_22_cannot_call_out() {
         + &trunk("carrier", trunk_port, "");
     let switch = Switch::start_with_prompts(&plan, &[]);
     let trunk_sock = silent_trunk(trunk_port);
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     let p = desk.dial("*22");
     assert_eq!(p.status, 200);
     desk.expect_bye(&p, Duration::from_secs(8));
@@ -1690,7 +1742,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let mut first = dials_taxpayer("first", work.path(), "caller.xml", switch.port, &near, 1000);
+    let mut first = dials_taxpayer("first", work.path(), "caller.xml", &switch, &near, 1000);
     first.expect_success(Duration::from_secs(30));
     carrier.expect_success(Duration::from_secs(10));
     assert_eq!(received(&carrier.traced(), "INVITE").len(), 1);
@@ -1698,7 +1750,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
 
     // The carrier's SIPp is gone; a bare socket on its port must hear nothing.
     let trunk_sock = silent_trunk(trunk_port);
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     assert_eq!(
         desk.dial("913903790456").status,
         403,
@@ -1707,7 +1759,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
     assert_nothing_reached(&trunk_sock);
 
     // The limit is per agent: 1019 still gets through to the carrier.
-    let mut other = Desk::new(switch.port, "1019", None);
+    let mut other = Desk::new(&switch, "1019", None);
     let handle = busy_trunk(trunk_sock);
     let p = other.dial("913903790456");
     let invite = handle.join().unwrap();
@@ -1740,7 +1792,7 @@ fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
         "desk",
         work.path(),
         "caller_cancel.xml",
-        switch.port,
+        &switch,
         &near,
         1000,
     );
@@ -1789,7 +1841,7 @@ fn a_trunk_behind_a_proxy_that_answers_407_gets_proxy_authorization() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", switch.port, &near, 1000);
+    let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", &switch, &near, 1000);
     desk.expect_success(Duration::from_secs(20));
     carrier.expect_success(Duration::from_secs(10));
     let invites = received(&carrier.traced(), "INVITE");
@@ -1832,7 +1884,7 @@ fn a_trunk_that_refuses_the_credentials_is_not_asked_a_third_time() {
         1,
     );
     std::thread::sleep(Duration::from_millis(300));
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     let p = desk.dial(&format!("9{TAXPAYER}"));
     assert_eq!(p.status, 403, "the agent hears the call out refused");
     carrier.expect_success(Duration::from_secs(10));
@@ -1863,7 +1915,7 @@ fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
         "desk",
         work.path(),
         "caller_wait_bye.xml",
-        switch.port,
+        &switch,
         &near,
         0,
     );
@@ -1906,7 +1958,7 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
         "desk",
         work.path(),
         "caller_wait_bye.xml",
-        switch.port,
+        &switch,
         &near,
         0,
     );
@@ -1925,7 +1977,7 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
         "desk2",
         work.path(),
         "caller.xml",
-        switch.port,
+        &switch,
         "1003",
         "9037961234567",
         &near,
@@ -2239,7 +2291,9 @@ fn a_pause_or_logout_dialled_during_a_call_applies_when_the_call_ends() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
     let (pa, pb) = (common::quiet_port_block(), common::quiet_port_block());
+    // Both phones answer on their seats' ports while a second line dials as each agent.
     let plan = dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60);
+    let plan = any_port(&any_port(&plan, "1003"), "1019");
     let switch = Switch::start_with_prompts(&plan, &[]);
     let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
     let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
@@ -2250,9 +2304,9 @@ fn a_pause_or_logout_dialled_during_a_call_applies_when_the_call_ends() {
     state_of(&switch, "1003", "talking");
     state_of(&switch, "1019", "talking");
     // On their second line: 1003 asks for lunch, 1019 logs out. Both confirmed at once.
-    let mut d1003 = Desk::new(switch.port, "1003", None);
+    let mut d1003 = Desk::new(&switch, "1003", None);
     quick_feature(&mut d1003, "*242");
-    let mut d1019 = Desk::new(switch.port, "1019", None);
+    let mut d1019 = Desk::new(&switch, "1019", None);
     quick_feature(&mut d1019, "*22");
     state_of(&switch, "1003", "talking");
     state_of(&switch, "1019", "talking");
@@ -2312,7 +2366,7 @@ fn a_refused_phone_call_changes_no_state_and_counts_no_call_out() {
     ) + &trunk("carrier", trunk_port, "");
     let switch = Switch::start_with_prompts(&plan, &[]);
     state_of(&switch, "1003", "available");
-    let mut desk = Desk::new(switch.port, "1003", None);
+    let mut desk = Desk::new(&switch, "1003", None);
     assert_eq!(late_offer(&desk, "*243", "late1").status, 488);
     std::thread::sleep(Duration::from_millis(300));
     state_of(&switch, "1003", "available");

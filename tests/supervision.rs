@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use common::audio::read_wav;
 use common::rtp_phone::{RtpPhone, Sound};
 use common::switch::{dialplan, test_menu, Switch};
-use hotline_sip::digest::Credentials;
+use hotline_sip::digest::Challenge;
 use hotline_sip::message::SipMessage;
 use hotline_sip::{parse_message, HeaderName, Message, Method, Request, Response};
 
@@ -396,31 +396,11 @@ From: {from}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: {cseq} ACK\r\nContent-Le
             .find(|c| c.contains("algorithm=MD5"))
             .unwrap_or_else(|| panic!("no MD5 challenge in {challenge:?}"))
             .to_string();
-        let field = |name: &str| {
-            chal.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .unwrap_or_default()
-                .to_string()
-        };
         let uri = format!("sip:{target}@{}", self.ua.switch);
-        let mut c = Credentials {
-            username: self.user.clone(),
-            realm: field("realm"),
-            nonce: field("nonce"),
-            uri: uri.clone(),
-            response: String::new(),
-            algorithm: Some("MD5".into()),
-            qop: Some("auth".into()),
-            nc: Some("00000001".into()),
-            cnonce: Some("5up3rv1s".into()),
-        };
-        c.response = c.expected("INVITE", password).expect("digest");
-        let auth = format!(
-            "Authorization: Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", \
-response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"5up3rv1s\"\r\n",
-            c.username, c.realm, c.nonce, c.response
-        );
+        let auth = Challenge::parse(&chal)
+            .and_then(|c| c.answer("INVITE", &uri, &self.user, password, "5up3rv1s"))
+            .expect("a digest answer");
+        let auth = format!("Authorization: {auth}\r\n");
         self.dial(target, &auth);
         let last = self.answered(Duration::from_secs(10));
         (challenge, last)
@@ -660,31 +640,18 @@ CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@{me}>\r\nExpires: 300\r\n{auth}Con
             .find(|c| c.contains("algorithm=MD5"))
             .unwrap_or_else(|| panic!("no MD5 challenge in {challenge:?}"))
             .to_string();
-        let field = |name: &str| {
-            chal.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let uri = format!("sip:{sw}");
-        let mut c = Credentials {
-            username: user.clone(),
-            realm: field("realm"),
-            nonce: field("nonce"),
-            uri: uri.clone(),
-            response: String::new(),
-            algorithm: Some("MD5".into()),
-            qop: Some("auth".into()),
-            nc: Some("00000001".into()),
-            cnonce: Some("r3g1st3r".into()),
-        };
-        c.response = c.expected("REGISTER", password).expect("digest");
-        let auth = format!(
-            "Authorization: Digest username=\"{user}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", \
-response=\"{}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"r3g1st3r\"\r\n",
-            c.realm, c.nonce, c.response
-        );
+        let auth = Challenge::parse(&chal)
+            .and_then(|c| {
+                c.answer(
+                    "REGISTER",
+                    &format!("sip:{sw}"),
+                    &user,
+                    password,
+                    "r3g1st3r",
+                )
+            })
+            .expect("a digest answer");
+        let auth = format!("Authorization: {auth}\r\n");
         self.ua.send(text(2, &auth).as_bytes());
         self.ua.final_response(2, Duration::from_secs(5))
     }
@@ -934,11 +901,11 @@ fn monitoring_is_refused_outside_the_scope_or_without_a_call_and_every_attempt_i
     let luoyang = Party::new("1950", SUPERVISOR_HZ);
     let zhengzhou = Party::new("1951", SUPERVISOR_HZ);
     let province = Party::new("1952", SUPERVISOR_HZ);
-    let idle = common::free_port();
+    let idle = Party::new("1001", AGENT_HZ);
     let switch = Switch::start(&plan_with(
         &[
             ("1003", "luoyang", agent.port()),
-            ("1001", "zhengzhou", idle),
+            ("1001", "zhengzhou", idle.port()),
         ],
         &[
             ("1950", "luoyang", Reach::Static(luoyang.port())),
@@ -960,10 +927,14 @@ fn monitoring_is_refused_outside_the_scope_or_without_a_call_and_every_attempt_i
     // The province's supervisor may, but agent 1001 is on no call.
     let r = province.call("*321001");
     assert_eq!(r.status, 404, "no call to monitor: {r:?}");
-    // An agent is no supervisor, even from a trusted seat.
-    let mut colleague = Party::new("1003", AGENT_HZ).on(&switch);
+    // An agent is no supervisor, even from a trusted seat (1001's own).
+    let mut colleague = idle.on(&switch);
     let r = colleague.call("*311003");
     assert_eq!(r.status, 403, "agents do not monitor: {r:?}");
+    // Another phone at 1003's address is not 1003's seat: challenged, never trusted.
+    let mut impostor = Party::new("1003", AGENT_HZ).on(&switch);
+    let r = impostor.call("*311003");
+    assert_eq!(r.status, 401, "not from the seat's port: {r:?}");
     // Luoyang's supervisor may.
     let r = luoyang.call("*311003");
     assert_eq!(r.status, 200, "in scope: {r:?}");

@@ -4,7 +4,6 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
-use hotline_sip::digest::Credentials;
 use hotline_sip::message::SipMessage;
 use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
 
@@ -20,6 +19,17 @@ impl Phone {
     /// A phone talking to the switch on `port`.
     pub fn new(port: u16) -> Phone {
         let sock = UdpSocket::bind("127.0.0.1:0").expect("bind phone");
+        sock.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        Phone {
+            sock,
+            switch: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    /// A phone sending from 127.0.0.1:`local` (a static seat's port) to the switch on `port`.
+    pub fn at(local: u16, port: u16) -> Phone {
+        let sock = UdpSocket::bind(("127.0.0.1", local)).expect("bind the seat's port");
         sock.set_read_timeout(Some(Duration::from_secs(5)))
             .expect("timeout");
         Phone {
@@ -94,30 +104,18 @@ CSeq: {cseq} REGISTER\r\nContact: <sip:{user}@{me}>\r\nMax-Forwards: 70\r\n{extr
             .find(|c| c.contains(&format!("algorithm={alg}")))
             .unwrap_or_else(|| panic!("no {alg} challenge in {challenge:?}"))
             .to_string();
-        let field = |name: &str| {
-            chal.split(&format!("{name}=\""))
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let mut c = Credentials {
-            username: user.into(),
-            realm: field("realm"),
-            nonce: field("nonce"),
-            uri: format!("sip:{}", self.switch),
-            response: String::new(),
-            algorithm: Some(alg.into()),
-            qop: Some("auth".into()),
-            nc: Some("00000001".into()),
-            cnonce: Some("0a4f113b".into()),
-        };
-        c.response = c.expected("REGISTER", password).expect("digest");
-        let auth = format!(
-            "Authorization: Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", \
-response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, cnonce=\"0a4f113b\"\r\nExpires: {expires}\r\n",
-            c.username, c.realm, c.nonce, c.uri, c.response
-        );
+        let auth = hotline_sip::digest::Challenge::parse(&chal)
+            .and_then(|c| {
+                c.answer(
+                    "REGISTER",
+                    &format!("sip:{}", self.switch),
+                    user,
+                    password,
+                    "0a4f113b",
+                )
+            })
+            .expect("a digest answer");
+        let auth = format!("Authorization: {auth}\r\nExpires: {expires}\r\n");
         self.send(&self.register_text(user, 2, &auth));
         self.final_response()
     }

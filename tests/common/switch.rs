@@ -206,6 +206,15 @@ wrap_up_secs = 0
     s
 }
 
+/// `plan` with `agent`'s static seat trusted from any port of its address (`any_port`), for
+/// tests whose SIPp answers calls on the seat's port while another SIPp dials as the agent.
+pub fn any_port(plan: &str, agent: &str) -> String {
+    let contact = format!("contact = \"sip:{agent}@127.0.0.1:");
+    let at = plan.find(&contact).expect("a static seat");
+    let end = at + plan[at..].find('\n').expect("a line");
+    format!("{}\nany_port = true{}", &plan[..end], &plan[end..])
+}
+
 /// A voice menu for tests, on the repo's prompts: short prompts so calls are quick.
 /// Keys: 1 filing, 4 complaints (centre), 0 any agent; closed: 1 voicemail, 2 callback.
 pub fn test_menu() -> String {
@@ -326,6 +335,21 @@ impl Switch {
         let plan = dir.path().join("plan").join("dialplan.toml");
         std::os::unix::fs::symlink(dir.path().join("dialplan.toml"), &plan).expect("link plan");
         Switch::launch(dir, &plan, extra)
+    }
+
+    /// The SIP port of `agent`'s static seat in the dialplan now in force, which its desk
+    /// phone must send from to be trusted; `None` for a phone that registers, or a seat
+    /// trusted from any port of its address (`any_port`).
+    pub fn seat(&self, agent: &str) -> Option<u16> {
+        let plan = std::fs::read_to_string(self.dir.path().join("dialplan.toml")).ok()?;
+        let start = plan.find(&format!("id = \"{agent}\"\n"))?;
+        let block = plan[start..].split("\n[[").next()?;
+        if block.contains("any_port = true") {
+            return None;
+        }
+        let contact = format!("contact = \"sip:{agent}@127.0.0.1:");
+        let at = block.find(&contact)? + contact.len();
+        block[at..].split('"').next()?.parse().ok()
     }
 
     /// `hotline agents --json` from the running switch, parsed.

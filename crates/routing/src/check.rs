@@ -569,7 +569,7 @@ impl Checker<'_> {
             seen.insert(id_text.clone(), ((), line));
         }
         let region = self.known_region(&raw.region, region_ids);
-        let reach = self.reach(&raw.id, raw.secret, raw.contact);
+        let reach = self.reach(&raw.id, raw.secret, raw.contact, raw.any_port);
         let skills = raw
             .skills
             .iter()
@@ -621,7 +621,7 @@ impl Checker<'_> {
                 None
             }
         };
-        let reach = self.reach(&raw.id, raw.secret, raw.contact);
+        let reach = self.reach(&raw.id, raw.secret, raw.contact, raw.any_port);
         Some(Supervisor {
             id: id?,
             name: raw.name,
@@ -635,8 +635,14 @@ impl Checker<'_> {
         id: &Spanned<String>,
         secret: Option<Spanned<String>>,
         contact: Option<Spanned<String>>,
+        any_port: Option<Spanned<bool>>,
     ) -> Option<AgentReach> {
         let name = id.get_ref().clone();
+        if let (Some(flag), None) = (&any_port, &contact) {
+            self.report(&flag.span(), Problem::AnyPortWithoutContact(name));
+            return None;
+        }
+        let any_port = any_port.is_some_and(|f| *f.get_ref());
         match (secret, contact) {
             (None, None) => {
                 self.report(&id.span(), Problem::AgentUnreachable(name));
@@ -656,6 +662,7 @@ impl Checker<'_> {
             (None, Some(contact)) => match check_sip_uri(contact.get_ref()) {
                 Ok(()) => Some(AgentReach::Static {
                     contact: contact.into_inner(),
+                    any_port,
                 }),
                 Err(reason) => {
                     let uri = contact.get_ref().clone();

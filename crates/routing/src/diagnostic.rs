@@ -135,6 +135,9 @@ pub enum Problem {
     /// An agent the switch could not reach: it neither registers nor has a static contact.
     #[error("agent `{0}` needs `secret` (its phone registers) or `contact` (a static URI)")]
     AgentUnreachable(String),
+    /// `any_port` says how a static contact's requests are recognised: nothing without one.
+    #[error("agent `{0}` has `any_port` but no `contact`; it only applies to a static contact")]
+    AnyPortWithoutContact(String),
     /// Both `secret` and `contact`: ambiguous.
     #[error("agent `{0}` has both `secret` and `contact`; keep one")]
     AgentReachAmbiguous(String),

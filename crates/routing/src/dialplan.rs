@@ -183,6 +183,10 @@ pub enum AgentReach {
     Static {
         /// The `sip:`/`sips:` URI.
         contact: String,
+        /// Requests from the contact's address count as the seat's whatever their source
+        /// port (Asterisk's `insecure=port`); by default a UDP request must come from the
+        /// contact's port too.
+        any_port: bool,
     },
 }
 
@@ -191,7 +195,9 @@ impl fmt::Debug for AgentReach {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AgentReach::Registers { .. } => f.write_str("Registers { secret: <redacted> }"),
-            AgentReach::Static { contact } => write!(f, "Static {{ contact: {contact:?} }}"),
+            AgentReach::Static { contact, any_port } => {
+                write!(f, "Static {{ contact: {contact:?}, any_port: {any_port} }}")
+            }
         }
     }
 }
@@ -402,7 +408,7 @@ mod tests {
         let plan = plan();
         let agent = plan.agent("1102").unwrap();
         assert!(
-            matches!(&agent.reach, AgentReach::Static { contact } if contact.contains("192.0.2.7"))
+            matches!(&agent.reach, AgentReach::Static { contact, .. } if contact.contains("192.0.2.7"))
         );
         assert!(plan.agent("9999").is_none());
         let zhengzhou = plan.region(&RegionId::new("zhengzhou").unwrap()).unwrap();

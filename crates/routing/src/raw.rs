@@ -64,6 +64,7 @@ pub(crate) struct RawAgent {
     pub name: Option<String>,
     pub secret: Option<Spanned<String>>,
     pub contact: Option<Spanned<String>>,
+    pub any_port: Option<Spanned<bool>>,
     #[serde(default)]
     pub skills: Vec<Spanned<String>>,
 }
@@ -75,6 +76,7 @@ pub(crate) struct RawSupervisor {
     pub name: Option<String>,
     pub secret: Option<Spanned<String>>,
     pub contact: Option<Spanned<String>>,
+    pub any_port: Option<Spanned<bool>>,
     pub scope: Spanned<String>,
 }
 

@@ -528,7 +528,7 @@ impl Core {
                 let b = self.registrar.lookup(agent)?;
                 Some((b.contact.clone(), b.source))
             }
-            AgentReach::Static { contact } => {
+            AgentReach::Static { contact, .. } => {
                 let uri = hotline_sip::SipUri::parse(contact)?;
                 let host = uri.host.trim_start_matches('[').trim_end_matches(']');
                 let Ok(ip) = host.parse::<std::net::IpAddr>() else {

@@ -253,6 +253,15 @@ fn static_contact_must_be_a_sip_uri_with_a_host() {
 }
 
 #[test]
+fn any_port_belongs_to_a_static_contact() {
+    let (line, problem) = only_problem(&appended("any_port = true"));
+    assert_eq!(line, 22);
+    assert_eq!(problem, Problem::AnyPortWithoutContact("1001".into()));
+    let seat = with_line(20, "contact = \"sip:1001@192.0.2.7:5062\"\nany_port = true");
+    assert!(problems(&seat).is_empty(), "{:?}", problems(&seat));
+}
+
+#[test]
 fn area_code_claimed_by_two_regions_is_reported_on_the_second_claim() {
     let region = "[[region]]\nid = \"kaifeng\"\nname = \"开封\"\narea_codes = [\"0371\"]";
     let (line, problem) = only_problem(&appended(region));

@@ -11,7 +11,7 @@ use hotline_media::Monitor;
 use hotline_record::MonitorUse;
 use hotline_routing::AgentReach;
 use hotline_sip::message::{Method, SipMessage};
-use hotline_sip::transaction::{Peer, TxId};
+use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{Request, SipUri};
 use tracing::{info, warn};
 
@@ -130,10 +130,8 @@ impl Core {
             .and_then(|u| u.user)
             .unwrap_or_default();
         let reach = self.plan.dialplan.phone(&user).cloned();
-        if let Some(AgentReach::Static { contact }) = &reach {
-            let host = SipUri::parse(contact).map(|u| u.host).unwrap_or_default();
-            let ip = host.trim_start_matches('[').trim_end_matches(']');
-            if ip.parse::<std::net::IpAddr>().ok() == Some(from.addr.ip()) {
+        if let Some(AgentReach::Static { contact, any_port }) = &reach {
+            if static_seat_sent(contact, *any_port, from) {
                 return Some(user);
             }
         }
@@ -289,6 +287,25 @@ impl Core {
     }
 }
 
+/// Whether a request from `from` comes from the static seat at `contact`. Over UDP a desk
+/// phone (or the city PBX a seat sits behind) sends from the port it is rung on, so address
+/// and port must both match: seats of one office share an address and must not act as each
+/// other. Over TCP the source port is the connection's own, and a seat with `any_port`
+/// sends from other ports: the address alone is what there is.
+fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
+    let Some(uri) = SipUri::parse(contact) else {
+        return false;
+    };
+    let ip = uri.host.trim_start_matches('[').trim_end_matches(']');
+    if ip.parse::<std::net::IpAddr>().ok() != Some(from.addr.ip()) {
+        return false;
+    }
+    match from.transport {
+        Transport::Udp if !any_port => uri.port.unwrap_or(5060) == from.addr.port(),
+        _ => true,
+    }
+}
+
 /// The audit word for a mode.
 pub(crate) fn monitor_word(mode: Monitor) -> &'static str {
     match mode {
@@ -329,5 +346,28 @@ mod tests {
         );
         assert_eq!(dialled("110", "9", agent), None);
         assert_eq!(dialled("9", "9", agent), None);
+    }
+
+    #[test]
+    fn a_static_seat_is_its_address_and_over_udp_its_port() {
+        let sent = |contact: &str, any_port, addr: &str, transport| {
+            let from = Peer {
+                addr: addr.parse().unwrap(),
+                transport,
+            };
+            static_seat_sent(contact, any_port, from)
+        };
+        let (seat, udp, tcp) = ("sip:1003@10.8.0.21:5062", Transport::Udp, Transport::Tcp);
+        assert!(sent(seat, false, "10.8.0.21:5062", udp));
+        // Another phone of the same office claiming to be 1003, or another office.
+        assert!(!sent(seat, false, "10.8.0.21:5064", udp));
+        assert!(!sent(seat, false, "10.8.0.22:5062", udp));
+        assert!(sent(seat, false, "10.8.0.21:40112", tcp));
+        // A phone that sends from other ports than it is rung on, trusted by address.
+        assert!(sent(seat, true, "10.8.0.21:5064", udp));
+        assert!(!sent(seat, true, "10.8.0.22:5062", udp));
+        assert!(sent("sip:1003@10.8.0.21", false, "10.8.0.21:5060", udp));
+        assert!(sent("sip:1003@[::1]:5062", false, "[::1]:5062", udp));
+        assert!(!sent("not a uri", true, "10.8.0.21:5060", udp));
     }
 }
