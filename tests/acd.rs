@@ -15,7 +15,7 @@ use common::audio::{dominant, read_wav, tone_pcap};
 use common::phone::Phone;
 use common::rtp_phone::{RtpPhone, Sound};
 use common::sipp::{Sipp, Traced};
-use common::switch::{any_port, dialplan, find_prompt, prompt_pcm, Switch};
+use common::switch::{any_port, dialplan, find_prompt, prompt_pcm, wrap_up, Switch};
 use hotline_media::Codec;
 use hotline_sip::message::SipMessage;
 use hotline_sip::{HeaderName, Message, Request, Response};
@@ -1052,16 +1052,6 @@ fn linear_always_offers_the_first_agent_in_the_file_first() {
     assert!(received(&a.traced(), "INVITE").is_empty());
     let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
     assert!(calls.iter().all(|c| c["agent"] == "1019"), "{calls:?}");
-}
-
-/// Sets the `wrap_up_secs` of region `region` (the test dialplan has 0 everywhere).
-fn wrap_up(plan: &str, region: &str, secs: u64) -> String {
-    let at = plan.find(&format!("id = \"{region}\"\n")).expect("region");
-    let (head, tail) = plan.split_at(at);
-    format!(
-        "{head}{}",
-        tail.replacen("wrap_up_secs = 0", &format!("wrap_up_secs = {secs}"), 1)
-    )
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::audio::{pure_tone, read_wav, tone_pcap};
 use common::desk::DeskPhone;
 use common::sipp::Sipp;
-use common::switch::{dialplan, Switch};
+use common::switch::{dialplan, wrap_up, Switch};
 use hotline_media::Codec;
 
 const LUOYANG_MOBILE: &str = "13903790000";
@@ -328,13 +328,7 @@ fn a_transfer_nobody_answers_goes_back_to_the_queue_and_toll_fraud_is_refused() 
         "area_codes = [\"0379\"]\nstrategy = \"linear\"",
         1,
     );
-    // Luoyang is the second region in the generated plan: give it a wrap-up.
-    let luoyang = plan.find("id = \"luoyang\"").unwrap();
-    let (head, tail) = plan.split_at(luoyang);
-    let plan = format!(
-        "{head}{}",
-        tail.replacen("wrap_up_secs = 0", "wrap_up_secs = 30", 1)
-    );
+    let plan = wrap_up(&plan, "luoyang", 30);
     let switch = Switch::start(&plan);
     a.connect(switch.port);
     let mut b = Sipp::agent("b", work.path(), "agent_noanswer.xml", b_port, &c_pcap, 1);
@@ -603,13 +597,7 @@ fn a_phone_ringing_for_a_transfer_is_not_offered_a_queued_call_until_it_stops() 
     let mut a = DeskPhone::new("1003", 0, 1000.0);
     let mut b = DeskPhone::new("1019", 0, 1300.0);
     // A wraps up 30 s after handing the call on: B is the only agent who could take another.
-    let plan = plan(("1003", a.port()), ("1019", b.port()));
-    let luoyang = plan.find("id = \"luoyang\"").unwrap();
-    let (head, tail) = plan.split_at(luoyang);
-    let plan = format!(
-        "{head}{}",
-        tail.replacen("wrap_up_secs = 0", "wrap_up_secs = 30", 1)
-    );
+    let plan = wrap_up(&plan(("1003", a.port()), ("1019", b.port())), "luoyang", 30);
     let switch = Switch::start(&plan);
     a.connect(switch.port);
     b.connect(switch.port);

@@ -206,6 +206,16 @@ wrap_up_secs = 0
     s
 }
 
+/// Sets the `wrap_up_secs` of region `region` (the test dialplan has 0 everywhere).
+pub fn wrap_up(plan: &str, region: &str, secs: u64) -> String {
+    let at = plan.find(&format!("id = \"{region}\"\n")).expect("region");
+    let (head, tail) = plan.split_at(at);
+    format!(
+        "{head}{}",
+        tail.replacen("wrap_up_secs = 0", &format!("wrap_up_secs = {secs}"), 1)
+    )
+}
+
 /// `plan` with `agent`'s static seat trusted from any port of its address (`any_port`), for
 /// tests whose SIPp answers calls on the seat's port while another SIPp dials as the agent.
 pub fn any_port(plan: &str, agent: &str) -> String {

@@ -14,7 +14,7 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, AgentLeg};
+use super::{now_utc, start_recorded_bridge, AgentLeg};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 use crate::sipbuild::token;
@@ -366,22 +366,10 @@ impl Core {
         let (Some(far_port), Some(caller_port)) = (leg.media.take(), c.caller.media.take()) else {
             return false;
         };
-        let recording = match self.recorder.open(&c.id, now_utc()) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                c.span
-                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
-                None
-            }
-        };
-        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
-        c.early = Some(media::start_bridge(
-            &c.id,
-            (caller_port, c.caller.peer_media),
-            (far_port, far),
-            recording,
-            std::sync::Arc::clone(&self.prompts),
-        ));
+        let caller = (caller_port, c.caller.peer_media);
+        let bridge =
+            start_recorded_bridge(&self.recorder, &self.prompts, c, caller, (far_port, far));
+        c.early = Some(bridge);
         c.span
             .in_scope(|| info!("early media from the trunk passed through"));
         let mut progress = self.local.response(&c.caller.invite, 183, &c.caller.tag);

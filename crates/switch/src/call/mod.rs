@@ -147,6 +147,33 @@ impl Call {
     }
 }
 
+/// Opens the call's recording (the call goes on unrecorded, logged, if it cannot be opened)
+/// and starts the bridge between the caller's port and the far party's.
+pub(crate) fn start_recorded_bridge(
+    recorder: &hotline_record::Recorder,
+    prompts: &std::sync::Arc<hotline_media::prompt::PromptSet>,
+    c: &mut Call,
+    caller: (MediaPort, PeerMedia),
+    far: (MediaPort, PeerMedia),
+) -> BridgeHandle {
+    let recording = match recorder.open(&c.id, now_utc()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            c.span
+                .in_scope(|| warn!(error = %e, "recording could not be opened"));
+            None
+        }
+    };
+    c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+    crate::media::start_bridge(
+        &c.id,
+        caller,
+        far,
+        recording,
+        std::sync::Arc::clone(prompts),
+    )
+}
+
 pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
     Utc::now()
 }

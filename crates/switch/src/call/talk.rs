@@ -10,7 +10,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, Talking};
+use super::{now_utc, start_recorded_bridge, Talking};
 use crate::core::{Core, Side};
 use crate::media;
 use crate::sipbuild::token;
@@ -91,22 +91,23 @@ impl Core {
             (None, Some(_)) => None,
             (None, None) => return,
         };
+        let mut talking = Talking {
+            agent: leg.agent,
+            agent_tx: tx,
+            agent_peer: leg.peer,
+            agent_local_media: leg.local_media,
+            agent_sip_call_id: leg.sip_call_id,
+            agent_sdp: leg.sdp,
+            agent_invite_seq: invite_seq,
+            caller_dialog,
+            agent_dialog,
+            bridge: None,
+        };
         if c.menu.is_some() {
             let Some(agent_port) = agent_port else { return };
-            c.span
-                .in_scope(|| info!(agent = %leg.agent, "agent answered; announcing their number"));
-            let talking = Talking {
-                agent: leg.agent,
-                agent_tx: tx,
-                agent_peer: leg.peer,
-                agent_local_media: leg.local_media,
-                agent_sip_call_id: leg.sip_call_id,
-                agent_sdp: leg.sdp,
-                agent_invite_seq: invite_seq,
-                caller_dialog,
-                agent_dialog,
-                bridge: None,
-            };
+            c.span.in_scope(
+                || info!(agent = %talking.agent, "agent answered; announcing their number"),
+            );
             self.menu_agent_answered(now, call, talking, (agent_port, agent_media));
             return;
         }
@@ -116,23 +117,16 @@ impl Core {
             let (Some(parked), Some(agent_port)) = (c.parked.take(), agent_port) else {
                 return;
             };
-            let bridge = parked.bridge;
-            let caller_dialog = parked.caller_dialog;
-            bridge.media().connect_agent((agent_port, agent_media));
+            parked
+                .bridge
+                .media()
+                .connect_agent((agent_port, agent_media));
             c.span
-                .in_scope(|| info!(agent = %leg.agent, "transferred call connected"));
-            c.talking = Some(Talking {
-                agent: leg.agent,
-                agent_tx: tx,
-                agent_peer: leg.peer,
-                agent_local_media: leg.local_media,
-                agent_sip_call_id: leg.sip_call_id,
-                agent_sdp: leg.sdp,
-                agent_invite_seq: invite_seq,
-                caller_dialog,
-                agent_dialog,
-                bridge: Some(bridge),
-            });
+                .in_scope(|| info!(agent = %talking.agent, "transferred call connected"));
+            // The caller's dialog goes on from where the parked call left it (its CSeq).
+            talking.caller_dialog = parked.caller_dialog;
+            talking.bridge = Some(parked.bridge);
+            c.talking = Some(talking);
             c.record.outcome = Outcome::Answered;
             let record = c.record.clone();
             self.save(&record);
@@ -150,32 +144,20 @@ impl Core {
                 bridge
             }
             None => {
-                let recording = match self.recorder.open(&c.id, answered_at) {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        c.span
-                            .in_scope(|| warn!(error = %e, "recording could not be opened"));
-                        None
-                    }
-                };
-                c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
                 let (Some(caller_port), Some(agent_port)) = (c.caller.media.take(), agent_port)
                 else {
                     return;
                 };
-                media::start_bridge(
-                    &c.id,
-                    (caller_port, c.caller.peer_media),
-                    (agent_port, agent_media),
-                    recording,
-                    std::sync::Arc::clone(&self.prompts),
-                )
+                let caller = (caller_port, c.caller.peer_media);
+                let agent = (agent_port, agent_media);
+                start_recorded_bridge(&self.recorder, &self.prompts, c, caller, agent)
             }
         };
-        c.span
-            .in_scope(|| info!(agent = %leg.agent, "agent answered; call bridged and recording"));
+        c.span.in_scope(
+            || info!(agent = %talking.agent, "agent answered; call bridged and recording"),
+        );
         match &c.direct {
-            None => c.record.agent = Some(leg.agent.clone()),
+            None => c.record.agent = Some(talking.agent.clone()),
             // A legacy city's call: the old system answered; the platform has no agent on it.
             Some(d) if d.placed_by.is_none() => c.record.outcome = Outcome::Forwarded,
             Some(_) => {}
@@ -197,18 +179,8 @@ impl Core {
                 .num_milliseconds()
                 .max(0) as u64,
         );
-        c.talking = Some(Talking {
-            agent: leg.agent,
-            agent_tx: tx,
-            agent_peer: leg.peer,
-            agent_local_media: leg.local_media,
-            agent_sip_call_id: leg.sip_call_id,
-            agent_sdp: leg.sdp,
-            agent_invite_seq: invite_seq,
-            caller_dialog,
-            agent_dialog,
-            bridge: Some(bridge),
-        });
+        talking.bridge = Some(bridge);
+        c.talking = Some(talking);
         let record = c.record.clone();
         self.save(&record);
     }
