@@ -557,6 +557,8 @@ fn a_menu_queue_of_a_legacy_city_rings_its_old_system_without_an_agent_number() 
     let calls = switch.ended_calls();
     let call = &calls[0];
     assert_eq!(call["skill"], "filing");
+    assert_eq!(call["outcome"], "forwarded", "{call}");
+    assert!(call["agent"].is_null(), "no agent of the platform: {call}");
     let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
     assert!(
         seconds_with(&wav.right, 1300.0).iter().any(|x| *x),

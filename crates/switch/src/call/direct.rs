@@ -14,7 +14,7 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, start_recorded_bridge, AgentLeg};
+use super::{now_utc, start_recorded_bridge, AgentLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 use crate::sipbuild::token;
@@ -205,10 +205,17 @@ impl Core {
 
     /// `party`'s phone stopped ringing for `call` unanswered: if it was rung by number (a
     /// transfer, a consultation), the ACD may offer that agent calls again.
-    pub(crate) fn direct_ring_ended(&mut self, now: Instant, call: CallRef, party: &str) {
-        if !party.starts_with("trunk:") {
-            let id = hotline_acd::AgentId(party.to_string());
+    pub(crate) fn direct_ring_ended(&mut self, now: Instant, call: CallRef, party: &Party) {
+        if let Party::Agent(id) = party {
+            let id = hotline_acd::AgentId(id.clone());
             self.acd.direct_ring_ended(now, &id, call);
+        }
+    }
+
+    /// [`Core::end_agent_call`] for whoever the caller talked to; nothing for a trunk.
+    pub(crate) fn end_party_call(&mut self, now: Instant, party: &Party, call: CallRef) {
+        if let Party::Agent(id) = party {
+            self.end_agent_call(now, id, call);
         }
     }
 
@@ -221,9 +228,7 @@ impl Core {
         // A legacy city's old system sees the taxpayer's number (forwarded or transferred
         // there); everyone else reached through a trunk (a call out, a transfer outside) sees
         // the hotline's.
-        let legacy_trunk = self.plan.dialplan.regions.iter().any(|r| {
-            matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if *trunk == t.name)
-        });
+        let legacy_trunk = self.is_legacy_trunk(&t.name);
         let caller_id = match self.calls.get(&call) {
             Some(c) if legacy_trunk && c.record.direction == Direction::Inbound => {
                 c.caller.number.clone()
@@ -245,14 +250,7 @@ impl Core {
             addr: target,
             transport,
         };
-        self.ring_leg(
-            now,
-            call,
-            format!("trunk:{}", t.name),
-            ruri,
-            &caller_id,
-            peer,
-        );
+        self.ring_leg(now, call, Party::Trunk(t.name), ruri, &caller_id, peer);
     }
 
     /// Rings an agent's phone directly (consultation, transfer to an agent).
@@ -278,7 +276,8 @@ impl Core {
             .get(&call)
             .map(|c| c.caller.number.clone())
             .unwrap_or_default();
-        self.ring_leg(now, call, agent.to_string(), contact, &number, peer);
+        let party = Party::Agent(agent.to_string());
+        self.ring_leg(now, call, party, contact, &number, peer);
     }
 
     /// Sends the far leg's INVITE from a fresh media port.
@@ -286,7 +285,7 @@ impl Core {
         &mut self,
         now: Instant,
         call: CallRef,
-        party: String,
+        party: Party,
         ruri: String,
         from_number: &str,
         peer: Peer,
@@ -305,7 +304,7 @@ impl Core {
         let mut invite =
             self.local
                 .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
-        if party.starts_with("trunk:") {
+        if matches!(party, Party::Trunk(_)) {
             // A carrier expects To to name the number at its own address, as the R-URI does.
             invite.headers.set(HeaderName::To, format!("<{ruri}>"));
         }
@@ -324,7 +323,7 @@ impl Core {
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Agent));
         c.ringing.push(AgentLeg {
-            agent: party,
+            party,
             invite,
             tx,
             peer,
@@ -360,7 +359,7 @@ impl Core {
         let Some(leg) = c.leg_mut(tx) else {
             return false;
         };
-        if !leg.agent.starts_with("trunk:") {
+        if !matches!(leg.party, Party::Trunk(_)) {
             return false;
         }
         let (Some(far_port), Some(caller_port)) = (leg.media.take(), c.caller.media.take()) else {
@@ -399,9 +398,10 @@ impl Core {
         let Some(leg) = c.leg_mut(tx) else {
             return false;
         };
-        let Some(name) = leg.agent.strip_prefix("trunk:").map(str::to_string) else {
+        let Party::Trunk(name) = &leg.party else {
             return false;
         };
+        let name = name.clone();
         if leg.auth_tried {
             return false;
         }
@@ -499,7 +499,7 @@ impl Core {
                 continue;
             };
             if let Some(c) = self.calls.get(&call) {
-                c.span.in_scope(|| info!(party = %leg.agent, "rang out"));
+                c.span.in_scope(|| info!(party = %leg.party, "rang out"));
             }
             self.cancel_leg(now, call, leg);
             self.fail_direct(now, call, 480);

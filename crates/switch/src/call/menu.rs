@@ -15,7 +15,7 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Method;
 use tracing::{info, warn};
 
-use super::{now_utc, Talking};
+use super::{now_utc, Party, Talking};
 use crate::core::Core;
 use crate::media::{MediaPort, PeerMedia};
 
@@ -284,13 +284,17 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let agent = talking.agent.clone();
+        let party = talking.party.clone();
         let first = c.record.answered_at.is_none();
         if first {
-            c.record.agent = Some(agent.clone());
+            c.record.agent = party.agent().map(str::to_string);
             c.record.answered_at = Some(now_utc());
         }
-        c.record.outcome = Outcome::Answered;
+        // A legacy city's old system answering the menu's queue: forwarded, no agent of ours.
+        c.record.outcome = match &party {
+            Party::Trunk(_) if first => Outcome::Forwarded,
+            _ => Outcome::Answered,
+        };
         if let Some(m) = c.menu.as_mut() {
             if first {
                 c.record.waited_ms = m
@@ -303,10 +307,9 @@ impl Core {
         let record = c.record.clone();
         self.save(&record);
         // Only an agent has a number (工号) to announce; a trunk's party is connected at once.
-        let event = if agent.starts_with("trunk:") {
-            IvrEvent::PartyAnswered
-        } else {
-            IvrEvent::AgentAnswered(agent)
+        let event = match party {
+            Party::Trunk(_) => IvrEvent::PartyAnswered,
+            Party::Agent(id) => IvrEvent::AgentAnswered(id),
         };
         self.ivr_event(now, call, event);
     }
@@ -326,7 +329,7 @@ impl Core {
         }
         let record = c.record.clone();
         self.save(&record);
-        self.end_agent_call(now, &t.agent, call);
+        self.end_party_call(now, &t.party, call);
         self.end_monitors_of(now, call);
         if let Some(c) = self.calls.get_mut(&call) {
             let mut legs = std::mem::take(&mut c.legs);
@@ -361,7 +364,7 @@ impl Core {
                 .agent_dialog
                 .request(Method::Bye, &self.local.via(t.agent_peer.transport));
             self.endpoint.send_request(now, bye, t.agent_peer);
-            self.end_agent_call(now, &t.agent, call);
+            self.end_party_call(now, &t.party, call);
         }
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);

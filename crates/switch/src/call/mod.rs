@@ -68,10 +68,45 @@ pub(crate) struct CallerLeg {
     pub sdp: SdpVersion,
 }
 
-/// An agent's phone being rung for this call.
+/// Who a far leg reaches: an agent's phone, or a carrier trunk (a call out, a transfer
+/// outside, a legacy city's old system).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Party {
+    /// An agent, by number (工号).
+    Agent(String),
+    /// A trunk, by its name in the dialplan.
+    Trunk(String),
+}
+
+impl Party {
+    /// The agent's number; `None` for a trunk.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            Party::Agent(id) => Some(id),
+            Party::Trunk(_) => None,
+        }
+    }
+
+    /// Whether this is agent `id`.
+    pub fn is_agent(&self, id: &str) -> bool {
+        self.agent() == Some(id)
+    }
+}
+
+impl std::fmt::Display for Party {
+    /// The agent's number, or `trunk:NAME`, for logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Party::Agent(id) => f.write_str(id),
+            Party::Trunk(name) => write!(f, "trunk:{name}"),
+        }
+    }
+}
+
+/// An agent's phone (or a trunk) being rung for this call.
 pub(crate) struct AgentLeg {
-    /// The agent rung, or `trunk:NAME` for a trunk.
-    pub agent: String,
+    /// Who is rung.
+    pub party: Party,
     /// Our INVITE (kept to CANCEL it, to build its dialog, to resend it with credentials).
     pub invite: Request,
     pub tx: TxId,
@@ -98,7 +133,8 @@ pub(crate) struct Parked {
 
 /// A connected call: both dialogs and the bridge between them.
 pub(crate) struct Talking {
-    pub agent: String,
+    /// Who the caller talks to.
+    pub party: Party,
     pub agent_tx: TxId,
     pub agent_peer: Peer,
     pub agent_local_media: SocketAddr,
@@ -258,22 +294,20 @@ impl Core {
     }
 
     /// Someone answered the call: a new row in its `legs`.
-    pub(crate) fn leg_joined(&mut self, call: CallRef, party: &str) {
-        let legacy_trunk = |name: &str| {
-            self.plan.dialplan.regions.iter().any(|r| {
-                matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if trunk == name)
-            })
+    pub(crate) fn leg_joined(&mut self, call: CallRef, party: &Party) {
+        let to_legacy = match party {
+            Party::Trunk(name) => self.is_legacy_trunk(name),
+            Party::Agent(_) => false,
         };
-        let to_legacy = party.strip_prefix("trunk:").is_some_and(legacy_trunk);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
         let inbound = c.record.direction == hotline_record::Direction::Inbound;
-        let (party, kind) = match party.strip_prefix("trunk:") {
-            Some(trunk) if to_legacy && inbound => (trunk.to_string(), "legacy"),
-            Some(trunk) => (trunk.to_string(), "trunk"),
-            None if c.legs.is_empty() => (party.to_string(), "agent"),
-            None => (party.to_string(), "transfer"),
+        let (party, kind) = match party {
+            Party::Trunk(trunk) if to_legacy && inbound => (trunk.clone(), "legacy"),
+            Party::Trunk(trunk) => (trunk.clone(), "trunk"),
+            Party::Agent(id) if c.legs.is_empty() => (id.clone(), "agent"),
+            Party::Agent(id) => (id.clone(), "transfer"),
         };
         let leg = hotline_record::CallLeg {
             call_id: c.id.clone(),
@@ -287,6 +321,13 @@ impl Core {
             warn!(error = %e, "call leg not queued");
         }
         c.legs.push(leg);
+    }
+
+    /// Whether trunk `name` leads to a legacy city's old system.
+    pub(crate) fn is_legacy_trunk(&self, name: &str) -> bool {
+        self.plan.dialplan.regions.iter().any(
+            |r| matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if trunk == name),
+        )
     }
 
     /// The legs still open end now.

@@ -11,7 +11,7 @@ use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
-use super::{now_utc, AgentLeg, OrphanLeg};
+use super::{now_utc, AgentLeg, OrphanLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 
@@ -148,7 +148,7 @@ impl Core {
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Agent));
         c.ringing.push(AgentLeg {
-            agent: agent.0,
+            party: Party::Agent(agent.0),
             invite,
             tx,
             peer,
@@ -168,7 +168,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(i) = c.ringing.iter().position(|l| l.agent == agent) else {
+        let Some(i) = c.ringing.iter().position(|l| l.party.is_agent(agent)) else {
             return;
         };
         let leg = c.ringing.swap_remove(i);
@@ -177,7 +177,7 @@ impl Core {
 
     /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
     pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
-        self.direct_ring_ended(now, call, &leg.agent);
+        self.direct_ring_ended(now, call, &leg.party);
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
         if leg.provisional {
@@ -369,7 +369,7 @@ impl Core {
             .get(&call)
             .is_some_and(|c| c.direct.is_some() || c.transfer)
         {
-            self.direct_ring_ended(now, call, &leg.agent);
+            self.direct_ring_ended(now, call, &leg.party);
             self.fail_direct(now, call, status);
             return;
         }
@@ -380,10 +380,11 @@ impl Core {
         };
         if let Some(c) = self.calls.get(&call) {
             c.span
-                .in_scope(|| info!(agent = %leg.agent, status, "agent did not take the call"));
+                .in_scope(|| info!(agent = %leg.party, status, "agent did not take the call"));
         }
-        self.acd
-            .offer_failed(now, call, &AcdAgent(leg.agent), outcome);
+        if let Party::Agent(id) = leg.party {
+            self.acd.offer_failed(now, call, &AcdAgent(id), outcome);
+        }
     }
 }
 

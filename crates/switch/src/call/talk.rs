@@ -39,7 +39,8 @@ impl Core {
             return;
         }
         let Some(leg) = c.take_leg(tx) else { return };
-        let agent = AcdAgent(leg.agent.clone());
+        // The ACD's agent; a trunk (a call out, a legacy city) is nobody the ACD knows.
+        let agent = leg.party.agent().map(|id| AcdAgent(id.to_string()));
         let contact = self.local.contact();
         // Everything is checked before the ACD hears of the answer, so a broken answer only
         // costs this agent the offer and the caller stays queued.
@@ -51,20 +52,25 @@ impl Core {
         });
         let direct = c.direct.is_some() || c.transfer;
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
-            c.span.in_scope(|| warn!(agent = %leg.agent, "agent answered without a usable To tag or SDP; trying another agent"));
+            c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
             self.by_tx.remove(&leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
-                self.direct_ring_ended(now, call, &leg.agent);
+                self.direct_ring_ended(now, call, &leg.party);
                 self.fail_direct(now, call, 502);
-            } else {
+            } else if let Some(agent) = &agent {
                 self.acd
-                    .offer_failed(now, call, &agent, OfferOutcome::Failed);
+                    .offer_failed(now, call, agent, OfferOutcome::Failed);
             }
             return;
         };
-        if !direct && self.acd.answered(now, call, &agent).is_err() {
+        let offer_stale = |acd: &mut hotline_acd::Acd| {
+            agent
+                .as_ref()
+                .is_none_or(|a| acd.answered(now, call, a).is_err())
+        };
+        if !direct && offer_stale(&mut self.acd) {
             self.by_tx.remove(&leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
@@ -73,14 +79,14 @@ impl Core {
         let invite_seq = leg.invite.cseq().map_or(1, |c| c.seq);
         let ack = agent_dialog.ack(invite_seq, &self.local.via(leg.peer.transport));
         self.endpoint.send_stateless(leg.peer, ack.to_bytes());
-        if direct && !leg.agent.starts_with("trunk:") {
+        if let (true, Some(agent)) = (direct, &agent) {
             // The consulted or transferred-to agent is busy on this call now.
-            let _ = self.acd.on_call(now, &agent, call);
+            let _ = self.acd.on_call(now, agent, call);
         }
         if let Some(c) = self.calls.get_mut(&call) {
             c.transfer = false;
         }
-        self.leg_joined(call, &leg.agent);
+        self.leg_joined(call, &leg.party);
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -92,7 +98,7 @@ impl Core {
             (None, None) => return,
         };
         let mut talking = Talking {
-            agent: leg.agent,
+            party: leg.party,
             agent_tx: tx,
             agent_peer: leg.peer,
             agent_local_media: leg.local_media,
@@ -106,7 +112,7 @@ impl Core {
         if c.menu.is_some() {
             let Some(agent_port) = agent_port else { return };
             c.span.in_scope(
-                || info!(agent = %talking.agent, "agent answered; announcing their number"),
+                || info!(agent = %talking.party, "agent answered; announcing their number"),
             );
             self.menu_agent_answered(now, call, talking, (agent_port, agent_media));
             return;
@@ -122,7 +128,7 @@ impl Core {
                 .media()
                 .connect_agent((agent_port, agent_media));
             c.span
-                .in_scope(|| info!(agent = %talking.agent, "transferred call connected"));
+                .in_scope(|| info!(agent = %talking.party, "transferred call connected"));
             // The caller's dialog goes on from where the parked call left it (its CSeq).
             talking.caller_dialog = parked.caller_dialog;
             talking.bridge = Some(parked.bridge);
@@ -154,10 +160,10 @@ impl Core {
             }
         };
         c.span.in_scope(
-            || info!(agent = %talking.agent, "agent answered; call bridged and recording"),
+            || info!(agent = %talking.party, "agent answered; call bridged and recording"),
         );
         match &c.direct {
-            None => c.record.agent = Some(talking.agent.clone()),
+            None => c.record.agent = talking.party.agent().map(str::to_string),
             // A legacy city's call: the old system answered; the platform has no agent on it.
             Some(d) if d.placed_by.is_none() => c.record.outcome = Outcome::Forwarded,
             Some(_) => {}
@@ -329,7 +335,7 @@ impl Core {
                 .request(Method::Bye, &self.local.via(c.caller.peer.transport));
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
-        self.end_agent_call(now, &t.agent, call);
+        self.end_party_call(now, &t.party, call);
         if let Some(p) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
             self.end_agent_call(now, &p, call);
         }

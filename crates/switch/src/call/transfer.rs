@@ -19,7 +19,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::now_utc;
+use super::{now_utc, Party};
 use crate::core::{Core, Side};
 use crate::media;
 
@@ -117,14 +117,18 @@ impl Core {
             return;
         };
         let tag = t.agent_dialog.local_tag.clone();
-        let transferor = t.agent.clone();
         // Only an agent on a taxpayer's call may hand it on: not a trunk's far end (a call
         // out, a legacy city) nor a consulted colleague.
-        if c.direct.is_some() || self.plan.dialplan.agent(&transferor).is_none() {
-            warn!(%transferor, "REFER refused: not an agent on a taxpayer's call");
-            self.reply(now, tx, &req, 403, &tag);
-            return;
-        }
+        let transferor = match t.party.agent() {
+            Some(id) if c.direct.is_none() && self.plan.dialplan.agent(id).is_some() => {
+                id.to_string()
+            }
+            _ => {
+                warn!(party = %t.party, "REFER refused: not an agent on a taxpayer's call");
+                self.reply(now, tx, &req, 403, &tag);
+                return;
+            }
+        };
         let Some(refer_to) = req
             .headers
             .get(&HeaderName::ReferTo)
@@ -261,7 +265,7 @@ impl Core {
             }
         }
         c.span
-            .in_scope(|| info!(agent = %t.agent, "agent transferred the call"));
+            .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
         match c.menu.as_mut() {
             Some(m) => {
                 // Also mid-announcement: the agent's media must never be connected now.
@@ -283,7 +287,7 @@ impl Core {
                 }
             }
         }
-        self.end_agent_call(now, &t.agent, call);
+        self.end_party_call(now, &t.party, call);
         self.release_transferor(now, t.agent_dialog, t.agent_peer);
         true
     }
@@ -366,7 +370,7 @@ impl Core {
         let port = t.agent_local_media;
         let transferor_dialog = t.agent_dialog.clone();
         let transferor_peer = t.agent_peer;
-        let transferor = t.agent.clone();
+        let transferor = t.party.clone();
         let old_tx = t.agent_tx;
         let old_call_id = t.agent_sip_call_id.clone();
         // The consulted phone is moved onto the caller's call: a re-INVITE pointing it at the
@@ -395,15 +399,15 @@ impl Core {
         k.record.hung_up_by = Some(HungUpBy::Agent);
         self.close_legs(&mut k.legs);
         self.save(&k.record);
-        let party = kt.agent;
+        let party = kt.party;
         // The transferor leaves the caller's call.
         self.by_tx.remove(&old_tx);
         self.by_dialog.remove(&old_call_id);
-        self.end_agent_call(now, &transferor, call);
+        self.end_party_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
-        if !party.starts_with("trunk:") {
+        if let Party::Agent(id) = &party {
             // Their consultation carries on as the caller's call: its end ends their call.
-            self.acd.call_moved(&AcdAgent(party.clone()), consult, call);
+            self.acd.call_moved(&AcdAgent(id.clone()), consult, call);
         }
         self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
         self.by_dialog
@@ -428,7 +432,7 @@ impl Core {
             }
         }
         if let Some(t) = c.talking.as_mut() {
-            t.agent = party.clone();
+            t.party = party.clone();
             t.agent_tx = kt.agent_tx;
             t.agent_peer = kt.agent_peer;
             t.agent_sip_call_id = kt.agent_sip_call_id;
