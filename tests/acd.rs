@@ -183,6 +183,32 @@ fn uas(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u3
     Sipp::start(name, dir, scenario, &args)
 }
 
+/// The trunk's digest credentials the carrier scenarios expect.
+const CREDENTIALS: &str = "username = \"hotline-out\"\npassword = \"trunk-secret\"";
+
+/// A switch with agent 1003 at a static seat and a trunk `carrier` played by SIPp.
+struct CallOut {
+    switch: Switch,
+    carrier: Sipp,
+    trunk_port: u16,
+}
+
+/// [`CallOut`] with `trunk_extra` settings on the trunk and the carrier running `scenario`
+/// with `pcap`, ready for 1003 to dial out.
+fn call_out(work: &Path, trunk_extra: &str, scenario: &str, pcap: &Path) -> CallOut {
+    let trunk_port = common::quiet_port_block();
+    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
+        + &trunk("carrier", trunk_port, trunk_extra);
+    let switch = Switch::start(&plan);
+    let carrier = uas("carrier", work, scenario, trunk_port, pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    CallOut {
+        switch,
+        carrier,
+        trunk_port,
+    }
+}
+
 /// Agent 1003's desk phone (SIPp, a static seat) calling the taxpayer back: `9` + TAXPAYER.
 fn dials_taxpayer(
     name: &str,
@@ -1449,25 +1475,13 @@ fn check_refuses_an_agent_skill_that_no_menu_queue_asks_for() {
 fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::quiet_port_block();
-    let desk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", desk_port)], 15, 60)
-        + &trunk(
-            "carrier",
-            trunk_port,
-            "username = \"hotline-out\"\npassword = \"trunk-secret\"",
-        );
-    let switch = Switch::start(&plan);
-    let mut carrier = uas(
-        "carrier",
-        work.path(),
-        "trunk_auth.xml",
+    let CallOut {
+        switch,
+        mut carrier,
         trunk_port,
-        &far,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    } = call_out(work.path(), CREDENTIALS, "trunk_auth.xml", &far);
     // The taxpayer called earlier and gave up while 1003's phone rang: on the callback list.
+    let desk_port = switch.seat("1003").expect("a static seat");
     let mut ringing = uas(
         "ringing",
         work.path(),
@@ -1765,19 +1779,11 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
 fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
-        + &trunk("carrier", trunk_port, "");
-    let switch = Switch::start(&plan);
-    let mut carrier = uas(
-        "carrier",
-        work.path(),
-        "agent_noanswer.xml",
-        trunk_port,
-        &far,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    let CallOut {
+        switch,
+        mut carrier,
+        ..
+    } = call_out(work.path(), "", "agent_noanswer.xml", &far);
     let mut desk = dials_taxpayer(
         "desk",
         work.path(),
@@ -1814,23 +1820,11 @@ fn an_agent_who_gives_up_a_call_out_while_it_rings_cancels_the_trunk() {
 fn a_trunk_behind_a_proxy_that_answers_407_gets_proxy_authorization() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
-        + &trunk(
-            "carrier",
-            trunk_port,
-            "username = \"hotline-out\"\npassword = \"trunk-secret\"",
-        );
-    let switch = Switch::start(&plan);
-    let mut carrier = uas(
-        "carrier",
-        work.path(),
-        "trunk_auth_407.xml",
-        trunk_port,
-        &far,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    let CallOut {
+        switch,
+        mut carrier,
+        ..
+    } = call_out(work.path(), CREDENTIALS, "trunk_auth_407.xml", &far);
     let mut desk = dials_taxpayer("desk", work.path(), "caller.xml", &switch, &near, 1000);
     desk.expect_success(Duration::from_secs(20));
     carrier.expect_success(Duration::from_secs(10));
@@ -1857,23 +1851,12 @@ fn a_trunk_behind_a_proxy_that_answers_407_gets_proxy_authorization() {
 fn a_trunk_that_refuses_the_credentials_is_not_asked_a_third_time() {
     let work = tempfile::tempdir().unwrap();
     let (_, far) = tones(work.path());
-    let trunk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
-        + &trunk(
-            "carrier",
-            trunk_port,
-            "username = \"hotline-out\"\npassword = \"wrong\"",
-        );
-    let switch = Switch::start(&plan);
-    let mut carrier = uas(
-        "carrier",
-        work.path(),
-        "trunk_auth_reject.xml",
-        trunk_port,
-        &far,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    let wrong = "username = \"hotline-out\"\npassword = \"wrong\"";
+    let CallOut {
+        switch,
+        mut carrier,
+        ..
+    } = call_out(work.path(), wrong, "trunk_auth_reject.xml", &far);
     let mut desk = Desk::new(&switch, "1003", None);
     let p = desk.dial(&format!("9{TAXPAYER}"));
     assert_eq!(p.status, 403, "the agent hears the call out refused");
@@ -1888,19 +1871,11 @@ fn a_trunk_that_refuses_the_credentials_is_not_asked_a_third_time() {
 fn when_the_taxpayer_called_back_hangs_up_the_agent_gets_the_bye() {
     let work = tempfile::tempdir().unwrap();
     let (near, far) = tones(work.path());
-    let trunk_port = common::quiet_port_block();
-    let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
-        + &trunk("carrier", trunk_port, "");
-    let switch = Switch::start(&plan);
-    let mut carrier = uas(
-        "carrier",
-        work.path(),
-        "trunk_hangup.xml",
-        trunk_port,
-        &far,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    let CallOut {
+        switch,
+        mut carrier,
+        ..
+    } = call_out(work.path(), "", "trunk_hangup.xml", &far);
     let mut desk = dials_taxpayer(
         "desk",
         work.path(),

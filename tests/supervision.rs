@@ -525,6 +525,20 @@ fn plan_with(agents: &[(&str, &str, u16)], supervisors: &[(&str, &str, Reach)]) 
     s
 }
 
+/// Luoyang's agent 1003 talking to a taxpayer, and Luoyang's supervisor 1950 at a static
+/// seat, not dialled in yet: (switch, caller, agent, supervisor).
+fn supervised_call() -> (Switch, Party, Party, Party) {
+    let agent = Party::new("1003", AGENT_HZ);
+    let sup = Party::new("1950", SUPERVISOR_HZ);
+    let switch = Switch::start(&plan_with(
+        &[("1003", "luoyang", agent.port())],
+        &[("1950", "luoyang", Reach::Static(sup.port()))],
+    ));
+    let (mut agent, sup) = (agent.on(&switch), sup.on(&switch));
+    let caller = connected_call(&switch, &mut agent);
+    (switch, caller, agent, sup)
+}
+
 /// A Luoyang taxpayer connected to agent 1003: (caller, agent), both talking.
 fn connected_call(switch: &Switch, agent: &mut Party) -> Party {
     let mut caller = Party::new(LUOYANG_MOBILE, CALLER_HZ).on(switch);
@@ -682,14 +696,7 @@ const STEP: Duration = Duration::from_millis(2500);
 
 #[test]
 fn a_supervisor_listening_hears_caller_and_agent_and_nobody_hears_the_supervisor() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (switch, mut caller, agent, mut sup) = supervised_call();
 
     let ok = sup.call("*311003");
     assert_eq!(ok.status, 200, "listening is answered: {ok:?}");
@@ -764,14 +771,7 @@ fn a_supervisor_listening_hears_caller_and_agent_and_nobody_hears_the_supervisor
 
 #[test]
 fn a_whisper_reaches_the_agent_only_and_is_not_recorded() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (switch, mut caller, agent, mut sup) = supervised_call();
 
     let ok = sup.call("*321003");
     assert_eq!(ok.status, 200, "whispering is answered: {ok:?}");
@@ -830,14 +830,7 @@ fn a_whisper_reaches_the_agent_only_and_is_not_recorded() {
 
 #[test]
 fn a_barge_is_heard_by_caller_and_agent_and_recorded() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (switch, mut caller, agent, mut sup) = supervised_call();
 
     let ok = sup.call("*331003");
     assert_eq!(ok.status, 200, "barging is answered: {ok:?}");
@@ -1037,14 +1030,7 @@ fn a_supervisor_who_authenticates_with_digest_may_monitor() {
 
 #[test]
 fn the_cli_rings_the_supervisor_changes_the_mode_and_stops_while_the_call_goes_on() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (switch, mut caller, agent, mut sup) = supervised_call();
 
     let (ok, out) = monitor_cli(&switch, &["1950", "1003", "--mode", "listen"]);
     assert!(ok, "hotline monitor: {out}");
@@ -1186,14 +1172,7 @@ fn the_cli_refuses_a_supervisor_outside_their_scope_and_rings_nobody() {
 
 #[test]
 fn when_the_caller_hangs_up_the_supervisor_gets_a_bye() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (_switch, mut caller, agent, mut sup) = supervised_call();
     assert_eq!(sup.call("*311003").status, 200);
     std::thread::sleep(Duration::from_millis(1000));
     caller.hang_up();
@@ -1213,14 +1192,7 @@ fn when_the_caller_hangs_up_the_supervisor_gets_a_bye() {
 
 #[test]
 fn when_the_agent_hangs_up_the_supervisor_and_the_caller_get_a_bye() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let caller = connected_call(&switch, &mut agent);
+    let (switch, caller, mut agent, mut sup) = supervised_call();
     assert_eq!(sup.call("*321003").status, 200);
     std::thread::sleep(Duration::from_millis(1000));
     agent.hang_up();
@@ -1238,14 +1210,7 @@ fn when_the_agent_hangs_up_the_supervisor_and_the_caller_get_a_bye() {
 
 #[test]
 fn a_supervisor_who_moves_their_media_with_a_reinvite_keeps_hearing_the_call() {
-    let agent = Party::new("1003", AGENT_HZ);
-    let sup = Party::new("1950", SUPERVISOR_HZ);
-    let switch = Switch::start(&plan_with(
-        &[("1003", "luoyang", agent.port())],
-        &[("1950", "luoyang", Reach::Static(sup.port()))],
-    ));
-    let (mut agent, mut sup) = (agent.on(&switch), sup.on(&switch));
-    let mut caller = connected_call(&switch, &mut agent);
+    let (_switch, mut caller, agent, mut sup) = supervised_call();
     assert_eq!(sup.call("*331003").status, 200);
     std::thread::sleep(Duration::from_millis(1000));
     // The phone moves its audio to another port (a softphone switching devices).
