@@ -651,3 +651,74 @@ fn a_phone_ringing_for_a_transfer_is_not_offered_a_queued_call_until_it_stops() 
         "a queued call rings B once the transfer stopped"
     );
 }
+
+#[test]
+fn a_blind_transfer_outside_reaches_the_number_and_counts_as_the_agents_call_out() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let far_pcap = work.path().join("far-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
+    tone_pcap(&far_pcap, 1300.0, Codec::Pcma, 14);
+    let trunk_port = common::quiet_port_block();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    // One call out an hour: the transfer outside uses it up.
+    let plan = dialplan(&[("1003", "luoyang", a.port())], 15, 60).replacen(
+        "[switch]\n",
+        "[switch]\noutbound_per_hour = 1\n",
+        1,
+    ) + &format!(
+        "\n[[trunk]]\nname = \"carrier\"\naddress = \"127.0.0.1:{trunk_port}\"\n\
+allow = [\"1[3-9]XXXXXXXXX\"]\n"
+    );
+    let switch = Switch::start(&plan);
+    a.connect(switch.port);
+    let mut carrier = Sipp::agent(
+        "carrier",
+        work.path(),
+        "trunk_answer.xml",
+        trunk_port,
+        &far_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        8_000,
+    );
+    let mut dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(2));
+    let status = a.refer(
+        &mut dialog,
+        &format!("sip:913903790123@127.0.0.1:{}", switch.port),
+    );
+    assert_eq!(status, 202, "an allowed number");
+    a.serve_for(1);
+    caller.expect_success(Duration::from_secs(30));
+    carrier.expect_success(Duration::from_secs(10));
+    let invite = carrier
+        .messages()
+        .split("INVITE sip:")
+        .nth(1)
+        .map(|s| s.split(' ').next().unwrap_or_default().to_string());
+    assert_eq!(
+        invite.as_deref(),
+        Some(format!("13903790123@127.0.0.1:{trunk_port}").as_str()),
+        "the number, through the trunk"
+    );
+    let call = &switch.ended_calls()[0];
+    assert_eq!(call["dialled"], "13903790123", "{call}");
+    assert_eq!(
+        legs(&switch.db(), call["call_id"].as_str().unwrap()),
+        [
+            ("1003".to_string(), "agent".to_string(), true),
+            ("carrier".to_string(), "trunk".to_string(), true)
+        ]
+    );
+    // The hour's one call out is spent: a call out from the desk phone is refused.
+    let refused = a.try_call("913903790124").map(|_| ()).unwrap_err();
+    assert_eq!(refused.status, 403, "over the hourly limit: {refused:?}");
+}

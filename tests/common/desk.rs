@@ -125,6 +125,12 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
     /// Calls `user` through the switch (a consultation); returns the dialog once answered
     /// and ACKed, talking to the answer's media address.
     pub fn call(&self, user: &str) -> Dialog {
+        self.try_call(user)
+            .unwrap_or_else(|r| panic!("call to {user} answered: {r:?}"))
+    }
+
+    /// As [`DeskPhone::call`], or the switch's final response when it is not a 200 (ACKed).
+    pub fn try_call(&self, user: &str) -> Result<Dialog, Response> {
         let sw = self.sip.switch;
         let me = self.sip.addr();
         let call_id = format!("consult-{}-{user}@{me}", self.id);
@@ -145,8 +151,19 @@ Content-Length: {len}\r\n\r\n{sdp}",
                 break r;
             }
         };
-        assert_eq!(ok.status, 200, "consultation answered: {ok:?}");
         let to = ok.party_to().expect("To");
+        if ok.status != 200 {
+            // A failure is ACKed in its transaction, as a phone does (RFC 3261 17.1.1.3).
+            let ack = format!(
+                "ACK sip:{user}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKc{user}1\r\n\
+From: <sip:{id}@{sw}>;tag={local_tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 1 ACK\r\n\
+Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                id = self.id,
+                to = ok.headers.get(&HeaderName::To).unwrap_or_default(),
+            );
+            self.sip.send(&ack);
+            return Err(ok);
+        }
         let remote_target = ok
             .headers
             .get(&HeaderName::Contact)
@@ -168,7 +185,7 @@ Content-Length: {len}\r\n\r\n{sdp}",
         };
         self.send_in_dialog(&d, "ACK", 1, "", "");
         self.rtp.talk_to(sdp_addr(&ok.body), Sound::Tone(self.tone));
-        d
+        Ok(d)
     }
 
     /// Sends an in-dialog request with `extra` headers and `body`.

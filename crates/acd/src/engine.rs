@@ -273,10 +273,11 @@ impl Acd {
         let default_wrap_up = QueueConfig::default().wrap_up;
         if let Some(a) = self.agents.get_mut(agent) {
             a.busy_with = None;
+            // Talk time counts for every call, also one taken while not ready.
+            if let Some(t) = a.talk_started.take() {
+                a.talk_today += now.saturating_duration_since(t);
+            }
             if matches!(a.status, AgentStatus::Talking(_)) {
-                if let Some(t) = a.talk_started.take() {
-                    a.talk_today += now.saturating_duration_since(t);
-                }
                 let wrap_up = self
                     .queues
                     .get(&a.queue)

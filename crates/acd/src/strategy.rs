@@ -79,28 +79,34 @@ impl Memory {
             Strategy::RingAll => return top.iter().map(|c| c.id.clone()).collect(),
             Strategy::LongestIdle => top
                 .iter()
-                .min_by_key(|c| (c.agent.idle_since, c.id.clone()))
+                .min_by_key(|c| (c.agent.idle_since, c.id))
                 .map(|c| c.id.clone()),
             Strategy::FewestCalls => top
                 .iter()
-                .min_by_key(|c| (c.agent.calls_today, c.agent.idle_since, c.id.clone()))
+                .min_by_key(|c| (c.agent.calls_today, c.agent.idle_since, c.id))
                 .map(|c| c.id.clone()),
             Strategy::LeastTalkTime => top
                 .iter()
-                .min_by_key(|c| (talk_so_far(c.agent, now), c.agent.idle_since, c.id.clone()))
+                .min_by_key(|c| (talk_so_far(c.agent, now), c.agent.idle_since, c.id))
                 .map(|c| c.id.clone()),
             Strategy::Linear => top
                 .iter()
-                .min_by_key(|c| (c.agent.order, c.id.clone()))
+                .min_by_key(|c| (c.agent.order, c.id))
                 .map(|c| c.id.clone()),
             Strategy::RoundRobin => {
-                let mut ids: Vec<&AgentId> = top.iter().map(|c| c.id).collect();
-                ids.sort();
+                // The next agent by number after the one rung last, round to the first.
                 let last = self.last_rung.get(queue);
-                ids.iter()
-                    .find(|id| last.is_none_or(|l| **id > l))
-                    .or_else(|| ids.first())
-                    .map(|id| (*id).clone())
+                let next = top
+                    .iter()
+                    .map(|c| c.id)
+                    .filter(|id| last.is_none_or(|l| *id > l))
+                    .min()
+                    .or_else(|| top.iter().map(|c| c.id).min())
+                    .cloned();
+                if let Some(id) = &next {
+                    self.last_rung.insert(queue.clone(), id.clone());
+                }
+                next
             }
             Strategy::Random => {
                 let n = top.len() as u64;
@@ -126,9 +132,6 @@ impl Memory {
                     .map(|c| c.id.clone())
             }
         };
-        if let Some(id) = &chosen {
-            self.last_rung.insert(queue.clone(), id.clone());
-        }
         chosen.into_iter().collect()
     }
 }

@@ -95,6 +95,16 @@ pub struct Region {
     pub mode: RegionMode,
 }
 
+impl Region {
+    /// The trunk to the city's old system while the region is `legacy` (割接).
+    pub fn legacy_trunk(&self) -> Option<&str> {
+        match &self.mode {
+            RegionMode::Legacy { trunk } => Some(trunk),
+            RegionMode::Remote => None,
+        }
+    }
+}
+
 /// How a region's queue distributes calls among its agents.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueSettings {
@@ -270,6 +280,15 @@ impl TrunkAddress {
 }
 
 impl Dialplan {
+    /// The hotline's own number (the first service number; `hotline check` requires one),
+    /// presented to the parties it calls.
+    pub fn service_number(&self) -> &str {
+        self.switch
+            .service_numbers
+            .first()
+            .map_or("12366", String::as_str)
+    }
+
     /// Reads and checks a dialplan file, reporting every problem found, not just the first.
     pub fn load(path: &Path) -> Result<Dialplan, Vec<Diagnostic>> {
         match std::fs::read_to_string(path) {
@@ -292,6 +311,11 @@ impl Dialplan {
     /// The region with this id.
     pub fn region(&self, id: &RegionId) -> Option<&Region> {
         self.regions.iter().find(|r| &r.id == id)
+    }
+
+    /// The region with this id, given as text (a queue name, a record's region).
+    pub fn region_named(&self, id: &str) -> Option<&Region> {
+        self.regions.iter().find(|r| r.id.as_str() == id)
     }
 
     /// The agent with this id (the SIP user name of a REGISTER).

@@ -4,6 +4,7 @@
 //! (zero or more). Whole-number match only: an unanchored regular expression is how a
 //! switch gets used for toll fraud, which is why this is not a regex.
 
+use crate::number::CallerKind;
 use std::fmt;
 
 /// One position of a pattern.
@@ -174,12 +175,11 @@ impl DialPattern {
 
 /// Whether `number` is a domestic number a call out may go to: a mobile (`1`…, 11 digits) or
 /// a landline with its area code (`0` then not `0`). International (`00`) never is.
+/// The caller-id rules decide, so a number is domestic exactly when it would route as a
+/// mobile (`1` then 3–9) or a landline of a known area code, written as dialled.
 pub fn is_domestic(number: &str) -> bool {
-    let digits = number.bytes().all(|b| b.is_ascii_digit());
-    let mobile = number.len() == 11 && number.starts_with('1');
-    let landline =
-        (10..=12).contains(&number.len()) && number.starts_with('0') && !number.starts_with("00");
-    digits && (mobile || landline)
+    let n = crate::number::CallerNumber::parse(number);
+    matches!(n.kind(), CallerKind::Mobile | CallerKind::Landline) && n.as_str() == number
 }
 
 #[cfg(test)]
@@ -224,6 +224,10 @@ mod tests {
         assert!(!is_domestic("0012025550100"));
         assert!(!is_domestic("110"));
         assert!(!is_domestic("1390379000a"));
+        // Not numbers anyone can be called on: service codes, a written-out trunk prefix.
+        assert!(!is_domestic("12366123456"));
+        assert!(!is_domestic("10086123456"));
+        assert!(!is_domestic("013903790000"));
     }
 
     proptest! {

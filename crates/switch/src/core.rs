@@ -87,6 +87,8 @@ pub struct Core {
     next_call: u64,
     id_seq: u32,
     id_salt: u32,
+    /// The Beijing date the ACD's "today" counters (calls, talk time) belong to.
+    day: chrono::NaiveDate,
     /// Outstanding in-dialog OPTIONS and the leg each asks about.
     pub(crate) keepalives: HashMap<TxId, (CallRef, Side, String)>,
     pub(crate) keepalive_every: Duration,
@@ -153,6 +155,7 @@ impl Core {
             next_call: 1,
             id_seq: 0,
             id_salt: rand::random(),
+            day: beijing_today(),
             keepalives: HashMap::new(),
             keepalive_every: parts.keepalive,
             sessions: HashMap::new(),
@@ -264,6 +267,13 @@ impl Core {
     }
 
     fn on_tick(&mut self, now: Instant) {
+        let today = beijing_today();
+        if today != self.day {
+            // Fewest calls and least talk time balance the day, and `hotline agents` shows it.
+            info!(%today, "a new day: agents' calls and talk time today start from zero");
+            self.day = today;
+            self.acd.new_day();
+        }
         self.collect_orphans(now);
         self.ring_timeouts(now);
         self.monitor_invite_timeouts(now);
@@ -382,8 +392,7 @@ impl Core {
             TxEvent::Ack { request, .. } => {
                 debug!(call_id = ?request.call_id(), "ACK");
                 if let Some(id) = request.call_id() {
-                    let id = id.to_string();
-                    self.on_session_ack(now, &id);
+                    self.on_session_ack(now, id);
                 }
             }
             TxEvent::Response { tx, response } => {
@@ -396,7 +405,9 @@ impl Core {
             }
             TxEvent::Timeout { tx } => {
                 if self.on_reinvite_timeout(now, tx) {
-                } else if self.monitor_invites.remove(&tx).is_some() {
+                    return;
+                }
+                if self.monitor_invites.remove(&tx).is_some() {
                     debug!("supervisor's phone did not answer");
                 } else if !self.on_keepalive_timeout(now, tx) {
                     self.on_timeout(now, tx);
@@ -529,23 +540,11 @@ impl Core {
                 Some((b.contact.clone(), b.source))
             }
             AgentReach::Static { contact, .. } => {
-                let uri = hotline_sip::SipUri::parse(contact)?;
-                let host = uri.host.trim_start_matches('[').trim_end_matches(']');
-                let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+                let Some(peer) = static_peer(contact) else {
                     warn!(%agent, %contact, "static contact is not an IP address; the switch does not use DNS");
                     return None;
                 };
-                let transport = match uri.transport().as_deref() {
-                    Some("tcp") => hotline_sip::transaction::Transport::Tcp,
-                    _ => hotline_sip::transaction::Transport::Udp,
-                };
-                Some((
-                    contact.clone(),
-                    Peer {
-                        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
-                        transport,
-                    },
-                ))
+                Some((contact.clone(), peer))
             }
         }
     }
@@ -575,4 +574,27 @@ impl Core {
         let r = Response::to_request(req, status, reason_phrase(status)).with_to_tag(&token());
         self.endpoint.respond(now, tx, r);
     }
+}
+
+/// Today's date in Beijing, where the hotline's days begin and end.
+fn beijing_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&hotline_ivr::hours::beijing())
+        .date_naive()
+}
+
+/// Where a static contact (`sip:1003@10.8.0.21:5062;transport=tcp`) is reached: its IP
+/// address (the switch uses no DNS), port (5060 if none) and transport.
+pub(crate) fn static_peer(contact: &str) -> Option<Peer> {
+    let uri = hotline_sip::SipUri::parse(contact)?;
+    let host = uri.host.trim_start_matches('[').trim_end_matches(']');
+    let ip = host.parse::<std::net::IpAddr>().ok()?;
+    let transport = match uri.transport().as_deref() {
+        Some("tcp") => hotline_sip::transaction::Transport::Tcp,
+        _ => hotline_sip::transaction::Transport::Udp,
+    };
+    Some(Peer {
+        addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
+        transport,
+    })
 }

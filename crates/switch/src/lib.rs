@@ -112,13 +112,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         .await
         .map_err(io(format!("SIP listen on {}", cfg.listen)))?;
     let sip = SocketAddr::new(advertise, transport.local_addr().port());
-    let service = plan
-        .dialplan
-        .switch
-        .service_numbers
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "hotline".to_string());
+    let service = plan.dialplan.service_number().to_string();
     let (control_tx, control_rx) = mpsc::channel(16);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     control::start(&cfg.control, control_tx)

@@ -107,15 +107,8 @@ impl Acd {
         let was = std::mem::replace(&mut a.reachable, reachable);
         match (was, reachable) {
             (_, false) => self.log_out(now, id),
-            (false, true) => {
-                // Registering logs in, as a login would (a lapse left them logged out).
-                if a.after_call == Some(AfterCall::LogOut) {
-                    a.after_call = None;
-                }
-                if a.status == AgentStatus::LoggedOut {
-                    self.set_status(now, id, AgentStatus::Available);
-                }
-            }
+            // Registering logs in, as a login would (a lapse left them logged out).
+            (false, true) => self.log_in(now, id, false),
             (true, true) => {
                 if a.status == AgentStatus::NotReady(NotReady::NoAnswer) {
                     self.set_status(now, id, AgentStatus::Available);
@@ -133,14 +126,28 @@ impl Acd {
         if !a.reachable {
             return Err(StateError::PhoneNotReachable);
         }
+        self.log_in(now, id, true);
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Cancels a logout pending after the call, and makes a logged-out agent available
+    /// (also a not-ready one when `ends_pause`: `*21` means "I am here to take calls").
+    fn log_in(&mut self, now: Instant, id: &AgentId, ends_pause: bool) {
+        let Some(a) = self.agents.get_mut(id) else {
+            return;
+        };
         if a.after_call == Some(AfterCall::LogOut) {
             a.after_call = None;
         }
-        if matches!(a.status, AgentStatus::LoggedOut | AgentStatus::NotReady(_)) {
+        let free = match a.status {
+            AgentStatus::LoggedOut => true,
+            AgentStatus::NotReady(_) => ends_pause,
+            _ => false,
+        };
+        if free {
             self.set_status(now, id, AgentStatus::Available);
         }
-        self.dispatch(now);
-        Ok(())
     }
 
     /// Logs the agent out (`*22`, the CLI): a ringing offer is withdrawn; on a call, the
@@ -206,6 +213,7 @@ impl Acd {
         match a.status {
             AgentStatus::NotReady(_) => {
                 a.busy_with = Some(call);
+                a.talk_started = Some(now);
                 return Ok(());
             }
             AgentStatus::Talking(_) => return Ok(()),

@@ -934,6 +934,17 @@ fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it(
     assert_eq!(acd.busy_with(&ag("1003")), Some(CallRef(91)));
     acd.call_ended(t0 + secs(70), &ag("1003"));
     assert_eq!(acd.busy_with(&ag("1003")), None);
+    let talk = |acd: &Acd| {
+        acd.agents()
+            .into_iter()
+            .find(|v| v.id == ag("1003"))
+            .map(|v| v.talk_today)
+    };
+    assert_eq!(
+        talk(&acd),
+        Some(secs(58 + 8)),
+        "both calls out count as talk time"
+    );
     acd.logout(t0 + secs(93), &ag("1003")).unwrap();
     assert_eq!(
         acd.on_call(t0 + secs(94), &ag("1003"), CallRef(92)),
@@ -1010,4 +1021,19 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_callers_call() {
     acd.call_ended(t0 + secs(60), &ag("1019"));
     assert!(matches!(status(&acd, "1019"), AgentStatus::WrapUp { .. }));
     assert_eq!(acd.busy_with(&ag("1019")), None);
+}
+
+#[test]
+fn a_new_day_starts_the_counts_of_calls_and_talk_time_again() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
+    talking(&mut acd, t0, 1, "1003");
+    acd.call_ended(t0 + secs(60), &ag("1003"));
+    let today = |acd: &Acd| {
+        let v = acd.agents().into_iter().next().expect("1003");
+        (v.calls_today, v.talk_today)
+    };
+    assert_eq!(today(&acd), (1, secs(60)));
+    acd.new_day();
+    assert_eq!(today(&acd), (0, Duration::ZERO));
 }

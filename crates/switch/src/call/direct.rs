@@ -14,7 +14,7 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, start_recorded_bridge, AgentLeg, Party};
+use super::{now_utc, save_record, start_recorded_bridge, AgentLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 use crate::sipbuild::token;
@@ -122,8 +122,7 @@ impl Core {
                 placed_by: Some(agent.to_string()),
                 far: Far::Trunk,
             });
-            let record = c.record.clone();
-            self.save(&record);
+            save_record(&self.store, &c.record);
         }
         self.acd_outbound(now, agent, call);
         self.ring_trunk(now, call, &trunk, number);
@@ -236,8 +235,7 @@ impl Core {
             _ => t
                 .caller_id
                 .clone()
-                .or_else(|| self.plan.dialplan.switch.service_numbers.first().cloned())
-                .unwrap_or_else(|| "12366".to_string()),
+                .unwrap_or_else(|| self.plan.dialplan.service_number().to_string()),
         };
         let target = t.target();
         let transport = if t.tcp {
@@ -479,9 +477,7 @@ impl Core {
                 let region = c.record.region.as_deref().unwrap_or_default();
                 self.plan
                     .dialplan
-                    .regions
-                    .iter()
-                    .find(|r| r.id.as_str() == region)
+                    .region_named(region)
                     .map_or(Duration::from_secs(15), |r| r.ring_timeout)
             } else if matches!(c.direct.as_ref().map(|d| &d.far), Some(Far::Agent)) {
                 CONSULT_RING

@@ -15,7 +15,7 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Method;
 use tracing::{info, warn};
 
-use super::{now_utc, Party, Talking};
+use super::{now_utc, save_record, Party, Talking};
 use crate::core::Core;
 use crate::media::{MediaPort, PeerMedia};
 
@@ -87,8 +87,7 @@ impl Core {
             queued_at: None,
             agent_media: None,
         });
-        let record = c.record.clone();
-        self.save(&record);
+        save_record(&self.store, &c.record);
         self.apply_ivr(now, call, actions);
     }
 
@@ -132,8 +131,7 @@ impl Core {
             IvrAction::StopPlaying => m.media.stop_playing(),
             IvrAction::Entered(node) => {
                 c.record.ivr_node = Some(node.to_string());
-                let record = c.record.clone();
-                self.save(&record);
+                save_record(&self.store, &c.record);
             }
             IvrAction::Queue { skill, region } => {
                 m.queued_at = Some(now);
@@ -149,41 +147,32 @@ impl Core {
                     .or_else(|| c.record.region.clone())
                     .unwrap_or_else(|| self.plan.dialplan.switch.centre.as_str().to_string());
                 c.record.skill = skill;
-                c.record.outcome = Outcome::Queued;
+                // A call answered before (handed on to a queue) stays answered.
+                if c.record.answered_at.is_none() {
+                    c.record.outcome = Outcome::Queued;
+                }
                 c.span
                     .in_scope(|| info!(queue = %queue, skill = ?c.record.skill, "queued"));
                 let legacy = self
                     .plan
                     .dialplan
-                    .regions
-                    .iter()
-                    .find(|r| r.id.as_str() == queue)
-                    .and_then(|r| match &r.mode {
-                        hotline_routing::RegionMode::Legacy { trunk } => Some(trunk.clone()),
-                        hotline_routing::RegionMode::Remote => None,
-                    });
+                    .region_named(&queue)
+                    .and_then(|r| r.legacy_trunk())
+                    .map(str::to_string);
                 if legacy.is_some() {
                     // A queue of a city still on its old system: rung like a transfer there,
                     // back to the caller's own queue if it does not answer.
                     c.transfer = true;
                 }
-                let record = c.record.clone();
-                self.save(&record);
+                save_record(&self.store, &c.record);
+                let skill = c.record.skill.clone();
                 match legacy {
                     Some(trunk) => {
-                        let number = self
-                            .plan
-                            .dialplan
-                            .switch
-                            .service_numbers
-                            .first()
-                            .cloned()
-                            .unwrap_or_default();
+                        let number = self.plan.dialplan.service_number().to_string();
                         self.ring_trunk(now, call, &trunk, &number);
                     }
                     None => {
-                        self.acd
-                            .call_arrived_for(now, call, QueueId(queue), record.skill);
+                        self.acd.call_arrived_for(now, call, QueueId(queue), skill);
                     }
                 }
             }
@@ -194,8 +183,7 @@ impl Core {
                 c.record.outcome = Outcome::Ivr;
                 c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
                 c.span.in_scope(|| info!(waited_ms = ?c.record.waited_ms, "left the queue after its longest wait"));
-                let record = c.record.clone();
-                self.save(&record);
+                save_record(&self.store, &c.record);
             }
             IvrAction::QueryPosition => {
                 let ahead = self.acd.position(call).unwrap_or(0);
@@ -214,15 +202,13 @@ impl Core {
             }
             IvrAction::SurveyScore(score) => {
                 c.record.survey_score = Some(score);
-                let record = c.record.clone();
-                self.save(&record);
+                save_record(&self.store, &c.record);
             }
             IvrAction::Connect => {
                 if let Some(agent) = m.agent_media.take() {
                     m.media.connect_agent(agent);
                     c.record.agent_announced = true;
-                    let record = c.record.clone();
-                    self.save(&record);
+                    save_record(&self.store, &c.record);
                 }
             }
             IvrAction::Hangup => self.end_menu_call(now, call, None),
@@ -304,8 +290,7 @@ impl Core {
             m.agent_media = Some(agent_media);
         }
         c.talking = Some(talking);
-        let record = c.record.clone();
-        self.save(&record);
+        save_record(&self.store, &c.record);
         // Only an agent has a number (工号) to announce; a trunk's party is connected at once.
         let event = match party {
             Party::Trunk(_) => IvrEvent::PartyAnswered,
@@ -327,8 +312,7 @@ impl Core {
             m.media.disconnect_agent();
             m.agent_media = None;
         }
-        let record = c.record.clone();
-        self.save(&record);
+        save_record(&self.store, &c.record);
         self.end_party_call(now, &t.party, call);
         self.end_monitors_of(now, call);
         if let Some(c) = self.calls.get_mut(&call) {
@@ -371,10 +355,6 @@ impl Core {
         // Out of the ACD whatever the stage (a transferred call waits there too; `abandoned`
         // is a no-op for a call that is not queued).
         let waited = self.acd.abandoned(now, call);
-        if !in_queue && c.record.outcome == Outcome::Queued && c.record.answered_at.is_some() {
-            // Answered, handed on, then given up while waiting for the next agent.
-            c.record.outcome = Outcome::Answered;
-        }
         if in_queue {
             c.record.outcome = Outcome::Abandoned;
             c.record.waited_ms = waited.map(|w| w.as_millis() as u64);

@@ -210,6 +210,13 @@ pub(crate) fn start_recorded_bridge(
     )
 }
 
+/// Queues `record` for the call store; a failure is logged (the store says why).
+pub(crate) fn save_record(store: &hotline_record::CallStore, record: &CallRecord) {
+    if let Err(e) = store.save(record) {
+        warn!(call = %record.call_id, error = %e, "call record not queued");
+    }
+}
+
 pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
     Utc::now()
 }
@@ -325,9 +332,11 @@ impl Core {
 
     /// Whether trunk `name` leads to a legacy city's old system.
     pub(crate) fn is_legacy_trunk(&self, name: &str) -> bool {
-        self.plan.dialplan.regions.iter().any(
-            |r| matches!(&r.mode, hotline_routing::RegionMode::Legacy { trunk } if trunk == name),
-        )
+        self.plan
+            .dialplan
+            .regions
+            .iter()
+            .any(|r| r.legacy_trunk() == Some(name))
     }
 
     /// The legs still open end now.
@@ -341,9 +350,7 @@ impl Core {
     }
 
     pub(crate) fn save(&self, record: &CallRecord) {
-        if let Err(e) = self.store.save(record) {
-            warn!(call = %record.call_id, error = %e, "call record not queued");
-        }
+        save_record(&self.store, record);
     }
 
     /// Forgets a call and every index entry pointing at it.

@@ -11,7 +11,7 @@ use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
-use super::{now_utc, AgentLeg, OrphanLeg, Party};
+use super::{now_utc, save_record, AgentLeg, OrphanLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 
@@ -65,10 +65,8 @@ impl Core {
             .plan
             .dialplan
             .region(&route.region)
-            .and_then(|r| match &r.mode {
-                hotline_routing::RegionMode::Legacy { trunk } => Some(trunk.clone()),
-                hotline_routing::RegionMode::Remote => None,
-            });
+            .and_then(|r| r.legacy_trunk())
+            .map(str::to_string);
         if let Some(trunk) = legacy {
             // 割接: this city is still on its old system; the call passes through, recorded.
             let dialled = user.unwrap_or_default();
@@ -180,19 +178,29 @@ impl Core {
         self.direct_ring_ended(now, call, &leg.party);
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
-        if leg.provisional {
-            let cancel = cancel_for(&leg.invite);
-            self.endpoint.send_request(now, cancel, leg.peer);
+        self.withdraw_invite(now, leg.tx, leg.invite, leg.peer, leg.provisional);
+    }
+
+    /// Withdraws an INVITE the switch sent: CANCEL at once if a provisional response came,
+    /// else on the first one (RFC 3261 9.1); a late 200 is ACKed and hung up.
+    pub(crate) fn withdraw_invite(
+        &mut self,
+        now: Instant,
+        tx: TxId,
+        invite: Request,
+        peer: Peer,
+        provisional: bool,
+    ) {
+        if provisional {
+            self.endpoint.send_request(now, cancel_for(&invite), peer);
         }
-        self.orphans.insert(
-            leg.tx,
-            OrphanLeg {
-                invite: leg.invite,
-                peer: leg.peer,
-                cancel_pending: !leg.provisional,
-                since: now,
-            },
-        );
+        let orphan = OrphanLeg {
+            invite,
+            peer,
+            cancel_pending: !provisional,
+            since: now,
+        };
+        self.orphans.insert(tx, orphan);
     }
 
     /// Forgets withdrawn agent INVITEs that never got a final response.
@@ -213,8 +221,7 @@ impl Core {
         if let Some(c) = self.calls.get_mut(&call) {
             c.span.in_scope(|| info!(to = %to, "overflowed"));
             c.record.overflowed = true;
-            let record = c.record.clone();
-            self.save(&record);
+            save_record(&self.store, &c.record);
         }
     }
 

@@ -293,17 +293,12 @@ impl Core {
 /// other. Over TCP the source port is the connection's own, and a seat with `any_port`
 /// sends from other ports: the address alone is what there is.
 fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
-    let Some(uri) = SipUri::parse(contact) else {
+    let Some(seat) = crate::core::static_peer(contact) else {
         return false;
     };
-    let ip = uri.host.trim_start_matches('[').trim_end_matches(']');
-    if ip.parse::<std::net::IpAddr>().ok() != Some(from.addr.ip()) {
-        return false;
-    }
-    match from.transport {
-        Transport::Udp if !any_port => uri.port.unwrap_or(5060) == from.addr.port(),
-        _ => true,
-    }
+    let port_ok =
+        any_port || from.transport != Transport::Udp || seat.addr.port() == from.addr.port();
+    seat.addr.ip() == from.addr.ip() && port_ok
 }
 
 /// The audit word for a mode.

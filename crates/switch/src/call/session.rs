@@ -219,17 +219,7 @@ impl Core {
         let Some(p) = self.monitor_invites.remove(&tx) else {
             return;
         };
-        self.endpoint
-            .send_request(now, hotline_sip::transaction::cancel_for(&p.invite), p.peer);
-        self.orphans.insert(
-            tx,
-            super::OrphanLeg {
-                invite: p.invite,
-                peer: p.peer,
-                cancel_pending: false,
-                since: now,
-            },
-        );
+        self.withdraw_invite(now, tx, p.invite, p.peer, p.provisional);
     }
 
     /// A request inside a session's dialog.
@@ -359,6 +349,8 @@ pub(crate) struct PendingMonitor {
     pub peer: Peer,
     pub port: MediaPort,
     pub sdp: SdpVersion,
+    /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).
+    pub provisional: bool,
 }
 
 impl Core {
@@ -425,6 +417,7 @@ impl Core {
                 peer,
                 port,
                 sdp: version,
+                provisional: false,
             },
         );
         Ok(format!(
@@ -444,6 +437,9 @@ impl Core {
             return false;
         }
         if resp.status < 200 {
+            if let Some(p) = self.monitor_invites.get_mut(&tx) {
+                p.provisional = true;
+            }
             return true;
         }
         let Some(p) = self.monitor_invites.remove(&tx) else {

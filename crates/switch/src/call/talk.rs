@@ -10,7 +10,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, start_recorded_bridge, Talking};
+use super::{now_utc, save_record, start_recorded_bridge, Talking};
 use crate::core::{Core, Side};
 use crate::media;
 use crate::sipbuild::token;
@@ -134,8 +134,7 @@ impl Core {
             talking.bridge = Some(parked.bridge);
             c.talking = Some(talking);
             c.record.outcome = Outcome::Answered;
-            let record = c.record.clone();
-            self.save(&record);
+            save_record(&self.store, &c.record);
             return;
         }
         let answer =
@@ -187,8 +186,7 @@ impl Core {
         );
         talking.bridge = Some(bridge);
         c.talking = Some(talking);
-        let record = c.record.clone();
-        self.save(&record);
+        save_record(&self.store, &c.record);
     }
 
     /// A request inside one of a call's dialogs (tags already checked).

@@ -16,7 +16,7 @@ use hotline_record::{HungUpBy, Outcome};
 use hotline_routing::pattern::is_domestic;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
-use hotline_sip::{HeaderName, Request, Response};
+use hotline_sip::{HeaderName, NameAddr, Request, Response, SipUri};
 use tracing::{info, warn};
 
 use super::{now_utc, Party};
@@ -56,35 +56,34 @@ pub(crate) struct ReferTo {
 
 /// Parses a `Refer-To` value: `<sip:user@host?Replaces=...>` (or without brackets).
 pub(crate) fn parse_refer_to(value: &str) -> Option<ReferTo> {
-    let v = value.trim();
-    let uri = match (v.find('<'), v.rfind('>')) {
-        (Some(a), Some(b)) if a < b => v.get(a + 1..b)?,
-        _ => v.split(';').next()?,
-    };
-    let (uri, headers) = uri.split_once('?').unwrap_or((uri, ""));
-    let rest = uri
-        .strip_prefix("sip:")
-        .or_else(|| uri.strip_prefix("sips:"))?;
-    let user = rest.split_once('@').map(|(u, _)| u)?;
-    let user = user.split(';').next()?.to_string();
+    let refer_to = NameAddr::parse(value)?;
+    let (uri, headers) = refer_to.uri.split_once('?').unwrap_or((&refer_to.uri, ""));
+    let user = SipUri::parse(uri)?.user?;
     let replaces = headers.split('&').find_map(|h| {
         let (name, value) = h.split_once('=')?;
-        if !name.eq_ignore_ascii_case("replaces") {
-            return None;
-        }
-        let decoded = percent_decode(value)?;
-        let mut parts = decoded.split(';');
-        let call_id = parts.next()?.trim().to_string();
-        let tags = parts
-            .filter_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                let k = k.trim().to_ascii_lowercase();
-                (k == "to-tag" || k == "from-tag").then(|| v.trim().to_string())
-            })
-            .collect();
-        (!call_id.is_empty()).then_some(Replaces { call_id, tags })
+        name.eq_ignore_ascii_case("replaces").then_some(value)
     });
+    // A Replaces that does not read is refused, not taken for a blind transfer.
+    let replaces = match replaces {
+        Some(value) => Some(parse_replaces(value)?),
+        None => None,
+    };
     (!user.is_empty()).then_some(ReferTo { user, replaces })
+}
+
+/// A percent-encoded Replaces value: `call-id;to-tag=..;from-tag=..`.
+fn parse_replaces(value: &str) -> Option<Replaces> {
+    let decoded = percent_decode(value)?;
+    let mut parts = decoded.split(';');
+    let call_id = parts.next()?.trim().to_string();
+    let tags = parts
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            let k = k.trim().to_ascii_lowercase();
+            (k == "to-tag" || k == "from-tag").then(|| v.trim().to_string())
+        })
+        .collect();
+    (!call_id.is_empty()).then_some(Replaces { call_id, tags })
 }
 
 /// `%XX` decoding of a URI header value; `None` if malformed or not UTF-8.
@@ -158,6 +157,7 @@ impl Core {
                 self.reply(now, tx, &req, 403, &tag);
                 return;
             }
+            self.count_call_out(now, &transferor);
             if let Some(c) = self.calls.get_mut(&call) {
                 c.record.dialled = Some(number.clone());
             }
@@ -172,19 +172,12 @@ impl Core {
         if d.agent(user).is_some() {
             return (user != transferor).then(|| TransferTarget::Agent(user.to_string()));
         }
-        if let Some(r) = d.regions.iter().find(|r| r.id.as_str() == user) {
-            return Some(match &r.mode {
-                hotline_routing::RegionMode::Remote => {
-                    TransferTarget::Queue(r.id.as_str().to_string())
-                }
-                hotline_routing::RegionMode::Legacy { trunk } => TransferTarget::Legacy {
-                    trunk: trunk.clone(),
-                    number: d
-                        .switch
-                        .service_numbers
-                        .first()
-                        .cloned()
-                        .unwrap_or_default(),
+        if let Some(r) = d.region_named(user) {
+            return Some(match r.legacy_trunk() {
+                None => TransferTarget::Queue(r.id.as_str().to_string()),
+                Some(trunk) => TransferTarget::Legacy {
+                    trunk: trunk.to_string(),
+                    number: d.service_number().to_string(),
                 },
             });
         }
@@ -202,24 +195,23 @@ impl Core {
     /// The transferor's connected consultation that `replaces` names (their own only): its
     /// Call-ID, and its tags when given (phones differ in which they call to and from).
     fn consultation(&self, replaces: &Replaces, transferor: &str) -> Option<CallRef> {
-        self.calls.iter().find_map(|(id, c)| {
-            let mine = c
-                .direct
-                .as_ref()
-                .is_some_and(|d| d.placed_by.as_deref() == Some(transferor));
-            let their_tag = c
-                .caller
-                .invite
-                .party_from()
-                .and_then(|f| f.tag().map(str::to_string))
-                .unwrap_or_default();
-            let tags_ok = replaces
-                .tags
-                .iter()
-                .all(|t| *t == c.caller.tag || *t == their_tag);
-            (mine && c.caller.sip_call_id == replaces.call_id && tags_ok && c.talking.is_some())
-                .then_some(*id)
-        })
+        let (id, side) = *self.by_dialog.get(&replaces.call_id)?;
+        let c = self.calls.get(&id)?;
+        let mine = c
+            .direct
+            .as_ref()
+            .is_some_and(|d| d.placed_by.as_deref() == Some(transferor));
+        let their_tag = c
+            .caller
+            .invite
+            .party_from()
+            .and_then(|f| f.tag().map(str::to_string))
+            .unwrap_or_default();
+        let tags_ok = replaces
+            .tags
+            .iter()
+            .all(|t| *t == c.caller.tag || *t == their_tag);
+        (side == Side::Caller && mine && tags_ok && c.talking.is_some()).then_some(id)
     }
 
     /// Tells the transferor the transfer happened and hangs their leg up.
@@ -343,7 +335,10 @@ impl Core {
         let queue = region
             .or_else(|| c.record.region.clone())
             .unwrap_or_else(|| self.plan.dialplan.switch.centre.as_str().to_string());
-        c.record.outcome = Outcome::Queued;
+        // Answered by the transferor: the call stays answered while it waits again.
+        if c.record.answered_at.is_none() {
+            c.record.outcome = Outcome::Queued;
+        }
         let skill = c.record.skill.clone();
         self.acd.call_arrived_for(now, call, QueueId(queue), skill);
     }
@@ -521,9 +516,6 @@ impl Core {
         self.close_legs(&mut c.legs);
         c.record.ended_at = Some(now_utc());
         c.record.hung_up_by = Some(by);
-        if c.record.outcome == Outcome::Queued {
-            c.record.outcome = Outcome::Answered;
-        }
         self.save(&c.record);
         if let Some(mut p) = c.parked.take() {
             if by != HungUpBy::Caller {
@@ -560,6 +552,7 @@ mod tests {
             })
         );
         assert_eq!(parse_refer_to("sip:luoyang@h").unwrap().user, "luoyang");
+        // A Replaces that does not read is no blind transfer either.
         for bad in [
             "",
             "<>",
@@ -567,11 +560,7 @@ mod tests {
             "<tel:123>",
             "<sip:1019@h?Replaces=%G1>",
         ] {
-            let r = parse_refer_to(bad);
-            assert!(
-                r.is_none() || r.as_ref().is_some_and(|r| r.replaces.is_none()),
-                "{bad}: {r:?}"
-            );
+            assert!(parse_refer_to(bad).is_none(), "{bad}");
         }
     }
 }
