@@ -471,8 +471,14 @@ impl Acd {
             }
         }
         let ids: Vec<CallRef> = self.calls.keys().copied().collect();
+        // With every agent busy (the queue's usual state at the peak) nobody is picked:
+        // the calls only get their overflow checked.
+        let mut free = self.agents.values().filter(|a| a.can_ring()).count();
         for id in ids {
             self.check_overflow(now, id);
+            if free == 0 {
+                continue;
+            }
             let Some(call) = self.calls.get(&id) else {
                 continue;
             };
@@ -485,6 +491,7 @@ impl Acd {
             }
             let until = later(now, cfg.ring_timeout);
             for agent in self.pick_agents(now, id) {
+                free = free.saturating_sub(1);
                 // Ringing before the next call is dispatched, so no agent rings for two.
                 self.set_status(now, &agent, AgentStatus::Ringing(id));
                 if let Some(c) = self.calls.get_mut(&id) {

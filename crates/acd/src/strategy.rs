@@ -30,6 +30,28 @@ pub enum Strategy {
     RingAll,
 }
 
+impl Strategy {
+    /// Every strategy, by its dialplan name.
+    pub const NAMED: [(&'static str, Strategy); 8] = [
+        ("longest-idle", Strategy::LongestIdle),
+        ("round-robin", Strategy::RoundRobin),
+        ("fewest-calls", Strategy::FewestCalls),
+        ("least-talk-time", Strategy::LeastTalkTime),
+        ("ring-all", Strategy::RingAll),
+        ("linear", Strategy::Linear),
+        ("random", Strategy::Random),
+        ("weighted-by-level", Strategy::WeightedByLevel),
+    ];
+
+    /// The strategy a dialplan names; `None` for a name it does not know.
+    pub fn named(name: &str) -> Option<Strategy> {
+        Strategy::NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+}
+
 /// An available agent who may take the call, and at which skill level (1 best … 5).
 pub(crate) struct Candidate<'a> {
     pub id: &'a AgentId,

@@ -127,21 +127,31 @@ pub struct Challenge {
     pub opaque: Option<String>,
 }
 
+/// The `name=value` parameters of a `Digest ...` header value (names lowercase, quotes
+/// taken off); `None` for another scheme.
+fn digest_params(value: &str) -> Option<Vec<(String, String)>> {
+    let rest = value.trim();
+    let scheme_end = rest.find(char::is_whitespace)?;
+    if !rest.get(..scheme_end)?.eq_ignore_ascii_case("digest") {
+        return None;
+    }
+    let params = crate::message::split_list(rest.get(scheme_end..)?)
+        .into_iter()
+        .filter_map(|item| {
+            let (k, v) = item.split_once('=')?;
+            let v = v.trim().trim_matches('"').to_string();
+            Some((k.trim().to_ascii_lowercase(), v))
+        })
+        .collect();
+    Some(params)
+}
+
 impl Challenge {
     /// Parses a challenge header value; `None` if it is not a Digest challenge.
     pub fn parse(value: &str) -> Option<Challenge> {
-        let rest = value.trim();
-        let scheme_end = rest.find(char::is_whitespace)?;
-        if !rest.get(..scheme_end)?.eq_ignore_ascii_case("digest") {
-            return None;
-        }
         let mut c = Challenge::default();
-        for item in crate::message::split_list(rest.get(scheme_end..)?) {
-            let Some((k, v)) = item.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().trim_matches('"').to_string();
-            match k.trim().to_ascii_lowercase().as_str() {
+        for (k, v) in digest_params(value)? {
+            match k.as_str() {
                 "realm" => c.realm = v,
                 "nonce" => c.nonce = v,
                 "algorithm" => c.algorithm = Some(v),
@@ -218,18 +228,9 @@ pub struct Credentials {
 impl Credentials {
     /// Parses an Authorization header value; `None` if it is not a usable Digest.
     pub fn parse(value: &str) -> Option<Credentials> {
-        let rest = value.trim();
-        let scheme_end = rest.find(char::is_whitespace)?;
-        if !rest[..scheme_end].eq_ignore_ascii_case("digest") {
-            return None;
-        }
         let mut c = Credentials::default();
-        for item in crate::message::split_list(&rest[scheme_end..]) {
-            let Some((k, v)) = item.split_once('=') else {
-                continue;
-            };
-            let v = v.trim().trim_matches('"').to_string();
-            match k.trim().to_ascii_lowercase().as_str() {
+        for (k, v) in digest_params(value)? {
+            match k.as_str() {
                 "username" => c.username = v,
                 "realm" => c.realm = v,
                 "nonce" => c.nonce = v,

@@ -33,19 +33,13 @@ pub use hotline_media::Leg as Side;
 /// ends by itself after this long.
 const STATIC_SEAT_RESUME: Duration = Duration::from_secs(60);
 
-/// The ACD strategy a dialplan names (the dialplan check admits only these names).
+/// The ACD strategy a dialplan names. The dialplan check admits only the names of
+/// [`hotline_routing::STRATEGIES`], which a test holds to the ACD's own list.
 fn strategy(name: &str) -> hotline_acd::Strategy {
-    use hotline_acd::Strategy;
-    match name {
-        "round-robin" => Strategy::RoundRobin,
-        "fewest-calls" => Strategy::FewestCalls,
-        "least-talk-time" => Strategy::LeastTalkTime,
-        "ring-all" => Strategy::RingAll,
-        "linear" => Strategy::Linear,
-        "random" => Strategy::Random,
-        "weighted-by-level" => Strategy::WeightedByLevel,
-        _ => Strategy::LongestIdle,
-    }
+    hotline_acd::Strategy::named(name).unwrap_or_else(|| {
+        warn!(%name, "unknown strategy: longest-idle");
+        hotline_acd::Strategy::LongestIdle
+    })
 }
 
 /// Requests from the operator's tools (over the control socket).
@@ -597,4 +591,21 @@ pub(crate) fn static_peer(contact: &str) -> Option<Peer> {
         addr: SocketAddr::new(ip, uri.port.unwrap_or(5060)),
         transport,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_strategy_the_dialplan_admits_is_one_the_acd_runs() {
+        let acd: Vec<&str> = hotline_acd::Strategy::NAMED
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(hotline_routing::STRATEGIES.to_vec(), acd);
+        for (name, s) in hotline_acd::Strategy::NAMED {
+            assert_eq!(strategy(name), s);
+        }
+    }
 }

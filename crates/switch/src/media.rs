@@ -61,6 +61,22 @@ pub fn answer(
     ))
 }
 
+/// The body of our 200 to a re-INVITE on a leg at `local`, with the version moved on
+/// (RFC 3264 8): a fresh offer when the re-INVITE has none, else our answer and where the
+/// phone's media now is. `None` when its offer cannot be answered (488).
+pub fn reinvite_body(
+    body: &[u8],
+    local: SocketAddr,
+    sdp: &mut SdpVersion,
+) -> Option<(String, Option<PeerMedia>)> {
+    let version = sdp.next();
+    if body.is_empty() {
+        return Some((offer(local, version), None));
+    }
+    let (answer, peer) = answer(&parse_sdp(body)?, local, version)?;
+    Some((answer, Some(peer)))
+}
+
 /// Our offer to an agent's phone.
 pub fn offer(local: SocketAddr, v: SdpVersion) -> String {
     sdp::offer(local, &CODECS, Some(TELEPHONE_EVENT), v.session, v.version)

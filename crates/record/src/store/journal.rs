@@ -132,7 +132,9 @@ pub(super) fn insert_monitor(conn: &Connection, m: &MonitorUse) -> rusqlite::Res
     Ok(())
 }
 
-fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
+/// Opens the store for reading beside a running switch (WAL lets it read while the switch
+/// writes), waiting up to 5 s for a lock.
+pub(crate) fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
     let sqlite = |source| RecordError::Sqlite {
         path: db.to_path_buf(),
         source,

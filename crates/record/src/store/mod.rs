@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use crate::{fsmode, RecordError};
 
@@ -105,9 +105,7 @@ impl CallStore {
 
     /// Queues a callback request (voicemail, callback number, abandoned caller).
     pub fn save_callback(&self, callback: &Callback) -> Result<(), RecordError> {
-        self.tx
-            .send(StoreMsg::Callback(Box::new(callback.clone())))
-            .map_err(|_| RecordError::WriterGone("call store"))
+        self.send(StoreMsg::Callback(Box::new(callback.clone())))
     }
 
     /// Marks the open callbacks of `number` `called`: an agent's call out reached it.
@@ -139,9 +137,7 @@ impl CallStore {
     /// Blocks until every save queued so far is committed; for tests and shutdown.
     pub fn sync(&self) -> Result<(), RecordError> {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
-        self.tx
-            .send(StoreMsg::Sync(done_tx))
-            .map_err(|_| RecordError::WriterGone("call store"))?;
+        self.send(StoreMsg::Sync(done_tx))?;
         done_rx
             .recv()
             .map_err(|_| RecordError::WriterGone("call store"))
@@ -175,12 +171,12 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
         }
         let in_transaction = conn.execute_batch("BEGIN").is_ok();
         let mut synced = Vec::new();
-        let written = batch.len();
+        let mut written = 0;
         for msg in batch {
             if let StoreMsg::Sync(done) = msg {
                 synced.push(done);
-            } else {
-                write(&conn, msg, &failed, &path);
+            } else if write(&conn, msg, &failed, &path) {
+                written += 1;
             }
         }
         if in_transaction {
@@ -196,8 +192,8 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
     }
 }
 
-/// One message's statement.
-fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) {
+/// One message's statement; false (counted in `failed`, logged) if SQLite refused it.
+fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> bool {
     let result = match &msg {
         StoreMsg::Save(record) => sql::upsert(conn, record),
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
@@ -219,35 +215,23 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) {
             StoreMsg::Sync(_) => String::new(),
         };
         tracing::error!(db = %path.display(), %error, "{what} not saved");
+        return false;
     }
+    true
 }
 
 /// Reads the calls offered at or after `since` (all when `None`), oldest first, without
 /// disturbing a running switch: read-only, WAL lets it read while the switch writes.
 pub fn list_calls(db: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<CallRecord>, RecordError> {
-    let conn =
-        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
-            RecordError::Sqlite {
-                path: db.to_path_buf(),
-                source,
-            }
-        })?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(|source| RecordError::Sqlite {
-            path: db.to_path_buf(),
-            source,
-        })?;
+    let conn = journal::open_read_only(db)?;
     sql::select_since(&conn, since, db)
 }
 
 /// Every callback request, oldest first (`hotline callbacks`).
 pub fn list_callbacks(db: &Path) -> Result<Vec<Callback>, RecordError> {
-    let sqlite = |source| RecordError::Sqlite {
+    let conn = journal::open_read_only(db)?;
+    sql::select_callbacks(&conn).map_err(|source| RecordError::Sqlite {
         path: db.to_path_buf(),
         source,
-    };
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(sqlite)?;
-    sql::select_callbacks(&conn).map_err(sqlite)
+    })
 }

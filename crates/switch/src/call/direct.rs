@@ -14,26 +14,15 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, save_record, start_recorded_bridge, AgentLeg, Party};
+use super::{now_utc, save_record, start_recorded_bridge, Party};
 use crate::core::{Core, Side};
-use crate::media::{self, MediaPort, SdpVersion};
+use crate::media;
 use crate::sipbuild::token;
 
 /// A call the switch rings directly rather than through the ACD.
 pub(crate) struct Direct {
     /// The agent who placed it (call out, consultation); their ACD state follows the call.
     pub placed_by: Option<String>,
-    /// The far end.
-    pub far: Far,
-}
-
-/// The far end of a direct call.
-pub(crate) enum Far {
-    /// A carrier trunk (a call out, or a legacy city's old system); the ringing leg
-    /// names it.
-    Trunk,
-    /// Another agent's phone.
-    Agent,
 }
 
 /// How long a consulted colleague's phone rings before the consultation fails.
@@ -120,7 +109,6 @@ impl Core {
             c.record.agent = Some(agent.to_string());
             c.direct = Some(Direct {
                 placed_by: Some(agent.to_string()),
-                far: Far::Trunk,
             });
             save_record(&self.store, &c.record);
         }
@@ -146,7 +134,6 @@ impl Core {
             c.record.dialled = Some(other.to_string());
             c.direct = Some(Direct {
                 placed_by: Some(agent.to_string()),
-                far: Far::Agent,
             });
         }
         self.acd_outbound(now, agent, call);
@@ -278,7 +265,7 @@ impl Core {
         self.ring_leg(now, call, party, contact, &number, peer);
     }
 
-    /// Sends the far leg's INVITE from a fresh media port.
+    /// Sends the far leg's INVITE; if it cannot even be sent, the direct call fails.
     fn ring_leg(
         &mut self,
         now: Instant,
@@ -288,51 +275,10 @@ impl Core {
         from_number: &str,
         peer: Peer,
     ) {
-        let Ok(port) = MediaPort::bind(self.media_ip) else {
+        if !self.send_leg(now, call, party.clone(), &ruri, from_number, peer) {
             self.direct_ring_ended(now, call, &party);
             self.fail_direct(now, call, 503);
-            return;
-        };
-        let local_media = port.local_addr();
-        let sdp_version = SdpVersion::new();
-        let sdp = media::offer(local_media, sdp_version);
-        let to_user = hotline_sip::SipUri::parse(&ruri)
-            .and_then(|u| u.user)
-            .unwrap_or_default();
-        let mut invite =
-            self.local
-                .agent_invite(&ruri, &to_user, from_number, peer.transport, &sdp);
-        if matches!(party, Party::Trunk(_)) {
-            // A carrier expects To to name the number at its own address, as the R-URI does.
-            invite.headers.set(HeaderName::To, format!("<{ruri}>"));
         }
-        let sip_call_id = invite.call_id().unwrap_or_default().to_string();
-        let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
-            self.direct_ring_ended(now, call, &party);
-            self.fail_direct(now, call, 503);
-            return;
-        };
-        let Some(c) = self.calls.get_mut(&call) else {
-            return;
-        };
-        c.span
-            .in_scope(|| info!(party = %party, to = %peer.addr, "ringing directly"));
-        self.by_tx.insert(tx, (call, Side::Agent));
-        self.by_dialog
-            .insert(sip_call_id.clone(), (call, Side::Agent));
-        c.ringing.push(AgentLeg {
-            party,
-            invite,
-            tx,
-            peer,
-            sip_call_id,
-            media: Some(port),
-            local_media,
-            sdp: sdp_version,
-            provisional: false,
-            since: now,
-            auth_tried: false,
-        });
     }
 
     /// A trunk's 183 with SDP on a call out or a legacy forward: the carrier's announcement
@@ -473,18 +419,18 @@ impl Core {
     pub(crate) fn ring_timeouts(&mut self, now: Instant) {
         let mut expired: Vec<(CallRef, TxId)> = Vec::new();
         for (id, c) in &self.calls {
-            let limit = if c.transfer {
-                let region = c.record.region.as_deref().unwrap_or_default();
-                self.plan
-                    .dialplan
-                    .region_named(region)
-                    .map_or(Duration::from_secs(15), |r| r.ring_timeout)
-            } else if matches!(c.direct.as_ref().map(|d| &d.far), Some(Far::Agent)) {
-                CONSULT_RING
-            } else {
-                continue;
-            };
             for leg in &c.ringing {
+                let limit = if c.transfer {
+                    let region = c.record.region.as_deref().unwrap_or_default();
+                    self.plan
+                        .dialplan
+                        .region_named(region)
+                        .map_or(Duration::from_secs(15), |r| r.ring_timeout)
+                } else if c.direct.is_some() && matches!(leg.party, Party::Agent(_)) {
+                    CONSULT_RING
+                } else {
+                    continue;
+                };
                 if now.saturating_duration_since(leg.since) >= limit {
                     expired.push((*id, leg.tx));
                 }
@@ -532,15 +478,6 @@ impl Core {
         c.record.ended_at = Some(now_utc());
         self.save(&c.record);
     }
-}
-
-/// Whether the switch can answer this INVITE's audio offer ([`Core::answer_phone`] would
-/// not refuse it with 488): checked before a phone's request changes anything.
-pub(crate) fn offer_answerable(req: &Request) -> bool {
-    media::parse_sdp(&req.body).is_some_and(|offer| {
-        let anywhere = std::net::SocketAddr::from(([127, 0, 0, 1], 9));
-        media::answer(&offer, anywhere, SdpVersion::new()).is_some()
-    })
 }
 
 /// Calls out started per agent in the last hour, oldest first.

@@ -15,7 +15,7 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Method;
 use tracing::{info, warn};
 
-use super::{now_utc, save_record, Party, Talking};
+use super::{forward_media_events, now_utc, open_recording, save_record, Party, Talking};
 use crate::core::Core;
 use crate::media::{MediaPort, PeerMedia};
 
@@ -50,34 +50,18 @@ impl Core {
             self.local
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         self.endpoint.respond(now, c.caller.tx, answer);
-        let answered_at = now_utc();
-        let recording = match self.recorder.open(&c.id, answered_at) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                c.span
-                    .in_scope(|| warn!(error = %e, "recording could not be opened"));
-                None
-            }
-        };
-        c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+        let recording = open_recording(&self.recorder, c);
         c.record.outcome = Outcome::Ivr;
         let Some(port) = c.caller.media.take() else {
             return;
         };
-        let (media, mut events) = CallMedia::start(
+        let (media, events) = CallMedia::start(
             c.id.as_str().to_string(),
             (port, c.caller.peer_media),
             recording,
             self.prompts.clone(),
         );
-        let forward = self.media_events.clone();
-        tokio::spawn(async move {
-            while let Some(ev) = events.recv().await {
-                if forward.send((call, ev)).is_err() {
-                    break;
-                }
-            }
-        });
+        forward_media_events(&self.media_events, call, events);
         let (machine, actions) = IvrCall::start(Arc::clone(&menu), hours, now);
         c.span.in_scope(|| info!("answered by the voice menu"));
         c.menu = Some(MenuSession {

@@ -171,6 +171,12 @@ impl Call {
         }
     }
 
+    /// Whether its ringing leg was rung by the switch itself (a call placed from a phone, a
+    /// legacy forward, a transfer's next party) rather than offered by the ACD.
+    pub fn rings_directly(&self) -> bool {
+        self.direct.is_some() || self.transfer
+    }
+
     /// The ringing leg of this INVITE transaction.
     pub fn leg_mut(&mut self, tx: TxId) -> Option<&mut AgentLeg> {
         self.ringing.iter_mut().find(|l| l.tx == tx)
@@ -192,6 +198,22 @@ pub(crate) fn start_recorded_bridge(
     caller: (MediaPort, PeerMedia),
     far: (MediaPort, PeerMedia),
 ) -> BridgeHandle {
+    let recording = open_recording(recorder, c);
+    crate::media::start_bridge(
+        &c.id,
+        caller,
+        far,
+        recording,
+        std::sync::Arc::clone(prompts),
+    )
+}
+
+/// Opens the call's recording from now and notes its path in the record; `None` (logged)
+/// if it cannot be opened: the call goes on unrecorded rather than not at all.
+pub(crate) fn open_recording(
+    recorder: &hotline_record::Recorder,
+    c: &mut Call,
+) -> Option<hotline_record::Recording> {
     let recording = match recorder.open(&c.id, now_utc()) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -201,13 +223,23 @@ pub(crate) fn start_recorded_bridge(
         }
     };
     c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
-    crate::media::start_bridge(
-        &c.id,
-        caller,
-        far,
-        recording,
-        std::sync::Arc::clone(prompts),
-    )
+    recording
+}
+
+/// Passes a media task's events to the core, tagged with `call`, until either side ends.
+pub(crate) fn forward_media_events(
+    core: &tokio::sync::mpsc::UnboundedSender<(CallRef, hotline_media::MediaEvent)>,
+    call: CallRef,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<hotline_media::MediaEvent>,
+) {
+    let core = core.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if core.send((call, ev)).is_err() {
+                break;
+            }
+        }
+    });
 }
 
 /// Queues `record` for the call store; a failure is logged (the store says why).

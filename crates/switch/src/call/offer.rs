@@ -8,10 +8,10 @@ use hotline_record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
-use hotline_sip::{Request, Response, SipUri};
+use hotline_sip::{HeaderName, Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
-use super::{now_utc, save_record, AgentLeg, OrphanLeg, Party};
+use super::{now_utc, save_record, AgentLeg, Call, OrphanLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
 
@@ -73,10 +73,7 @@ impl Core {
             if let Some(c) = self.calls.get_mut(&call) {
                 c.span
                     .in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
-                c.direct = Some(super::direct::Direct {
-                    placed_by: None,
-                    far: super::direct::Far::Trunk,
-                });
+                c.direct = Some(super::direct::Direct { placed_by: None });
             }
             self.ring_trunk(now, call, &trunk, &dialled);
         } else if self.plan.dialplan.menu.is_some() {
@@ -116,37 +113,66 @@ impl Core {
                 .offer_failed(now, call, &agent, OfferOutcome::Failed);
             return;
         };
+        if !self.send_leg(
+            now,
+            call,
+            Party::Agent(agent.0.clone()),
+            &contact,
+            &number,
+            peer,
+        ) {
+            self.acd
+                .offer_failed(now, call, &agent, OfferOutcome::Failed);
+        }
+    }
+
+    /// Rings `party` at `ruri` for `call` from a fresh media port, with `from_number` as
+    /// the caller: the leg joins the call's ringing legs. False if the INVITE could not
+    /// even be sent (no media port, no transport).
+    pub(crate) fn send_leg(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        party: Party,
+        ruri: &str,
+        from_number: &str,
+        peer: Peer,
+    ) -> bool {
         let media = match MediaPort::bind(self.media_ip) {
             Ok(m) => m,
             Err(e) => {
-                warn!(error = %e, "no media port for the agent leg");
-                self.acd
-                    .offer_failed(now, call, &agent, OfferOutcome::Failed);
-                return;
+                warn!(error = %e, %party, "no media port for the far leg");
+                return false;
             }
         };
         let local_media = media.local_addr();
         let sdp_version = SdpVersion::new();
         let sdp = media::offer(local_media, sdp_version);
-        let invite = self
+        let to_user = match &party {
+            Party::Agent(id) => id.clone(),
+            Party::Trunk(_) => SipUri::parse(ruri).and_then(|u| u.user).unwrap_or_default(),
+        };
+        let mut invite = self
             .local
-            .agent_invite(&contact, &agent.0, &number, peer.transport, &sdp);
+            .agent_invite(ruri, &to_user, from_number, peer.transport, &sdp);
+        if matches!(party, Party::Trunk(_)) {
+            // A carrier expects To to name the number at its own address, as the R-URI does.
+            invite.headers.set(HeaderName::To, format!("<{ruri}>"));
+        }
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let Some(tx) = self.endpoint.send_request(now, invite.clone(), peer) else {
-            self.acd
-                .offer_failed(now, call, &agent, OfferOutcome::Failed);
-            return;
+            return false;
         };
         let Some(c) = self.calls.get_mut(&call) else {
-            return;
+            return true;
         };
         c.span
-            .in_scope(|| info!(agent = %agent, to = %peer.addr, "ringing agent"));
+            .in_scope(|| info!(%party, to = %peer.addr, "ringing"));
         self.by_tx.insert(tx, (call, Side::Agent));
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Agent));
         c.ringing.push(AgentLeg {
-            party: Party::Agent(agent.0),
+            party,
             invite,
             tx,
             peer,
@@ -158,6 +184,7 @@ impl Core {
             since: now,
             auth_tried: false,
         });
+        true
     }
 
     /// Withdraws one agent's ringing leg (ring timeout, caller gone, agent logged out or
@@ -371,11 +398,7 @@ impl Core {
         };
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
-        if self
-            .calls
-            .get(&call)
-            .is_some_and(|c| c.direct.is_some() || c.transfer)
-        {
+        if self.calls.get(&call).is_some_and(Call::rings_directly) {
             self.direct_ring_ended(now, call, &leg.party);
             self.fail_direct(now, call, status);
             return;

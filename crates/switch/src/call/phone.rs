@@ -94,13 +94,15 @@ impl Core {
         info!(%user, dialled = %target, "call from a phone");
         match what {
             Dialled::Feature(command) if is_agent => {
-                // A call the switch cannot answer (no usable offer) changes nothing.
-                if !super::direct::offer_answerable(&req) {
-                    self.refuse(now, tx, &req, 488);
-                    return;
-                }
+                // A call the switch cannot answer (no usable offer, no port) changes nothing.
+                let m = match self.caller_media(&req) {
+                    Ok(m) => m,
+                    Err(status) => return self.refuse(now, tx, &req, status),
+                };
                 let ok = self.agent_command(now, &user, command).is_ok();
-                self.start_feature_session(now, tx, &req, from, &user, ok);
+                if let Some(a) = self.answer_phone(now, tx, &req, m) {
+                    self.start_feature_session(from, &user, ok, a);
+                }
             }
             Dialled::Monitor(mode, agent) if plan.dialplan.supervisor(&user).is_some() => {
                 self.phone_monitor(now, tx, &req, from, &user, &agent, mode);
@@ -172,7 +174,11 @@ impl Core {
                 return;
             }
         };
-        let Some(a) = self.answer_phone(now, tx, req) else {
+        let m = match self.caller_media(req) {
+            Ok(m) => m,
+            Err(status) => return self.refuse(now, tx, req, status),
+        };
+        let Some(a) = self.answer_phone(now, tx, req, m) else {
             return;
         };
         self.join_monitor(target, supervisor, agent, mode, from, a);
@@ -270,7 +276,6 @@ impl Core {
             Session {
                 user: supervisor.to_string(),
                 peer,
-                sip_call_id: a.dialog.call_id.clone(),
                 dialog: a.dialog,
                 span,
                 kind: SessionKind::Monitor {

@@ -24,7 +24,6 @@ pub(crate) struct Session {
     /// The agent or supervisor whose phone called.
     pub user: String,
     pub peer: Peer,
-    pub sip_call_id: String,
     pub dialog: Dialog,
     pub span: Span,
     pub kind: SessionKind,
@@ -77,51 +76,30 @@ impl Core {
         now: Instant,
         tx: TxId,
         req: &Request,
+        m: super::CallerMedia,
     ) -> Option<Answered> {
-        let offer = media::parse_sdp(&req.body);
-        let port = MediaPort::bind(self.media_ip).ok();
-        let (Some(offer), Some(port)) = (offer, port) else {
-            self.refuse(now, tx, req, 488);
-            return None;
-        };
-        let version = SdpVersion::new();
-        let Some((sdp, peer_media)) = media::answer(&offer, port.local_addr(), version) else {
-            self.refuse(now, tx, req, 488);
-            return None;
-        };
         let tag = token();
         let Some(dialog) = Dialog::as_uas(req, &tag, &self.local.contact()) else {
             self.refuse(now, tx, req, 400);
             return None;
         };
-        let answer = self.local.answer_with_sdp(req, &tag, &sdp);
+        let answer = self.local.answer_with_sdp(req, &tag, &m.answer_sdp);
         self.endpoint.respond(now, tx, answer);
         Some(Answered {
             dialog,
-            port,
-            peer_media,
-            sdp: version,
+            port: m.port,
+            peer_media: m.peer,
+            sdp: m.sdp,
             acked: false,
         })
     }
 
-    /// Answers a feature-code call and plays `ok`'s confirmation, then hangs up.
-    pub(crate) fn start_feature_session(
-        &mut self,
-        now: Instant,
-        tx: TxId,
-        req: &Request,
-        from: Peer,
-        user: &str,
-        ok: bool,
-    ) {
-        let Some(a) = self.answer_phone(now, tx, req) else {
-            return;
-        };
+    /// Plays `ok`'s confirmation on an answered feature-code call, then hangs up.
+    pub(crate) fn start_feature_session(&mut self, from: Peer, user: &str, ok: bool, a: Answered) {
         let call = self.alloc_call();
         let span = tracing::info_span!("phone", user = %user, session = call.0);
         let local_media = a.port.local_addr();
-        let (media, mut events) = CallMedia::start(
+        let (media, events) = CallMedia::start(
             format!("phone-{}", call.0),
             (a.port, a.peer_media),
             None,
@@ -129,20 +107,12 @@ impl Core {
         );
         let prompt = if ok { "feature-ok" } else { "feature-failed" };
         media.play(1, vec![prompt.to_string()], false);
-        let forward = self.media_events.clone();
-        tokio::spawn(async move {
-            while let Some(ev) = events.recv().await {
-                if forward.send((call, ev)).is_err() {
-                    break;
-                }
-            }
-        });
+        super::forward_media_events(&self.media_events, call, events);
         self.add_session(
             call,
             Session {
                 user: user.to_string(),
                 peer: from,
-                sip_call_id: a.dialog.call_id.clone(),
                 dialog: a.dialog,
                 span,
                 kind: SessionKind::Feature(Some(media)),
@@ -156,7 +126,7 @@ impl Core {
 
     pub(crate) fn add_session(&mut self, call: CallRef, session: Session) {
         self.session_dialogs
-            .insert(session.sip_call_id.clone(), call);
+            .insert(session.dialog.call_id.clone(), call);
         self.sessions.insert(call, session);
     }
 
@@ -268,28 +238,19 @@ impl Core {
         let Some(s) = self.sessions.get_mut(&call) else {
             return;
         };
-        let version = s.sdp.next();
-        let local = s.local_media;
-        if req.body.is_empty() {
-            let body = media::offer(local, version);
-            let r = self.local.answer_with_sdp(req, tag, &body);
-            self.endpoint.respond(now, tx, r);
-            return;
-        }
-        let Some((body, peer)) =
-            media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version))
-        else {
-            self.reply(now, tx, req, 488, tag);
-            return;
+        let Some((body, peer)) = media::reinvite_body(&req.body, s.local_media, &mut s.sdp) else {
+            return self.reply(now, tx, req, 488, tag);
         };
-        match &s.kind {
-            SessionKind::Feature(Some(m)) => m.update(crate::core::Side::Caller, peer),
-            SessionKind::Feature(None) => {}
-            SessionKind::Monitor { call: target, .. } => {
+        match (&s.kind, peer) {
+            (SessionKind::Feature(Some(m)), Some(peer)) => {
+                m.update(crate::core::Side::Caller, peer)
+            }
+            (SessionKind::Monitor { call: target, .. }, Some(peer)) => {
                 if let Some(m) = self.calls.get(target).and_then(|c| c.media()) {
                     m.update_supervisor(peer);
                 }
             }
+            _ => {}
         }
         let r = self.local.answer_with_sdp(req, tag, &body);
         self.endpoint.respond(now, tx, r);
@@ -300,7 +261,7 @@ impl Core {
         let Some(mut s) = self.sessions.remove(&call) else {
             return;
         };
-        self.session_dialogs.remove(&s.sip_call_id);
+        self.session_dialogs.remove(&s.dialog.call_id);
         if send_bye {
             let bye = s
                 .dialog

@@ -10,7 +10,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, save_record, start_recorded_bridge, Talking};
+use super::{now_utc, save_record, start_recorded_bridge, Party, Talking};
 use crate::core::{Core, Side};
 use crate::media;
 use crate::sipbuild::token;
@@ -50,7 +50,7 @@ impl Core {
             let caller_dialog = Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)?;
             Some((agent_dialog, agent_media, caller_dialog))
         });
-        let direct = c.direct.is_some() || c.transfer;
+        let direct = c.rings_directly();
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
             self.by_tx.remove(&leg.tx);
@@ -275,24 +275,14 @@ impl Core {
             self.reply(now, tx, &req, 491, &tag);
             return;
         };
-        // RFC 3264 8: same session id, version up by one for every new answer or offer.
-        let version = sdp.next();
-        if req.body.is_empty() {
-            let body = media::offer(local, version);
-            let r = self.local.answer_with_sdp(&req, &tag, &body);
-            self.endpoint.respond(now, tx, r);
-            return;
+        let Some((body, peer)) = media::reinvite_body(&req.body, local, sdp) else {
+            return self.reply(now, tx, &req, 488, &tag);
+        };
+        if let (Some(peer), Some(m)) = (peer, c.media()) {
+            m.update(side, peer);
         }
-        match media::parse_sdp(&req.body).and_then(|o| media::answer(&o, local, version)) {
-            Some((body, peer)) => {
-                if let Some(m) = c.media() {
-                    m.update(side, peer);
-                }
-                let r = self.local.answer_with_sdp(&req, &tag, &body);
-                self.endpoint.respond(now, tx, r);
-            }
-            None => self.reply(now, tx, &req, 488, &tag),
-        }
+        let r = self.local.answer_with_sdp(&req, &tag, &body);
+        self.endpoint.respond(now, tx, r);
     }
 
     /// Ends a call whatever stage it is at (keep-alive failures, failed transfers): the
@@ -340,7 +330,7 @@ impl Core {
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
         c.record.ended_at = Some(now_utc());
-        c.record.hung_up_by = Some(who_hung_up(&c, by));
+        c.record.hung_up_by = Some(who_hung_up(&c, &t.party, by));
         let record = c.record.clone();
         let store = self.store.clone();
         let span = c.span.clone();
@@ -385,15 +375,12 @@ impl Core {
 /// Who ended the call in the record's terms (caller = the taxpayer) from which of the
 /// switch's legs hung up: on a call placed by an agent (a call out, a consultation) the
 /// switch's caller leg is the agent and its far leg the taxpayer (or a colleague).
-fn who_hung_up(c: &super::Call, leg: HungUpBy) -> HungUpBy {
+fn who_hung_up(c: &super::Call, far: &Party, leg: HungUpBy) -> HungUpBy {
     let placed_by_agent = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
     if !placed_by_agent {
         return leg;
     }
-    let far_is_agent = matches!(
-        c.direct.as_ref().map(|d| &d.far),
-        Some(super::direct::Far::Agent)
-    );
+    let far_is_agent = matches!(far, Party::Agent(_));
     match leg {
         HungUpBy::Caller => HungUpBy::Agent,
         HungUpBy::Agent if far_is_agent => HungUpBy::Agent,
