@@ -102,6 +102,8 @@ pub enum StopReason {
     AgentPaused,
     /// Ring-all: another agent answered the call first.
     AnsweredElsewhere,
+    /// The agent took another call while this one rang (a call out, a colleague's call).
+    AgentBusy,
 }
 
 /// How an offer ended without an answer, as the phone said.

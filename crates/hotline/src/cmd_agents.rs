@@ -8,13 +8,7 @@ use anyhow::Context;
 
 /// Prints every agent's state from the running switch.
 pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    let (ok, text) = runtime
-        .block_on(hotline_switch::control::request(control, "agents"))
-        .with_context(|| format!("no switch answering on {}", control.display()))?;
+    let (ok, text) = crate::cmd_serve::ask(control, "agents")?;
     if !ok {
         eprintln!("agents refused:\n{text}");
         return Ok(ExitCode::FAILURE);

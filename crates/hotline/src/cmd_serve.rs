@@ -23,15 +23,20 @@ pub fn run(config: hotline_switch::ServeConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sends one command (`reload`, `hours open`) to the running switch.
-pub fn command(control: &Path, command: &str) -> anyhow::Result<ExitCode> {
+/// Sends `command` to the running switch: whether it was done, and its answer.
+pub fn ask(control: &Path, command: &str) -> anyhow::Result<(bool, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let (ok, msg) = runtime
+    runtime
         .block_on(hotline_switch::control::request(control, command))
-        .with_context(|| format!("no switch answering on {}", control.display()))?;
+        .with_context(|| format!("no switch answering on {}", control.display()))
+}
+
+/// Sends one command (`reload`, `hours open`) to the running switch and prints its answer.
+pub fn command(control: &Path, command: &str) -> anyhow::Result<ExitCode> {
+    let (ok, msg) = ask(control, command)?;
     if ok {
         println!("{msg}");
         Ok(ExitCode::SUCCESS)

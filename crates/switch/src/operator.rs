@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use chrono::Utc;
 use hotline_acd::NotReady;
-use hotline_media::Monitor;
 use serde::Serialize;
 
 use crate::agents::AgentCommand;
@@ -62,11 +61,8 @@ impl Core {
                 }
             }
             ["monitor", supervisor, agent, mode] => {
-                let mode = match *mode {
-                    "listen" => Monitor::Listen,
-                    "whisper" => Monitor::Whisper,
-                    "barge" => Monitor::Barge,
-                    other => return Err(format!("mode {other:?}: use listen, whisper or barge")),
+                let Some(mode) = crate::call::monitor_named(mode) else {
+                    return Err(format!("mode {mode:?}: use listen, whisper or barge"));
                 };
                 self.monitor_from_cli(now, supervisor, agent, mode)
             }

@@ -218,7 +218,7 @@ impl Acd {
             }
             AgentStatus::Talking(_) => return Ok(()),
             AgentStatus::Ringing(_) => {
-                self.withdraw_offer(id, StopReason::AnsweredElsewhere);
+                self.withdraw_offer(id, StopReason::AgentBusy);
             }
             AgentStatus::Available | AgentStatus::WrapUp { .. } => {}
             AgentStatus::LoggedOut => return Err(StateError::NotLoggedIn),

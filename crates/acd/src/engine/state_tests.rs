@@ -555,8 +555,11 @@ fn an_agent_whose_phone_is_not_reachable_is_never_offered_calls() {
     let mut acd = luoyang(t0, QueueConfig::default(), &[]);
     acd.add_agent(t0, ag("1003"), q("luoyang"));
     acd.call_arrived(t0, CallRef(1), q("luoyang"));
-    let _ = acd.login(t0, &ag("1003"));
-    let _ = acd.ready(t0, &ag("1003"));
+    assert_eq!(
+        acd.login(t0, &ag("1003")),
+        Err(StateError::PhoneNotReachable)
+    );
+    assert_eq!(acd.ready(t0, &ag("1003")), Err(StateError::NotLoggedIn));
     run_to(&mut acd, t0 + secs(120));
     assert!(wire(&mut acd).is_empty());
     assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);

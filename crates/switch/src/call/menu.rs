@@ -300,11 +300,7 @@ impl Core {
         self.end_party_call(now, &t.party, call);
         self.end_monitors_of(now, call);
         if let Some(c) = self.calls.get_mut(&call) {
-            let mut legs = std::mem::take(&mut c.legs);
-            self.close_legs(&mut legs);
-            if let Some(c) = self.calls.get_mut(&call) {
-                c.legs = legs;
-            }
+            super::close_legs(&self.store, &mut c.legs);
         }
         self.ivr_event(now, call, IvrEvent::AgentHungUp);
     }

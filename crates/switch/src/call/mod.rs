@@ -27,6 +27,7 @@ use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
 
 pub(crate) use direct::CallsOut;
+pub(crate) use phone::monitor_named;
 
 /// One call from the switch's side.
 pub(crate) struct Call {
@@ -242,6 +243,16 @@ pub(crate) fn forward_media_events(
     });
 }
 
+/// The legs still open (one at most: whoever is on the call) end now.
+pub(crate) fn close_legs(store: &hotline_record::CallStore, legs: &mut [hotline_record::CallLeg]) {
+    for leg in legs.iter_mut().filter(|l| l.ended_at.is_none()) {
+        leg.ended_at = Some(now_utc());
+        if let Err(e) = store.save_leg(leg) {
+            warn!(error = %e, "call leg not queued");
+        }
+    }
+}
+
 /// Queues `record` for the call store; a failure is logged (the store says why).
 pub(crate) fn save_record(store: &hotline_record::CallStore, record: &CallRecord) {
     if let Err(e) = store.save(record) {
@@ -373,12 +384,7 @@ impl Core {
 
     /// The legs still open end now.
     pub(crate) fn close_legs(&self, legs: &mut [hotline_record::CallLeg]) {
-        for leg in legs.iter_mut().filter(|l| l.ended_at.is_none()) {
-            leg.ended_at = Some(now_utc());
-            if let Err(e) = self.store.save_leg(leg) {
-                warn!(error = %e, "call leg not queued");
-            }
-        }
+        close_legs(&self.store, legs);
     }
 
     pub(crate) fn save(&self, record: &CallRecord) {

@@ -306,13 +306,27 @@ fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
     seat.addr.ip() == from.addr.ip() && port_ok
 }
 
+/// The modes by their audit and CLI words.
+const MONITOR_WORDS: [(&str, Monitor); 3] = [
+    ("listen", Monitor::Listen),
+    ("whisper", Monitor::Whisper),
+    ("barge", Monitor::Barge),
+];
+
 /// The audit word for a mode.
 pub(crate) fn monitor_word(mode: Monitor) -> &'static str {
-    match mode {
-        Monitor::Listen => "listen",
-        Monitor::Whisper => "whisper",
-        Monitor::Barge => "barge",
-    }
+    MONITOR_WORDS
+        .iter()
+        .find(|(_, m)| *m == mode)
+        .map_or("listen", |(w, _)| w)
+}
+
+/// The mode a CLI word names.
+pub(crate) fn monitor_named(word: &str) -> Option<Monitor> {
+    MONITOR_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, m)| *m)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, NameAddr, Request, Response, SipUri};
 use tracing::{info, warn};
 
-use super::{now_utc, Party};
+use super::{close_legs, now_utc, Party};
 use crate::core::{Core, Side};
 use crate::media;
 
@@ -250,12 +250,7 @@ impl Core {
         };
         self.by_tx.remove(&t.agent_tx);
         self.by_dialog.remove(&t.agent_sip_call_id);
-        if let Some(leg) = c.legs.iter_mut().rev().find(|l| l.ended_at.is_none()) {
-            leg.ended_at = Some(now_utc());
-            if let Err(e) = self.store.save_leg(leg) {
-                warn!(error = %e, "call leg not queued");
-            }
-        }
+        close_legs(&self.store, &mut c.legs);
         c.span
             .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
         match c.menu.as_mut() {
@@ -420,12 +415,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if let Some(leg) = c.legs.iter_mut().rev().find(|l| l.ended_at.is_none()) {
-            leg.ended_at = Some(now_utc());
-            if let Err(e) = self.store.save_leg(leg) {
-                warn!(error = %e, "call leg not queued");
-            }
-        }
+        close_legs(&self.store, &mut c.legs);
         if let Some(t) = c.talking.as_mut() {
             t.party = party.clone();
             t.agent_tx = kt.agent_tx;
