@@ -163,26 +163,6 @@ fn sipp_phone(
     Sipp::start(name, dir, scenario, &args)
 }
 
-/// A SIPp phone or trunk (UAS) on `port`, as [`Sipp::agent`] but with its media on a
-/// [`common::quiet_port_block`], which no `bind(0)` of the switch can take first.
-fn uas(name: &str, dir: &Path, scenario: &str, port: u16, pcap: &Path, calls: u32) -> Sipp {
-    let media = common::quiet_port_block();
-    let args: Vec<String> = vec![
-        "-i".into(),
-        "127.0.0.1".into(),
-        "-p".into(),
-        port.to_string(),
-        "-mp".into(),
-        media.to_string(),
-        "-m".into(),
-        calls.to_string(),
-        "-key".into(),
-        "pcap".into(),
-        pcap.display().to_string(),
-    ];
-    Sipp::start(name, dir, scenario, &args)
-}
-
 /// The trunk's digest credentials the carrier scenarios expect.
 const CREDENTIALS: &str = "username = \"hotline-out\"\npassword = \"trunk-secret\"";
 
@@ -200,7 +180,7 @@ fn call_out(work: &Path, trunk_extra: &str, scenario: &str, pcap: &Path) -> Call
     let plan = dialplan(&[("1003", "luoyang", common::quiet_port_block())], 15, 60)
         + &trunk("carrier", trunk_port, trunk_extra);
     let switch = Switch::start(&plan);
-    let carrier = uas("carrier", work, scenario, trunk_port, pcap, 1);
+    let carrier = Sipp::agent("carrier", work, scenario, trunk_port, pcap, 1);
     std::thread::sleep(Duration::from_millis(300));
     CallOut {
         switch,
@@ -863,8 +843,8 @@ fn a_paused_agent_is_skipped_and_takes_calls_again_once_ready() {
         ),
         &[],
     );
-    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
 
     let mut pause = desk_sipp(
@@ -952,8 +932,8 @@ fn ring_all_rings_every_free_agent_at_once_and_cancels_the_others_on_the_answer(
     );
     let switch = Switch::start(&plan);
     // 1003 picks up after ringing 1 s; 1019 never does.
-    let mut slow = uas("slow", work.path(), "acd_agent_slow.xml", pa, &far, 1);
-    let mut ringing = uas("ringing", work.path(), "agent_noanswer.xml", pb, &far, 1);
+    let mut slow = Sipp::agent("slow", work.path(), "acd_agent_slow.xml", pa, &far, 1);
+    let mut ringing = Sipp::agent("ringing", work.path(), "agent_noanswer.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -1014,8 +994,8 @@ fn an_agent_who_lets_calls_ring_out_is_paused_for_no_answer_until_ready() {
         2,
         60,
     ));
-    let mut a = uas("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -1060,8 +1040,8 @@ fn linear_always_offers_the_first_agent_in_the_file_first() {
         "strategy = \"linear\"",
     );
     let switch = Switch::start(&plan);
-    let a = uas("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 2);
+    let a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 2);
     std::thread::sleep(Duration::from_millis(300));
     for (n, number) in ["13903790001", "13903790002"].iter().enumerate() {
         let mut c = taxpayer(
@@ -1087,7 +1067,7 @@ fn no_call_is_offered_during_wrap_up_and_ready_ends_it_early() {
     let pa = common::quiet_port_block();
     let plan = wrap_up(&dialplan(&[("1003", "luoyang", pa)], 15, 60), "luoyang", 3);
     let switch = Switch::start(&plan);
-    let mut agent = uas("agent", work.path(), "agent.xml", pa, &far, 2);
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", pa, &far, 2);
     std::thread::sleep(Duration::from_millis(300));
     let mut first = taxpayer(
         "first",
@@ -1176,8 +1156,8 @@ fn an_agent_pausing_while_their_phone_rings_sends_the_call_on_at_once() {
         ),
         &[],
     );
-    let mut a = uas("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent_noanswer.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -1286,8 +1266,8 @@ fn the_best_skill_level_free_takes_the_call_first() {
         "",
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
-    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     // The menu answers at once; the agent's number is read out (~6.5 s) before the agent.
     let mut caller = taxpayer(
@@ -1331,7 +1311,7 @@ fn a_lower_skill_level_is_offered_the_call_once_the_widening_time_has_passed() {
     );
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
     assert!(cli(&["agent", "pause", "1019", "--reason", "meeting"], &switch).0);
-    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -1378,8 +1358,8 @@ fn a_skill_no_logged_in_agent_of_the_region_has_overflows_to_the_centre_at_once(
     );
     // Out of hours the skill menu queues for invoices.
     let switch = Switch::start_with(&plan, &["--hours", "closed"]);
-    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut centre = uas("centre", work.path(), "agent.xml", pc, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut centre = Sipp::agent("centre", work.path(), "agent.xml", pc, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -1482,7 +1462,7 @@ fn an_agent_calls_a_taxpayer_back_through_a_trunk_that_challenges() {
     } = call_out(work.path(), CREDENTIALS, "trunk_auth.xml", &far);
     // The taxpayer called earlier and gave up while 1003's phone rang: on the callback list.
     let desk_port = switch.seat("1003").expect("a static seat");
-    let mut ringing = uas(
+    let mut ringing = Sipp::agent(
         "ringing",
         work.path(),
         "agent_noanswer.xml",
@@ -1737,7 +1717,7 @@ fn calls_out_beyond_the_hourly_limit_are_refused_per_agent() {
         "outbound_per_hour = 1",
     ) + &trunk("carrier", trunk_port, "");
     let switch = Switch::start(&plan);
-    let mut carrier = uas(
+    let mut carrier = Sipp::agent(
         "carrier",
         work.path(),
         "trunk_answer.xml",
@@ -1917,7 +1897,7 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
         + &format!("\n[[trunk]]\nname = \"landlines\"\naddress = \"127.0.0.1:{trunk2}\"\nallow = [\"0ZXXXXXXXX.\"]\n");
     let switch = Switch::start(&plan);
     // The taxpayer hangs up first.
-    let mut hangs_up = uas("hangs-up", work.path(), "trunk_hangup.xml", trunk1, &far, 1);
+    let mut hangs_up = Sipp::agent("hangs-up", work.path(), "trunk_hangup.xml", trunk1, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut desk = dials_taxpayer(
         "desk",
@@ -1936,7 +1916,7 @@ fn a_call_out_records_who_hung_up_as_taxpayer_or_agent() {
         calls[0]
     );
     // The agent hangs up first.
-    let mut stays = uas("stays", work.path(), "trunk_answer.xml", trunk2, &far, 1);
+    let mut stays = Sipp::agent("stays", work.path(), "trunk_answer.xml", trunk2, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut desk2 = desk_sipp(
         "desk2",
@@ -1973,8 +1953,8 @@ fn a_city_put_back_on_its_old_system_by_reload_forwards_new_calls_and_keeps_call
         + &old_port.to_string()
         + "\"\n";
     let switch = Switch::start(&remote);
-    let mut agent = uas("agent", work.path(), "agent.xml", agent_port, &far, 2);
-    let mut old = uas("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", agent_port, &far, 2);
+    let mut old = Sipp::agent("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
 
     let mut first = taxpayer(
@@ -2122,8 +2102,8 @@ fn a_legacy_city_s_caller_bypasses_the_voice_menu_and_is_answered_by_the_old_sys
     let plan = legacy_plan(&[("1003", "luoyang", agent_port)], old_port);
     let plan = agent_keys(&plan, "1003", "skills = [\"filing:1\"]") + &skill_menu();
     let switch = Switch::start_with(&plan, &["--hours", "open"]);
-    let mut agent = uas("agent", work.path(), "agent.xml", agent_port, &far, 1);
-    let mut old = uas("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", agent_port, &far, 1);
+    let mut old = Sipp::agent("old", work.path(), "trunk_answer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer(
         "caller",
@@ -2187,7 +2167,7 @@ fn a_legacy_city_s_caller_who_gives_up_cancels_the_old_system_and_is_not_called_
     let (near, far) = tones(work.path());
     let old_port = common::quiet_port_block();
     let switch = Switch::start(&legacy_plan(&[], old_port));
-    let mut old = uas("old", work.path(), "agent_noanswer.xml", old_port, &far, 1);
+    let mut old = Sipp::agent("old", work.path(), "agent_noanswer.xml", old_port, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     let mut caller = taxpayer_with(
         "caller",
@@ -2260,8 +2240,8 @@ fn a_pause_or_logout_dialled_during_a_call_applies_when_the_call_ends() {
     let plan = dialplan(&[("1003", "luoyang", pa), ("1019", "luoyang", pb)], 15, 60);
     let plan = any_port(&any_port(&plan, "1003"), "1019");
     let switch = Switch::start_with_prompts(&plan, &[]);
-    let mut a = uas("a", work.path(), "agent.xml", pa, &far, 1);
-    let mut b = uas("b", work.path(), "agent.xml", pb, &far, 1);
+    let mut a = Sipp::agent("a", work.path(), "agent.xml", pa, &far, 1);
+    let mut b = Sipp::agent("b", work.path(), "agent.xml", pb, &far, 1);
     std::thread::sleep(Duration::from_millis(300));
     // Two callers at once: 1003 and 1019 each take one.
     let mut c1 = taxpayer("c1", work.path(), switch.port, LUOYANG_MOBILE, &near, 8000);
@@ -2429,7 +2409,7 @@ fn a_call_out_passes_the_carriers_early_media_to_the_agent() {
         dialplan(&[("1003", "luoyang", desk.port())], 15, 60) + &trunk("carrier", trunk_port, "");
     let switch = Switch::start(&plan);
     desk.connect(switch.port);
-    let mut carrier = uas(
+    let mut carrier = Sipp::agent(
         "carrier",
         work.path(),
         "trunk_early.xml",

@@ -374,41 +374,23 @@ fn a_transfer_nobody_answers_goes_back_to_the_queue_and_toll_fraud_is_refused() 
 
 #[test]
 fn a_transfer_to_a_legacy_city_reaches_its_old_system_with_the_callers_number() {
-    let work = tempfile::tempdir().unwrap();
-    let caller_pcap = work.path().join("caller-440.pcap");
-    let old_pcap = work.path().join("old-1300.pcap");
-    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
-    tone_pcap(&old_pcap, 1300.0, Codec::Pcma, 14);
-    let old_port = common::free_port();
-    let mut a = DeskPhone::new("1003", 0, 1000.0);
     // Zhengzhou is still on its old system (割接).
-    let plan =
-        dialplan(&[("1003", "luoyang", a.port())], 15, 60).replacen(
+    let TrunkCall {
+        switch,
+        a,
+        mut dialog,
+        mut caller,
+        far: mut old,
+        _work,
+        ..
+    } = on_a_call_with_a_trunk(10_000, |agent, trunk| {
+        dialplan(&[("1003", "luoyang", agent)], 15, 60).replacen(
             "area_codes = [\"0371\"]",
             "area_codes = [\"0371\"]\nmode = \"legacy\"\nlegacy_trunk = \"zhengzhou-old\"",
             1,
-        ) + &format!("\n[[trunk]]\nname = \"zhengzhou-old\"\naddress = \"127.0.0.1:{old_port}\"\n");
-    let switch = Switch::start(&plan);
-    a.connect(switch.port);
-    let mut old = Sipp::agent(
-        "old",
-        work.path(),
-        "trunk_answer.xml",
-        old_port,
-        &old_pcap,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
-        "caller",
-        work.path(),
-        switch.port,
-        LUOYANG_MOBILE,
-        &caller_pcap,
-        10_000,
-    );
-    let mut dialog = a.take_call();
-    std::thread::sleep(Duration::from_secs(3));
+        ) + &format!("\n[[trunk]]\nname = \"zhengzhou-old\"\naddress = \"127.0.0.1:{trunk}\"\n")
+    });
+    std::thread::sleep(Duration::from_secs(1));
     assert_eq!(
         a.refer(
             &mut dialog,
@@ -571,6 +553,60 @@ fn a_menu_queue_of_a_legacy_city_rings_its_old_system_without_an_agent_number() 
     );
 }
 
+/// Agent 1003 (a desk phone, 1000 Hz) talking with a Luoyang taxpayer (SIPp, 440 Hz, who
+/// hangs up `talk_ms` after the answer), and a trunk answered by SIPp (1300 Hz).
+struct TrunkCall {
+    _work: tempfile::TempDir,
+    switch: Switch,
+    a: DeskPhone,
+    dialog: common::desk::Dialog,
+    caller: Sipp,
+    far: Sipp,
+    trunk_port: u16,
+}
+
+/// [`TrunkCall`] on the dialplan `plan` gives for 1003's port and the trunk's port, two
+/// seconds into the call. Bind `_work` where it is taken apart: the peers' traces live there.
+fn on_a_call_with_a_trunk(talk_ms: u64, plan: impl Fn(u16, u16) -> String) -> TrunkCall {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    let far_pcap = work.path().join("far-1300.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
+    tone_pcap(&far_pcap, 1300.0, Codec::Pcma, 14);
+    let trunk_port = common::quiet_port_block();
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let switch = Switch::start(&plan(a.port(), trunk_port));
+    a.connect(switch.port);
+    let far = Sipp::agent(
+        "far",
+        work.path(),
+        "trunk_answer.xml",
+        trunk_port,
+        &far_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        talk_ms,
+    );
+    let dialog = a.take_call();
+    std::thread::sleep(Duration::from_secs(2));
+    TrunkCall {
+        _work: work,
+        switch,
+        a,
+        dialog,
+        caller,
+        far,
+        trunk_port,
+    }
+}
+
 /// The requests `phone` receives over `secs` seconds, unanswered.
 fn requests_for(phone: &DeskPhone, secs: u64) -> Vec<hotline_sip::Request> {
     let until = std::time::Instant::now() + Duration::from_secs(secs);
@@ -654,43 +690,25 @@ fn a_phone_ringing_for_a_transfer_is_not_offered_a_queued_call_until_it_stops() 
 
 #[test]
 fn a_blind_transfer_outside_reaches_the_number_and_counts_as_the_agents_call_out() {
-    let work = tempfile::tempdir().unwrap();
-    let caller_pcap = work.path().join("caller-440.pcap");
-    let far_pcap = work.path().join("far-1300.pcap");
-    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 14);
-    tone_pcap(&far_pcap, 1300.0, Codec::Pcma, 14);
-    let trunk_port = common::quiet_port_block();
-    let mut a = DeskPhone::new("1003", 0, 1000.0);
     // One call out an hour: the transfer outside uses it up.
-    let plan = dialplan(&[("1003", "luoyang", a.port())], 15, 60).replacen(
-        "[switch]\n",
-        "[switch]\noutbound_per_hour = 1\n",
-        1,
-    ) + &format!(
-        "\n[[trunk]]\nname = \"carrier\"\naddress = \"127.0.0.1:{trunk_port}\"\n\
-allow = [\"1[3-9]XXXXXXXXX\"]\n"
-    );
-    let switch = Switch::start(&plan);
-    a.connect(switch.port);
-    let mut carrier = Sipp::agent(
-        "carrier",
-        work.path(),
-        "trunk_answer.xml",
+    let TrunkCall {
+        switch,
+        a,
+        mut dialog,
+        mut caller,
+        far: mut carrier,
         trunk_port,
-        &far_pcap,
-        1,
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
-        "caller",
-        work.path(),
-        switch.port,
-        LUOYANG_MOBILE,
-        &caller_pcap,
-        8_000,
-    );
-    let mut dialog = a.take_call();
-    std::thread::sleep(Duration::from_secs(2));
+        _work,
+    } = on_a_call_with_a_trunk(8_000, |agent, trunk| {
+        dialplan(&[("1003", "luoyang", agent)], 15, 60).replacen(
+            "[switch]\n",
+            "[switch]\noutbound_per_hour = 1\n",
+            1,
+        ) + &format!(
+            "\n[[trunk]]\nname = \"carrier\"\naddress = \"127.0.0.1:{trunk}\"\n\
+allow = [\"1[3-9]XXXXXXXXX\"]\n"
+        )
+    });
     let status = a.refer(
         &mut dialog,
         &format!("sip:913903790123@127.0.0.1:{}", switch.port),

@@ -90,7 +90,8 @@ impl Sipp {
         calls: u32,
         extra: &[String],
     ) -> Sipp {
-        let media = super::free_port_block();
+        // Below the range of the switch's own `bind(0)` media ports, so none takes it first.
+        let media = super::quiet_port_block();
         let mut args: Vec<String> = vec![
             "-i".into(),
             "127.0.0.1".into(),
