@@ -288,8 +288,14 @@ fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
     let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
     let with_a = seconds_with(&wav.right, 1000.0);
     let with_b = seconds_with(&wav.right, 1300.0);
-    let first_a = with_a.iter().position(|x| *x).expect("agent 1003 heard");
-    let first_b = with_b.iter().position(|x| *x).expect("agent 1001 heard");
+    let first_a = with_a
+        .iter()
+        .position(|x| *x)
+        .unwrap_or_else(|| panic!("agent 1003 heard: {with_a:?} {with_b:?}"));
+    let first_b = with_b
+        .iter()
+        .position(|x| *x)
+        .unwrap_or_else(|| panic!("agent 1001 heard: {with_a:?} {with_b:?}"));
     assert!(first_a < first_b, "{with_a:?} {with_b:?}");
     let announce = common::switch::prompt_pcm("agent-before");
     let second = common::switch::find_prompt(&wav.right[first_a * 8000..], &announce)
@@ -468,8 +474,14 @@ fn without_a_menu_a_transferred_caller_waits_with_music_on_hold() {
     let wav = read_wav(&PathBuf::from(calls[0]["recording_path"].as_str().unwrap()));
     let with_a = seconds_with(&wav.right, 1000.0);
     let with_b = seconds_with(&wav.right, 1300.0);
-    let last_a = with_a.iter().rposition(|x| *x).expect("agent 1003 heard");
-    let first_b = with_b.iter().position(|x| *x).expect("agent 1019 heard");
+    let last_a = with_a
+        .iter()
+        .rposition(|x| *x)
+        .unwrap_or_else(|| panic!("agent 1003 heard: {with_a:?} {with_b:?}"));
+    let first_b = with_b
+        .iter()
+        .position(|x| *x)
+        .unwrap_or_else(|| panic!("agent 1019 heard: {with_a:?} {with_b:?}"));
     assert!(
         first_b >= last_a + 3,
         "a wait between the two: {with_a:?} {with_b:?}"

@@ -14,37 +14,18 @@ pub mod switch;
 
 use std::net::UdpSocket;
 
-/// A UDP port free on 127.0.0.1 with the next three free as well (SIPp binds media port+2).
-pub fn free_port_block() -> u16 {
-    for _ in 0..200 {
-        let Ok(s) = UdpSocket::bind("127.0.0.1:0") else {
-            continue;
-        };
-        let Ok(addr) = s.local_addr() else { continue };
-        let p = addr.port();
-        if p % 2 != 0 || p > 65000 {
-            continue;
-        }
-        let others: Vec<_> = (1..4)
-            .map(|i| UdpSocket::bind(("127.0.0.1", p + i)))
-            .collect();
-        if others.iter().all(|o| o.is_ok()) {
-            return p;
-        }
-    }
-    panic!("no free UDP port block on 127.0.0.1");
-}
-
-/// A free TCP+UDP port for a SIP peer.
+/// A free port for a SIP peer (a static seat, a trunk, SIPp, baresip): a
+/// [`quiet_port_block`], so nothing else of the test process can take it before the peer
+/// binds it.
 pub fn free_port() -> u16 {
-    free_port_block()
+    quiet_port_block()
 }
 
-/// Like [`free_port_block`], but below the range the OS hands out for port 0 (32768 and up
-/// on Linux): the switch's media sockets and every other `bind(0)` can never take the block
-/// between the pick and SIPp's bind (SIPp binds SIP on it and media on the block of
-/// [`quiet_port_block`] too). Picks at random among even ports 20000-32000 so parallel tests
-/// rarely try the same one.
+/// A UDP port free on 127.0.0.1 with the next three free as well (SIPp binds media port+2),
+/// below the range the OS hands out for port 0 (32768 and up on Linux): the switch's media
+/// sockets and every other `bind(0)` can never take the block between the pick and the
+/// peer's bind. Picks at random among even ports 20000-32000 so parallel tests rarely try
+/// the same one.
 pub fn quiet_port_block() -> u16 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static SEQ: AtomicU64 = AtomicU64::new(0);

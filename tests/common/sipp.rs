@@ -143,7 +143,7 @@ impl Sipp {
         extra: &[String],
     ) -> Sipp {
         let port = super::free_port();
-        let media = super::free_port_block();
+        let media = super::quiet_port_block();
         let mut args: Vec<String> = vec![
             format!("127.0.0.1:{switch_port}"),
             "-i".into(),

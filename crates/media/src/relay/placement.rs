@@ -1,12 +1,19 @@
 //! Where a packet's audio goes in the recording: by its RTP timestamp, anchored to the time
 //! its stream started, so network jitter does not smear the recording.
 //!
-//! The anchor follows the fastest packet seen (audio cannot arrive before it was spoken) and
-//! is reset when the stream restarts (new SSRC) or falls more than [`MAX_BEHIND`] behind the
-//! clock (timestamp jump, sender clock drift).
+//! The anchor is the first packet's arrival. It moves earlier only for a packet that arrives
+//! more than [`EARLY_TOLERANCE`] before its placement (audio cannot arrive before it was
+//! spoken, so the first packet was that late), and is reset when the stream restarts (new
+//! SSRC) or falls more than [`MAX_BEHIND`] behind the clock (timestamp jump, sender clock
+//! drift). Every move is a seam in the recording, so scheduling jitter alone never makes one.
 
 /// How far behind real time a stream may be placed before it is re-anchored: one second.
 pub(crate) const MAX_BEHIND: i64 = 8_000;
+
+/// How much earlier than its placement a packet may arrive and still keep the stream where
+/// it is: 60 ms, a jitter buffer's worth. A steady lag that small between the two channels
+/// is inaudible; a seam for every late first packet is a click.
+pub(crate) const EARLY_TOLERANCE: i64 = 480;
 
 /// Maps one stream's RTP timestamps to sample indices since the call was answered.
 #[derive(Debug, Default, Clone)]
@@ -36,11 +43,15 @@ impl StreamClock {
             _ => None,
         };
         let at = match placed {
-            Some(at) if at >= 0 && at <= just_spoken && just_spoken - at <= MAX_BEHIND => {
+            Some(at)
+                if at >= 0
+                    && at <= just_spoken + EARLY_TOLERANCE
+                    && just_spoken - at <= MAX_BEHIND =>
+            {
                 return at as u64
             }
-            // Earlier than the anchor said: this packet was faster, so move the anchor.
-            Some(at) if at > just_spoken => just_spoken,
+            // Far earlier than the anchor said (the first packet was slow), far behind, or a
+            // new stream: anchor here.
             _ => just_spoken,
         };
         self.anchor = Some(Anchor {
@@ -66,9 +77,17 @@ mod tests {
     }
 
     #[test]
-    fn a_faster_packet_pulls_the_anchor_earlier() {
+    fn a_slightly_faster_packet_keeps_the_stream_seamless() {
         let mut c = StreamClock::default();
         assert_eq!(c.place(1, 0, 160, 400), 240); // first packet was 30 ms slow
+        assert_eq!(c.place(1, 160, 160, 320), 400);
+        assert_eq!(c.place(1, 320, 160, 480), 560);
+    }
+
+    #[test]
+    fn a_much_faster_packet_pulls_the_anchor_earlier() {
+        let mut c = StreamClock::default();
+        assert_eq!(c.place(1, 0, 160, 1_000), 840); // first packet was 105 ms slow
         assert_eq!(c.place(1, 160, 160, 320), 160);
         assert_eq!(c.place(1, 320, 160, 480), 320);
     }
