@@ -687,8 +687,11 @@ fn a_phone_ringing_for_a_transfer_is_not_offered_a_queued_call_until_it_stops() 
         others.is_empty(),
         "nothing else rings B while the transfer does: {others:?}"
     );
-    let line = switch.agent_when("1019", |l| l["state"] == "available");
-    assert_eq!(line["state"], "available", "B is not talking yet: {line}");
+    let line = switch.agent_when("1019", |l| l["state"] == "ringing");
+    assert_eq!(
+        line["state"], "ringing",
+        "B is listed as ringing, not free: {line}"
+    );
     // B turns the transfer down: now a waiting taxpayer is offered to B.
     b.sip.reply(&transfer, 486);
     let next = requests_for(&b, 3)

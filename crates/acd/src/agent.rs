@@ -109,8 +109,11 @@ pub enum AgentStatus {
     LoggedOut,
     /// Free for a call.
     Available,
-    /// Their phone is ringing with this call.
+    /// Their phone is ringing with this call, offered by the ACD.
     Ringing(CallRef),
+    /// Their phone is ringing with this call, rung by number outside the ACD (a transfer
+    /// or consultation to them): listed and recorded as ringing, but no offer of the ACD's.
+    RingingDirectly(CallRef),
     /// On this call.
     Talking(CallRef),
     /// After-call work (话后小结) until `until`, then available by themselves.
@@ -165,7 +168,7 @@ impl AgentStatus {
         match self {
             AgentStatus::LoggedOut => AgentState::LoggedOut,
             AgentStatus::Available => AgentState::Available,
-            AgentStatus::Ringing(_) => AgentState::Ringing,
+            AgentStatus::Ringing(_) | AgentStatus::RingingDirectly(_) => AgentState::Ringing,
             AgentStatus::Talking(_) => AgentState::Talking,
             AgentStatus::WrapUp { .. } => AgentState::WrapUp,
             AgentStatus::NotReady(_) => AgentState::NotReady,

@@ -279,7 +279,10 @@ impl Acd {
             if let Some(t) = a.talk_started.take() {
                 a.talk_today += now.saturating_duration_since(t);
             }
-            if matches!(a.status, AgentStatus::Talking(_)) {
+            if matches!(a.status, AgentStatus::RingingDirectly(_)) {
+                // The switch ended a call that only rang them: no call to wrap up.
+                self.set_status(now, agent, AgentStatus::Available);
+            } else if matches!(a.status, AgentStatus::Talking(_)) {
                 let wrap_up = self
                     .queues
                     .get(&a.queue)
@@ -425,7 +428,12 @@ impl Acd {
         a.since = now;
         // An offer that was withdrawn through no fault of the agent keeps their place in
         // the line; every other return to available starts a new idle time.
-        if to == &AgentStatus::Available && !matches!(from, AgentStatus::Ringing(_)) {
+        if to == &AgentStatus::Available
+            && !matches!(
+                from,
+                AgentStatus::Ringing(_) | AgentStatus::RingingDirectly(_)
+            )
+        {
             a.idle_since = now;
         }
         self.actions.push_back(Action::AgentChanged {

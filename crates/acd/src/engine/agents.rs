@@ -170,7 +170,10 @@ impl Acd {
                 self.set_status(now, id, AgentStatus::Available);
             }
             AgentStatus::Talking(_) => a.after_call = None,
-            AgentStatus::LoggedOut | AgentStatus::Available | AgentStatus::Ringing(_) => {}
+            AgentStatus::LoggedOut
+            | AgentStatus::Available
+            | AgentStatus::Ringing(_)
+            | AgentStatus::RingingDirectly(_) => {}
         }
         self.dispatch(now);
         Ok(())
@@ -194,6 +197,7 @@ impl Acd {
             }
             AgentStatus::LoggedOut
             | AgentStatus::Available
+            | AgentStatus::RingingDirectly(_)
             | AgentStatus::WrapUp { .. }
             | AgentStatus::NotReady(_) => {
                 self.set_status(now, id, AgentStatus::NotReady(reason));
@@ -220,7 +224,9 @@ impl Acd {
             AgentStatus::Ringing(_) => {
                 self.withdraw_offer(id, StopReason::AgentBusy);
             }
-            AgentStatus::Available | AgentStatus::WrapUp { .. } => {}
+            AgentStatus::Available
+            | AgentStatus::RingingDirectly(_)
+            | AgentStatus::WrapUp { .. } => {}
             AgentStatus::LoggedOut => return Err(StateError::NotLoggedIn),
         }
         if let Some(a) = self.agents.get_mut(id) {
@@ -232,10 +238,16 @@ impl Acd {
     }
 
     /// The agent's phone is rung for `call` outside the ACD (a transfer or consultation
-    /// to them by number): nothing is offered to them while it rings. Refused when the
-    /// phone already rings with an offer or the agent is on another call, so that no
-    /// phone rings for two calls; an agent not in the dialplan is not the ACD's to track.
-    pub fn ring_directly(&mut self, id: &AgentId, call: CallRef) -> Result<(), AgentBusy> {
+    /// to them by number): nothing is offered to them while it rings, and a free agent is
+    /// ringing (an agent in wrap-up or not ready keeps that state). Refused when the phone
+    /// already rings with an offer or the agent is on another call, so that no phone rings
+    /// for two calls; an agent not in the dialplan is not the ACD's to track.
+    pub fn ring_directly(
+        &mut self,
+        now: Instant,
+        id: &AgentId,
+        call: CallRef,
+    ) -> Result<(), AgentBusy> {
         let Some(a) = self.agents.get_mut(id) else {
             return Ok(());
         };
@@ -247,17 +259,24 @@ impl Acd {
             return Err(AgentBusy);
         }
         a.busy_with = Some(call);
+        if a.status == AgentStatus::Available {
+            self.set_status(now, id, AgentStatus::RingingDirectly(call));
+        }
         Ok(())
     }
 
     /// The agent's phone stopped ringing for `call` unanswered (declined, rang out, the
-    /// caller gone): they may be offered calls again. Anything else is left as it is.
+    /// caller gone): they may be offered calls again, keeping their place in the line.
+    /// Anything else is left as it is.
     pub fn direct_ring_ended(&mut self, now: Instant, id: &AgentId, call: CallRef) {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
         if a.busy_with == Some(call) && a.status != AgentStatus::Talking(call) {
             a.busy_with = None;
+            if a.status == AgentStatus::RingingDirectly(call) {
+                self.set_status(now, id, AgentStatus::Available);
+            }
             self.dispatch(now);
         }
     }
@@ -271,9 +290,11 @@ impl Acd {
         if a.busy_with == Some(from) {
             a.busy_with = Some(to);
         }
+        // The same state on another call: no change to record.
         if a.status == AgentStatus::Talking(from) {
-            // The same state on another call: no change to record.
             a.status = AgentStatus::Talking(to);
+        } else if a.status == AgentStatus::RingingDirectly(from) {
+            a.status = AgentStatus::RingingDirectly(to);
         }
     }
 

@@ -960,7 +960,21 @@ fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered(
     let t0 = Instant::now();
     let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
     // A transfer rings 1019 by number; a taxpayer queued meanwhile waits for someone else.
-    acd.ring_directly(&ag("1019"), CallRef(90)).unwrap();
+    acd.ring_directly(t0, &ag("1019"), CallRef(90)).unwrap();
+    assert_eq!(
+        status(&acd, "1019"),
+        AgentStatus::RingingDirectly(CallRef(90))
+    );
+    assert_eq!(
+        changes(&mut acd),
+        [changed(
+            "1019",
+            AgentState::Available,
+            AgentState::Ringing,
+            None
+        )],
+        "listed and recorded as ringing"
+    );
     talking(&mut acd, t0 + secs(2), 1, "1003");
     acd.call_arrived(t0 + secs(3), CallRef(2), q("luoyang"));
     assert_eq!(wire(&mut acd), [], "1019's phone rings for the transfer");
@@ -968,14 +982,21 @@ fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered(
     acd.direct_ring_ended(t0 + secs(18), &ag("1019"), CallRef(90));
     assert_eq!(wire(&mut acd), [offer(2, "1019")]);
     // A phone ringing with an offer, or on a call, is not rung for a transfer.
-    assert_eq!(acd.ring_directly(&ag("1019"), CallRef(91)), Err(AgentBusy));
-    assert_eq!(acd.ring_directly(&ag("1003"), CallRef(91)), Err(AgentBusy));
+    assert_eq!(
+        acd.ring_directly(t0 + secs(19), &ag("1019"), CallRef(91)),
+        Err(AgentBusy)
+    );
+    assert_eq!(
+        acd.ring_directly(t0 + secs(19), &ag("1003"), CallRef(91)),
+        Err(AgentBusy)
+    );
     // Answered: on the transfer like any call, wrap-up after it.
     acd.call_ended(t0 + secs(30), &ag("1003"));
     acd.ready(t0 + secs(31), &ag("1003")).unwrap();
-    acd.ring_directly(&ag("1003"), CallRef(91)).unwrap();
+    acd.ring_directly(t0 + secs(32), &ag("1003"), CallRef(91))
+        .unwrap();
     assert_eq!(
-        acd.ring_directly(&ag("1003"), CallRef(92)),
+        acd.ring_directly(t0 + secs(33), &ag("1003"), CallRef(92)),
         Err(AgentBusy),
         "one transfer at a time"
     );
@@ -993,14 +1014,41 @@ fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered(
     // An agent not ready (a meeting) may be rung by a colleague, and stays not ready.
     acd.pause(t0 + secs(91), &ag("1003"), NotReady::Meeting)
         .unwrap();
-    acd.ring_directly(&ag("1003"), CallRef(93)).unwrap();
+    acd.ring_directly(t0 + secs(91), &ag("1003"), CallRef(93))
+        .unwrap();
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::NotReady(NotReady::Meeting)
+    );
     acd.ready(t0 + secs(92), &ag("1003")).unwrap();
     acd.call_arrived(t0 + secs(92), CallRef(3), q("luoyang"));
     assert!(!wire(&mut acd).contains(&offer(3, "1003")), "still ringing");
     acd.direct_ring_ended(t0 + secs(95), &ag("1003"), CallRef(93));
     assert_eq!(wire(&mut acd), [offer(3, "1003")]);
     // Someone the dialplan does not know is not the ACD's to track.
-    assert_eq!(acd.ring_directly(&ag("8000"), CallRef(94)), Ok(()));
+    assert_eq!(
+        acd.ring_directly(t0 + secs(96), &ag("8000"), CallRef(94)),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_transfer_that_rings_out_leaves_the_agent_where_they_were_in_the_line() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    // 1003, the longest idle, is rung for a transfer nobody answers.
+    acd.ring_directly(t0 + secs(5), &ag("1003"), CallRef(90))
+        .unwrap();
+    acd.direct_ring_ended(t0 + secs(20), &ag("1003"), CallRef(90));
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    acd.call_arrived(t0 + secs(21), CallRef(1), q("luoyang"));
+    assert_eq!(wire(&mut acd), [offer(1, "1003")], "still the longest idle");
+    // A call that only rang them, ended by the switch as a call: available again.
+    acd.ring_directly(t0 + secs(22), &ag("1019"), CallRef(91))
+        .unwrap();
+    acd.call_ended(t0 + secs(23), &ag("1019"));
+    assert_eq!(status(&acd, "1019"), AgentStatus::Available);
+    assert_eq!(acd.busy_with(&ag("1019")), None);
 }
 
 #[test]
@@ -1009,7 +1057,7 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_callers_call() {
     let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
     talking(&mut acd, t0, 1, "1003");
     // 1003 consults 1019 (call 90), then joins them to the caller's call 1.
-    acd.ring_directly(&ag("1019"), CallRef(90)).unwrap();
+    acd.ring_directly(t0, &ag("1019"), CallRef(90)).unwrap();
     acd.on_call(t0 + secs(5), &ag("1019"), CallRef(90)).unwrap();
     all(&mut acd);
     acd.call_moved(&ag("1019"), CallRef(90), CallRef(1));

@@ -439,7 +439,7 @@ mod props {
                             acd.agent_status(&ag(agents[i])),
                             Some(AgentStatus::Ringing(_) | AgentStatus::Talking(_))
                         ) || acd.busy_with(&ag(agents[i])).is_some();
-                        let rung = acd.ring_directly(&ag(agents[i]), call);
+                        let rung = acd.ring_directly(now, &ag(agents[i]), call);
                         prop_assert_eq!(rung.is_err(), busy, "a busy phone is refused, a free one rung");
                         if rung.is_ok() && acd.agent_status(&ag(agents[i])).is_some() {
                             direct.insert(i, call);

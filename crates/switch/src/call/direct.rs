@@ -247,7 +247,7 @@ impl Core {
         // One call rings a phone at a time: the ACD offers them nothing while this rings.
         if self
             .acd
-            .ring_directly(&hotline_acd::AgentId(agent.to_string()), call)
+            .ring_directly(now, &hotline_acd::AgentId(agent.to_string()), call)
             .is_err()
         {
             if let Some(c) = self.calls.get(&call) {
