@@ -209,6 +209,9 @@ pub(crate) struct Agent {
     /// A call the ACD did not offer, taken while not ready (a callback during paperwork):
     /// the agent is offered nothing until it ends, even if their pause ends first.
     pub busy_with: Option<CallRef>,
+    /// The call their phone rings for outside the ACD (a transfer or consultation to them):
+    /// while it rings, an agent who becomes free is ringing, not available.
+    pub rings_directly: Option<CallRef>,
     /// For phones that never re-register (static contacts): a no-answer pause ends by
     /// itself after this long.
     pub auto_resume: Option<Duration>,
@@ -237,6 +240,7 @@ impl Agent {
             idle_since: now,
             after_call: None,
             busy_with: None,
+            rings_directly: None,
             auto_resume: None,
             skills: HashMap::new(),
             order: 0,

@@ -275,6 +275,7 @@ impl Acd {
         let default_wrap_up = QueueConfig::default().wrap_up;
         if let Some(a) = self.agents.get_mut(agent) {
             a.busy_with = None;
+            a.rings_directly = None;
             // Talk time counts for every call, also one taken while not ready.
             if let Some(t) = a.talk_started.take() {
                 a.talk_today += now.saturating_duration_since(t);
@@ -419,6 +420,12 @@ impl Acd {
     fn set_status(&mut self, now: Instant, id: &AgentId, to: AgentStatus) {
         let Some(a) = self.agents.get_mut(id) else {
             return;
+        };
+        // Free again while their phone still rings for a transfer: ringing, so that the
+        // listing never shows a ringing phone as free.
+        let to = match (to, a.rings_directly) {
+            (AgentStatus::Available, Some(call)) => AgentStatus::RingingDirectly(call),
+            (to, _) => to,
         };
         let from = std::mem::replace(&mut a.status, to);
         let to = &a.status;
@@ -626,6 +633,14 @@ impl Acd {
                 {
                     return Err(format!("{id} rings for {call:?}, which does not ring them"));
                 }
+            }
+            if let AgentStatus::RingingDirectly(call) = a.status {
+                if a.rings_directly != Some(call) || a.busy_with != Some(call) {
+                    return Err(format!("{id} rings directly for {call:?} unrecorded"));
+                }
+            }
+            if a.status == AgentStatus::Available && a.rings_directly.is_some() {
+                return Err(format!("{id} is listed available while their phone rings"));
             }
             let unreachable_ok = match a.status {
                 AgentStatus::LoggedOut => true,

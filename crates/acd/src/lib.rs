@@ -10,7 +10,9 @@
 //! # Agent states
 //!
 //! An agent is [`LoggedOut`](AgentStatus::LoggedOut), [`Available`](AgentStatus::Available),
-//! [`Ringing`](AgentStatus::Ringing), [`Talking`](AgentStatus::Talking), in
+//! [`Ringing`](AgentStatus::Ringing) with an offer or
+//! [`RingingDirectly`](AgentStatus::RingingDirectly) for a transfer or consultation to them
+//! by number, [`Talking`](AgentStatus::Talking), in
 //! [`WrapUp`](AgentStatus::WrapUp) or [`NotReady`](AgentStatus::NotReady) with a reason
 //! ([`NotReady`]: break, lunch, training, meeting, paperwork — feature codes `*241`…`*245` —
 //! or no-answer, which only the ACD sets). Only available agents whose phone is reachable

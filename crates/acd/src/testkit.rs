@@ -21,6 +21,9 @@ pub(crate) struct Watch {
     state: HashMap<AgentId, (AgentState, Option<NotReady>)>,
     /// Offers made and not yet stopped, answered or otherwise ended, by agent.
     open: HashMap<AgentId, CallRef>,
+    /// The state each agent last went to ringing from (a phone rung by number may start
+    /// ringing for an agent who logs in or ends a pause; an offer only for a free one).
+    rang_from: HashMap<AgentId, AgentState>,
 }
 
 impl Watch {
@@ -54,8 +57,8 @@ impl Watch {
                     if reason.is_some() != (to == AgentState::NotReady) {
                         return Err(format!("{agent}: reason {reason:?} with {to:?}"));
                     }
-                    if to == AgentState::Ringing && from != AgentState::Available {
-                        return Err(format!("{agent} rang from {from:?}"));
+                    if to == AgentState::Ringing {
+                        self.rang_from.insert(agent.clone(), from);
                     }
                     if from == AgentState::Ringing {
                         self.open.remove(&agent);
@@ -65,6 +68,10 @@ impl Watch {
                 Action::Offer { call, agent } => {
                     if self.state.get(&agent).map(|s| s.0) != Some(AgentState::Ringing) {
                         return Err(format!("offer of {call:?} to {agent}, who is not ringing"));
+                    }
+                    let from = self.rang_from.get(&agent);
+                    if from != Some(&AgentState::Available) {
+                        return Err(format!("offer of {call:?} to {agent}, rung from {from:?}"));
                     }
                     if let Some(other) = self.open.get(&agent) {
                         return Err(format!("{agent} rings for {other:?} and {call:?}"));

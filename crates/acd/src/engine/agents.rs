@@ -214,6 +214,9 @@ impl Acd {
     /// talking keeps the call they are on; a ringing offer is withdrawn for the next agent.
     pub fn on_call(&mut self, now: Instant, id: &AgentId, call: CallRef) -> Result<(), StateError> {
         let a = self.logged_in_agent(id)?;
+        if a.rings_directly == Some(call) {
+            a.rings_directly = None;
+        }
         match a.status {
             AgentStatus::NotReady(_) => {
                 a.busy_with = Some(call);
@@ -259,9 +262,10 @@ impl Acd {
             return Err(AgentBusy);
         }
         a.busy_with = Some(call);
-        if a.status == AgentStatus::Available {
-            self.set_status(now, id, AgentStatus::RingingDirectly(call));
-        }
+        a.rings_directly = Some(call);
+        // Available becomes ringing (see `set_status`); wrap-up and not ready stay.
+        let status = a.status.clone();
+        self.set_status(now, id, status);
         Ok(())
     }
 
@@ -272,6 +276,9 @@ impl Acd {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
+        if a.rings_directly == Some(call) {
+            a.rings_directly = None;
+        }
         if a.busy_with == Some(call) && a.status != AgentStatus::Talking(call) {
             a.busy_with = None;
             if a.status == AgentStatus::RingingDirectly(call) {
@@ -290,11 +297,9 @@ impl Acd {
         if a.busy_with == Some(from) {
             a.busy_with = Some(to);
         }
-        // The same state on another call: no change to record.
         if a.status == AgentStatus::Talking(from) {
+            // The same state on another call: no change to record.
             a.status = AgentStatus::Talking(to);
-        } else if a.status == AgentStatus::RingingDirectly(from) {
-            a.status = AgentStatus::RingingDirectly(to);
         }
     }
 

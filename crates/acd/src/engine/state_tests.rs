@@ -1021,6 +1021,11 @@ fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered(
         AgentStatus::NotReady(NotReady::Meeting)
     );
     acd.ready(t0 + secs(92), &ag("1003")).unwrap();
+    assert_eq!(
+        status(&acd, "1003"),
+        AgentStatus::RingingDirectly(CallRef(93)),
+        "back from the meeting to a ringing phone"
+    );
     acd.call_arrived(t0 + secs(92), CallRef(3), q("luoyang"));
     assert!(!wire(&mut acd).contains(&offer(3, "1003")), "still ringing");
     acd.direct_ring_ended(t0 + secs(95), &ag("1003"), CallRef(93));

@@ -387,6 +387,8 @@ impl CallCore {
                     .clock
                     .place(packet.ssrc(), packet.timestamp(), n as u64, now);
                 recording.push(Channel::Heard, at, self.pcm.get(..n).unwrap_or_default());
+                // What the switch plays next goes after the agent's last words, not over them.
+                self.heard_at = self.heard_at.max(at + n as u64);
             }
             let to = self.caller.peer.codec;
             if to != from {
@@ -776,7 +778,9 @@ impl CallCore {
         }
     }
 
-    /// Ends the call at `now`: the voicemail and the recording are closed at that length.
+    /// Ends the call at `now`: the voicemail and the recording are closed at that length
+    /// (audio placed up to [`EARLY_TOLERANCE`](crate::relay::placement::EARLY_TOLERANCE)
+    /// ahead of the clock loses that last bit).
     pub(crate) fn finish(mut self, now: u64) -> BridgeStats {
         self.stop_voicemail(now);
         if let Some(recording) = self.recording.take() {

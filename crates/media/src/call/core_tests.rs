@@ -611,3 +611,53 @@ fn a_supervisor_re_invite_moves_their_feed() {
     );
     assert_eq!(level_of(c.frame(Party::Supervisor)).0, 0);
 }
+
+#[test]
+fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
+    use hotline_record::{CallId, Recorder};
+    let dir = std::env::temp_dir().join(format!("hotline-core-heard-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let recorder = Recorder::start(dir.clone()).unwrap();
+    let recording = recorder
+        .open(&CallId::generate(chrono::Utc::now(), 1), chrono::Utc::now())
+        .unwrap();
+    let wav = recording.path().to_path_buf();
+    let (mut c, _rx) = call(Some(peer(AGENT, Codec::Pcma, Some(96))));
+    c.recording = Some(recording);
+    // The agent's first packet came 30 ms late and the rest on time: their stream is placed
+    // 240 samples ahead of the clock, up to sample 1,040 when the last arrives at 800.
+    for seq in 0..5u16 {
+        let mut p = level(Codec::Pcma, seq, 2_000);
+        let now = if seq == 0 { 400 } else { 160 * (u64::from(seq) + 1) };
+        assert_eq!(
+            c.on_packet(Leg::Agent, src(AGENT), &mut p, now),
+            Verdict::Send(src(CALLER))
+        );
+    }
+    // The agent hands the call on at 800; the music starts.
+    c.disconnect_agent();
+    c.play(1, &names(&["beep"]), false);
+    assert!(c.tick(800).caller.is_some());
+    while c.needs_tick() {
+        c.tick(960);
+    }
+    c.finish(2_000);
+    recorder.sync().unwrap();
+    let right: Vec<i16> = hound::WavReader::open(&wav)
+        .unwrap()
+        .samples::<i16>()
+        .map(Result::unwrap)
+        .skip(1)
+        .step_by(2)
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    let agent = through(Codec::Pcma, 2_000);
+    assert!(
+        right[240..1_040].iter().all(|&s| s == agent),
+        "the agent's words are whole"
+    );
+    assert!(
+        right[1_040..1_290].iter().all(|&s| s == 1_000),
+        "the music follows them"
+    );
+}

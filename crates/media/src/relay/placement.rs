@@ -45,7 +45,7 @@ impl StreamClock {
         let at = match placed {
             Some(at)
                 if at >= 0
-                    && at <= just_spoken + EARLY_TOLERANCE
+                    && at <= just_spoken.saturating_add(EARLY_TOLERANCE)
                     && just_spoken - at <= MAX_BEHIND =>
             {
                 return at as u64
