@@ -628,7 +628,11 @@ fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
     // 240 samples ahead of the clock, up to sample 1,040 when the last arrives at 800.
     for seq in 0..5u16 {
         let mut p = level(Codec::Pcma, seq, 2_000);
-        let now = if seq == 0 { 400 } else { 160 * (u64::from(seq) + 1) };
+        let now = if seq == 0 {
+            400
+        } else {
+            160 * (u64::from(seq) + 1)
+        };
         assert_eq!(
             c.on_packet(Leg::Agent, src(AGENT), &mut p, now),
             Verdict::Send(src(CALLER))
