@@ -288,6 +288,20 @@ impl Acd {
         }
     }
 
+    /// As [`Acd::direct_ring_ended`], for a phone that turned the ring down (busy, declined,
+    /// do-not-disturb): like an offer refused so, the agent goes to the back of the line,
+    /// so a transfer they declined that goes back to the queue is not offered to them first.
+    pub fn direct_ring_declined(&mut self, now: Instant, id: &AgentId, call: CallRef) {
+        let rang = self
+            .agents
+            .get(id)
+            .is_some_and(|a| a.rings_directly == Some(call));
+        self.direct_ring_ended(now, id, call);
+        if let Some(a) = self.agents.get_mut(id).filter(|_| rang) {
+            a.idle_since = now;
+        }
+    }
+
     /// The agent's call `from` carries on as `to` (an attended transfer joined the consulted
     /// agent to the caller's call): its end is the end of `to` now.
     pub fn call_moved(&mut self, id: &AgentId, from: CallRef, to: CallRef) {

@@ -1057,6 +1057,22 @@ fn a_transfer_that_rings_out_leaves_the_agent_where_they_were_in_the_line() {
 }
 
 #[test]
+fn an_agent_who_turns_a_transfer_down_goes_to_the_back_of_the_line() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    acd.ring_directly(t0 + secs(5), &ag("1003"), CallRef(90))
+        .unwrap();
+    acd.direct_ring_declined(t0 + secs(7), &ag("1003"), CallRef(90));
+    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
+    acd.call_arrived(t0 + secs(8), CallRef(90), q("luoyang"));
+    assert_eq!(
+        wire(&mut acd),
+        [offer(90, "1019")],
+        "the declined transfer, back in the queue, goes to the other agent"
+    );
+}
+
+#[test]
 fn an_attended_transfer_moves_the_consulted_agent_onto_the_callers_call() {
     let t0 = Instant::now();
     let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);

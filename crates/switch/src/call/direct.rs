@@ -198,6 +198,15 @@ impl Core {
         }
     }
 
+    /// As [`Core::direct_ring_ended`], for a phone that turned the ring down: that agent
+    /// goes to the back of the line.
+    pub(crate) fn direct_ring_declined(&mut self, now: Instant, call: CallRef, party: &Party) {
+        if let Party::Agent(id) = party {
+            let id = hotline_acd::AgentId(id.clone());
+            self.acd.direct_ring_declined(now, &id, call);
+        }
+    }
+
     /// [`Core::end_agent_call`] for whoever the caller talked to; nothing for a trunk.
     pub(crate) fn end_party_call(&mut self, now: Instant, party: &Party, call: CallRef) {
         if let Party::Agent(id) = party {

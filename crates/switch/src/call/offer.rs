@@ -398,16 +398,20 @@ impl Core {
         };
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
-        if self.calls.get(&call).is_some_and(Call::rings_directly) {
-            self.direct_ring_ended(now, call, &leg.party);
-            self.fail_direct(now, call, status);
-            return;
-        }
         let outcome = match status {
             408 | 480 => OfferOutcome::NoAnswer,
             486 | 600 | 603 => OfferOutcome::Busy,
             _ => OfferOutcome::Failed,
         };
+        if self.calls.get(&call).is_some_and(Call::rings_directly) {
+            if outcome == OfferOutcome::Busy {
+                self.direct_ring_declined(now, call, &leg.party);
+            } else {
+                self.direct_ring_ended(now, call, &leg.party);
+            }
+            self.fail_direct(now, call, status);
+            return;
+        }
         if let Some(c) = self.calls.get(&call) {
             c.span
                 .in_scope(|| info!(agent = %leg.party, status, "agent did not take the call"));
