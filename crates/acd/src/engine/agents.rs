@@ -213,10 +213,13 @@ impl Acd {
     /// offered nothing until the call ends even if the pause ends first; an agent already
     /// talking keeps the call they are on; a ringing offer is withdrawn for the next agent.
     pub fn on_call(&mut self, now: Instant, id: &AgentId, call: CallRef) -> Result<(), StateError> {
-        let a = self.logged_in_agent(id)?;
-        if a.rings_directly == Some(call) {
-            a.rings_directly = None;
+        // Answered: it no longer rings, also for an agent who logged out while it rang.
+        if let Some(a) = self.agents.get_mut(id) {
+            if a.rings_directly == Some(call) {
+                a.rings_directly = None;
+            }
         }
+        let a = self.logged_in_agent(id)?;
         match a.status {
             AgentStatus::NotReady(_) => {
                 a.busy_with = Some(call);
@@ -269,15 +272,29 @@ impl Acd {
         Ok(())
     }
 
-    /// The agent's phone stopped ringing for `call` unanswered (declined, rang out, the
-    /// caller gone): they may be offered calls again, keeping their place in the line.
-    /// Anything else is left as it is.
+    /// The agent's phone stopped ringing for `call` unanswered (rang out, the caller gone,
+    /// the INVITE failed): they may be offered calls again, keeping their place in the
+    /// line. Anything else is left as it is.
     pub fn direct_ring_ended(&mut self, now: Instant, id: &AgentId, call: CallRef) {
+        self.end_direct_ring(now, id, call, false);
+    }
+
+    /// As [`Acd::direct_ring_ended`], for a phone that turned the ring down (busy, declined,
+    /// do-not-disturb): like an offer refused so, the agent goes to the back of the line,
+    /// so a transfer they declined that goes back to the queue is not offered to them first.
+    pub fn direct_ring_declined(&mut self, now: Instant, id: &AgentId, call: CallRef) {
+        self.end_direct_ring(now, id, call, true);
+    }
+
+    fn end_direct_ring(&mut self, now: Instant, id: &AgentId, call: CallRef, declined: bool) {
         let Some(a) = self.agents.get_mut(id) else {
             return;
         };
         if a.rings_directly == Some(call) {
             a.rings_directly = None;
+            if declined {
+                a.idle_since = now;
+            }
         }
         if a.busy_with == Some(call) && a.status != AgentStatus::Talking(call) {
             a.busy_with = None;
@@ -285,20 +302,6 @@ impl Acd {
                 self.set_status(now, id, AgentStatus::Available);
             }
             self.dispatch(now);
-        }
-    }
-
-    /// As [`Acd::direct_ring_ended`], for a phone that turned the ring down (busy, declined,
-    /// do-not-disturb): like an offer refused so, the agent goes to the back of the line,
-    /// so a transfer they declined that goes back to the queue is not offered to them first.
-    pub fn direct_ring_declined(&mut self, now: Instant, id: &AgentId, call: CallRef) {
-        let rang = self
-            .agents
-            .get(id)
-            .is_some_and(|a| a.rings_directly == Some(call));
-        self.direct_ring_ended(now, id, call);
-        if let Some(a) = self.agents.get_mut(id).filter(|_| rang) {
-            a.idle_since = now;
         }
     }
 

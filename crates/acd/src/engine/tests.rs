@@ -351,8 +351,8 @@ mod props {
         Tick(u64),
         /// A transfer or consultation rings the agent's phone by number.
         RingDirectly(usize),
-        /// That phone stops ringing unanswered.
-        DirectEnded(usize),
+        /// That phone stops ringing unanswered: rang out, or turned down.
+        DirectEnded(usize, bool),
         /// That phone is answered.
         DirectAnswered(usize),
     }
@@ -374,7 +374,7 @@ mod props {
             (0..10u64).prop_map(Ev::Abandon),
             (0..40u64).prop_map(Ev::Tick),
             (0..4usize).prop_map(Ev::RingDirectly),
-            (0..4usize).prop_map(Ev::DirectEnded),
+            (0..4usize, any::<bool>()).prop_map(|(a, d)| Ev::DirectEnded(a, d)),
             (0..4usize).prop_map(Ev::DirectAnswered),
         ]
     }
@@ -445,13 +445,17 @@ mod props {
                             direct.insert(i, call);
                         }
                     }
-                    Ev::DirectEnded(i) => if let Some(call) = direct.remove(&i) {
-                        acd.direct_ring_ended(now, &ag(agents[i]), call);
-                    }
-                    Ev::DirectAnswered(i) => if let Some(call) = direct.remove(&i) {
-                        if acd.on_call(now, &ag(agents[i]), call).is_err() {
+                    Ev::DirectEnded(i, declined) => if let Some(call) = direct.remove(&i) {
+                        if declined {
+                            acd.direct_ring_declined(now, &ag(agents[i]), call);
+                        } else {
                             acd.direct_ring_ended(now, &ag(agents[i]), call);
                         }
+                    }
+                    // As the switch does: answered is on the call, refused (logged out) or
+                    // not, until the call ends.
+                    Ev::DirectAnswered(i) => if let Some(call) = direct.remove(&i) {
+                        let _ = acd.on_call(now, &ag(agents[i]), call);
                     }
                 }
                 let drained = watch.drain(&mut acd, ring_all);

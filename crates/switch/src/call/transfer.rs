@@ -402,20 +402,11 @@ impl Core {
         self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
         self.by_dialog
             .insert(kt.agent_sip_call_id.clone(), (call, Side::Agent));
-        match reinvite_tx {
-            Some(tx) => {
-                self.reinvites.insert(tx, call);
-            }
-            None => {
-                // The move could not even be sent: nobody would be on the caller's call.
-                self.end_call(now, call, HungUpBy::Switch);
-                return;
-            }
-        }
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
         close_legs(&self.store, &mut c.legs);
+        // The consulted party is the call's agent from here, also for an end right below.
         if let Some(t) = c.talking.as_mut() {
             t.party = party.clone();
             t.agent_tx = kt.agent_tx;
@@ -427,6 +418,16 @@ impl Core {
         }
         c.span
             .in_scope(|| info!(from = %transferor, to = %party, "attended transfer"));
+        match reinvite_tx {
+            Some(tx) => {
+                self.reinvites.insert(tx, call);
+            }
+            None => {
+                // The move could not even be sent: nobody would be on the caller's call.
+                self.end_call(now, call, HungUpBy::Switch);
+                return;
+            }
+        }
         self.leg_joined(call, &party);
     }
 
