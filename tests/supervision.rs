@@ -539,6 +539,15 @@ fn supervised_call() -> (Switch, Party, Party, Party) {
     (switch, caller, agent, sup)
 }
 
+/// Waits (up to 10 s) until `party` has heard 1.1 s past `mark` and [`SETTLE`]: the fixed
+/// waits of a step are enough on an idle machine, not always on a loaded one.
+fn until_heard(party: &Party, mark: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while party.mark() < mark + SETTLE + 8_800 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A Luoyang taxpayer connected to agent 1003: (caller, agent), both talking.
 fn connected_call(switch: &Switch, agent: &mut Party) -> Party {
     let mut caller = Party::new(LUOYANG_MOBILE, CALLER_HZ).on(switch);
@@ -548,6 +557,8 @@ fn connected_call(switch: &Switch, agent: &mut Party) -> Party {
     assert_eq!(ok.status, 200, "the call is answered: {ok:?}");
     // Both hear each other before anyone supervises.
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&caller, 0);
+    until_heard(agent, 0);
     assert!(
         hears(&caller.heard_since(0), AGENT_HZ),
         "caller hears the agent: {}",
@@ -725,6 +736,8 @@ fn a_supervisor_listening_hears_caller_and_agent_and_nobody_hears_the_supervisor
     sup.hang_up();
     let (c, a) = (caller.mark(), agent.mark());
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&caller, c);
+    until_heard(&agent, a);
     expect(
         "the caller after",
         &caller.heard_since(c),
@@ -798,6 +811,7 @@ fn a_whisper_reaches_the_agent_only_and_is_not_recorded() {
     sup.hang_up();
     let a = agent.mark();
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&agent, a);
     expect(
         "the agent after",
         &agent.heard_since(a),
@@ -857,6 +871,8 @@ fn a_barge_is_heard_by_caller_and_agent_and_recorded() {
     sup.hang_up();
     let (c, a) = (caller.mark(), agent.mark());
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&caller, c);
+    until_heard(&agent, a);
     expect(
         "the caller after",
         &caller.heard_since(c),
@@ -933,6 +949,8 @@ fn monitoring_is_refused_outside_the_scope_or_without_a_call_and_every_attempt_i
     assert_eq!(r.status, 200, "in scope: {r:?}");
     let c = caller.mark();
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&luoyang, 0);
+    until_heard(&caller, c);
     expect(
         "the allowed supervisor",
         &luoyang.heard_since(0),
@@ -1109,6 +1127,8 @@ fn the_cli_rings_the_supervisor_changes_the_mode_and_stops_while_the_call_goes_o
     );
     let (c, a) = (caller.mark(), agent.mark());
     std::thread::sleep(Duration::from_millis(1500));
+    until_heard(&caller, c);
+    until_heard(&agent, a);
     expect(
         "the caller after --stop",
         &caller.heard_since(c),
