@@ -247,6 +247,13 @@ impl Traced {
         self.text.lines().next().unwrap_or_default()
     }
 
+    /// Whether this came after `earlier`, traced by another SIPp: the switch relays within
+    /// microseconds, so a receiver may note a message before its sender notes sending it;
+    /// 50 ms of slack (the scenarios whose order matters wait longer than that).
+    pub fn follows(&self, earlier: &Traced) -> bool {
+        self.at + chrono::Duration::milliseconds(50) >= earlier.at
+    }
+
     /// Whether it is a request of `method`.
     pub fn is_request(&self, method: &str) -> bool {
         self.first_line().starts_with(&format!("{method} "))
