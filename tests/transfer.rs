@@ -40,6 +40,37 @@ fn seconds_with(samples: &[i16], freq: f64) -> Vec<bool> {
         .collect()
 }
 
+/// The seconds of what the caller heard (a recording's right channel) that carry the first
+/// agent's tone and the second's; the first and last of the first agent's and the first of
+/// the second's (panicking with both maps when one is missing).
+struct AgentsHeard {
+    first_a: usize,
+    last_a: usize,
+    first_b: usize,
+    /// Both maps, for failure messages.
+    maps: String,
+}
+
+fn agents_heard(right: &[i16], a: f64, b: f64) -> AgentsHeard {
+    let (with_a, with_b) = (seconds_with(right, a), seconds_with(right, b));
+    let maps = format!("{with_a:?} {with_b:?}");
+    let missing = |who: &str| -> usize { panic!("{who} not in the recording: {maps}") };
+    let first_a = with_a
+        .iter()
+        .position(|x| *x)
+        .unwrap_or_else(|| missing("the first agent"));
+    let first_b = with_b
+        .iter()
+        .position(|x| *x)
+        .unwrap_or_else(|| missing("the second agent"));
+    AgentsHeard {
+        first_a,
+        last_a: with_a.iter().rposition(|x| *x).unwrap_or(first_a),
+        first_b,
+        maps,
+    }
+}
+
 /// The call's legs, in order: (party, kind, ended).
 fn legs(db: &std::path::Path, call_id: &str) -> Vec<(String, String, bool)> {
     let conn =
@@ -64,24 +95,16 @@ fn assert_both_agents_recorded(switch: &Switch, a: f64, b: f64) -> serde_json::V
     let wav = read_wav(&PathBuf::from(
         call["recording_path"].as_str().expect("recording"),
     ));
-    let with_a = seconds_with(&wav.right, a);
-    let with_b = seconds_with(&wav.right, b);
-    let first_a = with_a
-        .iter()
-        .position(|x| *x)
-        .expect("the first agent is in the recording");
-    let first_b = with_b
-        .iter()
-        .position(|x| *x)
-        .expect("the second agent is in the recording");
-    let last_a = with_a.iter().rposition(|x| *x).unwrap_or(0);
+    let h = agents_heard(&wav.right, a, b);
     assert!(
-        first_a < first_b,
-        "first agent, then second: {with_a:?} {with_b:?}"
+        h.first_a < h.first_b,
+        "first agent, then second: {}",
+        h.maps
     );
     assert!(
-        last_a <= first_b,
-        "the first agent is gone once the second speaks: {with_a:?} {with_b:?}"
+        h.last_a <= h.first_b,
+        "the first agent is gone once the second speaks: {}",
+        h.maps
     );
     assert!(
         seconds_with(&wav.left, 440.0)
@@ -286,17 +309,13 @@ fn a_blind_transfer_to_another_city_queue_announces_the_next_agent() {
     assert_eq!(call["agent"], "1003");
     assert_eq!(call["skill"], "filing", "the skill goes with the call");
     let wav = read_wav(&PathBuf::from(call["recording_path"].as_str().unwrap()));
-    let with_a = seconds_with(&wav.right, 1000.0);
-    let with_b = seconds_with(&wav.right, 1300.0);
-    let first_a = with_a
-        .iter()
-        .position(|x| *x)
-        .unwrap_or_else(|| panic!("agent 1003 heard: {with_a:?} {with_b:?}"));
-    let first_b = with_b
-        .iter()
-        .position(|x| *x)
-        .unwrap_or_else(|| panic!("agent 1001 heard: {with_a:?} {with_b:?}"));
-    assert!(first_a < first_b, "{with_a:?} {with_b:?}");
+    let AgentsHeard {
+        first_a,
+        first_b,
+        maps,
+        ..
+    } = agents_heard(&wav.right, 1000.0, 1300.0);
+    assert!(first_a < first_b, "{maps}");
     let announce = common::switch::prompt_pcm("agent-before");
     let second = common::switch::find_prompt(&wav.right[first_a * 8000..], &announce)
         .expect("the next agent's number is announced after the transfer");
@@ -472,20 +491,13 @@ fn without_a_menu_a_transferred_caller_waits_with_music_on_hold() {
     b.expect_success(Duration::from_secs(10));
     let calls = switch.ended_calls();
     let wav = read_wav(&PathBuf::from(calls[0]["recording_path"].as_str().unwrap()));
-    let with_a = seconds_with(&wav.right, 1000.0);
-    let with_b = seconds_with(&wav.right, 1300.0);
-    let last_a = with_a
-        .iter()
-        .rposition(|x| *x)
-        .unwrap_or_else(|| panic!("agent 1003 heard: {with_a:?} {with_b:?}"));
-    let first_b = with_b
-        .iter()
-        .position(|x| *x)
-        .unwrap_or_else(|| panic!("agent 1019 heard: {with_a:?} {with_b:?}"));
-    assert!(
-        first_b >= last_a + 3,
-        "a wait between the two: {with_a:?} {with_b:?}"
-    );
+    let AgentsHeard {
+        last_a,
+        first_b,
+        maps,
+        ..
+    } = agents_heard(&wav.right, 1000.0, 1300.0);
+    assert!(first_b >= last_a + 3, "a wait between the two: {maps}");
     let moh = common::switch::prompt_pcm("moh");
     let waiting = &wav.right[(last_a + 1) * 8000..first_b * 8000];
     assert!(

@@ -266,9 +266,10 @@ impl Acd {
         }
         a.busy_with = Some(call);
         a.rings_directly = Some(call);
-        // Available becomes ringing (see `set_status`); wrap-up and not ready stay.
-        let status = a.status.clone();
-        self.set_status(now, id, status);
+        // Wrap-up and not ready stay; they turn ringing when they end (`set_status`).
+        if a.status == AgentStatus::Available {
+            self.set_status(now, id, AgentStatus::RingingDirectly(call));
+        }
         Ok(())
     }
 

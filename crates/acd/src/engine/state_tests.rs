@@ -1037,39 +1037,46 @@ fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered(
     );
 }
 
-#[test]
-fn a_transfer_that_rings_out_leaves_the_agent_where_they_were_in_the_line() {
+/// Luoyang's 1003 (the longest idle) and 1019; a transfer rings 1003 and ends unanswered,
+/// turned down when `declined`; the call goes back to the queue: who it is offered to.
+fn offered_after_a_transfer_to_1003(declined: bool) -> Vec<Action> {
     let t0 = Instant::now();
     let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    // 1003, the longest idle, is rung for a transfer nobody answers.
     acd.ring_directly(t0 + secs(5), &ag("1003"), CallRef(90))
         .unwrap();
-    acd.direct_ring_ended(t0 + secs(20), &ag("1003"), CallRef(90));
+    if declined {
+        acd.direct_ring_declined(t0 + secs(7), &ag("1003"), CallRef(90));
+    } else {
+        acd.direct_ring_ended(t0 + secs(7), &ag("1003"), CallRef(90));
+    }
     assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    acd.call_arrived(t0 + secs(21), CallRef(1), q("luoyang"));
-    assert_eq!(wire(&mut acd), [offer(1, "1003")], "still the longest idle");
-    // A call that only rang them, ended by the switch as a call: available again.
+    acd.call_arrived(t0 + secs(8), CallRef(90), q("luoyang"));
+    wire(&mut acd)
+}
+
+#[test]
+fn a_transfer_that_rings_out_keeps_the_agents_place_and_one_turned_down_does_not() {
+    assert_eq!(
+        offered_after_a_transfer_to_1003(false),
+        [offer(90, "1003")],
+        "still the longest idle"
+    );
+    assert_eq!(
+        offered_after_a_transfer_to_1003(true),
+        [offer(90, "1019")],
+        "the declined transfer, back in the queue, goes to the other agent"
+    );
+}
+
+#[test]
+fn a_call_that_only_rang_an_agent_ends_with_them_available() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1019"]);
     acd.ring_directly(t0 + secs(22), &ag("1019"), CallRef(91))
         .unwrap();
     acd.call_ended(t0 + secs(23), &ag("1019"));
     assert_eq!(status(&acd, "1019"), AgentStatus::Available);
     assert_eq!(acd.busy_with(&ag("1019")), None);
-}
-
-#[test]
-fn an_agent_who_turns_a_transfer_down_goes_to_the_back_of_the_line() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    acd.ring_directly(t0 + secs(5), &ag("1003"), CallRef(90))
-        .unwrap();
-    acd.direct_ring_declined(t0 + secs(7), &ag("1003"), CallRef(90));
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    acd.call_arrived(t0 + secs(8), CallRef(90), q("luoyang"));
-    assert_eq!(
-        wire(&mut acd),
-        [offer(90, "1019")],
-        "the declined transfer, back in the queue, goes to the other agent"
-    );
 }
 
 #[test]

@@ -189,21 +189,23 @@ impl Core {
         }
     }
 
-    /// `party`'s phone stopped ringing for `call` unanswered: if it was rung by number (a
-    /// transfer, a consultation), the ACD may offer that agent calls again.
-    pub(crate) fn direct_ring_ended(&mut self, now: Instant, call: CallRef, party: &Party) {
+    /// `party`'s phone stopped ringing for `call` unanswered (turned down when `declined`):
+    /// if it was rung by number (a transfer, a consultation), the ACD may offer that agent
+    /// calls again, at the back of the line if they declined.
+    pub(crate) fn direct_ring_ended(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        party: &Party,
+        declined: bool,
+    ) {
         if let Party::Agent(id) = party {
             let id = hotline_acd::AgentId(id.clone());
-            self.acd.direct_ring_ended(now, &id, call);
-        }
-    }
-
-    /// As [`Core::direct_ring_ended`], for a phone that turned the ring down: that agent
-    /// goes to the back of the line.
-    pub(crate) fn direct_ring_declined(&mut self, now: Instant, call: CallRef, party: &Party) {
-        if let Party::Agent(id) = party {
-            let id = hotline_acd::AgentId(id.clone());
-            self.acd.direct_ring_declined(now, &id, call);
+            if declined {
+                self.acd.direct_ring_declined(now, &id, call);
+            } else {
+                self.acd.direct_ring_ended(now, &id, call);
+            }
         }
     }
 
@@ -285,7 +287,7 @@ impl Core {
         peer: Peer,
     ) {
         if !self.send_leg(now, call, party.clone(), &ruri, from_number, peer) {
-            self.direct_ring_ended(now, call, &party);
+            self.direct_ring_ended(now, call, &party, false);
             self.fail_direct(now, call, 503);
         }
     }

@@ -202,7 +202,7 @@ impl Core {
 
     /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
     pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
-        self.direct_ring_ended(now, call, &leg.party);
+        self.direct_ring_ended(now, call, &leg.party, false);
         self.by_tx.remove(&leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
         self.withdraw_invite(now, leg.tx, leg.invite, leg.peer, leg.provisional);
@@ -404,11 +404,8 @@ impl Core {
             _ => OfferOutcome::Failed,
         };
         if self.calls.get(&call).is_some_and(Call::rings_directly) {
-            if outcome == OfferOutcome::Busy {
-                self.direct_ring_declined(now, call, &leg.party);
-            } else {
-                self.direct_ring_ended(now, call, &leg.party);
-            }
+            let declined = outcome == OfferOutcome::Busy;
+            self.direct_ring_ended(now, call, &leg.party, declined);
             self.fail_direct(now, call, status);
             return;
         }

@@ -57,7 +57,7 @@ impl Core {
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
-                self.direct_ring_ended(now, call, &leg.party);
+                self.direct_ring_ended(now, call, &leg.party, false);
                 self.fail_direct(now, call, 502);
             } else if let Some(agent) = &agent {
                 self.acd
