@@ -2350,11 +2350,9 @@ fn a_real_softphone_dials_feature_codes_and_hotline_agents_shows_the_state() {
     let work = tempfile::tempdir().unwrap();
     let mic = work.path().join("silence.wav");
     common::audio::tone_wav(&mic, 0.0, 10);
-    // baresip 1.0 knows MD5 only and gives up when a SHA-256 challenge is offered at all.
-    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
-        "default_area_code = \"0371\"",
-        "default_area_code = \"0371\"\ndigest_algorithms = [\"MD5\"]",
-    );
+    // The plan's default challenge (MD5 alone): baresip 1.0 gives up when a SHA-256
+    // challenge is offered at all.
+    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60);
     let switch = Switch::start_with_prompts(&plan, &[]);
     let phone = common::baresip::Baresip::start(
         work.path(),

@@ -26,7 +26,12 @@ Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
 
 #[test]
 fn a_phone_registers_with_sha256_digest_and_receives_the_call() {
-    let switch = Switch::start(&dialplan(&[("1003", "luoyang", 0)], 15, 60));
+    // SHA-256 is the plan's opt-in; MD5 alone is the default.
+    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
+        "default_area_code = \"0371\"",
+        "default_area_code = \"0371\"\ndigest_algorithms = [\"SHA-256\", \"MD5\"]",
+    );
+    let switch = Switch::start(&plan);
     let agent = Phone::new(switch.port);
     let ok = agent.register("1003", "pw-1003", "SHA-256", 120);
     assert_eq!(ok.status, 200, "{ok:?}");

@@ -458,11 +458,9 @@ fn a_real_softphone_registers_with_digest_and_takes_the_call() {
     let (caller_pcap, _) = tones(work.path());
     let mic = work.path().join("agent-1000.wav");
     tone_wav(&mic, 1000.0, 20);
-    // baresip 1.0 knows MD5 only and gives up when a SHA-256 challenge is offered at all.
-    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60).replace(
-        "default_area_code = \"0371\"",
-        "default_area_code = \"0371\"\ndigest_algorithms = [\"MD5\"]",
-    );
+    // The plan's default challenge (MD5 alone): baresip 1.0 gives up when a SHA-256
+    // challenge is offered at all.
+    let plan = dialplan(&[("1003", "luoyang", 0)], 15, 60);
     let switch = Switch::start(&plan);
     let phone = common::baresip::Baresip::start(
         work.path(),

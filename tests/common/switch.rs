@@ -30,6 +30,17 @@ impl Switch {
         Switch::launch(dir, &plan, extra)
     }
 
+    /// Starts the switch on the repo's bundled plan (`dialplans/henan.toml`, its prompts
+    /// and `[switch]` settings exactly as they ship), with `extra` `serve` arguments.
+    pub fn start_bundled(extra: &[&str]) -> Switch {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plan = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../dialplans/henan.toml"
+        ));
+        Switch::launch(dir, plan, extra)
+    }
+
     /// Runs `hotline serve` on `plan` with its files in `dir`, waiting until it listens.
     fn launch(dir: tempfile::TempDir, plan: &std::path::Path, extra: &[&str]) -> Switch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))

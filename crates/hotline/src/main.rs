@@ -7,6 +7,7 @@ mod cmd_agents;
 mod cmd_calls;
 mod cmd_check;
 mod cmd_route;
+mod cmd_security;
 mod cmd_serve;
 
 use std::net::{IpAddr, SocketAddr};
@@ -101,6 +102,19 @@ enum Command {
         /// The running switch's control socket.
         #[arg(long, default_value = DEFAULT_CONTROL)]
         control: PathBuf,
+    },
+    /// Show the brakes on password guessing: sources and users blocked now in the running
+    /// switch, and the latest security events (slowed, blocked, unblocked).
+    Security {
+        /// One JSON object (`blocked`, `events`) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The running switch's control socket.
+        #[arg(long, default_value = DEFAULT_CONTROL)]
+        control: PathBuf,
+        /// The SQLite file of call records (with `security_events`).
+        #[arg(long, default_value = "hotline.db")]
+        db: PathBuf,
     },
     /// Change an agent's state as their supervisor or the operator: log in, log out, ready,
     /// or not ready with a reason (break, lunch, training, meeting, paperwork).
@@ -225,6 +239,7 @@ fn main() -> ExitCode {
         Command::Callbacks { db, json } => cmd_calls::callbacks(&db, json),
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Agents { json, control } => cmd_agents::list(&control, json),
+        Command::Security { json, control, db } => cmd_security::show(&control, &db, json),
         Command::Agent {
             action,
             id,

@@ -26,7 +26,7 @@ pub use call_id::{CallId, CallIdError};
 pub use error::RecordError;
 pub use recorder::{Channel, Recorder, Recording, SAMPLE_RATE};
 pub use store::{
-    list_agent_states, list_callbacks, list_calls, list_legs, list_monitoring, AgentStateChange,
-    CallLeg, CallRecord, CallStore, Callback, CallbackKind, Direction, HungUpBy, MonitorUse,
-    Outcome, UnknownWord,
+    list_agent_states, list_callbacks, list_calls, list_legs, list_monitoring,
+    list_security_events, AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind,
+    Direction, HungUpBy, MonitorUse, Outcome, SecurityEvent, UnknownWord,
 };

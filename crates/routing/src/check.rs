@@ -164,7 +164,9 @@ impl Checker<'_> {
             },
             None => hotline_ivr::Schedule::default(),
         };
+        let security = crate::security::check(raw.security, &mut |span, p| self.report(span, p));
         Some(Dialplan {
+            security,
             file: self.file.to_path_buf(),
             switch: switch?,
             regions,
@@ -234,7 +236,10 @@ impl Checker<'_> {
         let centre = RegionId::new(centre);
         let default_area_code = self.area_code(&raw.default_area_code);
         let digest_algorithms = match raw.digest_algorithms {
-            None => vec!["MD5".to_string(), "SHA-256".to_string()],
+            // MD5 alone by default: common phones (baresip 1.0) refuse to register when any
+            // SHA-256 challenge is offered. SHA-256 is a plan-wide opt-in, never per agent:
+            // a challenge that differed by user would tell which agent numbers exist.
+            None => vec!["MD5".to_string()],
             Some(list) => {
                 let span = list.span();
                 let names: Vec<String> = list

@@ -50,6 +50,8 @@ pub struct Dialplan {
     pub prompt_dir: PathBuf,
     /// Service hours (the default schedule when `[hours]` is absent).
     pub schedule: hotline_ivr::Schedule,
+    /// The brakes on password guessing (`[security]`).
+    pub security: crate::SecurityConfig,
 }
 
 /// Switch-wide settings.

@@ -28,6 +28,7 @@ pub mod pattern;
 pub mod prompt;
 mod raw;
 mod router;
+mod security;
 mod segments;
 
 pub use area_code::AreaCode;
@@ -40,4 +41,5 @@ pub use dialplan::{
 pub use ids::{AgentId, RegionId};
 pub use number::{CallerKind, CallerNumber};
 pub use router::{Origin, Route, Router};
+pub use security::SecurityConfig;
 pub use segments::{AreaPlace, Place, SegmentError, SegmentTable};

@@ -20,6 +20,8 @@ pub(crate) struct RawDialplan {
     pub ivr: Option<Spanned<hotline_ivr::raw::RawIvr>>,
     /// Service hours, checked by `hotline-ivr`.
     pub hours: Option<hotline_ivr::RawHours>,
+    /// The brakes on password guessing.
+    pub security: Option<crate::security::RawSecurity>,
 }
 
 #[derive(Debug, Deserialize)]

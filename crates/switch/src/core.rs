@@ -22,7 +22,7 @@ use tracing::{debug, info, warn};
 
 use crate::call::{Call, OrphanLeg};
 use crate::plan::Plan;
-use crate::registrar::{Presence, Registrar};
+use crate::registrar::Registrar;
 use crate::sipbuild::{token, Local, ALLOW};
 use crate::transport::{Inbound, SipTransport};
 
@@ -96,6 +96,10 @@ pub struct Core {
     pub(crate) reinvites: HashMap<TxId, CallRef>,
     /// Supervisors' phones being rung by `hotline monitor`.
     pub(crate) monitor_invites: HashMap<TxId, crate::call::session::PendingMonitor>,
+    /// The brakes on password guessing.
+    pub(crate) brakes: crate::brakes::Brakes,
+    /// Requests the brakes hold back.
+    pub(crate) held: crate::sign_in::HeldRequests,
 }
 
 /// What the core needs to start.
@@ -157,6 +161,8 @@ impl Core {
             calls_out: HashMap::new(),
             monitor_invites: HashMap::new(),
             reinvites: HashMap::new(),
+            brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
+            held: Default::default(),
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -219,6 +225,7 @@ impl Core {
             })
             .collect();
         self.registrar.set_algorithms(algorithms);
+        self.brakes.set_config(plan.dialplan.security.clone());
         self.prompts = Arc::clone(&plan.prompts);
         self.plan = plan;
     }
@@ -234,11 +241,16 @@ impl Core {
         loop {
             let now = Instant::now();
             let ivr = self.ivr_timers.peek().map(|r| r.0 .0);
-            let deadline = [self.endpoint.poll_timeout(), self.acd.poll_timeout(), ivr]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(now + Duration::from_secs(3600));
+            let deadline = [
+                self.endpoint.poll_timeout(),
+                self.acd.poll_timeout(),
+                ivr,
+                self.held.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(now + Duration::from_secs(3600));
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(m) => self.on_inbound(Instant::now(), m),
@@ -257,6 +269,8 @@ impl Core {
             self.drain(now);
             self.on_ivr_timers(now);
             self.drain(now);
+            self.release_held(now);
+            self.drain(now);
         }
     }
 
@@ -273,6 +287,7 @@ impl Core {
         self.monitor_invite_timeouts(now);
         self.unacked_sessions(now);
         self.keepalive_round(now);
+        self.expire_brakes(now);
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
             self.acd.phone_reachable(now, &AcdAgent(agent), false);
@@ -467,41 +482,6 @@ impl Core {
                 r.headers.push(HeaderName::Allow, ALLOW);
                 self.endpoint.respond(now, tx, r);
             }
-        }
-    }
-
-    fn on_register(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) {
-        let plan = self.plan.clone();
-        let secret_of = |user: &str| match plan.dialplan.phone(user) {
-            Some(AgentReach::Registers { secret }) => Some(secret.clone()),
-            _ => None,
-        };
-        let now_secs = Utc::now().timestamp().max(0) as u64;
-        let (resp, presence) = self.registrar.handle(req, from, now, now_secs, secret_of);
-        let status = resp.status;
-        self.endpoint.respond(now, tx, resp);
-        match presence {
-            Some(Presence::LoggedIn(agent)) => {
-                info!(%agent, from = %from.addr, "agent registered");
-                self.acd.phone_reachable(now, &AcdAgent(agent), true);
-            }
-            Some(Presence::LoggedOut(agent)) => {
-                info!(%agent, "agent unregistered");
-                self.acd.phone_reachable(now, &AcdAgent(agent), false);
-            }
-            None if status == 200 => {
-                // A refresh by a paused agent (rang out) makes them available again.
-                if let Some(user) = req
-                    .party_to()
-                    .and_then(|t| t.sip_uri())
-                    .and_then(|u| u.user)
-                {
-                    if self.registrar.is_registered(&user) {
-                        self.acd.phone_reachable(now, &AcdAgent(user), true);
-                    }
-                }
-            }
-            None => {}
         }
     }
 

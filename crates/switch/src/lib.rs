@@ -15,6 +15,7 @@
 )]
 
 mod agents;
+pub mod brakes;
 mod call;
 pub mod control;
 mod core;
@@ -24,6 +25,7 @@ mod media;
 mod operator;
 pub mod plan;
 pub mod registrar;
+mod sign_in;
 mod sipbuild;
 pub mod transport;
 

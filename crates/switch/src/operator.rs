@@ -32,6 +32,7 @@ impl Core {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["agents"] => Ok(self.agents_json(now)),
+            ["security"] => Ok(self.security_json(now)),
             ["agent", verb, id, rest @ ..] => {
                 let command = match (*verb, rest) {
                     ("login", []) => AgentCommand::Login,
@@ -116,7 +117,7 @@ fn reasons() -> String {
 
 fn usage() -> String {
     format!(
-        "commands: agents | agent login|logout|ready ID | agent pause ID [{}] | monitor SUPERVISOR AGENT listen|whisper|barge | monitor SUPERVISOR stop",
+        "commands: agents | security | agent login|logout|ready ID | agent pause ID [{}] | monitor SUPERVISOR AGENT listen|whisper|barge | monitor SUPERVISOR stop",
         reasons()
     )
 }

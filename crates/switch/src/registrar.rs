@@ -34,6 +34,25 @@ pub enum Presence {
     LoggedOut(String),
 }
 
+/// How a REGISTER's credentials fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// None given, or not usable (stale, used or forged nonce, a malformed request):
+    /// challenged or refused, nothing for the brakes.
+    Challenged,
+    /// A wrong answer: the brakes count it.
+    Wrong,
+    /// Right: the bindings were updated, with who became reachable or not.
+    Passed(Option<Presence>),
+}
+
+/// The user a REGISTER is for (its To).
+pub fn registering_user(req: &Request) -> Option<String> {
+    req.party_to()
+        .and_then(|t| t.sip_uri())
+        .and_then(|u| u.user)
+}
+
 /// Registration bindings of every agent.
 #[derive(Debug)]
 pub struct Registrar {
@@ -41,10 +60,32 @@ pub struct Registrar {
     nonces: NonceSource,
     nonce_max_age: u64,
     bindings: HashMap<String, Vec<Binding>>,
-    /// The highest nonce count seen per nonce: a replayed REGISTER repeats a count.
-    counts: HashMap<String, (u32, Instant)>,
+    /// Nonces already answered, and when: each serves one attempt.
+    used_nonces: HashMap<String, Instant>,
     /// The challenges offered, in order.
     algorithms: Vec<Algorithm>,
+}
+
+/// Why a request's credentials were not accepted, and what to answer.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The 401 challenge or the 403 to send.
+    pub response: Response,
+    /// True for a wrong answer (wrong password, unknown user, another request's digest):
+    /// what the brakes count. False for a challenge (none given, stale or used nonce).
+    pub wrong: bool,
+}
+
+/// The secret an unknown user's digest is checked against, so that refusing an unknown
+/// user costs the same work as refusing a wrong password.
+const UNKNOWN_USER_SECRET: &str = "\u{0}no such user\u{0}";
+
+/// The user a request's digest credentials name, if it carries any.
+pub fn credentials(req: &Request) -> Option<Credentials> {
+    req.headers
+        .get_all(&HeaderName::Authorization)
+        .into_iter()
+        .find_map(Credentials::parse)
 }
 
 const DEFAULT_EXPIRES: u64 = 3600;
@@ -59,8 +100,8 @@ impl Registrar {
             nonces: NonceSource::new(secret),
             nonce_max_age: 300,
             bindings: HashMap::new(),
-            counts: HashMap::new(),
-            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            used_nonces: HashMap::new(),
+            algorithms: vec![Algorithm::Md5],
         }
     }
 
@@ -79,18 +120,25 @@ impl Registrar {
         now: Instant,
         now_secs: u64,
         secret_of: impl Fn(&str) -> Option<String>,
-    ) -> (Response, Option<Presence>) {
-        let Some(user) = req
-            .party_to()
-            .and_then(|t| t.sip_uri())
-            .and_then(|u| u.user)
-        else {
-            return (Response::to_request(req, 400, "Bad Request (To)"), None);
+    ) -> (Response, Attempt) {
+        let Some(user) = registering_user(req) else {
+            let r = Response::to_request(req, 400, "Bad Request (To)");
+            return (r, Attempt::Challenged);
         };
-        if let Err(refusal) = self.authenticate(req, &user, now, now_secs, secret_of) {
-            return (refusal, None);
+        match self.authenticate(req, &user, now, now_secs, secret_of) {
+            Err(Refusal { response, wrong }) => {
+                let attempt = if wrong {
+                    Attempt::Wrong
+                } else {
+                    Attempt::Challenged
+                };
+                (response, attempt)
+            }
+            Ok(()) => {
+                let (r, presence) = self.update_bindings(req, from, now, &user);
+                (r, Attempt::Passed(presence))
+            }
         }
-        self.update_bindings(req, from, now, &user)
     }
 
     /// Checks a request's digest credentials for `user` (REGISTER, and calls placed from
@@ -102,59 +150,62 @@ impl Registrar {
         now: Instant,
         now_secs: u64,
         secret_of: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), Response> {
+    ) -> Result<(), Refusal> {
         let method = req.method.to_string();
-        let creds = req
-            .headers
-            .get_all(&HeaderName::Authorization)
-            .into_iter()
-            .find_map(Credentials::parse);
-        let Some(creds) = creds else {
-            return Err(self.challenge(req, now_secs, false));
+        let challenge = |reg: &Registrar, stale| Refusal {
+            response: reg.challenge(req, now_secs, stale),
+            wrong: false,
+        };
+        let Some(creds) = credentials(req) else {
+            return Err(challenge(self, false));
         };
         match self
             .nonces
             .check(&creds.nonce, now_secs, self.nonce_max_age)
         {
             NonceCheck::Fresh => {}
-            NonceCheck::Stale => return Err(self.challenge(req, now_secs, true)),
-            NonceCheck::Forged => return Err(self.challenge(req, now_secs, false)),
+            NonceCheck::Stale => return Err(challenge(self, true)),
+            NonceCheck::Forged => return Err(challenge(self, false)),
         }
-        // A replay repeats a nonce count; we asked for qop=auth, so a count is required.
-        let nc = creds
+        // We asked for qop=auth, so a count is required.
+        let counted = creds
             .nc
             .as_deref()
-            .and_then(|n| u32::from_str_radix(n, 16).ok())
-            .filter(|_| creds.qop.as_deref() == Some("auth"));
-        let Some(nc) = nc else {
-            return Err(self.challenge(req, now_secs, false));
-        };
-        if self
-            .counts
-            .get(&creds.nonce)
-            .is_some_and(|(last, _)| nc <= *last)
-        {
-            return Err(self.challenge(req, now_secs, true));
+            .is_some_and(|n| u32::from_str_radix(n, 16).is_ok())
+            && creds.qop.as_deref() == Some("auth");
+        if !counted {
+            return Err(challenge(self, false));
         }
-        // Same answer for unknown user, wrong user and wrong password. The digest names the
-        // request it signs (RFC 3261 22.4): credentials lifted from another request are void.
-        let ok = creds.username == user
+        // One nonce serves one attempt, right or wrong: a replay, or a guesser retrying a
+        // nonce, is sent a new one (stale, so a phone reusing its nonce just signs again).
+        if self.used_nonces.contains_key(&creds.nonce) {
+            return Err(challenge(self, true));
+        }
+        self.used_nonces.insert(creds.nonce.clone(), now);
+        // Same answer, and the same work, for unknown user, wrong user and wrong password.
+        // The digest names the request it signs (RFC 3261 22.4): credentials lifted from
+        // another request are void.
+        let secret = secret_of(user);
+        let verified = creds.verify(&method, secret.as_deref().unwrap_or(UNKNOWN_USER_SECRET));
+        let ok = secret.is_some()
+            && verified
+            && creds.username == user
             && creds.realm == self.realm
-            && same_target(&creds.uri, &req.uri)
-            && secret_of(user).is_some_and(|s| creds.verify(&method, &s));
+            && same_target(&creds.uri, &req.uri);
         if !ok {
-            return Err(Response::to_request(req, 403, reason_phrase(403)).with_to_tag("reg"));
+            return Err(Refusal {
+                response: Response::to_request(req, 403, reason_phrase(403)).with_to_tag("reg"),
+                wrong: true,
+            });
         }
-        self.counts.insert(creds.nonce.clone(), (nc, now));
         Ok(())
     }
 
     fn challenge(&self, req: &Request, now_secs: u64, stale: bool) -> Response {
         let nonce = self.nonces.issue(now_secs);
         let mut r = Response::to_request(req, 401, reason_phrase(401)).with_to_tag("reg");
-        // The dialplan's order (default MD5, SHA-256 of RFC 8760). Some MD5-only phones
-        // (baresip 1.0) give up when any SHA-256 challenge is present: for them the dialplan
-        // offers MD5 alone.
+        // The dialplan's order (default MD5 alone; SHA-256 of RFC 8760 is an opt-in, since
+        // some MD5-only phones, baresip 1.0, give up when any SHA-256 challenge is present).
         for alg in self.algorithms.clone() {
             r.headers.push(
                 HeaderName::WwwAuthenticate,
@@ -230,9 +281,10 @@ impl Registrar {
     /// Drops lapsed bindings (and nonce counts of expired nonces); returns the agents left
     /// with none.
     pub fn expire(&mut self, now: Instant) -> Vec<String> {
-        let keep = Duration::from_secs(self.nonce_max_age * 2);
-        self.counts
-            .retain(|_, (_, seen)| now.saturating_duration_since(*seen) < keep);
+        // A nonce older than its maximum age is refused as stale anyway.
+        let keep = Duration::from_secs(self.nonce_max_age + 60);
+        self.used_nonces
+            .retain(|_, seen| now.saturating_duration_since(*seen) < keep);
         let mut gone = Vec::new();
         for (user, list) in self.bindings.iter_mut() {
             let before = list.len();
@@ -251,6 +303,13 @@ impl Registrar {
             .get(user)?
             .iter()
             .max_by_key(|b| b.refreshed_at)
+    }
+
+    /// Whether `user`'s phone is registered from `ip` right now (the brakes spare it).
+    pub fn bound_from(&self, user: &str, ip: std::net::IpAddr) -> bool {
+        self.bindings
+            .get(user)
+            .is_some_and(|list| list.iter().any(|b| b.source.addr.ip() == ip))
     }
 
     /// Whether the agent has any live binding.
@@ -358,13 +417,18 @@ uri=\"sip:127.0.0.1\", response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, 
     }
 
     #[test]
-    fn a_phone_is_challenged_with_md5_and_sha256() {
+    fn a_phone_is_challenged_with_md5_alone_unless_the_plan_opts_into_sha256() {
         let mut reg = Registrar::new("hotline", "k");
         let (r, p) = reg.handle(&register(""), peer(), Instant::now(), 100, secrets);
         assert_eq!(r.status, 401);
         let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
+        assert_eq!(chals.len(), 1);
+        assert!(chals[0].contains("MD5"));
+        assert_eq!(p, Attempt::Challenged);
+        reg.set_algorithms(vec![Algorithm::Md5, Algorithm::Sha256]);
+        let (r, _) = reg.handle(&register(""), peer(), Instant::now(), 100, secrets);
+        let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
         assert!(chals[0].contains("MD5") && chals.last().unwrap().contains("SHA-256"));
-        assert!(p.is_none());
     }
 
     #[test]
@@ -386,8 +450,8 @@ uri=\"sip:127.0.0.1\", response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, 
         let mut reg = Registrar::new("hotline", "k");
         let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
         req.uri = "sip:10.0.0.9".into();
-        let (r, presence) = reg.handle(&req, peer(), Instant::now(), 1_000, secrets);
-        assert_eq!((r.status, presence), (403, None));
+        let (r, attempt) = reg.handle(&req, peer(), Instant::now(), 1_000, secrets);
+        assert_eq!((r.status, attempt), (403, Attempt::Wrong));
         // The same target written another way (host case) is the same request.
         let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
         req.uri = "sip:127.0.0.1;transport=udp".into();
@@ -451,6 +515,50 @@ uri=\"sip:127.0.0.1\", response=\"{}\", algorithm={alg}, qop=auth, nc=00000001, 
         let (again, _) = reg.handle(&req, attacker, Instant::now(), 110, secrets);
         assert_eq!(again.status, 401, "the same nonce count is a replay");
         assert_eq!(reg.lookup("1003").unwrap().source, peer());
+    }
+
+    #[test]
+    fn a_nonce_serves_one_attempt_right_or_wrong() {
+        let mut reg = Registrar::new("hotline", "k");
+        let wrong = authorized(&reg, "1003", "guess", "MD5", 100, "");
+        let (r, _) = reg.handle(&wrong, peer(), Instant::now(), 100, secrets);
+        assert_eq!(r.status, 403);
+        // The right password signed with the nonce a wrong guess used is challenged again.
+        let mut right = authorized(&reg, "1003", "s3cret", "MD5", 100, "");
+        let nonce = credentials(&wrong).unwrap().nonce;
+        let mut c = credentials(&right).unwrap();
+        c.nonce = nonce.clone();
+        c.response = c.expected("REGISTER", "s3cret").unwrap();
+        right.headers.remove(&HeaderName::Authorization);
+        right.headers.push(
+            HeaderName::Authorization,
+            format!(
+                "Digest username=\"1003\", realm=\"hotline\", nonce=\"{nonce}\", \
+uri=\"sip:127.0.0.1\", response=\"{}\", algorithm=MD5, qop=auth, nc=00000002, cnonce=\"c\"",
+                c.response
+            ),
+        );
+        let (r, _) = reg.handle(&right, peer(), Instant::now(), 100, secrets);
+        assert_eq!(r.status, 401);
+        assert!(r
+            .headers
+            .get(&HeaderName::WwwAuthenticate)
+            .unwrap()
+            .contains("stale=true"));
+        assert!(!reg.is_registered("1003"));
+    }
+
+    #[test]
+    fn a_wrong_answer_is_told_apart_from_a_challenge_for_the_brakes() {
+        let mut reg = Registrar::new("hotline", "k");
+        let bare = register("");
+        let r = reg.authenticate(&bare, "1003", Instant::now(), 100, secrets);
+        assert!(matches!(r, Err(Refusal { wrong: false, .. })));
+        for user in ["1003", "9999"] {
+            let req = authorized(&reg, user, "nope", "MD5", 100, "");
+            let r = reg.authenticate(&req, user, Instant::now(), 100, secrets);
+            assert!(matches!(&r, Err(Refusal { wrong: true, response }) if response.status == 403));
+        }
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub(crate) fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
     Ok(conn)
 }
 
-fn time(text: &str) -> Option<DateTime<Utc>> {
+pub(super) fn time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|d| d.with_timezone(&Utc))

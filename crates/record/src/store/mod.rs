@@ -3,6 +3,7 @@
 
 mod journal;
 mod record;
+mod security;
 mod sql;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub use journal::{
     list_agent_states, list_legs, list_monitoring, AgentStateChange, CallLeg, MonitorUse,
 };
 pub use record::{CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord};
+pub use security::{list_security_events, SecurityEvent};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
@@ -32,6 +34,7 @@ enum StoreMsg {
     AgentState(Box<AgentStateChange>),
     Leg(Box<CallLeg>),
     Monitor(Box<MonitorUse>),
+    Security(Box<SecurityEvent>),
     Sync(SyncSender<()>),
 }
 
@@ -71,6 +74,7 @@ impl CallStore {
         conn.execute_batch(sql::PRAGMAS).map_err(sqlite)?;
         conn.execute_batch(sql::SCHEMA).map_err(sqlite)?;
         conn.execute_batch(journal::SCHEMA).map_err(sqlite)?;
+        conn.execute_batch(security::SCHEMA).map_err(sqlite)?;
         sql::migrate(&conn).map_err(sqlite)?;
         let failed = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
@@ -126,6 +130,23 @@ impl CallStore {
     /// Queues one supervision use or refusal (`monitoring`).
     pub fn save_monitor(&self, use_: &MonitorUse) -> Result<(), RecordError> {
         self.send(StoreMsg::Monitor(Box::new(use_.clone())))
+    }
+
+    /// Queues one security event (`security_events`). Never waits: an attacker must not be
+    /// able to stall the switch by setting off brakes; a full queue drops the row (logged).
+    pub fn save_security_event(&self, event: &SecurityEvent) -> Result<(), RecordError> {
+        match self
+            .tx
+            .try_send(StoreMsg::Security(Box::new(event.clone())))
+        {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(kind = %event.kind, subject = %event.subject, "call store queue full: security event not saved");
+                Ok(())
+            }
+            Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
+        }
     }
 
     fn send(&self, msg: StoreMsg) -> Result<(), RecordError> {
@@ -201,6 +222,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
         StoreMsg::AgentState(s) => journal::insert_state(conn, s),
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
+        StoreMsg::Security(e) => security::insert(conn, e),
         StoreMsg::Sync(_) => Ok(()),
     };
     if let Err(error) = result {
@@ -212,6 +234,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
             StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
             StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
             StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),
+            StoreMsg::Security(e) => format!("security event {} {}", e.kind, e.subject),
             StoreMsg::Sync(_) => String::new(),
         };
         tracing::error!(db = %path.display(), %error, "{what} not saved");

@@ -74,8 +74,20 @@ pub(crate) fn dialled(
 
 impl Core {
     /// An INVITE to something other than the service number: only agents' and
-    /// supervisors' phones may place such calls.
+    /// supervisors' phones may place such calls, so the caller is known (challenged)
+    /// before the number is even looked at: a stranger gets the same challenge whether
+    /// or not the number exists (Asterisk's `alwaysauthreject`).
     pub(crate) fn on_phone_invite(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        if !self.braked(now, tx, &req, from) {
+            self.phone_invite_now(now, tx, req, from);
+        }
+    }
+
+    /// [`Core::on_phone_invite`] once past the brakes.
+    pub(crate) fn phone_invite_now(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        let Some(user) = self.authenticate_phone(now, tx, &req, from) else {
+            return;
+        };
         let target = SipUri::parse(&req.uri)
             .and_then(|u| u.user)
             .unwrap_or_default();
@@ -83,11 +95,8 @@ impl Core {
         let Some(what) = dialled(&target, &plan.dialplan.switch.outbound_prefix, |a| {
             plan.dialplan.agent(a).is_some()
         }) else {
-            warn!(uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
+            warn!(%user, uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
             self.refuse(now, tx, &req, 404);
-            return;
-        };
-        let Some(user) = self.authenticate_phone(now, tx, &req, from) else {
             return;
         };
         let is_agent = plan.dialplan.agent(&user).is_some();
@@ -146,9 +155,15 @@ impl Core {
             .registrar
             .authenticate(req, &user, now, now_secs, |_| secret.clone())
         {
-            Ok(()) => Some(user),
-            Err(challenge) => {
-                self.endpoint.respond(now, tx, challenge);
+            Ok(()) => {
+                self.brakes.succeeded(&user);
+                Some(user)
+            }
+            Err(refusal) => {
+                self.endpoint.respond(now, tx, refusal.response);
+                if refusal.wrong {
+                    self.sign_in_failed(now, from.addr.ip(), &user);
+                }
                 None
             }
         }

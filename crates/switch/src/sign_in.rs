@@ -1,0 +1,255 @@
+//! Signing in: REGISTERs from desk phones, and the brakes on every request that carries
+//! digest credentials (REGISTER, and calls placed from phones). A request from a slowed
+//! source or user is held before it is looked at, so a right password is not answered
+//! sooner than a wrong one; a blocked one is refused unchecked.
+
+use std::cmp::Reverse;
+use std::net::IpAddr;
+use std::time::Instant;
+
+use chrono::Utc;
+use hotline_acd::AgentId as AcdAgent;
+use hotline_record::SecurityEvent;
+use hotline_routing::AgentReach;
+use hotline_sip::message::{Method, SipMessage};
+use hotline_sip::transaction::{Peer, TxId};
+use hotline_sip::Request;
+use serde::Serialize;
+use tracing::{debug, info, warn};
+
+use crate::brakes::{BrakeEvent, Verdict};
+use crate::core::Core;
+use crate::registrar::{credentials, registering_user, Attempt, Presence};
+
+/// Requests held by the brakes at most; past that a slowed request is refused at once.
+const MAX_HELD: usize = 1_024;
+
+/// A request held back by the brakes until its time.
+#[derive(Debug)]
+pub(crate) struct Held {
+    tx: TxId,
+    req: Request,
+    from: Peer,
+}
+
+/// Held requests, earliest release first.
+#[derive(Debug, Default)]
+pub(crate) struct HeldRequests {
+    queue: std::collections::BinaryHeap<Reverse<(Instant, u64)>>,
+    held: std::collections::HashMap<u64, Held>,
+    seq: u64,
+}
+
+impl HeldRequests {
+    /// When the next held request is due.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.queue.peek().map(|r| r.0 .0)
+    }
+}
+
+/// The user a request with credentials signs in as: a REGISTER's To, a call's From.
+fn signing_in_as(req: &Request) -> Option<String> {
+    if req.method == Method::Register {
+        registering_user(req)
+    } else {
+        req.party_from()
+            .and_then(|f| f.sip_uri())
+            .and_then(|u| u.user)
+    }
+}
+
+impl Core {
+    /// Applies the brakes to a request carrying credentials; true when it was held or
+    /// refused (the caller stops there). Requests without credentials pass: they are only
+    /// challenged, which tells nothing.
+    pub(crate) fn braked(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) -> bool {
+        if credentials(req).is_none() {
+            return false;
+        }
+        let user = signing_in_as(req).unwrap_or_default();
+        let ip = from.addr.ip();
+        let spared = self.registrar.bound_from(&user, ip);
+        match self.brakes.verdict(now, ip, &user, spared) {
+            Verdict::Check => false,
+            Verdict::Blocked => {
+                debug!(%user, from = %from.addr, "credentials refused unchecked: blocked");
+                self.refuse(now, tx, req, 403);
+                true
+            }
+            Verdict::Hold(_) if self.held.held.len() >= MAX_HELD => {
+                warn!(%user, from = %from.addr, "too many requests held by the brakes: refused");
+                self.refuse(now, tx, req, 403);
+                true
+            }
+            Verdict::Hold(delay) => {
+                debug!(%user, from = %from.addr, ?delay, "credentials held by the brakes");
+                let h = &mut self.held;
+                h.seq += 1;
+                h.queue.push(Reverse((now + delay, h.seq)));
+                h.held.insert(
+                    h.seq,
+                    Held {
+                        tx,
+                        req: req.clone(),
+                        from,
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// Looks at the held requests whose time has come, as if they had just arrived.
+    pub(crate) fn release_held(&mut self, now: Instant) {
+        while let Some(Reverse((at, seq))) = self.held.queue.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.held.queue.pop();
+            let Some(Held { tx, req, from }) = self.held.held.remove(&seq) else {
+                continue;
+            };
+            // A block set off meanwhile (by the requests held before this one) applies.
+            let user = signing_in_as(&req).unwrap_or_default();
+            let ip = from.addr.ip();
+            let spared = self.registrar.bound_from(&user, ip);
+            if self.brakes.verdict(now, ip, &user, spared) == Verdict::Blocked {
+                self.refuse(now, tx, &req, 403);
+                continue;
+            }
+            if req.method == Method::Register {
+                self.register_now(now, tx, &req, from);
+            } else {
+                self.phone_invite_now(now, tx, req, from);
+            }
+        }
+    }
+
+    /// A wrong answer from `source` for `user`: counted, and any brake it sets off logged
+    /// and saved in `security_events`.
+    pub(crate) fn sign_in_failed(&mut self, now: Instant, source: IpAddr, user: &str) {
+        for event in self.brakes.failed(now, source, user) {
+            let (kind, subject, failures, detail) = match event {
+                BrakeEvent::Slowed { subject, failures } => {
+                    warn!(%subject, failures, "wrong passwords: answers are slowed down");
+                    let detail = "every further answer is held back a little longer".to_string();
+                    ("auth-slowed", subject, failures, detail)
+                }
+                BrakeEvent::Blocked {
+                    subject,
+                    failures,
+                    lasts,
+                } => {
+                    warn!(%subject, failures, secs = lasts.as_secs(), "wrong passwords: blocked");
+                    let detail = format!("blocked for {} s", lasts.as_secs());
+                    ("auth-blocked", subject, failures, detail)
+                }
+            };
+            self.security_event(kind, subject.to_string(), failures, detail);
+        }
+    }
+
+    /// Saves one row of `security_events`.
+    pub(crate) fn security_event(
+        &self,
+        kind: &str,
+        subject: String,
+        failures: u32,
+        detail: String,
+    ) {
+        let event = SecurityEvent {
+            at: Utc::now(),
+            kind: kind.to_string(),
+            subject,
+            failures,
+            detail,
+        };
+        if let Err(e) = self.store.save_security_event(&event) {
+            warn!(error = %e, "security event not saved");
+        }
+    }
+
+    /// Blocks that ran out are lifted (logged and saved).
+    pub(crate) fn expire_brakes(&mut self, now: Instant) {
+        for subject in self.brakes.expire(now) {
+            info!(%subject, "block ended");
+            self.security_event("auth-unblocked", subject.to_string(), 0, String::new());
+        }
+    }
+
+    /// A REGISTER, through the brakes.
+    pub(crate) fn on_register(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) {
+        if !self.braked(now, tx, req, from) {
+            self.register_now(now, tx, req, from);
+        }
+    }
+
+    fn register_now(&mut self, now: Instant, tx: TxId, req: &Request, from: Peer) {
+        let plan = self.plan.clone();
+        let secret_of = |user: &str| match plan.dialplan.phone(user) {
+            Some(AgentReach::Registers { secret }) => Some(secret.clone()),
+            _ => None,
+        };
+        let now_secs = Utc::now().timestamp().max(0) as u64;
+        let (resp, attempt) = self.registrar.handle(req, from, now, now_secs, secret_of);
+        self.endpoint.respond(now, tx, resp);
+        let user = registering_user(req).unwrap_or_default();
+        match attempt {
+            Attempt::Challenged => {}
+            Attempt::Wrong => self.sign_in_failed(now, from.addr.ip(), &user),
+            Attempt::Passed(presence) => {
+                self.brakes.succeeded(&user);
+                self.presence_changed(now, &user, from, presence);
+            }
+        }
+    }
+
+    fn presence_changed(&mut self, now: Instant, user: &str, from: Peer, p: Option<Presence>) {
+        match p {
+            Some(Presence::LoggedIn(agent)) => {
+                info!(%agent, from = %from.addr, "agent registered");
+                self.acd.phone_reachable(now, &AcdAgent(agent), true);
+            }
+            Some(Presence::LoggedOut(agent)) => {
+                info!(%agent, "agent unregistered");
+                self.acd.phone_reachable(now, &AcdAgent(agent), false);
+            }
+            None => {
+                // A refresh by a paused agent (rang out) makes them available again.
+                if self.registrar.is_registered(user) {
+                    self.acd
+                        .phone_reachable(now, &AcdAgent(user.to_string()), true);
+                }
+            }
+        }
+    }
+
+    /// `hotline security --json`'s live part: the blocks in force.
+    pub(crate) fn security_json(&self, now: Instant) -> String {
+        #[derive(Serialize)]
+        struct BlockLine {
+            subject: String,
+            kind: &'static str,
+            failures: u32,
+            left_secs: u64,
+        }
+        self.brakes
+            .blocks(now)
+            .into_iter()
+            .map(|b| BlockLine {
+                kind: match b.subject {
+                    crate::brakes::Subject::Source(_) => "source",
+                    crate::brakes::Subject::User(_) => "user",
+                },
+                subject: match &b.subject {
+                    crate::brakes::Subject::Source(ip) => ip.to_string(),
+                    crate::brakes::Subject::User(u) => u.clone(),
+                },
+                failures: b.failures,
+                left_secs: b.left.as_secs().max(1),
+            })
+            .filter_map(|l| serde_json::to_string(&l).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
