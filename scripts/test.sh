@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of hotline: unit and property tests of each crate, and the end-to-end
-# tests that start the real switch and drive it with SIPp on 127.0.0.1.
+# tests that start the real switch and drive it with SIPp, baresip and SIPVicious on 127.0.0.1.
 # Installs what the tests need first (Debian packages through apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+command -v svwar >/dev/null 2>&1 || need+=(sipvicious)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} (apt-get)"
     sudo=""
@@ -17,5 +18,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 command -v sipp >/dev/null 2>&1 || { echo "SIPp is still missing after apt-get" >&2; exit 1; }
 command -v baresip >/dev/null 2>&1 || { echo "baresip is still missing after apt-get" >&2; exit 1; }
+command -v svwar >/dev/null 2>&1 || { echo "sipvicious is still missing after apt-get" >&2; exit 1; }
 
 cargo test --workspace --locked "$@"

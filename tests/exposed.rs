@@ -36,3 +36,151 @@ fn baresip_registers_against_the_bundled_plan_as_it_ships() {
     let agent = switch.agent_when("1003", |a| a["state"] == "available");
     assert_eq!(agent["state"], "available", "{agent}");
 }
+
+/// The bundled plan with test-sized brakes: slowed from the 3rd wrong password, blocked at
+/// the 10th for two minutes.
+fn bundled_with_brakes() -> Switch {
+    let plan = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../dialplans/henan.toml"
+    ))
+    .unwrap();
+    let plan = format!(
+        "{plan}\n[security]\nauth_slow_after = 3\nauth_block_after = 10\nauth_block_secs = 120\n"
+    );
+    Switch::start_with_prompts(&plan, &["--hours", "open"])
+}
+
+/// Runs one of SIPVicious's tools (`svwar`, `svcrack`) against the switch from a quiet
+/// port of 127.0.0.1; its output (it reports on stderr).
+fn sipvicious(tool: &str, switch: &Switch, args: &[&str]) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let local = common::quiet_port_block().to_string();
+    let port = switch.port.to_string();
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .args(["-b", "127.0.0.1", "-P", &local, "-p", &port, "127.0.0.1"])
+        .env("HOME", home.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (Debian's sipvicious) is needed: {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// What an attacker runs first: `svwar` lists the numbers a switch gives away. It finds
+/// none of the bundled plan's agents or supervisors, by INVITE or by REGISTER, even when
+/// forced past the switch's challenge-everything answer.
+#[test]
+fn svwar_finds_no_agent_or_supervisor_number() {
+    let switch = Switch::start_bundled(&["--hours", "open"]);
+    for args in [
+        &["-e1000-1020,1900-1901,5000", "-m", "INVITE", "--force"][..],
+        &["-e1000-1020,1900-1901,5000", "-m", "REGISTER", "--force"][..],
+        &["-e1000-1020,1900-1901"][..],
+    ] {
+        let out = sipvicious("svwar", &switch, args);
+        assert!(out.contains("found nothing"), "{args:?}:\n{out}");
+        for id in ["1003", "1900", "1018"] {
+            assert!(
+                !out.contains(&format!("| {id}")),
+                "{args:?} found {id}:\n{out}"
+            );
+        }
+    }
+    assert!(switch.calls().is_empty(), "scans are not calls");
+}
+
+/// 50 passwords guessed for agent 1003 by `svcrack`, the right one last: from the 3rd
+/// wrong one every answer is held back, at the 10th the address and the user are blocked,
+/// so the right password is refused unchecked and never found. The operator sees both
+/// blocks in `hotline security --json` and the brakes in `security_events`.
+#[test]
+fn fifty_guessed_passwords_meet_the_brakes_and_the_right_one_is_never_found() {
+    let switch = bundled_with_brakes();
+    let work = tempfile::tempdir().unwrap();
+    let dict = work.path().join("guesses.txt");
+    let mut words: Vec<String> = (1..50).map(|n| format!("guess{n}")).collect();
+    words.push("demo-1003".into());
+    std::fs::write(&dict, words.join("\n") + "\n").unwrap();
+    let out = sipvicious(
+        "svcrack",
+        &switch,
+        &["-u1003", "-d", dict.to_str().unwrap()],
+    );
+    assert!(out.contains("found nothing"), "{out}");
+    assert!(!out.contains("demo-1003"), "{out}");
+
+    // The right password from the blocked address is refused too.
+    let phone = common::phone::Phone::new(switch.port);
+    let r = phone.register("1003", "demo-1003", "MD5", 60);
+    assert_eq!(r.status, 403, "blocked even for the right password");
+    let agent = switch.agent_when("1003", |a| a["phone"] == "registered");
+    assert_eq!(agent["phone"], "unreachable", "{agent}");
+
+    let security = common::switch::hotline(
+        &[
+            "security",
+            "--json",
+            "--db",
+            switch.db().to_str().unwrap(),
+            "--control",
+        ],
+        Some(&switch.control()),
+    );
+    let v: serde_json::Value = serde_json::from_str(security.trim()).unwrap();
+    let blocked: Vec<(String, String)> = v["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["kind"].as_str().unwrap().into(),
+                b["subject"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        blocked.contains(&("source".into(), "127.0.0.1".into())),
+        "{security}"
+    );
+    assert!(
+        blocked.contains(&("user".into(), "1003".into())),
+        "{security}"
+    );
+    let kinds: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"auth-slowed") && kinds.contains(&"auth-blocked"),
+        "{security}"
+    );
+}
+
+/// Past the slow-down threshold an answer is held back, the right password's as long as a
+/// wrong one's, so timing tells a guesser nothing; below it answers come at once.
+#[test]
+fn once_slowed_a_right_password_waits_as_long_as_a_wrong_one() {
+    let switch = bundled_with_brakes();
+    let phone = common::phone::Phone::new(switch.port);
+    for _ in 0..3 {
+        assert_eq!(phone.register("1004", "wrong", "MD5", 60).status, 403);
+    }
+    // Three failures counted for the address: the next answers are held 200 ms or more.
+    for (password, status) in [("wrong", 403), ("demo-1004", 200)] {
+        let start = Instant::now();
+        let r = phone.register("1004", password, "MD5", 60);
+        assert_eq!(r.status, status);
+        assert!(
+            start.elapsed() >= Duration::from_millis(200),
+            "{password}: answered after {:?}",
+            start.elapsed()
+        );
+    }
+}
