@@ -184,3 +184,94 @@ fn once_slowed_a_right_password_waits_as_long_as_a_wrong_one() {
         );
     }
 }
+
+/// The attacker's 2500 Hz tone is in no whole second of `samples`, where `own` (the
+/// party's real tone) is. A second counts as hearing the attacker when 2500 Hz stands out
+/// above its neighbour 3000 Hz (a click or a seam spreads over both; a tone does not) and
+/// is more than a hundredth of the real tone's strongest second.
+fn sprayer_unheard(samples: &[i16], own: f64, what: &str) {
+    use common::audio::tone_power;
+    let mine = samples
+        .chunks_exact(8000)
+        .map(|s| tone_power(s, own))
+        .fold(0.0, f64::max);
+    assert!(mine > 1.0, "{what}: the real party's {own} Hz is there");
+    for (n, second) in samples.chunks_exact(8000).enumerate() {
+        let (theirs, control) = (tone_power(second, 2500.0), tone_power(second, 3000.0));
+        assert!(
+            theirs < mine / 100.0 || theirs < 10.0 * control,
+            "{what}: the sprayer's 2500 Hz was heard in second {n} ({theirs:.1} against {mine:.1})"
+        );
+    }
+}
+
+/// While an agent's phone rings and then while the call talks, an attacker sprays RTP at
+/// every UDP port the switch holds. Each leg takes media only from the address its
+/// signalling named: the attacker receives nothing, and its tone is in neither channel of
+/// the recording nor in what the caller or the agent heard.
+#[test]
+fn an_rtp_sprayer_hears_nothing_and_is_heard_by_nobody() {
+    use common::desk::{sdp_addr, DeskPhone};
+    use common::rtp_phone::{RtpPhone, Sound};
+    let mut agent = DeskPhone::new("1003", 0, 1000.0);
+    let plan = common::switch::dialplan(&[("1003", "luoyang", agent.port())], 15, 60);
+    let switch = Switch::start(&plan);
+    agent.connect(switch.port);
+    let sprayer = common::sprayer::Sprayer::start(switch.pid(), 2500.0);
+
+    let caller = common::phone::Phone::new(switch.port);
+    let voice = RtpPhone::new();
+    let (me, sw) = (caller.addr(), caller.switch);
+    let sdp = format!(
+        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        voice.addr.port()
+    );
+    caller.send(&format!(
+        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKspray\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: spray@test\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:13903790000@{me}>\r\nMax-Forwards: 70\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    ));
+    // Two seconds of ringing under fire, then the agent answers.
+    let _dialog = agent.take_call_after(Duration::from_secs(2));
+    let ok = loop {
+        let r = caller.final_response();
+        if r.status >= 200 {
+            break r;
+        }
+    };
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let to = hotline_sip::message::SipMessage::headers(&ok)
+        .get(&hotline_sip::HeaderName::To)
+        .unwrap()
+        .to_string();
+    caller.send(&format!(
+        "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsprayack\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+    ));
+    voice.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+    std::thread::sleep(Duration::from_secs(4));
+    caller.send(&format!(
+        "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsprayb\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+    ));
+    assert_eq!(caller.final_response().status, 200);
+    let sprayed = sprayer.stop();
+    assert!(
+        sprayed.ports.len() >= 3,
+        "SIP and both legs' media: {sprayed:?}"
+    );
+    assert!(sprayed.sent > 200, "{sprayed:?}");
+    assert_eq!(sprayed.received, 0, "the switch sent the attacker nothing");
+
+    let calls = switch.ended_calls();
+    let wav = common::audio::read_wav(std::path::Path::new(
+        calls[0]["recording_path"].as_str().expect("recorded"),
+    ));
+    sprayer_unheard(&wav.left, 440.0, "the recording's caller channel");
+    sprayer_unheard(&wav.right, 1000.0, "the recording's agent channel");
+    sprayer_unheard(&voice.heard(), 1000.0, "what the caller heard");
+    sprayer_unheard(&agent.rtp.heard(), 440.0, "what the agent heard");
+}

@@ -76,6 +76,11 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
     /// Waits for the switch to ring this phone, answers, waits for the ACK and starts
     /// talking to the switch's media address.
     pub fn take_call(&self) -> Dialog {
+        self.take_call_after(std::time::Duration::ZERO)
+    }
+
+    /// As [`DeskPhone::take_call`], ringing (180) for `ring` first.
+    pub fn take_call_after(&self, ring: std::time::Duration) -> Dialog {
         let patient = std::time::Duration::from_secs(20);
         self.sip
             .sock
@@ -87,6 +92,14 @@ m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event
             .set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .expect("timeout");
         let local_tag = format!("{}-in", self.id);
+        if !ring.is_zero() {
+            let r = Response::to_request(&invite, 180, "Ringing").with_to_tag(&local_tag);
+            self.sip
+                .sock
+                .send_to(&r.to_bytes(), self.sip.switch)
+                .expect("send 180");
+            std::thread::sleep(ring);
+        }
         let mut r = Response::to_request(&invite, 200, "OK").with_to_tag(&local_tag);
         r.headers.push(
             HeaderName::Contact,

@@ -10,6 +10,7 @@ pub mod desk;
 pub mod phone;
 pub mod rtp_phone;
 pub mod sipp;
+pub mod sprayer;
 pub mod switch;
 
 use std::net::UdpSocket;

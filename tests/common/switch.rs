@@ -91,6 +91,11 @@ impl Switch {
         let _ = self.child.wait();
     }
 
+    /// The switch's process id (to find the sockets it holds).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Where recordings go.
     pub fn recordings(&self) -> PathBuf {
         self.dir.path().join("recordings")

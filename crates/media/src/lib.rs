@@ -32,5 +32,5 @@ pub use detect::{EventDeduper, ToneDetector};
 pub use g711::Codec;
 pub use prompt::PromptSet;
 pub use relay::{
-    Bridge, BridgeHandle, BridgeStats, FlowStats, Leg, MediaPort, PeerMedia, PortRange,
+    Bridge, BridgeHandle, BridgeStats, FlowStats, Leg, MediaPort, MediaSource, PeerMedia, PortRange,
 };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hotline_media::g711::{transcode_in_place, Codec};
-use hotline_media::relay::{Bridge, Leg, MediaPort, PeerMedia};
+use hotline_media::relay::{Bridge, Leg, MediaPort, MediaSource, PeerMedia};
 use hotline_media::rtp::RtpPacket;
 use hotline_record::{CallId, Recorder};
 use tokio::net::UdpSocket;
@@ -123,11 +123,14 @@ async fn pcmu_caller_and_pcma_agent_hear_each_other_and_are_recorded() {
         addr: caller_phone.local_addr().unwrap(),
         codec: Codec::Pcmu,
         telephone_event: Some(101),
+        source: MediaSource::Exact,
     };
     let agent = PeerMedia {
         addr: agent_sdp_socket.local_addr().unwrap(),
         codec: Codec::Pcma,
         telephone_event: Some(96),
+        // Its SIP came from the address it really sends from: the port is learnt.
+        source: MediaSource::LearnPortFrom(agent_phone.local_addr().unwrap().ip()),
     };
     let bridge = Bridge::start(
         "t1".into(),
@@ -151,7 +154,8 @@ async fn pcmu_caller_and_pcma_agent_hear_each_other_and_are_recorded() {
         "PCMU became PCMA, header otherwise untouched"
     );
 
-    // The agent's phone sends from elsewhere; the relay latches on to it.
+    // The agent's phone sends from another port of the signalled address (NAT); the relay
+    // locks on to it.
     let reply = tone_packet(Codec::Pcma, 1000.0, 0, 22);
     agent_phone.send_to(&reply, to_agent_side).await.unwrap();
     let (got, from) = recv(&caller_phone)
@@ -282,11 +286,13 @@ async fn re_invite_changes_codec_and_zero_address_hold_stops_sending() {
         addr: agent_phone.local_addr().unwrap(),
         codec: Codec::Pcma,
         telephone_event: None,
+        source: MediaSource::Exact,
     };
     let caller = PeerMedia {
         addr: caller_phone.local_addr().unwrap(),
         codec: Codec::Pcmu,
         telephone_event: Some(101),
+        source: MediaSource::Exact,
     };
     let bridge = Bridge::start(
         "t2".into(),
@@ -356,6 +362,7 @@ async fn dropping_the_handle_still_finishes_the_recording() {
         addr,
         codec: Codec::Pcma,
         telephone_event: None,
+        source: MediaSource::Exact,
     };
     let (a, b) = (port(), port());
     let (pa, pb) = (peer(b.local_addr()), peer(a.local_addr()));
@@ -402,7 +409,7 @@ fn many_recorded_calls_cpu() {
             let (caller_phone, agent_phone) = (phone().await, phone().await);
             let (caller_port, agent_port) = (port(), port());
             let targets = (caller_port.local_addr(), agent_port.local_addr());
-            let peer = |s: &UdpSocket, codec| PeerMedia { addr: s.local_addr().unwrap(), codec, telephone_event: None };
+            let peer = |s: &UdpSocket, codec| PeerMedia { addr: s.local_addr().unwrap(), codec, telephone_event: None, source: MediaSource::Exact };
             let recording = recorder.open(&CallId::generate(Utc::now(), n as u32), Utc::now()).unwrap();
             bridges.push(Bridge::start(
                 format!("load{n}"),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hotline_media::g711::Codec;
-use hotline_media::{BridgeStats, MediaEvent, Monitor, PeerMedia};
+use hotline_media::{BridgeStats, MediaEvent, MediaSource, Monitor, PeerMedia};
 use hotline_record::{CallId, Recorder};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
@@ -331,6 +331,7 @@ async fn a_supervisor_without_an_agent_hears_the_caller_side_and_follows_a_re_in
         addr: moved.local_addr().unwrap(),
         codec: Codec::Pcmu,
         telephone_event: None,
+        source: MediaSource::Exact,
     };
     call.media.update_supervisor(new_peer);
     let old_supervisor = supervisor;

@@ -1,11 +1,11 @@
 //! The switch's use of the media crate: which codecs it offers and accepts, and SDP
 //! bodies for each leg. The switch anchors media: each leg talks to the switch's own port.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use hotline_media::sdp::{self, SessionMedia};
-use hotline_media::Codec;
 pub use hotline_media::{BridgeHandle, MediaPort, PeerMedia};
+use hotline_media::{Codec, MediaSource};
 use hotline_record::{CallId, Recording};
 use rand::Rng;
 
@@ -44,36 +44,89 @@ pub fn parse_sdp(body: &[u8]) -> Option<SessionMedia> {
     sdp::parse(text).ok()
 }
 
-/// Our answer to a phone's offer, and what the relay must send that phone.
+/// Where the switch lets SDP send its RTP, and how it locks each leg to the party the
+/// signalling named (so nobody else can take a call's audio over).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaPolicy {
+    /// The address the switch's media ports are bound to.
+    pub media_ip: IpAddr,
+}
+
+impl MediaPolicy {
+    /// Whether SDP may point the switch's RTP at `addr`: never at multicast, broadcast,
+    /// unspecified, port 0 or one of the switch's own media ports (audio sent into another
+    /// call), and at loopback only when the switch itself is on loopback (two softphones on
+    /// one machine).
+    pub fn admits(&self, addr: SocketAddr) -> bool {
+        let ip = addr.ip();
+        let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+        let loopback_ok = !ip.is_loopback() || self.media_ip.is_loopback();
+        !ip.is_unspecified()
+            && !ip.is_multicast()
+            && !broadcast
+            && addr.port() != 0
+            && loopback_ok
+            && !MediaPort::is_own(addr)
+    }
+
+    /// What the relay must know of a phone whose SDP named `addr` and whose SIP came from
+    /// `signalled`: the same IP means no NAT between, so the exact address; another IP
+    /// means the port is learnt from the first packet of the signalling's address.
+    fn peer(&self, addr: SocketAddr, codec: Codec, te: Option<u8>, signalled: IpAddr) -> PeerMedia {
+        let source = if addr.ip() == signalled {
+            MediaSource::Exact
+        } else {
+            MediaSource::LearnPortFrom(signalled)
+        };
+        PeerMedia {
+            addr,
+            codec,
+            telephone_event: te,
+            source,
+        }
+    }
+}
+
+/// Our answer to a phone's offer, and what the relay must send that phone; `None` when
+/// the offer has no usable audio or points media where the policy does not admit.
 pub fn answer(
     offer: &SessionMedia,
     local: SocketAddr,
     v: SdpVersion,
+    signalled: IpAddr,
+    policy: &MediaPolicy,
 ) -> Option<(String, PeerMedia)> {
+    if !policy.admits(offer.addr) {
+        tracing::warn!(media = %offer.addr, %signalled, "offer refused: media address not admitted");
+        return None;
+    }
     let a = sdp::answer(local, offer, &CODECS, v.session, v.version).ok()?;
-    Some((
-        a.body,
-        PeerMedia {
-            addr: offer.addr,
-            codec: a.codec,
-            telephone_event: a.telephone_event,
-        },
-    ))
+    let peer = policy.peer(offer.addr, a.codec, a.telephone_event, signalled);
+    Some((a.body, peer))
 }
 
 /// The body of our 200 to a re-INVITE on a leg at `local`, with the version moved on
 /// (RFC 3264 8): a fresh offer when the re-INVITE has none, else our answer and where the
-/// phone's media now is. `None` when its offer cannot be answered (488).
+/// phone's media now is. `None` when its offer cannot be answered (488). A `0.0.0.0`
+/// address is the old way to hold (RFC 2543): admitted here, it sends the phone nothing.
 pub fn reinvite_body(
     body: &[u8],
     local: SocketAddr,
     sdp: &mut SdpVersion,
+    signalled: IpAddr,
+    policy: &MediaPolicy,
 ) -> Option<(String, Option<PeerMedia>)> {
     let version = sdp.next();
     if body.is_empty() {
         return Some((offer(local, version), None));
     }
-    let (answer, peer) = answer(&parse_sdp(body)?, local, version)?;
+    let offer = parse_sdp(body)?;
+    if offer.addr.ip().is_unspecified() {
+        let a = sdp::answer(local, &offer, &CODECS, version.session, version.version).ok()?;
+        let peer = policy.peer(offer.addr, a.codec, a.telephone_event, signalled);
+        return Some((a.body, Some(peer)));
+    }
+    let (answer, peer) = answer(&offer, local, version, signalled, policy)?;
     Some((answer, Some(peer)))
 }
 
@@ -82,14 +135,28 @@ pub fn offer(local: SocketAddr, v: SdpVersion) -> String {
     sdp::offer(local, &CODECS, Some(TELEPHONE_EVENT), v.session, v.version)
 }
 
-/// What the relay must send a phone that answered our offer.
-pub fn peer_of_answer(answer: &SessionMedia) -> Option<PeerMedia> {
+/// What the relay must send a phone that answered our offer (its SIP from `signalled`);
+/// `None` without a codec of ours or with a media address the policy does not admit.
+pub fn peer_of_answer(
+    answer: &SessionMedia,
+    signalled: IpAddr,
+    policy: &MediaPolicy,
+) -> Option<PeerMedia> {
     let codec = answer.codecs.iter().copied().find(|c| CODECS.contains(c))?;
-    Some(PeerMedia {
-        addr: answer.addr,
-        codec,
-        telephone_event: answer.telephone_event,
-    })
+    if !policy.admits(answer.addr) {
+        tracing::warn!(media = %answer.addr, %signalled, "answer refused: media address not admitted");
+        return None;
+    }
+    Some(policy.peer(answer.addr, codec, answer.telephone_event, signalled))
+}
+
+/// The peer of an answer body, parsed (see [`peer_of_answer`]).
+pub fn peer_of_answer_body(
+    body: &[u8],
+    signalled: IpAddr,
+    policy: &MediaPolicy,
+) -> Option<PeerMedia> {
+    peer_of_answer(&parse_sdp(body)?, signalled, policy)
 }
 
 /// Starts relaying and recording a connected call; `prompts` for music on hold later.
@@ -107,4 +174,64 @@ pub fn start_bridge(
         recording,
         prompts,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn sdp_may_not_point_media_at_multicast_nowhere_or_the_switch_itself() {
+        let public = MediaPolicy {
+            media_ip: "192.0.2.10".parse().unwrap(),
+        };
+        assert!(public.admits(at("198.51.100.7:4000")));
+        for refused in [
+            "224.0.0.1:4000",
+            "0.0.0.0:4000",
+            "255.255.255.255:4000",
+            "198.51.100.7:0",
+            "127.0.0.1:4000",
+            "[::1]:4000",
+            "[ff02::1]:4000",
+        ] {
+            assert!(!public.admits(at(refused)), "{refused}");
+        }
+        // On loopback, two softphones on one machine may talk through the switch, but
+        // never to the switch's own media ports.
+        let local = MediaPolicy {
+            media_ip: "127.0.0.1".parse().unwrap(),
+        };
+        assert!(local.admits(at("127.0.0.1:4000")));
+        let own = MediaPort::bind(local.media_ip).unwrap();
+        assert!(!local.admits(own.local_addr()));
+    }
+
+    #[test]
+    fn a_phone_behind_nat_learns_its_port_from_the_signalling_address_only() {
+        let policy = MediaPolicy {
+            media_ip: "192.0.2.10".parse().unwrap(),
+        };
+        let direct = policy.peer(
+            at("198.51.100.7:4000"),
+            Codec::Pcma,
+            None,
+            "198.51.100.7".parse().unwrap(),
+        );
+        assert_eq!(direct.source, MediaSource::Exact);
+        let nat = policy.peer(
+            at("192.168.1.20:4000"),
+            Codec::Pcma,
+            None,
+            "203.0.113.5".parse().unwrap(),
+        );
+        assert_eq!(
+            nat.source,
+            MediaSource::LearnPortFrom("203.0.113.5".parse().unwrap())
+        );
+    }
 }

@@ -1,17 +1,14 @@
-//! One phone's side of a call as the media task sees it: what its SDP said, where it really
-//! sends from (symmetric RTP latching) and the clock placing its audio in the recording.
+//! One phone's side of a call as the media task sees it: what its SDP said, the address its
+//! packets are locked to (the signalled party only) and the clock placing its audio in the
+//! recording.
 
 use std::net::SocketAddr;
 
 use super::placement::StreamClock;
-use super::PeerMedia;
+use super::{MediaSource, PeerMedia};
 
-/// A latched source is kept while it sends; after this long silent another may take over
-/// (a phone whose NAT binding changed): one second in samples.
-pub(crate) const RELATCH_AFTER: u64 = 8_000;
 /// After a re-INVITE moves a phone, packets from its old source for this long (200 ms) are
-/// still taken but do not latch it again: they were in flight, and latching would lock the
-/// new address out for [`RELATCH_AFTER`].
+/// still taken but do not lock it again: they were in flight.
 pub(crate) const MOVED_GRACE: u64 = 1_600;
 /// The most samples one packet may carry into the recording (a 1500-byte G.711 packet).
 pub(crate) const MAX_PACKET_SAMPLES: usize = 1_500;
@@ -28,7 +25,7 @@ struct Latch {
 pub(crate) struct LegState {
     pub(crate) peer: PeerMedia,
     latch: Option<Latch>,
-    /// The source latched before a re-INVITE gave a new address, and when that came.
+    /// The source locked before a re-INVITE gave a new address, and when that came.
     moved_from: Option<Latch>,
     pub(crate) clock: StreamClock,
 }
@@ -52,30 +49,51 @@ impl LegState {
         Some(self.latch.map_or(self.peer.addr, |l| l.addr))
     }
 
-    /// Accepts `src` as this leg's source, latching it; false for a stranger while the
-    /// latched source is still sending.
+    /// Accepts `src` as this leg's source: the locked address only, once locked; before
+    /// that, an address the signalling allows ([`MediaSource`]), which locks the leg.
+    /// Everyone else (an RTP sprayer, a stranger guessing ports) is refused, however long
+    /// the phone has been silent.
     pub(crate) fn accept_source(&mut self, src: SocketAddr, now: u64) -> bool {
-        match &mut self.latch {
-            Some(l) if l.addr == src => l.last_seen = now,
-            Some(l) if now.saturating_sub(l.last_seen) < RELATCH_AFTER => return false,
-            _ if self.moved_from.is_some_and(|m| {
-                m.addr == src && now.saturating_sub(m.last_seen) < MOVED_GRACE
-            }) => {}
-            _ => {
-                tracing::debug!(%src, "media source latched");
-                self.latch = Some(Latch {
-                    addr: src,
-                    last_seen: now,
-                });
+        if let Some(l) = &mut self.latch {
+            if l.addr == src {
+                l.last_seen = now;
+                return true;
             }
         }
+        if self.latch.is_some() {
+            return false;
+        }
+        let in_flight = self
+            .moved_from
+            .is_some_and(|m| m.addr == src && now.saturating_sub(m.last_seen) < MOVED_GRACE);
+        if in_flight {
+            return true;
+        }
+        if !self.signalled(src) {
+            return false;
+        }
+        tracing::debug!(%src, "media source locked");
+        self.latch = Some(Latch {
+            addr: src,
+            last_seen: now,
+        });
         true
     }
 
-    /// Applies a re-INVITE at `now`: a new address forgets the latched source, a new codec
-    /// or event type applies from the next packet.
+    /// Whether the signalling names `src` as this phone's media source.
+    fn signalled(&self, src: SocketAddr) -> bool {
+        match self.peer.source {
+            _ if src == self.peer.addr => true,
+            MediaSource::Exact => false,
+            MediaSource::LearnPortFrom(ip) => src.ip() == ip,
+        }
+    }
+
+    /// Applies a re-INVITE at `now`: a new address (or source rule) unlocks the leg, to be
+    /// locked again by the first packet the new signalling allows; a new codec or event
+    /// type applies from the next packet.
     pub(crate) fn update(&mut self, peer: PeerMedia, now: u64) {
-        if self.peer.addr != peer.addr {
+        if self.peer.addr != peer.addr || self.peer.source != peer.source {
             self.moved_from = self.latch.take().map(|l| Latch {
                 addr: l.addr,
                 last_seen: now,
@@ -95,33 +113,64 @@ mod tests {
     use super::*;
     use crate::g711::Codec;
 
-    fn peer(addr: &str) -> PeerMedia {
+    fn peer(addr: &str, source: MediaSource) -> PeerMedia {
         PeerMedia {
             addr: addr.parse().unwrap(),
             codec: Codec::Pcma,
             telephone_event: None,
+            source,
         }
     }
 
+    fn at(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn packets_in_flight_from_a_moved_phone_do_not_latch_it_back() {
-        let (old, new): (SocketAddr, SocketAddr) = (
-            "10.0.0.1:4000".parse().unwrap(),
-            "10.0.0.2:4000".parse().unwrap(),
+    fn without_nat_only_the_sdps_exact_address_is_taken_and_never_another() {
+        let mut leg = LegState::new(peer("10.0.0.1:4000", MediaSource::Exact));
+        assert!(!leg.accept_source(at("10.0.0.1:4002"), 0), "another port");
+        assert!(!leg.accept_source(at("10.0.0.9:4000"), 0), "another host");
+        assert!(leg.accept_source(at("10.0.0.1:4000"), 10));
+        // Silent for a minute: a sprayer still cannot take the leg over.
+        assert!(!leg.accept_source(at("10.0.0.9:4000"), 8_000 * 60));
+        assert_eq!(leg.destination(), Some(at("10.0.0.1:4000")));
+    }
+
+    #[test]
+    fn behind_nat_the_port_is_learnt_from_the_signalling_address_alone_then_locked() {
+        let public = "203.0.113.5".parse().unwrap();
+        let mut leg = LegState::new(peer(
+            "192.168.1.20:4000",
+            MediaSource::LearnPortFrom(public),
+        ));
+        assert_eq!(leg.destination(), Some(at("192.168.1.20:4000")));
+        assert!(!leg.accept_source(at("198.51.100.7:4000"), 0), "a stranger");
+        assert!(
+            leg.accept_source(at("203.0.113.5:61000"), 10),
+            "the NAT's port"
         );
-        let mut leg = LegState::new(peer("10.0.0.1:4000"));
+        assert_eq!(leg.destination(), Some(at("203.0.113.5:61000")));
+        assert!(
+            !leg.accept_source(at("203.0.113.5:61002"), 20),
+            "locked: not even another port of the same address"
+        );
+    }
+
+    #[test]
+    fn packets_in_flight_from_a_moved_phone_do_not_lock_it_back() {
+        let (old, new) = (at("10.0.0.1:4000"), at("10.0.0.2:4000"));
+        let mut leg = LegState::new(peer("10.0.0.1:4000", MediaSource::Exact));
         assert!(leg.accept_source(old, 0));
-        leg.update(peer("10.0.0.2:4000"), 100);
+        leg.update(peer("10.0.0.2:4000", MediaSource::Exact), 100);
         assert!(leg.accept_source(old, 150), "taken, it was in flight");
-        assert_eq!(leg.destination(), Some(new), "but not latched");
+        assert_eq!(leg.destination(), Some(new), "but not locked");
         assert!(leg.accept_source(new, 200));
-        assert!(!leg.accept_source(old, 250), "the new source is latched");
+        assert!(!leg.accept_source(old, 250), "the new source is locked");
+        assert!(
+            !leg.accept_source(old, 100 + MOVED_GRACE),
+            "and the grace is over"
+        );
         assert_eq!(leg.destination(), Some(new));
-        // A phone whose source did not change with its SDP is latched again after the grace.
-        let mut nat = LegState::new(peer("10.0.0.1:4000"));
-        nat.accept_source(old, 0);
-        nat.update(peer("192.168.1.5:4000"), 100);
-        assert!(nat.accept_source(old, 100 + MOVED_GRACE));
-        assert_eq!(nat.destination(), Some(old));
     }
 }

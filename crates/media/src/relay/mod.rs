@@ -6,11 +6,12 @@ pub(crate) mod placement;
 mod port;
 mod task;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::g711::Codec;
 
 pub use port::{MediaPort, PortRange, PortRangeError};
+
 pub use task::{Bridge, BridgeHandle};
 
 /// The two sides of a bridged call.
@@ -22,7 +23,7 @@ pub enum Leg {
     Agent,
 }
 
-/// What the relay needs to know about one phone, from its SDP.
+/// What the relay needs to know about one phone, from its SDP and its signalling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerMedia {
     /// Where the SDP asked for RTP; an unspecified IP or port 0 means send it nothing (hold).
@@ -31,6 +32,22 @@ pub struct PeerMedia {
     pub codec: Codec,
     /// The telephone-event payload type this phone uses, if it negotiated RFC 4733.
     pub telephone_event: Option<u8>,
+    /// Where its packets may come from.
+    pub source: MediaSource,
+}
+
+/// Where a leg accepts RTP from, by what the signalling said. The first packet accepted
+/// locks the leg to its address and port; nothing else is taken (no re-latching after a
+/// silence, a new SSRC included) until a re-INVITE gives the phone a new address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaSource {
+    /// From the SDP's address and port exactly: its IP is the one the SIP came from, so
+    /// there is no NAT between the phone and the switch.
+    Exact,
+    /// From the SDP's address and port, or from any port of this address, the one the SIP
+    /// came from: the SDP names another (a phone behind NAT writes its private address;
+    /// a carrier's media gateway its own), so the port is learnt from the first packet.
+    LearnPortFrom(IpAddr),
 }
 
 /// Packets and bytes relayed one way.

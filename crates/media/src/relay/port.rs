@@ -65,6 +65,10 @@ impl PortRange {
     }
 }
 
+/// Every media port bound now, by address ([`MediaPort::is_own`]).
+static HELD: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<SocketAddr>>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// One bound RTP socket.
 #[derive(Debug)]
 pub struct MediaPort {
@@ -109,10 +113,21 @@ impl MediaPort {
     fn from_std(socket: StdUdpSocket) -> io::Result<MediaPort> {
         socket.set_nonblocking(true)?;
         let local = socket.local_addr()?;
-        Ok(MediaPort {
+        let port = MediaPort {
             socket: UdpSocket::from_std(socket)?,
             local,
-        })
+        };
+        if let Ok(mut held) = HELD.lock() {
+            held.insert(local);
+        }
+        Ok(port)
+    }
+
+    /// Whether `addr` is one of the switch's own media ports now: SDP pointing there would
+    /// have the switch send a call's audio into another call (or itself).
+    pub fn is_own(addr: SocketAddr) -> bool {
+        // A poisoned lock cannot answer: refusing is the safe side.
+        HELD.lock().map_or(true, |held| held.contains(&addr))
     }
 
     /// The address to put in SDP (`c=` and `m=` port).
@@ -125,9 +140,26 @@ impl MediaPort {
     }
 }
 
+impl Drop for MediaPort {
+    fn drop(&mut self) {
+        if let Ok(mut held) = HELD.lock() {
+            held.remove(&self.local);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_switch_knows_its_own_media_ports_while_it_holds_them() {
+        let port = MediaPort::bind("127.0.0.1".parse().unwrap()).unwrap();
+        let addr = port.local_addr();
+        assert!(MediaPort::is_own(addr));
+        drop(port);
+        assert!(!MediaPort::is_own(addr));
+    }
 
     #[test]
     fn ranges_hold_even_ports_only() {

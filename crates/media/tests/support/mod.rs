@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use hotline_media::g711::Codec;
 use hotline_media::rtp::RtpPacket;
-use hotline_media::{CallMedia, CallMediaHandle, MediaEvent, MediaPort, PeerMedia, PromptSet};
+use hotline_media::{
+    CallMedia, CallMediaHandle, MediaEvent, MediaPort, MediaSource, PeerMedia, PromptSet,
+};
 use hotline_record::Recording;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -228,6 +230,7 @@ pub async fn answered(
         addr: phone.local_addr().unwrap(),
         codec,
         telephone_event: Some(101),
+        source: MediaSource::Exact,
     };
     let (media, events) = CallMedia::start(
         name.into(),
@@ -252,6 +255,7 @@ pub async fn agent_leg(codec: Codec) -> (UdpSocket, MediaPort, PeerMedia) {
         addr: phone.local_addr().unwrap(),
         codec,
         telephone_event: Some(96),
+        source: MediaSource::Exact,
     };
     (phone, port, peer)
 }

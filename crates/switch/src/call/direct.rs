@@ -149,7 +149,7 @@ impl Core {
         from: Peer,
         agent: &str,
     ) -> Option<CallRef> {
-        let caller_media = match self.caller_media(&req) {
+        let caller_media = match self.caller_media(&req, from) {
             Ok(m) => m,
             Err(status) => {
                 self.refuse(now, tx, &req, status);
@@ -302,13 +302,17 @@ impl Core {
         tx: TxId,
         resp: &Response,
     ) -> bool {
+        let policy = self.media_policy();
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
         if c.direct.is_none() || c.early.is_some() || c.menu.is_some() {
             return false;
         }
-        let Some(far) = media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s)) else {
+        let signalled = c.leg_mut(tx).map(|l| l.peer.addr.ip());
+        let Some(far) =
+            signalled.and_then(|ip| media::peer_of_answer_body(&resp.body, ip, &policy))
+        else {
             return false;
         };
         let Some(leg) = c.leg_mut(tx) else {

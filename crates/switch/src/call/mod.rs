@@ -274,9 +274,16 @@ pub(crate) struct CallerMedia {
 }
 
 impl Core {
+    /// What SDP may point the switch's RTP at.
+    pub(crate) fn media_policy(&self) -> crate::media::MediaPolicy {
+        crate::media::MediaPolicy {
+            media_ip: self.media_ip,
+        }
+    }
+
     /// Binds a port and prepares our answer to the INVITE's offer; `Err` is the status to
     /// refuse it with (488 no usable audio, 503 no port).
-    pub(crate) fn caller_media(&self, req: &Request) -> Result<CallerMedia, u16> {
+    pub(crate) fn caller_media(&self, req: &Request, from: Peer) -> Result<CallerMedia, u16> {
         let offer = crate::media::parse_sdp(&req.body).ok_or(488u16)?;
         let port = MediaPort::bind(self.media_ip).map_err(|e| {
             warn!(error = %e, "no media port for a new call");
@@ -284,7 +291,9 @@ impl Core {
         })?;
         let local = port.local_addr();
         let sdp = SdpVersion::new();
-        let (answer_sdp, peer) = crate::media::answer(&offer, local, sdp).ok_or(488u16)?;
+        let (answer_sdp, peer) =
+            crate::media::answer(&offer, local, sdp, from.addr.ip(), &self.media_policy())
+                .ok_or(488u16)?;
         Ok(CallerMedia {
             port,
             local,

@@ -29,7 +29,7 @@ impl Core {
             self.on_phone_invite(now, tx, req, from);
             return;
         }
-        let caller_media = match self.caller_media(&req) {
+        let caller_media = match self.caller_media(&req, from) {
             Ok(m) => m,
             Err(status) => {
                 warn!(from = %from.addr, status, "INVITE refused: no usable audio offer or no port");

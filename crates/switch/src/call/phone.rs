@@ -104,7 +104,7 @@ impl Core {
         match what {
             Dialled::Feature(command) if is_agent => {
                 // A call the switch cannot answer (no usable offer, no port) changes nothing.
-                let m = match self.caller_media(&req) {
+                let m = match self.caller_media(&req, from) {
                     Ok(m) => m,
                     Err(status) => return self.refuse(now, tx, &req, status),
                 };
@@ -189,7 +189,7 @@ impl Core {
                 return;
             }
         };
-        let m = match self.caller_media(req) {
+        let m = match self.caller_media(req, from) {
             Ok(m) => m,
             Err(status) => return self.refuse(now, tx, req, status),
         };

@@ -238,7 +238,13 @@ impl Core {
         let Some(s) = self.sessions.get_mut(&call) else {
             return;
         };
-        let Some((body, peer)) = media::reinvite_body(&req.body, s.local_media, &mut s.sdp) else {
+        let policy = crate::media::MediaPolicy {
+            media_ip: self.media_ip,
+        };
+        let signalled = s.peer.addr.ip();
+        let Some((body, peer)) =
+            media::reinvite_body(&req.body, s.local_media, &mut s.sdp, signalled, &policy)
+        else {
             return self.reply(now, tx, req, 488, tag);
         };
         match (&s.kind, peer) {
@@ -406,14 +412,14 @@ impl Core {
         let Some(p) = self.monitor_invites.remove(&tx) else {
             return true;
         };
+        let policy = self.media_policy();
         if resp.status >= 300 {
             info!(supervisor = %p.supervisor, status = resp.status, "supervisor did not take the monitoring call");
             return true;
         }
         let contact = self.local.contact();
         let joined = Dialog::as_uac(&p.invite, resp, &contact).and_then(|dialog| {
-            let peer_media =
-                media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
+            let peer_media = media::peer_of_answer_body(&resp.body, p.peer.addr.ip(), &policy)?;
             Some((dialog, peer_media))
         });
         let Some((dialog, peer_media)) = joined else {

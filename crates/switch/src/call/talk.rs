@@ -18,6 +18,7 @@ use crate::sipbuild::token;
 impl Core {
     /// The agent's phone answered: check its answer, connect the caller, start recording.
     pub(crate) fn agent_answered(&mut self, now: Instant, call: CallRef, tx: TxId, resp: Response) {
+        let policy = self.media_policy();
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -45,8 +46,7 @@ impl Core {
         // Everything is checked before the ACD hears of the answer, so a broken answer only
         // costs this agent the offer and the caller stays queued.
         let checked = Dialog::as_uac(&leg.invite, &resp, &contact).and_then(|agent_dialog| {
-            let agent_media =
-                media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s))?;
+            let agent_media = media::peer_of_answer_body(&resp.body, leg.peer.addr.ip(), &policy)?;
             let caller_dialog = Dialog::as_uas(&c.caller.invite, &c.caller.tag, &contact)?;
             Some((agent_dialog, agent_media, caller_dialog))
         });
@@ -251,6 +251,7 @@ impl Core {
     /// re-INVITE (hold, codec change): answered by the switch for its own leg; the other
     /// leg is not disturbed because the switch anchors the media.
     fn on_reinvite(&mut self, now: Instant, call: CallRef, side: Side, tx: TxId, req: Request) {
+        let policy = self.media_policy();
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
@@ -259,23 +260,26 @@ impl Core {
         let caller_answered = c.menu.is_some() || c.talking.is_some() || c.parked.is_some();
         let leg = match (side, c.talking.as_mut()) {
             (Side::Caller, _) if caller_answered => Some((
+                c.caller.peer.addr.ip(),
                 c.caller.local_media,
                 c.caller.tag.clone(),
                 &mut c.caller.sdp,
             )),
             (Side::Agent, Some(t)) => Some((
+                t.agent_peer.addr.ip(),
                 t.agent_local_media,
                 t.agent_dialog.local_tag.clone(),
                 &mut t.agent_sdp,
             )),
             _ => None,
         };
-        let Some((local, tag, sdp)) = leg else {
+        let Some((signalled, local, tag, sdp)) = leg else {
             let tag = c.caller.tag.clone();
             self.reply(now, tx, &req, 491, &tag);
             return;
         };
-        let Some((body, peer)) = media::reinvite_body(&req.body, local, sdp) else {
+        let Some((body, peer)) = media::reinvite_body(&req.body, local, sdp, signalled, &policy)
+        else {
             return self.reply(now, tx, &req, 488, &tag);
         };
         if let (Some(peer), Some(m)) = (peer, c.media()) {

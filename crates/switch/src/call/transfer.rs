@@ -459,7 +459,8 @@ impl Core {
             .agent_dialog
             .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport));
         self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
-        match media::parse_sdp(&resp.body).and_then(|s| media::peer_of_answer(&s)) {
+        let policy = self.media_policy();
+        match media::peer_of_answer_body(&resp.body, t.agent_peer.addr.ip(), &policy) {
             Some(peer) => {
                 if let Some(m) = c.media() {
                     m.update(Leg::Agent, peer);
