@@ -275,3 +275,188 @@ From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 
     sprayer_unheard(&voice.heard(), 1000.0, "what the caller heard");
     sprayer_unheard(&agent.rtp.heard(), 440.0, "what the agent heard");
 }
+
+/// An INVITE from `phone` as `user` to `target` with an SDP offer, `extra` headers, CSeq
+/// `cseq`; the final response.
+fn seat_invite(
+    phone: &common::phone::Phone,
+    user: &str,
+    target: &str,
+    cseq: u32,
+    extra: &str,
+) -> hotline_sip::Response {
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (me, sw) = (phone.addr(), phone.switch);
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    phone.send(&format!(
+        "INVITE sip:{target}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKseat{n}x{cseq}\r\n\
+From: <sip:{user}@{sw}>;tag=seat\r\nTo: <sip:{target}@{sw}>\r\nCall-ID: seat-{target}-{}@test\r\n\
+CSeq: {cseq} INVITE\r\nContact: <sip:{user}@{me}>\r\nMax-Forwards: 70\r\n{extra}\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        me.port(),
+        sdp.len()
+    ));
+    loop {
+        let r = phone.final_response();
+        if r.status >= 200 {
+            return r;
+        }
+    }
+}
+
+/// [`seat_invite`] answering the switch's challenge with `password`: (challenge, final).
+fn seat_invite_with_digest(
+    phone: &common::phone::Phone,
+    user: &str,
+    target: &str,
+    password: &str,
+) -> (u16, hotline_sip::Response) {
+    let first = seat_invite(phone, user, target, 1, "");
+    if first.status != 401 {
+        return (first.status, first);
+    }
+    let chal = first
+        .headers
+        .get(&hotline_sip::HeaderName::WwwAuthenticate)
+        .unwrap()
+        .to_string();
+    let uri = format!("sip:{target}@{}", phone.switch);
+    let auth = hotline_sip::digest::Challenge::parse(&chal)
+        .and_then(|c| c.answer("INVITE", &uri, user, password, "5eat"))
+        .unwrap();
+    let last = seat_invite(
+        phone,
+        user,
+        target,
+        2,
+        &format!("Authorization: {auth}\r\n"),
+    );
+    (401, last)
+}
+
+/// A supervisor's and an agent's static seats: listening in and calling out from the seat's
+/// own address and port are still challenged for the seat's secret; with it they pass. A
+/// seat the plan trusts by address (`trust_address`) needs none.
+#[test]
+fn a_static_seat_needs_its_secret_to_listen_in_or_call_out() {
+    let (sup_port, trusted_port, agent_port) = (
+        common::quiet_port_block(),
+        common::quiet_port_block(),
+        common::quiet_port_block(),
+    );
+    let carrier = common::phone::Phone::new(0);
+    let mut plan = common::switch::dialplan(&[], 15, 60);
+    plan.push_str(&format!(
+        "\n[[agent]]\nid = \"1003\"\nregion = \"luoyang\"\ncontact = \"sip:1003@127.0.0.1:{agent_port}\"\nsecret = \"seat-secret-1003\"\n\
+\n[[supervisor]]\nid = \"1950\"\ncontact = \"sip:1950@127.0.0.1:{sup_port}\"\nsecret = \"seat-secret-1950\"\nscope = \"luoyang\"\n\
+\n[[supervisor]]\nid = \"1951\"\ncontact = \"sip:1951@127.0.0.1:{trusted_port}\"\ntrust_address = true\nscope = \"luoyang\"\n\
+\n[[trunk]]\nname = \"carrier\"\naddress = \"{}\"\nallow = [\"1[3-9]XXXXXXXXX\"]\n",
+        carrier.addr()
+    ));
+    let switch = Switch::start(&plan);
+    let sup = common::phone::Phone::at(sup_port, switch.port);
+    let agent = common::phone::Phone::at(agent_port, switch.port);
+
+    // From the seat itself, without the secret: challenged, and a wrong secret refused.
+    assert_eq!(seat_invite(&sup, "1950", "*311003", 1, "").status, 401);
+    assert_eq!(
+        seat_invite_with_digest(&sup, "1950", "*311003", "guess")
+            .1
+            .status,
+        403
+    );
+    assert_eq!(
+        seat_invite(&agent, "1003", "913903790000", 1, "").status,
+        401
+    );
+    // With it, the request is looked at: 1003 is on no call (404); the call out goes to
+    // the carrier.
+    let (challenged, r) = seat_invite_with_digest(&sup, "1950", "*311003", "seat-secret-1950");
+    assert_eq!((challenged, r.status), (401, 404), "{r:?}");
+    let first = seat_invite(&agent, "1003", "913903790000", 5, "");
+    let chal = first
+        .headers
+        .get(&hotline_sip::HeaderName::WwwAuthenticate)
+        .unwrap()
+        .to_string();
+    let uri = format!("sip:913903790000@{}", agent.switch);
+    let auth = hotline_sip::digest::Challenge::parse(&chal)
+        .and_then(|c| c.answer("INVITE", &uri, "1003", "seat-secret-1003", "5eat"))
+        .unwrap();
+    let (me, sw) = (agent.addr(), agent.switch);
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    agent.send(&format!(
+        "INVITE sip:913903790000@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKout6\r\n\
+From: <sip:1003@{sw}>;tag=seat\r\nTo: <sip:913903790000@{sw}>\r\nCall-ID: out@test\r\n\
+CSeq: 6 INVITE\r\nContact: <sip:1003@{me}>\r\nMax-Forwards: 70\r\nAuthorization: {auth}\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    ));
+    let out = carrier.expect_request("INVITE");
+    assert!(out.uri.contains("13903790000"), "{out:?}");
+    // Feature codes stay open to the seat's address.
+    assert_eq!(seat_invite(&agent, "1003", "*23", 3, "").status, 200);
+
+    // The trusted seat is let through on its address alone.
+    let trusted = common::phone::Phone::at(trusted_port, switch.port);
+    assert_eq!(seat_invite(&trusted, "1951", "*311003", 1, "").status, 404);
+}
+
+/// A supervisor listening in whose phone vanished (it answers the switch's keep-alive with
+/// 481, as a rebooted phone does) is taken off the call, so the call's supervisor seat is
+/// free again: the same supervisor dialling back in is joined instead of refused as a
+/// second supervisor (486).
+#[test]
+fn a_vanished_supervisor_phone_frees_the_calls_supervisor_seat() {
+    use common::desk::{sdp_addr, DeskPhone};
+    use common::rtp_phone::{RtpPhone, Sound};
+    let mut agent = DeskPhone::new("1003", 0, 1000.0);
+    let sup_port = common::quiet_port_block();
+    let mut plan = common::switch::dialplan(&[("1003", "luoyang", agent.port())], 15, 60);
+    plan.push_str(&format!(
+        "\n[[supervisor]]\nid = \"1950\"\ncontact = \"sip:1950@127.0.0.1:{sup_port}\"\ntrust_address = true\nscope = \"luoyang\"\n"
+    ));
+    let switch = Switch::start_with(&plan, &["--keepalive-secs", "1"]);
+    agent.connect(switch.port);
+    let caller = common::phone::Phone::new(switch.port);
+    let voice = RtpPhone::new();
+    let (me, sw) = (caller.addr(), caller.switch);
+    let sdp = format!(
+        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        voice.addr.port()
+    );
+    caller.send(&format!(
+        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsup\r\n\
+From: <sip:13903790000@{me}>;tag=f1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: sup@test\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:13903790000@{me}>\r\nMax-Forwards: 70\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    ));
+    let _dialog = agent.take_call();
+    let ok = caller.final_response();
+    assert_eq!(ok.status, 200);
+    voice.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+
+    let sup = common::phone::Phone::at(sup_port, switch.port);
+    let joined = seat_invite(&sup, "1950", "*311003", 1, "");
+    assert_eq!(joined.status, 200, "{joined:?}");
+    let to = joined
+        .headers
+        .get(&hotline_sip::HeaderName::To)
+        .unwrap()
+        .to_string();
+    let me = sup.addr();
+    sup.send(&format!(
+        "ACK sip:*311003@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsupack\r\n\
+From: <sip:1950@{sw}>;tag=seat\r\nTo: {to}\r\nCall-ID: seat-*311003-{}@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+        me.port()
+    ));
+    // The switch asks whether the supervisor's phone is still there; it knows no such call.
+    let options = sup.expect_request("OPTIONS");
+    sup.reply(&options, 481);
+    std::thread::sleep(Duration::from_millis(500));
+    let again = seat_invite(&sup, "1950", "*311003", 2, "");
+    assert_eq!(again.status, 200, "the seat was freed: {again:?}");
+}

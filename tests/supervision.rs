@@ -504,7 +504,8 @@ From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {} {method}\r\nContact: <sip:{}@{me}>
 
 /// How a supervisor's phone is reached in the dialplan.
 enum Reach {
-    /// A static contact on 127.0.0.1 at this port (trusted by its address).
+    /// A static contact on 127.0.0.1 at this port, trusted by its address for monitoring
+    /// (`trust_address`; the digest a static seat otherwise needs is tested in exposed.rs).
     Static(u16),
     /// Registers (and authenticates calls) with this secret.
     Secret(&'static str),
@@ -515,7 +516,9 @@ fn plan_with(agents: &[(&str, &str, u16)], supervisors: &[(&str, &str, Reach)]) 
     let mut s = dialplan(agents, 15, 60);
     for (id, scope, reach) in supervisors {
         let how = match reach {
-            Reach::Static(port) => format!("contact = \"sip:{id}@127.0.0.1:{port}\""),
+            Reach::Static(port) => {
+                format!("contact = \"sip:{id}@127.0.0.1:{port}\"\ntrust_address = true")
+            }
             Reach::Secret(secret) => format!("secret = \"{secret}\""),
         };
         s.push_str(&format!(

@@ -208,6 +208,9 @@ ring_timeout_secs = {ring_timeout}
 wrap_up_secs = 0
 "#
     );
+    // Static seats are trusted by their address for monitoring and calls out too
+    // (`trust_address`): the tests of the digest a static seat otherwise needs for them are
+    // in `tests/exposed.rs`.
     for (id, region, port) in agents {
         if *port == 0 {
             s.push_str(&format!(
@@ -215,7 +218,7 @@ wrap_up_secs = 0
             ));
         } else {
             s.push_str(&format!(
-                "\n[[agent]]\nid = \"{id}\"\nregion = \"{region}\"\ncontact = \"sip:{id}@127.0.0.1:{port}\"\n"
+                "\n[[agent]]\nid = \"{id}\"\nregion = \"{region}\"\ncontact = \"sip:{id}@127.0.0.1:{port}\"\ntrust_address = true\n"
             ));
         }
     }

@@ -58,6 +58,14 @@ pub(crate) fn check(
     }
 }
 
+/// How an agent's or supervisor's phone is reached and known, as written.
+struct Seat {
+    secret: Option<Spanned<String>>,
+    contact: Option<Spanned<String>>,
+    any_port: Option<Spanned<bool>>,
+    trust_address: Option<Spanned<bool>>,
+}
+
 /// Longest ring per agent accepted: ten minutes is already no "three rings".
 const MAX_RING_TIMEOUT_SECS: u64 = 600;
 /// Longest wait before overflow accepted: a day.
@@ -574,7 +582,13 @@ impl Checker<'_> {
             seen.insert(id_text.clone(), ((), line));
         }
         let region = self.known_region(&raw.region, region_ids);
-        let reach = self.reach(&raw.id, raw.secret, raw.contact, raw.any_port);
+        let seat = Seat {
+            secret: raw.secret,
+            contact: raw.contact,
+            any_port: raw.any_port,
+            trust_address: raw.trust_address,
+        };
+        let reach = self.reach(&raw.id, seat);
         let skills = raw
             .skills
             .iter()
@@ -626,7 +640,13 @@ impl Checker<'_> {
                 None
             }
         };
-        let reach = self.reach(&raw.id, raw.secret, raw.contact, raw.any_port);
+        let seat = Seat {
+            secret: raw.secret,
+            contact: raw.contact,
+            any_port: raw.any_port,
+            trust_address: raw.trust_address,
+        };
+        let reach = self.reach(&raw.id, seat);
         Some(Supervisor {
             id: id?,
             name: raw.name,
@@ -635,39 +655,34 @@ impl Checker<'_> {
         })
     }
 
-    fn reach(
-        &mut self,
-        id: &Spanned<String>,
-        secret: Option<Spanned<String>>,
-        contact: Option<Spanned<String>>,
-        any_port: Option<Spanned<bool>>,
-    ) -> Option<AgentReach> {
+    fn reach(&mut self, id: &Spanned<String>, seat: Seat) -> Option<AgentReach> {
         let name = id.get_ref().clone();
-        if let (Some(flag), None) = (&any_port, &contact) {
-            self.report(&flag.span(), Problem::AnyPortWithoutContact(name));
+        for flag in [&seat.any_port, &seat.trust_address].into_iter().flatten() {
+            if seat.contact.is_none() {
+                self.report(&flag.span(), Problem::AnyPortWithoutContact(name));
+                return None;
+            }
+        }
+        let any_port = seat.any_port.is_some_and(|f| *f.get_ref());
+        let trust_address = seat.trust_address.is_some_and(|f| *f.get_ref());
+        if let Some(secret) = seat.secret.as_ref().filter(|s| s.get_ref().is_empty()) {
+            self.report(&secret.span(), Problem::EmptySecret(name));
             return None;
         }
-        let any_port = any_port.is_some_and(|f| *f.get_ref());
-        match (secret, contact) {
+        match (seat.secret, seat.contact) {
             (None, None) => {
                 self.report(&id.span(), Problem::AgentUnreachable(name));
-                None
-            }
-            (Some(_), Some(contact)) => {
-                self.report(&contact.span(), Problem::AgentReachAmbiguous(name));
-                None
-            }
-            (Some(secret), None) if secret.get_ref().is_empty() => {
-                self.report(&secret.span(), Problem::EmptySecret(name));
                 None
             }
             (Some(secret), None) => Some(AgentReach::Registers {
                 secret: secret.into_inner(),
             }),
-            (None, Some(contact)) => match check_sip_uri(contact.get_ref()) {
+            (secret, Some(contact)) => match check_sip_uri(contact.get_ref()) {
                 Ok(()) => Some(AgentReach::Static {
                     contact: contact.into_inner(),
                     any_port,
+                    secret: secret.map(Spanned::into_inner),
+                    trust_address,
                 }),
                 Err(reason) => {
                     let uri = contact.get_ref().clone();

@@ -135,12 +135,10 @@ pub enum Problem {
     /// An agent the switch could not reach: it neither registers nor has a static contact.
     #[error("agent `{0}` needs `secret` (its phone registers) or `contact` (a static URI)")]
     AgentUnreachable(String),
-    /// `any_port` says how a static contact's requests are recognised: nothing without one.
-    #[error("agent `{0}` has `any_port` but no `contact`; it only applies to a static contact")]
+    /// `any_port` and `trust_address` say how a static contact's requests are recognised:
+    /// nothing without one.
+    #[error("agent `{0}` has `any_port` or `trust_address` but no `contact`; they only apply to a static contact")]
     AnyPortWithoutContact(String),
-    /// Both `secret` and `contact`: ambiguous.
-    #[error("agent `{0}` has both `secret` and `contact`; keep one")]
-    AgentReachAmbiguous(String),
     /// `strategy` is not one of the known distribution strategies.
     #[error("strategy `{0}` is unknown; use one of {list}", list = crate::dialplan::STRATEGIES.join(", "))]
     UnknownStrategy(String),

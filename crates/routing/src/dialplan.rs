@@ -196,9 +196,15 @@ pub enum AgentReach {
         /// The `sip:`/`sips:` URI.
         contact: String,
         /// Requests from the contact's address count as the seat's whatever their source
-        /// port (Asterisk's `insecure=port`); by default a UDP request must come from the
+        /// port (Asterisk's `insecure=port`); by default a request must come from the
         /// contact's port too.
         any_port: bool,
+        /// The digest password the seat answers challenges with: monitoring and calls out
+        /// from a static seat need it unless [`AgentReach::Static::trust_address`].
+        secret: Option<String>,
+        /// The plan trusts the seat's address for monitoring and calls out as well (a
+        /// seat behind a PBX that cannot answer challenges); off by default.
+        trust_address: bool,
     },
 }
 
@@ -207,9 +213,15 @@ impl fmt::Debug for AgentReach {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AgentReach::Registers { .. } => f.write_str("Registers { secret: <redacted> }"),
-            AgentReach::Static { contact, any_port } => {
-                write!(f, "Static {{ contact: {contact:?}, any_port: {any_port} }}")
-            }
+            AgentReach::Static {
+                contact,
+                any_port,
+                trust_address,
+                ..
+            } => write!(
+                f,
+                "Static {{ contact: {contact:?}, any_port: {any_port}, trust_address: {trust_address}, secret: <redacted> }}"
+            ),
         }
     }
 }

@@ -67,6 +67,7 @@ pub(crate) struct RawAgent {
     pub secret: Option<Spanned<String>>,
     pub contact: Option<Spanned<String>>,
     pub any_port: Option<Spanned<bool>>,
+    pub trust_address: Option<Spanned<bool>>,
     #[serde(default)]
     pub skills: Vec<Spanned<String>>,
 }
@@ -79,6 +80,7 @@ pub(crate) struct RawSupervisor {
     pub secret: Option<Spanned<String>>,
     pub contact: Option<Spanned<String>>,
     pub any_port: Option<Spanned<bool>>,
+    pub trust_address: Option<Spanned<bool>>,
     pub scope: Spanned<String>,
 }
 

@@ -400,9 +400,7 @@ impl Core {
             TxEvent::Cancelled { invite } => self.on_caller_cancel(now, invite),
             TxEvent::Ack { request, .. } => {
                 debug!(call_id = ?request.call_id(), "ACK");
-                if let Some(id) = request.call_id() {
-                    self.on_session_ack(now, id);
-                }
+                self.on_session_ack(now, &request);
             }
             TxEvent::Response { tx, response } => {
                 if !self.on_keepalive_response(now, tx, &response)

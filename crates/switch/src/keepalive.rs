@@ -1,7 +1,8 @@
 //! Dialog keep-alive: every so often the switch sends OPTIONS inside each leg's dialog of a
-//! connected call. A peer that answers 481 (it knows no such call: its BYE was lost) or
-//! does not answer at all has gone, and the call is ended, so no call, agent or recording
-//! stays up for ever.
+//! connected call, and of each phone call it answered itself (a supervisor listening in, a
+//! feature code). A peer that answers 481 (it knows no such call: its BYE was lost) or
+//! does not answer at all has gone, and the call is ended, so no call, agent, recording or
+//! supervisor's seat on a call stays taken for ever.
 
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,30 @@ impl Core {
             for side in [Side::Caller, Side::Agent] {
                 self.ping(now, call, side);
             }
+        }
+        let due: Vec<CallRef> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| now.saturating_duration_since(s.alive_checked) >= every)
+            .map(|(id, _)| *id)
+            .collect();
+        for session in due {
+            self.ping_session(now, session);
+        }
+    }
+
+    fn ping_session(&mut self, now: Instant, session: CallRef) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        s.alive_checked = now;
+        let req = s
+            .dialog
+            .request(Method::Options, &self.local.via(s.peer.transport));
+        let dialog_id = s.dialog.call_id.clone();
+        if let Some(tx) = self.endpoint.send_request(now, req, s.peer) {
+            self.keepalives
+                .insert(tx, (session, Side::Caller, dialog_id));
         }
     }
 
@@ -84,6 +109,14 @@ impl Core {
     }
 
     fn peer_gone(&mut self, now: Instant, call: CallRef, side: Side, dialog: &str) {
+        if let Some(s) = self.sessions.get(&call) {
+            if s.dialog.call_id == dialog {
+                s.span
+                    .in_scope(|| info!("the phone of this session is gone; ending it"));
+                self.end_session(now, call, false);
+            }
+            return;
+        }
         let Some(c) = self.calls.get(&call) else {
             return;
         };

@@ -229,11 +229,23 @@ fn agent_needs_a_secret_or_a_contact() {
 }
 
 #[test]
-fn agent_with_both_secret_and_contact_is_ambiguous() {
+fn a_static_seat_may_have_a_secret_for_the_calls_it_places() {
     let text = appended(r#"contact = "sip:1001@192.0.2.7""#);
-    let (line, problem) = only_problem(&text);
-    assert_eq!(line, 22);
-    assert_eq!(problem, Problem::AgentReachAmbiguous("1001".into()));
+    assert!(problems(&text).is_empty(), "{:?}", problems(&text));
+    let plan = crate::Dialplan::parse(&text, std::path::Path::new("t.toml")).unwrap();
+    let seat = plan.phone("1001").unwrap();
+    assert!(matches!(
+        seat,
+        crate::AgentReach::Static {
+            secret: Some(_),
+            trust_address: false,
+            ..
+        }
+    ));
+    assert!(
+        !format!("{seat:?}").contains("pw"),
+        "the secret never prints"
+    );
 }
 
 #[test]
@@ -259,6 +271,13 @@ fn any_port_belongs_to_a_static_contact() {
     assert_eq!(problem, Problem::AnyPortWithoutContact("1001".into()));
     let seat = with_line(20, "contact = \"sip:1001@192.0.2.7:5062\"\nany_port = true");
     assert!(problems(&seat).is_empty(), "{:?}", problems(&seat));
+    let (_, problem) = only_problem(&appended("trust_address = true"));
+    assert_eq!(problem, Problem::AnyPortWithoutContact("1001".into()));
+    let trusted = with_line(
+        20,
+        "contact = \"sip:1001@192.0.2.7:5062\"\ntrust_address = true",
+    );
+    assert!(problems(&trusted).is_empty(), "{:?}", problems(&trusted));
 }
 
 #[test]

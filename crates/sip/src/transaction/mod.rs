@@ -202,12 +202,19 @@ impl Endpoint {
     }
 
     fn handle_stray_ack(&mut self, now: Instant, request: Request, from: Peer) {
-        // An ACK to a 2xx has its own branch: match it to the accepted INVITE by dialog.
+        // An ACK to a 2xx has its own branch: match it to the accepted INVITE by dialog,
+        // its tags included. One that names our Call-ID and CSeq with other tags is
+        // dropped: it neither stops the 2xx nor reaches the dialog.
         if let (Some(cid), Some(cseq)) = (request.call_id(), request.cseq()) {
-            if let Some(id) = self.accepted_index.remove(&(cid.to_string(), cseq.seq)) {
+            let key = (cid.to_string(), cseq.seq);
+            if let Some(id) = self.accepted_index.get(&key).copied() {
                 if let Some(tx) = self.servers.get_mut(&id) {
+                    if !tx.acked_by(&request) {
+                        return;
+                    }
                     tx.acked();
                 }
+                self.accepted_index.remove(&key);
                 self.apply_server(id, Output::default(), now);
             }
         }

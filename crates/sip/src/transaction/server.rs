@@ -34,6 +34,8 @@ pub(super) struct ServerTx {
     interval: Duration,
     deadlines: Deadlines,
     acked: bool,
+    /// The To tag of our 2xx: an ACK must carry it (and the INVITE's From tag) to count.
+    accepted_tag: Option<String>,
 }
 
 impl ServerTx {
@@ -52,6 +54,7 @@ impl ServerTx {
             interval: Duration::ZERO,
             deadlines: Deadlines::default(),
             acked: false,
+            accepted_tag: None,
         }
     }
 
@@ -119,7 +122,7 @@ impl ServerTx {
                         self.arm(&mut out, Timer::I, now + cfg.t4);
                     }
                 }
-                State::Accepted => self.acked(),
+                State::Accepted if self.acked_by(req) => self.acked(),
                 _ => {}
             }
             return out;
@@ -152,6 +155,7 @@ impl ServerTx {
         match (resp.status, self.is_invite()) {
             (100..=199, _) => self.state = State::Proceeding,
             (200..=299, true) => {
+                self.accepted_tag = resp.party_to().and_then(|t| t.tag().map(str::to_string));
                 self.state = State::Accepted;
                 self.interval = cfg.t1;
                 if unreliable {
@@ -177,6 +181,15 @@ impl ServerTx {
             }
         }
         out
+    }
+
+    /// Whether `ack` belongs to the dialog our 2xx made: the INVITE's From tag and our To
+    /// tag (RFC 3261 12.2.2), not just its Call-ID and CSeq, which a stranger may guess.
+    pub fn acked_by(&self, ack: &Request) -> bool {
+        let tag = |n: Option<crate::NameAddr>| n.and_then(|a| a.tag().map(str::to_string));
+        self.accepted_tag.is_some()
+            && tag(ack.party_to()) == self.accepted_tag
+            && tag(ack.party_from()) == tag(self.request.party_from())
     }
 
     /// The ACK to our 2xx arrived: stop retransmitting it, but stay Accepted until timer L

@@ -133,8 +133,22 @@ fn ok_is_retransmitted_until_the_ack_with_its_own_branch() {
     );
     let sent = run_until(&mut ep, t0, Duration::from_millis(1600));
     assert_eq!(sent.len(), 3, "200 at 0, 0.5 s and 1.5 s: {sent:?}");
+    // An ACK with the call's Call-ID and CSeq but not its dialog's tags is no ACK.
+    let mut forged = request("ACK", "z9hG4bK-forged");
+    forged.headers.set(HeaderName::CSeq, "1 ACK");
+    forged
+        .headers
+        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=guess");
+    ep.handle_request(
+        t0 + Duration::from_millis(1600),
+        forged,
+        peer(Transport::Udp),
+    );
+    assert!(events(&mut ep).is_empty(), "a forged ACK reaches no dialog");
     let mut ack = request("ACK", "z9hG4bK-other");
     ack.headers.set(HeaderName::CSeq, "1 ACK");
+    ack.headers
+        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=x");
     ep.handle_request(t0 + Duration::from_millis(1600), ack, peer(Transport::Udp));
     assert!(matches!(events(&mut ep).as_slice(), [TxEvent::Ack { .. }]));
     let later = run_until(
@@ -342,6 +356,8 @@ fn an_invite_retransmitted_after_the_ack_is_absorbed_until_timer_l() {
     );
     let mut ack = request("ACK", "z9hG4bK-ack");
     ack.headers.set(HeaderName::CSeq, "1 ACK");
+    ack.headers
+        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=x");
     ep.handle_request(t0, ack, peer(Transport::Udp));
     events(&mut ep);
     drain(&mut ep);

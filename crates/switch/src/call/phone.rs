@@ -11,7 +11,7 @@ use hotline_media::Monitor;
 use hotline_record::MonitorUse;
 use hotline_routing::AgentReach;
 use hotline_sip::message::{Method, SipMessage};
-use hotline_sip::transaction::{Peer, Transport, TxId};
+use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::{Request, SipUri};
 use tracing::{info, warn};
 
@@ -85,16 +85,20 @@ impl Core {
 
     /// [`Core::on_phone_invite`] once past the brakes.
     pub(crate) fn phone_invite_now(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
-        let Some(user) = self.authenticate_phone(now, tx, &req, from) else {
-            return;
-        };
         let target = SipUri::parse(&req.uri)
             .and_then(|u| u.user)
             .unwrap_or_default();
         let plan = self.plan.clone();
-        let Some(what) = dialled(&target, &plan.dialplan.switch.outbound_prefix, |a| {
+        let what = dialled(&target, &plan.dialplan.switch.outbound_prefix, |a| {
             plan.dialplan.agent(a).is_some()
-        }) else {
+        });
+        // Listening in and calls out cost the most when abused: a static seat's address
+        // alone does not open them.
+        let weighty = matches!(what, Some(Dialled::Monitor(..) | Dialled::Outbound(_)));
+        let Some(user) = self.authenticate_phone(now, tx, &req, from, weighty) else {
+            return;
+        };
+        let Some(what) = what else {
             warn!(%user, uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
             self.refuse(now, tx, &req, 404);
             return;
@@ -126,14 +130,17 @@ impl Core {
         }
     }
 
-    /// Who placed the call: a static seat by its address, anyone else by digest with their
-    /// secret. `None` once the challenge or refusal has been sent.
+    /// Who placed the call: by digest with their secret, or a static seat by its address
+    /// (and port) for what is not `weighty` (monitoring, calls out), or for anything when
+    /// the plan trusts the seat's address. `None` once the challenge or refusal has been
+    /// sent.
     fn authenticate_phone(
         &mut self,
         now: Instant,
         tx: TxId,
         req: &Request,
         from: Peer,
+        weighty: bool,
     ) -> Option<String> {
         let user = req
             .party_from()
@@ -141,14 +148,24 @@ impl Core {
             .and_then(|u| u.user)
             .unwrap_or_default();
         let reach = self.plan.dialplan.phone(&user).cloned();
-        if let Some(AgentReach::Static { contact, any_port }) = &reach {
-            if static_seat_sent(contact, *any_port, from) {
-                return Some(user);
-            }
-        }
         let secret = match reach {
             Some(AgentReach::Registers { secret }) => Some(secret),
-            _ => None,
+            Some(AgentReach::Static {
+                contact,
+                any_port,
+                secret,
+                trust_address,
+            }) => {
+                let at_seat = static_seat_sent(&contact, any_port, from);
+                if at_seat && (trust_address || !weighty) {
+                    return Some(user);
+                }
+                if at_seat && secret.is_none() {
+                    warn!(%user, "a static seat without a secret cannot monitor or call out: give it a `secret`, or `trust_address = true`");
+                }
+                secret
+            }
+            None => None,
         };
         let now_secs = Utc::now().timestamp().max(0) as u64;
         match self
@@ -302,22 +319,22 @@ impl Core {
                 sdp: a.sdp,
                 acked: a.acked,
                 bye_pending: None,
+                alive_checked: Instant::now(),
             },
         );
     }
 }
 
-/// Whether a request from `from` comes from the static seat at `contact`. Over UDP a desk
-/// phone (or the city PBX a seat sits behind) sends from the port it is rung on, so address
-/// and port must both match: seats of one office share an address and must not act as each
-/// other. Over TCP the source port is the connection's own, and a seat with `any_port`
-/// sends from other ports: the address alone is what there is.
+/// Whether a request from `from` comes from the static seat at `contact`. A desk phone (or
+/// the city PBX a seat sits behind) sends from the port it is rung on, over UDP as over TCP
+/// (where it connects from its own SIP port), so address and port must both match: seats of
+/// one office share an address and must not act as each other. A seat with `any_port`
+/// sends from other ports: its address alone is what there is.
 fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
     let Some(seat) = crate::core::static_peer(contact) else {
         return false;
     };
-    let port_ok =
-        any_port || from.transport != Transport::Udp || seat.addr.port() == from.addr.port();
+    let port_ok = any_port || seat.addr.port() == from.addr.port();
     seat.addr.ip() == from.addr.ip() && port_ok
 }
 
@@ -347,6 +364,7 @@ pub(crate) fn monitor_named(word: &str) -> Option<Monitor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hotline_sip::transaction::Transport;
 
     #[test]
     fn dialled_strings_from_phones() {
@@ -378,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn a_static_seat_is_its_address_and_over_udp_its_port() {
+    fn a_static_seat_is_its_address_and_its_port_over_udp_and_tcp() {
         let sent = |contact: &str, any_port, addr: &str, transport| {
             let from = Peer {
                 addr: addr.parse().unwrap(),
@@ -391,7 +409,12 @@ mod tests {
         // Another phone of the same office claiming to be 1003, or another office.
         assert!(!sent(seat, false, "10.8.0.21:5064", udp));
         assert!(!sent(seat, false, "10.8.0.22:5062", udp));
-        assert!(sent(seat, false, "10.8.0.21:40112", tcp));
+        assert!(
+            !sent(seat, false, "10.8.0.21:40112", tcp),
+            "TCP from another port"
+        );
+        assert!(sent(seat, false, "10.8.0.21:5062", tcp));
+        assert!(sent(seat, true, "10.8.0.21:40112", tcp));
         // A phone that sends from other ports than it is rung on, trusted by address.
         assert!(sent(seat, true, "10.8.0.21:5064", udp));
         assert!(!sent(seat, true, "10.8.0.22:5062", udp));

@@ -35,6 +35,8 @@ pub(crate) struct Session {
     pub acked: bool,
     /// The switch wants to hang up but waits for the ACK (RFC 3261 15), since when.
     pub bye_pending: Option<Instant>,
+    /// When the phone was last asked (OPTIONS) whether it is still there.
+    pub alive_checked: Instant,
 }
 
 /// How long a session's BYE waits for an ACK that got lost.
@@ -120,6 +122,7 @@ impl Core {
                 sdp: a.sdp,
                 acked: false,
                 bye_pending: None,
+                alive_checked: Instant::now(),
             },
         );
     }
@@ -141,14 +144,23 @@ impl Core {
         }
     }
 
-    /// The phone ACKed the switch's answer of a session: a BYE held for it goes now.
-    pub(crate) fn on_session_ack(&mut self, now: Instant, sip_call_id: &str) {
-        let Some(call) = self.session_dialogs.get(sip_call_id).copied() else {
+    /// The phone ACKed the switch's answer of a session: a BYE held for it goes now. The
+    /// ACK must carry the dialog's tags, not just its Call-ID.
+    pub(crate) fn on_session_ack(&mut self, now: Instant, ack: &Request) {
+        let Some(call) = ack
+            .call_id()
+            .and_then(|id| self.session_dialogs.get(id))
+            .copied()
+        else {
             return;
         };
+        let tag = |n: Option<hotline_sip::NameAddr>| n.and_then(|a| a.tag().map(str::to_string));
+        let (to, from) = (tag(ack.party_to()), tag(ack.party_from()));
         let pending = self.sessions.get_mut(&call).is_some_and(|s| {
-            s.acked = true;
-            s.bye_pending.is_some()
+            let ours = to.as_deref() == Some(s.dialog.local_tag.as_str())
+                && from.as_deref() == Some(s.dialog.remote_tag.as_str());
+            s.acked |= ours;
+            ours && s.bye_pending.is_some()
         });
         if pending {
             self.end_session(now, call, true);
