@@ -14,7 +14,7 @@ pub enum Event {
     PromptsFinished(u32),
     /// The voicemail recording reached its maximum or was stopped by the switch.
     RecordingFinished,
-    /// The deadline from [`IvrCall::poll_timeout`] passed.
+    /// The deadline from [`IvrCall::poll_timeout`](crate::IvrCall::poll_timeout) passed.
     Timeout,
     /// The caller's place in the queue, asked for by [`Action::QueryPosition`].
     Position(usize),

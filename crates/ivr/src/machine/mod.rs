@@ -5,7 +5,7 @@
 //! `Play` carries a number so that a `PromptsFinished` for a prompt that was since cut off
 //! (by a key press, say) is recognised and ignored.
 //!
-//! Keys pressed while a node only plays are typed ahead ([`typeahead`]): the next menu takes
+//! Keys pressed while a node only plays are typed ahead (`typeahead`): the next menu takes
 //! them as if pressed the moment it starts, without playing its prompts when a key already
 //! chooses; a play node with `barge_in` ends at the key.
 
