@@ -4,140 +4,99 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::audio::{dominant, pure_tone, read_wav, tone_pcap, tone_wav};
-use common::phone::Phone;
-use common::rtp_phone::{RtpPhone, Sound};
+use common::caller::{heard_until, Caller};
+use common::rtp_phone::Sound;
 use common::sipp::Sipp;
 use common::switch::{dialplan, find_prompt, prompt_pcm, test_menu, Switch};
 use hotline_media::Codec;
-use hotline_sip::HeaderName;
-
-/// A taxpayer on the phone: SIP by hand, audio by [`RtpPhone`].
-struct Caller {
-    sip: Phone,
-    rtp: RtpPhone,
-    to: String,
-    media: SocketAddr,
-    call_id: String,
-    cseq: u32,
-}
-
-impl Caller {
-    fn dial(switch_port: u16, number: &str) -> Caller {
-        let sip = Phone::new(switch_port);
-        let rtp = RtpPhone::new();
-        let me = sip.addr();
-        let sw = sip.switch;
-        let call_id = format!("menu-{}@test", me.port());
-        let sdp = format!(
-            "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio {} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n",
-            rtp.addr.port()
-        );
-        sip.send(&format!(
-            "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKmenu1\r\n\
-From: <sip:{number}@{me}>;tag=c1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
-Contact: <sip:{number}@{me}>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-            sdp.len()
-        ));
-        let ok = sip.final_response();
-        assert_eq!(ok.status, 200, "the menu answers at once: {ok:?}");
-        let body = String::from_utf8_lossy(&ok.body).to_string();
-        let port: u16 = body
-            .lines()
-            .find_map(|l| l.strip_prefix("m=audio "))
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|p| p.parse().ok())
-            .expect("switch media port");
-        let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
-        let c = Caller {
-            sip,
-            rtp,
-            to,
-            media: SocketAddr::from(([127, 0, 0, 1], port)),
-            call_id,
-            cseq: 1,
-        };
-        c.in_dialog("ACK", 1, "", "");
-        c.rtp.talk_to(c.media, Sound::Silence);
-        c
-    }
-
-    fn in_dialog(&self, method: &str, cseq: u32, ctype: &str, body: &str) {
-        let (me, sw) = (self.sip.addr(), self.sip.switch);
-        let ct = if ctype.is_empty() {
-            String::new()
-        } else {
-            format!("Content-Type: {ctype}\r\n")
-        };
-        self.sip.send(&format!(
-            "{method} sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{method}{cseq}\r\n\
-From: <sip:c@{me}>;tag=c1\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n{ct}Content-Length: {}\r\n\r\n{body}",
-            self.to,
-            self.call_id,
-            body.len()
-        ));
-    }
-
-    fn key(&mut self, sound: Sound) {
-        self.rtp.talk_to(self.media, sound);
-        std::thread::sleep(Duration::from_millis(400));
-    }
-
-    fn info_key(&mut self, key: char) {
-        self.cseq += 1;
-        self.in_dialog(
-            "INFO",
-            self.cseq,
-            "application/dtmf-relay",
-            &format!("Signal={key}\r\nDuration=160\r\n"),
-        );
-        let r = self.sip.final_response();
-        assert_eq!(r.status, 200);
-    }
-
-    fn hang_up(&mut self) {
-        self.cseq += 1;
-        self.in_dialog("BYE", self.cseq, "", "");
-    }
-
-    /// Waits for the switch's BYE (answering it) within `limit`.
-    fn expect_bye(&self, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            let mut buf = vec![0u8; 65535];
-            if let Ok((n, _)) = self.sip.sock.recv_from(&mut buf) {
-                if let Ok(hotline_sip::Message::Request(r)) = hotline_sip::parse_message(&buf[..n])
-                {
-                    if r.method.as_str() == "BYE" {
-                        self.sip.reply(&r, 200);
-                        return;
-                    }
-                }
-            }
-        }
-        panic!("no BYE from the switch within {limit:?}");
-    }
-}
 
 fn menu_plan(agents: &[(&str, &str, u16)]) -> String {
     format!("{}\n{}", dialplan(agents, 15, 60), test_menu())
 }
 
-/// Waits until `pred` holds for the caller's heard audio, up to `limit`.
-fn heard_until(c: &Caller, limit: Duration, pred: impl Fn(&[i16]) -> bool) -> Vec<i16> {
-    let deadline = Instant::now() + limit;
+/// Out of hours: dials, presses 1 for voicemail and, once its prompt is over, speaks (a
+/// 440 Hz tone) for `talk`; still speaking when returned.
+fn speak_a_message(switch: &Switch, number: &str, talk: Duration) -> Caller {
+    let mut caller = Caller::dial(switch.port, number);
+    heard_until(&caller, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("closed-menu")).is_some()
+    });
+    caller.key(Sound::Event('1'));
+    heard_until(&caller, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("digit-1")).is_some()
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    caller.rtp.talk_to(caller.media, Sound::Tone(440.0));
+    std::thread::sleep(talk);
+    caller
+}
+
+/// `hotline callbacks --json`, parsed, once `pred` holds (rows are written asynchronously)
+/// or 10 s have passed.
+fn callbacks_when(
+    switch: &Switch,
+    pred: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let h = c.rtp.heard();
-        if pred(&h) || Instant::now() > deadline {
-            return h;
+        let out = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
+        let rows: Vec<serde_json::Value> = out
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if pred(&rows) || Instant::now() > deadline {
+            return rows;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The one callback row, a voicemail left by `number`: the path of its WAV.
+fn the_voicemail_of(switch: &Switch, number: &str) -> PathBuf {
+    let rows = callbacks_when(switch, |rows| !rows.is_empty());
+    assert_eq!(rows.len(), 1, "one caller to call back: {rows:?}");
+    assert_eq!(rows[0]["kind"], "voicemail");
+    assert_eq!(rows[0]["number"], number);
+    let path = rows[0]["voicemail_path"].as_str();
+    PathBuf::from(path.unwrap_or_else(|| panic!("no WAV on the row: {rows:?}")))
+}
+
+/// The samples of the WAV at `path` once its length has stopped changing (the file is
+/// closed just after the message ends), within 10 s.
+fn settled_wav(path: &Path) -> Vec<i16> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut before: Option<usize> = None;
+    loop {
+        let samples: Vec<i16> = hound::WavReader::open(path)
+            .map(|mut r| r.samples::<i16>().map_while(Result::ok).collect())
+            .unwrap_or_default();
+        if !samples.is_empty() && before == Some(samples.len()) {
+            return samples;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never settled",
+            path.display()
+        );
+        before = Some(samples.len());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// About two seconds of the caller's 440 Hz, and no more.
+fn assert_is_the_message(samples: &[i16]) {
+    let secs = samples.len() as f64 / 8000.0;
+    assert!(
+        (1.5..4.0).contains(&secs),
+        "the message, not more: {secs} s"
+    );
+    let mid = samples.len() / 2;
+    assert!(dominant(&samples[mid - 2000..mid + 2000], 440.0, 1000.0));
 }
 
 #[test]
@@ -192,6 +151,48 @@ fn the_caller_hears_the_welcome_and_the_agent_number_before_the_agent() {
         find_prompt(&wav.right, &prompt_pcm("goodbye")).is_some(),
         "the recording starts at the switch's answer"
     );
+}
+
+#[test]
+fn a_caller_who_presses_0_during_the_welcome_reaches_an_agent_without_hearing_the_menu() {
+    let work = tempfile::tempdir().unwrap();
+    let agent_pcap = work.path().join("agent-1000.pcap");
+    tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 8);
+    let port = common::free_port();
+    let switch = Switch::start_with(
+        &menu_plan(&[("1003", "luoyang", port)]),
+        &["--hours", "open"],
+    );
+    let mut agent = Sipp::agent("agent", work.path(), "agent.xml", port, &agent_pcap, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Caller::dial(switch.port, "13903790000");
+    let welcome = prompt_pcm("goodbye");
+    heard_until(&caller, Duration::from_secs(10), |h| {
+        find_prompt(h, &welcome).is_some()
+    });
+    // An experienced taxpayer: 0 at once, in the first second of the welcome.
+    caller.key(Sound::Event('0'));
+    let heard = heard_until(&caller, Duration::from_secs(20), |h| {
+        find_prompt(h, &prompt_pcm("agent-after")).is_some()
+    });
+    caller.hang_up();
+    agent.expect_success(Duration::from_secs(10));
+
+    let began = find_prompt(&heard, &welcome).expect("heard the welcome");
+    let ended = began + welcome.len();
+    let announce = find_prompt(&heard, &prompt_pcm("agent-before")).expect("heard 工号");
+    assert!(
+        find_prompt(&heard, &prompt_pcm("invalid")).is_none(),
+        "the main menu's prompt never played"
+    );
+    assert!(
+        ended - 400 <= announce && announce < ended + 3 * 8000,
+        "the welcome in full, then the agent's number within 3 s: welcome {began}..{ended}, 工号 {announce}"
+    );
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["ivr_node"], "agent", "{calls:?}");
+    assert_eq!(calls[0]["agent"], "1003");
+    assert_eq!(calls[0]["agent_announced"], true);
 }
 
 #[test]
@@ -254,41 +255,66 @@ fn keys_by_sip_info_and_in_band_tones_reach_the_right_queue() {
 #[test]
 fn out_of_hours_a_caller_leaves_a_voicemail_that_lands_on_disk_and_in_the_callback_list() {
     let switch = Switch::start_with(&menu_plan(&[]), &["--hours", "closed"]);
+    let mut caller = speak_a_message(&switch, "13903790000", Duration::from_secs(2));
+    caller.key(Sound::Event('#'));
+    caller.expect_bye(Duration::from_secs(10));
+    let path = the_voicemail_of(&switch, "13903790000");
+    assert_eq!(hound::WavReader::open(&path).unwrap().spec().channels, 1);
+    assert_is_the_message(&settled_wav(&path));
+}
+
+#[test]
+fn a_voicemail_ended_by_hanging_up_is_on_the_callback_list_with_its_audio() {
+    let switch = Switch::start_with(&menu_plan(&[]), &["--hours", "closed"]);
+    let mut caller = speak_a_message(&switch, "13903790000", Duration::from_secs(2));
+    caller.hang_up();
+    let calls = switch.ended_calls();
+    assert_eq!(calls[0]["hung_up_by"], "caller", "{calls:?}");
+    let path = the_voicemail_of(&switch, "13903790000");
+    assert_is_the_message(&settled_wav(&path));
+}
+
+#[test]
+fn a_message_cut_off_by_a_crash_of_the_switch_is_on_the_callback_list_with_what_was_said() {
+    let mut switch = Switch::start_with(&menu_plan(&[]), &["--hours", "closed"]);
+    let _caller = speak_a_message(&switch, "13903790000", Duration::from_millis(2500));
+    switch.kill_hard();
+    let path = the_voicemail_of(&switch, "13903790000");
+    let said = settled_wav(&path);
+    assert!(
+        said.len() >= 8000,
+        "at least the first second: {} samples",
+        said.len()
+    );
+    assert!(
+        dominant(&said[said.len() - 4000..], 440.0, 1000.0),
+        "the caller's voice"
+    );
+}
+
+#[test]
+fn a_caller_who_hangs_up_during_the_voicemail_prompt_is_still_on_the_callback_list() {
+    // A long prompt before the beep (the 17 s closed message): the caller hangs up during it.
+    let plan = menu_plan(&[]).replace(
+        "play = [\"digit-1\"]\nvoicemail_secs",
+        "play = [\"closed\"]\nvoicemail_secs",
+    );
+    assert!(plan.contains("play = [\"closed\"]"), "{plan}");
+    let switch = Switch::start_with(&plan, &["--hours", "closed"]);
     let mut caller = Caller::dial(switch.port, "13903790000");
     heard_until(&caller, Duration::from_secs(10), |h| {
         find_prompt(h, &prompt_pcm("closed-menu")).is_some()
     });
     caller.key(Sound::Event('1'));
     heard_until(&caller, Duration::from_secs(10), |h| {
-        find_prompt(h, &prompt_pcm("digit-1")).is_some()
+        find_prompt(h, &prompt_pcm("closed")).is_some()
     });
-    std::thread::sleep(Duration::from_millis(800));
-    caller.rtp.talk_to(caller.media, Sound::Tone(440.0));
-    std::thread::sleep(Duration::from_secs(2));
-    caller.key(Sound::Event('#'));
-    caller.expect_bye(Duration::from_secs(10));
-    let out = common::switch::hotline(&["callbacks", "--json", "--db"], Some(&switch.db()));
-    let rows: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(rows.len(), 1, "{out}");
+    caller.hang_up();
+    let rows = callbacks_when(&switch, |rows| !rows.is_empty());
+    assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["kind"], "voicemail");
     assert_eq!(rows[0]["number"], "13903790000");
-    let path = PathBuf::from(rows[0]["voicemail_path"].as_str().unwrap());
-    let mut r = hound::WavReader::open(&path).unwrap();
-    assert_eq!(r.spec().channels, 1);
-    let samples: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
-    let secs = samples.len() as f64 / 8000.0;
-    assert!(
-        (1.5..4.0).contains(&secs),
-        "the message, not more: {secs} s"
-    );
-    assert!(dominant(
-        &samples[samples.len() / 2 - 2000..samples.len() / 2 + 2000],
-        440.0,
-        1000.0
-    ));
+    assert!(rows[0]["voicemail_path"].is_null(), "no message: {rows:?}");
 }
 
 #[test]

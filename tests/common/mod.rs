@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod caller;
 pub mod desk;
 pub mod phone;
 pub mod rtp_phone;

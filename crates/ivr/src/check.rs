@@ -260,14 +260,21 @@ fn node(c: &mut Checker, ids: &HashSet<String>, n: &RawNode) -> Option<Node> {
     } else {
         NodeKind::Play {
             next: need_next(c)?,
+            barge_in: n.barge_in.as_ref().is_some_and(|b| *b.get_ref()),
         }
     };
+    if let (Some(b), false) = (&n.barge_in, matches!(kind, NodeKind::Play { .. })) {
+        c.report(
+            b.span(),
+            "`barge_in` is for play nodes (a menu always takes a key during its prompts)",
+        );
+    }
     Some(Node { id, prompts, kind })
 }
 
 fn successors(kind: &NodeKind) -> Vec<&NodeId> {
     match kind {
-        NodeKind::Play { next }
+        NodeKind::Play { next, .. }
         | NodeKind::Voicemail { next, .. }
         | NodeKind::Callback { next } => vec![next],
         NodeKind::Menu { keys, fallback, .. } => keys.values().chain(Some(fallback)).collect(),
@@ -305,7 +312,7 @@ fn loops_without_input(c: &mut Checker, raw: &RawIvr, menu: &Menu) {
     for n in &raw.nodes {
         let mut at = NodeId(Arc::from(n.id.get_ref().as_str()));
         let mut steps = 0;
-        while let Some(NodeKind::Play { next }) = menu.nodes.get(&at).map(|n| &n.kind) {
+        while let Some(NodeKind::Play { next, .. }) = menu.nodes.get(&at).map(|n| &n.kind) {
             at = next.clone();
             steps += 1;
             if at.0.as_ref() == n.id.get_ref() {

@@ -35,10 +35,13 @@ impl fmt::Display for PromptId {
 /// What a node does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
-    /// Plays its prompts, then goes on (information read out, welcome).
+    /// Plays its prompts, then goes on (information read out, welcome). Keys pressed
+    /// meanwhile are typed ahead for the next menu.
     Play {
         /// Where to go after the prompts.
         next: NodeId,
+        /// A key ends the prompts at once (and is typed ahead); else they play to the end.
+        barge_in: bool,
     },
     /// Plays its prompts and waits for one key.
     Menu {

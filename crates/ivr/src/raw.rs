@@ -37,6 +37,8 @@ pub struct RawNode {
     pub play: Vec<Spanned<String>>,
     /// Play / voicemail / callback nodes: where to go next.
     pub next: Option<Spanned<String>>,
+    /// Play nodes: a key cuts the prompts off (default false: they play to the end).
+    pub barge_in: Option<Spanned<bool>>,
     /// Menu nodes: key → node.
     pub keys: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     /// Menu: seconds to wait for a key (default 5).

@@ -312,6 +312,41 @@ async fn a_voicemail_holds_the_callers_voice_for_its_length() {
 }
 
 #[tokio::test]
+async fn a_voicemail_being_recorded_is_already_a_playable_file_of_its_first_second() {
+    let dir = scratch_dir("voicemail-checkpoint");
+    let mut call = answered("vm-checkpoint", Codec::Pcma, None, 5).await;
+    let path = dir.join("voicemail/in-progress.wav");
+    call.media
+        .start_voicemail(path.clone(), Duration::from_secs(120));
+    // 1.5 s of voice: the first second is written (100 ms are held back for late packets).
+    talk(&call.phone, call.to_switch, &mut call.sender, &[440.0], 75).await;
+    // Read while the caller is still speaking, as after a crash of the switch.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let voice = loop {
+        let heard: Option<Vec<i16>> = hound::WavReader::open(&path)
+            .ok()
+            .map(|mut r| r.samples::<i16>().map_while(Result::ok).collect());
+        if let Some(v) = heard.filter(|v| v.len() >= 8_000) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no readable second in {path:?}");
+        sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(voice.len(), 8_000, "one whole second, as its header says");
+    let said = &voice[4_000..];
+    assert!(
+        power(said, 440.0) > 1_000.0 * power(said, 600.0),
+        "the caller's 440 Hz"
+    );
+    call.media.stop_voicemail();
+    assert!(matches!(
+        next_event(&mut call.events, 1_000).await,
+        Some(MediaEvent::VoicemailDone { .. })
+    ));
+    call.media.stop().await;
+}
+
+#[tokio::test]
 async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_caller_on_the_left() {
     let recorder = Recorder::start(scratch_dir("recording")).unwrap();
     let recording = recorder

@@ -278,3 +278,48 @@ fn a_call_out_that_reaches_the_number_closes_its_callbacks() {
         ]
     );
 }
+
+#[test]
+fn a_voicemail_without_audio_keeps_its_caller_by_number_only() {
+    use hotline_record::{list_callbacks, Callback, CallbackKind};
+    let db = common::scratch_dir("empty-voicemail").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let at = offered(7);
+    let voicemail = |i: u32, number: Option<&str>| Callback {
+        id: 0,
+        call_id: CallId::generate(at, i),
+        caller: number.unwrap_or("anonymous").into(),
+        number: number.map(str::to_string),
+        region: Some("luoyang".into()),
+        created_at: at,
+        kind: CallbackKind::Voicemail,
+        voicemail_path: Some(format!("/vm/{i}.wav").into()),
+        state: "open".into(),
+    };
+    store
+        .save_callback(&voicemail(1, Some("13903790000")))
+        .unwrap();
+    store.save_callback(&voicemail(2, None)).unwrap();
+    store
+        .save_callback(&voicemail(3, Some("13903790001")))
+        .unwrap();
+    for i in [1, 2] {
+        store
+            .voicemail_without_audio(std::path::Path::new(&format!("/vm/{i}.wav")))
+            .unwrap();
+    }
+    store.sync().unwrap();
+    let rows: Vec<(Option<String>, Option<std::path::PathBuf>)> = list_callbacks(&db)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.number, c.voicemail_path))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (Some("13903790000".into()), None),
+            (Some("13903790001".into()), Some("/vm/3.wav".into())),
+        ],
+        "the silent caller with a number stays, without a file; the anonymous one goes"
+    );
+}

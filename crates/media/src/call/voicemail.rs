@@ -3,6 +3,8 @@
 //!
 //! Audio is placed by the caller's RTP timestamps (gaps become silence) and shipped to the
 //! writer a second at a time; the file lasts exactly from the start to the stop (or `max`).
+//! The header is brought up to date with every second written, so a switch that dies
+//! mid-message still leaves a playable file of what was said until then.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, BufWriter};
@@ -192,6 +194,9 @@ fn write_file(path: &Path, rx: &Receiver<Msg>) -> Result<u64, hound::Error> {
                 for s in samples {
                     wav.write_sample(s)?;
                 }
+                // The caller is on the callback list from the first word: keep the file
+                // readable should the process be killed before `Finish`.
+                wav.flush()?;
                 written = u64::from(wav.len());
             }
             Msg::Finish(n) => {

@@ -31,6 +31,7 @@ enum StoreMsg {
     Save(Box<CallRecord>),
     Callback(Box<Callback>),
     CalledBack(String),
+    VoicemailWithoutAudio(PathBuf),
     AgentState(Box<AgentStateChange>),
     Leg(Box<CallLeg>),
     Monitor(Box<MonitorUse>),
@@ -115,6 +116,13 @@ impl CallStore {
     /// Marks the open callbacks of `number` `called`: an agent's call out reached it.
     pub fn called_back(&self, number: &str) -> Result<(), RecordError> {
         self.send(StoreMsg::CalledBack(number.to_string()))
+    }
+
+    /// The voicemail at `path` ended with no audio (the caller hung up at the beep, or the
+    /// file could not be written): its row keeps the caller by number, without the file, and
+    /// goes when there is no number to call either.
+    pub fn voicemail_without_audio(&self, path: &Path) -> Result<(), RecordError> {
+        self.send(StoreMsg::VoicemailWithoutAudio(path.to_path_buf()))
     }
 
     /// Queues one agent state change (`agent_states`).
@@ -219,6 +227,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
         StoreMsg::Save(record) => sql::upsert(conn, record),
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
         StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
+        StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
         StoreMsg::AgentState(s) => journal::insert_state(conn, s),
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
@@ -231,6 +240,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
             StoreMsg::Save(r) => format!("call record {}", r.call_id),
             StoreMsg::Callback(c) => format!("callback of {}", c.call_id),
             StoreMsg::CalledBack(n) => format!("callback to {n}"),
+            StoreMsg::VoicemailWithoutAudio(p) => format!("empty voicemail {}", p.display()),
             StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
             StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
             StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),

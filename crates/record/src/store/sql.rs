@@ -1,6 +1,6 @@
 //! The `calls` table: schema, the upsert, and reading rows back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Row};
@@ -250,6 +250,22 @@ pub(super) fn mark_called(conn: &Connection, number: &str) -> rusqlite::Result<(
         "UPDATE callbacks SET state = 'called' WHERE state = 'open' AND number = ?1",
     )?
     .execute([number])?;
+    Ok(())
+}
+
+/// The voicemail at `path` holds no audio: its row loses the path, and goes altogether when
+/// it has no number to call either (an anonymous caller who said nothing).
+pub(super) fn voicemail_without_audio(conn: &Connection, path: &Path) -> rusqlite::Result<()> {
+    let path = path.to_string_lossy();
+    conn.prepare_cached(
+        "DELETE FROM callbacks WHERE kind = 'voicemail' AND voicemail_path = ?1
+         AND (number IS NULL OR number = '')",
+    )?
+    .execute([&path])?;
+    conn.prepare_cached(
+        "UPDATE callbacks SET voicemail_path = NULL WHERE kind = 'voicemail' AND voicemail_path = ?1",
+    )?
+    .execute([&path])?;
     Ok(())
 }
 

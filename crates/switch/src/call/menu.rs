@@ -2,6 +2,12 @@
 //! keys, the queue, voicemail and callback numbers; when an agent answers, their number is
 //! announced (报工号) before the two are connected, and after the agent hangs up the caller
 //! may rate the service.
+//!
+//! A caller who chooses to leave a message is on the callback list from the recording's
+//! first sample, with the WAV's path: however the message ends (`#`, its maximum, the caller
+//! hanging up, the switch stopping or dying), nobody who spoke to the voicemail is lost.
+//! A message that ends with no audio keeps its caller by number only; a caller who hangs
+//! up during the voicemail's prompts is listed the same way.
 
 use std::cmp::Reverse;
 use std::sync::Arc;
@@ -28,6 +34,8 @@ pub(crate) struct MenuSession {
     pub queued_at: Option<Instant>,
     /// The answering agent's media, held while their number is announced.
     pub agent_media: Option<(MediaPort, PeerMedia)>,
+    /// Voicemails started so far, so that a second message of the call gets its own file.
+    pub voicemails: u32,
 }
 
 impl Core {
@@ -70,6 +78,7 @@ impl Core {
             caller_dialog,
             queued_at: None,
             agent_media: None,
+            voicemails: 0,
         });
         save_record(&self.store, &c.record);
         self.apply_ivr(now, call, actions);
@@ -174,7 +183,14 @@ impl Core {
                 self.ivr_event(now, call, IvrEvent::Position(ahead));
             }
             IvrAction::RecordVoicemail { max } => {
-                let path = voicemail_path(&self.recorder, &c.id);
+                m.voicemails += 1;
+                let path = voicemail_path(&self.recorder, &c.id, m.voicemails);
+                // Listed now rather than at the end, which a crash or kill would never reach.
+                let cb = callback_of(&c.record, CallbackKind::Voicemail, None, Some(path.clone()));
+                if let Err(e) = self.store.save_callback(&cb) {
+                    c.span
+                        .in_scope(|| warn!(error = %e, "voicemail not queued for a callback"));
+                }
                 m.media.start_voicemail(path, max);
             }
             IvrAction::StopRecording => m.media.stop_voicemail(),
@@ -211,12 +227,10 @@ impl Core {
                 self.ivr_event(now, call, IvrEvent::PromptsFinished(id))
             }
             MediaEvent::VoicemailDone { path, samples } => {
-                if let Some(c) = self.calls.get(&call) {
-                    if samples > 0 {
-                        let cb = callback_of(&c.record, CallbackKind::Voicemail, None, Some(path));
-                        if let Err(e) = self.store.save_callback(&cb) {
-                            warn!(error = %e, "voicemail not queued");
-                        }
+                // Also after the call has ended: a caller who hangs up ends the message.
+                if samples == 0 {
+                    if let Err(e) = self.store.voicemail_without_audio(&path) {
+                        warn!(error = %e, path = %path.display(), "empty voicemail not noted");
                     }
                 }
                 self.ivr_event(now, call, IvrEvent::RecordingFinished);
@@ -335,6 +349,13 @@ impl Core {
         // Out of the ACD whatever the stage (a transferred call waits there too; `abandoned`
         // is a no-op for a call that is not queued).
         let waited = self.acd.abandoned(now, call);
+        if m.machine.is_before_the_message() && number_known(&c.record) {
+            // They asked to leave a message and hung up before the beep: still to follow up.
+            let cb = callback_of(&c.record, CallbackKind::Voicemail, None, None);
+            if let Err(e) = self.store.save_callback(&cb) {
+                warn!(error = %e, "caller who chose voicemail not queued for a callback");
+            }
+        }
         if in_queue {
             c.record.outcome = Outcome::Abandoned;
             c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
@@ -364,17 +385,32 @@ impl Core {
     }
 }
 
-/// Where a call's voicemail goes: `<recordings>/voicemail/YYYY/MM/DD/<call-id>.wav`.
+/// Where a call's `nth` voicemail goes: `<recordings>/voicemail/YYYY/MM/DD/<call-id>.wav`,
+/// `<call-id>-2.wav` for a second message (a file is never overwritten).
 fn voicemail_path(
     recorder: &hotline_record::Recorder,
     id: &hotline_record::CallId,
+    nth: u32,
 ) -> std::path::PathBuf {
     let day = recorder.path_for(id, now_utc());
     let rel = day
         .strip_prefix(recorder.root())
         .unwrap_or(&day)
         .to_path_buf();
-    recorder.root().join("voicemail").join(rel)
+    let path = recorder.root().join("voicemail").join(rel);
+    if nth > 1 {
+        path.with_file_name(format!("{id}-{nth}.wav"))
+    } else {
+        path
+    }
+}
+
+/// Whether the caller presented a number to call back.
+fn number_known(record: &hotline_record::CallRecord) -> bool {
+    record
+        .caller_normalized
+        .as_deref()
+        .is_some_and(|n| !n.is_empty())
 }
 
 fn callback_of(

@@ -4,90 +4,28 @@
 //! plays prompts into the caller's leg, queues the call, records, bridges, hangs up. Each
 //! `Play` carries a number so that a `PromptsFinished` for a prompt that was since cut off
 //! (by a key press, say) is recognised and ignored.
+//!
+//! Keys pressed while a node only plays are typed ahead (`typeahead`): the next menu takes
+//! them as if pressed the moment it starts, without playing its prompts when a key already
+//! chooses; a play node with `barge_in` ends at the key.
+
+mod callback;
+mod event;
+mod queue;
+mod typeahead;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use self::event::{Action, Event};
+use self::typeahead::TypeAhead;
 use crate::hours::HoursState;
 use crate::menu::{Menu, NodeId, NodeKind, PromptId};
 
-/// What happened to the call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The caller pressed a key (RFC 4733, SIP INFO or in-band: all the same here).
-    Digit(char),
-    /// The prompts of `Play { id }` finished playing.
-    PromptsFinished(u32),
-    /// The voicemail recording reached its maximum or was stopped by the switch.
-    RecordingFinished,
-    /// The deadline from [`IvrCall::poll_timeout`] passed.
-    Timeout,
-    /// The caller's place in the queue, asked for by [`Action::QueryPosition`].
-    Position(usize),
-    /// An agent answered: announce their number, then connect.
-    AgentAnswered(String),
-    /// The agent hung up first.
-    AgentHungUp,
-    /// Someone who is not an agent answered (an outside number or a city's old system the
-    /// call was transferred to): connected at once, with no agent number to announce.
-    PartyAnswered,
-    /// The agent handed the call on (转办) to another queue: `region`'s, or the caller's own
-    /// when `None`; the skill asked for stays.
-    TransferToQueue(Option<String>),
-    /// The agent handed the call on to one person (an agent, an outside number) whom the
-    /// switch rings now: hold music until `AgentAnswered` or a `TransferToQueue` fallback.
-    TransferToParty,
-}
-
-/// What the switch must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// Play these prompts to the caller (replacing whatever plays); `looped` for music.
-    Play {
-        /// Which play this is, echoed by [`Event::PromptsFinished`].
-        id: u32,
-        /// The prompts, in order.
-        prompts: Vec<PromptId>,
-        /// Repeat until replaced.
-        looped: bool,
-    },
-    /// Stop playing (the caller pressed a key during a prompt).
-    StopPlaying,
-    /// The caller is in this node now (kept on the call record).
-    Entered(NodeId),
-    /// Queue the call for an agent.
-    Queue {
-        /// The business skill chosen.
-        skill: Option<String>,
-        /// A fixed region instead of the caller's own.
-        region: Option<String>,
-    },
-    /// Say where the caller is in the queue: answer with [`Event::Position`].
-    QueryPosition,
-    /// Start recording a voicemail of at most `max`.
-    RecordVoicemail {
-        /// Longest message.
-        max: Duration,
-    },
-    /// Stop the voicemail recording and keep it.
-    StopRecording,
-    /// The caller left this number for a callback.
-    SaveCallback(String),
-    /// The satisfaction score (1 satisfied, 2 fairly, 3 not).
-    SurveyScore(u8),
-    /// The caller waited the queue's longest wait: take them out of the queue (the menu
-    /// goes on to voicemail or a callback).
-    LeaveQueue,
-    /// The agent's number was announced: bridge caller and agent now.
-    Connect,
-    /// End the call.
-    Hangup,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
-    /// A play node's prompts, then `next`.
-    Playing(NodeId),
+    /// A play node's prompts, then `next`; `barge_in`: a key ends them at once.
+    Playing { next: NodeId, barge_in: bool },
     /// A menu: prompts playing (keys accepted) or waiting for a key until the deadline.
     Menu {
         node: NodeId,
@@ -133,12 +71,12 @@ pub struct IvrCall {
     position_every: Duration,
     /// When the caller stops waiting, and where they go then.
     give_up: Option<(Instant, NodeId)>,
+    /// Keys pressed while a node only played, for the next menu.
+    typeahead: TypeAhead,
 }
 
 /// How long a caller has to type a callback number or answer the survey.
 const ENTRY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest callback number accepted.
-const MAX_CALLBACK_DIGITS: usize = 20;
 
 impl IvrCall {
     /// A caller entering the menu at `now`, with the hotline open or closed.
@@ -158,6 +96,7 @@ impl IvrCall {
             last_queue: None,
             give_up: None,
             position_every: Duration::ZERO,
+            typeahead: TypeAhead::default(),
         };
         call.enter(first, now);
         let actions = std::mem::take(&mut call.actions);
@@ -186,6 +125,18 @@ impl IvrCall {
         self.state == State::Connected
     }
 
+    /// Whether the caller chose to leave a message and still hears its prompts (the
+    /// recording has not begun): a caller to follow up if they hang up now.
+    pub fn is_before_the_message(&self) -> bool {
+        matches!(
+            self.state,
+            State::Voicemail {
+                recording: false,
+                ..
+            }
+        )
+    }
+
     /// Feeds one event; returns what to do.
     pub fn handle(&mut self, event: Event, now: Instant) -> Vec<Action> {
         match event {
@@ -212,89 +163,7 @@ impl IvrCall {
                     self.enter(next, now);
                 }
             }
-            Event::Position(n) => {
-                if let State::Queued { .. } = self.state {
-                    let mut prompts = Vec::new();
-                    if let Some((before, after)) = &self.menu.fixed.position {
-                        prompts.push(before.clone());
-                        prompts.extend(self.menu.digits_of(&n.to_string()));
-                        prompts.push(after.clone());
-                    }
-                    self.state = State::Queued { announcing: true };
-                    self.play(prompts, false);
-                }
-            }
-            Event::AgentAnswered(agent) => {
-                if let State::Queued { .. } = self.state {
-                    let f = &self.menu.fixed;
-                    let mut prompts = vec![f.agent_before.clone()];
-                    prompts.extend(self.menu.digits_of(&agent));
-                    prompts.push(f.agent_after.clone());
-                    self.deadline = None;
-                    // Served: the queue's longest wait no longer applies, even if the
-                    // call is handed on later.
-                    self.give_up = None;
-                    self.state = State::Announcing;
-                    self.play(prompts, false);
-                }
-            }
-            Event::AgentHungUp if self.state == State::Announcing => {
-                // The agent dropped before the caller heard them: back in the queue.
-                self.actions.push(Action::StopPlaying);
-                if let Some((skill, region)) = self.last_queue.clone() {
-                    self.actions.push(Action::Queue { skill, region });
-                    self.state = State::Queued { announcing: false };
-                    self.hold_music(now);
-                } else {
-                    self.finish();
-                }
-            }
-            Event::TransferToQueue(region) => {
-                if self.state == State::Announcing {
-                    self.actions.push(Action::StopPlaying);
-                }
-                if matches!(
-                    self.state,
-                    State::Connected | State::Queued { .. } | State::Announcing
-                ) {
-                    let skill = self.last_queue.clone().and_then(|(skill, _)| skill);
-                    self.last_queue = Some((skill.clone(), region.clone()));
-                    self.actions.push(Action::Queue { skill, region });
-                    self.state = State::Queued { announcing: false };
-                    self.hold_music(now);
-                }
-            }
-            Event::PartyAnswered => {
-                if let State::Queued { .. } = self.state {
-                    self.deadline = None;
-                    self.give_up = None;
-                    self.actions.push(Action::StopPlaying);
-                    self.state = State::Connected;
-                    self.actions.push(Action::Connect);
-                }
-            }
-            Event::TransferToParty => {
-                if self.state == State::Announcing {
-                    self.actions.push(Action::StopPlaying);
-                }
-                if matches!(self.state, State::Connected | State::Announcing) {
-                    self.state = State::Queued { announcing: false };
-                    self.hold_music(now);
-                    // No place in a queue to announce while one person is rung.
-                    self.deadline = None;
-                }
-            }
-            Event::AgentHungUp => {
-                if self.state == State::Connected {
-                    match self.menu.fixed.survey.clone() {
-                        Some(survey) => {
-                            self.state = State::Survey;
-                            self.play(vec![survey], false);
-                        }
-                        None => self.finish(),
-                    }
-                }
-            }
+            other => self.on_queue_event(other, now),
         }
         std::mem::take(&mut self.actions)
     }
@@ -322,26 +191,25 @@ impl IvrCall {
         };
         self.deadline = None;
         self.actions.push(Action::Entered(id.clone()));
+        if !matches!(node.kind, NodeKind::Play { .. } | NodeKind::Menu { .. }) {
+            // Typed-ahead keys are for the next menu only: a stray key must not end a
+            // message, start a callback number or choose in a menu after the queue.
+            self.typeahead.clear();
+        }
         match node.kind {
-            NodeKind::Play { next } => {
-                self.state = State::Playing(next.clone());
-                if node.prompts.is_empty() {
+            NodeKind::Play { next, barge_in } => {
+                self.state = State::Playing {
+                    next: next.clone(),
+                    barge_in,
+                };
+                // A key typed already would cut a barge-in node off at its first word.
+                if node.prompts.is_empty() || (barge_in && !self.typeahead.is_empty()) {
                     self.enter(next, now);
                 } else {
                     self.play(node.prompts, false);
                 }
             }
-            NodeKind::Menu { retries, .. } => {
-                self.state = State::Menu {
-                    node: id,
-                    retries_left: retries,
-                    waiting: false,
-                };
-                self.play(node.prompts, false);
-                if self.menu_prompts_empty() {
-                    self.on_prompts_finished(now);
-                }
-            }
+            NodeKind::Menu { retries, .. } => self.open_menu(id, retries, node.prompts, now),
             NodeKind::Queue {
                 skill,
                 region,
@@ -393,31 +261,34 @@ impl IvrCall {
         }
     }
 
-    fn menu_prompts_empty(&self) -> bool {
-        match &self.state {
-            State::Menu { node, .. } => self.menu.node(node).is_some_and(|n| n.prompts.is_empty()),
-            _ => false,
+    /// Starts menu `node` with `prompts`; a typed-ahead key is taken at once, as if pressed
+    /// at the first word, so a key that chooses skips the prompts altogether.
+    fn open_menu(&mut self, node: NodeId, retries_left: u32, prompts: Vec<PromptId>, now: Instant) {
+        self.state = State::Menu {
+            node: node.clone(),
+            retries_left,
+            waiting: false,
+        };
+        if let Some(key) = self.typeahead.take() {
+            self.menu_key(node, retries_left, key, now);
+            return;
+        }
+        let silent = prompts.is_empty();
+        self.play(prompts, false);
+        if silent {
+            self.on_prompts_finished(now);
         }
     }
 
-    /// The longest wait is over: out of the queue, on to the queue node's `next`.
-    fn leave_queue(&mut self, now: Instant) {
-        if let Some((_, next)) = self.give_up.take() {
-            self.deadline = None;
-            self.last_queue = None;
-            self.actions.push(Action::LeaveQueue);
-            self.actions.push(Action::StopPlaying);
-            self.enter(next, now);
-        }
-    }
-
-    fn hold_music(&mut self, now: Instant) {
-        match self.menu.fixed.hold_music.clone() {
-            Some(m) => self.play(vec![m], true),
-            None => self.play(Vec::new(), false),
-        }
-        if !self.position_every.is_zero() {
-            self.deadline = Some(now + self.position_every);
+    /// A key for menu `node`: the node it chooses, or the menu again after an invalid key.
+    fn menu_key(&mut self, node: NodeId, retries_left: u32, key: char, now: Instant) {
+        let target = match self.menu.node(&node).map(|n| &n.kind) {
+            Some(NodeKind::Menu { keys, .. }) => keys.get(&key).cloned(),
+            _ => None,
+        };
+        match target {
+            Some(t) => self.enter(t, now),
+            None => self.menu_retry(node, retries_left, true, now),
         }
     }
 
@@ -432,7 +303,7 @@ impl IvrCall {
 
     fn on_prompts_finished(&mut self, now: Instant) {
         match self.state.clone() {
-            State::Playing(next) => self.enter(next, now),
+            State::Playing { next, .. } => self.enter(next, now),
             State::Menu {
                 node, retries_left, ..
             } => {
@@ -490,22 +361,9 @@ impl IvrCall {
                 self.actions.push(Action::StopRecording);
                 self.enter(next, now);
             }
-            State::CallbackEntry {
-                node,
-                digits,
-                tries,
-            } => {
-                if digits.is_empty() {
-                    if tries >= 2 {
-                        self.finish();
-                    } else {
-                        self.restart_callback(node, tries + 1, now);
-                    }
-                } else {
-                    self.confirm_callback(node, digits);
-                }
+            State::CallbackEntry { .. } | State::CallbackConfirm { .. } => {
+                self.on_callback_timeout(now)
             }
-            State::CallbackConfirm { node, .. } => self.restart_callback(node, 0, now),
             State::Queued { .. } => self.actions.push(Action::QueryPosition),
             State::Survey => self.finish(),
             _ => {}
@@ -527,47 +385,24 @@ impl IvrCall {
             self.enter(fallback, now);
             return;
         }
-        self.state = State::Menu {
-            node,
-            retries_left: retries_left - 1,
-            waiting: false,
-        };
         let mut prompts = Vec::new();
         if invalid_key {
             prompts.extend(invalid);
         }
         prompts.extend(n.prompts);
         self.deadline = None;
-        self.play(prompts, false);
-    }
-
-    fn restart_callback(&mut self, node: NodeId, tries: u32, now: Instant) {
-        let prompts = self
-            .menu
-            .node(&node)
-            .map(|n| n.prompts.clone())
-            .unwrap_or_default();
-        self.state = State::CallbackEntry {
-            node,
-            digits: String::new(),
-            tries,
-        };
-        self.play(prompts, false);
-        self.deadline = Some(now + ENTRY_TIMEOUT * 3);
-    }
-
-    fn confirm_callback(&mut self, node: NodeId, digits: String) {
-        let f = &self.menu.fixed;
-        let mut prompts = vec![f.readback.clone()];
-        prompts.extend(self.menu.digits_of(&digits));
-        prompts.push(f.confirm.clone());
-        self.state = State::CallbackConfirm { node, digits };
-        self.deadline = None;
-        self.play(prompts, false);
+        self.open_menu(node, retries_left - 1, prompts, now);
     }
 
     fn on_digit(&mut self, d: char, now: Instant) {
         match self.state.clone() {
+            State::Playing { next, barge_in } => {
+                self.typeahead.push(d);
+                if barge_in {
+                    self.actions.push(Action::StopPlaying);
+                    self.enter(next, now);
+                }
+            }
             State::Menu {
                 node,
                 retries_left,
@@ -576,14 +411,7 @@ impl IvrCall {
                 if !waiting {
                     self.actions.push(Action::StopPlaying);
                 }
-                let target = match self.menu.node(&node).map(|n| &n.kind) {
-                    Some(NodeKind::Menu { keys, .. }) => keys.get(&d).cloned(),
-                    _ => None,
-                };
-                match target {
-                    Some(t) => self.enter(t, now),
-                    None => self.menu_retry(node, retries_left, true, now),
-                }
+                self.menu_key(node, retries_left, d, now);
             }
             State::Voicemail {
                 recording: true,
@@ -592,48 +420,9 @@ impl IvrCall {
                 self.actions.push(Action::StopRecording);
                 self.enter(next, now);
             }
-            State::CallbackEntry {
-                node,
-                mut digits,
-                tries,
-            } => {
-                if self.deadline.is_some_and(|_| digits.is_empty()) {
-                    self.actions.push(Action::StopPlaying);
-                }
-                match d {
-                    '#' if digits.is_empty() => self.restart_callback(node, tries + 1, now),
-                    '#' => self.confirm_callback(node, digits),
-                    '0'..='9' if digits.len() < MAX_CALLBACK_DIGITS => {
-                        digits.push(d);
-                        self.state = State::CallbackEntry {
-                            node,
-                            digits,
-                            tries,
-                        };
-                        self.deadline = Some(now + ENTRY_TIMEOUT);
-                    }
-                    _ => {}
-                }
+            State::CallbackEntry { .. } | State::CallbackConfirm { .. } => {
+                self.on_callback_digit(d, now)
             }
-            State::CallbackConfirm { node, digits } => match d {
-                '1' => {
-                    self.actions.push(Action::StopPlaying);
-                    self.actions.push(Action::SaveCallback(digits));
-                    let next = match self.menu.node(&node).map(|n| &n.kind) {
-                        Some(NodeKind::Callback { next }) => Some(next.clone()),
-                        _ => None,
-                    };
-                    match next {
-                        Some(n) => self.enter(n, now),
-                        None => self.finish(),
-                    }
-                }
-                '2' => {
-                    self.actions.push(Action::StopPlaying);
-                    self.restart_callback(node, 0, now);
-                }
-                _ => {}
-            },
             State::Survey => {
                 if let Some(score) = d.to_digit(10).filter(|s| (1..=3).contains(s)) {
                     self.actions.push(Action::StopPlaying);
@@ -655,5 +444,6 @@ impl IvrCall {
 }
 
 #[cfg(test)]
-#[path = "machine_tests.rs"]
 mod tests;
+#[cfg(test)]
+mod typeahead_tests;

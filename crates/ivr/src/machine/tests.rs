@@ -9,7 +9,7 @@ use crate::hours::HoursState;
 use crate::menu::Menu;
 use crate::raw::RawIvr;
 
-const MENU: &str = r#"
+pub(super) const MENU: &str = r#"
 start = "welcome"
 closed = "closed"
 
@@ -84,16 +84,21 @@ hangup = true
 "#;
 
 pub(crate) fn menu() -> Arc<Menu> {
-    let raw: RawIvr = toml::from_str(MENU).unwrap();
+    menu_of(MENU)
+}
+
+/// A checked menu from `[ivr]` text.
+pub(super) fn menu_of(text: &str) -> Arc<Menu> {
+    let raw: RawIvr = toml::from_str(text).unwrap();
     Arc::new(check_menu(&raw, 0..0, &|_| true, &|r| r == "centre").unwrap())
 }
 
-fn p(names: &[&str]) -> Vec<PromptId> {
+pub(super) fn p(names: &[&str]) -> Vec<PromptId> {
     names.iter().map(|n| PromptId::new(n)).collect()
 }
 
 /// The prompts of the plays among `actions`, and the id of the last play.
-fn plays(actions: &[Action]) -> (Vec<PromptId>, u32) {
+pub(super) fn plays(actions: &[Action]) -> (Vec<PromptId>, u32) {
     let mut all = Vec::new();
     let mut last = 0;
     for a in actions {
@@ -105,20 +110,23 @@ fn plays(actions: &[Action]) -> (Vec<PromptId>, u32) {
     (all, last)
 }
 
-fn secs(n: u64) -> Duration {
+pub(super) fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-struct Run {
-    call: IvrCall,
-    now: Instant,
-    last_play: u32,
+pub(super) struct Run {
+    pub(super) call: IvrCall,
+    pub(super) now: Instant,
+    pub(super) last_play: u32,
 }
 
 impl Run {
-    fn start(hours: HoursState) -> (Run, Vec<Action>) {
+    pub(super) fn start(hours: HoursState) -> (Run, Vec<Action>) {
+        Run::start_on(menu(), hours)
+    }
+    pub(super) fn start_on(menu: Arc<Menu>, hours: HoursState) -> (Run, Vec<Action>) {
         let now = Instant::now();
-        let (call, actions) = IvrCall::start(menu(), hours, now);
+        let (call, actions) = IvrCall::start(menu, hours, now);
         let last_play = plays(&actions).1;
         (
             Run {
@@ -129,7 +137,7 @@ impl Run {
             actions,
         )
     }
-    fn ev(&mut self, e: Event) -> Vec<Action> {
+    pub(super) fn ev(&mut self, e: Event) -> Vec<Action> {
         let a = self.call.handle(e, self.now);
         let (_, id) = plays(&a);
         if id != 0 {
@@ -137,11 +145,11 @@ impl Run {
         }
         a
     }
-    fn finish_prompts(&mut self) -> Vec<Action> {
+    pub(super) fn finish_prompts(&mut self) -> Vec<Action> {
         let id = self.last_play;
         self.ev(Event::PromptsFinished(id))
     }
-    fn wait(&mut self, d: Duration) -> Vec<Action> {
+    pub(super) fn wait(&mut self, d: Duration) -> Vec<Action> {
         self.now += d;
         self.ev(Event::Timeout)
     }
@@ -510,11 +518,18 @@ mod props {
         #[test]
         fn any_event_sequence_is_handled_and_a_hangup_is_final(
             closed in any::<bool>(),
+            barge_in in any::<bool>(),
             events in prop::collection::vec(event(), 0..60),
         ) {
             let hours = if closed { HoursState::Closed } else { HoursState::Open };
+            let menu = if barge_in {
+                // Every play node ends at a key: type-ahead skips and carries.
+                menu_of(&MENU.replace("\nnext = \"main\"\n", "\nnext = \"main\"\nbarge_in = true\n"))
+            } else {
+                menu()
+            };
             let mut now = Instant::now();
-            let (mut call, _) = IvrCall::start(menu(), hours, now);
+            let (mut call, _) = IvrCall::start(menu, hours, now);
             for (e, dt) in events {
                 now += Duration::from_secs(dt);
                 let was_done = call.is_done();
