@@ -26,6 +26,9 @@ struct Cli {
 
 /// Where the running switch listens for `hotline reload`, unless told otherwise.
 const DEFAULT_CONTROL: &str = "hotline.sock";
+/// The free space `serve` keeps on the recordings' disk unless told otherwise: the
+/// recorder's own default, as an operator writes it.
+const DEFAULT_MIN_FREE_DISK: &str = "1GiB";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -62,7 +65,7 @@ enum Command {
         allow_weak_secrets: bool,
         /// Free space the recordings' disk keeps: below it new calls are not recorded (marked
         /// recording_failed) until space is back (e.g. 1GiB, 500MiB; 0 turns the brake off).
-        #[arg(long, default_value = "1GiB", value_parser = size::parse_size)]
+        #[arg(long, default_value = DEFAULT_MIN_FREE_DISK, value_parser = size::parse_size)]
         min_free_disk: u64,
     },
     /// Force the running switch's service hours open or closed (incident, filing-season

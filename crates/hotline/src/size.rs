@@ -43,6 +43,14 @@ mod tests {
     }
 
     #[test]
+    fn the_serve_default_is_the_recorders_default() {
+        assert_eq!(
+            parse_size(crate::DEFAULT_MIN_FREE_DISK),
+            Ok(hotline_record::DEFAULT_MIN_FREE_DISK)
+        );
+    }
+
+    #[test]
     fn a_size_that_makes_no_sense_is_refused() {
         assert!(parse_size("").is_err());
         assert!(parse_size("GiB").is_err());

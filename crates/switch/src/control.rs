@@ -16,8 +16,8 @@ use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-pub use peer::{user_name, OsUser};
-pub use socket::{SocketError, SOCKET_MODE};
+use peer::OsUser;
+pub use socket::SocketError;
 
 use crate::core::Control;
 

@@ -299,14 +299,14 @@ impl Core {
     pub(crate) fn on_control(&mut self, c: Control) {
         match c {
             Control::Reload(reply) => {
+                // A reload may not bring in what `serve` would have refused to start with.
                 let loaded = Plan::load(&self.dialplan_path)
                     .map_err(|e| e.to_string())
-                    .and_then(
-                        |plan| match crate::secrets_fit(&plan.dialplan, self.exposed) {
-                            Ok(()) => Ok(plan),
-                            Err(e) => Err(e.to_string()),
-                        },
-                    );
+                    .and_then(|plan| {
+                        crate::secrets_fit(&plan.dialplan, self.exposed)
+                            .map(|()| plan)
+                            .map_err(|e| e.to_string())
+                    });
                 let result = match loaded {
                     Ok(plan) => {
                         let previous: Vec<String> = self
