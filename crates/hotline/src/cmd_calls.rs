@@ -34,14 +34,30 @@ pub fn run(db: &Path, json: bool, since: Option<&str>) -> anyhow::Result<ExitCod
                 c.hung_up_by
                     .map(|h| h.to_string())
                     .unwrap_or_else(|| "-".into()),
-                c.recording_path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
+                recording(c)
             )?;
         }
     }
+    let unrecorded = calls.iter().filter(|c| c.recording_failed).count();
+    if unrecorded > 0 && !json {
+        writeln!(
+            out,
+            "{unrecorded} call(s) not recorded (recording_failed): the disk was below its \
+             free-space floor (serve --min-free-disk) or the recording could not be started; \
+             see the switch's log"
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The recording column: the file, or why there is none.
+fn recording(c: &hotline_record::CallRecord) -> String {
+    match (&c.recording_path, c.recording_failed) {
+        (None, true) => "NOT RECORDED (recording_failed)".to_string(),
+        (Some(p), true) => format!("{} (part not recorded: recording_failed)", p.display()),
+        (Some(p), false) => p.display().to_string(),
+        (None, false) => String::new(),
+    }
 }
 
 /// Prints the callback list, oldest first.

@@ -9,6 +9,7 @@ mod cmd_check;
 mod cmd_route;
 mod cmd_security;
 mod cmd_serve;
+mod size;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -26,6 +27,9 @@ struct Cli {
 
 /// Where the running switch listens for `hotline reload`, unless told otherwise.
 const DEFAULT_CONTROL: &str = "hotline.sock";
+/// The free space `serve` keeps on the recordings' disk unless told otherwise: the
+/// recorder's own default, as an operator writes it.
+const DEFAULT_MIN_FREE_DISK: &str = "1GiB";
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -56,6 +60,14 @@ enum Command {
         /// was lost.
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
         keepalive_secs: u64,
+        /// Listen beyond loopback even though phones register with demo (`demo-…`) or short
+        /// (under 12 characters) secrets.
+        #[arg(long)]
+        allow_weak_secrets: bool,
+        /// Free space the recordings' disk keeps: below it new calls are not recorded (marked
+        /// recording_failed) until space is back (e.g. 1GiB, 500MiB; 0 turns the brake off).
+        #[arg(long, default_value = DEFAULT_MIN_FREE_DISK, value_parser = size::parse_size)]
+        min_free_disk: u64,
     },
     /// Force the running switch's service hours open or closed (incident, filing-season
     /// peak), or back to the dialplan's schedule.
@@ -221,6 +233,8 @@ fn main() -> ExitCode {
             control,
             hours,
             keepalive_secs,
+            allow_weak_secrets,
+            min_free_disk,
         } => cmd_serve::run(hotline_switch::ServeConfig {
             dialplan,
             listen,
@@ -231,6 +245,8 @@ fn main() -> ExitCode {
             timers: Default::default(),
             hours: hours.hours(),
             keepalive: std::time::Duration::from_secs(keepalive_secs),
+            allow_weak_secrets,
+            min_free_disk,
         }),
         Command::Reload { control } => cmd_serve::command(&control, "reload"),
         Command::Hours { state, control } => {

@@ -26,6 +26,16 @@ pub enum RecordError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The recordings' disk has less free space than its floor: the call goes unrecorded.
+    #[error("{path}: {free} bytes free, under the floor of {floor}: not recorded")]
+    DiskBelowFloor {
+        /// The recordings root.
+        path: PathBuf,
+        /// Free bytes at the last look.
+        free: u64,
+        /// The configured floor.
+        floor: u64,
+    },
     /// A stored row could not be read back into a [`crate::CallRecord`].
     #[error("call store row {call_id:?}: bad {column}: {value:?}")]
     BadRow {

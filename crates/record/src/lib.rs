@@ -24,7 +24,9 @@ mod store;
 
 pub use call_id::{CallId, CallIdError};
 pub use error::RecordError;
-pub use recorder::{Channel, Recorder, Recording, SAMPLE_RATE};
+pub use recorder::{
+    Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
+};
 pub use store::{
     list_agent_states, list_callbacks, list_calls, list_legs, list_monitoring,
     list_security_events, AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind,

@@ -160,15 +160,54 @@ fn an_older_database_gains_the_new_columns() {
             "CREATE TABLE calls (call_id TEXT PRIMARY KEY NOT NULL, caller_raw TEXT NOT NULL,
              caller_normalized TEXT, caller_kind TEXT, region TEXT, agent TEXT, offered_at TEXT NOT NULL,
              answered_at TEXT, ended_at TEXT, outcome TEXT NOT NULL, hung_up_by TEXT, waited_ms INTEGER,
-             recording_path TEXT, overflowed INTEGER NOT NULL DEFAULT 0);",
+             recording_path TEXT, overflowed INTEGER NOT NULL DEFAULT 0);
+             CREATE TABLE monitoring (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,
+             supervisor TEXT NOT NULL, agent TEXT NOT NULL, call_id TEXT, mode TEXT NOT NULL,
+             allowed INTEGER NOT NULL);
+             INSERT INTO monitoring (at, supervisor, agent, mode, allowed)
+             VALUES ('2026-11-23T01:00:00.000Z', '1950', '1003', 'listen', 0);",
         )
         .unwrap();
     }
     let store = CallStore::open(&db).unwrap();
-    let call = record(7, 3);
+    let mut call = record(7, 3);
+    call.recording_failed = true;
     store.save(&call).unwrap();
+    let audit = hotline_record::MonitorUse {
+        at: offered(8),
+        supervisor: "1950".into(),
+        agent: "1003".into(),
+        call_id: None,
+        mode: "barge".into(),
+        allowed: false,
+        os_user: Some("uid 1000".into()),
+    };
+    store.save_monitor(&audit).unwrap();
     store.sync().unwrap();
     assert_eq!(list_calls(&db, None).unwrap(), vec![call]);
+    let audits = hotline_record::list_monitoring(&db).unwrap();
+    assert_eq!(audits.len(), 2, "the old row stays: {audits:?}");
+    assert_eq!(
+        audits[0].os_user, None,
+        "rows from before the column have no OS user"
+    );
+    assert_eq!(audits[1], audit);
+}
+
+#[test]
+fn a_call_that_could_not_be_recorded_says_so_in_its_record() {
+    let db = common::scratch_dir("recording-failed").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let recorded = record(5, 1);
+    let mut unrecorded = record(6, 2);
+    unrecorded.recording_failed = true;
+    unrecorded.recording_path = None;
+    store.save(&recorded).unwrap();
+    store.save(&unrecorded).unwrap();
+    store.sync().unwrap();
+    let listed = list_calls(&db, None).unwrap();
+    assert_eq!(listed, vec![recorded, unrecorded]);
+    assert!(!listed[0].recording_failed && listed[1].recording_failed);
 }
 
 #[test]
@@ -214,6 +253,7 @@ fn agent_states_legs_and_monitoring_are_stored_and_listed() {
         call_id: Some(id.clone()),
         mode: "listen".into(),
         allowed: true,
+        os_user: Some("zhangwei".into()),
     };
     store.save_monitor(&audit).unwrap();
     store.sync().unwrap();

@@ -146,6 +146,54 @@ fn recordings_are_private_to_the_owner_and_group() {
 }
 
 #[test]
+fn the_recordings_root_and_voicemail_folder_are_closed_up_even_if_made_before() {
+    let root = common::scratch_dir("root-modes");
+    std::fs::create_dir_all(root.join("voicemail")).unwrap();
+    let open = std::fs::Permissions::from_mode(0o777);
+    std::fs::set_permissions(&root, open.clone()).unwrap();
+    std::fs::set_permissions(root.join("voicemail"), open).unwrap();
+    let _recorder = Recorder::start(root.clone()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&root), 0o750);
+    assert_eq!(mode(&root.join("voicemail")), 0o750);
+
+    let fresh = common::scratch_dir("root-modes-fresh").join("recordings");
+    let _recorder = Recorder::start(fresh.clone()).unwrap();
+    assert_eq!(mode(&fresh), 0o750);
+    assert_eq!(mode(&fresh.join("voicemail")), 0o750);
+}
+
+#[test]
+fn a_disk_below_its_free_space_floor_starts_no_new_recording() {
+    let root = common::scratch_dir("floor");
+    // More free space than any disk has: the floor is never met.
+    let recorder = Recorder::start_with_floor(root.clone(), u64::MAX).unwrap();
+    assert!(recorder.disk_low());
+    let answered = Utc.with_ymd_and_hms(2026, 3, 4, 1, 0, 0).unwrap();
+    let refused = recorder.open(&call_id(11), answered);
+    assert!(
+        matches!(
+            refused,
+            Err(hotline_record::RecordError::DiskBelowFloor {
+                floor: u64::MAX,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    recorder.sync().unwrap();
+    assert!(!root.join("2026").exists(), "no file, no folder was made");
+
+    let roomy = Recorder::start_with_floor(common::scratch_dir("floor-met"), 1).unwrap();
+    assert!(!roomy.disk_low());
+    let rec = roomy.open(&call_id(12), answered).unwrap();
+    let path = rec.path().to_path_buf();
+    rec.finish(8);
+    roomy.sync().unwrap();
+    assert!(path.exists());
+}
+
+#[test]
 fn file_is_playable_mid_call_after_sync() {
     let root = common::scratch_dir("midcall-sync");
     let recorder = Recorder::start(root).unwrap();

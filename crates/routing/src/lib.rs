@@ -28,6 +28,7 @@ pub mod pattern;
 pub mod prompt;
 mod raw;
 mod router;
+mod secrets;
 mod security;
 mod segments;
 
@@ -41,5 +42,8 @@ pub use dialplan::{
 pub use ids::{AgentId, RegionId};
 pub use number::{CallerKind, CallerNumber};
 pub use router::{Origin, Route, Router};
+pub use secrets::{
+    weakness, Role, WeakSecret, WeakUsers, Weakness, DEMO_SECRET_PREFIX, MIN_SECRET_CHARS,
+};
 pub use security::SecurityConfig;
 pub use segments::{AreaPlace, Place, SegmentError, SegmentTable};

@@ -1,26 +1,37 @@
 //! The local control socket: `hotline reload`, `hours`, `agent(s)` and `monitor` talk to the
 //! running switch through a Unix socket only its user can open.
 //!
-//! Protocol: the client writes one command line; the switch answers `ok` or `error` on the
-//! first line, then the details, and closes.
+//! Protocol: the client writes one command line (at most [`MAX_LINE`] bytes, within
+//! [`READ_TIMEOUT`]); the switch answers `ok` or `error` on the first line, then the details,
+//! and closes. Every command is logged with the OS user who sent it (SO_PEERCRED).
 
-use std::os::unix::fs::PermissionsExt;
+mod peer;
+mod socket;
+
 use std::path::Path;
+use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
+use tracing::{debug, info, warn};
+
+use peer::OsUser;
+pub use socket::SocketError;
 
 use crate::core::Control;
 
-/// Binds the control socket at `path` (replacing a stale one) and serves it.
-pub fn start(path: &Path, core: mpsc::Sender<Control>) -> std::io::Result<()> {
-    if path.exists() {
-        std::fs::remove_file(path)?;
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+/// The longest command line accepted, newline excluded: commands are a few words.
+pub const MAX_LINE: usize = 4096;
+/// How long a client may take to send its command line.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to read the answer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Puts the control socket at `path` (mode 0600; a stale socket is replaced, anything else
+/// refused) and serves it.
+pub fn start(path: &Path, core: mpsc::Sender<Control>) -> Result<(), SocketError> {
+    let listener = socket::bind_private(path)?;
     tokio::spawn(async move {
         loop {
             match listener.accept().await {
@@ -42,70 +53,151 @@ pub fn start(path: &Path, core: mpsc::Sender<Control>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why a connection's command line was not taken.
+#[derive(Debug, thiserror::Error)]
+enum LineError {
+    #[error("no command within {} s", READ_TIMEOUT.as_secs())]
+    Timeout,
+    #[error("command longer than {MAX_LINE} bytes")]
+    TooLong,
+    #[error("command is not UTF-8 text")]
+    NotText,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads one command line: at most [`MAX_LINE`] bytes, within `limit`.
+async fn read_line(rd: impl AsyncRead + Unpin, limit: Duration) -> Result<String, LineError> {
+    let mut buf = Vec::new();
+    // One byte more than allowed, to tell a line of exactly MAX_LINE from a longer one.
+    let mut limited = BufReader::new(rd).take(MAX_LINE as u64 + 1);
+    tokio::time::timeout(limit, limited.read_until(b'\n', &mut buf))
+        .await
+        .map_err(|_| LineError::Timeout)??;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if buf.len() > MAX_LINE {
+        return Err(LineError::TooLong);
+    }
+    String::from_utf8(buf).map_err(|_| LineError::NotText)
+}
+
 async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::Result<()> {
+    let who = OsUser::of(&stream).await;
+    let shown = who
+        .as_ref()
+        .map_or_else(|| "unknown".to_string(), OsUser::to_string);
     let (rd, mut wr) = stream.into_split();
-    let mut line = String::new();
-    BufReader::new(rd).read_line(&mut line).await?;
-    let reply = match line.trim() {
-        "reload" => {
-            let (tx, rx) = oneshot::channel();
-            if core.send(Control::Reload(tx)).await.is_err() {
-                Err("switch is shutting down".to_string())
+    let reply = match read_line(rd, READ_TIMEOUT).await {
+        Ok(line) => {
+            let line = line.trim();
+            // Listing agents is what dashboards poll: not worth a line each time.
+            if line == "agents" {
+                debug!(os_user = %shown, command = ?line, "control command");
             } else {
-                rx.await
-                    .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
+                info!(os_user = %shown, command = ?line, "control command");
             }
+            carry_out(line, who.as_ref().map(OsUser::audit_name), &core).await
         }
-        cmd if cmd.starts_with("hours ") => {
-            let force = match cmd.trim_start_matches("hours ").trim() {
-                "open" => Some(hotline_ivr::Hours::Open),
-                "closed" => Some(hotline_ivr::Hours::Closed),
-                "auto" => Some(hotline_ivr::Hours::Auto),
-                _ => None,
-            };
-            match force {
-                Some(force) => {
-                    let (tx, rx) = oneshot::channel();
-                    if core.send(Control::Hours(force, tx)).await.is_err() {
-                        Err("switch is shutting down".to_string())
-                    } else {
-                        rx.await
-                            .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
-                    }
-                }
-                None => Err("hours takes open, closed or auto".to_string()),
-            }
-        }
-        "" => Err("empty command".to_string()),
-        // Agents and supervision: parsed and carried out by the core (see `operator`).
-        other => {
-            let (tx, rx) = oneshot::channel();
-            if core
-                .send(Control::Operator(other.to_string(), tx))
-                .await
-                .is_err()
-            {
-                Err("switch is shutting down".to_string())
-            } else {
-                rx.await
-                    .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
-            }
+        Err(e) => {
+            warn!(os_user = %shown, error = %e, "control command refused");
+            Err(e.to_string())
         }
     };
     let text = match reply {
         Ok(msg) => format!("ok\n{msg}\n"),
         Err(msg) => format!("error\n{msg}\n"),
     };
-    wr.write_all(text.as_bytes()).await?;
-    wr.shutdown().await
+    let write = async {
+        wr.write_all(text.as_bytes()).await?;
+        wr.shutdown().await
+    };
+    tokio::time::timeout(WRITE_TIMEOUT, write)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+}
+
+/// Passes one command to the core and waits for its answer.
+async fn carry_out(
+    line: &str,
+    os_user: Option<String>,
+    core: &mpsc::Sender<Control>,
+) -> Result<String, String> {
+    let (tx, rx) = oneshot::channel();
+    let control = match line {
+        "reload" => Control::Reload(tx),
+        cmd if cmd.starts_with("hours ") => {
+            let force = match cmd.trim_start_matches("hours ").trim() {
+                "open" => hotline_ivr::Hours::Open,
+                "closed" => hotline_ivr::Hours::Closed,
+                "auto" => hotline_ivr::Hours::Auto,
+                _ => return Err("hours takes open, closed or auto".to_string()),
+            };
+            Control::Hours(force, tx)
+        }
+        "" => return Err("empty command".to_string()),
+        // Agents and supervision: parsed and carried out by the core (see `operator`).
+        other => Control::Operator {
+            line: other.to_string(),
+            os_user,
+            reply: tx,
+        },
+    };
+    if core.send(control).await.is_err() {
+        return Err("switch is shutting down".to_string());
+    }
+    rx.await
+        .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
 }
 
 /// Sends one command to a running switch and returns (succeeded, message).
 pub async fn request(path: &Path, command: &str) -> std::io::Result<(bool, String)> {
+    if command.len() > MAX_LINE || command.contains('\n') {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("a command is one line of at most {MAX_LINE} bytes"),
+        ));
+    }
     let mut stream = UnixStream::connect(path).await?;
     stream.write_all(format!("{command}\n").as_bytes()).await?;
     let mut text = String::new();
     tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut text).await?;
     let (status, rest) = text.split_once('\n').unwrap_or((text.as_str(), ""));
     Ok((status == "ok", rest.trim_end().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_command_line_is_read_up_to_its_newline() {
+        let line = read_line(&b"agent login 1003\nmore"[..], READ_TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(line, "agent login 1003");
+        let exact = format!("{}\n", "a".repeat(MAX_LINE));
+        let read = read_line(exact.as_bytes(), READ_TIMEOUT).await;
+        assert_eq!(read.unwrap().len(), MAX_LINE);
+    }
+
+    #[tokio::test]
+    async fn a_line_beyond_the_limit_is_refused() {
+        let long = "a".repeat(MAX_LINE + 1);
+        assert!(matches!(
+            read_line(long.as_bytes(), READ_TIMEOUT).await,
+            Err(LineError::TooLong)
+        ));
+        assert!(matches!(
+            read_line(&[0xff, 0xfe, b'\n'][..], READ_TIMEOUT).await,
+            Err(LineError::NotText)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_client_that_says_nothing_is_given_up_on() {
+        let (_client, server) = UnixStream::pair().unwrap();
+        let read = read_line(server, Duration::from_millis(50));
+        assert!(matches!(read.await, Err(LineError::Timeout)));
+    }
 }

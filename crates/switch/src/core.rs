@@ -51,7 +51,14 @@ pub enum Control {
     Hours(hotline_ivr::Hours, oneshot::Sender<Result<String, String>>),
     /// An operator's command line about agents or supervision (`agent pause 1003 lunch`,
     /// `agents`, `monitor 1950 1003 listen`).
-    Operator(String, oneshot::Sender<Result<String, String>>),
+    Operator {
+        /// The command line.
+        line: String,
+        /// The OS user who sent it (SO_PEERCRED), for the monitoring audit.
+        os_user: Option<String>,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<String, String>>,
+    },
 }
 
 /// Everything the core owns.
@@ -100,6 +107,12 @@ pub struct Core {
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests the brakes hold back.
     pub(crate) held: crate::sign_in::HeldRequests,
+    /// The listen address when it is beyond loopback and weak secrets are not allowed: a
+    /// reload may not bring them in either.
+    exposed: Option<SocketAddr>,
+    /// The OS user on the control socket whose command is being carried out, for the
+    /// monitoring audit row; `None` for everything a phone asks.
+    pub(crate) operator_user: Option<String>,
 }
 
 /// What the core needs to start.
@@ -126,6 +139,8 @@ pub struct CoreParts {
     pub media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Dialog keep-alive interval.
     pub keepalive: Duration,
+    /// The listen address, when weak phone secrets must be refused on reload too.
+    pub exposed: Option<SocketAddr>,
 }
 
 impl Core {
@@ -163,6 +178,8 @@ impl Core {
             reinvites: HashMap::new(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             held: Default::default(),
+            exposed: parts.exposed,
+            operator_user: None,
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -297,7 +314,15 @@ impl Core {
     pub(crate) fn on_control(&mut self, c: Control) {
         match c {
             Control::Reload(reply) => {
-                let result = match Plan::load(&self.dialplan_path) {
+                // A reload may not bring in what `serve` would have refused to start with.
+                let loaded = Plan::load(&self.dialplan_path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|plan| {
+                        crate::secrets_fit(&plan.dialplan, self.exposed)
+                            .map(|()| plan)
+                            .map_err(|e| e.to_string())
+                    });
+                let result = match loaded {
                     Ok(plan) => {
                         let previous: Vec<String> = self
                             .plan
@@ -318,13 +343,19 @@ impl Core {
                     }
                     Err(e) => {
                         warn!("reload refused; the running dialplan stays:\n{e}");
-                        Err(e.to_string())
+                        Err(e)
                     }
                 };
                 let _ = reply.send(result);
             }
-            Control::Operator(line, reply) => {
+            Control::Operator {
+                line,
+                os_user,
+                reply,
+            } => {
+                self.operator_user = os_user;
                 let result = self.operator(Instant::now(), &line);
+                self.operator_user = None;
                 let _ = reply.send(result);
             }
             Control::Hours(force, reply) => {

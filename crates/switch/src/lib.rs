@@ -65,6 +65,10 @@ pub struct ServeConfig {
     pub hours: hotline_ivr::Hours,
     /// How often connected calls' legs are asked (OPTIONS) whether they are still there.
     pub keepalive: std::time::Duration,
+    /// Run on a non-loopback address even with demo or short phone secrets.
+    pub allow_weak_secrets: bool,
+    /// Free bytes the recordings' disk must keep: below it new calls go unrecorded.
+    pub min_free_disk: u64,
 }
 
 /// Why the switch could not start.
@@ -81,6 +85,9 @@ pub enum ServeError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The control socket could not be put in place.
+    #[error("control socket: {0}")]
+    Control(#[from] control::SocketError),
     /// The call record database could not be opened.
     #[error("call records: {0}")]
     Store(#[from] hotline_record::RecordError),
@@ -89,6 +96,38 @@ pub enum ServeError {
         "listening on {0} needs --advertise IP: the address phones should send SIP and RTP to"
     )]
     NeedAdvertise(SocketAddr),
+    /// Listening beyond loopback while phones register with guessable secrets.
+    #[error(
+        "refusing to listen on {listen}, beyond this machine: {users} register with a demo \
+         or short secret (demo-…, or under {min} characters) that anyone who can reach the \
+         switch could guess; give them real secrets in the dialplan, or pass \
+         --allow-weak-secrets",
+        min = hotline_routing::MIN_SECRET_CHARS
+    )]
+    WeakSecrets {
+        /// The SIP listen address.
+        listen: SocketAddr,
+        /// The agents and supervisors concerned (`agents 1001, 1002 and supervisor 1950`).
+        users: String,
+    },
+}
+
+/// Refuses a plan whose phones register with guessable secrets when the switch listens
+/// beyond loopback (`exposed`) and the operator has not allowed it; on loopback only this
+/// machine's users can register, so demo secrets are fine there.
+pub(crate) fn secrets_fit(
+    plan: &hotline_routing::Dialplan,
+    exposed: Option<SocketAddr>,
+) -> Result<(), ServeError> {
+    let Some(listen) = exposed else {
+        return Ok(());
+    };
+    let weak = plan.weak_secrets();
+    if weak.is_empty() {
+        return Ok(());
+    }
+    let users = hotline_routing::WeakUsers(&weak).to_string();
+    Err(ServeError::WeakSecrets { listen, users })
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
@@ -107,7 +146,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         }
         None => cfg.listen.ip(),
     };
-    let recorder = Recorder::start(cfg.recordings.clone()).map_err(io("recordings directory"))?;
+    let exposed = (!cfg.listen.ip().is_loopback() && !cfg.allow_weak_secrets).then_some(cfg.listen);
+    secrets_fit(&plan.dialplan, exposed)?;
+    let recorder = Recorder::start_with_floor(cfg.recordings.clone(), cfg.min_free_disk).map_err(
+        io(format!("recordings directory {}", cfg.recordings.display())),
+    )?;
     let store = CallStore::open(&cfg.db)?;
     let (inbound_tx, inbound_rx) = mpsc::channel(8192);
     let transport = SipTransport::start(cfg.listen, inbound_tx)
@@ -117,8 +160,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let service = plan.dialplan.service_number().to_string();
     let (control_tx, control_rx) = mpsc::channel(16);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
-    control::start(&cfg.control, control_tx)
-        .map_err(io(format!("control socket {}", cfg.control.display())))?;
+    control::start(&cfg.control, control_tx)?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
     let core = Core::new(CoreParts {
@@ -133,6 +175,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         hours: cfg.hours,
         media_events: media_tx,
         keepalive: cfg.keepalive,
+        exposed,
     });
     core.run(inbound_rx, control_rx, media_rx).await;
     Ok(())

@@ -1,6 +1,7 @@
 //! Call recordings: 8 kHz 16-bit stereo WAV files, left = caller, right = what the caller
 //! heard, written by one thread so no call task ever waits on the disk.
 
+mod disk;
 mod mixer;
 mod recording;
 mod writer;
@@ -17,6 +18,8 @@ use crate::call_id::{china, CallId};
 use crate::fsmode;
 use crate::RecordError;
 
+pub use disk::DEFAULT_MIN_FREE_DISK;
+use disk::{DiskState, DiskWatch};
 pub use recording::Recording;
 use writer::WriterMsg;
 
@@ -25,6 +28,8 @@ pub const SAMPLE_RATE: u32 = 8_000;
 
 /// Messages the writer queue holds: about 250 ms of audio from 5,000 calls, in batches.
 const QUEUE_DEPTH: usize = 16_384;
+/// The folder under the recordings root that voicemails go to.
+pub const VOICEMAIL_DIR: &str = "voicemail";
 
 /// The two sides of a recording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,33 +67,60 @@ pub struct Recorder {
     tx: SyncSender<WriterMsg>,
     next_id: Arc<AtomicU64>,
     counters: Arc<RecorderCounters>,
+    disk: Arc<DiskState>,
+    floor: u64,
 }
 
 impl Recorder {
-    /// Creates `root` (mode 0750) if needed and starts the writer thread.
+    /// Like [`Recorder::start_with_floor`] with no free-space floor (tests, tools).
     pub fn start(root: PathBuf) -> io::Result<Recorder> {
-        fsmode::create_private_dir_all(&root)?;
+        Recorder::start_with_floor(root, 0)
+    }
+
+    /// Makes `root` and `root/voicemail` mode 0750 (creating them if needed) and starts the
+    /// writer thread; while the disk has less than `min_free` bytes free, no new recording
+    /// starts ([`RecordError::DiskBelowFloor`]).
+    pub fn start_with_floor(root: PathBuf, min_free: u64) -> io::Result<Recorder> {
+        let voicemail = root.join(VOICEMAIL_DIR);
+        fsmode::create_private_dir_all(&voicemail)?;
+        // Folders made before, or under a loose umask, are closed up too.
+        for dir in [&root, &voicemail] {
+            fsmode::set_mode(dir, fsmode::DIR_MODE)?;
+        }
         let counters = Arc::new(RecorderCounters::default());
+        let disk = Arc::new(DiskState::default());
+        let watch =
+            (min_free > 0).then(|| DiskWatch::start(root.clone(), min_free, Arc::clone(&disk)));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
         let thread_counters = Arc::clone(&counters);
         thread::Builder::new()
             .name("hotline-recorder".into())
-            .spawn(move || writer::run(rx, thread_counters))?;
+            .spawn(move || writer::run(rx, thread_counters, watch))?;
         Ok(Recorder {
             root: Arc::new(root),
             tx,
             next_id: Arc::new(AtomicU64::new(1)),
             counters,
+            disk,
+            floor: min_free,
         })
     }
 
     /// Starts the recording of `call`, answered at `answered_at`, in
-    /// `root/YYYY/MM/DD/<call-id>.wav` (Beijing date); the file is created on the writer thread.
+    /// `root/YYYY/MM/DD/<call-id>.wav` (Beijing date); the file is created on the writer
+    /// thread. Refused while the disk is below its free-space floor.
     pub fn open(
         &self,
         call: &CallId,
         answered_at: DateTime<Utc>,
     ) -> Result<Recording, RecordError> {
+        if let Some(free) = self.disk.low() {
+            return Err(RecordError::DiskBelowFloor {
+                path: self.root.to_path_buf(),
+                free,
+                floor: self.floor,
+            });
+        }
         let path = self.path_for(call, answered_at);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let open = WriterMsg::Open {
@@ -122,6 +154,11 @@ impl Recorder {
         done_rx
             .recv()
             .map_err(|_| RecordError::WriterGone("recording"))
+    }
+
+    /// Whether new recordings are held back because the disk is below its floor.
+    pub fn disk_low(&self) -> bool {
+        self.disk.low().is_some()
     }
 
     /// Recordings that failed (file not created, disk full) since start.

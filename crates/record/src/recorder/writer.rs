@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use hound::{SampleFormat, WavSpec, WavWriter};
 
+use super::disk::DiskWatch;
 use super::mixer::StereoMixer;
 use super::{Channel, RecorderCounters, SAMPLE_RATE};
 use crate::fsmode;
@@ -59,8 +60,13 @@ struct Writer {
     last_dir: Option<PathBuf>,
 }
 
-/// Runs until every sender (the recorder and its recordings) is gone.
-pub(crate) fn run(rx: Receiver<WriterMsg>, counters: Arc<RecorderCounters>) {
+/// Runs until every sender (the recorder and its recordings) is gone; looks at the free
+/// space now and then when there is a floor (`disk`).
+pub(crate) fn run(
+    rx: Receiver<WriterMsg>,
+    counters: Arc<RecorderCounters>,
+    mut disk: Option<DiskWatch>,
+) {
     let mut writer = Writer {
         files: HashMap::new(),
         counters,
@@ -76,6 +82,9 @@ pub(crate) fn run(rx: Receiver<WriterMsg>, counters: Arc<RecorderCounters>) {
         if last_header.elapsed() >= HEADER_EVERY {
             writer.flush_headers();
             last_header = Instant::now();
+        }
+        if let Some(watch) = disk.as_mut() {
+            watch.tick();
         }
     }
     let ids: Vec<u64> = writer.files.keys().copied().collect();

@@ -42,6 +42,9 @@ CREATE TABLE IF NOT EXISTS monitoring (
 CREATE INDEX IF NOT EXISTS monitoring_at ON monitoring (at);
 ";
 
+/// Columns added to `monitoring` after its first schema: added to older files on open.
+pub(super) const MONITORING_ADDED_COLUMNS: [(&str, &str); 1] = [("os_user", "TEXT")];
+
 /// One change of an agent's state (`agent_states`), for staffing per 15 minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentStateChange {
@@ -89,6 +92,9 @@ pub struct MonitorUse {
     pub mode: String,
     /// False when refused (out of scope, agent not on a call).
     pub allowed: bool,
+    /// The OS user who ran `hotline monitor` (user name, or `uid N`); `None` when the
+    /// supervisor dialled from their phone.
+    pub os_user: Option<String>,
 }
 
 pub(super) fn insert_state(conn: &Connection, s: &AgentStateChange) -> rusqlite::Result<()> {
@@ -119,7 +125,8 @@ pub(super) fn upsert_leg(conn: &Connection, l: &CallLeg) -> rusqlite::Result<()>
 
 pub(super) fn insert_monitor(conn: &Connection, m: &MonitorUse) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO monitoring (at, supervisor, agent, call_id, mode, allowed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO monitoring (at, supervisor, agent, call_id, mode, allowed, os_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         time_text(m.at),
@@ -128,6 +135,7 @@ pub(super) fn insert_monitor(conn: &Connection, m: &MonitorUse) -> rusqlite::Res
         m.call_id.as_ref().map(CallId::as_str),
         m.mode,
         m.allowed,
+        m.os_user,
     ])?;
     Ok(())
 }
@@ -244,7 +252,8 @@ pub fn list_monitoring(db: &Path) -> Result<Vec<MonitorUse>, RecordError> {
     };
     let mut stmt = conn
         .prepare(
-            "SELECT at, supervisor, agent, call_id, mode, allowed FROM monitoring ORDER BY at, id",
+            "SELECT at, supervisor, agent, call_id, mode, allowed, os_user FROM monitoring
+             ORDER BY at, id",
         )
         .map_err(sqlite)?;
     let rows = stmt
@@ -256,12 +265,13 @@ pub fn list_monitoring(db: &Path) -> Result<Vec<MonitorUse>, RecordError> {
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, bool>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })
         .map_err(sqlite)?;
     let mut out = Vec::new();
     for row in rows {
-        let (at, supervisor, agent, call, mode, allowed) = row.map_err(sqlite)?;
+        let (at, supervisor, agent, call, mode, allowed, os_user) = row.map_err(sqlite)?;
         if let Some(at) = time(&at) {
             out.push(MonitorUse {
                 at,
@@ -270,6 +280,7 @@ pub fn list_monitoring(db: &Path) -> Result<Vec<MonitorUse>, RecordError> {
                 call_id: call.and_then(|c| c.parse().ok()),
                 mode,
                 allowed,
+                os_user,
             });
         }
     }

@@ -165,6 +165,9 @@ pub struct CallRecord {
     pub direction: Direction,
     /// For calls out: the number the agent dialled (caller_raw is then the agent).
     pub dialled: Option<String>,
+    /// The call should have been recorded and was not: the disk was below its free-space
+    /// floor, or the recording could not be started.
+    pub recording_failed: bool,
 }
 
 /// Which way a call went.
@@ -225,6 +228,7 @@ impl CallRecord {
             survey_score: None,
             direction: Direction::Inbound,
             dialled: None,
+            recording_failed: false,
         }
     }
 }

@@ -42,28 +42,39 @@ CREATE INDEX IF NOT EXISTS callbacks_created_at ON callbacks (created_at);
 ";
 
 /// Columns added after the first schema, with their types: added to older files on open.
-pub(super) const ADDED_COLUMNS: [(&str, &str); 6] = [
+pub(super) const ADDED_COLUMNS: [(&str, &str); 7] = [
     ("ivr_node", "TEXT"),
     ("skill", "TEXT"),
     ("agent_announced", "INTEGER NOT NULL DEFAULT 0"),
     ("survey_score", "INTEGER"),
     ("direction", "TEXT NOT NULL DEFAULT 'inbound'"),
     ("dialled", "TEXT"),
+    ("recording_failed", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
-/// Adds the columns an older database lacks.
+/// Adds the columns an older database lacks, to `calls` and the tables beside it.
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    add_columns(conn, "calls", &ADDED_COLUMNS)?;
+    add_columns(
+        conn,
+        "monitoring",
+        &super::journal::MONITORING_ADDED_COLUMNS,
+    )
+}
+
+/// Adds to `table` the `columns` it lacks.
+fn add_columns(conn: &Connection, table: &str, columns: &[(&str, &str)]) -> rusqlite::Result<()> {
     let mut have = Vec::new();
     {
-        let mut stmt = conn.prepare("PRAGMA table_info(calls)")?;
+        let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             have.push(row.get::<_, String>(1)?);
         }
     }
-    for (name, ty) in ADDED_COLUMNS {
+    for (name, ty) in columns {
         if !have.iter().any(|h| h == name) {
-            conn.execute_batch(&format!("ALTER TABLE calls ADD COLUMN {name} {ty}"))?;
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {ty}"))?;
         }
     }
     Ok(())
@@ -81,8 +92,9 @@ const UPSERT: &str = "
 INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
                    offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
                    recording_path, overflowed, ivr_node, skill, agent_announced, survey_score,
-                   direction, dialled)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                   direction, dialled, recording_failed)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+        ?21)
 ON CONFLICT (call_id) DO UPDATE SET
     caller_raw = excluded.caller_raw,
     caller_normalized = excluded.caller_normalized,
@@ -102,13 +114,14 @@ ON CONFLICT (call_id) DO UPDATE SET
     agent_announced = excluded.agent_announced,
     survey_score = excluded.survey_score,
     direction = excluded.direction,
-    dialled = excluded.dialled
+    dialled = excluded.dialled,
+    recording_failed = excluded.recording_failed
 ";
 
 const SELECT: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
-       ivr_node, skill, agent_announced, survey_score, direction, dialled
+       ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed
 FROM calls WHERE offered_at >= ?1 ORDER BY offered_at, call_id
 ";
 
@@ -143,6 +156,7 @@ pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> 
         r.survey_score,
         r.direction.as_str(),
         r.dialled,
+        r.recording_failed,
     ])?;
     Ok(())
 }
@@ -236,6 +250,7 @@ fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
                 .map_err(|_| bad("direction", &text))?
         },
         dialled: row.get(19)?,
+        recording_failed: row.get(20)?,
     })
 }
 

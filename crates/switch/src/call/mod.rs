@@ -21,7 +21,7 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::SipMessage;
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use tracing::{warn, Span};
+use tracing::{info, warn, Span};
 
 use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
@@ -209,14 +209,20 @@ pub(crate) fn start_recorded_bridge(
     )
 }
 
-/// Opens the call's recording from now and notes its path in the record; `None` (logged)
-/// if it cannot be opened: the call goes on unrecorded rather than not at all.
+/// Opens the call's recording from now and notes its path in the record; `None` if it
+/// cannot be opened (the record says `recording_failed`): the call goes on unrecorded
+/// rather than not at all.
 pub(crate) fn open_recording(
     recorder: &hotline_record::Recorder,
     c: &mut Call,
 ) -> Option<hotline_record::Recording> {
     let recording = match recorder.open(&c.id, now_utc()) {
         Ok(r) => Some(r),
+        // The recorder warned once when the disk went low; one line per call is enough.
+        Err(e @ hotline_record::RecordError::DiskBelowFloor { .. }) => {
+            c.span.in_scope(|| info!(error = %e, "call not recorded"));
+            None
+        }
         Err(e) => {
             c.span
                 .in_scope(|| warn!(error = %e, "recording could not be opened"));
@@ -224,6 +230,8 @@ pub(crate) fn open_recording(
         }
     };
     c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+    // Sticky: a call unrecorded for a stretch stays marked even if a later stretch is.
+    c.record.recording_failed |= recording.is_none();
     recording
 }
 

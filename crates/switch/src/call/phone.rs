@@ -254,6 +254,7 @@ impl Core {
             call_id: call.as_ref().map(|(_, id)| id.clone()),
             mode: monitor_word(mode).to_string(),
             allowed,
+            os_user: self.operator_user.clone(),
         };
         if let Err(e) = self.store.save_monitor(&audit) {
             warn!(error = %e, "monitoring audit not queued");
