@@ -363,3 +363,49 @@ fn a_voicemail_without_audio_keeps_its_caller_by_number_only() {
         "the silent caller with a number stays, without a file; the anonymous one goes"
     );
 }
+
+#[test]
+fn a_stopping_switch_and_the_next_start_leave_no_record_open() {
+    let db = common::scratch_dir("unfinished").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let mut queued = record(0, 1);
+    queued.outcome = Outcome::Queued;
+    let mut talking = record(1, 2);
+    talking.outcome = Outcome::Answered;
+    talking.answered_at = Some(talking.offered_at + Duration::seconds(5));
+    let mut over = record(2, 3);
+    over.outcome = Outcome::Abandoned;
+    over.ended_at = Some(over.offered_at + Duration::seconds(9));
+    over.hung_up_by = Some(HungUpBy::Caller);
+    for r in [&queued, &talking, &over] {
+        store.save(r).unwrap();
+    }
+    // Closed after every save queued before it: nothing stays open, finished calls keep
+    // what they had.
+    assert_eq!(store.finish_unfinished().unwrap(), 2);
+    let calls = list_calls(&db, None).unwrap();
+    let state: Vec<(Outcome, Option<HungUpBy>, bool)> = calls
+        .iter()
+        .map(|c| (c.outcome, c.hung_up_by, c.ended_at.is_some()))
+        .collect();
+    assert_eq!(
+        state,
+        [
+            (Outcome::Failed, Some(HungUpBy::Switch), true),
+            (Outcome::Answered, Some(HungUpBy::Switch), true),
+            (Outcome::Abandoned, Some(HungUpBy::Caller), true),
+        ]
+    );
+    assert_eq!(calls[2].ended_at, over.ended_at);
+
+    // A switch killed with a call open: the next start closes it.
+    let mut open = record(3, 4);
+    open.outcome = Outcome::Ivr;
+    store.save(&open).unwrap();
+    store.sync().unwrap();
+    drop(store);
+    let _again = CallStore::open(&db).unwrap();
+    let calls = list_calls(&db, None).unwrap();
+    assert!(calls.iter().all(|c| c.ended_at.is_some()), "{calls:?}");
+    assert_eq!(calls[3].outcome, Outcome::Failed);
+}

@@ -59,6 +59,9 @@ pub enum Control {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<String, String>>,
     },
+    /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
+    /// record and recording, then return from [`Core::run`].
+    Shutdown,
 }
 
 /// Everything the core owns.
@@ -113,6 +116,8 @@ pub struct Core {
     /// The OS user on the control socket whose command is being carried out, for the
     /// monitoring audit row; `None` for everything a phone asks.
     pub(crate) operator_user: Option<String>,
+    /// Set once the switch is stopping: until when it waits for the last answers.
+    pub(crate) stopping: Option<Instant>,
 }
 
 /// What the core needs to start.
@@ -180,6 +185,7 @@ impl Core {
             held: Default::default(),
             exposed: parts.exposed,
             operator_user: None,
+            stopping: None,
         };
         core.apply_plan(Instant::now(), parts.plan, &[]);
         core
@@ -288,7 +294,11 @@ impl Core {
             self.drain(now);
             self.release_held(now);
             self.drain(now);
+            if self.stopped(now) {
+                break;
+            }
         }
+        self.finish_shutdown().await;
     }
 
     fn on_tick(&mut self, now: Instant) {
@@ -358,6 +368,7 @@ impl Core {
                 self.operator_user = None;
                 let _ = reply.send(result);
             }
+            Control::Shutdown => self.begin_shutdown(Instant::now()),
             Control::Hours(force, reply) => {
                 self.hours = force;
                 let state = self.hours_now();
@@ -460,6 +471,10 @@ impl Core {
             .party_to()
             .and_then(|t| t.tag().map(str::to_string))
             .is_some();
+        if self.stopping.is_some() && !in_dialog && req.method != Method::Options {
+            // Stopping: nothing new is taken; in-dialog requests still end the calls.
+            return self.refuse_stopping(now, tx, &req);
+        }
         if let Some(session) = req
             .call_id()
             .and_then(|c| self.session_dialogs.get(c))

@@ -25,6 +25,7 @@ mod media;
 mod operator;
 pub mod plan;
 pub mod registrar;
+mod shutdown;
 mod sign_in;
 mod sipbuild;
 pub mod transport;
@@ -135,7 +136,24 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
     move |source| ServeError::Io { what, source }
 }
 
-/// Starts the switch and runs it until the process ends. Prints one line
+/// Asks the core to stop cleanly on SIGTERM (systemd, docker, `kill`) or SIGINT (Ctrl-C).
+fn stop_on_signals(core: mpsc::Sender<Control>) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        let which = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal = which, "asked to stop");
+        let _ = core.send(Control::Shutdown).await;
+    });
+    Ok(())
+}
+
+/// Starts the switch and runs it until it is asked to stop (SIGTERM, SIGINT), then ends
+/// every call and closes every record before returning. Prints one line
 /// `hotline: listening on sip:ADDR` on stdout once the sockets are open.
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let plan = Plan::load(&cfg.dialplan)?;
@@ -160,6 +178,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let service = plan.dialplan.service_number().to_string();
     let (control_tx, control_rx) = mpsc::channel(16);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
+    stop_on_signals(control_tx.clone()).map_err(io("signal handlers"))?;
     control::start(&cfg.control, control_tx)?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");

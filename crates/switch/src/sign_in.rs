@@ -41,6 +41,12 @@ pub(crate) struct HeldRequests {
 }
 
 impl HeldRequests {
+    /// Every held request, taken out (the switch is stopping).
+    pub(crate) fn take_all(&mut self) -> Vec<(TxId, Request)> {
+        self.queue.clear();
+        self.held.drain().map(|(_, h)| (h.tx, h.req)).collect()
+    }
+
     /// When the next held request is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.queue.peek().map(|r| r.0 .0)

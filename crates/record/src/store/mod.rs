@@ -36,6 +36,8 @@ enum StoreMsg {
     Leg(Box<CallLeg>),
     Monitor(Box<MonitorUse>),
     Security(Box<SecurityEvent>),
+    /// Close what is still open (shutdown): after every save queued before it.
+    FinishUnfinished(DateTime<Utc>, SyncSender<usize>),
     Sync(SyncSender<()>),
 }
 
@@ -77,6 +79,11 @@ impl CallStore {
         conn.execute_batch(journal::SCHEMA).map_err(sqlite)?;
         conn.execute_batch(security::SCHEMA).map_err(sqlite)?;
         sql::migrate(&conn).map_err(sqlite)?;
+        // A switch that was killed left its calls open: nobody will finish them now.
+        let stale = sql::finish_unfinished(&conn, Utc::now()).map_err(sqlite)?;
+        if stale > 0 {
+            tracing::warn!(db = %path.display(), stale, "call records left open by the last run were closed (ended now, failed unless answered)");
+        }
         let failed = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
         let thread_failed = Arc::clone(&failed);
@@ -163,6 +170,16 @@ impl CallStore {
             .map_err(|_| RecordError::WriterGone("call store"))
     }
 
+    /// Closes every record and leg still open, after every save queued so far, and waits
+    /// for it: the last thing a stopping switch does. Returns how many calls it closed.
+    pub fn finish_unfinished(&self) -> Result<usize, RecordError> {
+        let (done_tx, done_rx) = mpsc::sync_channel(1);
+        self.send(StoreMsg::FinishUnfinished(Utc::now(), done_tx))?;
+        done_rx
+            .recv()
+            .map_err(|_| RecordError::WriterGone("call store"))
+    }
+
     /// Blocks until every save queued so far is committed; for tests and shutdown.
     pub fn sync(&self) -> Result<(), RecordError> {
         let (done_tx, done_rx) = mpsc::sync_channel(1);
@@ -200,10 +217,17 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
         }
         let in_transaction = conn.execute_batch("BEGIN").is_ok();
         let mut synced = Vec::new();
+        let mut finished = Vec::new();
         let mut written = 0;
         for msg in batch {
             if let StoreMsg::Sync(done) = msg {
                 synced.push(done);
+            } else if let StoreMsg::FinishUnfinished(at, done) = msg {
+                let closed = sql::finish_unfinished(&conn, at).unwrap_or_else(|error| {
+                    tracing::error!(db = %path.display(), %error, "open call records not closed");
+                    0
+                });
+                finished.push((done, closed));
             } else if write(&conn, msg, &failed, &path) {
                 written += 1;
             }
@@ -217,6 +241,9 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
         }
         for done in synced {
             let _ = done.send(());
+        }
+        for (done, closed) in finished {
+            let _ = done.send(closed);
         }
     }
 }
@@ -232,7 +259,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
         StoreMsg::Security(e) => security::insert(conn, e),
-        StoreMsg::Sync(_) => Ok(()),
+        StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => Ok(()),
     };
     if let Err(error) = result {
         failed.fetch_add(1, Ordering::Relaxed);
@@ -245,7 +272,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
             StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
             StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),
             StoreMsg::Security(e) => format!("security event {} {}", e.kind, e.subject),
-            StoreMsg::Sync(_) => String::new(),
+            StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => String::new(),
         };
         tracing::error!(db = %path.display(), %error, "{what} not saved");
         return false;

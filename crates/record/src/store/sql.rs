@@ -335,3 +335,23 @@ pub(super) fn select_callbacks(conn: &Connection) -> rusqlite::Result<Vec<Callba
     }
     Ok(out)
 }
+
+/// Closes every record and leg still open at `at`: what no call task will ever finish (the
+/// switch is stopping, or a killed switch left them). A call nobody answered becomes
+/// `failed`; an answered one stays `answered`; who hung up is the switch unless known.
+pub(super) fn finish_unfinished(conn: &Connection, at: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let at = time_text(at);
+    let calls = conn.execute(
+        "UPDATE calls SET ended_at = ?1,
+             hung_up_by = COALESCE(hung_up_by, 'switch'),
+             outcome = CASE WHEN outcome IN ('ringing', 'ivr', 'queued') THEN 'failed'
+                            ELSE outcome END
+         WHERE ended_at IS NULL",
+        params![at],
+    )?;
+    conn.execute(
+        "UPDATE legs SET ended_at = ?1 WHERE ended_at IS NULL",
+        params![at],
+    )?;
+    Ok(calls)
+}

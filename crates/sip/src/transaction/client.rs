@@ -89,6 +89,14 @@ impl ClientTx {
         self.state == State::Terminated
     }
 
+    /// Whether a final response arrived (or the transaction is over).
+    pub fn is_answered(&self) -> bool {
+        matches!(
+            self.state,
+            State::Completed | State::Accepted | State::Terminated
+        )
+    }
+
     pub fn timer_due(&self, t: Timer) -> Option<Instant> {
         self.deadlines.get(t)
     }

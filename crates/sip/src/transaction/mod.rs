@@ -370,6 +370,12 @@ impl Endpoint {
         self.servers.len() + self.clients.len()
     }
 
+    /// Requests sent that have had no final response yet (a stopping switch waits for
+    /// its BYEs and CANCELs to be answered).
+    pub fn unanswered_requests(&self) -> usize {
+        self.clients.values().filter(|c| !c.is_answered()).count()
+    }
+
     /// Whether no transaction is alive.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

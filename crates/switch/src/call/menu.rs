@@ -357,7 +357,12 @@ impl Core {
             }
         }
         if in_queue {
-            c.record.outcome = Outcome::Abandoned;
+            // A caller cut off by the switch stopping did not give up: failed, called back.
+            c.record.outcome = if self.stopping.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Abandoned
+            };
             c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
             let cb = callback_of(&c.record, CallbackKind::Abandoned, None, None);
             if let Err(e) = self.store.save_callback(&cb) {

@@ -265,22 +265,26 @@ impl Core {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
-        let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
-        self.endpoint.respond(now, c.caller.tx, resp);
+        if self.stopping.is_some() {
+            // Not the caller's doing: the switch stops, and says so.
+            self.refuse_stopping(now, c.caller.tx, &c.caller.invite);
+        } else {
+            let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
+            self.endpoint.respond(now, c.caller.tx, resp);
+        }
         for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, call, leg);
         }
         let waited = self.acd.abandoned(now, call);
         c.span
             .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
-        c.record.outcome = Outcome::Abandoned;
         // On a call an agent placed, the switch's caller is that agent.
         let placed = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
-        c.record.hung_up_by = Some(if placed {
-            HungUpBy::Agent
-        } else {
-            HungUpBy::Caller
-        });
+        (c.record.outcome, c.record.hung_up_by) = match (self.stopping, placed) {
+            (Some(_), _) => (Outcome::Failed, Some(HungUpBy::Switch)),
+            (None, true) => (Outcome::Abandoned, Some(HungUpBy::Agent)),
+            (None, false) => (Outcome::Abandoned, Some(HungUpBy::Caller)),
+        };
         c.record.waited_ms = Some(
             waited
                 .map(|w| w.as_millis() as u64)

@@ -197,7 +197,7 @@ impl Core {
     }
 
     /// CANCELs a supervisor's ringing phone; a late answer is ACKed and hung up.
-    fn withdraw_monitor_invite(&mut self, now: Instant, tx: TxId) {
+    pub(crate) fn withdraw_monitor_invite(&mut self, now: Instant, tx: TxId) {
         let Some(p) = self.monitor_invites.remove(&tx) else {
             return;
         };

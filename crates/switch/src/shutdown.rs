@@ -1,0 +1,106 @@
+//! Stopping cleanly (SIGTERM, SIGINT): new calls and registrations get 503 with a
+//! Retry-After, every call in progress is ended as if the switch hung up (BYE to both
+//! legs, CANCEL to ringing phones, 503 to callers not yet answered, recordings closed,
+//! callers who were waiting put on the callback list), and once their BYEs are answered
+//! (or after [`DRAIN`]) every record still open is closed before the switch exits.
+
+use std::time::{Duration, Instant};
+
+use hotline_acd::CallRef;
+use hotline_record::HungUpBy;
+use hotline_sip::message::reason_phrase;
+use hotline_sip::transaction::TxId;
+use hotline_sip::{HeaderName, Request, Response};
+use tracing::{info, warn};
+
+use crate::core::Core;
+use crate::sipbuild::token;
+
+/// How long a stopping switch waits for the answers to its BYEs and CANCELs.
+const DRAIN: Duration = Duration::from_secs(5);
+/// How long the media tasks of the ended calls get to close their recordings.
+const SETTLE: Duration = Duration::from_millis(500);
+/// What a refused caller or phone is told to wait before trying again (a restart).
+const RETRY_AFTER_SECS: u32 = 30;
+
+impl Core {
+    /// Starts stopping: refuses what is held by the brakes and ends every call and session.
+    pub(crate) fn begin_shutdown(&mut self, now: Instant) {
+        if self.stopping.is_some() {
+            return;
+        }
+        info!(
+            calls = self.calls.len(),
+            sessions = self.sessions.len(),
+            "stopping: new calls get 503; ending the calls in progress"
+        );
+        self.stopping = Some(now + DRAIN);
+        for (tx, req) in self.held.take_all() {
+            self.refuse_stopping(now, tx, &req);
+        }
+        let calls: Vec<CallRef> = self.calls.keys().copied().collect();
+        for call in calls {
+            self.end_call(now, call, HungUpBy::Switch);
+        }
+        let sessions: Vec<CallRef> = self.sessions.keys().copied().collect();
+        for session in sessions {
+            self.end_session(now, session, true);
+        }
+        let ringing: Vec<TxId> = self.monitor_invites.keys().copied().collect();
+        for tx in ringing {
+            self.withdraw_monitor_invite(now, tx);
+        }
+        self.drain(now);
+    }
+
+    /// Whether a stopping switch is done: nothing left to end and every request it sent
+    /// answered, or out of time.
+    pub(crate) fn stopped(&self, now: Instant) -> bool {
+        let Some(deadline) = self.stopping else {
+            return false;
+        };
+        let idle = self.calls.is_empty()
+            && self.sessions.is_empty()
+            && self.endpoint.unanswered_requests() == 0;
+        idle || now >= deadline
+    }
+
+    /// 503 with a Retry-After to a request that arrives while the switch stops.
+    pub(crate) fn refuse_stopping(&mut self, now: Instant, tx: TxId, req: &Request) {
+        let mut r = Response::to_request(req, 503, reason_phrase(503)).with_to_tag(&token());
+        r.headers.push(
+            HeaderName::Other("Retry-After".into()),
+            RETRY_AFTER_SECS.to_string(),
+        );
+        self.endpoint.respond(now, tx, r);
+    }
+
+    /// The last step: the ended calls' media close their recordings, then every record
+    /// still open is closed (after every save queued before) and the files are flushed.
+    pub(crate) async fn finish_shutdown(&mut self) {
+        if self.stopping.is_none() {
+            return;
+        }
+        while let Some(t) = self.endpoint.poll_transmit() {
+            self.transport.send(t);
+        }
+        tokio::time::sleep(SETTLE).await;
+        let (store, recorder) = (self.store.clone(), self.recorder.clone());
+        let flushed = tokio::task::spawn_blocking(move || {
+            let recorded = recorder.sync();
+            (store.finish_unfinished(), recorded)
+        })
+        .await;
+        match flushed {
+            Ok((Ok(closed), Ok(()))) => info!(closed, "stopped: every call record is closed"),
+            Ok((records, recordings)) => {
+                warn!(
+                    ?records,
+                    ?recordings,
+                    "stopped, but the files could not be flushed"
+                )
+            }
+            Err(e) => warn!(error = %e, "stopped, but the files could not be flushed"),
+        }
+    }
+}
