@@ -112,7 +112,7 @@ pub struct Core {
     pub(crate) held: crate::sign_in::HeldRequests,
     /// The listen address when it is beyond loopback and weak secrets are not allowed: a
     /// reload may not bring them in either.
-    exposed: Option<SocketAddr>,
+    pub(crate) exposed: Option<SocketAddr>,
     /// The OS user on the control socket whose command is being carried out, for the
     /// monitoring audit row; `None` for everything a phone asks.
     pub(crate) operator_user: Option<String>,
@@ -192,7 +192,7 @@ impl Core {
     }
 
     /// Puts a plan's queues and agents into the ACD; agents gone from it are removed.
-    fn apply_plan(&mut self, now: Instant, plan: Arc<Plan>, previous: &[String]) {
+    pub(crate) fn apply_plan(&mut self, now: Instant, plan: Arc<Plan>, previous: &[String]) {
         let centre = plan.dialplan.switch.centre.clone();
         for r in &plan.dialplan.regions {
             let q = &r.queue;
@@ -318,63 +318,6 @@ impl Core {
         for agent in self.registrar.expire(now) {
             info!(%agent, "registration lapsed: agent logged out");
             self.acd.phone_reachable(now, &AcdAgent(agent), false);
-        }
-    }
-
-    pub(crate) fn on_control(&mut self, c: Control) {
-        match c {
-            Control::Reload(reply) => {
-                // A reload may not bring in what `serve` would have refused to start with.
-                let loaded = Plan::load(&self.dialplan_path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|plan| {
-                        crate::secrets_fit(&plan.dialplan, self.exposed)
-                            .map(|()| plan)
-                            .map_err(|e| e.to_string())
-                    });
-                let result = match loaded {
-                    Ok(plan) => {
-                        let previous: Vec<String> = self
-                            .plan
-                            .dialplan
-                            .agents
-                            .iter()
-                            .map(|a| a.id.as_str().to_string())
-                            .collect();
-                        let summary = format!(
-                            "{}: loaded ({} regions, {} agents)",
-                            self.dialplan_path.display(),
-                            plan.dialplan.regions.len(),
-                            plan.dialplan.agents.len()
-                        );
-                        self.apply_plan(Instant::now(), plan, &previous);
-                        info!("{summary}");
-                        Ok(summary)
-                    }
-                    Err(e) => {
-                        warn!("reload refused; the running dialplan stays:\n{e}");
-                        Err(e)
-                    }
-                };
-                let _ = reply.send(result);
-            }
-            Control::Operator {
-                line,
-                os_user,
-                reply,
-            } => {
-                self.operator_user = os_user;
-                let result = self.operator(Instant::now(), &line);
-                self.operator_user = None;
-                let _ = reply.send(result);
-            }
-            Control::Shutdown => self.begin_shutdown(Instant::now()),
-            Control::Hours(force, reply) => {
-                self.hours = force;
-                let state = self.hours_now();
-                info!(?force, ?state, "service hours set by the operator");
-                let _ = reply.send(Ok(format!("hours: {force:?} (now {state:?})")));
-            }
         }
     }
 

@@ -1,7 +1,8 @@
 //! The operator's commands about agents and supervision, as they arrive on the control
 //! socket: `agents` (a JSON list), `agent login|logout|ready ID`, `agent pause ID REASON`,
 //! `monitor SUPERVISOR AGENT listen|whisper|barge` (the switch rings the supervisor's phone)
-//! and `monitor SUPERVISOR stop`.
+//! and `monitor SUPERVISOR stop`; and the other requests of the control socket (reload,
+//! hours, stop) as the core carries them out.
 
 use std::time::Instant;
 
@@ -10,7 +11,9 @@ use hotline_acd::NotReady;
 use serde::Serialize;
 
 use crate::agents::AgentCommand;
-use crate::core::Core;
+use crate::core::{Control, Core};
+use crate::plan::Plan;
+use tracing::{info, warn};
 
 /// One agent in `hotline agents --json`.
 #[derive(Debug, Serialize)]
@@ -27,6 +30,64 @@ struct AgentLine {
 }
 
 impl Core {
+    /// Carries out one request from the control socket or the signal handler.
+    pub(crate) fn on_control(&mut self, c: Control) {
+        match c {
+            Control::Reload(reply) => {
+                // A reload may not bring in what `serve` would have refused to start with.
+                let loaded = Plan::load(&self.dialplan_path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|plan| {
+                        crate::secrets_fit(&plan.dialplan, self.exposed)
+                            .map(|()| plan)
+                            .map_err(|e| e.to_string())
+                    });
+                let result = match loaded {
+                    Ok(plan) => {
+                        let previous: Vec<String> = self
+                            .plan
+                            .dialplan
+                            .agents
+                            .iter()
+                            .map(|a| a.id.as_str().to_string())
+                            .collect();
+                        let summary = format!(
+                            "{}: loaded ({} regions, {} agents)",
+                            self.dialplan_path.display(),
+                            plan.dialplan.regions.len(),
+                            plan.dialplan.agents.len()
+                        );
+                        self.apply_plan(Instant::now(), plan, &previous);
+                        info!("{summary}");
+                        Ok(summary)
+                    }
+                    Err(e) => {
+                        warn!("reload refused; the running dialplan stays:\n{e}");
+                        Err(e)
+                    }
+                };
+                let _ = reply.send(result);
+            }
+            Control::Operator {
+                line,
+                os_user,
+                reply,
+            } => {
+                self.operator_user = os_user;
+                let result = self.operator(Instant::now(), &line);
+                self.operator_user = None;
+                let _ = reply.send(result);
+            }
+            Control::Shutdown => self.begin_shutdown(Instant::now()),
+            Control::Hours(force, reply) => {
+                self.hours = force;
+                let state = self.hours_now();
+                info!(?force, ?state, "service hours set by the operator");
+                let _ = reply.send(Ok(format!("hours: {force:?} (now {state:?})")));
+            }
+        }
+    }
+
     /// Carries out one operator command line; the text is what the CLI prints.
     pub(crate) fn operator(&mut self, now: Instant, line: &str) -> Result<String, String> {
         let words: Vec<&str> = line.split_whitespace().collect();
