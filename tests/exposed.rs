@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::switch::Switch;
+use hotline_sip::message::SipMessage;
 
 /// A real softphone registers as the bundled plan's demo agent 1003 with the plan's own
 /// `[switch]` settings, exactly as the README tells a new user to: no digest edit needed.
@@ -459,4 +460,61 @@ From: <sip:1950@{sw}>;tag=seat\r\nTo: {to}\r\nCall-ID: seat-*311003-{}@test\r\nC
     std::thread::sleep(Duration::from_millis(500));
     let again = seat_invite(&sup, "1950", "*311003", 2, "");
     assert_eq!(again.status, 200, "the seat was freed: {again:?}");
+}
+
+/// A phone call held by the brakes that its phone cancels meanwhile gets its 487 and is
+/// never carried out: here a `*21` (log in) signed with the right password.
+#[test]
+fn a_held_call_cancelled_by_its_phone_is_never_carried_out() {
+    let switch = bundled_with_brakes();
+    let phone = common::phone::Phone::new(switch.port);
+    for _ in 0..3 {
+        let (_, r) = seat_invite_with_digest(&phone, "1003", "*21", "wrong");
+        assert_eq!(r.status, 403);
+    }
+    let first = seat_invite(&phone, "1003", "*21", 1, "");
+    assert_eq!(first.status, 401);
+    let chal = first
+        .headers
+        .get(&hotline_sip::HeaderName::WwwAuthenticate)
+        .unwrap()
+        .to_string();
+    let uri = format!("sip:*21@{}", phone.switch);
+    let auth = hotline_sip::digest::Challenge::parse(&chal)
+        .and_then(|c| c.answer("INVITE", &uri, "1003", "demo-1003", "5eat"))
+        .unwrap();
+    let (me, sw) = (phone.addr(), phone.switch);
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let head = |method: &str| {
+        format!(
+            "{method} sip:*21@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKheld\r\n\
+From: <sip:1003@{sw}>;tag=held\r\nTo: <sip:*21@{sw}>\r\nCall-ID: held@test\r\n\
+CSeq: 1 {method}\r\nMax-Forwards: 70\r\n"
+        )
+    };
+    phone.send(&format!(
+        "{}Contact: <sip:1003@{me}>\r\nAuthorization: {auth}\r\nContent-Type: application/sdp\r\n\
+Content-Length: {}\r\n\r\n{sdp}",
+        head("INVITE"),
+        sdp.len()
+    ));
+    phone.send(&format!("{}Content-Length: 0\r\n\r\n", head("CANCEL")));
+    let mut finals = Vec::new();
+    while finals.len() < 2 {
+        let r = phone.final_response();
+        if r.status >= 200 {
+            finals.push((r.status, r.cseq().unwrap().method.as_str().to_string()));
+        }
+    }
+    finals.sort();
+    assert_eq!(
+        finals,
+        [(200, "CANCEL".to_string()), (487, "INVITE".to_string())]
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let agent = switch.agent_when("1003", |a| a["state"] != "logged-out");
+    assert_eq!(
+        agent["state"], "logged-out",
+        "the *21 was never carried out"
+    );
 }

@@ -23,13 +23,10 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
         .map(|l| serde_json::from_str(l).with_context(|| format!("unreadable answer {l:?}")))
         .collect::<anyhow::Result<_>>()?;
     let events = if db.exists() {
-        hotline_record::list_security_events(db)?
+        hotline_record::list_security_events(db, EVENTS_SHOWN)?
     } else {
         Vec::new()
     };
-    let events = events
-        .get(events.len().saturating_sub(EVENTS_SHOWN)..)
-        .unwrap_or(&[]);
     let mut out = std::io::stdout().lock();
     if json {
         let all = serde_json::json!({ "blocked": blocks, "events": events });
@@ -55,7 +52,7 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
         )?;
     }
     writeln!(out, "latest events ({}):", events.len())?;
-    for e in events {
+    for e in &events {
         writeln!(
             out,
             "  {}  {:<15} {:<30} {:>4}  {}",

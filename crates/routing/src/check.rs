@@ -659,7 +659,7 @@ impl Checker<'_> {
         let name = id.get_ref().clone();
         for flag in [&seat.any_port, &seat.trust_address].into_iter().flatten() {
             if seat.contact.is_none() {
-                self.report(&flag.span(), Problem::AnyPortWithoutContact(name));
+                self.report(&flag.span(), Problem::SeatFlagWithoutContact(name));
                 return None;
             }
         }

@@ -138,7 +138,7 @@ pub enum Problem {
     /// `any_port` and `trust_address` say how a static contact's requests are recognised:
     /// nothing without one.
     #[error("agent `{0}` has `any_port` or `trust_address` but no `contact`; they only apply to a static contact")]
-    AnyPortWithoutContact(String),
+    SeatFlagWithoutContact(String),
     /// `strategy` is not one of the known distribution strategies.
     #[error("strategy `{0}` is unknown; use one of {list}", list = crate::dialplan::STRATEGIES.join(", "))]
     UnknownStrategy(String),

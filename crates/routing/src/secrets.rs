@@ -43,7 +43,8 @@ pub struct WeakSecret {
 
 /// Why `secret` is weak, if it is: a demo secret, or under [`MIN_SECRET_CHARS`] characters.
 pub fn weakness(secret: &str) -> Option<Weakness> {
-    if secret.starts_with(DEMO_SECRET_PREFIX) {
+    let lead = secret.get(..DEMO_SECRET_PREFIX.len()).unwrap_or_default();
+    if lead.eq_ignore_ascii_case(DEMO_SECRET_PREFIX) {
         Some(Weakness::Demo)
     } else if secret.chars().count() < MIN_SECRET_CHARS {
         Some(Weakness::Short)
@@ -137,6 +138,12 @@ mod tests {
     fn demo_and_short_secrets_are_weak_and_long_ones_are_not() {
         assert_eq!(weakness("demo-1003"), Some(Weakness::Demo));
         assert_eq!(weakness("demo-a-very-long-one"), Some(Weakness::Demo));
+        assert_eq!(weakness("Demo-A-Very-Long-One"), Some(Weakness::Demo));
+        assert_eq!(
+            weakness("数字数字数字数字数字数字"),
+            None,
+            "twelve characters"
+        );
         assert_eq!(weakness("pw-1003"), Some(Weakness::Short));
         // Characters count, not bytes: eleven CJK characters are 33 bytes, still too short.
         assert_eq!(weakness("一二三四五六七八九十甲乙"), None);

@@ -50,23 +50,27 @@ pub fn parse_sdp(body: &[u8]) -> Option<SessionMedia> {
 pub struct MediaPolicy {
     /// The address the switch's media ports are bound to.
     pub media_ip: IpAddr,
+    /// The switch's own SIP address (RTP sent there would flood its signalling).
+    pub sip: SocketAddr,
 }
 
 impl MediaPolicy {
     /// Whether SDP may point the switch's RTP at `addr`: never at multicast, broadcast,
-    /// unspecified, port 0 or one of the switch's own media ports (audio sent into another
-    /// call), and at loopback only when the switch itself is on loopback (two softphones on
-    /// one machine).
+    /// unspecified or port 0, never at the switch itself (its SIP port, its media ports:
+    /// audio sent into another call; beyond loopback its address at all), and at loopback
+    /// only when the switch itself is on loopback (two softphones on one machine).
     pub fn admits(&self, addr: SocketAddr) -> bool {
         let ip = addr.ip();
         let broadcast = matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
-        let loopback_ok = !ip.is_loopback() || self.media_ip.is_loopback();
+        let local = self.media_ip.is_loopback();
+        let loopback_ok = !ip.is_loopback() || local;
+        let ours = (ip == self.media_ip && !local) || addr == self.sip || MediaPort::is_own(addr);
         !ip.is_unspecified()
             && !ip.is_multicast()
             && !broadcast
             && addr.port() != 0
             && loopback_ok
-            && !MediaPort::is_own(addr)
+            && !ours
     }
 
     /// What the relay must know of a phone whose SDP named `addr` and whose SIP came from
@@ -188,9 +192,12 @@ mod tests {
     async fn sdp_may_not_point_media_at_multicast_nowhere_or_the_switch_itself() {
         let public = MediaPolicy {
             media_ip: "192.0.2.10".parse().unwrap(),
+            sip: at("192.0.2.10:5060"),
         };
         assert!(public.admits(at("198.51.100.7:4000")));
         for refused in [
+            "192.0.2.10:4000",
+            "192.0.2.10:5060",
             "224.0.0.1:4000",
             "0.0.0.0:4000",
             "255.255.255.255:4000",
@@ -205,8 +212,13 @@ mod tests {
         // never to the switch's own media ports.
         let local = MediaPolicy {
             media_ip: "127.0.0.1".parse().unwrap(),
+            sip: at("127.0.0.1:5060"),
         };
         assert!(local.admits(at("127.0.0.1:4000")));
+        assert!(
+            !local.admits(at("127.0.0.1:5060")),
+            "the switch's own SIP port"
+        );
         let own = MediaPort::bind(local.media_ip).unwrap();
         assert!(!local.admits(own.local_addr()));
     }
@@ -215,6 +227,7 @@ mod tests {
     fn a_phone_behind_nat_learns_its_port_from_the_signalling_address_only() {
         let policy = MediaPolicy {
             media_ip: "192.0.2.10".parse().unwrap(),
+            sip: at("192.0.2.10:5060"),
         };
         let direct = policy.peer(
             at("198.51.100.7:4000"),

@@ -88,6 +88,9 @@ pub fn credentials(req: &Request) -> Option<Credentials> {
         .find_map(Credentials::parse)
 }
 
+/// Used nonces remembered at most (each is kept until it would be stale anyway).
+const MAX_USED_NONCES: usize = 100_000;
+
 const DEFAULT_EXPIRES: u64 = 3600;
 const MIN_EXPIRES: u64 = 30;
 const MAX_EXPIRES: u64 = 7200;
@@ -180,6 +183,19 @@ impl Registrar {
         // nonce, is sent a new one (stale, so a phone reusing its nonce just signs again).
         if self.used_nonces.contains_key(&creds.nonce) {
             return Err(challenge(self, true));
+        }
+        if self.used_nonces.len() >= MAX_USED_NONCES {
+            // A flood of attempts: keep the last minute's nonces; older ones are near the
+            // end of their life anyway, and an attempt with one is a guess like any other.
+            self.used_nonces
+                .retain(|_, at| now.saturating_duration_since(*at) < Duration::from_secs(60));
+            if self.used_nonces.len() >= MAX_USED_NONCES / 2 {
+                self.used_nonces.clear();
+            }
+            tracing::warn!(
+                kept = self.used_nonces.len(),
+                "too many used nonces remembered: the oldest forgotten"
+            );
         }
         self.used_nonces.insert(creds.nonce.clone(), now);
         // Same answer, and the same work, for unknown user, wrong user and wrong password.
@@ -305,11 +321,12 @@ impl Registrar {
             .max_by_key(|b| b.refreshed_at)
     }
 
-    /// Whether `user`'s phone is registered from `ip` right now (the brakes spare it).
-    pub fn bound_from(&self, user: &str, ip: std::net::IpAddr) -> bool {
+    /// Whether `user`'s phone is registered from exactly `from` (address, port and
+    /// transport) right now: the brakes spare it a block of the user name.
+    pub fn bound_at(&self, user: &str, from: Peer) -> bool {
         self.bindings
             .get(user)
-            .is_some_and(|list| list.iter().any(|b| b.source.addr.ip() == ip))
+            .is_some_and(|list| list.iter().any(|b| b.source == from))
     }
 
     /// Whether the agent has any live binding.

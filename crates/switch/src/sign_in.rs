@@ -4,8 +4,9 @@
 //! sooner than a wrong one; a blocked one is refused unchecked.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use hotline_acd::AgentId as AcdAgent;
@@ -17,12 +18,16 @@ use hotline_sip::Request;
 use serde::Serialize;
 use tracing::{debug, info, warn};
 
-use crate::brakes::{BrakeEvent, Verdict};
+use crate::brakes::{Attempt, BrakeEvent, Verdict};
 use crate::core::Core;
-use crate::registrar::{credentials, registering_user, Attempt, Presence};
+use crate::registrar::{credentials, registering_user, Attempt as Outcome, Presence};
 
 /// Requests held by the brakes at most; past that a slowed request is refused at once.
 const MAX_HELD: usize = 1_024;
+/// Requests held from one source address at most: one guesser cannot fill the queue.
+const MAX_HELD_PER_SOURCE: usize = 32;
+/// How often a refusal for a full queue is logged at most.
+const FULL_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// A request held back by the brakes until its time.
 #[derive(Debug)]
@@ -36,20 +41,58 @@ pub(crate) struct Held {
 #[derive(Debug, Default)]
 pub(crate) struct HeldRequests {
     queue: std::collections::BinaryHeap<Reverse<(Instant, u64)>>,
-    held: std::collections::HashMap<u64, Held>,
+    held: HashMap<u64, Held>,
+    per_source: HashMap<IpAddr, usize>,
     seq: u64,
+    /// When a refusal for a full queue was last logged.
+    full_logged: Option<Instant>,
 }
 
 impl HeldRequests {
     /// Every held request, taken out (the switch is stopping).
     pub(crate) fn take_all(&mut self) -> Vec<(TxId, Request)> {
         self.queue.clear();
+        self.per_source.clear();
         self.held.drain().map(|(_, h)| (h.tx, h.req)).collect()
     }
 
     /// When the next held request is due.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.queue.peek().map(|r| r.0 .0)
+    }
+
+    /// Takes out the held request of server transaction `tx` (its caller cancelled it).
+    pub(crate) fn take(&mut self, tx: TxId) -> Option<Request> {
+        let seq = self
+            .held
+            .iter()
+            .find(|(_, h)| h.tx == tx)
+            .map(|(s, _)| *s)?;
+        self.remove(seq).map(|h| h.req)
+    }
+
+    fn full_for(&self, ip: IpAddr) -> bool {
+        self.held.len() >= MAX_HELD
+            || self.per_source.get(&ip).copied().unwrap_or(0) >= MAX_HELD_PER_SOURCE
+    }
+
+    fn push(&mut self, until: Instant, held: Held) {
+        self.seq += 1;
+        *self.per_source.entry(held.from.addr.ip()).or_default() += 1;
+        self.queue.push(Reverse((until, self.seq)));
+        self.held.insert(self.seq, held);
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<Held> {
+        let h = self.held.remove(&seq)?;
+        let ip = h.from.addr.ip();
+        if let Some(n) = self.per_source.get_mut(&ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.per_source.remove(&ip);
+            }
+        }
+        Some(h)
     }
 }
 
@@ -65,6 +108,22 @@ fn signing_in_as(req: &Request) -> Option<String> {
 }
 
 impl Core {
+    /// Who is signing in with `req` from `from`, as the brakes see it.
+    fn attempt<'a>(&self, user: &'a str, from: Peer) -> Attempt<'a> {
+        let seat = match self.plan.dialplan.phone(user) {
+            Some(AgentReach::Static {
+                contact, any_port, ..
+            }) => crate::call::static_seat_sent(contact, *any_port, from),
+            _ => false,
+        };
+        Attempt {
+            source: from.addr.ip(),
+            user,
+            known: self.plan.dialplan.phone(user).is_some(),
+            at_home: seat || self.registrar.bound_at(user, from),
+        }
+    }
+
     /// Applies the brakes to a request carrying credentials; true when it was held or
     /// refused (the caller stops there). Requests without credentials pass: they are only
     /// challenged, which tells nothing.
@@ -73,53 +132,62 @@ impl Core {
             return false;
         }
         let user = signing_in_as(req).unwrap_or_default();
-        let ip = from.addr.ip();
-        let spared = self.registrar.bound_from(&user, ip);
-        match self.brakes.verdict(now, ip, &user, spared) {
+        let attempt = self.attempt(&user, from);
+        match self.brakes.verdict(now, attempt) {
             Verdict::Check => false,
             Verdict::Blocked => {
                 debug!(%user, from = %from.addr, "credentials refused unchecked: blocked");
                 self.refuse(now, tx, req, 403);
                 true
             }
-            Verdict::Hold(_) if self.held.held.len() >= MAX_HELD => {
-                warn!(%user, from = %from.addr, "too many requests held by the brakes: refused");
+            // A phone at home waits its turn whatever the queue holds.
+            Verdict::Hold(_) if !attempt.at_home && self.held.full_for(from.addr.ip()) => {
+                if self
+                    .held
+                    .full_logged
+                    .is_none_or(|at| now.saturating_duration_since(at) >= FULL_LOG_EVERY)
+                {
+                    warn!(%user, from = %from.addr, "requests held by the brakes: queue full, refusing");
+                    self.held.full_logged = Some(now);
+                }
                 self.refuse(now, tx, req, 403);
                 true
             }
-            Verdict::Hold(delay) => {
-                debug!(%user, from = %from.addr, ?delay, "credentials held by the brakes");
-                let h = &mut self.held;
-                h.seq += 1;
-                h.queue.push(Reverse((now + delay, h.seq)));
-                h.held.insert(
-                    h.seq,
-                    Held {
-                        tx,
-                        req: req.clone(),
-                        from,
-                    },
-                );
+            Verdict::Hold(until) => {
+                debug!(%user, from = %from.addr, ?until, "credentials held by the brakes");
+                let held = Held {
+                    tx,
+                    req: req.clone(),
+                    from,
+                };
+                self.held.push(until, held);
                 true
             }
         }
     }
 
-    /// Looks at the held requests whose time has come, as if they had just arrived.
+    /// Looks at the held requests whose time has come, as if they had just arrived; one
+    /// whose transaction is gone (cancelled, timed out) is dropped, one whose source or
+    /// user was blocked meanwhile is refused.
     pub(crate) fn release_held(&mut self, now: Instant) {
         while let Some(Reverse((at, seq))) = self.held.queue.peek().copied() {
             if at > now {
                 break;
             }
             self.held.queue.pop();
-            let Some(Held { tx, req, from }) = self.held.held.remove(&seq) else {
+            let Some(Held { tx, req, from }) = self.held.remove(seq) else {
                 continue;
             };
-            // A block set off meanwhile (by the requests held before this one) applies.
+            if !self.endpoint.is_pending(tx) {
+                continue;
+            }
+            if self.stopping.is_some() {
+                self.refuse_stopping(now, tx, &req);
+                continue;
+            }
             let user = signing_in_as(&req).unwrap_or_default();
-            let ip = from.addr.ip();
-            let spared = self.registrar.bound_from(&user, ip);
-            if self.brakes.verdict(now, ip, &user, spared) == Verdict::Blocked {
+            let attempt = self.attempt(&user, from);
+            if self.brakes.verdict(now, attempt) == Verdict::Blocked {
                 self.refuse(now, tx, &req, 403);
                 continue;
             }
@@ -131,10 +199,20 @@ impl Core {
         }
     }
 
-    /// A wrong answer from `source` for `user`: counted, and any brake it sets off logged
+    /// A held INVITE its phone cancelled: 487, and it is never looked at.
+    pub(crate) fn cancel_held(&mut self, now: Instant, tx: TxId) -> bool {
+        let Some(req) = self.held.take(tx) else {
+            return false;
+        };
+        self.refuse(now, tx, &req, 487);
+        true
+    }
+
+    /// A wrong answer from `from` for `user`: counted, and any brake it sets off logged
     /// and saved in `security_events`.
-    pub(crate) fn sign_in_failed(&mut self, now: Instant, source: IpAddr, user: &str) {
-        for event in self.brakes.failed(now, source, user) {
+    pub(crate) fn sign_in_failed(&mut self, now: Instant, from: Peer, user: &str) {
+        let attempt = self.attempt(user, from);
+        for event in self.brakes.failed(now, attempt) {
             let (kind, subject, failures, detail) = match event {
                 BrakeEvent::Slowed { subject, failures } => {
                     warn!(%subject, failures, "wrong passwords: answers are slowed down");
@@ -201,9 +279,9 @@ impl Core {
         self.endpoint.respond(now, tx, resp);
         let user = registering_user(req).unwrap_or_default();
         match attempt {
-            Attempt::Challenged => {}
-            Attempt::Wrong => self.sign_in_failed(now, from.addr.ip(), &user),
-            Attempt::Passed(presence) => {
+            Outcome::Challenged => {}
+            Outcome::Wrong => self.sign_in_failed(now, from, &user),
+            Outcome::Passed(presence) => {
                 self.brakes.succeeded(&user);
                 self.presence_changed(now, &user, from, presence);
             }
@@ -248,6 +326,7 @@ impl Core {
                     crate::brakes::Subject::User(_) => "user",
                 },
                 subject: match &b.subject {
+                    crate::brakes::Subject::Source(std::net::IpAddr::V6(ip)) => format!("{ip}/64"),
                     crate::brakes::Subject::Source(ip) => ip.to_string(),
                     crate::brakes::Subject::User(u) => u.clone(),
                 },

@@ -73,13 +73,8 @@ fn event(seq: u16, ts: u32, code: u8, end: bool) -> Vec<u8> {
 }
 
 #[test]
-fn bridged_audio_is_transcoded_and_sent_to_the_sdp_address_until_latched() {
+fn bridged_audio_is_transcoded_and_sent_where_the_signalling_vouches() {
     let mut c = bridged();
-    c.update(
-        Leg::Agent,
-        nat_peer(AGENT, Codec::Pcma, Some(96), "10.9.9.9"),
-        0,
-    );
     let mut p = rtp(0, 1, 160, &[0xFF; 160]);
     assert_eq!(
         c.on_packet(Leg::Caller, src(CALLER), &mut p, 160),
@@ -90,13 +85,25 @@ fn bridged_audio_is_transcoded_and_sent_to_the_sdp_address_until_latched() {
         p[12..].iter().all(|&b| b == 0xD5),
         "μ-law silence became A-law silence"
     );
+    // Behind NAT (its SIP from 10.9.9.9): nothing goes to the SDP's address until the
+    // phone has sent, then everything goes where it sends from.
+    c.update(
+        Leg::Agent,
+        nat_peer(AGENT, Codec::Pcma, Some(96), "10.9.9.9"),
+        160,
+    );
+    let mut early = rtp(0, 2, 320, &[0xFF; 160]);
+    assert!(!matches!(
+        c.on_packet(Leg::Caller, src(CALLER), &mut early, 320),
+        Verdict::Send(_)
+    ));
     let mut back = rtp(0x80 | 8, 9, 160, &[0xD5; 160]);
     assert_eq!(
         c.on_packet(Leg::Agent, src("10.9.9.9:6000"), &mut back, 320),
         Verdict::Send(src(CALLER))
     );
     assert_eq!(back[1], 0x80, "marker, PT 0");
-    let mut again = rtp(0, 2, 320, &[0xFF; 160]);
+    let mut again = rtp(0, 3, 480, &[0xFF; 160]);
     assert_eq!(
         c.on_packet(Leg::Caller, src(CALLER), &mut again, 480),
         Verdict::Send(src("10.9.9.9:6000"))

@@ -40,13 +40,19 @@ impl LegState {
         }
     }
 
-    /// Symmetric RTP: send where the phone sends from, else where its SDP said; nothing
-    /// to a phone that asked for none (`0.0.0.0` hold).
+    /// Symmetric RTP: send where the phone sends from, else where its SDP said when that
+    /// is the address its SIP came from; nothing to a phone that asked for none (`0.0.0.0`
+    /// hold), and nothing to an SDP address the signalling does not vouch for (NAT, or a
+    /// stranger aiming the switch's audio at someone else) until the phone has sent.
     pub(crate) fn destination(&self) -> Option<SocketAddr> {
         if self.peer.addr.ip().is_unspecified() || self.peer.addr.port() == 0 {
             return None;
         }
-        Some(self.latch.map_or(self.peer.addr, |l| l.addr))
+        match (self.latch, self.peer.source) {
+            (Some(l), _) => Some(l.addr),
+            (None, MediaSource::Exact) => Some(self.peer.addr),
+            (None, MediaSource::LearnPortFrom(_)) => None,
+        }
     }
 
     /// Accepts `src` as this leg's source: the locked address only, once locked; before
@@ -89,12 +95,12 @@ impl LegState {
         }
     }
 
-    /// Applies a re-INVITE at `now`: a new address (or source rule) unlocks the leg, to be
-    /// locked again by the first packet the new signalling allows; a new codec or event
-    /// type applies from the next packet.
+    /// Applies a re-INVITE at `now`: the leg is unlocked, to be locked again by the first
+    /// packet the new signalling allows (a phone resuming from hold behind a NAT that gave
+    /// it a new port); a new codec or event type applies from the next packet.
     pub(crate) fn update(&mut self, peer: PeerMedia, now: u64) {
-        if self.peer.addr != peer.addr || self.peer.source != peer.source {
-            self.moved_from = self.latch.take().map(|l| Latch {
+        if let Some(l) = self.latch.take() {
+            self.moved_from = Some(Latch {
                 addr: l.addr,
                 last_seen: now,
             });
@@ -144,7 +150,11 @@ mod tests {
             "192.168.1.20:4000",
             MediaSource::LearnPortFrom(public),
         ));
-        assert_eq!(leg.destination(), Some(at("192.168.1.20:4000")));
+        assert_eq!(
+            leg.destination(),
+            None,
+            "nothing sent where nobody vouched for"
+        );
         assert!(!leg.accept_source(at("198.51.100.7:4000"), 0), "a stranger");
         assert!(
             leg.accept_source(at("203.0.113.5:61000"), 10),
@@ -172,5 +182,21 @@ mod tests {
             "and the grace is over"
         );
         assert_eq!(leg.destination(), Some(new));
+    }
+
+    #[test]
+    fn a_re_invite_to_the_same_address_unlocks_for_a_new_nat_port() {
+        let public = "203.0.113.5".parse().unwrap();
+        let sdp = peer("192.168.1.20:4000", MediaSource::LearnPortFrom(public));
+        let mut leg = LegState::new(sdp);
+        assert!(leg.accept_source(at("203.0.113.5:61000"), 0));
+        // Held for minutes; the NAT forgot the mapping; the phone resumes, same SDP.
+        assert!(!leg.accept_source(at("203.0.113.5:62000"), 8_000 * 120));
+        leg.update(sdp, 8_000 * 121);
+        assert!(leg.accept_source(at("203.0.113.5:62000"), 8_000 * 122));
+        assert!(
+            !leg.accept_source(at("203.0.113.5:61000"), 8_000 * 123),
+            "locked anew"
+        );
     }
 }

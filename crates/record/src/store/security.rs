@@ -53,18 +53,22 @@ pub(super) fn insert(conn: &Connection, e: &SecurityEvent) -> rusqlite::Result<(
     Ok(())
 }
 
-/// Every security event, oldest first (`hotline security`).
-pub fn list_security_events(db: &Path) -> Result<Vec<SecurityEvent>, RecordError> {
+/// The latest `limit` security events, oldest first (`hotline security`).
+pub fn list_security_events(db: &Path, limit: usize) -> Result<Vec<SecurityEvent>, RecordError> {
     let conn = open_read_only(db)?;
     let sqlite = |source| RecordError::Sqlite {
         path: db.to_path_buf(),
         source,
     };
     let mut stmt = conn
-        .prepare("SELECT at, kind, subject, failures, detail FROM security_events ORDER BY at, id")
+        .prepare(
+            "SELECT at, kind, subject, failures, detail FROM security_events \
+             ORDER BY id DESC LIMIT ?1",
+        )
         .map_err(sqlite)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt
-        .query_map([], |r| {
+        .query_map([limit], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -87,5 +91,6 @@ pub fn list_security_events(db: &Path) -> Result<Vec<SecurityEvent>, RecordError
             });
         }
     }
+    out.reverse();
     Ok(out)
 }

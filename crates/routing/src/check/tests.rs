@@ -268,11 +268,11 @@ fn static_contact_must_be_a_sip_uri_with_a_host() {
 fn any_port_belongs_to_a_static_contact() {
     let (line, problem) = only_problem(&appended("any_port = true"));
     assert_eq!(line, 22);
-    assert_eq!(problem, Problem::AnyPortWithoutContact("1001".into()));
+    assert_eq!(problem, Problem::SeatFlagWithoutContact("1001".into()));
     let seat = with_line(20, "contact = \"sip:1001@192.0.2.7:5062\"\nany_port = true");
     assert!(problems(&seat).is_empty(), "{:?}", problems(&seat));
     let (_, problem) = only_problem(&appended("trust_address = true"));
-    assert_eq!(problem, Problem::AnyPortWithoutContact("1001".into()));
+    assert_eq!(problem, Problem::SeatFlagWithoutContact("1001".into()));
     let trusted = with_line(
         20,
         "contact = \"sip:1001@192.0.2.7:5062\"\ntrust_address = true",

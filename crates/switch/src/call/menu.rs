@@ -182,6 +182,18 @@ impl Core {
                 let ahead = self.acd.position(call).unwrap_or(0);
                 self.ivr_event(now, call, IvrEvent::Position(ahead));
             }
+            IvrAction::RecordVoicemail { .. } if self.recorder.disk_low() => {
+                // Below the free-space floor nothing new is written; the caller is still
+                // followed up, by number.
+                c.span
+                    .in_scope(|| warn!("disk below its floor: voicemail not recorded"));
+                if number_known(&c.record) {
+                    let cb = callback_of(&c.record, CallbackKind::Voicemail, None, None);
+                    if let Err(e) = self.store.save_callback(&cb) {
+                        warn!(error = %e, "caller who chose voicemail not queued for a callback");
+                    }
+                }
+            }
             IvrAction::RecordVoicemail { max } => {
                 m.voicemails += 1;
                 let path = voicemail_path(&self.recorder, &c.id, m.voicemails);

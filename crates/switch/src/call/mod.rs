@@ -27,7 +27,7 @@ use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
 
 pub(crate) use direct::CallsOut;
-pub(crate) use phone::monitor_named;
+pub(crate) use phone::{monitor_named, static_seat_sent};
 
 /// One call from the switch's side.
 pub(crate) struct Call {
@@ -286,6 +286,7 @@ impl Core {
     pub(crate) fn media_policy(&self) -> crate::media::MediaPolicy {
         crate::media::MediaPolicy {
             media_ip: self.media_ip,
+            sip: self.local.sip,
         }
     }
 

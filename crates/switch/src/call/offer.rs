@@ -256,6 +256,8 @@ impl Core {
     pub(crate) fn on_caller_cancel(&mut self, now: Instant, invite: TxId) {
         if let Some((call, Side::Caller)) = self.by_tx.get(&invite).copied() {
             self.abandon(now, call);
+        } else {
+            self.cancel_held(now, invite);
         }
     }
 

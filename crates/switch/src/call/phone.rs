@@ -179,7 +179,7 @@ impl Core {
             Err(refusal) => {
                 self.endpoint.respond(now, tx, refusal.response);
                 if refusal.wrong {
-                    self.sign_in_failed(now, from.addr.ip(), &user);
+                    self.sign_in_failed(now, from, &user);
                 }
                 None
             }
@@ -331,7 +331,7 @@ impl Core {
 /// (where it connects from its own SIP port), so address and port must both match: seats of
 /// one office share an address and must not act as each other. A seat with `any_port`
 /// sends from other ports: its address alone is what there is.
-fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
+pub(crate) fn static_seat_sent(contact: &str, any_port: bool, from: Peer) -> bool {
     let Some(seat) = crate::core::static_peer(contact) else {
         return false;
     };

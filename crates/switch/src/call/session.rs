@@ -154,11 +154,8 @@ impl Core {
         else {
             return;
         };
-        let tag = |n: Option<hotline_sip::NameAddr>| n.and_then(|a| a.tag().map(str::to_string));
-        let (to, from) = (tag(ack.party_to()), tag(ack.party_from()));
         let pending = self.sessions.get_mut(&call).is_some_and(|s| {
-            let ours = to.as_deref() == Some(s.dialog.local_tag.as_str())
-                && from.as_deref() == Some(s.dialog.remote_tag.as_str());
+            let ours = s.dialog.matches(ack);
             s.acked |= ours;
             ours && s.bye_pending.is_some()
         });
@@ -216,12 +213,7 @@ impl Core {
             return;
         };
         let tag = s.dialog.local_tag.clone();
-        let matches = req
-            .party_to()
-            .and_then(|t| t.tag().map(str::to_string))
-            .as_deref()
-            == Some(tag.as_str());
-        if !matches {
+        if !s.dialog.matches(&req) {
             self.reply(now, tx, &req, 481, &tag);
             return;
         }
@@ -247,11 +239,9 @@ impl Core {
         req: &Request,
         tag: &str,
     ) {
+        let policy = self.media_policy();
         let Some(s) = self.sessions.get_mut(&call) else {
             return;
-        };
-        let policy = crate::media::MediaPolicy {
-            media_ip: self.media_ip,
         };
         let signalled = s.peer.addr.ip();
         let Some((body, peer)) =
