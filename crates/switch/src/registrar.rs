@@ -36,7 +36,7 @@ pub enum Presence {
 
 /// How a REGISTER's credentials fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
+pub enum Checked {
     /// None given, or not usable (stale, used or forged nonce, a malformed request):
     /// challenged or refused, nothing for the brakes.
     Challenged,
@@ -123,23 +123,23 @@ impl Registrar {
         now: Instant,
         now_secs: u64,
         secret_of: impl Fn(&str) -> Option<String>,
-    ) -> (Response, Attempt) {
+    ) -> (Response, Checked) {
         let Some(user) = registering_user(req) else {
             let r = Response::to_request(req, 400, "Bad Request (To)");
-            return (r, Attempt::Challenged);
+            return (r, Checked::Challenged);
         };
         match self.authenticate(req, &user, now, now_secs, secret_of) {
             Err(Refusal { response, wrong }) => {
                 let attempt = if wrong {
-                    Attempt::Wrong
+                    Checked::Wrong
                 } else {
-                    Attempt::Challenged
+                    Checked::Challenged
                 };
                 (response, attempt)
             }
             Ok(()) => {
                 let (r, presence) = self.update_bindings(req, from, now, &user);
-                (r, Attempt::Passed(presence))
+                (r, Checked::Passed(presence))
             }
         }
     }

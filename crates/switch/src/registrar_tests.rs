@@ -88,7 +88,7 @@ fn a_phone_is_challenged_with_md5_alone_unless_the_plan_opts_into_sha256() {
     let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
     assert_eq!(chals.len(), 1);
     assert!(chals[0].contains("MD5"));
-    assert_eq!(p, Attempt::Challenged);
+    assert_eq!(p, Checked::Challenged);
     reg.set_algorithms(vec![Algorithm::Md5, Algorithm::Sha256]);
     let (r, _) = reg.handle(&register(""), peer(), Instant::now(), 100, secrets);
     let chals = r.headers.get_all(&HeaderName::WwwAuthenticate);
@@ -115,7 +115,7 @@ fn credentials_signed_for_another_request_uri_are_refused() {
     let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
     req.uri = "sip:10.0.0.9".into();
     let (r, attempt) = reg.handle(&req, peer(), Instant::now(), 1_000, secrets);
-    assert_eq!((r.status, attempt), (403, Attempt::Wrong));
+    assert_eq!((r.status, attempt), (403, Checked::Wrong));
     // The same target written another way (host case) is the same request.
     let mut req = authorized(&reg, "1003", "s3cret", "MD5", 1_000, "");
     req.uri = "sip:127.0.0.1;transport=udp".into();

@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use crate::brakes::{Attempt, BrakeEvent, Verdict};
 use crate::core::Core;
-use crate::registrar::{credentials, registering_user, Attempt as Outcome, Presence};
+use crate::registrar::{credentials, registering_user, Checked, Presence};
 
 /// Requests held by the brakes at most; past that a slowed request is refused at once.
 const MAX_HELD: usize = 1_024;
@@ -279,9 +279,9 @@ impl Core {
         self.endpoint.respond(now, tx, resp);
         let user = registering_user(req).unwrap_or_default();
         match attempt {
-            Outcome::Challenged => {}
-            Outcome::Wrong => self.sign_in_failed(now, from, &user),
-            Outcome::Passed(presence) => {
+            Checked::Challenged => {}
+            Checked::Wrong => self.sign_in_failed(now, from, &user),
+            Checked::Passed(presence) => {
                 self.brakes.succeeded(&user);
                 self.presence_changed(now, &user, from, presence);
             }
