@@ -28,7 +28,8 @@ pub use recorder::{
     Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
 };
 pub use store::{
-    list_agent_states, list_callbacks, list_calls, list_legs, list_monitoring,
-    list_security_events, AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind,
-    Direction, HungUpBy, MonitorUse, Outcome, SecurityEvent, UnknownWord,
+    list_agent_states, list_agent_states_between, list_callbacks, list_calls, list_calls_between,
+    list_legs, list_monitoring, list_security_events, AbandonStage, AgentStateChange, CallLeg,
+    CallRecord, CallStore, Callback, CallbackKind, Direction, HungUpBy, MonitorUse, Outcome,
+    SecurityEvent, UnknownWord,
 };

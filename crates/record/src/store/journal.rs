@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS agent_states (
     reason TEXT
 );
 CREATE INDEX IF NOT EXISTS agent_states_at ON agent_states (at);
+CREATE INDEX IF NOT EXISTS agent_states_agent_at ON agent_states (agent, at);
 CREATE TABLE IF NOT EXISTS legs (
     call_id    TEXT NOT NULL,
     seq        INTEGER NOT NULL,
@@ -200,6 +201,64 @@ pub fn list_agent_states(
             });
         }
     }
+    Ok(out)
+}
+
+/// Every agent's state at `from` (their last change before it, dated `from`) followed by
+/// the changes in `[from, to)`, oldest first: what a staffing report over that period needs.
+pub fn list_agent_states_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<AgentStateChange>, RecordError> {
+    let conn = open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let (from_text, to_text) = (time_text(from), time_text(to));
+    let read = |sql: &str, args: &[&str]| -> Result<Vec<AgentStateChange>, RecordError> {
+        let mut stmt = conn.prepare(sql).map_err(sqlite)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .map_err(sqlite)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, agent, from, to, reason) = row.map_err(sqlite)?;
+            if let Some(at) = time(&at) {
+                out.push(AgentStateChange {
+                    at,
+                    agent,
+                    from,
+                    to,
+                    reason,
+                });
+            }
+        }
+        Ok(out)
+    };
+    // SQLite takes the bare columns from the row of the max(at).
+    let mut out = read(
+        "SELECT max(at), agent, from_state, to_state, reason FROM agent_states
+         WHERE at < ?1 GROUP BY agent ORDER BY agent",
+        &[&from_text],
+    )?;
+    for s in &mut out {
+        s.at = from;
+    }
+    out.extend(read(
+        "SELECT at, agent, from_state, to_state, reason FROM agent_states
+         WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
+        &[&from_text, &to_text],
+    )?);
     Ok(out)
 }
 

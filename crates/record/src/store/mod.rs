@@ -18,9 +18,12 @@ use rusqlite::Connection;
 use crate::{fsmode, RecordError};
 
 pub use journal::{
-    list_agent_states, list_legs, list_monitoring, AgentStateChange, CallLeg, MonitorUse,
+    list_agent_states, list_agent_states_between, list_legs, list_monitoring, AgentStateChange,
+    CallLeg, MonitorUse,
 };
-pub use record::{CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord};
+pub use record::{
+    AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
+};
 pub use security::{list_security_events, SecurityEvent};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
@@ -285,6 +288,16 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
 pub fn list_calls(db: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<CallRecord>, RecordError> {
     let conn = journal::open_read_only(db)?;
     sql::select_since(&conn, since, db)
+}
+
+/// Reads the calls offered in `[from, to)`, oldest first (reports), read-only.
+pub fn list_calls_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CallRecord>, RecordError> {
+    let conn = journal::open_read_only(db)?;
+    sql::select_between(&conn, Some(from), Some(to), db)
 }
 
 /// Every callback request, oldest first (`hotline callbacks`).

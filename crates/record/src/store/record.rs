@@ -168,6 +168,56 @@ pub struct CallRecord {
     /// The call should have been recorded and was not: the disk was below its free-space
     /// floor, or the recording could not be started.
     pub recording_failed: bool,
+    /// When the caller first asked for an agent (entered a queue): the start of their wait.
+    pub queued_at: Option<DateTime<Utc>>,
+    /// How long the phone that answered rang, in milliseconds ("within three rings").
+    pub ring_ms: Option<u64>,
+    /// Where a caller who gave up was: waiting in the queue, while an agent's phone rang,
+    /// or during the agent-number announcement.
+    pub abandoned_in: Option<AbandonStage>,
+    /// Where the caller is from, as routed: `in_province`, `out_of_province`,
+    /// `international`, `unknown` (anonymous or a number of no known place).
+    pub origin: Option<String>,
+}
+
+/// Where a caller gave up waiting for an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AbandonStage {
+    /// Waiting in the queue, no phone ringing for them.
+    Queue,
+    /// While an agent's phone rang for them.
+    Ringing,
+    /// After an agent answered, during the agent-number announcement (报工号).
+    Announcement,
+}
+
+impl AbandonStage {
+    /// Every stage, in the order a call goes through them.
+    pub const ALL: [AbandonStage; 3] = [
+        AbandonStage::Queue,
+        AbandonStage::Ringing,
+        AbandonStage::Announcement,
+    ];
+
+    /// The word stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AbandonStage::Queue => "queue",
+            AbandonStage::Ringing => "ringing",
+            AbandonStage::Announcement => "announcement",
+        }
+    }
+}
+
+impl FromStr for AbandonStage {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<AbandonStage, UnknownWord> {
+        AbandonStage::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| UnknownWord(s.to_owned()))
+    }
 }
 
 /// Which way a call went.
@@ -229,6 +279,10 @@ impl CallRecord {
             direction: Direction::Inbound,
             dialled: None,
             recording_failed: false,
+            queued_at: None,
+            ring_ms: None,
+            abandoned_in: None,
+            origin: None,
         }
     }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, Row};
 
-use super::record::{CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome};
+use super::record::{
+    AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome,
+};
 use crate::{CallId, RecordError};
 
 /// Creates the table; `offered_at` is indexed because reports select by time.
@@ -42,7 +44,7 @@ CREATE INDEX IF NOT EXISTS callbacks_created_at ON callbacks (created_at);
 ";
 
 /// Columns added after the first schema, with their types: added to older files on open.
-pub(super) const ADDED_COLUMNS: [(&str, &str); 7] = [
+pub(super) const ADDED_COLUMNS: [(&str, &str); 11] = [
     ("ivr_node", "TEXT"),
     ("skill", "TEXT"),
     ("agent_announced", "INTEGER NOT NULL DEFAULT 0"),
@@ -50,6 +52,10 @@ pub(super) const ADDED_COLUMNS: [(&str, &str); 7] = [
     ("direction", "TEXT NOT NULL DEFAULT 'inbound'"),
     ("dialled", "TEXT"),
     ("recording_failed", "INTEGER NOT NULL DEFAULT 0"),
+    ("queued_at", "TEXT"),
+    ("ring_ms", "INTEGER"),
+    ("abandoned_in", "TEXT"),
+    ("origin", "TEXT"),
 ];
 
 /// Adds the columns an older database lacks, to `calls` and the tables beside it.
@@ -92,9 +98,9 @@ const UPSERT: &str = "
 INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
                    offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
                    recording_path, overflowed, ivr_node, skill, agent_announced, survey_score,
-                   direction, dialled, recording_failed)
+                   direction, dialled, recording_failed, queued_at, ring_ms, abandoned_in, origin)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-        ?21)
+        ?21, ?22, ?23, ?24, ?25)
 ON CONFLICT (call_id) DO UPDATE SET
     caller_raw = excluded.caller_raw,
     caller_normalized = excluded.caller_normalized,
@@ -115,14 +121,19 @@ ON CONFLICT (call_id) DO UPDATE SET
     survey_score = excluded.survey_score,
     direction = excluded.direction,
     dialled = excluded.dialled,
-    recording_failed = excluded.recording_failed
+    recording_failed = excluded.recording_failed,
+    queued_at = excluded.queued_at,
+    ring_ms = excluded.ring_ms,
+    abandoned_in = excluded.abandoned_in,
+    origin = excluded.origin
 ";
 
 const SELECT: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
-       ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed
-FROM calls WHERE offered_at >= ?1 ORDER BY offered_at, call_id
+       ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed,
+       queued_at, ring_ms, abandoned_in, origin
+FROM calls WHERE offered_at >= ?1 AND offered_at < ?2 ORDER BY offered_at, call_id
 ";
 
 /// Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
@@ -157,6 +168,10 @@ pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> 
         r.direction.as_str(),
         r.dialled,
         r.recording_failed,
+        r.queued_at.map(time_text),
+        r.ring_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        r.abandoned_in.map(AbandonStage::as_str),
+        r.origin,
     ])?;
     Ok(())
 }
@@ -167,13 +182,25 @@ pub(super) fn select_since(
     since: Option<DateTime<Utc>>,
     path: &std::path::Path,
 ) -> Result<Vec<CallRecord>, RecordError> {
+    select_between(conn, since, None, path)
+}
+
+/// Reads the calls offered in `[from, to)` (open ends when `None`), oldest first.
+pub(super) fn select_between(
+    conn: &Connection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    path: &std::path::Path,
+) -> Result<Vec<CallRecord>, RecordError> {
     let sqlite = |source| RecordError::Sqlite {
         path: path.to_path_buf(),
         source,
     };
-    let since = since.map(time_text).unwrap_or_default();
+    let from = from.map(time_text).unwrap_or_default();
+    // Past every stored time: the text of a time always starts with a digit.
+    let to = to.map(time_text).unwrap_or_else(|| "~".to_string());
     let mut stmt = conn.prepare(SELECT).map_err(sqlite)?;
-    let mut rows = stmt.query([since]).map_err(sqlite)?;
+    let mut rows = stmt.query([from, to]).map_err(sqlite)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(sqlite)? {
         out.push(from_row(row).map_err(|e| match e {
@@ -251,6 +278,18 @@ fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
         },
         dialled: row.get(19)?,
         recording_failed: row.get(20)?,
+        queued_at: time("queued_at", row.get(21)?)?,
+        ring_ms: row
+            .get::<_, Option<i64>>(22)?
+            .map(|ms| u64::try_from(ms).unwrap_or(0)),
+        abandoned_in: match row.get::<_, Option<String>>(23)? {
+            None => None,
+            Some(t) => Some(
+                t.parse::<AbandonStage>()
+                    .map_err(|_| bad("abandoned_in", &t))?,
+            ),
+        },
+        origin: row.get(24)?,
     })
 }
 

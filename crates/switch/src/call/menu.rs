@@ -16,7 +16,7 @@ use std::time::Instant;
 use hotline_acd::{CallRef, QueueId};
 use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
 use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
-use hotline_record::{Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_record::{AbandonStage, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Method;
 use tracing::{info, warn};
@@ -128,6 +128,9 @@ impl Core {
             }
             IvrAction::Queue { skill, region } => {
                 m.queued_at = Some(now);
+                if c.record.queued_at.is_none() {
+                    c.record.queued_at = Some(now_utc());
+                }
                 m.agent_media = None;
                 if !c.record.agent_announced {
                     // The agent dropped before being announced: as if never answered. A
@@ -344,11 +347,22 @@ impl Core {
                 .request(Method::Bye, &self.local.via(c.caller.peer.transport));
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
+        let rang = !c.ringing.is_empty();
         for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, call, leg);
         }
         let in_queue =
             m.queued_at.is_some() && c.talking.is_none() && c.record.answered_at.is_none();
+        // Where a caller who hung up gave up (the switch stopping is nobody giving up).
+        let announcing = c.talking.is_some() && !c.record.agent_announced;
+        if caller_bye.is_some() && self.stopping.is_none() {
+            c.record.abandoned_in = match (in_queue, announcing) {
+                (true, _) if rang => Some(AbandonStage::Ringing),
+                (true, _) => Some(AbandonStage::Queue),
+                (false, true) => Some(AbandonStage::Announcement),
+                (false, false) => c.record.abandoned_in,
+            };
+        }
         if let Some(mut t) = c.talking.take() {
             let bye = t
                 .agent_dialog

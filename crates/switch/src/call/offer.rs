@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
-use hotline_record::{CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_record::{AbandonStage, CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
@@ -49,11 +49,22 @@ impl Core {
             info!(caller = %raw, normalized = %route.normalized, kind = route.kind.as_str(),
                   region = %route.region, origin = route.origin.as_str(), "call offered")
         });
+        let legacy = self
+            .plan
+            .dialplan
+            .region(&route.region)
+            .and_then(|r| r.legacy_trunk())
+            .map(str::to_string);
         let mut record = CallRecord::new(id, raw, now_utc());
         record.caller_normalized = Some(route.normalized.clone());
         record.caller_kind = Some(route.kind.as_str().to_string());
         record.region = Some(route.region.as_str().to_string());
+        record.origin = Some(route.origin.as_str().to_string());
         record.outcome = Outcome::Queued;
+        if legacy.is_none() && self.plan.dialplan.menu.is_none() {
+            // Without a menu the caller asks for an agent by calling.
+            record.queued_at = Some(record.offered_at);
+        }
         self.save(&record);
         let number = if route.normalized.is_empty() {
             "anonymous".to_string()
@@ -61,12 +72,6 @@ impl Core {
             route.normalized.clone()
         };
         let call = self.add_call(now, (tx, req, from), number, caller_media, record);
-        let legacy = self
-            .plan
-            .dialplan
-            .region(&route.region)
-            .and_then(|r| r.legacy_trunk())
-            .map(str::to_string);
         if let Some(trunk) = legacy {
             // 割接: this city is still on its old system; the call passes through, recorded.
             let dialled = user.unwrap_or_default();
@@ -274,6 +279,7 @@ impl Core {
             let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
             self.endpoint.respond(now, c.caller.tx, resp);
         }
+        let rang = !c.ringing.is_empty();
         for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, call, leg);
         }
@@ -282,6 +288,13 @@ impl Core {
             .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
         // On a call an agent placed, the switch's caller is that agent.
         let placed = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
+        if self.stopping.is_none() && c.direct.is_none() {
+            c.record.abandoned_in = Some(if rang {
+                AbandonStage::Ringing
+            } else {
+                AbandonStage::Queue
+            });
+        }
         (c.record.outcome, c.record.hung_up_by) = match (self.stopping, placed) {
             (Some(_), _) => (Outcome::Failed, Some(HungUpBy::Switch)),
             (None, true) => (Outcome::Abandoned, Some(HungUpBy::Agent)),

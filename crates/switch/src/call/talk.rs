@@ -90,6 +90,10 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
+        if c.record.ring_ms.is_none() {
+            // How long the phone that took the call rang ("within three rings").
+            c.record.ring_ms = Some(now.saturating_duration_since(leg.since).as_millis() as u64);
+        }
         let early = c.early.take();
         // The leg's port, unless early media already put it in the call's bridge.
         let agent_port = match (leg.media, &early) {
