@@ -20,3 +20,21 @@ pub mod period;
 
 pub use mask::mask_number;
 pub use period::{beijing, Period, PeriodError};
+pub mod erlang;
+pub mod facts;
+pub mod intervals;
+pub mod staffing;
+pub mod table;
+
+pub use intervals::intervals;
+pub use table::{Column, Report, Row, Value};
+pub mod abandoned;
+pub mod origins;
+pub mod service;
+
+pub use abandoned::abandoned;
+pub use origins::origins;
+pub use service::service;
+
+#[cfg(test)]
+mod reports_tests;

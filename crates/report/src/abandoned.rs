@@ -1,0 +1,123 @@
+//! `report abandoned`: every caller who asked for an agent and gave up, with the number to
+//! call back, when they asked, the menu node and queue they waited for (转人工结点), how
+//! long they waited, where they gave up, and whether anyone has called them back since.
+
+use hotline_record::{CallRecord, Callback, Direction};
+
+use crate::facts::{secs, Facts};
+use crate::mask::mask_number;
+use crate::period::beijing;
+use crate::table::{Column, Report, Row, Value};
+
+const COLUMNS: [Column; 9] = [
+    Column {
+        key: "caller",
+        heading: "来电号码",
+    },
+    Column {
+        key: "asked_at",
+        heading: "转人工时间",
+    },
+    Column {
+        key: "node",
+        heading: "转人工结点",
+    },
+    Column {
+        key: "queue",
+        heading: "队列",
+    },
+    Column {
+        key: "region",
+        heading: "地区",
+    },
+    Column {
+        key: "waited_secs",
+        heading: "等待秒",
+    },
+    Column {
+        key: "gave_up",
+        heading: "放弃环节",
+    },
+    Column {
+        key: "short",
+        heading: "短时放弃",
+    },
+    Column {
+        key: "called_back",
+        heading: "已回访",
+    },
+];
+
+/// Whether the caller of `call` was called back after it: a callback row of the call marked
+/// `called`, or a later call out that reached their number.
+pub fn called_back(call: &CallRecord, callbacks: &[Callback], calls: &[CallRecord]) -> bool {
+    let number = call.caller_normalized.as_deref().unwrap_or_default();
+    let by_row = callbacks
+        .iter()
+        .any(|cb| cb.call_id == call.call_id && cb.state == "called");
+    let by_call = !number.is_empty()
+        && calls.iter().any(|c| {
+            c.direction == Direction::Outbound
+                && c.offered_at > call.offered_at
+                && c.answered_at.is_some()
+                && c.dialled.as_deref() == Some(number)
+        });
+    by_row || by_call
+}
+
+/// The abandoned callers among `calls` (of `region`, or all), oldest first; numbers of
+/// calls `confidential` says are confidential are masked.
+pub fn abandoned(
+    calls: &[CallRecord],
+    callbacks: &[Callback],
+    region: Option<&str>,
+    confidential: impl Fn(&CallRecord) -> bool,
+) -> Report {
+    let rows = calls
+        .iter()
+        .filter(|c| region.is_none_or(|r| c.region.as_deref() == Some(r)))
+        .filter_map(|c| {
+            let f = Facts::of(c);
+            let stage = f.abandoned?;
+            let number = c
+                .caller_normalized
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| c.caller_raw.clone());
+            let shown = if confidential(c) {
+                mask_number(&number)
+            } else {
+                number
+            };
+            let text = |o: &Option<String>| Value::Text(o.clone().unwrap_or_default());
+            let asked = c
+                .queued_at
+                .map(|t| {
+                    t.with_timezone(&beijing())
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string()
+                })
+                .unwrap_or_default();
+            let yes_no = |b: bool| Value::Text(if b { "是" } else { "否" }.to_string());
+            Some(Row {
+                values: vec![
+                    Value::Text(shown),
+                    Value::Text(asked),
+                    text(&c.ivr_node),
+                    text(&c.skill),
+                    text(&c.region),
+                    f.wait.map_or(Value::Empty, |w| Value::Number(secs(w))),
+                    Value::Text(stage.as_str().to_string()),
+                    yes_no(f.short_abandon),
+                    yes_no(called_back(c, callbacks, calls)),
+                ],
+                calls: vec![c.call_id.to_string()],
+            })
+        })
+        .collect();
+    Report {
+        title: "放弃来电 abandoned callers".to_string(),
+        columns: COLUMNS.to_vec(),
+        rows,
+    }
+}

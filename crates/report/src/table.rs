@@ -1,0 +1,125 @@
+//! What every report returns: named columns and rows of typed values, each row with the
+//! call ids behind its figures, so one thin printer serves the table, CSV and JSON forms
+//! and every figure can be traced to its calls.
+
+use serde::Serialize;
+
+/// One column: a key for JSON and CSV, and the heading a Chinese centre reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// Machine name (`answered`, `asa_secs`).
+    pub key: &'static str,
+    /// The heading in the centres' words (`接听`).
+    pub heading: &'static str,
+}
+
+/// One figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// Words: an interval, a number, a node name.
+    Text(String),
+    /// A count of calls or agents.
+    Count(u64),
+    /// A measured quantity (seconds, agents on average), shown with one decimal.
+    Number(f64),
+    /// A share, 0.0 to 1.0, shown as a percentage.
+    Share(f64),
+    /// Nothing to measure (no calls to average over).
+    Empty,
+}
+
+impl Value {
+    /// A share of `part` in `whole`, empty when there is no whole.
+    pub fn share(part: u64, whole: u64) -> Value {
+        if whole == 0 {
+            Value::Empty
+        } else {
+            Value::Share(part as f64 / whole as f64)
+        }
+    }
+
+    /// The mean of `values` (seconds), empty when there are none.
+    pub fn mean(values: &[f64]) -> Value {
+        if values.is_empty() {
+            Value::Empty
+        } else {
+            Value::Number(values.iter().sum::<f64>() / values.len() as f64)
+        }
+    }
+
+    /// How the table and CSV print it.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Text(t) => t.clone(),
+            Value::Count(n) => n.to_string(),
+            Value::Number(x) => format!("{x:.1}"),
+            Value::Share(x) => format!("{:.1}%", x * 100.0),
+            Value::Empty => "-".to_string(),
+        }
+    }
+}
+
+/// One line of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// One value per column.
+    pub values: Vec<Value>,
+    /// The calls its figures were counted from.
+    pub calls: Vec<String>,
+}
+
+/// A report: its title, its columns, its rows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// What it is, for the table's first line.
+    pub title: String,
+    /// The columns, in order.
+    pub columns: Vec<Column>,
+    /// The rows, in order.
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    /// One JSON object per row: `{column key: value, ..., "calls": [...]}`.
+    pub fn json_rows(&self) -> Vec<serde_json_lite::Object> {
+        self.rows
+            .iter()
+            .map(|r| serde_json_lite::Object {
+                fields: self
+                    .columns
+                    .iter()
+                    .map(|c| c.key)
+                    .zip(r.values.iter().cloned())
+                    .collect(),
+                calls: r.calls.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A row as JSON without a JSON crate here: serde does the writing in the binary.
+pub mod serde_json_lite {
+    use super::Value;
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+
+    /// One row keyed by column.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Object {
+        /// (column key, value) in column order.
+        pub fields: Vec<(&'static str, Value)>,
+        /// The calls behind the row.
+        pub calls: Vec<String>,
+    }
+
+    impl Serialize for Object {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(self.fields.len() + 1))?;
+            for (k, v) in &self.fields {
+                map.serialize_entry(k, v)?;
+            }
+            map.serialize_entry("calls", &self.calls)?;
+            map.end()
+        }
+    }
+}
