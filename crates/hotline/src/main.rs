@@ -6,6 +6,7 @@
 mod cmd_agents;
 mod cmd_calls;
 mod cmd_check;
+mod cmd_report;
 mod cmd_route;
 mod cmd_security;
 mod cmd_serve;
@@ -114,6 +115,46 @@ enum Command {
         /// The running switch's control socket.
         #[arg(long, default_value = DEFAULT_CONTROL)]
         control: PathBuf,
+    },
+    /// The centre's reports from the call store: intervals (per 15 minutes), abandoned
+    /// callers, caller origins, the five 100%s (service).
+    Report {
+        /// intervals, abandoned, origins or service.
+        #[arg(value_enum)]
+        kind: cmd_report::Kind,
+        /// The SQLite file of call records.
+        #[arg(long, default_value = "hotline.db")]
+        db: PathBuf,
+        /// The dialplan (agents' regions for staffing, the centre's region).
+        #[arg(long, default_value = "dialplans/henan.toml")]
+        dialplan: PathBuf,
+        /// Start of the period (RFC 3339), with --to.
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        /// End of the period (RFC 3339), with --from.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A Beijing day, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// A Beijing month, YYYY-MM.
+        #[arg(long)]
+        month: Option<String>,
+        /// Only this region's calls (and, for staffing, its agents).
+        #[arg(long)]
+        region: Option<String>,
+        /// Interval length in minutes, for `intervals`.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        minutes: u32,
+        /// table, csv or json (json lists the call ids behind every row).
+        #[arg(long, value_enum, default_value_t = cmd_report::Format::Table)]
+        format: cmd_report::Format,
+        /// Show confidential callers' numbers (complaints and reports, 举报/投诉) unmasked.
+        #[arg(long)]
+        clearance: bool,
+        /// Queue skills whose callers' numbers are confidential.
+        #[arg(long, default_value = "complaints", value_delimiter = ',')]
+        confidential_skill: Vec<String>,
     },
     /// Show the brakes on password guessing: sources and users blocked now in the running
     /// switch, and the latest security events (slowed, blocked, unblocked).
@@ -256,6 +297,33 @@ fn main() -> ExitCode {
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Agents { json, control } => cmd_agents::list(&control, json),
         Command::Security { json, control, db } => cmd_security::show(&control, &db, json),
+        Command::Report {
+            kind,
+            db,
+            dialplan,
+            from,
+            to,
+            date,
+            month,
+            region,
+            minutes,
+            format,
+            clearance,
+            confidential_skill,
+        } => cmd_report::run(&cmd_report::Ask {
+            kind,
+            db,
+            dialplan,
+            from,
+            to,
+            date,
+            month,
+            region,
+            minutes,
+            format,
+            clearance,
+            confidential: confidential_skill,
+        }),
         Command::Agent {
             action,
             id,

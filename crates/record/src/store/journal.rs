@@ -141,6 +141,21 @@ pub(super) fn insert_monitor(conn: &Connection, m: &MonitorUse) -> rusqlite::Res
     Ok(())
 }
 
+/// Brings a store written by an older switch up to the columns this one reads (only ever
+/// adding columns), so the operator's tools read it before the new switch has run on it.
+/// A store that cannot be written (read-only copy) is left as it is.
+fn upgrade(db: &Path) {
+    if !db.exists() {
+        return;
+    }
+    if let Ok(conn) = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE) {
+        let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+        if let Err(error) = super::sql::migrate(&conn) {
+            tracing::debug!(db = %db.display(), %error, "call store not upgraded");
+        }
+    }
+}
+
 /// Opens the store for reading beside a running switch (WAL lets it read while the switch
 /// writes), waiting up to 5 s for a lock.
 pub(crate) fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
@@ -148,6 +163,7 @@ pub(crate) fn open_read_only(db: &Path) -> Result<Connection, RecordError> {
         path: db.to_path_buf(),
         source,
     };
+    upgrade(db);
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sqlite)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(sqlite)?;

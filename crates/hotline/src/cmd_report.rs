@@ -1,0 +1,221 @@
+//! `hotline report KIND`: the centre's reports from the call store, as a table that lines
+//! up Chinese text, CSV for a spreadsheet, or JSON with the call ids behind every row.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use hotline_report::{Period, Report};
+
+/// Which report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Per interval: calls, abandons, service level, waits, staffing, agents needed.
+    Intervals,
+    /// The callers who gave up waiting, and whether they were called back.
+    Abandoned,
+    /// Where callers were from, per region and month.
+    Origins,
+    /// The five 100%s and the connection rate, per day and region.
+    Service,
+}
+
+/// How to print it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Columns lined up for a terminal (Chinese characters are two columns wide).
+    Table,
+    /// Comma-separated, for a spreadsheet.
+    Csv,
+    /// One JSON document: the title and one object per row with its call ids.
+    Json,
+}
+
+/// What `hotline report` was asked.
+#[derive(Debug)]
+pub struct Ask {
+    /// Which report.
+    pub kind: Kind,
+    /// The call store.
+    pub db: PathBuf,
+    /// The dialplan (agents' regions, the centre, confidential queues).
+    pub dialplan: PathBuf,
+    /// Explicit range (RFC 3339).
+    pub from: Option<String>,
+    /// Explicit range end.
+    pub to: Option<String>,
+    /// A Beijing day.
+    pub date: Option<String>,
+    /// A Beijing month.
+    pub month: Option<String>,
+    /// Only this region.
+    pub region: Option<String>,
+    /// Interval length for `intervals`.
+    pub minutes: u32,
+    /// Output format.
+    pub format: Format,
+    /// The reader may see confidential callers' numbers.
+    pub clearance: bool,
+    /// Queue skills whose callers' numbers are confidential.
+    pub confidential: Vec<String>,
+}
+
+/// The period asked for: a range, a day, a month, or today in Beijing.
+pub fn period(ask: &Ask) -> anyhow::Result<Period> {
+    Ok(match (&ask.from, &ask.to, &ask.date, &ask.month) {
+        (Some(f), Some(t), None, None) => Period::range(f, t)?,
+        (None, None, Some(d), None) => Period::day(d)?,
+        (None, None, None, Some(m)) => Period::month(m)?,
+        (None, None, None, None) => {
+            let today = chrono::Utc::now().with_timezone(&hotline_report::beijing());
+            Period::of_days(today.date_naive(), 1)
+        }
+        _ => anyhow::bail!("give one of --from and --to together, --date or --month"),
+    })
+}
+
+/// The agents of a region by the dialplan, and its centre; what a missing plan leaves.
+fn plan_facts(path: &Path) -> (Option<Vec<(String, String)>>, String) {
+    match hotline_routing::Dialplan::load(path) {
+        Ok(plan) => {
+            let agents = plan
+                .agents
+                .iter()
+                .map(|a| (a.id.as_str().to_string(), a.region.as_str().to_string()))
+                .collect();
+            (Some(agents), plan.switch.centre.as_str().to_string())
+        }
+        Err(_) => {
+            eprintln!(
+                "note: {} could not be read: staffing counts every agent, the centre is `centre`",
+                path.display()
+            );
+            (None, "centre".to_string())
+        }
+    }
+}
+
+/// Runs one report and prints it.
+pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
+    let period = period(ask)?;
+    let calls = hotline_record::list_calls_between(&ask.db, period.from, period.to)
+        .with_context(|| format!("reading {}", ask.db.display()))?;
+    let region = ask.region.as_deref();
+    let confidential: HashSet<&str> = ask.confidential.iter().map(String::as_str).collect();
+    let hidden = |c: &hotline_record::CallRecord| {
+        !ask.clearance && c.skill.as_deref().is_some_and(|s| confidential.contains(s))
+    };
+    let report = match ask.kind {
+        Kind::Intervals => {
+            let states =
+                hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
+            let (agents, _) = plan_facts(&ask.dialplan);
+            let of_region = |agent: &str| match (region, &agents) {
+                (Some(r), Some(list)) => list.iter().any(|(a, ar)| a == agent && ar == r),
+                _ => true,
+            };
+            hotline_report::intervals(&calls, &states, period, ask.minutes, region, of_region)
+        }
+        Kind::Abandoned => {
+            let callbacks = hotline_record::list_callbacks(&ask.db)?;
+            hotline_report::abandoned(&calls, &callbacks, region, hidden)
+        }
+        Kind::Origins => {
+            let (_, centre) = plan_facts(&ask.dialplan);
+            hotline_report::origins(&calls, &centre, region)
+        }
+        Kind::Service => {
+            let callbacks = hotline_record::list_callbacks(&ask.db)?;
+            hotline_report::service(&calls, &callbacks, region)
+        }
+    };
+    print(&report, ask.format)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a report in `format` on stdout (errors returned, so `| head` ends quietly).
+pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({ "title": report.title, "rows": report.json_rows() });
+            writeln!(out, "{doc}")?;
+        }
+        Format::Csv => {
+            let head: Vec<String> = report.columns.iter().map(|c| csv(c.key)).collect();
+            writeln!(out, "{}", head.join(","))?;
+            for row in &report.rows {
+                let cells: Vec<String> = row.values.iter().map(|v| csv(&v.text())).collect();
+                writeln!(out, "{}", cells.join(","))?;
+            }
+        }
+        Format::Table => {
+            let widths: Vec<usize> = report
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    report
+                        .rows
+                        .iter()
+                        .filter_map(|r| r.values.get(i))
+                        .map(|v| crate::cmd_agents::width(&v.text()))
+                        .chain([crate::cmd_agents::width(c.heading)])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            writeln!(out, "{}", report.title)?;
+            let line = |cells: Vec<String>| -> String {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| crate::cmd_agents::pad(c, *w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_string()
+            };
+            writeln!(
+                out,
+                "{}",
+                line(
+                    report
+                        .columns
+                        .iter()
+                        .map(|c| c.heading.to_string())
+                        .collect()
+                )
+            )?;
+            for row in &report.rows {
+                writeln!(
+                    out,
+                    "{}",
+                    line(row.values.iter().map(|v| v.text()).collect())
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        assert_eq!(super::csv("洛阳"), "洛阳");
+        assert_eq!(super::csv("a,b"), "\"a,b\"");
+        assert_eq!(super::csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,146 @@
+//! The reports against what really happened: calls placed on the real switch (one answered,
+//! one abandoned in the queue while the only agent was busy), then `hotline report`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::desk::{sdp_addr, DeskPhone};
+use common::phone::Phone;
+use common::rtp_phone::{RtpPhone, Sound};
+use common::switch::{dialplan, hotline, Switch};
+use hotline_sip::{HeaderName, Response};
+
+/// A taxpayer's INVITE to 12366 from `phone`, its audio at `rtp`.
+fn call_12366(phone: &Phone, rtp: &RtpPhone, number: &str) -> (String, String) {
+    let (me, sw) = (phone.addr(), phone.switch);
+    let sdp = format!(
+        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        rtp.addr.port()
+    );
+    let (branch, call_id) = (
+        format!("z9hG4bKrep{}", me.port()),
+        format!("rep-{}@test", me.port()),
+    );
+    phone.send(&format!(
+        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
+From: <sip:{number}@{me}>;tag=t1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:{number}@{me}>\r\nMax-Forwards: 70\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    ));
+    (branch, call_id)
+}
+
+fn final_of(phone: &Phone) -> Response {
+    loop {
+        let r = phone.final_response();
+        if r.status >= 200 {
+            return r;
+        }
+    }
+}
+
+fn report(switch: &Switch, kind: &str) -> serde_json::Value {
+    let today = chrono::Utc::now()
+        .with_timezone(&hotline_report::beijing())
+        .format("%Y-%m-%d")
+        .to_string();
+    let out = hotline(
+        &[
+            "report",
+            kind,
+            "--date",
+            &today,
+            "--region",
+            "luoyang",
+            "--format",
+            "json",
+            "--dialplan",
+            switch.dialplan_path().to_str().unwrap(),
+            "--db",
+        ],
+        Some(&switch.db()),
+    );
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{kind}: {e}: {out}"))
+}
+
+#[test]
+fn the_reports_count_an_answered_call_and_a_caller_who_gave_up_in_the_queue() {
+    let mut agent = DeskPhone::new("1003", 0, 1000.0);
+    let switch = Switch::start(&dialplan(&[("1003", "luoyang", agent.port())], 15, 600));
+    agent.connect(switch.port);
+
+    let first = Phone::new(switch.port);
+    let first_rtp = RtpPhone::new();
+    call_12366(&first, &first_rtp, "13903790000");
+    let _dialog = agent.take_call();
+    let ok = final_of(&first);
+    assert_eq!(ok.status, 200);
+    let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
+    let (me, sw) = (first.addr(), first.switch);
+    let in_dialog = |method: &str, cseq: u32| {
+        format!(
+            "{method} sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKrep{method}{cseq}\r\n\
+From: <sip:13903790000@{me}>;tag=t1\r\nTo: {to}\r\nCall-ID: rep-{}@test\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n",
+            me.port()
+        )
+    };
+    first.send(&in_dialog("ACK", 1));
+    first_rtp.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+
+    // The only agent is busy: the second caller waits, then gives up.
+    let second = Phone::new(switch.port);
+    let (branch, call_id) = call_12366(&second, &RtpPhone::new(), "13903790001");
+    std::thread::sleep(Duration::from_secs(2));
+    let (me2, _) = (second.addr(), second.switch);
+    second.send(&format!(
+        "CANCEL sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me2};branch={branch}\r\n\
+From: <sip:13903790001@{me2}>;tag=t1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: {call_id}\r\n\
+CSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let mut finals = vec![final_of(&second).status, final_of(&second).status];
+    finals.sort();
+    assert_eq!(finals, [200, 487]);
+
+    std::thread::sleep(Duration::from_secs(1));
+    first.send(&in_dialog("BYE", 2));
+    assert_eq!(final_of(&first).status, 200);
+    switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+
+    let intervals = report(&switch, "intervals");
+    let rows = intervals["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 96, "a day of quarter hours");
+    let sum = |key: &str| {
+        rows.iter()
+            .map(|r| r[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    assert_eq!(sum("asked_for_agent"), 2);
+    assert_eq!(sum("answered"), 1);
+    assert_eq!(sum("abandoned_in_queue"), 1);
+    let busy = rows.iter().find(|r| r["answered"] == 1).unwrap();
+    assert_eq!(busy["calls"].as_array().unwrap().len(), 2, "{busy}");
+    assert!(
+        busy["talking"].as_f64().unwrap() > 0.0,
+        "the agent talked in it: {busy}"
+    );
+
+    let abandoned = report(&switch, "abandoned");
+    let gave_up = abandoned["rows"].as_array().unwrap();
+    assert_eq!(gave_up.len(), 1, "{abandoned}");
+    assert_eq!(gave_up[0]["caller"], "13903790001");
+    assert_eq!(gave_up[0]["gave_up"], "queue");
+    assert!(gave_up[0]["waited_secs"].as_f64().unwrap() >= 1.5);
+
+    let service = report(&switch, "service");
+    let day = &service["rows"][0];
+    assert_eq!(day["offered"], 2);
+    assert_eq!(day["connection_rate"], 0.5);
+    assert_eq!(day["recorded"], 1.0);
+    assert_eq!(
+        day["to_follow_up"], 1,
+        "the caller who gave up is to be called back"
+    );
+}
