@@ -20,6 +20,22 @@ pub enum Kind {
     Origins,
     /// The five 100%s and the connection rate, per day and region.
     Service,
+    /// Per agent: offered, answered, rang out, answer time, talk, wrap-up, not ready,
+    /// occupancy, transfers, calls out, survey, 报工号.
+    Agents,
+    /// Calls per menu branch (业务分类) per interval (--minutes), day (--by day) or month.
+    Topics,
+}
+
+/// How finely `topics` counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum By {
+    /// Per interval of --minutes.
+    Interval,
+    /// Per Beijing day.
+    Day,
+    /// Per Beijing month.
+    Month,
 }
 
 /// How to print it.
@@ -52,8 +68,10 @@ pub struct Ask {
     pub month: Option<String>,
     /// Only this region.
     pub region: Option<String>,
-    /// Interval length for `intervals`.
+    /// Interval length for `intervals` (and `topics --by interval`).
     pub minutes: u32,
+    /// How finely `topics` counts.
+    pub by: By,
     /// Output format.
     pub format: Format,
     /// The reader may see confidential callers' numbers.
@@ -129,6 +147,31 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
         Kind::Service => {
             let callbacks = hotline_record::list_callbacks(&ask.db)?;
             hotline_report::service(&calls, &callbacks, region)
+        }
+        Kind::Agents => {
+            let states =
+                hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
+            let legs = hotline_record::list_legs_between(&ask.db, period.from, period.to)?;
+            let (agents, _) = plan_facts(&ask.dialplan);
+            let roster: Vec<String> = agents
+                .iter()
+                .flatten()
+                .filter(|(_, r)| region.is_none_or(|want| want == r))
+                .map(|(a, _)| a.clone())
+                .collect();
+            let of_region = |agent: &str| match (region, &agents) {
+                (Some(r), Some(list)) => list.iter().any(|(a, ar)| a == agent && ar == r),
+                _ => true,
+            };
+            hotline_report::agents(&calls, &states, &legs, period, &roster, of_region)
+        }
+        Kind::Topics => {
+            let by = match ask.by {
+                By::Interval => hotline_report::topics::By::Interval(ask.minutes),
+                By::Day => hotline_report::topics::By::Day,
+                By::Month => hotline_report::topics::By::Month,
+            };
+            hotline_report::topics(&calls, period, by, region)
         }
     };
     print(&report, ask.format)?;

@@ -117,9 +117,9 @@ enum Command {
         control: PathBuf,
     },
     /// The centre's reports from the call store: intervals (per 15 minutes), abandoned
-    /// callers, caller origins, the five 100%s (service).
+    /// callers, caller origins, the five 100%s (service), agents, topics.
     Report {
-        /// intervals, abandoned, origins or service.
+        /// intervals, abandoned, origins, service, agents or topics.
         #[arg(value_enum)]
         kind: cmd_report::Kind,
         /// The SQLite file of call records.
@@ -143,9 +143,12 @@ enum Command {
         /// Only this region's calls (and, for staffing, its agents).
         #[arg(long)]
         region: Option<String>,
-        /// Interval length in minutes, for `intervals`.
+        /// Interval length in minutes, for `intervals` and `topics --by interval`.
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
         minutes: u32,
+        /// How finely `topics` counts: interval, day or month.
+        #[arg(long, value_enum, default_value_t = cmd_report::By::Day)]
+        by: cmd_report::By,
         /// table, csv or json (json lists the call ids behind every row).
         #[arg(long, value_enum, default_value_t = cmd_report::Format::Table)]
         format: cmd_report::Format,
@@ -307,6 +310,7 @@ fn main() -> ExitCode {
             month,
             region,
             minutes,
+            by,
             format,
             clearance,
             confidential_skill,
@@ -320,6 +324,7 @@ fn main() -> ExitCode {
             month,
             region,
             minutes,
+            by,
             format,
             clearance,
             confidential: confidential_skill,

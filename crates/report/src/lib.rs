@@ -29,12 +29,16 @@ pub mod table;
 pub use intervals::intervals;
 pub use table::{Column, Report, Row, Value};
 pub mod abandoned;
+pub mod agents;
 pub mod origins;
 pub mod service;
+pub mod topics;
 
 pub use abandoned::abandoned;
+pub use agents::agents;
 pub use origins::origins;
 pub use service::service;
+pub use topics::topics;
 
 #[cfg(test)]
 mod reports_tests;

@@ -276,3 +276,125 @@ fn origins_count_callers_where_they_were_taken() {
     assert_eq!(counts(&r, "abroad"), [0, 1, 0]);
     assert_eq!(counts(&r, "anonymous_or_unknown"), [0, 1, 0]);
 }
+
+fn state(
+    hms: &str,
+    agent: &str,
+    from: &str,
+    to: &str,
+    reason: Option<&str>,
+) -> hotline_record::AgentStateChange {
+    hotline_record::AgentStateChange {
+        at: at(hms),
+        agent: agent.into(),
+        from: from.into(),
+        to: to.into(),
+        reason: reason.map(str::to_string),
+    }
+}
+
+#[test]
+fn agents_are_judged_by_what_their_phone_and_their_calls_did() {
+    let calls = morning();
+    let p = Period::range("2026-12-05T08:45:00+08:00", "2026-12-05T09:15:00+08:00").unwrap();
+    // 1003 at the start of the period (as the store gives it), then their day.
+    let states = vec![
+        state("08:45:00", "1003", "logged-out", "available", None),
+        state("08:50:30", "1003", "available", "ringing", None),
+        state("08:50:40", "1003", "ringing", "talking", None),
+        state("08:55:40", "1003", "talking", "wrap-up", None),
+        state("08:56:40", "1003", "wrap-up", "available", None),
+        state("09:07:05", "1003", "available", "ringing", None),
+        state(
+            "09:07:20",
+            "1003",
+            "ringing",
+            "not-ready",
+            Some("no-answer"),
+        ),
+        state(
+            "09:10:00",
+            "1003",
+            "not-ready",
+            "not-ready",
+            Some("training"),
+        ),
+    ];
+    let legs = vec![
+        hotline_record::CallLeg {
+            call_id: calls[0].call_id.clone(),
+            seq: 1,
+            party: "1003".into(),
+            kind: "agent".into(),
+            started_at: at("08:50:40"),
+            ended_at: Some(at("08:53:00")),
+        },
+        hotline_record::CallLeg {
+            call_id: calls[0].call_id.clone(),
+            seq: 2,
+            party: "1019".into(),
+            kind: "transfer".into(),
+            started_at: at("08:53:00"),
+            ended_at: Some(at("08:55:40")),
+        },
+    ];
+    let mut calls = calls;
+    calls[0].survey_score = Some(1);
+    calls[2].survey_score = Some(3);
+    calls[7].caller_raw = "1003".into();
+    let roster = vec!["1003".to_string(), "1004".to_string()];
+    let r = crate::agents(&calls, &states, &legs, p, &roster, |a| a != "1019");
+    assert_eq!(
+        column(&r, "agent"),
+        [Value::Text("1003".into()), Value::Text("1004".into())]
+    );
+    assert_eq!(counts(&r, "offered"), [2, 0]);
+    assert_eq!(counts(&r, "rang_out"), [1, 0]);
+    // A, C (G gave up during the announcement; Zhengzhou's call is 1003's too here).
+    assert_eq!(counts(&r, "answered"), [3, 0]);
+    assert_eq!(numbers(&r, "wrap_up_secs"), [Some(60.0), Some(0.0)]);
+    assert_eq!(numbers(&r, "training_secs"), [Some(300.0), Some(0.0)]);
+    assert_eq!(
+        numbers(&r, "other_not_ready_secs"),
+        [Some(160.0), Some(0.0)],
+        "no-answer pause"
+    );
+    assert_eq!(numbers(&r, "logged_in_secs"), [Some(1800.0), Some(0.0)]);
+    assert_eq!(counts(&r, "transfers"), [1, 0]);
+    assert_eq!(counts(&r, "calls_out"), [1, 0]);
+    assert_eq!(numbers(&r, "survey_average"), [Some(2.0), None]);
+    assert_eq!(counts(&r, "surveys"), [2, 0]);
+    // Busy: ringing 10 + 15 s, talking 300 s, wrap-up 60 s; available 08:45:00–08:50:30
+    // and 08:56:40–09:07:05.
+    let busy: f64 = 10.0 + 15.0 + 300.0 + 60.0;
+    let available = 330.0 + 625.0;
+    let occ = (busy / (busy + available) * 1000.0).round() / 1000.0;
+    assert_eq!(numbers(&r, "occupancy"), [Some(occ), None]);
+}
+
+#[test]
+fn topics_count_calls_per_menu_branch() {
+    let calls = morning();
+    let p = Period::day("2026-12-05").unwrap();
+    let r = crate::topics(&calls, p, crate::topics::By::Day, Some("luoyang"));
+    let topics: Vec<(Value, u64, u64, u64)> = r
+        .rows
+        .iter()
+        .map(|row| {
+            let n = |i: usize| match row.values[i] {
+                Value::Count(n) => n,
+                _ => panic!(),
+            };
+            (row.values[1].clone(), n(2), n(3), n(4))
+        })
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            (Value::Text("complaints".into()), 1, 0, 1),
+            (Value::Text("filing".into()), 4, 2, 2),
+            (Value::Text("invoices".into()), 1, 0, 1),
+            (Value::Text("main".into()), 1, 0, 0),
+        ]
+    );
+}

@@ -26,7 +26,7 @@ pub const STATES: [(&str, &str); 10] = [
 
 /// The column a state row counts under: not-ready by its reason, anything unknown under
 /// the other not-ready column; logged-out counts nowhere.
-fn column(state: &str, reason: Option<&str>) -> Option<usize> {
+pub fn column(state: &str, reason: Option<&str>) -> Option<usize> {
     let key = match (state, reason) {
         ("logged-out", _) => return None,
         ("not-ready", Some(r)) if STATES.iter().any(|(k, _)| *k == r) => r,
@@ -37,6 +37,51 @@ fn column(state: &str, reason: Option<&str>) -> Option<usize> {
         .iter()
         .position(|(k, _)| *k == key)
         .or_else(|| STATES.iter().position(|(k, _)| *k == "not-ready"))
+}
+
+/// One agent in one state (a [`STATES`] column) from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stretch<'a> {
+    /// The agent.
+    pub agent: &'a str,
+    /// When it began.
+    pub from: DateTime<Utc>,
+    /// When it ended (the end of the period for the state each agent is still in).
+    pub to: DateTime<Utc>,
+    /// The state's column in [`STATES`].
+    pub column: usize,
+}
+
+/// The agents' state stretches from their changes, up to `end`; logged-out time is none.
+pub fn stretches<'a>(
+    changes: &'a [AgentStateChange],
+    end: DateTime<Utc>,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<Stretch<'a>> {
+    let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::new();
+    let mut out = Vec::new();
+    for c in changes.iter().filter(|c| wanted(&c.agent)) {
+        let col = column(&c.to, c.reason.as_deref());
+        if let Some((since, Some(prev))) = current.insert(&c.agent, (c.at, col)) {
+            out.push(Stretch {
+                agent: &c.agent,
+                from: since,
+                to: c.at,
+                column: prev,
+            });
+        }
+    }
+    for (agent, (since, col)) in current {
+        if let Some(col) = col {
+            out.push(Stretch {
+                agent,
+                from: since,
+                to: end.max(since),
+                column: col,
+            });
+        }
+    }
+    out
 }
 
 /// Average agents per state (in [`STATES`] order) over each of `intervals`, for the agents
@@ -50,26 +95,19 @@ pub fn staffing(
     let Some(end) = intervals.last().map(|p| p.to) else {
         return out;
     };
-    // Each agent's stretches: (from, to, column).
-    let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::new();
-    let mut stretches: Vec<(DateTime<Utc>, DateTime<Utc>, usize)> = Vec::new();
-    for c in changes.iter().filter(|c| wanted(&c.agent)) {
-        let col = column(&c.to, c.reason.as_deref());
-        if let Some((since, Some(prev))) = current.insert(&c.agent, (c.at, col)) {
-            stretches.push((since, c.at, prev));
-        }
-    }
-    for (since, col) in current.into_values() {
-        if let Some(col) = col {
-            stretches.push((since, end, col));
-        }
-    }
+    let stretches = stretches(changes, end, wanted);
     for (slot, p) in out.iter_mut().zip(intervals) {
         let length = (p.to - p.from).num_milliseconds() as f64;
         if length <= 0.0 {
             continue;
         }
-        for (from, to, col) in &stretches {
+        for Stretch {
+            from,
+            to,
+            column: col,
+            ..
+        } in &stretches
+        {
             let overlap = ((*to).min(p.to) - (*from).max(p.from)).num_milliseconds();
             if overlap > 0 {
                 if let Some(cell) = slot.get_mut(*col) {

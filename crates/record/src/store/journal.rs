@@ -318,6 +318,53 @@ pub fn list_legs(db: &Path, call: &CallId) -> Result<Vec<CallLeg>, RecordError> 
     Ok(out)
 }
 
+/// Every leg started in `[from, to)`, by call then order (reports: who took or handed on
+/// which call).
+pub fn list_legs_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CallLeg>, RecordError> {
+    let conn = open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT call_id, seq, party, kind, started_at, ended_at FROM legs
+             WHERE started_at >= ?1 AND started_at < ?2 ORDER BY call_id, seq",
+        )
+        .map_err(sqlite)?;
+    let rows = stmt
+        .query_map([time_text(from), time_text(to)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (call, seq, party, kind, started, ended) = row.map_err(sqlite)?;
+        if let (Ok(call_id), Some(started_at)) = (call.parse::<CallId>(), time(&started)) {
+            out.push(CallLeg {
+                call_id,
+                seq,
+                party,
+                kind,
+                started_at,
+                ended_at: ended.as_deref().and_then(time),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Every supervision use and refusal, oldest first (the audit trail).
 pub fn list_monitoring(db: &Path) -> Result<Vec<MonitorUse>, RecordError> {
     let conn = open_read_only(db)?;

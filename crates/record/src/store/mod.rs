@@ -18,8 +18,8 @@ use rusqlite::Connection;
 use crate::{fsmode, RecordError};
 
 pub use journal::{
-    list_agent_states, list_agent_states_between, list_legs, list_monitoring, AgentStateChange,
-    CallLeg, MonitorUse,
+    list_agent_states, list_agent_states_between, list_legs, list_legs_between, list_monitoring,
+    AgentStateChange, CallLeg, MonitorUse,
 };
 pub use record::{
     AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
