@@ -2,6 +2,9 @@
 //! call back, when they asked, the menu node and queue they waited for (转人工结点), how
 //! long they waited, where they gave up, and whether anyone has called them back since.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use hotline_record::{CallRecord, Callback, Direction};
 
 use crate::facts::{secs, Facts};
@@ -48,21 +51,54 @@ const COLUMNS: [Column; 9] = [
     },
 ];
 
-/// Whether the caller of `call` was called back after it: a callback row of the call marked
-/// `called`, or a later call out that reached their number.
-pub fn called_back(call: &CallRecord, callbacks: &[Callback], calls: &[CallRecord]) -> bool {
-    let number = call.caller_normalized.as_deref().unwrap_or_default();
-    let by_row = callbacks
-        .iter()
-        .any(|cb| cb.call_id == call.call_id && cb.state == "called");
-    let by_call = !number.is_empty()
-        && calls.iter().any(|c| {
-            c.direction == Direction::Outbound
-                && c.offered_at > call.offered_at
-                && c.answered_at.is_some()
-                && c.dialled.as_deref() == Some(number)
-        });
-    by_row || by_call
+/// Who was called back, and who is on the callback list: built once per report so each
+/// call is looked up, not searched for.
+pub struct FollowUps<'a> {
+    /// Calls with a callback row, and whether one of its rows is marked `called`.
+    listed: HashMap<&'a str, bool>,
+    /// Numbers reached by agents' calls out, with when.
+    reached: HashMap<&'a str, Vec<DateTime<Utc>>>,
+}
+
+impl<'a> FollowUps<'a> {
+    /// The follow-ups recorded in `callbacks` and in the calls out among `calls`.
+    pub fn new(callbacks: &'a [Callback], calls: &'a [CallRecord]) -> FollowUps<'a> {
+        let mut listed: HashMap<&str, bool> = HashMap::new();
+        for cb in callbacks {
+            *listed.entry(cb.call_id.as_str()).or_default() |= cb.state == "called";
+        }
+        let mut reached: HashMap<&str, Vec<DateTime<Utc>>> = HashMap::new();
+        for c in calls {
+            if let (Direction::Outbound, Some(_), Some(n)) =
+                (c.direction, c.answered_at, c.dialled.as_deref())
+            {
+                reached.entry(n).or_default().push(c.offered_at);
+            }
+        }
+        FollowUps { listed, reached }
+    }
+
+    /// Whether `call` is on the callback list.
+    pub fn listed(&self, call: &CallRecord) -> bool {
+        self.listed.contains_key(call.call_id.as_str())
+    }
+
+    /// Whether the caller of `call` was called back after it: a callback row of the call
+    /// marked `called`, or a later call out that reached their number.
+    pub fn called_back(&self, call: &CallRecord) -> bool {
+        let by_row = self
+            .listed
+            .get(call.call_id.as_str())
+            .copied()
+            .unwrap_or(false);
+        let number = call.caller_normalized.as_deref().unwrap_or_default();
+        let by_call = !number.is_empty()
+            && self
+                .reached
+                .get(number)
+                .is_some_and(|times| times.iter().any(|t| *t > call.offered_at));
+        by_row || by_call
+    }
 }
 
 /// The abandoned callers among `calls` (of `region`, or all), oldest first; numbers of
@@ -73,6 +109,7 @@ pub fn abandoned(
     region: Option<&str>,
     confidential: impl Fn(&CallRecord) -> bool,
 ) -> Report {
+    let follow = FollowUps::new(callbacks, calls);
     let rows = calls
         .iter()
         .filter(|c| region.is_none_or(|r| c.region.as_deref() == Some(r)))
@@ -109,7 +146,7 @@ pub fn abandoned(
                     f.wait.map_or(Value::Empty, |w| Value::Number(secs(w))),
                     Value::Text(stage.as_str().to_string()),
                     yes_no(f.short_abandon),
-                    yes_no(called_back(c, callbacks, calls)),
+                    yes_no(follow.called_back(c)),
                 ],
                 calls: vec![c.call_id.to_string()],
             })

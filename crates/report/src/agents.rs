@@ -122,12 +122,48 @@ pub fn agents(
     ids.extend(states.iter().map(|s| s.agent.as_str()));
     ids.extend(calls.iter().filter_map(|c| c.agent.as_deref()));
     let time = state_time(states, period, &wanted);
+    // Grouped once, so a year of a province is not searched once per agent.
+    let mut answered: BTreeMap<&str, Vec<Facts<'_>>> = BTreeMap::new();
+    let mut out: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in calls {
+        let f = Facts::of(c);
+        match (c.direction, c.agent.as_deref()) {
+            (Direction::Outbound, _) => *out.entry(c.caller_raw.as_str()).or_default() += 1,
+            (Direction::Inbound, Some(a)) if f.answered => answered.entry(a).or_default().push(f),
+            _ => {}
+        }
+    }
+    let mut changes: BTreeMap<&str, Vec<&AgentStateChange>> = BTreeMap::new();
+    for s in states {
+        changes.entry(s.agent.as_str()).or_default().push(s);
+    }
+    let mut last_seq: BTreeMap<&str, u32> = BTreeMap::new();
+    for l in legs {
+        let seq = last_seq.entry(l.call_id.as_str()).or_default();
+        *seq = (*seq).max(l.seq);
+    }
+    let mut transfers: BTreeMap<&str, u64> = BTreeMap::new();
+    for l in legs {
+        if last_seq
+            .get(l.call_id.as_str())
+            .is_some_and(|last| *last > l.seq)
+        {
+            *transfers.entry(l.party.as_str()).or_default() += 1;
+        }
+    }
     let rows = ids
         .into_iter()
         .filter(|a| wanted(a))
         .map(|agent| {
-            let in_state = time.get(agent).copied().unwrap_or([0.0; STATES.len()]);
-            row(agent, calls, states, legs, in_state)
+            let seat = Seat {
+                agent,
+                changes: changes.get(agent).map(Vec::as_slice).unwrap_or_default(),
+                answered: answered.get(agent).map(Vec::as_slice).unwrap_or_default(),
+                transfers: transfers.get(agent).copied().unwrap_or(0),
+                calls_out: out.get(agent).copied().unwrap_or(0),
+                time: time.get(agent).copied().unwrap_or([0.0; STATES.len()]),
+            };
+            row(&seat)
         })
         .collect();
     Report {
@@ -165,27 +201,31 @@ fn spent(t: &[f64; STATES.len()], key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn row(
-    agent: &str,
-    calls: &[CallRecord],
-    states: &[AgentStateChange],
-    legs: &[CallLeg],
-    t: [f64; STATES.len()],
-) -> Row {
-    let mine = |s: &&AgentStateChange| s.agent == agent;
-    // The first row of each agent is their state at the period's start, not a change.
-    let changes: Vec<&AgentStateChange> = states.iter().filter(mine).skip(1).collect();
+/// One agent's rows, grouped.
+struct Seat<'s, 'a> {
+    agent: &'s str,
+    /// Their state at the start of the period, then their changes.
+    changes: &'s [&'a AgentStateChange],
+    answered: &'s [Facts<'a>],
+    transfers: u64,
+    calls_out: u64,
+    time: [f64; STATES.len()],
+}
+
+fn row(seat: &Seat<'_, '_>) -> Row {
+    let (agent, answered, t) = (seat.agent, seat.answered, seat.time);
+    // A row with no state left is the agent's state at the period's start, not a change.
+    let changes: Vec<&AgentStateChange> = seat
+        .changes
+        .iter()
+        .copied()
+        .filter(|s| !s.from.is_empty())
+        .collect();
     let offered = changes.iter().filter(|s| s.to == "ringing").count() as u64;
     let rang_out = changes
         .iter()
         .filter(|s| s.from == "ringing" && s.to != "talking" && s.to != "logged-out")
         .count() as u64;
-    let answered: Vec<Facts<'_>> = calls
-        .iter()
-        .filter(|c| c.agent.as_deref() == Some(agent))
-        .map(Facts::of)
-        .filter(|f| f.answered)
-        .collect();
     let n = answered.len() as u64;
     let rings: Vec<f64> = answered.iter().filter_map(|f| f.ring.map(secs)).collect();
     let handling: Vec<f64> = answered
@@ -201,15 +241,7 @@ fn row(
         .iter()
         .filter(|f| f.ivr_visit && f.call.agent_announced)
         .count() as u64;
-    let transfers = legs
-        .iter()
-        .filter(|l| l.party == agent)
-        .filter(|l| legs.iter().any(|o| o.call_id == l.call_id && o.seq > l.seq))
-        .count() as u64;
-    let calls_out = calls
-        .iter()
-        .filter(|c| c.direction == Direction::Outbound && c.caller_raw == agent)
-        .count() as u64;
+    let (transfers, calls_out) = (seat.transfers, seat.calls_out);
     let busy = spent(&t, "talking") + spent(&t, "ringing") + spent(&t, "wrap-up");
     let available = spent(&t, "available");
     let logged_in: f64 = t.iter().sum();

@@ -299,7 +299,7 @@ fn agents_are_judged_by_what_their_phone_and_their_calls_did() {
     let p = Period::range("2026-12-05T08:45:00+08:00", "2026-12-05T09:15:00+08:00").unwrap();
     // 1003 at the start of the period (as the store gives it), then their day.
     let states = vec![
-        state("08:45:00", "1003", "logged-out", "available", None),
+        state("08:45:00", "1003", "", "available", None),
         state("08:50:30", "1003", "available", "ringing", None),
         state("08:50:40", "1003", "ringing", "talking", None),
         state("08:55:40", "1003", "talking", "wrap-up", None),

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use hotline_record::{CallRecord, Callback, Outcome};
 
-use crate::abandoned::called_back;
+use crate::abandoned::FollowUps;
 use crate::facts::Facts;
 use crate::period::beijing;
 use crate::table::{Column, Report, Row, Value};
@@ -73,9 +73,10 @@ pub fn service(calls: &[CallRecord], callbacks: &[Callback], region: Option<&str
             .to_string();
         groups.entry((day, r)).or_default().push(f);
     }
+    let follow = FollowUps::new(callbacks, calls);
     let rows = groups
         .into_iter()
-        .map(|((day, r), facts)| row(day, r, &facts, callbacks, calls))
+        .map(|((day, r), facts)| row(day, r, &facts, &follow))
         .collect();
     Report {
         title: "五个100% service".to_string(),
@@ -84,13 +85,7 @@ pub fn service(calls: &[CallRecord], callbacks: &[Callback], region: Option<&str
     }
 }
 
-fn row(
-    day: String,
-    region: String,
-    facts: &[Facts<'_>],
-    callbacks: &[Callback],
-    calls: &[CallRecord],
-) -> Row {
+fn row(day: String, region: String, facts: &[Facts<'_>], follow: &FollowUps<'_>) -> Row {
     let count = |f: &dyn Fn(&Facts<'_>) -> bool| facts.iter().filter(|x| f(x)).count() as u64;
     let offered = facts.len() as u64;
     let accepted = count(&|x| x.call.outcome != Outcome::Failed || x.asked_for_agent);
@@ -101,14 +96,8 @@ fn row(
         count(&|x| x.answered && x.call.recording_path.is_some() && !x.call.recording_failed);
     let asked = count(&|x| x.asked_for_agent);
     // Everyone of these calls on the callback list, and who of them was called back.
-    let listed: Vec<&Facts<'_>> = facts
-        .iter()
-        .filter(|x| callbacks.iter().any(|cb| cb.call_id == x.call.call_id))
-        .collect();
-    let followed = listed
-        .iter()
-        .filter(|x| called_back(x.call, callbacks, calls))
-        .count() as u64;
+    let listed: Vec<&Facts<'_>> = facts.iter().filter(|x| follow.listed(x.call)).collect();
+    let followed = listed.iter().filter(|x| follow.called_back(x.call)).count() as u64;
     let listed = listed.len() as u64;
     Row {
         values: vec![

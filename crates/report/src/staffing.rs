@@ -95,22 +95,18 @@ pub fn staffing(
     let Some(end) = intervals.last().map(|p| p.to) else {
         return out;
     };
-    let stretches = stretches(changes, end, wanted);
-    for (slot, p) in out.iter_mut().zip(intervals) {
-        let length = (p.to - p.from).num_milliseconds() as f64;
-        if length <= 0.0 {
-            continue;
-        }
-        for Stretch {
-            from,
-            to,
-            column: col,
-            ..
-        } in &stretches
-        {
-            let overlap = ((*to).min(p.to) - (*from).max(p.from)).num_milliseconds();
-            if overlap > 0 {
-                if let Some(cell) = slot.get_mut(*col) {
+    // Each stretch visits only the intervals it overlaps: a year of quarter hours and
+    // millions of state changes stay linear.
+    for s in stretches(changes, end, wanted) {
+        let first = intervals.partition_point(|p| p.to <= s.from);
+        for (slot, p) in out.iter_mut().zip(intervals).skip(first) {
+            if p.from >= s.to {
+                break;
+            }
+            let length = (p.to - p.from).num_milliseconds() as f64;
+            let overlap = (s.to.min(p.to) - s.from.max(p.from)).num_milliseconds();
+            if overlap > 0 && length > 0.0 {
+                if let Some(cell) = slot.get_mut(s.column) {
                     *cell += overlap as f64 / length;
                 }
             }

@@ -220,8 +220,9 @@ pub fn list_agent_states(
     Ok(out)
 }
 
-/// Every agent's state at `from` (their last change before it, dated `from`) followed by
-/// the changes in `[from, to)`, oldest first: what a staffing report over that period needs.
+/// Every agent's state at `from` (their last change before it, dated `from`, with an empty
+/// `from` state: it is no change) followed by the changes in `[from, to)`, oldest first:
+/// what a staffing report over that period needs.
 pub fn list_agent_states_between(
     db: &Path,
     from: DateTime<Utc>,
@@ -269,6 +270,7 @@ pub fn list_agent_states_between(
     )?;
     for s in &mut out {
         s.at = from;
+        s.from.clear();
     }
     out.extend(read(
         "SELECT at, agent, from_state, to_state, reason FROM agent_states
