@@ -96,7 +96,7 @@ pub fn period(ask: &Ask) -> anyhow::Result<Period> {
 
 /// The agents of a region by the dialplan, and its centre; what a missing plan leaves.
 fn plan_facts(path: &Path) -> (Option<Vec<(String, String)>>, String) {
-    match hotline_routing::Dialplan::load(path) {
+    match hotline_routing::Dialplan::load_without_places(path) {
         Ok(plan) => {
             let agents = plan
                 .agents

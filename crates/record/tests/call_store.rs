@@ -409,3 +409,44 @@ fn a_stopping_switch_and_the_next_start_leave_no_record_open() {
     assert!(calls.iter().all(|c| c.ended_at.is_some()), "{calls:?}");
     assert_eq!(calls[3].outcome, Outcome::Failed);
 }
+
+#[test]
+fn states_over_a_period_start_with_each_agents_state_at_its_start() {
+    let db = common::scratch_dir("states-between").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let change =
+        |minute: u32, agent: &str, from: &str, to: &str| hotline_record::AgentStateChange {
+            at: offered(minute),
+            agent: agent.into(),
+            from: from.into(),
+            to: to.into(),
+            reason: None,
+        };
+    for s in [
+        change(1, "1003", "logged-out", "available"),
+        change(2, "1003", "available", "talking"),
+        change(4, "1003", "talking", "available"),
+        change(1, "1004", "logged-out", "available"),
+        change(3, "1005", "logged-out", "available"),
+    ] {
+        store.save_agent_state(&s).unwrap();
+    }
+    store.sync().unwrap();
+    let rows = hotline_record::list_agent_states_between(&db, offered(3), offered(5)).unwrap();
+    let seen: Vec<(u32, &str, &str, &str)> = rows
+        .iter()
+        .map(|s| {
+            let minute = (s.at - offered(0)).num_minutes() as u32;
+            (minute, s.agent.as_str(), s.from.as_str(), s.to.as_str())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (3, "1003", "", "talking"),
+            (3, "1004", "", "available"),
+            (3, "1005", "logged-out", "available"),
+            (4, "1003", "talking", "available"),
+        ]
+    );
+}

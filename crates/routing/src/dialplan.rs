@@ -322,6 +322,20 @@ impl Dialplan {
         crate::check::check(text, file, SegmentTable::embedded().ok())
     }
 
+    /// Reads a dialplan without checking place names against the segment table: quick, for
+    /// tools that need only its agents, regions and menu (reports), never for the switch.
+    pub fn load_without_places(path: &Path) -> Result<Dialplan, Vec<Diagnostic>> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            vec![Diagnostic {
+                file: path.to_path_buf(),
+                line: 0,
+                col: 0,
+                problem: Problem::Unreadable(err.to_string()),
+            }]
+        })?;
+        crate::check::check(&text, path, None)
+    }
+
     /// The region with this id.
     pub fn region(&self, id: &RegionId) -> Option<&Region> {
         self.regions.iter().find(|r| &r.id == id)

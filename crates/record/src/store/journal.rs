@@ -262,10 +262,21 @@ pub fn list_agent_states_between(
         }
         Ok(out)
     };
-    // SQLite takes the bare columns from the row of the max(at).
+    // Each agent's last change before `from`, found through the (agent, at) index: the
+    // agents by a skip-scan, then one index probe each, never a scan of the years before.
     let mut out = read(
-        "SELECT max(at), agent, from_state, to_state, reason FROM agent_states
-         WHERE at < ?1 GROUP BY agent ORDER BY agent",
+        "WITH RECURSIVE agents(agent) AS (
+             SELECT min(agent) FROM agent_states
+             UNION ALL
+             SELECT (SELECT min(agent) FROM agent_states WHERE agent > agents.agent)
+             FROM agents WHERE agents.agent IS NOT NULL
+         )
+         SELECT s.at, s.agent, s.from_state, s.to_state, s.reason
+         FROM agents JOIN agent_states s ON s.id = (
+             SELECT id FROM agent_states
+             WHERE agent = agents.agent AND at < ?1 ORDER BY at DESC, id DESC LIMIT 1
+         )
+         ORDER BY s.agent",
         &[&from_text],
     )?;
     for s in &mut out {
