@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike;
 use hotline_record::{CallRecord, Direction};
 
 use crate::period::beijing;
@@ -48,7 +49,7 @@ const COLUMNS: [Column; 8] = [
 
 /// The report over `calls`; `centre` is the provincial centre's region id.
 pub fn origins(calls: &[CallRecord], centre: &str, region: Option<&str>) -> Report {
-    let mut groups: BTreeMap<(String, String), ([u64; 5], Vec<String>)> = BTreeMap::new();
+    let mut groups: BTreeMap<((i32, u32), String), ([u64; 5], Vec<String>)> = BTreeMap::new();
     for c in calls.iter().filter(|c| c.direction == Direction::Inbound) {
         let home = c.region.clone().unwrap_or_default();
         let taker = if c.overflowed {
@@ -66,11 +67,8 @@ pub fn origins(calls: &[CallRecord], centre: &str, region: Option<&str>) -> Repo
             Some("international") => 3,
             _ => 4,
         };
-        let month = c
-            .offered_at
-            .with_timezone(&beijing())
-            .format("%Y-%m")
-            .to_string();
+        let local = c.offered_at.with_timezone(&beijing());
+        let month = (local.year(), local.month());
         let (counts, ids) = groups.entry((month, taker)).or_default();
         if let Some(n) = counts.get_mut(slot) {
             *n += 1;
@@ -81,7 +79,7 @@ pub fn origins(calls: &[CallRecord], centre: &str, region: Option<&str>) -> Repo
         .into_iter()
         .map(|((month, r), (counts, calls))| {
             let mut values = vec![
-                Value::Text(month),
+                Value::Text(format!("{}-{:02}", month.0, month.1)),
                 Value::Text(r),
                 Value::Count(counts.iter().sum()),
             ];
