@@ -12,6 +12,11 @@ use hotline_record::{CallRecord, Direction};
 use crate::period::beijing;
 use crate::table::{Column, Report, Row, Value};
 
+/// A Beijing month: (year, month).
+type Month = (i32, u32);
+/// Callers per origin column, and the calls counted.
+type Tally = ([u64; 5], Vec<String>);
+
 const COLUMNS: [Column; 8] = [
     Column {
         key: "month",
@@ -49,7 +54,7 @@ const COLUMNS: [Column; 8] = [
 
 /// The report over `calls`; `centre` is the provincial centre's region id.
 pub fn origins(calls: &[CallRecord], centre: &str, region: Option<&str>) -> Report {
-    let mut groups: BTreeMap<((i32, u32), String), ([u64; 5], Vec<String>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(Month, String), Tally> = BTreeMap::new();
     for c in calls.iter().filter(|c| c.direction == Direction::Inbound) {
         let home = c.region.clone().unwrap_or_default();
         let taker = if c.overflowed {
