@@ -17,6 +17,7 @@
 
 pub mod mask;
 pub mod period;
+pub mod qa;
 
 pub use mask::mask_number;
 pub use period::{beijing, Period, PeriodError};
