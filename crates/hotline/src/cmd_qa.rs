@@ -267,11 +267,18 @@ pub fn person(id: &str, what: &str) -> anyhow::Result<String> {
     Ok(id.to_string())
 }
 
-/// The OS user running the tool, for `--by` left out.
+/// The OS user running the tool, for `--by` left out: the login name, else `uid N` (the
+/// owner of `/proc/self` is the process's user).
 pub fn os_user() -> String {
+    use std::os::unix::fs::MetadataExt;
     ["USER", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            std::fs::metadata("/proc/self")
+                .ok()
+                .map(|m| format!("uid {}", m.uid()))
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 

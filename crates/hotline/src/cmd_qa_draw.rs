@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
-use hotline_record::qa::{self, Action, NewAudit, NewDraw, NewReview, Scope};
 use hotline_record::list_calls;
+use hotline_record::qa::{self, Action, NewAudit, NewDraw, NewReview, Scope};
 use hotline_report::qa::chain::{self, DrawFacts};
 use hotline_report::qa::draw::{candidates, draw as draw_sample, Seed};
 use hotline_report::qa::status::current_draws;
@@ -111,7 +111,10 @@ pub fn draw(a: &DrawArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default(),
     );
     for s in &drawn.strata {
-        summary.push_str(&format!("  agent {}: {} of {}\n", s.agent, s.sampled, s.calls));
+        summary.push_str(&format!(
+            "  agent {}: {} of {}\n",
+            s.agent, s.sampled, s.calls
+        ));
     }
     let mut out = std::io::stdout().lock();
     if a.format == Format::Table {
@@ -183,10 +186,7 @@ pub fn play(a: &PlayArgs) -> anyhow::Result<ExitCode> {
             format!("call {id} is in no spot-check draw: say why you open it with --reason TEXT")
         })?,
     };
-    let dest = a
-        .copy_to
-        .as_ref()
-        .map(|dir| dir.join(format!("{id}.wav")));
+    let dest = a.copy_to.as_ref().map(|dir| dir.join(format!("{id}.wav")));
     let detail = match &dest {
         Some(d) => format!("copied to {}", d.display()),
         None => format!("path shown {}", full.display()),

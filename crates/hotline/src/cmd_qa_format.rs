@@ -58,16 +58,24 @@ impl Sheet {
                 *w = (*w).max(width(&cell(v, "-")));
             }
         }
+        // A column of numbers is right-aligned, its header and its empty cells too.
+        let numeric: Vec<bool> = (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(Value::is_number))
+            })
+            .collect();
         let header: Vec<String> = self.columns.iter().map(|c| c.to_uppercase()).collect();
         let header: Vec<Value> = header.into_iter().map(Value::String).collect();
         for row in std::iter::once(&header).chain(&self.rows) {
             let mut line = String::new();
-            for (i, (v, w)) in row.iter().zip(&widths).enumerate() {
+            for (i, ((v, w), right)) in row.iter().zip(&widths).zip(&numeric).enumerate() {
                 let text = cell(v, "-");
                 if i > 0 {
                     line.push_str("  ");
                 }
-                if v.is_number() {
+                if *right {
                     line.push_str(&" ".repeat(w.saturating_sub(width(&text))));
                     line.push_str(&text);
                 } else {
@@ -178,7 +186,11 @@ mod tests {
     fn sheet() -> Sheet {
         let mut s = Sheet::new(&["agent", "note", "score"]);
         s.push(vec![json!("1003"), json!("礼貌, 答复\"准确\""), json!(85)]);
-        s.push(vec![json!("1019"), json!("=cmd|' /C calc'!A0"), Value::Null]);
+        s.push(vec![
+            json!("1019"),
+            json!("=cmd|' /C calc'!A0"),
+            Value::Null,
+        ]);
         s
     }
 
@@ -189,9 +201,10 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "AGENT  NOTE                SCORE");
-        assert_eq!(lines[1], "1003   礼貌, 答复\"准确\"     85");
+        assert_eq!(lines[1], "1003   礼貌, 答复\"准确\"       85");
         assert_eq!(width(lines[1]), width(lines[0]));
-        assert!(lines[2].ends_with("-"));
+        assert_eq!(width(lines[2]), width(lines[0]), "{text}");
+        assert!(lines[2].ends_with("    -"));
         assert_eq!(pad("王芳", 6), "王芳  ");
     }
 

@@ -14,7 +14,9 @@ use hotline_report::qa::{caller_shown, is_confidential, PeriodKey};
 use hotline_report::Period;
 use serde_json::{json, Value};
 
-use crate::cmd_qa::{load_plan, local, office_of, person, seal, sha256, AuditArgs, ListArgs, StatusArgs};
+use crate::cmd_qa::{
+    load_plan, local, office_of, person, seal, sha256, AuditArgs, ListArgs, StatusArgs,
+};
 use crate::cmd_qa_format::Sheet;
 
 /// Who reads a listing: which queues are confidential, and whether the reader is cleared.
@@ -37,8 +39,8 @@ pub fn sample_sheet(
     shown: Shown<'_>,
 ) -> (Sheet, Vec<CallId>) {
     let mut sheet = Sheet::new(&[
-        "draw", "office", "period", "call", "offered", "agent", "caller", "skill", "talk",
-        "score", "reviewer", "note",
+        "draw", "office", "period", "call", "offered", "agent", "caller", "skill", "talk", "score",
+        "reviewer", "note",
     ]);
     let mut unmasked = Vec::new();
     for d in draws {
@@ -101,7 +103,9 @@ pub fn list(a: &ListArgs) -> anyhow::Result<ExitCode> {
     let db = &a.db.db;
     let reader = match (&a.reviewer, a.privacy.clearance) {
         (Some(r), _) => Some(person(r, "--reviewer")?),
-        (None, true) => bail!("--clearance needs --reviewer ID: every number shown unmasked is audited"),
+        (None, true) => {
+            bail!("--clearance needs --reviewer ID: every number shown unmasked is audited")
+        }
         (None, false) => None,
     };
     let scope = a.which.scope();
@@ -156,8 +160,13 @@ pub fn status(a: &StatusArgs) -> anyhow::Result<ExitCode> {
         .min(PeriodKey::containing_month(since).period().from);
     let plan = load_plan(&a.dialplan)?;
     let db = &a.db.db;
-    let calls = list_calls(db, Some(read_from)).with_context(|| format!("reading {}", db.display()))?;
-    let (draws, samples, reviews) = (qa::list_draws(db)?, qa::list_samples(db)?, qa::list_reviews(db)?);
+    let calls =
+        list_calls(db, Some(read_from)).with_context(|| format!("reading {}", db.display()))?;
+    let (draws, samples, reviews) = (
+        qa::list_draws(db)?,
+        qa::list_samples(db)?,
+        qa::list_reviews(db)?,
+    );
     let inputs = Inputs {
         calls: &calls,
         draws: &draws,
@@ -191,7 +200,11 @@ pub fn status(a: &StatusArgs) -> anyhow::Result<ExitCode> {
             json!(c.sampled),
             json!(c.reviewed),
             json!(state),
-            if c.overdue { json!("OVERDUE") } else { Value::Null },
+            if c.overdue {
+                json!("OVERDUE")
+            } else {
+                Value::Null
+            },
         ]);
     }
     sheet.write(&mut std::io::stdout().lock(), a.format)?;

@@ -32,5 +32,6 @@ pub use store::{
     list_security_events, AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind,
     Direction, HungUpBy, MonitorUse, Outcome, SecurityEvent, UnknownWord,
 };
+
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.
 pub use store::qa;

@@ -64,7 +64,11 @@ fn a_week_is_drawn_once_and_a_redraw_keeps_the_first_draw() {
     let draws = qa::list_draws(&db).unwrap();
     assert_eq!(draws, vec![first.clone(), redraw.clone()]);
     assert_eq!(draws[0].seed, 0xfeed_beef);
-    assert_eq!(qa::list_samples(&db).unwrap().len(), 4, "both draws' samples kept");
+    assert_eq!(
+        qa::list_samples(&db).unwrap().len(),
+        4,
+        "both draws' samples kept"
+    );
 
     let audit = qa::list_audit(&db).unwrap();
     let actions: Vec<&str> = audit.iter().map(|r| r.action.as_str()).collect();
@@ -81,7 +85,10 @@ fn a_redraw_of_a_week_never_drawn_is_refused() {
     let err = qa::record_draw(&db, &luoyang_week(Some("why not")), &seal).unwrap_err();
     assert!(matches!(err, QaError::NothingToRedraw { .. }), "{err}");
     assert!(qa::list_draws(&db).unwrap().is_empty());
-    assert!(qa::list_audit(&db).unwrap().is_empty(), "nothing half written");
+    assert!(
+        qa::list_audit(&db).unwrap().is_empty(),
+        "nothing half written"
+    );
 }
 
 #[test]

@@ -362,8 +362,8 @@ fn sqlite(db: &Path) -> impl Fn(rusqlite::Error) -> RecordError + '_ {
 /// Opens an existing call database for the `qa` writes, beside a running switch: WAL lets
 /// both write, the busy timeout waits for the switch's batch to commit.
 fn open_read_write(db: &Path) -> Result<Connection, RecordError> {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(sqlite(db))?;
+    let conn =
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(sqlite(db))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sqlite(db))?;
     conn.execute_batch(SCHEMA).map_err(sqlite(db))?;
@@ -591,7 +591,12 @@ fn bad(table: &str, id: i64, column: &'static str, value: &str) -> RecordError {
     }
 }
 
-fn parse_time(table: &str, id: i64, column: &'static str, text: &str) -> Result<DateTime<Utc>, RecordError> {
+fn parse_time(
+    table: &str,
+    id: i64,
+    column: &'static str,
+    text: &str,
+) -> Result<DateTime<Utc>, RecordError> {
     time(text).ok_or_else(|| bad(table, id, column, text))
 }
 
@@ -616,8 +621,8 @@ pub fn list_draws(db: &Path) -> Result<Vec<Draw>, RecordError> {
         let id: i64 = r.get(0).map_err(sqlite(db))?;
         let (kind, office): (String, String) =
             (r.get(1).map_err(sqlite(db))?, r.get(2).map_err(sqlite(db))?);
-        let scope =
-            Scope::from_columns(&kind, &office).ok_or_else(|| bad("qa_draws", id, "scope", &kind))?;
+        let scope = Scope::from_columns(&kind, &office)
+            .ok_or_else(|| bad("qa_draws", id, "scope", &kind))?;
         let seed: String = r.get(5).map_err(sqlite(db))?;
         let drawn_at: String = r.get(7).map_err(sqlite(db))?;
         out.push(Draw {

@@ -160,11 +160,7 @@ pub fn verify(
 
 /// A draw's audit detail: what it was drawn from and a hash of what it drew, so an edited
 /// sample list no longer matches its audit row.
-pub fn draw_detail(
-    draw: &DrawFacts<'_>,
-    samples: &[(&str, &str)],
-    hash: HashFn,
-) -> String {
+pub fn draw_detail(draw: &DrawFacts<'_>, samples: &[(&str, &str)], hash: HashFn) -> String {
     let mut sorted: Vec<(&str, &str)> = samples.to_vec();
     sorted.sort();
     let list: String = sorted
@@ -227,11 +223,17 @@ impl fmt::Display for Mismatch {
         match self {
             Mismatch::DrawUnaudited(id) => write!(f, "draw {id} has no audit row"),
             Mismatch::DrawChanged(id) => {
-                write!(f, "draw {id} differs from its audit row: its seed, rate or samples were changed")
+                write!(
+                    f,
+                    "draw {id} differs from its audit row: its seed, rate or samples were changed"
+                )
             }
             Mismatch::ReviewUnaudited(id) => write!(f, "review {id} has no audit row"),
             Mismatch::ReviewChanged(id) => {
-                write!(f, "review {id} differs from its audit row: its call, score or note was changed")
+                write!(
+                    f,
+                    "review {id} differs from its audit row: its call, score or note was changed"
+                )
             }
         }
     }
@@ -379,7 +381,10 @@ mod tests {
         }));
         let mut cut = chain(5);
         cut.truncate(3);
-        assert!(verify(&cut, toy_hash, None).is_ok(), "a cut tail alone is a valid chain");
+        assert!(
+            verify(&cut, toy_hash, None).is_ok(),
+            "a cut tail alone is a valid chain"
+        );
         assert_eq!(
             verify(&cut, toy_hash, Some((5, &head))).unwrap_err(),
             vec![Break::HeadMissing { seq: 5 }],

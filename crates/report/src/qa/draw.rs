@@ -320,7 +320,10 @@ mod tests {
         let luoyang = candidates(&calls, &week, &Scope::Office("luoyang".into()), &office_of);
         assert_eq!(luoyang.len(), 1);
         assert_eq!(luoyang[0].call_id, call_id(1));
-        assert_eq!(candidates(&calls, &week, &Scope::Central, &office_of).len(), 2);
+        assert_eq!(
+            candidates(&calls, &week, &Scope::Central, &office_of).len(),
+            2
+        );
         let next = Period::week("2026-W49").unwrap();
         assert!(candidates(&calls, &next, &Scope::Central, &office_of).is_empty());
     }

@@ -159,8 +159,8 @@ impl PeriodKey {
     pub fn period(&self) -> Period {
         match *self {
             PeriodKey::Week { year, week } => {
-                let monday = NaiveDate::from_isoywd_opt(year, week, Weekday::Mon)
-                    .unwrap_or(NaiveDate::MIN);
+                let monday =
+                    NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).unwrap_or(NaiveDate::MIN);
                 Period::of_days(monday, 7)
             }
             PeriodKey::Month { year, month } => {
@@ -358,7 +358,9 @@ mod tests {
         ] {
             assert_eq!(text.parse::<Rate>().unwrap().basis_points(), bp, "{text}");
         }
-        for bad in ["0", "1.5", "", ".", "-0.2", "abc", "20 %%", "0.00001", "101%"] {
+        for bad in [
+            "0", "1.5", "", ".", "-0.2", "abc", "20 %%", "0.00001", "101%",
+        ] {
             assert!(bad.parse::<Rate>().is_err(), "{bad}");
         }
         assert_eq!(Rate::OFFICE_WEEKLY.to_string(), "20%");
@@ -409,7 +411,12 @@ mod tests {
             Err(DrawRefused::BelowRule { .. })
         ));
         assert!(matches!(
-            check_draw(&office, week, Rate::OFFICE_WEEKLY, monday - Duration::seconds(1)),
+            check_draw(
+                &office,
+                week,
+                Rate::OFFICE_WEEKLY,
+                monday - Duration::seconds(1)
+            ),
             Err(DrawRefused::NotOver { .. })
         ));
         let month = PeriodKey::month("2026-11").unwrap();

@@ -117,7 +117,15 @@ pub fn coverage(
             let calls = candidates(inputs.calls, &month.period(), &Scope::Central, office_of);
             let draw = current.get(&(Scope::Central, month.to_string())).copied();
             if !calls.is_empty() || draw.is_some() {
-                let c = one(Scope::Central, month, calls.len(), draw, &inputs, &reviewed, now);
+                let c = one(
+                    Scope::Central,
+                    month,
+                    calls.len(),
+                    draw,
+                    &inputs,
+                    &reviewed,
+                    now,
+                );
                 out.push(c);
             }
         }
@@ -149,7 +157,13 @@ fn one(
     let (least, _) = rule(&scope);
     let needed = least.of(calls);
     let drawn: Vec<&Sample> = draw
-        .map(|d| inputs.samples.iter().filter(|s| s.draw_id == d.id).collect())
+        .map(|d| {
+            inputs
+                .samples
+                .iter()
+                .filter(|s| s.draw_id == d.id)
+                .collect()
+        })
         .unwrap_or_default();
     let done_reviews = drawn
         .iter()
@@ -197,16 +211,32 @@ mod tests {
     }
 
     fn office_of(_: &CallRecord, agent: &str) -> String {
-        if agent.starts_with("19") { "centre" } else { "luoyang" }.to_string()
+        if agent.starts_with("19") {
+            "centre"
+        } else {
+            "luoyang"
+        }
+        .to_string()
     }
 
     #[test]
     fn an_undrawn_week_is_overdue_a_week_after_it_ends() {
         let monday = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
         let calls: Vec<CallRecord> = (0..7)
-            .map(|i| answered(i, if i < 5 { "1003" } else { "1900" }, monday + Duration::hours(i.into())))
+            .map(|i| {
+                answered(
+                    i,
+                    if i < 5 { "1003" } else { "1900" },
+                    monday + Duration::hours(i.into()),
+                )
+            })
             .collect();
-        let inputs = Inputs { calls: &calls, draws: &[], samples: &[], reviews: &[] };
+        let inputs = Inputs {
+            calls: &calls,
+            draws: &[],
+            samples: &[],
+            reviews: &[],
+        };
         let week = PeriodKey::week("2026-W48").unwrap().period();
         let during = coverage(inputs, &office_of, &week, None, monday + Duration::days(2));
         let states: Vec<(String, usize, usize, Stage)> = during
@@ -221,7 +251,13 @@ mod tests {
                 ("central".to_string(), 7, 1, Stage::Running),
             ]
         );
-        let later = coverage(inputs, &office_of, &week, Some("luoyang"), monday + Duration::days(15));
+        let later = coverage(
+            inputs,
+            &office_of,
+            &week,
+            Some("luoyang"),
+            monday + Duration::days(15),
+        );
         assert_eq!(later.len(), 1);
         assert_eq!(later[0].stage, Stage::NotDrawn);
         assert!(later[0].overdue);
