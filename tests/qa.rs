@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use hotline_record::qa::Scope;
 use hotline_record::{CallId, CallRecord, CallStore, HungUpBy, Outcome};
+use hotline_report::qa::draw::{candidates, draw, Seed};
+use hotline_report::qa::{PeriodKey, Rate};
 use serde_json::Value;
 
 /// A scratch folder with a dialplan, a call database and recordings.
@@ -177,9 +180,31 @@ fn an_office_week_is_drawn_fairly_reviewed_played_and_audited() {
     let week = week_of(monday);
     c.store(&luoyang_week(&c, monday));
 
-    let drawn = c.json(&[
-        "draw", "--office", "luoyang", "--week", &week, "--rate", "0.2",
+    let out = c.qa(&[
+        "draw", "--office", "luoyang", "--week", &week, "--rate", "0.2", "--format", "json",
     ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Anyone with the seed redraws the same calls from the same records.
+    let summary = String::from_utf8(out.stderr).unwrap();
+    let seed = summary
+        .split("seed ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let again = redraw_from(&c.db(), monday, seed.parse().unwrap());
+    let ids: Vec<&str> = drawn.iter().map(|s| s["call"].as_str().unwrap()).collect();
+    assert_eq!(again, ids, "the stored seed reproduces the draw");
     let agents: std::collections::BTreeSet<&str> =
         drawn.iter().map(|s| s["agent"].as_str().unwrap()).collect();
     assert_eq!(
@@ -370,6 +395,26 @@ fn an_office_week_is_drawn_fairly_reviewed_played_and_audited() {
 
     let verified = c.ok(&["audit", "--verify"]);
     assert!(verified.contains("intact: 6 rows"), "{verified}");
+}
+
+/// The draw of Luoyang's week recomputed from the stored calls and `seed`.
+fn redraw_from(db: &Path, monday: DateTime<Utc>, seed: Seed) -> Vec<String> {
+    let calls = hotline_record::list_calls(db, None).unwrap();
+    let week = PeriodKey::containing_week(monday).period();
+    let luoyang = |_: &CallRecord, agent: &str| {
+        if agent.starts_with("19") {
+            "centre"
+        } else {
+            "luoyang"
+        }
+        .to_string()
+    };
+    let pool = candidates(&calls, &week, &Scope::Office("luoyang".into()), &luoyang);
+    draw(&pool, Rate::OFFICE_WEEKLY, seed)
+        .samples
+        .iter()
+        .map(|s| s.call_id.to_string())
+        .collect()
 }
 
 fn local_day(t: DateTime<Utc>) -> String {

@@ -117,11 +117,15 @@ impl Sheet {
     }
 }
 
-/// A value as text; `none` for null.
+/// A value as one line of text for the table; `none` for null. Control characters (a
+/// note's line breaks, a terminal escape typed into it) become spaces.
 fn cell(v: &Value, none: &str) -> String {
     match v {
         Value::Null => none.to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
         other => other.to_string(),
     }
 }
@@ -206,6 +210,15 @@ mod tests {
         assert_eq!(width(lines[2]), width(lines[0]), "{text}");
         assert!(lines[2].ends_with("    -"));
         assert_eq!(pad("王芳", 6), "王芳  ");
+    }
+
+    #[test]
+    fn a_note_on_two_lines_stays_on_one_table_line() {
+        let mut s = Sheet::new(&["note"]);
+        s.push(vec![json!("第一行\n第二行\u{1b}[31m")]);
+        let mut out = Vec::new();
+        s.write(&mut out, Format::Table).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
     }
 
     #[test]

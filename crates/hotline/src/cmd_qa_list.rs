@@ -181,7 +181,7 @@ pub fn status(a: &StatusArgs) -> anyhow::Result<ExitCode> {
     for c in &rows {
         let name = match &c.scope {
             qa::Scope::Office(o) => plan.region_named(o).map(|r| r.name.clone()),
-            qa::Scope::Central => Some("稽查 (all offices)".to_string()),
+            qa::Scope::Central => Some("全省 (all offices)".to_string()),
         };
         let draw = c.draw.and_then(|id| draws.iter().find(|d| d.id == id));
         let mut state = c.stage.as_str().to_string();

@@ -196,3 +196,23 @@ fn a_missing_database_is_an_error_not_a_new_file() {
     assert!(qa::record_draw(&db, &luoyang_week(None), &seal).is_err());
     assert!(!db.exists());
 }
+
+#[test]
+fn a_call_of_a_draw_replaced_by_a_redraw_is_not_reviewed() {
+    let db = store_with_calls("replaced");
+    qa::record_draw(&db, &luoyang_week(None), &seal).unwrap();
+    let mut redraw = luoyang_week(Some("wrong rate"));
+    redraw.samples = vec![(call(3), "1003".into())];
+    qa::record_draw(&db, &redraw, &seal).unwrap();
+    let review = |call_id: CallId| NewReview {
+        call_id,
+        score: 90,
+        note: "ok".into(),
+        reviewer: "qc-07".into(),
+        reviewed_at: at(3),
+        detail: String::new(),
+    };
+    let err = qa::record_review(&db, &review(call(1)), &seal).unwrap_err();
+    assert!(matches!(err, QaError::NotSampled(_)), "{err}");
+    qa::record_review(&db, &review(call(3)), &seal).unwrap();
+}
