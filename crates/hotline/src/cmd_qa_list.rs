@@ -43,9 +43,11 @@ pub fn sample_sheet(
         "reviewer", "note",
     ]);
     let mut unmasked = Vec::new();
+    // Reviews come oldest first: the last one of a call wins.
+    let latest_of: HashMap<&CallId, &Review> = reviews.iter().map(|r| (&r.call_id, r)).collect();
     for d in draws {
         for s in samples.iter().filter(|s| s.draw_id == d.id) {
-            let latest = reviews.iter().rev().find(|r| r.call_id == s.call_id);
+            let latest = latest_of.get(&s.call_id).copied();
             if pending && latest.is_some() {
                 continue;
             }
