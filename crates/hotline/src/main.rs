@@ -6,6 +6,10 @@
 mod cmd_agents;
 mod cmd_calls;
 mod cmd_check;
+mod cmd_qa;
+mod cmd_qa_draw;
+mod cmd_qa_format;
+mod cmd_qa_list;
 mod cmd_report;
 mod cmd_route;
 mod cmd_security;
@@ -204,6 +208,12 @@ enum Command {
         #[arg(long, default_value = DEFAULT_CONTROL)]
         control: PathBuf,
     },
+    /// Spot checks of recordings (抽检): draw a week's or a month's sample, list, review,
+    /// play (audited), coverage against the 20% and 10% rules, and the audit trail.
+    Qa {
+        #[command(subcommand)]
+        action: cmd_qa::QaCommand,
+    },
     /// Validate a dialplan: prints `file:line:col: reason` per problem, exit 1 if any.
     Check {
         /// The dialplan TOML file.
@@ -358,6 +368,7 @@ fn main() -> ExitCode {
                 "monitor needs the agent's number, or --stop"
             )),
         },
+        Command::Qa { action } => cmd_qa::run(action),
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {
             dialplan,

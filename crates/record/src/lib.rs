@@ -33,3 +33,6 @@ pub use store::{
     AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind, Direction, HungUpBy,
     MonitorUse, Outcome, SecurityEvent, UnknownWord,
 };
+
+/// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.
+pub use store::qa;

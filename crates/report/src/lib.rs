@@ -15,29 +15,28 @@
 )]
 #![warn(missing_docs)]
 
-pub mod mask;
-pub mod period;
-
-pub use mask::mask_number;
-pub use period::{beijing, Period, PeriodError};
+pub mod abandoned;
+pub mod agents;
 pub mod erlang;
 pub mod facts;
 pub mod intervals;
+pub mod mask;
+pub mod origins;
+pub mod period;
+pub mod qa;
+pub mod service;
 pub mod staffing;
 pub mod table;
-
-pub use intervals::intervals;
-pub use table::{Column, Report, Row, Value};
-pub mod abandoned;
-pub mod agents;
-pub mod origins;
-pub mod service;
 pub mod topics;
 
 pub use abandoned::abandoned;
 pub use agents::agents;
+pub use intervals::intervals;
+pub use mask::mask_number;
 pub use origins::origins;
+pub use period::{beijing, Period, PeriodError};
 pub use service::service;
+pub use table::{Column, Report, Row, Value};
 pub use topics::topics;
 
 #[cfg(test)]

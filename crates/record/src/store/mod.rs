@@ -2,6 +2,7 @@
 //! never waits on the database.
 
 mod journal;
+pub mod qa;
 mod record;
 mod security;
 mod sql;
@@ -81,6 +82,7 @@ impl CallStore {
         conn.execute_batch(sql::SCHEMA).map_err(sqlite)?;
         conn.execute_batch(journal::SCHEMA).map_err(sqlite)?;
         conn.execute_batch(security::SCHEMA).map_err(sqlite)?;
+        conn.execute_batch(qa::SCHEMA).map_err(sqlite)?;
         sql::migrate(&conn).map_err(sqlite)?;
         // A switch that was killed left its calls open: nobody will finish them now.
         let stale = sql::finish_unfinished(&conn, Utc::now()).map_err(sqlite)?;
