@@ -144,3 +144,48 @@ CSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
         "the caller who gave up is to be called back"
     );
 }
+
+/// Out of hours a caller leaves a voicemail: the menu visit is counted, nobody asked for an
+/// agent, and the caller is on the service report's list of callers still to call back.
+#[test]
+fn a_voicemail_out_of_hours_is_a_menu_visit_still_to_follow_up() {
+    use common::caller::{heard_until, Caller};
+    use common::switch::{find_prompt, prompt_pcm, test_menu};
+    let plan = format!("{}\n{}", dialplan(&[], 15, 60), test_menu());
+    let switch = Switch::start_with(&plan, &["--hours", "closed"]);
+    let mut caller = Caller::dial(switch.port, "13903790000");
+    heard_until(&caller, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("closed-menu")).is_some()
+    });
+    caller.key(Sound::Event('1'));
+    heard_until(&caller, Duration::from_secs(10), |h| {
+        find_prompt(h, &prompt_pcm("digit-1")).is_some()
+    });
+    caller.rtp.talk_to(caller.media, Sound::Tone(440.0));
+    std::thread::sleep(Duration::from_secs(2));
+    caller.hang_up();
+    switch.calls_when(|c| c.first().is_some_and(|c| c["ended_at"].is_string()));
+
+    let intervals = report(&switch, "intervals");
+    let rows = intervals["rows"].as_array().unwrap();
+    let sum = |key: &str| {
+        rows.iter()
+            .map(|r| r[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    assert_eq!(sum("ivr_visits"), 1);
+    assert_eq!(sum("asked_for_agent"), 0);
+    let abandoned = report(&switch, "abandoned");
+    assert!(
+        abandoned["rows"].as_array().unwrap().is_empty(),
+        "{abandoned}"
+    );
+    let service = report(&switch, "service");
+    let day = &service["rows"][0];
+    assert_eq!(day["offered"], 1, "{service}");
+    assert_eq!(
+        day["to_follow_up"], 1,
+        "the message is to be answered: {service}"
+    );
+    assert_eq!(day["answered_or_followed_up"], 0.0);
+}
