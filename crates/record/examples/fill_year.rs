@@ -108,8 +108,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 states += 1;
             }
         }
+        // Generated hour by hour at random, stored as the switch stores them: as they arrive.
+        let mut day_calls: Vec<CallRecord> = Vec::new();
+        let mut day_states: Vec<AgentStateChange> = Vec::new();
         for n in 0..per_day {
-            if written >= calls {
+            if written + day_calls.len() as u64 >= calls {
                 break;
             }
             // Busy mornings and afternoons: 9–11 and 14–16 carry most calls.
@@ -177,20 +180,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     (ended, "talking", "wrap-up"),
                     (ended + Duration::seconds(20), "wrap-up", "available"),
                 ] {
-                    store.save_agent_state(&AgentStateChange {
+                    day_states.push(AgentStateChange {
                         at,
                         agent: agent.clone(),
                         from: from.into(),
                         to: to.into(),
                         reason: None,
-                    })?;
-                    states += 1;
+                    });
                 }
             }
             c.direction = Direction::Inbound;
-            store.save(&c)?;
-            written += 1;
+            day_calls.push(c);
         }
+        day_calls.sort_by_key(|c| c.offered_at);
+        day_states.sort_by_key(|s| s.at);
+        for c in &day_calls {
+            store.save(c)?;
+        }
+        for s in &day_states {
+            store.save_agent_state(s)?;
+        }
+        written += day_calls.len() as u64;
+        states += day_states.len() as u64;
     }
     store.sync()?;
     println!(

@@ -228,6 +228,8 @@ pub enum Direction {
     Inbound,
     /// An agent called out through a trunk.
     Outbound,
+    /// An agent called another (a consultation before a transfer): no taxpayer's call.
+    Internal,
 }
 
 impl Direction {
@@ -235,6 +237,7 @@ impl Direction {
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Inbound => "inbound",
+            Direction::Internal => "internal",
             Direction::Outbound => "outbound",
         }
     }
@@ -243,7 +246,7 @@ impl Direction {
 impl FromStr for Direction {
     type Err = UnknownWord;
     fn from_str(s: &str) -> Result<Direction, UnknownWord> {
-        [Direction::Inbound, Direction::Outbound]
+        [Direction::Inbound, Direction::Outbound, Direction::Internal]
             .into_iter()
             .find(|d| d.as_str() == s)
             .ok_or_else(|| UnknownWord(s.to_owned()))

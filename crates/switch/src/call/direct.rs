@@ -157,6 +157,8 @@ impl Core {
             }
         };
         let mut record = CallRecord::new(self.new_call_id(), agent, now_utc());
+        // A call out says so when it is placed; until then it is one agent calling another.
+        record.direction = Direction::Internal;
         record.region = self
             .plan
             .dialplan
