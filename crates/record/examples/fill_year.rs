@@ -78,6 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut states = 0u64;
     for day in 0..365i64 {
         let midnight = year + Duration::days(day);
+        let mut shifts: Vec<AgentStateChange> = Vec::new();
         // Each agent's free-from time, so their calls do not overlap.
         let mut free: Vec<chrono::DateTime<Utc>> = vec![midnight; (AGENTS_PER_CITY * 18) as usize];
         for agent in 0..(AGENTS_PER_CITY * 18) {
@@ -97,20 +98,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let mut from = "logged-out";
             for (at, to, reason) in shift {
-                store.save_agent_state(&AgentStateChange {
+                shifts.push(AgentStateChange {
                     at,
                     agent: id.clone(),
                     from: from.to_string(),
                     to: to.to_string(),
                     reason: reason.map(str::to_string),
-                })?;
+                });
                 from = to;
-                states += 1;
             }
         }
         // Generated hour by hour at random, stored as the switch stores them: as they arrive.
         let mut day_calls: Vec<CallRecord> = Vec::new();
-        let mut day_states: Vec<AgentStateChange> = Vec::new();
+        let mut day_states: Vec<AgentStateChange> = std::mem::take(&mut shifts);
         for n in 0..per_day {
             if written + day_calls.len() as u64 >= calls {
                 break;

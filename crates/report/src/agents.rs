@@ -4,7 +4,7 @@
 //! reason, logged-in time, occupancy (busy with calls over logged in and not paused),
 //! transfers handed on, calls out, the satisfaction survey, and 报工号.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use hotline_record::{AgentStateChange, CallLeg, CallRecord, Direction};
 
@@ -118,12 +118,14 @@ pub fn agents(
     roster: &[String],
     wanted: impl Fn(&str) -> bool,
 ) -> Report {
-    let mut ids: BTreeSet<&str> = roster.iter().map(String::as_str).collect();
-    ids.extend(states.iter().map(|s| s.agent.as_str()));
-    ids.extend(calls.iter().filter_map(|c| c.agent.as_deref()));
+    // Who appears: a hash set first (millions of rows), ordered once at the end.
+    let mut seen: HashSet<&str> = roster.iter().map(String::as_str).collect();
+    seen.extend(states.iter().map(|s| s.agent.as_str()));
+    seen.extend(calls.iter().filter_map(|c| c.agent.as_deref()));
+    let ids: BTreeSet<&str> = seen.into_iter().collect();
     let time = state_time(states, period, &wanted);
     // Grouped once, so a year of a province is not searched once per agent.
-    let mut answered: BTreeMap<&str, Vec<Facts<'_>>> = BTreeMap::new();
+    let mut answered: HashMap<&str, Vec<Facts<'_>>> = HashMap::new();
     let mut out: BTreeMap<&str, u64> = BTreeMap::new();
     for c in calls {
         let f = Facts::of(c);
@@ -133,11 +135,11 @@ pub fn agents(
             _ => {}
         }
     }
-    let mut changes: BTreeMap<&str, Vec<&AgentStateChange>> = BTreeMap::new();
+    let mut changes: HashMap<&str, Vec<&AgentStateChange>> = HashMap::new();
     for s in states {
         changes.entry(s.agent.as_str()).or_default().push(s);
     }
-    let mut last_seq: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut last_seq: HashMap<&str, u32> = HashMap::new();
     for l in legs {
         let seq = last_seq.entry(l.call_id.as_str()).or_default();
         *seq = (*seq).max(l.seq);
@@ -246,11 +248,11 @@ fn row(seat: &Seat<'_, '_>) -> Row {
     let available = spent(&t, "available");
     let logged_in: f64 = t.iter().sum();
     let secs_of = |key: &str| Value::Number(spent(&t, key));
-    let mut ids: Vec<String> = answered
+    // In the order the calls were read: by time.
+    let ids: Vec<String> = answered
         .iter()
         .map(|f| f.call.call_id.to_string())
         .collect();
-    ids.sort();
     Row {
         values: vec![
             Value::Text(agent.to_string()),

@@ -286,11 +286,27 @@ pub fn list_agent_states_between(
         s.at = from;
         s.from.clear();
     }
-    out.extend(read(
-        "SELECT at, agent, from_state, to_state, reason FROM agent_states
-         WHERE at >= ?1 AND at < ?2 ORDER BY at, id",
+    // A month and more is read in one pass over the table (stored as the changes happen,
+    // so in time order already) rather than by a lookup per row through the time index.
+    let long = to - from >= chrono::Duration::days(28);
+    let mut changes = read(
+        if long {
+            "SELECT at, agent, from_state, to_state, reason FROM agent_states NOT INDEXED
+             WHERE at >= ?1 AND at < ?2"
+        } else {
+            "SELECT at, agent, from_state, to_state, reason FROM agent_states
+             WHERE at >= ?1 AND at < ?2 ORDER BY at, id"
+        },
         &[&from_text, &to_text],
-    )?);
+    )?;
+    if !changes
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if a.at <= b.at))
+    {
+        // Stable: changes of one instant keep the order they were written in.
+        changes.sort_by_key(|s| s.at);
+    }
+    out.extend(changes);
     Ok(out)
 }
 
