@@ -450,3 +450,30 @@ fn states_over_a_period_start_with_each_agents_state_at_its_start() {
         ]
     );
 }
+
+#[test]
+fn a_long_period_read_in_parallel_slices_comes_back_whole_and_in_order() {
+    let db = common::scratch_dir("slices").join("calls.db");
+    let store = CallStore::open(&db).unwrap();
+    let start = offered(0);
+    let mut written = Vec::new();
+    // Ninety days, a call every six hours, stored out of order.
+    for n in (0..360u32).rev() {
+        let at = start + Duration::hours(6 * i64::from(n));
+        let r = CallRecord::new(CallId::generate(at, n), "03795551234", at);
+        store.save(&r).unwrap();
+        written.push(r);
+    }
+    store.sync().unwrap();
+    written.sort_by_key(|r| r.offered_at);
+    let read = hotline_record::list_calls_between(&db, start, start + Duration::days(90)).unwrap();
+    assert_eq!(read, written);
+    let some = hotline_record::list_calls_between(
+        &db,
+        start + Duration::days(30),
+        start + Duration::days(60),
+    )
+    .unwrap();
+    assert_eq!(some.len(), 120);
+    assert!(some.windows(2).all(|w| w[0].offered_at < w[1].offered_at));
+}

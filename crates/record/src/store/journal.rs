@@ -223,6 +223,45 @@ pub fn list_agent_states(
     Ok(out)
 }
 
+/// The agent-state rows `sql` selects with `args`.
+fn read_changes(
+    conn: &Connection,
+    db: &Path,
+    sql: &str,
+    args: &[&str],
+) -> Result<Vec<AgentStateChange>, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn.prepare(sql).map_err(sqlite)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (at, agent, from, to, reason) = row.map_err(sqlite)?;
+        if let Some(at) = time(&at) {
+            out.push(AgentStateChange {
+                at,
+                agent,
+                from,
+                to,
+                reason,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Every agent's state at `from` (their last change before it, dated `from`, with an empty
 /// `from` state: it is no change) followed by the changes in `[from, to)`, oldest first:
 /// what a staffing report over that period needs.
@@ -232,42 +271,11 @@ pub fn list_agent_states_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<AgentStateChange>, RecordError> {
     let conn = open_read_only(db)?;
-    let sqlite = |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    };
-    let (from_text, to_text) = (time_text(from), time_text(to));
-    let read = |sql: &str, args: &[&str]| -> Result<Vec<AgentStateChange>, RecordError> {
-        let mut stmt = conn.prepare(sql).map_err(sqlite)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .map_err(sqlite)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, agent, from, to, reason) = row.map_err(sqlite)?;
-            if let Some(at) = time(&at) {
-                out.push(AgentStateChange {
-                    at,
-                    agent,
-                    from,
-                    to,
-                    reason,
-                });
-            }
-        }
-        Ok(out)
-    };
     // Each agent's last change before `from`, found through the (agent, at) index: the
     // agents by a skip-scan, then one index probe each, never a scan of the years before.
-    let mut out = read(
+    let mut out = read_changes(
+        &conn,
+        db,
         "WITH RECURSIVE agents(agent) AS (
              SELECT min(agent) FROM agent_states
              UNION ALL
@@ -280,32 +288,32 @@ pub fn list_agent_states_between(
              WHERE agent = agents.agent AND at < ?1 ORDER BY at DESC, id DESC LIMIT 1
          )
          ORDER BY s.agent",
-        &[&from_text],
+        &[&time_text(from)],
     )?;
     for s in &mut out {
         s.at = from;
         s.from.clear();
     }
     // A month and more is read in one pass over the table (stored as the changes happen,
-    // so in time order already) rather than by a lookup per row through the time index.
+    // so in time order already) rather than by a lookup per row through the time index,
+    // in slices on parallel threads.
     let long = to - from >= chrono::Duration::days(28);
-    let mut changes = read(
-        if long {
-            "SELECT at, agent, from_state, to_state, reason FROM agent_states NOT INDEXED
-             WHERE at >= ?1 AND at < ?2"
-        } else {
-            "SELECT at, agent, from_state, to_state, reason FROM agent_states
-             WHERE at >= ?1 AND at < ?2 ORDER BY at, id"
-        },
-        &[&from_text, &to_text],
-    )?;
-    if !changes
-        .windows(2)
-        .all(|w| matches!(w, [a, b] if a.at <= b.at))
-    {
-        // Stable: changes of one instant keep the order they were written in.
-        changes.sort_by_key(|s| s.at);
-    }
+    let sql = if long {
+        "SELECT at, agent, from_state, to_state, reason FROM agent_states NOT INDEXED
+         WHERE at >= ?1 AND at < ?2"
+    } else {
+        "SELECT at, agent, from_state, to_state, reason FROM agent_states
+         WHERE at >= ?1 AND at < ?2 ORDER BY at, id"
+    };
+    let changes = super::in_slices(from, to, |f, t| {
+        let conn = open_read_only(db)?;
+        let mut part = read_changes(&conn, db, sql, &[&time_text(f), &time_text(t)])?;
+        if !part.windows(2).all(|w| matches!(w, [a, b] if a.at <= b.at)) {
+            // Stable: changes of one instant keep the order they were written in.
+            part.sort_by_key(|s| s.at);
+        }
+        Ok(part)
+    })?;
     out.extend(changes);
     Ok(out)
 }
