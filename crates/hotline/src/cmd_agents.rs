@@ -47,22 +47,7 @@ pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `text` padded to `columns` terminal columns: Chinese names take two columns a character.
-pub(crate) fn pad(text: &str, columns: usize) -> String {
-    format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
-}
-
-/// Terminal columns of `text`: East Asian wide characters (Chinese, full-width forms) take
-/// two, everything else one (a dash or a Latin letter).
-pub(crate) fn width(text: &str) -> usize {
-    let wide = |c: char| {
-        matches!(u32::from(c),
-            0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
-    };
-    text.chars().map(|c| if wide(c) { 2 } else { 1 }).sum()
-}
+use crate::sheet::pad;
 
 #[cfg(test)]
 mod tests {
@@ -71,7 +56,15 @@ mod tests {
         assert_eq!(super::pad("王芳", 6), "王芳  ");
         assert_eq!(super::pad("ab", 4), "ab  ");
         assert_eq!(super::pad("联络中心一号", 6), "联络中心一号");
-        assert_eq!(super::width("08:45–09:00"), 11, "a dash is one column");
-        assert_eq!(super::width("２０秒"), 6, "full-width digits are two");
+        assert_eq!(
+            crate::sheet::width("08:45–09:00"),
+            11,
+            "a dash is one column"
+        );
+        assert_eq!(
+            crate::sheet::width("２０秒"),
+            6,
+            "full-width digits are two"
+        );
     }
 }

@@ -16,7 +16,7 @@ use hotline_report::qa::{chain, PeriodKey};
 use hotline_routing::Dialplan;
 use sha2::Digest;
 
-use crate::cmd_qa_format::Format;
+use crate::sheet::Format;
 
 /// What `hotline qa` does.
 #[derive(Subcommand, Debug)]

@@ -19,8 +19,8 @@ use crate::cmd_qa::{
     call_id, find_call, load_plan, office_of, os_user, person, seal, sha256, DrawArgs, PlayArgs,
     ReviewArgs,
 };
-use crate::cmd_qa_format::Format;
 use crate::cmd_qa_list::{audit_unmasked, sample_sheet, Shown};
+use crate::sheet::Format;
 
 /// Draws a period's sample, stores it with its seed and audit row, and lists it.
 pub fn draw(a: &DrawArgs) -> anyhow::Result<ExitCode> {

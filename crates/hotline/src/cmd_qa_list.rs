@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::cmd_qa::{
     load_plan, local, office_of, person, seal, sha256, AuditArgs, ListArgs, StatusArgs,
 };
-use crate::cmd_qa_format::Sheet;
+use crate::sheet::Sheet;
 
 /// Who reads a listing: which queues are confidential, and whether the reader is cleared.
 #[derive(Clone, Copy, Debug)]

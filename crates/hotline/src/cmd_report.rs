@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hotline_report::{Period, Report};
 
+use crate::sheet::{csv_field, defuse, pad, width};
+
 /// Which report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
@@ -187,10 +189,14 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
             writeln!(out, "{doc}")?;
         }
         Format::Csv => {
-            let head: Vec<String> = report.columns.iter().map(|c| csv(c.key)).collect();
+            let head: Vec<String> = report.columns.iter().map(|c| csv_field(c.key)).collect();
             writeln!(out, "{}", head.join(","))?;
             for row in &report.rows {
-                let cells: Vec<String> = row.values.iter().map(|v| csv(&v.text())).collect();
+                let cells: Vec<String> = row
+                    .values
+                    .iter()
+                    .map(|v| csv_field(&defuse(&v.text())))
+                    .collect();
                 writeln!(out, "{}", cells.join(","))?;
             }
         }
@@ -204,8 +210,8 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
                         .rows
                         .iter()
                         .filter_map(|r| r.values.get(i))
-                        .map(|v| crate::cmd_agents::width(&v.text()))
-                        .chain([crate::cmd_agents::width(c.heading)])
+                        .map(|v| width(&v.text()))
+                        .chain([width(c.heading)])
                         .max()
                         .unwrap_or(0)
                 })
@@ -215,7 +221,7 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
                 cells
                     .iter()
                     .zip(&widths)
-                    .map(|(c, w)| crate::cmd_agents::pad(c, *w))
+                    .map(|(c, w)| pad(c, *w))
                     .collect::<Vec<_>>()
                     .join("  ")
                     .trim_end()
@@ -244,21 +250,13 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
-fn csv(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
-    fn csv_fields_with_commas_or_quotes_are_quoted() {
-        assert_eq!(super::csv("洛阳"), "洛阳");
-        assert_eq!(super::csv("a,b"), "\"a,b\"");
-        assert_eq!(super::csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+    fn csv_fields_with_commas_or_quotes_are_quoted_and_formulas_defused() {
+        use crate::sheet::{csv_field, defuse};
+        assert_eq!(csv_field("洛阳"), "洛阳");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field(&defuse("+8613903790000")), "'+8613903790000");
     }
 }

@@ -8,12 +8,12 @@ mod cmd_calls;
 mod cmd_check;
 mod cmd_qa;
 mod cmd_qa_draw;
-mod cmd_qa_format;
 mod cmd_qa_list;
 mod cmd_report;
 mod cmd_route;
 mod cmd_security;
 mod cmd_serve;
+mod sheet;
 mod size;
 
 use std::net::{IpAddr, SocketAddr};

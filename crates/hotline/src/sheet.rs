@@ -1,5 +1,5 @@
-//! How the `qa` commands print what they list: a table lined up for Chinese text, CSV a
-//! spreadsheet opens, or one JSON object per line.
+//! How the CLI prints what it lists (`qa`, `report`, `agents`): a table lined up for
+//! Chinese text, CSV a spreadsheet opens safely, or JSON.
 
 use std::io::Write;
 
@@ -164,7 +164,7 @@ pub fn pad(text: &str, columns: usize) -> String {
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its
 /// quotes doubled.
-fn csv_field(text: &str) -> String {
+pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -174,7 +174,7 @@ fn csv_field(text: &str) -> String {
 
 /// A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: a note typed by a
 /// reviewer, a `+86` number) gets a leading `'`, which spreadsheets show as text.
-fn defuse(text: &str) -> String {
+pub fn defuse(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
