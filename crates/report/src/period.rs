@@ -146,11 +146,23 @@ impl Period {
         self.to - self.from
     }
 
-    /// The start as Beijing wall-clock time, `2026-12-05 08:45`.
+    /// As a centre writes it, in Beijing time: `2026-12-05 08:45–09:00` within a day (the
+    /// day's last slice ends at `24:00`), `2026-12-01 00:00–2027-01-01 00:00` otherwise.
     pub fn label(&self) -> String {
-        let f = self.from.with_timezone(&beijing()).format("%Y-%m-%d %H:%M");
-        let t = self.to.with_timezone(&beijing()).format("%H:%M");
-        format!("{f}–{t}")
+        let (f, t) = (
+            self.from.with_timezone(&beijing()),
+            self.to.with_timezone(&beijing()),
+        );
+        let start = f.format("%Y-%m-%d %H:%M");
+        let midnight_after = t.date_naive() == f.date_naive() + Duration::days(1)
+            && t.format("%H:%M:%S").to_string() == "00:00:00";
+        if t.date_naive() == f.date_naive() {
+            format!("{start}–{}", t.format("%H:%M"))
+        } else if midnight_after {
+            format!("{start}–24:00")
+        } else {
+            format!("{start}–{}", t.format("%Y-%m-%d %H:%M"))
+        }
     }
 }
 
@@ -200,6 +212,20 @@ mod tests {
             ]
         );
         assert_eq!(Period::day("2026-12-05").unwrap().intervals(15).len(), 96);
+        let last = Period::day("2026-12-05")
+            .unwrap()
+            .intervals(15)
+            .pop()
+            .unwrap();
+        assert_eq!(last.label(), "2026-12-05 23:45–24:00");
+        assert_eq!(
+            Period::day("2026-12-05").unwrap().label(),
+            "2026-12-05 00:00–24:00"
+        );
+        assert_eq!(
+            Period::month("2026-12").unwrap().label(),
+            "2026-12-01 00:00–2027-01-01 00:00"
+        );
         assert!(Period::range("2026-12-05T09:00:00+08:00", "2026-12-05T08:00:00+08:00").is_err());
     }
 }
