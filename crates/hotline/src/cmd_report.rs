@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hotline_report::{Period, Report};
 
-use crate::sheet::{csv_field, defuse, pad, width};
+use crate::sheet::{csv_field, defuse, pad, width, Format};
 
 /// Which report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -40,46 +40,48 @@ pub enum By {
     Month,
 }
 
-/// How to print it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Columns lined up for a terminal (Chinese characters are two columns wide).
-    Table,
-    /// Comma-separated, for a spreadsheet.
-    Csv,
-    /// One JSON document: the title and one object per row with its call ids.
-    Json,
-}
-
 /// What `hotline report` was asked.
-#[derive(Debug)]
+#[derive(Debug, clap::Args)]
 pub struct Ask {
-    /// Which report.
+    /// intervals, abandoned, origins, service, agents or topics.
+    #[arg(value_enum)]
     pub kind: Kind,
-    /// The call store.
+    /// The SQLite file of call records.
+    #[arg(long, default_value = "hotline.db")]
     pub db: PathBuf,
-    /// The dialplan (agents' regions, the centre, confidential queues).
+    /// The dialplan (agents' regions for staffing, the centre's region).
+    #[arg(long, default_value = "dialplans/henan.toml")]
     pub dialplan: PathBuf,
-    /// Explicit range (RFC 3339).
+    /// Start of the period (RFC 3339), with --to.
+    #[arg(long, requires = "to")]
     pub from: Option<String>,
-    /// Explicit range end.
+    /// End of the period (RFC 3339), with --from.
+    #[arg(long, requires = "from")]
     pub to: Option<String>,
-    /// A Beijing day.
+    /// A Beijing day, YYYY-MM-DD (default: today).
+    #[arg(long)]
     pub date: Option<String>,
-    /// A Beijing month.
+    /// A Beijing month, YYYY-MM.
+    #[arg(long)]
     pub month: Option<String>,
-    /// Only this region.
+    /// Only this region's calls (and, for staffing, its agents).
+    #[arg(long)]
     pub region: Option<String>,
-    /// Interval length for `intervals` (and `topics --by interval`).
+    /// Interval length in minutes, for `intervals` and `topics --by interval`.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub minutes: u32,
-    /// How finely `topics` counts.
+    /// How finely `topics` counts: interval, day or month.
+    #[arg(long, value_enum, default_value_t = By::Day)]
     pub by: By,
-    /// Output format.
+    /// table, csv or json (json lists the call ids behind every row).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// The reader may see confidential callers' numbers.
+    /// Show confidential callers' numbers (complaints and reports, 举报/投诉) unmasked.
+    #[arg(long)]
     pub clearance: bool,
     /// Queue skills whose callers' numbers are confidential.
-    pub confidential: Vec<String>,
+    #[arg(long, default_value = "complaints", value_delimiter = ',')]
+    pub confidential_skill: Vec<String>,
 }
 
 /// The period asked for: a range, a day, a month, or today in Beijing.
@@ -123,7 +125,7 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
     let calls = hotline_record::list_calls_between(&ask.db, period.from, period.to)
         .with_context(|| format!("reading {}", ask.db.display()))?;
     let region = ask.region.as_deref();
-    let confidential: HashSet<&str> = ask.confidential.iter().map(String::as_str).collect();
+    let confidential: HashSet<&str> = ask.confidential_skill.iter().map(String::as_str).collect();
     let hidden = |c: &hotline_record::CallRecord| {
         !ask.clearance && c.skill.as_deref().is_some_and(|s| confidential.contains(s))
     };

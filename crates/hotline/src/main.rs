@@ -122,47 +122,7 @@ enum Command {
     },
     /// The centre's reports from the call store: intervals (per 15 minutes), abandoned
     /// callers, caller origins, the five 100%s (service), agents, topics.
-    Report {
-        /// intervals, abandoned, origins, service, agents or topics.
-        #[arg(value_enum)]
-        kind: cmd_report::Kind,
-        /// The SQLite file of call records.
-        #[arg(long, default_value = "hotline.db")]
-        db: PathBuf,
-        /// The dialplan (agents' regions for staffing, the centre's region).
-        #[arg(long, default_value = "dialplans/henan.toml")]
-        dialplan: PathBuf,
-        /// Start of the period (RFC 3339), with --to.
-        #[arg(long, requires = "to")]
-        from: Option<String>,
-        /// End of the period (RFC 3339), with --from.
-        #[arg(long, requires = "from")]
-        to: Option<String>,
-        /// A Beijing day, YYYY-MM-DD (default: today).
-        #[arg(long)]
-        date: Option<String>,
-        /// A Beijing month, YYYY-MM.
-        #[arg(long)]
-        month: Option<String>,
-        /// Only this region's calls (and, for staffing, its agents).
-        #[arg(long)]
-        region: Option<String>,
-        /// Interval length in minutes, for `intervals` and `topics --by interval`.
-        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1440))]
-        minutes: u32,
-        /// How finely `topics` counts: interval, day or month.
-        #[arg(long, value_enum, default_value_t = cmd_report::By::Day)]
-        by: cmd_report::By,
-        /// table, csv or json (json lists the call ids behind every row).
-        #[arg(long, value_enum, default_value_t = cmd_report::Format::Table)]
-        format: cmd_report::Format,
-        /// Show confidential callers' numbers (complaints and reports, 举报/投诉) unmasked.
-        #[arg(long)]
-        clearance: bool,
-        /// Queue skills whose callers' numbers are confidential.
-        #[arg(long, default_value = "complaints", value_delimiter = ',')]
-        confidential_skill: Vec<String>,
-    },
+    Report(cmd_report::Ask),
     /// Show the brakes on password guessing: sources and users blocked now in the running
     /// switch, and the latest security events (slowed, blocked, unblocked).
     Security {
@@ -310,35 +270,7 @@ fn main() -> ExitCode {
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Agents { json, control } => cmd_agents::list(&control, json),
         Command::Security { json, control, db } => cmd_security::show(&control, &db, json),
-        Command::Report {
-            kind,
-            db,
-            dialplan,
-            from,
-            to,
-            date,
-            month,
-            region,
-            minutes,
-            by,
-            format,
-            clearance,
-            confidential_skill,
-        } => cmd_report::run(&cmd_report::Ask {
-            kind,
-            db,
-            dialplan,
-            from,
-            to,
-            date,
-            month,
-            region,
-            minutes,
-            by,
-            format,
-            clearance,
-            confidential: confidential_skill,
-        }),
+        Command::Report(ask) => cmd_report::run(&ask),
         Command::Agent {
             action,
             id,

@@ -185,42 +185,14 @@ pub fn list_agent_states(
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<AgentStateChange>, RecordError> {
     let conn = open_read_only(db)?;
-    let sqlite = |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    };
-    let mut stmt = conn
-        .prepare(
-            "SELECT at, agent, from_state, to_state, reason FROM agent_states
-             WHERE at >= ?1 ORDER BY at, id",
-        )
-        .map_err(sqlite)?;
     let since = since.map(time_text).unwrap_or_default();
-    let rows = stmt
-        .query_map([since], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })
-        .map_err(sqlite)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (at, agent, from, to, reason) = row.map_err(sqlite)?;
-        if let Some(at) = time(&at) {
-            out.push(AgentStateChange {
-                at,
-                agent,
-                from,
-                to,
-                reason,
-            });
-        }
-    }
-    Ok(out)
+    read_changes(
+        &conn,
+        db,
+        "SELECT at, agent, from_state, to_state, reason FROM agent_states
+         WHERE at >= ?1 ORDER BY at, id",
+        &[&since],
+    )
 }
 
 /// The agent-state rows `sql` selects with `args`.
