@@ -212,52 +212,20 @@ fn sprayer_unheard(samples: &[i16], own: f64, what: &str) {
 /// the recording nor in what the caller or the agent heard.
 #[test]
 fn an_rtp_sprayer_hears_nothing_and_is_heard_by_nobody() {
-    use common::desk::{sdp_addr, DeskPhone};
-    use common::rtp_phone::{RtpPhone, Sound};
+    use common::desk::DeskPhone;
     let mut agent = DeskPhone::new("1003", 0, 1000.0);
     let plan = common::switch::dialplan(&[("1003", "luoyang", agent.port())], 15, 60);
     let switch = Switch::start(&plan);
     agent.connect(switch.port);
     let sprayer = common::sprayer::Sprayer::start(switch.pid(), 2500.0);
 
-    let caller = common::phone::Phone::new(switch.port);
-    let voice = RtpPhone::new();
-    let (me, sw) = (caller.addr(), caller.switch);
-    let sdp = format!(
-        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-        voice.addr.port()
-    );
-    caller.send(&format!(
-        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKspray\r\n\
-From: <sip:13903790000@{me}>;tag=f1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: spray@test\r\n\
-CSeq: 1 INVITE\r\nContact: <sip:13903790000@{me}>\r\nMax-Forwards: 70\r\n\
-Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    ));
+    let mut caller = common::taxpayer::Taxpayer::dial(switch.port, "13903790000");
     // Two seconds of ringing under fire, then the agent answers.
     let _dialog = agent.take_call_after(Duration::from_secs(2));
-    let ok = loop {
-        let r = caller.final_response();
-        if r.status >= 200 {
-            break r;
-        }
-    };
+    let ok = caller.answered(440.0);
     assert_eq!(ok.status, 200, "{ok:?}");
-    let to = hotline_sip::message::SipMessage::headers(&ok)
-        .get(&hotline_sip::HeaderName::To)
-        .unwrap()
-        .to_string();
-    caller.send(&format!(
-        "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsprayack\r\n\
-From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
-    ));
-    voice.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
     std::thread::sleep(Duration::from_secs(4));
-    caller.send(&format!(
-        "BYE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsprayb\r\n\
-From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
-    ));
+    caller.hang_up();
     assert_eq!(caller.final_response().status, 200);
     let sprayed = sprayer.stop();
     assert!(
@@ -273,7 +241,7 @@ From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: spray@test\r\nCSeq: 
     ));
     sprayer_unheard(&wav.left, 440.0, "the recording's caller channel");
     sprayer_unheard(&wav.right, 1000.0, "the recording's agent channel");
-    sprayer_unheard(&voice.heard(), 1000.0, "what the caller heard");
+    sprayer_unheard(&caller.rtp.heard(), 1000.0, "what the caller heard");
     sprayer_unheard(&agent.rtp.heard(), 440.0, "what the agent heard");
 }
 
@@ -410,8 +378,7 @@ Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
 /// second supervisor (486).
 #[test]
 fn a_vanished_supervisor_phone_frees_the_calls_supervisor_seat() {
-    use common::desk::{sdp_addr, DeskPhone};
-    use common::rtp_phone::{RtpPhone, Sound};
+    use common::desk::DeskPhone;
     let mut agent = DeskPhone::new("1003", 0, 1000.0);
     let sup_port = common::quiet_port_block();
     let mut plan = common::switch::dialplan(&[("1003", "luoyang", agent.port())], 15, 60);
@@ -420,25 +387,10 @@ fn a_vanished_supervisor_phone_frees_the_calls_supervisor_seat() {
     ));
     let switch = Switch::start_with(&plan, &["--keepalive-secs", "1"]);
     agent.connect(switch.port);
-    let caller = common::phone::Phone::new(switch.port);
-    let voice = RtpPhone::new();
-    let (me, sw) = (caller.addr(), caller.switch);
-    let sdp = format!(
-        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-        voice.addr.port()
-    );
-    caller.send(&format!(
-        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKsup\r\n\
-From: <sip:13903790000@{me}>;tag=f1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: sup@test\r\n\
-CSeq: 1 INVITE\r\nContact: <sip:13903790000@{me}>\r\nMax-Forwards: 70\r\n\
-Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    ));
+    let mut caller = common::taxpayer::Taxpayer::dial(switch.port, "13903790000");
     let _dialog = agent.take_call();
-    let ok = caller.final_response();
-    assert_eq!(ok.status, 200);
-    voice.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+    assert_eq!(caller.answered(440.0).status, 200);
+    let sw = caller.sip.switch;
 
     let sup = common::phone::Phone::at(sup_port, switch.port);
     let joined = seat_invite(&sup, "1950", "*311003", 1, "");

@@ -5,41 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::desk::{sdp_addr, DeskPhone};
-use common::phone::Phone;
-use common::rtp_phone::{RtpPhone, Sound};
+use common::desk::DeskPhone;
 use common::switch::{dialplan, Switch};
-use hotline_sip::{HeaderName, Response};
-
-/// A taxpayer's INVITE to 12366 from `phone` with its audio at `rtp`.
-fn call_12366(phone: &Phone, rtp: &RtpPhone, number: &str) {
-    let (me, sw) = (phone.addr(), phone.switch);
-    let sdp = format!(
-        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-        rtp.addr.port()
-    );
-    phone.send(&format!(
-        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKlife{}\r\n\
-From: <sip:{number}@{me}>;tag=t{}\r\nTo: <sip:12366@{sw}>\r\nCall-ID: life-{}@test\r\n\
-CSeq: 1 INVITE\r\nContact: <sip:{number}@{me}>\r\nMax-Forwards: 70\r\n\
-Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        me.port(),
-        me.port(),
-        me.port(),
-        sdp.len()
-    ));
-}
-
-/// The next final response the phone gets.
-fn final_of(phone: &Phone) -> Response {
-    loop {
-        let r = phone.final_response();
-        if r.status >= 200 {
-            return r;
-        }
-    }
-}
+use common::taxpayer::Taxpayer;
+use hotline_sip::HeaderName;
 
 /// One call talking, one caller waiting in the queue; then SIGTERM. Both legs of the call
 /// get a BYE, the waiting caller a 503 (and a place on the callback list), a new caller a
@@ -52,43 +21,31 @@ fn sigterm_ends_every_call_cleanly_and_leaves_no_record_open() {
     let mut switch = Switch::start(&switch_plan);
     agent.connect(switch.port);
 
-    let talking = Phone::new(switch.port);
-    let talking_rtp = RtpPhone::new();
-    call_12366(&talking, &talking_rtp, "13903790000");
+    let mut talking = Taxpayer::dial(switch.port, "13903790000");
     let _dialog = agent.take_call();
-    let ok = final_of(&talking);
-    assert_eq!(ok.status, 200);
-    let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
-    let (me, sw) = (talking.addr(), talking.switch);
-    talking.send(&format!(
-        "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKlifeack\r\n\
-From: <sip:13903790000@{me}>;tag=t{}\r\nTo: {to}\r\nCall-ID: life-{}@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
-        me.port(),
-        me.port()
-    ));
-    talking_rtp.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+    assert_eq!(talking.answered(440.0).status, 200);
 
     // The only Luoyang agent is busy: the second caller waits in the queue.
-    let waiting = Phone::new(switch.port);
-    let waiting_rtp = RtpPhone::new();
-    call_12366(&waiting, &waiting_rtp, "13903790001");
+    let waiting = Taxpayer::dial(switch.port, "13903790001");
     switch.calls_when(|c| c.len() == 2 && c.iter().any(|c| c["outcome"] == "queued"));
     std::thread::sleep(Duration::from_secs(2));
 
     switch.terminate();
-    let bye = talking.expect_request("BYE");
+    let bye = talking.sip.expect_request("BYE");
     let agent_bye = agent.sip.expect_request("BYE");
-    assert_eq!(final_of(&waiting).status, 503, "the waiting caller is told");
+    assert_eq!(
+        waiting.final_response().status,
+        503,
+        "the waiting caller is told"
+    );
     // Draining (its BYEs not answered yet): a new caller is refused, not lost.
-    let late = Phone::new(switch.port);
-    call_12366(&late, &RtpPhone::new(), "13903790002");
-    let refused = final_of(&late);
+    let refused = Taxpayer::dial(switch.port, "13903790002").final_response();
     assert_eq!(refused.status, 503);
     assert!(refused
         .headers
         .get(&HeaderName::parse("Retry-After"))
         .is_some());
-    talking.reply(&bye, 200);
+    talking.sip.reply(&bye, 200);
     agent.sip.reply(&agent_bye, 200);
     let status = switch
         .exited_within(Duration::from_secs(10))

@@ -5,43 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::desk::{sdp_addr, DeskPhone};
-use common::phone::Phone;
-use common::rtp_phone::{RtpPhone, Sound};
+use common::desk::DeskPhone;
+use common::rtp_phone::Sound;
 use common::switch::{dialplan, hotline, Switch};
-use hotline_sip::{HeaderName, Response};
+use common::taxpayer::Taxpayer;
 
-/// A taxpayer's INVITE to 12366 from `phone`, its audio at `rtp`.
-fn call_12366(phone: &Phone, rtp: &RtpPhone, number: &str) -> (String, String) {
-    let (me, sw) = (phone.addr(), phone.switch);
-    let sdp = format!(
-        "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-        rtp.addr.port()
-    );
-    let (branch, call_id) = (
-        format!("z9hG4bKrep{}", me.port()),
-        format!("rep-{}@test", me.port()),
-    );
-    phone.send(&format!(
-        "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
-From: <sip:{number}@{me}>;tag=t1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: {call_id}\r\n\
-CSeq: 1 INVITE\r\nContact: <sip:{number}@{me}>\r\nMax-Forwards: 70\r\n\
-Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    ));
-    (branch, call_id)
-}
-
-fn final_of(phone: &Phone) -> Response {
-    loop {
-        let r = phone.final_response();
-        if r.status >= 200 {
-            return r;
-        }
-    }
-}
-
+/// `hotline report KIND` for Luoyang today, parsed.
 fn report(switch: &Switch, kind: &str) -> serde_json::Value {
     let today = chrono::Utc::now()
         .with_timezone(&hotline_report::beijing())
@@ -72,41 +41,24 @@ fn the_reports_count_an_answered_call_and_a_caller_who_gave_up_in_the_queue() {
     let switch = Switch::start(&dialplan(&[("1003", "luoyang", agent.port())], 15, 600));
     agent.connect(switch.port);
 
-    let first = Phone::new(switch.port);
-    let first_rtp = RtpPhone::new();
-    call_12366(&first, &first_rtp, "13903790000");
+    let mut first = Taxpayer::dial(switch.port, "13903790000");
     let _dialog = agent.take_call();
-    let ok = final_of(&first);
-    assert_eq!(ok.status, 200);
-    let to = ok.headers.get(&HeaderName::To).unwrap().to_string();
-    let (me, sw) = (first.addr(), first.switch);
-    let in_dialog = |method: &str, cseq: u32| {
-        format!(
-            "{method} sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKrep{method}{cseq}\r\n\
-From: <sip:13903790000@{me}>;tag=t1\r\nTo: {to}\r\nCall-ID: rep-{}@test\r\nCSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n",
-            me.port()
-        )
-    };
-    first.send(&in_dialog("ACK", 1));
-    first_rtp.talk_to(sdp_addr(&ok.body), Sound::Tone(440.0));
+    assert_eq!(first.answered(440.0).status, 200);
 
     // The only agent is busy: the second caller waits, then gives up.
-    let second = Phone::new(switch.port);
-    let (branch, call_id) = call_12366(&second, &RtpPhone::new(), "13903790001");
+    let second = Taxpayer::dial(switch.port, "13903790001");
     std::thread::sleep(Duration::from_secs(2));
-    let (me2, _) = (second.addr(), second.switch);
-    second.send(&format!(
-        "CANCEL sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me2};branch={branch}\r\n\
-From: <sip:13903790001@{me2}>;tag=t1\r\nTo: <sip:12366@{sw}>\r\nCall-ID: {call_id}\r\n\
-CSeq: 1 CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-    ));
-    let mut finals = vec![final_of(&second).status, final_of(&second).status];
+    second.cancel();
+    let mut finals = vec![
+        second.final_response().status,
+        second.final_response().status,
+    ];
     finals.sort();
     assert_eq!(finals, [200, 487]);
 
     std::thread::sleep(Duration::from_secs(1));
-    first.send(&in_dialog("BYE", 2));
-    assert_eq!(final_of(&first).status, 200);
+    first.hang_up();
+    assert_eq!(first.final_response().status, 200);
     switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
 
     let intervals = report(&switch, "intervals");

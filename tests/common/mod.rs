@@ -13,6 +13,7 @@ pub mod rtp_phone;
 pub mod sipp;
 pub mod sprayer;
 pub mod switch;
+pub mod taxpayer;
 
 use std::net::UdpSocket;
 
