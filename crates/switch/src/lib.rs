@@ -19,6 +19,7 @@ pub mod brakes;
 mod call;
 pub mod control;
 mod core;
+mod dispatch;
 mod dtmf_info;
 mod keepalive;
 mod media;

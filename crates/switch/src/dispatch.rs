@@ -1,0 +1,142 @@
+//! What arrives from the network, sorted: a datagram parsed (400 to what is malformed),
+//! the transaction layer's events, and each request handed to the dialog, registrar or
+//! call logic it belongs to (503 to anything new while the switch stops).
+
+use std::time::Instant;
+
+use hotline_sip::message::{Method, SipMessage};
+use hotline_sip::parse::{parse_ignoring_length, validate_request, validate_response};
+use hotline_sip::transaction::{Peer, TxEvent, TxId};
+use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
+use tracing::{debug, warn};
+
+use crate::core::Core;
+use crate::sipbuild::{token, ALLOW};
+use crate::transport::Inbound;
+
+impl Core {
+    pub(crate) fn on_inbound(&mut self, now: Instant, inbound: Inbound) {
+        let from = inbound.from;
+        match parse_message(&inbound.data) {
+            Ok(Message::Request(req)) => match validate_request(&req) {
+                Ok(()) => self.endpoint.handle_request(now, req, from),
+                Err(why) => self.reject_malformed(&req, from, why),
+            },
+            Ok(Message::Response(resp)) => match validate_response(&resp) {
+                Ok(_) => self.endpoint.handle_response(now, resp),
+                Err(why) => warn!(%why, from = %from.addr, "malformed response dropped"),
+            },
+            Err(e) => {
+                // A framing error can still leave enough headers to answer 400.
+                if let Ok(Message::Request(req)) = parse_ignoring_length(&inbound.data) {
+                    self.reject_malformed(&req, from, "bad Content-Length");
+                } else {
+                    warn!(error = %e, from = %from.addr, len = inbound.data.len(), "unparseable message dropped");
+                }
+            }
+        }
+    }
+
+    /// Answers a malformed request with 400 when a response can be formed at all.
+    fn reject_malformed(&mut self, req: &Request, from: Peer, why: &str) {
+        warn!(%why, method = %req.method, from = %from.addr, "malformed request");
+        if req.method == Method::Ack || req.top_via().is_none() {
+            return;
+        }
+        let r = Response::to_request(req, 400, &format!("Bad Request ({why})"));
+        self.endpoint.send_stateless(from, r.to_bytes());
+    }
+
+    pub(crate) fn on_tx_event(&mut self, now: Instant, ev: TxEvent) {
+        match ev {
+            TxEvent::Request { tx, request, from } => self.on_request(now, tx, request, from),
+            TxEvent::Cancelled { invite } => self.on_caller_cancel(now, invite),
+            TxEvent::Ack { request, .. } => {
+                debug!(call_id = ?request.call_id(), "ACK");
+                self.on_session_ack(now, &request);
+            }
+            TxEvent::Response { tx, response } => {
+                if !self.on_keepalive_response(now, tx, &response)
+                    && !self.on_monitor_response(now, tx, &response)
+                    && !self.on_reinvite_response(now, tx, &response)
+                {
+                    self.on_response(now, tx, response);
+                }
+            }
+            TxEvent::Timeout { tx } => {
+                if self.on_reinvite_timeout(now, tx) {
+                    return;
+                }
+                if self.monitor_invites.remove(&tx).is_some() {
+                    debug!("supervisor's phone did not answer");
+                } else if !self.on_keepalive_timeout(now, tx) {
+                    self.on_timeout(now, tx);
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, tx: TxId, req: Request, from: Peer) {
+        // In-dialog requests carry a To tag and a Call-ID we know.
+        let in_dialog = req
+            .party_to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .is_some();
+        if self.stopping.is_some() && !in_dialog && req.method != Method::Options {
+            // Stopping: nothing new is taken; in-dialog requests still end the calls.
+            return self.refuse_stopping(now, tx, &req);
+        }
+        if let Some(session) = req
+            .call_id()
+            .and_then(|c| self.session_dialogs.get(c))
+            .copied()
+        {
+            if in_dialog {
+                self.on_session_request(now, session, tx, req);
+            } else {
+                let r = self.local.response(&req, 482, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            return;
+        }
+        if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
+            if req.method == Method::Invite && !in_dialog {
+                // The same INVITE again under a new branch (RFC 3261 8.2.2.2): a merged request.
+                let r = self.local.response(&req, 482, &token());
+                self.endpoint.respond(now, tx, r);
+                return;
+            }
+            if self.tags_match(call, side, &req) {
+                self.on_dialog_request(now, call, side, tx, req);
+            } else {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            return;
+        }
+        match req.method {
+            Method::Register => self.on_register(now, tx, &req, from),
+            Method::Options => {
+                let mut r = self.local.response(&req, 200, &token());
+                r.headers.push(HeaderName::Allow, ALLOW);
+                r.headers
+                    .push(HeaderName::Other("Accept".into()), "application/sdp");
+                self.endpoint.respond(now, tx, r);
+            }
+            Method::Invite if !in_dialog => self.on_new_invite(now, tx, req, from),
+            Method::Refer | Method::Notify if in_dialog => {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            Method::Invite | Method::Bye | Method::Info | Method::Update | Method::Prack => {
+                let r = self.local.response(&req, 481, &token());
+                self.endpoint.respond(now, tx, r);
+            }
+            _ => {
+                let mut r = self.local.response(&req, 405, &token());
+                r.headers.push(HeaderName::Allow, ALLOW);
+                self.endpoint.respond(now, tx, r);
+            }
+        }
+    }
+}
