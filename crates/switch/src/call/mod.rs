@@ -3,6 +3,7 @@
 //! for everything that happens to a call: [`offer`] from the INVITE until an agent answers,
 //! [`talk`] from the answer to the hang-up.
 
+mod calls_out;
 mod direct;
 pub(crate) mod menu;
 mod offer;
@@ -26,7 +27,7 @@ use tracing::{info, warn, Span};
 use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
 
-pub(crate) use direct::CallsOut;
+pub(crate) use calls_out::CallsOut;
 pub(crate) use phone::{monitor_named, static_seat_sent};
 
 /// One call from the switch's side.
