@@ -446,7 +446,14 @@ impl Switch {
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|s| s.agent == agent)
-                .map(|s| (s.from, s.to, s.reason))
+                .map(|s| {
+                    let from = s.from.map_or("", |f| f.as_str());
+                    (
+                        from.to_string(),
+                        s.to.as_str().to_string(),
+                        s.reason.map(Into::into),
+                    )
+                })
                 .collect();
             if pred(&rows) || std::time::Instant::now() > deadline {
                 return rows;

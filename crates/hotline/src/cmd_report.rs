@@ -119,14 +119,32 @@ fn plan_facts(path: &Path) -> (Option<Vec<(String, String)>>, String) {
     }
 }
 
+/// Whether an agent counts for `region` by the plan's agents (every agent when no region
+/// or no plan): a set, since it is asked for every state row of the period.
+fn region_filter<'a>(
+    region: Option<&str>,
+    agents: Option<&'a [(String, String)]>,
+) -> impl Fn(&str) -> bool + 'a {
+    let of_region: Option<HashSet<&'a str>> = match (region, agents) {
+        (Some(r), Some(list)) => Some(
+            list.iter()
+                .filter(|(_, ar)| ar == r)
+                .map(|(a, _)| a.as_str())
+                .collect(),
+        ),
+        _ => None,
+    };
+    move |agent| of_region.as_ref().is_none_or(|set| set.contains(agent))
+}
+
 /// Runs one report and prints it.
 pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
     let period = period(ask)?;
-    let calls = hotline_record::list_calls_between(&ask.db, period.from, period.to)
+    let calls = hotline_record::list_summaries_between(&ask.db, period.from, period.to)
         .with_context(|| format!("reading {}", ask.db.display()))?;
     let region = ask.region.as_deref();
     let confidential: HashSet<&str> = ask.confidential_skill.iter().map(String::as_str).collect();
-    let hidden = |c: &hotline_record::CallRecord| {
+    let hidden = |c: &hotline_record::CallSummary| {
         !ask.clearance && c.skill.as_deref().is_some_and(|s| confidential.contains(s))
     };
     let report = match ask.kind {
@@ -134,10 +152,7 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
             let states =
                 hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
             let (agents, _) = plan_facts(&ask.dialplan);
-            let of_region = |agent: &str| match (region, &agents) {
-                (Some(r), Some(list)) => list.iter().any(|(a, ar)| a == agent && ar == r),
-                _ => true,
-            };
+            let of_region = region_filter(region, agents.as_deref());
             hotline_report::intervals(&calls, &states, period, ask.minutes, region, of_region)
         }
         Kind::Abandoned => {
@@ -163,10 +178,7 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                 .filter(|(_, r)| region.is_none_or(|want| want == r))
                 .map(|(a, _)| a.clone())
                 .collect();
-            let of_region = |agent: &str| match (region, &agents) {
-                (Some(r), Some(list)) => list.iter().any(|(a, ar)| a == agent && ar == r),
-                _ => true,
-            };
+            let of_region = region_filter(region, agents.as_deref());
             hotline_report::agents(&calls, &states, &legs, period, &roster, of_region)
         }
         Kind::Topics => {
@@ -187,8 +199,10 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let doc = serde_json::json!({ "title": report.title, "rows": report.json_rows() });
-            writeln!(out, "{doc}")?;
+            let mut out = std::io::BufWriter::new(out);
+            serde_json::to_writer(&mut out, report)?;
+            writeln!(out)?;
+            out.flush()?;
         }
         Format::Csv => {
             let head: Vec<String> = report.columns.iter().map(|c| csv_field(c.key)).collect();

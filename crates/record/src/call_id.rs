@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Offset, Utc};
+use compact_str::{format_compact, CompactString};
 
 /// China has one time zone and no daylight saving, so a fixed offset is exact.
 const CHINA_OFFSET_SECS: i32 = 8 * 3600;
@@ -21,9 +22,10 @@ pub(crate) fn china() -> FixedOffset {
 /// A call's id, e.g. `20261123T131500-7f3a9c`: Beijing time of the call, then 24 random bits.
 ///
 /// Sorting ids sorts calls by time, and the fixed form makes the id safe as a file name.
+/// Its 22 bytes are kept inline, not on the heap: a year's report reads a million of them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
-pub struct CallId(String);
+pub struct CallId(CompactString);
 
 /// Why a string is not a [`CallId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +45,7 @@ impl CallId {
     /// Builds the id of a call that arrived at `now`; `random` supplies the low 24 bits.
     pub fn generate(now: DateTime<Utc>, random: u32) -> CallId {
         let local = now.with_timezone(&china());
-        CallId(format!(
+        CallId(format_compact!(
             "{}-{:06x}",
             local.format(TIME_FORMAT),
             random & 0x00ff_ffff
@@ -79,9 +81,22 @@ impl FromStr for CallId {
         if !shape_ok {
             return Err(CallIdError::Shape);
         }
-        let time = s.get(..15).ok_or(CallIdError::Shape)?;
-        NaiveDateTime::parse_from_str(time, TIME_FORMAT).map_err(|_| CallIdError::Time)?;
-        Ok(CallId(s.to_owned()))
+        // The digits are checked above; a real date and time is checked by hand, not by a
+        // format parser, since a year of reports reads a million ids.
+        let num = |from: usize, to: usize| -> u32 {
+            bytes
+                .get(from..to)
+                .unwrap_or_default()
+                .iter()
+                .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+        };
+        let date =
+            NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)).unwrap_or(0), num(4, 6), num(6, 8));
+        let time = NaiveTime::from_hms_opt(num(9, 11), num(11, 13), num(13, 15));
+        if date.is_none() || time.is_none() {
+            return Err(CallIdError::Time);
+        }
+        Ok(CallId(CompactString::new(s)))
     }
 }
 

@@ -36,7 +36,7 @@ pub enum RecordError {
         /// The configured floor.
         floor: u64,
     },
-    /// A stored row could not be read back into a [`crate::CallRecord`].
+    /// A stored row could not be read back (a call record, or an agent state with no call).
     #[error("call store row {call_id:?}: bad {column}: {value:?}")]
     BadRow {
         /// The row's call id as stored.

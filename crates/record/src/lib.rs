@@ -29,9 +29,9 @@ pub use recorder::{
 };
 pub use store::{
     list_agent_states, list_agent_states_between, list_callbacks, list_calls, list_calls_between,
-    list_legs, list_legs_between, list_monitoring, list_security_events, AbandonStage,
-    AgentStateChange, CallLeg, CallRecord, CallStore, Callback, CallbackKind, Direction, HungUpBy,
-    MonitorUse, Outcome, SecurityEvent, UnknownWord,
+    list_legs, list_legs_between, list_monitoring, list_security_events, list_summaries_between,
+    AbandonStage, AgentStateChange, CallLeg, CallRecord, CallStore, CallSummary, Callback,
+    CallbackKind, Direction, HungUpBy, MonitorUse, Outcome, SeatState, SecurityEvent, UnknownWord,
 };
 
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.

@@ -221,8 +221,8 @@ fn agent_states_legs_and_monitoring_are_stored_and_listed() {
     let change = AgentStateChange {
         at,
         agent: "1003".into(),
-        from: "available".into(),
-        to: "not-ready".into(),
+        from: Some(hotline_record::SeatState::Available),
+        to: hotline_record::SeatState::NotReady,
         reason: Some("training".into()),
     };
     store.save_agent_state(&change).unwrap();
@@ -418,8 +418,8 @@ fn states_over_a_period_start_with_each_agents_state_at_its_start() {
         |minute: u32, agent: &str, from: &str, to: &str| hotline_record::AgentStateChange {
             at: offered(minute),
             agent: agent.into(),
-            from: from.into(),
-            to: to.into(),
+            from: Some(from.parse().unwrap()),
+            to: to.parse().unwrap(),
             reason: None,
         };
     for s in [
@@ -437,7 +437,8 @@ fn states_over_a_period_start_with_each_agents_state_at_its_start() {
         .iter()
         .map(|s| {
             let minute = (s.at - offered(0)).num_minutes() as u32;
-            (minute, s.agent.as_str(), s.from.as_str(), s.to.as_str())
+            let from = s.from.map_or("", |f| f.as_str());
+            (minute, s.agent.as_str(), from, s.to.as_str())
         })
         .collect();
     assert_eq!(

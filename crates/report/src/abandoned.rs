@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hotline_record::{CallRecord, Callback, Direction};
+use compact_str::CompactString;
+use hotline_record::{CallSummary, Callback, Direction};
 
 use crate::facts::{secs, Facts};
 use crate::mask::mask_number;
@@ -62,7 +63,7 @@ pub struct FollowUps<'a> {
 
 impl<'a> FollowUps<'a> {
     /// The follow-ups recorded in `callbacks` and in the calls out among `calls`.
-    pub fn new(callbacks: &'a [Callback], calls: &'a [CallRecord]) -> FollowUps<'a> {
+    pub fn new(callbacks: &'a [Callback], calls: &'a [CallSummary]) -> FollowUps<'a> {
         let mut listed: HashMap<&str, bool> = HashMap::new();
         for cb in callbacks {
             *listed.entry(cb.call_id.as_str()).or_default() |= cb.state == "called";
@@ -79,13 +80,13 @@ impl<'a> FollowUps<'a> {
     }
 
     /// Whether `call` is on the callback list.
-    pub fn listed(&self, call: &CallRecord) -> bool {
+    pub fn listed(&self, call: &CallSummary) -> bool {
         self.listed.contains_key(call.call_id.as_str())
     }
 
     /// Whether the caller of `call` was called back after it: a callback row of the call
     /// marked `called`, or a later call out that reached their number.
-    pub fn called_back(&self, call: &CallRecord) -> bool {
+    pub fn called_back(&self, call: &CallSummary) -> bool {
         let by_row = self
             .listed
             .get(call.call_id.as_str())
@@ -104,10 +105,10 @@ impl<'a> FollowUps<'a> {
 /// The abandoned callers among `calls` (of `region`, or all), oldest first; numbers of
 /// calls `confidential` says are confidential are masked.
 pub fn abandoned(
-    calls: &[CallRecord],
+    calls: &[CallSummary],
     callbacks: &[Callback],
     region: Option<&str>,
-    confidential: impl Fn(&CallRecord) -> bool,
+    confidential: impl Fn(&CallSummary) -> bool,
 ) -> Report {
     let follow = FollowUps::new(callbacks, calls);
     let rows = calls
@@ -118,15 +119,17 @@ pub fn abandoned(
             let stage = f.abandoned?;
             let number = c
                 .caller_normalized
-                .clone()
+                .as_deref()
                 .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| c.caller_raw.clone());
+                .unwrap_or(&c.caller_raw);
             let shown = if confidential(c) {
-                mask_number(&number)
+                mask_number(number)
             } else {
-                number
+                number.to_string()
             };
-            let text = |o: &Option<String>| Value::Text(o.clone().unwrap_or_default());
+            let text = |o: &Option<CompactString>| {
+                Value::Text(o.as_deref().unwrap_or_default().to_string())
+            };
             let asked = c
                 .queued_at
                 .map(|t| {

@@ -4,9 +4,9 @@
 //! reason, logged-in time, occupancy (busy with calls over logged in and not paused),
 //! transfers handed on, calls out, the satisfaction survey, and 报工号.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use foldhash::HashMap;
 
-use hotline_record::{AgentStateChange, CallLeg, CallRecord, Direction};
+use hotline_record::{AgentStateChange, CallLeg, CallSummary, Direction, SeatState};
 
 use crate::facts::{secs, Facts};
 use crate::period::Period;
@@ -111,89 +111,82 @@ const COLUMNS: [Column; 23] = [
 /// The report over `period`: one row per agent `wanted` keeps who appears in it (or is
 /// listed in `roster`, the plan's agents, so an idle agent shows as idle).
 pub fn agents(
-    calls: &[CallRecord],
+    calls: &[CallSummary],
     states: &[AgentStateChange],
     legs: &[CallLeg],
     period: Period,
     roster: &[String],
     wanted: impl Fn(&str) -> bool,
 ) -> Report {
-    // Who appears: a hash set first (millions of rows), ordered once at the end.
-    let mut seen: HashSet<&str> = roster.iter().map(String::as_str).collect();
-    seen.extend(states.iter().map(|s| s.agent.as_str()));
-    seen.extend(calls.iter().filter_map(|c| c.agent.as_deref()));
-    let ids: BTreeSet<&str> = seen.into_iter().collect();
-    let time = state_time(states, period, &wanted);
-    // Grouped once, so a year of a province is not searched once per agent.
-    let mut answered: HashMap<&str, Vec<Facts<'_>>> = HashMap::new();
-    let mut out: BTreeMap<&str, u64> = BTreeMap::new();
+    // One seat per agent, filled by one pass over each kind of row: a year of a province is
+    // millions of rows, so each costs one lookup in a fast hash map, ordered once at the end.
+    let mut seats: Seats<'_> = HashMap::default();
+    for agent in roster {
+        seats.entry(agent).or_default();
+    }
+    for s in states {
+        let seat = seats.entry(&s.agent).or_default();
+        // A row with no state left is the agent's state at the period's start, not a change.
+        if s.from.is_some() && s.to == SeatState::Ringing {
+            seat.offered += 1;
+        }
+        if s.from == Some(SeatState::Ringing)
+            && !matches!(s.to, SeatState::Talking | SeatState::LoggedOut)
+        {
+            seat.rang_out += 1;
+        }
+    }
+    stretches(states, period.to, &wanted, |s| {
+        let overlap = s.to.min(period.to) - s.from.max(period.from);
+        if overlap.num_milliseconds() > 0 {
+            if let Some(cell) = seats
+                .get_mut(s.agent)
+                .and_then(|seat| seat.time.get_mut(s.column))
+            {
+                *cell += secs(overlap);
+            }
+        }
+    });
     for c in calls {
         let f = Facts::of(c);
         match (c.direction, c.agent.as_deref()) {
-            (Direction::Outbound, _) => *out.entry(c.caller_raw.as_str()).or_default() += 1,
-            (Direction::Inbound, Some(a)) if f.answered => answered.entry(a).or_default().push(f),
+            (Direction::Outbound, _) => seats.entry(&c.caller_raw).or_default().calls_out += 1,
+            (Direction::Inbound, Some(a)) if f.answered => {
+                seats.entry(a).or_default().answered.push(f)
+            }
+            (_, Some(a)) => {
+                seats.entry(a).or_default();
+            }
             _ => {}
         }
     }
-    let mut changes: HashMap<&str, Vec<&AgentStateChange>> = HashMap::new();
-    for s in states {
-        changes.entry(s.agent.as_str()).or_default().push(s);
-    }
-    let mut last_seq: HashMap<&str, u32> = HashMap::new();
+    // A leg followed by another was handed on (转办) by its party.
+    let mut last_seq: HashMap<&str, u32> = HashMap::default();
     for l in legs {
         let seq = last_seq.entry(l.call_id.as_str()).or_default();
         *seq = (*seq).max(l.seq);
     }
-    let mut transfers: BTreeMap<&str, u64> = BTreeMap::new();
     for l in legs {
         if last_seq
             .get(l.call_id.as_str())
             .is_some_and(|last| *last > l.seq)
         {
-            *transfers.entry(l.party.as_str()).or_default() += 1;
+            seats.entry(&l.party).or_default().transfers += 1;
         }
     }
-    let rows = ids
-        .into_iter()
-        .filter(|a| wanted(a))
-        .map(|agent| {
-            let seat = Seat {
-                agent,
-                changes: changes.get(agent).map(Vec::as_slice).unwrap_or_default(),
-                answered: answered.get(agent).map(Vec::as_slice).unwrap_or_default(),
-                transfers: transfers.get(agent).copied().unwrap_or(0),
-                calls_out: out.get(agent).copied().unwrap_or(0),
-                time: time.get(agent).copied().unwrap_or([0.0; STATES.len()]),
-            };
-            row(&seat)
-        })
-        .collect();
+    let mut seats: Vec<(&str, Seat<'_>)> = seats.into_iter().filter(|(a, _)| wanted(a)).collect();
+    seats.sort_unstable_by(|a, b| a.0.cmp(b.0));
     Report {
         title: format!("坐席绩效 agents {}", period.label()),
         columns: COLUMNS.to_vec(),
-        rows,
+        rows: seats.iter().map(|(agent, seat)| row(agent, seat)).collect(),
     }
 }
 
-/// Seconds each agent spent in each [`STATES`] column within the period.
-fn state_time<'a>(
-    states: &'a [AgentStateChange],
-    period: Period,
-    wanted: &impl Fn(&str) -> bool,
-) -> BTreeMap<&'a str, [f64; STATES.len()]> {
-    let mut out: BTreeMap<&str, [f64; STATES.len()]> = BTreeMap::new();
-    for s in stretches(states, period.to, wanted) {
-        let overlap = s.to.min(period.to) - s.from.max(period.from);
-        if overlap.num_milliseconds() > 0 {
-            if let Some(cell) = out.entry(s.agent).or_default().get_mut(s.column) {
-                *cell += secs(overlap);
-            }
-        }
-    }
-    out
-}
+/// Every agent's seat, by number.
+type Seats<'a> = HashMap<&'a str, Seat<'a>>;
 
-/// Seconds in state `key` of a row of [`state_time`].
+/// Seconds in state `key` of a seat's times.
 fn spent(t: &[f64; STATES.len()], key: &str) -> f64 {
     STATES
         .iter()
@@ -203,31 +196,26 @@ fn spent(t: &[f64; STATES.len()], key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// One agent's rows, grouped.
-struct Seat<'s, 'a> {
-    agent: &'s str,
-    /// Their state at the start of the period, then their changes.
-    changes: &'s [&'a AgentStateChange],
-    answered: &'s [Facts<'a>],
+/// One agent's figures, gathered.
+#[derive(Default)]
+struct Seat<'a> {
+    /// Their phone rang (a change to ringing).
+    offered: u64,
+    /// It stopped ringing without their answering.
+    rang_out: u64,
+    /// The calls they answered.
+    answered: Vec<Facts<'a>>,
+    /// Calls they handed on.
     transfers: u64,
+    /// Their calls out.
     calls_out: u64,
+    /// Seconds in each [`STATES`] column within the period.
     time: [f64; STATES.len()],
 }
 
-fn row(seat: &Seat<'_, '_>) -> Row {
-    let (agent, answered, t) = (seat.agent, seat.answered, seat.time);
-    // A row with no state left is the agent's state at the period's start, not a change.
-    let changes: Vec<&AgentStateChange> = seat
-        .changes
-        .iter()
-        .copied()
-        .filter(|s| !s.from.is_empty())
-        .collect();
-    let offered = changes.iter().filter(|s| s.to == "ringing").count() as u64;
-    let rang_out = changes
-        .iter()
-        .filter(|s| s.from == "ringing" && s.to != "talking" && s.to != "logged-out")
-        .count() as u64;
+fn row(agent: &str, seat: &Seat<'_>) -> Row {
+    let (answered, t) = (&seat.answered, seat.time);
+    let (offered, rang_out) = (seat.offered, seat.rang_out);
     let n = answered.len() as u64;
     let rings: Vec<f64> = answered.iter().filter_map(|f| f.ring.map(secs)).collect();
     let handling: Vec<f64> = answered

@@ -20,7 +20,7 @@
 //! - **Connection rate** (接通率): answered / asked for an agent.
 
 use chrono::Duration;
-use hotline_record::{AbandonStage, CallRecord, Direction, Outcome};
+use hotline_record::{AbandonStage, CallSummary, Direction, Outcome};
 
 /// Under this, an abandon is a short abandon.
 pub const SHORT_ABANDON: Duration = Duration::seconds(5);
@@ -33,7 +33,7 @@ pub const THREE_RINGS: Duration = Duration::seconds(15);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts<'a> {
     /// The record.
-    pub call: &'a CallRecord,
+    pub call: &'a CallSummary,
     /// A taxpayer's call in (not an agent's call out).
     pub inbound: bool,
     /// It entered the voice menu.
@@ -56,7 +56,7 @@ pub struct Facts<'a> {
 
 impl<'a> Facts<'a> {
     /// The facts of `call`.
-    pub fn of(call: &'a CallRecord) -> Facts<'a> {
+    pub fn of(call: &'a CallSummary) -> Facts<'a> {
         let inbound = call.direction == Direction::Inbound;
         let asked_for_agent = inbound && call.queued_at.is_some();
         let announced_gone = call.abandoned_in == Some(AbandonStage::Announcement);

@@ -3,7 +3,7 @@
 //! level, three rings, waits and handling time; the staffing by state; and the agents an
 //! Erlang C model says the interval needed for 80 % of calls answered within 20 s.
 
-use hotline_record::{AbandonStage, AgentStateChange, CallRecord};
+use hotline_record::{AbandonStage, AgentStateChange, CallSummary};
 
 use crate::erlang::agents_needed;
 use crate::facts::{secs, Facts, SERVICE_LEVEL_WAIT};
@@ -81,7 +81,7 @@ const CALL_COLUMNS: [Column; 15] = [
 /// The report over `period` in slices of `minutes`, for the calls of `region` (all when
 /// `None`) and the agents `agent_wanted` keeps.
 pub fn intervals(
-    calls: &[CallRecord],
+    calls: &[CallSummary],
     states: &[AgentStateChange],
     period: Period,
     minutes: u32,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Datelike;
-use hotline_record::{CallRecord, Direction};
+use hotline_record::{CallSummary, Direction};
 
 use crate::period::beijing;
 use crate::table::{Column, Report, Row, Value};
@@ -53,10 +53,10 @@ const COLUMNS: [Column; 8] = [
 ];
 
 /// The report over `calls`; `centre` is the provincial centre's region id.
-pub fn origins(calls: &[CallRecord], centre: &str, region: Option<&str>) -> Report {
+pub fn origins(calls: &[CallSummary], centre: &str, region: Option<&str>) -> Report {
     let mut groups: BTreeMap<(Month, String), Tally> = BTreeMap::new();
     for c in calls.iter().filter(|c| c.direction == Direction::Inbound) {
-        let home = c.region.clone().unwrap_or_default();
+        let home = c.region.as_deref().unwrap_or_default().to_string();
         let taker = if c.overflowed {
             centre.to_string()
         } else {

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use hotline_record::{CallRecord, Callback, Outcome};
+use hotline_record::{CallSummary, Callback, Outcome};
 
 use crate::abandoned::FollowUps;
 use crate::facts::Facts;
@@ -58,7 +58,7 @@ const COLUMNS: [Column; 9] = [
 ];
 
 /// The report over `calls` (and the callback list), one row per day and region.
-pub fn service(calls: &[CallRecord], callbacks: &[Callback], region: Option<&str>) -> Report {
+pub fn service(calls: &[CallSummary], callbacks: &[Callback], region: Option<&str>) -> Report {
     // Keyed by date and a borrowed region: a year is a million calls, formatted per row.
     let mut groups: BTreeMap<(chrono::NaiveDate, &str), Vec<Facts<'_>>> = BTreeMap::new();
     for c in calls {
@@ -92,8 +92,7 @@ fn row(day: String, region: String, facts: &[Facts<'_>], follow: &FollowUps<'_>)
     let answered = count(&|x| x.answered);
     let through_menu = count(&|x| x.answered && x.ivr_visit);
     let announced = count(&|x| x.answered && x.ivr_visit && x.call.agent_announced);
-    let recorded =
-        count(&|x| x.answered && x.call.recording_path.is_some() && !x.call.recording_failed);
+    let recorded = count(&|x| x.answered && x.call.recorded);
     let asked = count(&|x| x.asked_for_agent);
     // Everyone of these calls on the callback list, and who of them was called back.
     let listed: Vec<&Facts<'_>> = facts.iter().filter(|x| follow.listed(x.call)).collect();

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hotline_record::AgentStateChange;
+use hotline_record::{AgentStateChange, SeatState};
 
 use crate::period::Period;
 
@@ -24,19 +24,15 @@ pub const STATES: [(&str, &str); 10] = [
     ("not-ready", "其他未就绪"),
 ];
 
-/// The column a state row counts under: not-ready by its reason, anything unknown under
+/// The column a state row counts under: not-ready by its reason, an unlisted reason under
 /// the other not-ready column; logged-out counts nowhere.
-pub fn column(state: &str, reason: Option<&str>) -> Option<usize> {
+pub fn column(state: SeatState, reason: Option<&str>) -> Option<usize> {
     let key = match (state, reason) {
-        ("logged-out", _) => return None,
-        ("not-ready", Some(r)) if STATES.iter().any(|(k, _)| *k == r) => r,
-        ("not-ready", _) => "not-ready",
-        (s, _) => s,
+        (SeatState::LoggedOut, _) => return None,
+        (SeatState::NotReady, Some(r)) if STATES.iter().any(|(k, _)| *k == r) => r,
+        (s, _) => s.as_str(),
     };
-    STATES
-        .iter()
-        .position(|(k, _)| *k == key)
-        .or_else(|| STATES.iter().position(|(k, _)| *k == "not-ready"))
+    STATES.iter().position(|(k, _)| *k == key)
 }
 
 /// One agent in one state (a [`STATES`] column) from `from` to `to`.
@@ -52,28 +48,35 @@ pub struct Stretch<'a> {
     pub column: usize,
 }
 
-/// The agents' state stretches from their changes, up to `end`; logged-out time is none.
+/// Hands `visit` the agents' state stretches from their changes, up to `end`; logged-out
+/// time is none. Visited one by one: a year is millions of them.
 pub fn stretches<'a>(
     changes: &'a [AgentStateChange],
     end: DateTime<Utc>,
     wanted: impl Fn(&str) -> bool,
-) -> Vec<Stretch<'a>> {
+    mut visit: impl FnMut(Stretch<'a>),
+) {
     let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::new();
-    let mut out = Vec::new();
-    for c in changes.iter().filter(|c| wanted(&c.agent)) {
-        let col = column(&c.to, c.reason.as_deref());
-        if let Some((since, Some(prev))) = current.insert(&c.agent, (c.at, col)) {
-            out.push(Stretch {
+    for c in changes {
+        let (since, col) = match current.get_mut(c.agent.as_str()) {
+            Some(now) => now,
+            None if wanted(&c.agent) => current.entry(&c.agent).or_insert((c.at, None)),
+            None => continue,
+        };
+        if let Some(prev) = *col {
+            visit(Stretch {
                 agent: &c.agent,
-                from: since,
+                from: *since,
                 to: c.at,
                 column: prev,
             });
         }
+        *since = c.at;
+        *col = column(c.to, c.reason.as_deref());
     }
     for (agent, (since, col)) in current {
         if let Some(col) = col {
-            out.push(Stretch {
+            visit(Stretch {
                 agent,
                 from: since,
                 to: end.max(since),
@@ -81,7 +84,6 @@ pub fn stretches<'a>(
             });
         }
     }
-    out
 }
 
 /// Average agents per state (in [`STATES`] order) over each of `intervals`, for the agents
@@ -95,23 +97,31 @@ pub fn staffing(
     let Some(end) = intervals.last().map(|p| p.to) else {
         return out;
     };
-    // Each stretch visits only the intervals it overlaps: a year of quarter hours and
-    // millions of state changes stay linear.
-    for s in stretches(changes, end, wanted) {
-        let first = intervals.partition_point(|p| p.to <= s.from);
-        for (slot, p) in out.iter_mut().zip(intervals).skip(first) {
-            if p.from >= s.to {
+    // Each stretch visits only the intervals it overlaps, found by a binary search: a year
+    // of quarter hours and millions of state changes stay linear. In milliseconds, since
+    // this is the inner loop of a year.
+    let bounds: Vec<(i64, i64)> = intervals
+        .iter()
+        .map(|p| (p.from.timestamp_millis(), p.to.timestamp_millis()))
+        .collect();
+    stretches(changes, end, wanted, |s| {
+        let (from, to) = (s.from.timestamp_millis(), s.to.timestamp_millis());
+        let first = bounds.partition_point(|(_, b)| *b <= from);
+        let (Some(slots), Some(spans)) = (out.get_mut(first..), bounds.get(first..)) else {
+            return;
+        };
+        for (slot, (a, b)) in slots.iter_mut().zip(spans) {
+            if *a >= to {
                 break;
             }
-            let length = (p.to - p.from).num_milliseconds() as f64;
-            let overlap = (s.to.min(p.to) - s.from.max(p.from)).num_milliseconds();
-            if overlap > 0 && length > 0.0 {
+            let overlap = to.min(*b) - from.max(*a);
+            if overlap > 0 && b > a {
                 if let Some(cell) = slot.get_mut(s.column) {
-                    *cell += overlap as f64 / length;
+                    *cell += overlap as f64 / (b - a) as f64;
                 }
             }
         }
-    }
+    });
     out
 }
 
@@ -125,9 +135,9 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc),
             agent: agent.into(),
-            from: String::new(),
-            to: to.into(),
-            reason: reason.map(str::to_string),
+            from: None,
+            to: to.parse().unwrap(),
+            reason: reason.map(Into::into),
         }
     }
 

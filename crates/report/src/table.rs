@@ -2,6 +2,7 @@
 //! call ids behind its figures, so one thin printer serves the table, CSV and JSON forms
 //! and every figure can be traced to its calls.
 
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
 /// One column: a key for JSON and CSV, and the heading a Chinese centre reads.
@@ -53,8 +54,9 @@ impl Value {
         match self {
             Value::Text(t) => t.clone(),
             Value::Count(n) => n.to_string(),
-            Value::Number(x) => format!("{x:.1}"),
-            Value::Share(x) => format!("{:.1}%", x * 100.0),
+            // `+ 0.0` turns a negative zero (an empty sum) into 0.
+            Value::Number(x) => format!("{:.1}", x + 0.0),
+            Value::Share(x) => format!("{:.1}%", x * 100.0 + 0.0),
             Value::Empty => "-".to_string(),
         }
     }
@@ -70,7 +72,7 @@ pub struct Row {
 }
 
 /// A report: its title, its columns, its rows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// What it is, for the table's first line.
     pub title: String,
@@ -80,46 +82,54 @@ pub struct Report {
     pub rows: Vec<Row>,
 }
 
-impl Report {
-    /// One JSON object per row: `{column key: value, ..., "calls": [...]}`.
-    pub fn json_rows(&self) -> Vec<serde_json_lite::Object> {
-        self.rows
-            .iter()
-            .map(|r| serde_json_lite::Object {
-                fields: self
-                    .columns
-                    .iter()
-                    .map(|c| c.key)
-                    .zip(r.values.iter().cloned())
-                    .collect(),
-                calls: r.calls.clone(),
-            })
-            .collect()
+/// JSON as the reports print it: `{"title": ..., "rows": [{column key: value, ...,
+/// "calls": [...]}, ...]}`, written straight from the rows (a year lists a million ids).
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut doc = s.serialize_map(Some(2))?;
+        doc.serialize_entry("title", &self.title)?;
+        doc.serialize_entry(
+            "rows",
+            &Rows {
+                columns: &self.columns,
+                rows: &self.rows,
+            },
+        )?;
+        doc.end()
     }
 }
 
-/// A row as JSON without a JSON crate here: serde does the writing in the binary.
-pub mod serde_json_lite {
-    use super::Value;
-    use serde::ser::{Serialize, SerializeMap, Serializer};
+struct Rows<'a> {
+    columns: &'a [Column],
+    rows: &'a [Row],
+}
 
-    /// One row keyed by column.
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Object {
-        /// (column key, value) in column order.
-        pub fields: Vec<(&'static str, Value)>,
-        /// The calls behind the row.
-        pub calls: Vec<String>,
-    }
-
-    impl Serialize for Object {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut map = s.serialize_map(Some(self.fields.len() + 1))?;
-            for (k, v) in &self.fields {
-                map.serialize_entry(k, v)?;
-            }
-            map.serialize_entry("calls", &self.calls)?;
-            map.end()
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for row in self.rows {
+            seq.serialize_element(&Keyed {
+                columns: self.columns,
+                row,
+            })?;
         }
+        seq.end()
+    }
+}
+
+/// One row keyed by its columns, then its calls.
+struct Keyed<'a> {
+    columns: &'a [Column],
+    row: &'a Row,
+}
+
+impl Serialize for Keyed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.columns.len() + 1))?;
+        for (c, v) in self.columns.iter().zip(&self.row.values) {
+            map.serialize_entry(c.key, v)?;
+        }
+        map.serialize_entry("calls", &self.row.calls)?;
+        map.end()
     }
 }

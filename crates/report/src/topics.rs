@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use hotline_record::CallRecord;
+use chrono::{Datelike, NaiveDate};
+use hotline_record::CallSummary;
 
 use crate::facts::Facts;
 use crate::period::{beijing, Period};
@@ -45,12 +46,15 @@ const COLUMNS: [Column; 5] = [
 ];
 
 /// The report over `period`.
-pub fn topics(calls: &[CallRecord], period: Period, by: By, region: Option<&str>) -> Report {
+pub fn topics(calls: &[CallSummary], period: Period, by: By, region: Option<&str>) -> Report {
     let slices = match by {
         By::Interval(minutes) => period.intervals(minutes),
         By::Day | By::Month => Vec::new(),
     };
-    let mut groups: BTreeMap<(String, String), ([u64; 3], Vec<String>)> = BTreeMap::new();
+    // Grouped by a number for the day, month or interval and a borrowed topic; labelled
+    // once per row, not formatted once per call.
+    type Tally = ([u64; 3], Vec<String>);
+    let mut groups: BTreeMap<(i64, &str), Tally> = BTreeMap::new();
     for c in calls {
         let f = Facts::of(c);
         if !f.inbound || !period.contains(c.offered_at) {
@@ -59,33 +63,43 @@ pub fn topics(calls: &[CallRecord], period: Period, by: By, region: Option<&str>
         if region.is_some_and(|r| c.region.as_deref() != Some(r)) {
             continue;
         }
-        let local = c.offered_at.with_timezone(&beijing());
+        let local = c.offered_at.with_timezone(&beijing()).date_naive();
         let when = match by {
-            By::Day => local.format("%Y-%m-%d").to_string(),
-            By::Month => local.format("%Y-%m").to_string(),
-            By::Interval(_) => slices
-                .iter()
-                .find(|p| p.contains(c.offered_at))
-                .map(Period::label)
-                .unwrap_or_default(),
+            By::Day => i64::from(local.num_days_from_ce()),
+            By::Month => i64::from(local.year()) * 12 + i64::from(local.month0()),
+            By::Interval(_) => {
+                let slot = slices.partition_point(|p| p.to <= c.offered_at);
+                i64::try_from(slot).unwrap_or(i64::MAX)
+            }
         };
-        let topic = c
-            .skill
-            .clone()
-            .or_else(|| c.ivr_node.clone())
-            .unwrap_or_else(|| "-".to_string());
+        let topic = c.skill.as_deref().or(c.ivr_node.as_deref()).unwrap_or("-");
         let (n, ids) = groups.entry((when, topic)).or_default();
         n[0] += 1;
         n[1] += u64::from(f.answered);
         n[2] += u64::from(f.abandoned.is_some());
         ids.push(c.call_id.to_string());
     }
+    let label = |when: i64| -> String {
+        match by {
+            By::Day => i32::try_from(when)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            By::Month => format!("{:04}-{:02}", when.div_euclid(12), when.rem_euclid(12) + 1),
+            By::Interval(_) => usize::try_from(when)
+                .ok()
+                .and_then(|i| slices.get(i))
+                .map(Period::label)
+                .unwrap_or_default(),
+        }
+    };
     let rows = groups
         .into_iter()
         .map(|((when, topic), (n, calls))| Row {
             values: vec![
-                Value::Text(when),
-                Value::Text(topic),
+                Value::Text(label(when)),
+                Value::Text(topic.to_string()),
                 Value::Count(n[0]),
                 Value::Count(n[1]),
                 Value::Count(n[2]),

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use hotline_acd::{AgentId as AcdAgent, AgentState, NotReady, StateError};
-use hotline_record::AgentStateChange;
+use hotline_record::{AgentStateChange, SeatState};
 use tracing::{info, warn};
 
 use crate::call::now_utc;
@@ -36,10 +36,10 @@ impl Core {
         info!(agent = %agent, from = from.as_str(), to = to.as_str(), reason = ?reason.map(NotReady::as_str), "agent state");
         let change = AgentStateChange {
             at: now_utc(),
-            agent: agent.0,
-            from: from.as_str().to_string(),
-            to: to.as_str().to_string(),
-            reason: reason.map(|r| r.as_str().to_string()),
+            agent: agent.0.into(),
+            from: Some(seat_state(from)),
+            to: seat_state(to),
+            reason: reason.map(|r| r.as_str().into()),
         };
         if let Err(e) = self.store.save_agent_state(&change) {
             warn!(error = %e, "agent state change not queued");
@@ -65,5 +65,17 @@ impl Core {
         };
         info!(%agent, ?command, ?result, "agent command");
         result
+    }
+}
+
+/// The ACD's state as the call store words it.
+fn seat_state(s: AgentState) -> SeatState {
+    match s {
+        AgentState::LoggedOut => SeatState::LoggedOut,
+        AgentState::Available => SeatState::Available,
+        AgentState::Ringing => SeatState::Ringing,
+        AgentState::Talking => SeatState::Talking,
+        AgentState::WrapUp => SeatState::WrapUp,
+        AgentState::NotReady => SeatState::NotReady,
     }
 }

@@ -4,9 +4,11 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use rusqlite::{params, Connection, OpenFlags};
 use serde::Serialize;
 
+use super::record::UnknownWord;
 use super::sql::time_text;
 use crate::{CallId, RecordError};
 
@@ -51,14 +53,73 @@ pub(super) const MONITORING_ADDED_COLUMNS: [(&str, &str); 1] = [("os_user", "TEX
 pub struct AgentStateChange {
     /// When it happened.
     pub at: DateTime<Utc>,
-    /// The agent's number.
-    pub agent: String,
-    /// The state left (`available`, `talking`, `not-ready`, ...).
-    pub from: String,
+    /// The agent's number (inline: a year is millions of rows).
+    pub agent: CompactString,
+    /// The state left; `None` for a row that is the agent's state at the start of a period
+    /// read, not a change.
+    pub from: Option<SeatState>,
     /// The state entered.
-    pub to: String,
+    pub to: SeatState,
     /// Why, for `not-ready` (`break`, `lunch`, `training`, ...).
-    pub reason: Option<String>,
+    pub reason: Option<CompactString>,
+}
+
+/// An agent's state as `agent_states` stores it: the ACD's states, by their words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeatState {
+    /// Not logged in.
+    LoggedOut,
+    /// Free for a call.
+    Available,
+    /// Their phone is ringing.
+    Ringing,
+    /// On a call.
+    Talking,
+    /// After-call work (话后小结).
+    WrapUp,
+    /// Logged in, not taking calls (the row's reason says why).
+    NotReady,
+}
+
+impl SeatState {
+    /// Every state.
+    pub const ALL: [SeatState; 6] = [
+        SeatState::LoggedOut,
+        SeatState::Available,
+        SeatState::Ringing,
+        SeatState::Talking,
+        SeatState::WrapUp,
+        SeatState::NotReady,
+    ];
+
+    /// The word stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatState::LoggedOut => "logged-out",
+            SeatState::Available => "available",
+            SeatState::Ringing => "ringing",
+            SeatState::Talking => "talking",
+            SeatState::WrapUp => "wrap-up",
+            SeatState::NotReady => "not-ready",
+        }
+    }
+}
+
+impl std::str::FromStr for SeatState {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<SeatState, UnknownWord> {
+        SeatState::ALL
+            .into_iter()
+            .find(|w| w.as_str() == s)
+            .ok_or_else(|| UnknownWord(s.to_owned()))
+    }
+}
+
+impl std::fmt::Display for SeatState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Who was on one stretch of a call: the agents one after another (转办), a trunk.
@@ -102,7 +163,13 @@ pub(super) fn insert_state(conn: &Connection, s: &AgentStateChange) -> rusqlite:
     conn.prepare_cached(
         "INSERT INTO agent_states (at, agent, from_state, to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![time_text(s.at), s.agent, s.from, s.to, s.reason])?;
+    .execute(params![
+        time_text(s.at),
+        s.agent.as_str(),
+        s.from.map_or("", SeatState::as_str),
+        s.to.as_str(),
+        s.reason.as_deref()
+    ])?;
     Ok(())
 }
 
@@ -207,35 +274,49 @@ fn read_changes(
         source,
     };
     let mut stmt = conn.prepare(sql).map_err(sqlite)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(args))
         .map_err(sqlite)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (at, agent, from, to, reason) = row.map_err(sqlite)?;
-        if let Some(at) = time(&at) {
-            out.push(AgentStateChange {
-                at,
-                agent,
-                from,
-                to,
-                reason,
-            });
-        }
+    // Words are matched in place: a year is millions of rows, and two fewer strings each.
+    let text = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<Option<CompactString>> {
+        Ok(r.get_ref(i)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?
+            .map(CompactString::new))
+    };
+    while let Some(r) = rows.next().map_err(sqlite)? {
+        let word = |i: usize| -> rusqlite::Result<&str> {
+            r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)
+        };
+        let at = word(0).map_err(sqlite)?;
+        let Some(at) = time(at) else {
+            continue;
+        };
+        let (from, to) = (word(2).map_err(sqlite)?, word(3).map_err(sqlite)?);
+        let bad = |column: &'static str, value: &str| RecordError::BadRow {
+            call_id: String::new(),
+            column,
+            value: value.to_owned(),
+        };
+        let from = match from {
+            "" => None,
+            w => Some(w.parse().map_err(|_| bad("from_state", w))?),
+        };
+        let to = to.parse().map_err(|_| bad("to_state", to))?;
+        out.push(AgentStateChange {
+            at,
+            agent: CompactString::new(word(1).map_err(sqlite)?),
+            from,
+            to,
+            reason: text(r, 4).map_err(sqlite)?,
+        });
     }
     Ok(out)
 }
 
-/// Every agent's state at `from` (their last change before it, dated `from`, with an empty
-/// `from` state: it is no change) followed by the changes in `[from, to)`, oldest first:
+/// Every agent's state at `from` (their last change before it, dated `from`, with no `from`
+/// state: it is no change) followed by the changes in `[from, to)`, oldest first:
 /// what a staffing report over that period needs.
 pub fn list_agent_states_between(
     db: &Path,
@@ -264,7 +345,7 @@ pub fn list_agent_states_between(
     )?;
     for s in &mut out {
         s.at = from;
-        s.from.clear();
+        s.from = None;
     }
     // A month and more is read in one pass over the table (stored as the changes happen,
     // so in time order already) rather than by a lookup per row through the time index,

@@ -6,6 +6,7 @@ pub mod qa;
 mod record;
 mod security;
 mod sql;
+mod summary;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,12 +21,13 @@ use crate::{fsmode, RecordError};
 
 pub use journal::{
     list_agent_states, list_agent_states_between, list_legs, list_legs_between, list_monitoring,
-    AgentStateChange, CallLeg, MonitorUse,
+    AgentStateChange, CallLeg, MonitorUse, SeatState,
 };
 pub use record::{
     AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
 };
 pub use security::{list_security_events, SecurityEvent};
+pub use summary::CallSummary;
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
@@ -306,6 +308,19 @@ pub fn list_calls_between(
     })
 }
 
+/// What the reports count of every call offered in `[from, to)`, oldest first (ties by id):
+/// finished calls from their summaries, calls still open from their records.
+pub fn list_summaries_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<CallSummary>, RecordError> {
+    in_slices(from, to, |f, t| {
+        let conn = journal::open_read_only(db)?;
+        summary::select_between(&conn, f, t, db)
+    })
+}
+
 /// Periods at least this long are read in parallel slices.
 const SLICE_FROM: chrono::Duration = chrono::Duration::days(28);
 
@@ -344,9 +359,16 @@ pub(crate) fn in_slices<T: Send>(
             })
             .collect()
     });
-    let mut out = Vec::new();
+    let parts = parts
+        .into_iter()
+        .collect::<Result<Vec<Vec<T>>, RecordError>>()?;
+    // The first slice grows in place: a year's rows are moved once, not at every doubling.
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    out.reserve(total - out.len());
     for part in parts {
-        out.extend(part?);
+        out.extend(part);
     }
     Ok(out)
 }

@@ -65,7 +65,8 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         conn,
         "monitoring",
         &super::journal::MONITORING_ADDED_COLUMNS,
-    )
+    )?;
+    super::summary::migrate(conn)
 }
 
 /// Adds to `table` the `columns` it lacks.
@@ -145,6 +146,39 @@ SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offer
        queued_at, ring_ms, abandoned_in, origin
 FROM calls NOT INDEXED WHERE offered_at >= ?1 AND offered_at < ?2
 ";
+
+/// [`SELECT`] of the calls not yet finished, through the partial index `calls_open`.
+const SELECT_OPEN: &str = "
+SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
+       answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
+       ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed,
+       queued_at, ring_ms, abandoned_in, origin
+FROM calls WHERE ended_at IS NULL AND offered_at >= ?1 AND offered_at < ?2
+ORDER BY offered_at, call_id
+";
+
+/// The calls offered in `[from, to)` (stored time text) that have not ended, in order.
+pub(super) fn select_open_between(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    path: &Path,
+) -> Result<Vec<CallRecord>, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn.prepare(SELECT_OPEN).map_err(sqlite)?;
+    let mut rows = stmt.query([from, to]).map_err(sqlite)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        out.push(from_row(row).map_err(|e| match e {
+            RowError::Sql(source) => sqlite(source),
+            RowError::Bad(bad) => bad,
+        })?);
+    }
+    Ok(out)
+}
 
 /// Periods at least this long are read by [`SELECT_SCAN`].
 const SCAN_FROM: chrono::Duration = chrono::Duration::days(28);
