@@ -5,7 +5,9 @@ mod journal;
 pub mod qa;
 mod record;
 mod security;
+mod seat_time;
 mod sql;
+mod states;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -19,10 +21,8 @@ use rusqlite::Connection;
 
 use crate::{fsmode, RecordError};
 
-pub use journal::{
-    list_agent_states, list_agent_states_between, list_legs, list_legs_between, list_monitoring,
-    AgentStateChange, CallLeg, MonitorUse, SeatState,
-};
+pub use journal::{list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse};
+pub use states::{list_agent_states, list_agent_states_between, AgentStateChange, SeatState};
 pub use record::{
     AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
 };
@@ -262,7 +262,7 @@ fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> b
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
         StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
         StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
-        StoreMsg::AgentState(s) => journal::insert_state(conn, s),
+        StoreMsg::AgentState(s) => states::insert_state(conn, s),
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
         StoreMsg::Security(e) => security::insert(conn, e),
