@@ -107,7 +107,12 @@ impl Day {
         to: SeatState,
         reason: Option<&str>,
     ) {
+        let slot = agent.parse::<usize>().unwrap_or(20_000) - 20_000;
+        let region = CITIES
+            .get(slot / AGENTS_PER_CITY as usize)
+            .map(|c| (*c).into());
         self.states.push(AgentStateChange {
+            region,
             at,
             agent: agent.into(),
             from: Some(from),

@@ -219,6 +219,7 @@ fn agent_states_legs_and_monitoring_are_stored_and_listed() {
     let store = CallStore::open(&db).unwrap();
     let at = offered(9);
     let change = AgentStateChange {
+        region: Some("luoyang".into()),
         at,
         agent: "1003".into(),
         from: Some(hotline_record::SeatState::Available),
@@ -416,6 +417,7 @@ fn states_over_a_period_start_with_each_agents_state_at_its_start() {
     let store = CallStore::open(&db).unwrap();
     let change =
         |minute: u32, agent: &str, from: &str, to: &str| hotline_record::AgentStateChange {
+            region: None,
             at: offered(minute),
             agent: agent.into(),
             from: Some(from.parse().unwrap()),

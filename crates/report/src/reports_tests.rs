@@ -290,6 +290,7 @@ fn state(
     reason: Option<&str>,
 ) -> hotline_record::AgentStateChange {
     hotline_record::AgentStateChange {
+        region: None,
         at: at(hms),
         agent: agent.into(),
         from: (!from.is_empty()).then(|| from.parse().unwrap()),

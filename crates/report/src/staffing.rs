@@ -131,6 +131,7 @@ mod tests {
 
     fn change(at: &str, agent: &str, to: &str, reason: Option<&str>) -> AgentStateChange {
         AgentStateChange {
+            region: None,
             at: DateTime::parse_from_rfc3339(at)
                 .unwrap()
                 .with_timezone(&Utc),

@@ -34,8 +34,14 @@ impl Core {
         reason: Option<NotReady>,
     ) {
         info!(agent = %agent, from = from.as_str(), to = to.as_str(), reason = ?reason.map(NotReady::as_str), "agent state");
+        let region = self
+            .plan
+            .dialplan
+            .agent(&agent.0)
+            .map(|a| a.region.as_str().into());
         let change = AgentStateChange {
             at: now_utc(),
+            region,
             agent: agent.0.into(),
             from: Some(seat_state(from)),
             to: seat_state(to),

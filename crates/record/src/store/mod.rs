@@ -4,8 +4,8 @@
 mod journal;
 pub mod qa;
 mod record;
-mod security;
 mod seat_time;
+mod security;
 mod sql;
 mod states;
 mod summary;
@@ -22,11 +22,14 @@ use rusqlite::Connection;
 use crate::{fsmode, RecordError};
 
 pub use journal::{list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse};
-pub use states::{list_agent_states, list_agent_states_between, AgentStateChange, SeatState};
 pub use record::{
     AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
 };
+pub use seat_time::{SeatColumn, SeatDay, SeatMillis, SeatQuarter};
 pub use security::{list_security_events, SecurityEvent};
+pub use states::{
+    list_agent_states, list_agent_states_between, list_latest_states, AgentStateChange, SeatState,
+};
 pub use summary::CallSummary;
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
@@ -214,6 +217,7 @@ const BATCH: usize = 256;
 /// The writer thread: whatever has queued up (at most [`BATCH`]) is written in one committed
 /// transaction, until every handle is dropped; `sync` is answered after its commit.
 fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: PathBuf) {
+    let mut clock = seat_time::SeatClock::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -235,7 +239,7 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
                     0
                 });
                 finished.push((done, closed));
-            } else if write(&conn, msg, &failed, &path) {
+            } else if write(&conn, msg, &mut clock, &failed, &path) {
                 written += 1;
             }
         }
@@ -256,13 +260,22 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
 }
 
 /// One message's statement; false (counted in `failed`, logged) if SQLite refused it.
-fn write(conn: &Connection, msg: StoreMsg, failed: &AtomicU64, path: &Path) -> bool {
+fn write(
+    conn: &Connection,
+    msg: StoreMsg,
+    clock: &mut seat_time::SeatClock,
+    failed: &AtomicU64,
+    path: &Path,
+) -> bool {
     let result = match &msg {
         StoreMsg::Save(record) => sql::upsert(conn, record),
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
         StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
         StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
-        StoreMsg::AgentState(s) => states::insert_state(conn, s),
+        // Seat time first: it closes the agent's last stretch, found by their latest row.
+        StoreMsg::AgentState(s) => clock
+            .record(conn, s)
+            .and_then(|()| states::insert_state(conn, s)),
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
         StoreMsg::Security(e) => security::insert(conn, e),
@@ -319,6 +332,46 @@ pub fn list_summaries_between(
         let conn = journal::open_read_only(db)?;
         summary::select_between(&conn, f, t, db)
     })
+}
+
+/// The seat time of each quarter hour and region in `[from, to)`, by time: `None` when the
+/// store keeps none (it was never opened by a switch of this version).
+pub fn list_seat_quarters_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Option<Vec<SeatQuarter>>, RecordError> {
+    let conn = journal::open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    if !seat_time::kept(&conn).map_err(sqlite)? {
+        return Ok(None);
+    }
+    seat_time::select_quarters(&conn, from, to)
+        .map(Some)
+        .map_err(sqlite)
+}
+
+/// The seat time and phone counts of each agent and Beijing day in `[from, to)`: `None`
+/// when the store keeps none.
+pub fn list_seat_days_between(
+    db: &Path,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Option<Vec<SeatDay>>, RecordError> {
+    let conn = journal::open_read_only(db)?;
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    if !seat_time::kept(&conn).map_err(sqlite)? {
+        return Ok(None);
+    }
+    seat_time::select_days(&conn, from, to)
+        .map(Some)
+        .map_err(sqlite)
 }
 
 /// Periods at least this long are read in parallel slices.

@@ -1,0 +1,580 @@
+//! Seat time: how long agents spent in each staffing column, summed per quarter hour and
+//! region (`seat_quarters`, for `report intervals`) and per Beijing day and agent
+//! (`seat_days`, for `report agents`), kept by the store writer as each state change
+//! arrives, in the same transaction.
+//!
+//! A year of a province is millions of state changes; a staffing figure over it is a sum,
+//! so it is summed once as the changes come, not again at every report. A change closes the
+//! agent's previous stretch (from their last change to this one), which is added to the
+//! quarters and days it spans; the stretch an agent is in now is not closed yet, and a report
+//! adds it from the agent's latest change ([`super::states::list_latest_states`]).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use compact_str::CompactString;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::states::{AgentStateChange, SeatState};
+
+/// Where a stretch of seat time counts: the Hangzhou table's columns (接听, 振铃, 空闲, 小结,
+/// and not ready by reason); logged-out time counts nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SeatColumn {
+    /// On a call (接听).
+    Talking,
+    /// The phone ringing (振铃).
+    Ringing,
+    /// Free for a call (空闲).
+    Available,
+    /// After-call work (小结).
+    WrapUp,
+    /// Not ready: training (培训).
+    Training,
+    /// Not ready: a meeting (会议).
+    Meeting,
+    /// Not ready: paperwork (文书).
+    Paperwork,
+    /// Not ready: a break (休息).
+    Break,
+    /// Not ready: lunch (午餐).
+    Lunch,
+    /// Not ready for another reason, or none given.
+    OtherNotReady,
+}
+
+impl SeatColumn {
+    /// Every column, in the reports' order.
+    pub const ALL: [SeatColumn; 10] = [
+        SeatColumn::Talking,
+        SeatColumn::Ringing,
+        SeatColumn::Available,
+        SeatColumn::WrapUp,
+        SeatColumn::Training,
+        SeatColumn::Meeting,
+        SeatColumn::Paperwork,
+        SeatColumn::Break,
+        SeatColumn::Lunch,
+        SeatColumn::OtherNotReady,
+    ];
+
+    /// The column an agent in `state` (for `reason`) counts under.
+    pub fn of(state: SeatState, reason: Option<&str>) -> Option<SeatColumn> {
+        Some(match (state, reason) {
+            (SeatState::LoggedOut, _) => return None,
+            (SeatState::Talking, _) => SeatColumn::Talking,
+            (SeatState::Ringing, _) => SeatColumn::Ringing,
+            (SeatState::Available, _) => SeatColumn::Available,
+            (SeatState::WrapUp, _) => SeatColumn::WrapUp,
+            (SeatState::NotReady, Some("training")) => SeatColumn::Training,
+            (SeatState::NotReady, Some("meeting")) => SeatColumn::Meeting,
+            (SeatState::NotReady, Some("paperwork")) => SeatColumn::Paperwork,
+            (SeatState::NotReady, Some("break")) => SeatColumn::Break,
+            (SeatState::NotReady, Some("lunch")) => SeatColumn::Lunch,
+            (SeatState::NotReady, _) => SeatColumn::OtherNotReady,
+        })
+    }
+
+    /// Its place in [`SeatColumn::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Its name in reports' JSON and CSV (`talking`, `wrap-up`, `not-ready`, ...).
+    pub fn key(self) -> &'static str {
+        match self {
+            SeatColumn::Talking => "talking",
+            SeatColumn::Ringing => "ringing",
+            SeatColumn::Available => "available",
+            SeatColumn::WrapUp => "wrap-up",
+            SeatColumn::Training => "training",
+            SeatColumn::Meeting => "meeting",
+            SeatColumn::Paperwork => "paperwork",
+            SeatColumn::Break => "break",
+            SeatColumn::Lunch => "lunch",
+            SeatColumn::OtherNotReady => "not-ready",
+        }
+    }
+
+    /// Its column in the tables.
+    fn sql(self) -> &'static str {
+        match self {
+            SeatColumn::Talking => "talking_ms",
+            SeatColumn::Ringing => "ringing_ms",
+            SeatColumn::Available => "available_ms",
+            SeatColumn::WrapUp => "wrap_up_ms",
+            SeatColumn::Training => "training_ms",
+            SeatColumn::Meeting => "meeting_ms",
+            SeatColumn::Paperwork => "paperwork_ms",
+            SeatColumn::Break => "break_ms",
+            SeatColumn::Lunch => "lunch_ms",
+            SeatColumn::OtherNotReady => "not_ready_ms",
+        }
+    }
+}
+
+/// Milliseconds in each [`SeatColumn`], in [`SeatColumn::ALL`] order.
+pub type SeatMillis = [u64; 10];
+
+/// A quarter hour in milliseconds; Beijing's offset is a whole number of them, so UTC
+/// quarters are Beijing's.
+pub const QUARTER_MS: i64 = 15 * 60 * 1000;
+/// A day in milliseconds.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Beijing's offset from UTC in milliseconds.
+const BEIJING_MS: i64 = 8 * 60 * 60 * 1000;
+
+/// The start of the Beijing day holding `ms` (milliseconds since 1970).
+pub fn beijing_day_start(ms: i64) -> i64 {
+    (ms + BEIJING_MS).div_euclid(DAY_MS) * DAY_MS - BEIJING_MS
+}
+
+/// The columns of both tables, for the schema and the reads.
+const COLUMNS_SQL: &str = "talking_ms INTEGER NOT NULL DEFAULT 0,
+    ringing_ms INTEGER NOT NULL DEFAULT 0, available_ms INTEGER NOT NULL DEFAULT 0,
+    wrap_up_ms INTEGER NOT NULL DEFAULT 0, training_ms INTEGER NOT NULL DEFAULT 0,
+    meeting_ms INTEGER NOT NULL DEFAULT 0, paperwork_ms INTEGER NOT NULL DEFAULT 0,
+    break_ms INTEGER NOT NULL DEFAULT 0, lunch_ms INTEGER NOT NULL DEFAULT 0,
+    not_ready_ms INTEGER NOT NULL DEFAULT 0";
+
+/// The ten columns as selected.
+pub(super) const SELECT_MS: &str = "talking_ms, ringing_ms, available_ms, wrap_up_ms, \
+    training_ms, meeting_ms, paperwork_ms, break_ms, lunch_ms, not_ready_ms";
+
+fn schema() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS seat_quarters (
+            quarter_ms INTEGER NOT NULL,
+            region     TEXT NOT NULL,
+            {COLUMNS_SQL},
+            PRIMARY KEY (quarter_ms, region)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS seat_days (
+            day_ms   INTEGER NOT NULL,
+            agent    TEXT NOT NULL,
+            offered  INTEGER NOT NULL DEFAULT 0,
+            rang_out INTEGER NOT NULL DEFAULT 0,
+            {COLUMNS_SQL},
+            PRIMARY KEY (day_ms, agent)
+        ) WITHOUT ROWID;"
+    )
+}
+
+/// Where an agent's open stretch began, and what it counts as.
+#[derive(Debug, Clone)]
+struct Open {
+    at_ms: i64,
+    column: Option<SeatColumn>,
+    region: CompactString,
+}
+
+/// What seat time adds up: to the tables as changes come, or to maps when a store written
+/// before seat time is filled in.
+trait Sink {
+    fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64);
+    fn add_day(&mut self, day_ms: i64, agent: &str, column: SeatColumn, ms: i64);
+    fn count_day(&mut self, day_ms: i64, agent: &str, offered: bool, rang_out: bool);
+}
+
+/// Each agent's open stretch, as the writer knows it.
+#[derive(Debug, Default)]
+pub(super) struct SeatClock {
+    open: HashMap<CompactString, Open>,
+}
+
+impl SeatClock {
+    /// Adds what `change` closes and counts to the tables on `conn` (before the change's own
+    /// row is written: an agent the clock has not seen is looked up by their latest row).
+    pub(super) fn record(
+        &mut self,
+        conn: &Connection,
+        change: &AgentStateChange,
+    ) -> rusqlite::Result<()> {
+        if !self.open.contains_key(&change.agent) {
+            if let Some(open) = latest_open(conn, &change.agent)? {
+                self.open.insert(change.agent.clone(), open);
+            }
+        }
+        self.tally(change, &mut Tables(conn));
+        Ok(())
+    }
+
+    fn tally(&mut self, c: &AgentStateChange, sink: &mut dyn Sink) {
+        let at = c.at.timestamp_millis();
+        if let Some(open) = self.open.get(&c.agent) {
+            if at < open.at_ms {
+                // Written out of time order: nothing to close, and the later state stays.
+                return;
+            }
+            if let Some(column) = open.column {
+                spread(open.at_ms, at, QUARTER_MS, 0, |q, ms| {
+                    sink.add_quarter(q, &open.region, column, ms)
+                });
+                spread(open.at_ms, at, DAY_MS, BEIJING_MS, |d, ms| {
+                    sink.add_day(d, &c.agent, column, ms)
+                });
+            }
+        }
+        let offered = c.from.is_some() && c.to == SeatState::Ringing;
+        let rang_out = c.from == Some(SeatState::Ringing)
+            && !matches!(c.to, SeatState::Talking | SeatState::LoggedOut);
+        if offered || rang_out {
+            sink.count_day(beijing_day_start(at), &c.agent, offered, rang_out);
+        }
+        self.open.insert(
+            c.agent.clone(),
+            Open {
+                at_ms: at,
+                column: SeatColumn::of(c.to, c.reason.as_deref()),
+                region: c.region.clone().unwrap_or_default(),
+            },
+        );
+    }
+}
+
+/// Calls `add(bucket start, ms)` for each bucket of `size` (aligned at `offset` before each
+/// multiple of `size`) that `[from, to)` overlaps.
+fn spread(from: i64, to: i64, size: i64, offset: i64, mut add: impl FnMut(i64, i64)) {
+    let mut start = (from + offset).div_euclid(size) * size - offset;
+    while start < to {
+        let end = start + size;
+        let ms = to.min(end) - from.max(start);
+        if ms > 0 {
+            add(start, ms);
+        }
+        start = end;
+    }
+}
+
+/// The agent's latest stored change, as an open stretch.
+fn latest_open(conn: &Connection, agent: &str) -> rusqlite::Result<Option<Open>> {
+    conn.query_row(
+        "SELECT at, to_state, reason, region FROM agent_states
+         WHERE agent = ?1 ORDER BY at DESC, id DESC LIMIT 1",
+        [agent],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        },
+    )
+    .optional()
+    .map(|row| {
+        row.and_then(|(at, to, reason, region)| {
+            Some(Open {
+                at_ms: super::journal::time(&at)?.timestamp_millis(),
+                column: SeatColumn::of(to.parse().ok()?, reason.as_deref()),
+                region: region.unwrap_or_default().into(),
+            })
+        })
+    })
+}
+
+/// Seat time written straight to the tables.
+struct Tables<'c>(&'c Connection);
+
+impl Tables<'_> {
+    fn upsert(&self, sql: &str, key: i64, name: &str, ms: i64) {
+        let result = self
+            .0
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params![key, name, ms]));
+        if let Err(error) = result {
+            tracing::error!(%error, "seat time not added");
+        }
+    }
+}
+
+impl Sink for Tables<'_> {
+    fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64) {
+        let col = column.sql();
+        let sql = format!(
+            "INSERT INTO seat_quarters (quarter_ms, region, {col}) VALUES (?1, ?2, ?3)
+             ON CONFLICT (quarter_ms, region) DO UPDATE SET {col} = {col} + excluded.{col}"
+        );
+        self.upsert(&sql, quarter_ms, region, ms);
+    }
+
+    fn add_day(&mut self, day_ms: i64, agent: &str, column: SeatColumn, ms: i64) {
+        let col = column.sql();
+        let sql = format!(
+            "INSERT INTO seat_days (day_ms, agent, {col}) VALUES (?1, ?2, ?3)
+             ON CONFLICT (day_ms, agent) DO UPDATE SET {col} = {col} + excluded.{col}"
+        );
+        self.upsert(&sql, day_ms, agent, ms);
+    }
+
+    fn count_day(&mut self, day_ms: i64, agent: &str, offered: bool, rang_out: bool) {
+        let result = self
+            .0
+            .prepare_cached(
+                "INSERT INTO seat_days (day_ms, agent, offered, rang_out) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (day_ms, agent) DO UPDATE SET offered = offered + excluded.offered,
+                     rang_out = rang_out + excluded.rang_out",
+            )
+            .and_then(|mut s| s.execute(params![day_ms, agent, offered, rang_out]));
+        if let Err(error) = result {
+            tracing::error!(%error, "seat time not counted");
+        }
+    }
+}
+
+/// Seat time summed in memory, written once: filling in a store's whole history.
+#[derive(Default)]
+struct Sums {
+    quarters: HashMap<(i64, CompactString), SeatMillis>,
+    days: HashMap<(i64, CompactString), (SeatMillis, u64, u64)>,
+}
+
+impl Sink for Sums {
+    fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64) {
+        let cell = self
+            .quarters
+            .entry((quarter_ms, region.into()))
+            .or_default();
+        if let Some(v) = cell.get_mut(column.index()) {
+            *v += u64::try_from(ms).unwrap_or(0);
+        }
+    }
+
+    fn add_day(&mut self, day_ms: i64, agent: &str, column: SeatColumn, ms: i64) {
+        let cell = self.days.entry((day_ms, agent.into())).or_default();
+        if let Some(v) = cell.0.get_mut(column.index()) {
+            *v += u64::try_from(ms).unwrap_or(0);
+        }
+    }
+
+    fn count_day(&mut self, day_ms: i64, agent: &str, offered: bool, rang_out: bool) {
+        let cell = self.days.entry((day_ms, agent.into())).or_default();
+        cell.1 += u64::from(offered);
+        cell.2 += u64::from(rang_out);
+    }
+}
+
+/// Creates the tables when the store lacks them, and fills them from the state changes
+/// already stored (once, when a store written before seat time is first opened).
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    if kept(conn)? {
+        return Ok(());
+    }
+    // Immediate, and asked again inside: two openers at once fill it in once.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    if kept(&tx)? {
+        return Ok(());
+    }
+    tx.execute_batch(&schema())?;
+    let mut clock = SeatClock::default();
+    let mut sums = Sums::default();
+    {
+        // In the order they were written, as the writer would have seen them.
+        let mut stmt = tx.prepare(
+            "SELECT at, agent, from_state, to_state, reason, region FROM agent_states ORDER BY id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (Some(at), Ok(to)) = (
+                super::journal::time(&r.get::<_, String>(0)?),
+                r.get::<_, String>(3)?.parse::<SeatState>(),
+            ) else {
+                continue;
+            };
+            let change = AgentStateChange {
+                at,
+                agent: r.get::<_, String>(1)?.into(),
+                from: r.get::<_, String>(2)?.parse().ok(),
+                to,
+                reason: r.get::<_, Option<String>>(4)?.map(Into::into),
+                region: r.get::<_, Option<String>>(5)?.map(Into::into),
+            };
+            clock.tally(&change, &mut sums);
+        }
+    }
+    write_sums(&tx, &sums)?;
+    tx.commit()
+}
+
+fn write_sums(conn: &Connection, sums: &Sums) -> rusqlite::Result<()> {
+    let mut quarters = conn.prepare(&format!(
+        "INSERT INTO seat_quarters (quarter_ms, region, {SELECT_MS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))?;
+    for ((q, region), ms) in &sums.quarters {
+        let [a, b, c, d, e, f, g, h, i, j] = ms.map(|x| i64::try_from(x).unwrap_or(i64::MAX));
+        quarters.execute(params![q, region.as_str(), a, b, c, d, e, f, g, h, i, j])?;
+    }
+    let mut days = conn.prepare(&format!(
+        "INSERT INTO seat_days (day_ms, agent, offered, rang_out, {SELECT_MS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))?;
+    for ((day, agent), (ms, offered, rang_out)) in &sums.days {
+        let [a, b, c, d, e, f, g, h, i, j] = ms.map(|x| i64::try_from(x).unwrap_or(i64::MAX));
+        let (o, r) = (
+            i64::try_from(*offered).unwrap_or(0),
+            i64::try_from(*rang_out).unwrap_or(0),
+        );
+        days.execute(params![
+            day,
+            agent.as_str(),
+            o,
+            r,
+            a,
+            b,
+            c,
+            d,
+            e,
+            f,
+            g,
+            h,
+            i,
+            j
+        ])?;
+    }
+    Ok(())
+}
+
+/// One quarter hour of one region's seat time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatQuarter {
+    /// When the quarter begins.
+    pub quarter: DateTime<Utc>,
+    /// The region the agents sat in (empty when a change named none).
+    pub region: CompactString,
+    /// Milliseconds in each column, summed over the region's agents.
+    pub ms: SeatMillis,
+}
+
+/// One Beijing day of one agent's seat time and phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatDay {
+    /// When the Beijing day begins.
+    pub day: DateTime<Utc>,
+    /// The agent.
+    pub agent: CompactString,
+    /// Milliseconds in each column.
+    pub ms: SeatMillis,
+    /// Times their phone rang with a call.
+    pub offered: u64,
+    /// Times it stopped ringing unanswered.
+    pub rang_out: u64,
+}
+
+/// The ten millisecond columns starting at `first`.
+fn millis(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<SeatMillis> {
+    let mut out = [0u64; 10];
+    for (i, v) in out.iter_mut().enumerate() {
+        *v = u64::try_from(r.get::<_, i64>(first + i)?).unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// The quarters in `[from, to)`, by time then region; `None` when the store has no seat time.
+pub(super) fn select_quarters(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<SeatQuarter>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT quarter_ms, region, {SELECT_MS} FROM seat_quarters
+         WHERE quarter_ms >= ?1 AND quarter_ms < ?2 ORDER BY quarter_ms, region"
+    ))?;
+    let mut rows = stmt.query(params![from.timestamp_millis(), to.timestamp_millis()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let Some(quarter) = DateTime::from_timestamp_millis(r.get(0)?) else {
+            continue;
+        };
+        out.push(SeatQuarter {
+            quarter,
+            region: r.get::<_, String>(1)?.into(),
+            ms: millis(r, 2)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The agent-days in `[from, to)`, by day then agent.
+pub(super) fn select_days(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<SeatDay>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT day_ms, agent, offered, rang_out, {SELECT_MS} FROM seat_days
+         WHERE day_ms >= ?1 AND day_ms < ?2 ORDER BY day_ms, agent"
+    ))?;
+    let mut rows = stmt.query(params![from.timestamp_millis(), to.timestamp_millis()])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let Some(day) = DateTime::from_timestamp_millis(r.get(0)?) else {
+            continue;
+        };
+        out.push(SeatDay {
+            day,
+            agent: r.get::<_, String>(1)?.into(),
+            offered: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+            rang_out: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            ms: millis(r, 4)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the store keeps seat time (one only ever read, never opened by a switch of this
+/// version nor writable, does not).
+pub(super) fn kept(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seat_days'",
+        [],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|x| x.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stretch_is_spread_over_the_buckets_it_spans() {
+        let mut seen = Vec::new();
+        spread(10, 2 * QUARTER_MS + 5, QUARTER_MS, 0, |b, ms| {
+            seen.push((b, ms))
+        });
+        assert_eq!(
+            seen,
+            [
+                (0, QUARTER_MS - 10),
+                (QUARTER_MS, QUARTER_MS),
+                (2 * QUARTER_MS, 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn beijing_days_begin_at_16_00_utc() {
+        let at = DateTime::parse_from_rfc3339("2026-12-05T01:00:00+08:00").unwrap();
+        let start = beijing_day_start(at.timestamp_millis());
+        let midnight = DateTime::parse_from_rfc3339("2026-12-05T00:00:00+08:00").unwrap();
+        assert_eq!(start, midnight.timestamp_millis());
+    }
+
+    #[test]
+    fn columns_follow_state_and_reason() {
+        assert_eq!(SeatColumn::of(SeatState::LoggedOut, None), None);
+        assert_eq!(
+            SeatColumn::of(SeatState::NotReady, Some("lunch")),
+            Some(SeatColumn::Lunch)
+        );
+        assert_eq!(
+            SeatColumn::of(SeatState::NotReady, Some("no-answer")),
+            Some(SeatColumn::OtherNotReady)
+        );
+        for (i, c) in SeatColumn::ALL.iter().enumerate() {
+            assert_eq!(c.index(), i);
+        }
+    }
+}

@@ -66,7 +66,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         "monitoring",
         &super::journal::MONITORING_ADDED_COLUMNS,
     )?;
-    super::summary::migrate(conn)
+    add_columns(conn, "agent_states", &super::states::ADDED_COLUMNS)?;
+    super::summary::migrate(conn)?;
+    super::seat_time::migrate(conn)
 }
 
 /// Adds to `table` the `columns` it lacks.

@@ -13,6 +13,9 @@ use super::record::UnknownWord;
 use super::sql::time_text;
 use crate::RecordError;
 
+/// Columns added to `agent_states` after its first schema: added to older files on open.
+pub(super) const ADDED_COLUMNS: [(&str, &str); 1] = [("region", "TEXT")];
+
 /// One change of an agent's state (`agent_states`), for staffing per 15 minutes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentStateChange {
@@ -27,6 +30,9 @@ pub struct AgentStateChange {
     pub to: SeatState,
     /// Why, for `not-ready` (`break`, `lunch`, `training`, ...).
     pub reason: Option<CompactString>,
+    /// The agent's region (office) when it happened, by the plan then: staffing per region
+    /// counts the agent where they sat, even after the plan moves them.
+    pub region: Option<CompactString>,
 }
 
 /// An agent's state as `agent_states` stores it: the ACD's states, by their words.
@@ -89,14 +95,16 @@ impl std::fmt::Display for SeatState {
 
 pub(super) fn insert_state(conn: &Connection, s: &AgentStateChange) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT INTO agent_states (at, agent, from_state, to_state, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO agent_states (at, agent, from_state, to_state, reason, region)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         time_text(s.at),
         s.agent.as_str(),
         s.from.map_or("", SeatState::as_str),
         s.to.as_str(),
-        s.reason.as_deref()
+        s.reason.as_deref(),
+        s.region.as_deref()
     ])?;
     Ok(())
 }
@@ -111,7 +119,7 @@ pub fn list_agent_states(
     read_changes(
         &conn,
         db,
-        "SELECT at, agent, from_state, to_state, reason FROM agent_states
+        "SELECT at, agent, from_state, to_state, reason, region FROM agent_states
          WHERE at >= ?1 ORDER BY at, id",
         &[&since],
     )
@@ -165,9 +173,45 @@ fn read_changes(
             from,
             to,
             reason: text(r, 4).map_err(sqlite)?,
+            region: text(r, 5).map_err(sqlite)?,
         });
     }
     Ok(out)
+}
+
+/// Each agent's last change before `before` (stored time text), by agent: found through the
+/// (agent, at) index, the agents by a skip-scan, then one index probe each, never a scan of
+/// the years before.
+fn last_changes_before(
+    conn: &Connection,
+    db: &Path,
+    before: &str,
+) -> Result<Vec<AgentStateChange>, RecordError> {
+    read_changes(
+        conn,
+        db,
+        "WITH RECURSIVE agents(agent) AS (
+             SELECT min(agent) FROM agent_states
+             UNION ALL
+             SELECT (SELECT min(agent) FROM agent_states WHERE agent > agents.agent)
+             FROM agents WHERE agents.agent IS NOT NULL
+         )
+         SELECT s.at, s.agent, s.from_state, s.to_state, s.reason, s.region
+         FROM agents JOIN agent_states s ON s.id = (
+             SELECT id FROM agent_states
+             WHERE agent = agents.agent AND at < ?1 ORDER BY at DESC, id DESC LIMIT 1
+         )
+         ORDER BY s.agent",
+        &[before],
+    )
+}
+
+/// Each agent's latest change, by agent: the state they are in now, whose stretch the seat
+/// time of [`crate::SeatQuarter`] and [`crate::SeatDay`] does not hold yet.
+pub fn list_latest_states(db: &Path) -> Result<Vec<AgentStateChange>, RecordError> {
+    let conn = open_read_only(db)?;
+    // Past every stored time: the text of a time always starts with a digit.
+    last_changes_before(&conn, db, "~")
 }
 
 /// Every agent's state at `from` (their last change before it, dated `from`, with no `from`
@@ -179,25 +223,7 @@ pub fn list_agent_states_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<AgentStateChange>, RecordError> {
     let conn = open_read_only(db)?;
-    // Each agent's last change before `from`, found through the (agent, at) index: the
-    // agents by a skip-scan, then one index probe each, never a scan of the years before.
-    let mut out = read_changes(
-        &conn,
-        db,
-        "WITH RECURSIVE agents(agent) AS (
-             SELECT min(agent) FROM agent_states
-             UNION ALL
-             SELECT (SELECT min(agent) FROM agent_states WHERE agent > agents.agent)
-             FROM agents WHERE agents.agent IS NOT NULL
-         )
-         SELECT s.at, s.agent, s.from_state, s.to_state, s.reason
-         FROM agents JOIN agent_states s ON s.id = (
-             SELECT id FROM agent_states
-             WHERE agent = agents.agent AND at < ?1 ORDER BY at DESC, id DESC LIMIT 1
-         )
-         ORDER BY s.agent",
-        &[&time_text(from)],
-    )?;
+    let mut out = last_changes_before(&conn, db, &time_text(from))?;
     for s in &mut out {
         s.at = from;
         s.from = None;
@@ -207,10 +233,10 @@ pub fn list_agent_states_between(
     // in slices on parallel threads.
     let long = to - from >= chrono::Duration::days(28);
     let sql = if long {
-        "SELECT at, agent, from_state, to_state, reason FROM agent_states NOT INDEXED
+        "SELECT at, agent, from_state, to_state, reason, region FROM agent_states NOT INDEXED
          WHERE at >= ?1 AND at < ?2"
     } else {
-        "SELECT at, agent, from_state, to_state, reason FROM agent_states
+        "SELECT at, agent, from_state, to_state, reason, region FROM agent_states
          WHERE at >= ?1 AND at < ?2 ORDER BY at, id"
     };
     let changes = super::in_slices(from, to, |f, t| {
@@ -225,4 +251,3 @@ pub fn list_agent_states_between(
     out.extend(changes);
     Ok(out)
 }
-
