@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hotline_report::{Period, Report};
+use hotline_record::AgentStateChange;
+use hotline_report::{Period, Report, SeatSource, Staffing};
 
 use crate::sheet::{csv_field, defuse, pad, width, Format};
 
@@ -149,11 +150,42 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
     };
     let report = match ask.kind {
         Kind::Intervals => {
-            let states =
-                hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
             let (agents, _) = plan_facts(&ask.dialplan);
-            let of_region = region_filter(region, agents.as_deref());
-            hotline_report::intervals(&calls, &states, period, ask.minutes, region, of_region)
+            let by_plan = region_filter(region, agents.as_deref());
+            // Whole quarter hours are read from the seat time the store sums as changes
+            // arrive; anything else from the changes themselves (the same figures).
+            let slices = period.intervals(ask.minutes);
+            let quarters = if hotline_report::staffing::whole_quarters(&slices) {
+                hotline_record::list_seat_quarters_between(&ask.db, period.from, period.to)?
+            } else {
+                None
+            };
+            match quarters {
+                Some(quarters) => {
+                    let latest = hotline_record::list_latest_states(&ask.db)?;
+                    let staff = Staffing::SeatTime {
+                        quarters: &quarters,
+                        latest: &latest,
+                        region,
+                    };
+                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region)
+                }
+                None => {
+                    let states =
+                        hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
+                    // An agent counts where they sat (the change says), else by the plan.
+                    let wanted = |c: &AgentStateChange| match (region, c.region.as_deref()) {
+                        (None, _) => true,
+                        (Some(r), Some(sat)) => sat == r,
+                        (Some(_), None) => by_plan(&c.agent),
+                    };
+                    let staff = Staffing::Changes {
+                        changes: &states,
+                        wanted: &wanted,
+                    };
+                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region)
+                }
+            }
         }
         Kind::Abandoned => {
             let callbacks = hotline_record::list_callbacks(&ask.db)?;
@@ -168,9 +200,8 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
             hotline_report::service(&calls, &callbacks, region)
         }
         Kind::Agents => {
-            let states =
-                hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
-            let legs = hotline_record::list_legs_between(&ask.db, period.from, period.to)?;
+            let legs =
+                hotline_record::list_handed_on_legs_between(&ask.db, period.from, period.to)?;
             let (agents, _) = plan_facts(&ask.dialplan);
             let roster: Vec<String> = agents
                 .iter()
@@ -179,7 +210,28 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                 .map(|(a, _)| a.clone())
                 .collect();
             let of_region = region_filter(region, agents.as_deref());
-            hotline_report::agents(&calls, &states, &legs, period, &roster, of_region)
+            // Whole Beijing days are read from the seat time the store sums per day.
+            let days = if hotline_report::agents::whole_days(&period) {
+                hotline_record::list_seat_days_between(&ask.db, period.from, period.to)?
+            } else {
+                None
+            };
+            match days {
+                Some(days) => {
+                    let latest = hotline_record::list_latest_states(&ask.db)?;
+                    let source = SeatSource::SeatDays {
+                        days: &days,
+                        latest: &latest,
+                    };
+                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region)
+                }
+                None => {
+                    let states =
+                        hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
+                    let source = SeatSource::Changes(&states);
+                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region)
+                }
+            }
         }
         Kind::Topics => {
             let by = match ask.by {

@@ -27,9 +27,11 @@ pub use error::RecordError;
 pub use recorder::{
     Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
 };
+/// A quarter hour in milliseconds: the seat time's bucket.
+pub use store::SEAT_QUARTER_MS;
 pub use store::{
     list_agent_states, list_agent_states_between, list_callbacks, list_calls, list_calls_between,
-    list_latest_states, list_legs, list_legs_between, list_monitoring, list_seat_days_between,
+    list_handed_on_legs_between, list_latest_states, list_legs, list_legs_between, list_monitoring, list_seat_days_between,
     list_seat_quarters_between, list_security_events, list_summaries_between, AbandonStage,
     AgentStateChange, CallLeg, CallRecord, CallStore, CallSummary, Callback, CallbackKind,
     Direction, HungUpBy, MonitorUse, Outcome, SeatColumn, SeatDay, SeatMillis, SeatQuarter,

@@ -6,11 +6,12 @@
 
 use foldhash::HashMap;
 
-use hotline_record::{AgentStateChange, CallLeg, CallSummary, Direction, SeatState};
+use chrono::Duration;
+use hotline_record::{AgentStateChange, CallLeg, CallSummary, Direction, SeatDay, SeatState};
 
 use crate::facts::{secs, Facts};
 use crate::period::Period;
-use crate::staffing::{stretches, STATES};
+use crate::staffing::{column, stretches, STATES};
 use crate::table::{Column, Report, Row, Value};
 
 const COLUMNS: [Column; 23] = [
@@ -108,11 +109,33 @@ const COLUMNS: [Column; 23] = [
     },
 ];
 
+/// Where an agent's time and phone counts come from.
+pub enum SeatSource<'a> {
+    /// Each agent's state at the period's start and every change in it.
+    Changes(&'a [AgentStateChange]),
+    /// The store's seat time per Beijing day and agent, and each agent's latest change (the
+    /// stretch they are in now); only for periods of whole Beijing days.
+    SeatDays {
+        /// The days of the period.
+        days: &'a [SeatDay],
+        /// Each agent's latest change.
+        latest: &'a [AgentStateChange],
+    },
+}
+
+/// Whether `period` is whole Beijing days, as [`SeatSource::SeatDays`] needs.
+pub fn whole_days(period: &Period) -> bool {
+    let midnight = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&crate::period::beijing()).time() == chrono::NaiveTime::MIN
+    };
+    midnight(period.from) && midnight(period.to)
+}
+
 /// The report over `period`: one row per agent `wanted` keeps who appears in it (or is
 /// listed in `roster`, the plan's agents, so an idle agent shows as idle).
 pub fn agents(
     calls: &[CallSummary],
-    states: &[AgentStateChange],
+    source: &SeatSource<'_>,
     legs: &[CallLeg],
     period: Period,
     roster: &[String],
@@ -124,29 +147,55 @@ pub fn agents(
     for agent in roster {
         seats.entry(agent).or_default();
     }
-    for s in states {
-        let seat = seats.entry(&s.agent).or_default();
-        // A row with no state left is the agent's state at the period's start, not a change.
-        if s.from.is_some() && s.to == SeatState::Ringing {
-            seat.offered += 1;
-        }
-        if s.from == Some(SeatState::Ringing)
-            && !matches!(s.to, SeatState::Talking | SeatState::LoggedOut)
-        {
-            seat.rang_out += 1;
-        }
-    }
-    stretches(states, period.to, &wanted, |s| {
-        let overlap = s.to.min(period.to) - s.from.max(period.from);
+    let add_time = |seats: &mut Seats<'_>, agent: &str, column: usize, overlap: Duration| {
         if overlap.num_milliseconds() > 0 {
             if let Some(cell) = seats
-                .get_mut(s.agent)
-                .and_then(|seat| seat.time.get_mut(s.column))
+                .get_mut(agent)
+                .and_then(|seat| seat.time.get_mut(column))
             {
                 *cell += secs(overlap);
             }
         }
-    });
+    };
+    match source {
+        SeatSource::Changes(states) => {
+            for s in states.iter() {
+                let seat = seats.entry(&s.agent).or_default();
+                // A row with no state left is the agent's state at the period's start.
+                if s.from.is_some() && s.to == SeatState::Ringing {
+                    seat.offered += 1;
+                }
+                if s.from == Some(SeatState::Ringing)
+                    && !matches!(s.to, SeatState::Talking | SeatState::LoggedOut)
+                {
+                    seat.rang_out += 1;
+                }
+            }
+            let chosen = |c: &AgentStateChange| wanted(&c.agent);
+            stretches(states, period.to, chosen, |s| {
+                let overlap = s.to.min(period.to) - s.from.max(period.from);
+                add_time(&mut seats, s.agent, s.column, overlap);
+            });
+        }
+        SeatSource::SeatDays { days, latest } => {
+            for d in days.iter() {
+                let seat = seats.entry(&d.agent).or_default();
+                seat.offered += d.offered;
+                seat.rang_out += d.rang_out;
+                for (cell, ms) in seat.time.iter_mut().zip(d.ms) {
+                    *cell += ms as f64 / 1000.0;
+                }
+            }
+            // The stretch each agent is in now is not summed yet: as the changes count it.
+            for c in latest.iter() {
+                seats.entry(&c.agent).or_default();
+                if let Some(column) = column(c.to, c.reason.as_deref()) {
+                    let overlap = period.to - c.at.max(period.from);
+                    add_time(&mut seats, &c.agent, column, overlap);
+                }
+            }
+        }
+    }
     for c in calls {
         let f = Facts::of(c);
         match (c.direction, c.agent.as_deref()) {

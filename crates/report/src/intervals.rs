@@ -3,12 +3,12 @@
 //! level, three rings, waits and handling time; the staffing by state; and the agents an
 //! Erlang C model says the interval needed for 80 % of calls answered within 20 s.
 
-use hotline_record::{AbandonStage, AgentStateChange, CallSummary};
+use hotline_record::{AbandonStage, CallSummary};
 
 use crate::erlang::agents_needed;
 use crate::facts::{secs, Facts, SERVICE_LEVEL_WAIT};
 use crate::period::Period;
-use crate::staffing::{staffing, STATES};
+use crate::staffing::{staffing, Staffing, STATES};
 use crate::table::{Column, Report, Row, Value};
 
 /// The service level staffing is planned for: 80 % ...
@@ -79,14 +79,13 @@ const CALL_COLUMNS: [Column; 15] = [
 ];
 
 /// The report over `period` in slices of `minutes`, for the calls of `region` (all when
-/// `None`) and the agents `agent_wanted` keeps.
+/// `None`), with the staffing worked out from `staff` (its agents already chosen).
 pub fn intervals(
     calls: &[CallSummary],
-    states: &[AgentStateChange],
+    staff: &Staffing<'_>,
     period: Period,
     minutes: u32,
     region: Option<&str>,
-    agent_wanted: impl Fn(&str) -> bool,
 ) -> Report {
     let slices = period.intervals(minutes);
     let mut buckets: Vec<Vec<Facts<'_>>> = vec![Vec::new(); slices.len()];
@@ -106,7 +105,7 @@ pub fn intervals(
             }
         }
     }
-    let staff = staffing(states, &slices, agent_wanted);
+    let staff = staffing(staff, &slices);
     let mut columns = CALL_COLUMNS.to_vec();
     columns.extend(STATES.iter().map(|(key, heading)| Column { key, heading }));
     columns.push(Column {

@@ -30,8 +30,9 @@ pub mod table;
 pub mod topics;
 
 pub use abandoned::abandoned;
-pub use agents::agents;
+pub use agents::{agents, SeatSource};
 pub use intervals::intervals;
+pub use staffing::Staffing;
 pub use mask::mask_number;
 pub use origins::origins;
 pub use period::{beijing, Period, PeriodError};

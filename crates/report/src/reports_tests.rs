@@ -60,6 +60,14 @@ fn gave_up(mut c: CallRecord, end: &str, stage: AbandonStage) -> CallRecord {
 /// The morning: A answered fast, B gave up in the queue, C arrived before 09:00 and was
 /// answered after it, slowly; D only used the menu; E gave up at once, F while a phone
 /// rang, G during the agent-number announcement; an agent's call out; a Zhengzhou call.
+/// Staffing from no state changes at all.
+fn no_staff() -> crate::Staffing<'static> {
+    crate::Staffing::Changes {
+        changes: &[],
+        wanted: &|_| true,
+    }
+}
+
 /// The records as the reports read them.
 fn summaries(calls: &[CallRecord]) -> Vec<hotline_record::CallSummary> {
     calls.iter().map(Into::into).collect()
@@ -146,7 +154,7 @@ fn numbers(r: &Report, key: &str) -> Vec<Option<f64>> {
 fn intervals_count_each_call_where_it_arrived_by_stage_and_with_its_waits() {
     let calls = morning();
     let p = Period::range("2026-12-05T08:45:00+08:00", "2026-12-05T09:15:00+08:00").unwrap();
-    let r = crate::intervals(&summaries(&calls), &[], p, 15, Some("luoyang"), |_| true);
+    let r = crate::intervals(&summaries(&calls), &no_staff(), p, 15, Some("luoyang"));
     assert_eq!(
         column(&r, "interval")[0],
         Value::Text("2026-12-05 08:45–09:00".into())
@@ -167,7 +175,7 @@ fn intervals_count_each_call_where_it_arrived_by_stage_and_with_its_waits() {
     assert_eq!(r.rows[0].calls.len(), 3, "every figure traced to its calls");
     // Erlang C for 3 calls of 240 s in 15 min at 80/20.
     assert!(counts(&r, "agents_needed")[0] >= 2);
-    let all = crate::intervals(&summaries(&calls), &[], p, 15, None, |_| true);
+    let all = crate::intervals(&summaries(&calls), &no_staff(), p, 15, None);
     assert_eq!(
         counts(&all, "answered"),
         [2, 1],
@@ -349,7 +357,8 @@ fn agents_are_judged_by_what_their_phone_and_their_calls_did() {
     calls[2].survey_score = Some(3);
     calls[7].caller_raw = "1003".into();
     let roster = vec!["1003".to_string(), "1004".to_string()];
-    let r = crate::agents(&summaries(&calls), &states, &legs, p, &roster, |a| {
+    let source = crate::SeatSource::Changes(&states);
+    let r = crate::agents(&summaries(&calls), &source, &legs, p, &roster, |a| {
         a != "1019"
     });
     assert_eq!(

@@ -1,16 +1,18 @@
-//! Staffing per interval: how many agents were in each state on average, from the
-//! `agent_states` rows (each agent's state at the start of the period, then every change),
-//! as the Hangzhou table counts them: 接听 talking, 空闲 available, 小结 wrap-up, and not
-//! ready by reason: 培训 training, 会议 meeting, 文书 paperwork, 休息 break, 午餐 lunch.
+//! Staffing per interval: how many agents were in each state on average, as the Hangzhou
+//! table counts them: 接听 talking, 空闲 available, 小结 wrap-up, and not ready by reason:
+//! 培训 training, 会议 meeting, 文书 paperwork, 休息 break, 午餐 lunch. Worked out from the
+//! `agent_states` rows (each agent's state at the start of the period, then every change)
+//! or, for periods of whole quarter hours, from the seat time the store sums per quarter and
+//! region as the changes arrive; both give the same figures.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use hotline_record::{AgentStateChange, SeatState};
+use hotline_record::{AgentStateChange, SeatColumn, SeatQuarter, SeatState};
 
 use crate::period::Period;
 
-/// The states a staffing row has a column for, in order, with their headings.
+/// The columns a staffing row has, in [`SeatColumn::ALL`] order, with their headings.
 pub const STATES: [(&str, &str); 10] = [
     ("talking", "接听"),
     ("ringing", "振铃"),
@@ -27,12 +29,7 @@ pub const STATES: [(&str, &str); 10] = [
 /// The column a state row counts under: not-ready by its reason, an unlisted reason under
 /// the other not-ready column; logged-out counts nowhere.
 pub fn column(state: SeatState, reason: Option<&str>) -> Option<usize> {
-    let key = match (state, reason) {
-        (SeatState::LoggedOut, _) => return None,
-        (SeatState::NotReady, Some(r)) if STATES.iter().any(|(k, _)| *k == r) => r,
-        (s, _) => s.as_str(),
-    };
-    STATES.iter().position(|(k, _)| *k == key)
+    SeatColumn::of(state, reason).map(SeatColumn::index)
 }
 
 /// One agent in one state (a [`STATES`] column) from `from` to `to`.
@@ -48,19 +45,124 @@ pub struct Stretch<'a> {
     pub column: usize,
 }
 
+/// Where staffing is worked out from.
+pub enum Staffing<'a> {
+    /// Each agent's state at the period's start and every change in it, with the agents
+    /// counted (by the change: its region, or the plan's).
+    Changes {
+        /// The rows, oldest first.
+        changes: &'a [AgentStateChange],
+        /// Whether an agent's row counts (asked at their first row).
+        wanted: &'a dyn Fn(&AgentStateChange) -> bool,
+    },
+    /// The store's seat time per quarter hour and region, and each agent's latest change
+    /// (the stretch they are in now); only for intervals of whole quarter hours.
+    SeatTime {
+        /// The quarters of the period.
+        quarters: &'a [SeatQuarter],
+        /// Each agent's latest change.
+        latest: &'a [AgentStateChange],
+        /// Only this region's agents, or all.
+        region: Option<&'a str>,
+    },
+}
+
+/// Whether every one of `intervals` is whole quarter hours, as [`Staffing::SeatTime`] needs.
+pub fn whole_quarters(intervals: &[Period]) -> bool {
+    let quarter = hotline_record::SEAT_QUARTER_MS;
+    intervals.iter().all(|p| {
+        p.from.timestamp_millis() % quarter == 0 && p.to.timestamp_millis() % quarter == 0
+    })
+}
+
+/// Average agents per state (in [`STATES`] order) over each of `intervals`.
+pub fn staffing(source: &Staffing<'_>, intervals: &[Period]) -> Vec<[f64; STATES.len()]> {
+    let mut out = vec![[0.0; STATES.len()]; intervals.len()];
+    let Some(end) = intervals.last().map(|p| p.to) else {
+        return out;
+    };
+    let bounds: Vec<(i64, i64)> = intervals
+        .iter()
+        .map(|p| (p.from.timestamp_millis(), p.to.timestamp_millis()))
+        .collect();
+    match source {
+        Staffing::Changes { changes, wanted } => {
+            stretches(changes, end, wanted, |s| add(&mut out, &bounds, &s));
+        }
+        Staffing::SeatTime {
+            quarters,
+            latest,
+            region,
+        } => {
+            for q in quarters
+                .iter()
+                .filter(|q| region.is_none_or(|r| q.region == r))
+            {
+                let at = q.quarter.timestamp_millis();
+                let slot = bounds.partition_point(|(_, b)| *b <= at);
+                if let (Some(row), Some((a, b))) = (out.get_mut(slot), bounds.get(slot)) {
+                    if *a <= at && b > a {
+                        for (cell, ms) in row.iter_mut().zip(q.ms) {
+                            *cell += ms as f64 / (b - a) as f64;
+                        }
+                    }
+                }
+            }
+            // The stretch each agent is in now is not summed yet: as the changes count it.
+            for c in latest
+                .iter()
+                .filter(|c| region.is_none_or(|r| c.region.as_deref() == Some(r)))
+            {
+                if let Some(column) = column(c.to, c.reason.as_deref()) {
+                    let s = Stretch {
+                        agent: &c.agent,
+                        from: c.at,
+                        to: end.max(c.at),
+                        column,
+                    };
+                    add(&mut out, &bounds, &s);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Adds stretch `s` to the rows of the intervals it overlaps, found by a binary search: a
+/// year of quarter hours and millions of stretches stay linear. In milliseconds, since this
+/// is the inner loop of a year.
+fn add(out: &mut [[f64; STATES.len()]], bounds: &[(i64, i64)], s: &Stretch<'_>) {
+    let (from, to) = (s.from.timestamp_millis(), s.to.timestamp_millis());
+    let first = bounds.partition_point(|(_, b)| *b <= from);
+    let (Some(slots), Some(spans)) = (out.get_mut(first..), bounds.get(first..)) else {
+        return;
+    };
+    for (slot, (a, b)) in slots.iter_mut().zip(spans) {
+        if *a >= to {
+            break;
+        }
+        let overlap = to.min(*b) - from.max(*a);
+        if overlap > 0 && b > a {
+            if let Some(cell) = slot.get_mut(s.column) {
+                *cell += overlap as f64 / (b - a) as f64;
+            }
+        }
+    }
+}
+
 /// Hands `visit` the agents' state stretches from their changes, up to `end`; logged-out
 /// time is none. Visited one by one: a year is millions of them.
 pub fn stretches<'a>(
     changes: &'a [AgentStateChange],
     end: DateTime<Utc>,
-    wanted: impl Fn(&str) -> bool,
+    wanted: impl Fn(&AgentStateChange) -> bool,
     mut visit: impl FnMut(Stretch<'a>),
 ) {
     let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::new();
     for c in changes {
         let (since, col) = match current.get_mut(c.agent.as_str()) {
             Some(now) => now,
-            None if wanted(&c.agent) => current.entry(&c.agent).or_insert((c.at, None)),
+            None if wanted(c) => current.entry(&c.agent).or_insert((c.at, None)),
             None => continue,
         };
         if let Some(prev) = *col {
@@ -84,45 +186,6 @@ pub fn stretches<'a>(
             });
         }
     }
-}
-
-/// Average agents per state (in [`STATES`] order) over each of `intervals`, for the agents
-/// `wanted` keeps (a region's, or all).
-pub fn staffing(
-    changes: &[AgentStateChange],
-    intervals: &[Period],
-    wanted: impl Fn(&str) -> bool,
-) -> Vec<[f64; STATES.len()]> {
-    let mut out = vec![[0.0; STATES.len()]; intervals.len()];
-    let Some(end) = intervals.last().map(|p| p.to) else {
-        return out;
-    };
-    // Each stretch visits only the intervals it overlaps, found by a binary search: a year
-    // of quarter hours and millions of state changes stay linear. In milliseconds, since
-    // this is the inner loop of a year.
-    let bounds: Vec<(i64, i64)> = intervals
-        .iter()
-        .map(|p| (p.from.timestamp_millis(), p.to.timestamp_millis()))
-        .collect();
-    stretches(changes, end, wanted, |s| {
-        let (from, to) = (s.from.timestamp_millis(), s.to.timestamp_millis());
-        let first = bounds.partition_point(|(_, b)| *b <= from);
-        let (Some(slots), Some(spans)) = (out.get_mut(first..), bounds.get(first..)) else {
-            return;
-        };
-        for (slot, (a, b)) in slots.iter_mut().zip(spans) {
-            if *a >= to {
-                break;
-            }
-            let overlap = to.min(*b) - from.max(*a);
-            if overlap > 0 && b > a {
-                if let Some(cell) = slot.get_mut(s.column) {
-                    *cell += overlap as f64 / (b - a) as f64;
-                }
-            }
-        }
-    });
-    out
 }
 
 #[cfg(test)]
@@ -163,7 +226,12 @@ mod tests {
             ),
             change("2026-12-05T09:15:00+08:00", "1004", "logged-out", None),
         ];
-        let rows = staffing(&changes, &slices, |_| true);
+        let all = |_: &AgentStateChange| true;
+        let source = Staffing::Changes {
+            changes: &changes,
+            wanted: &all,
+        };
+        let rows = staffing(&source, &slices);
         let col = |k: &str| STATES.iter().position(|(s, _)| *s == k).unwrap();
         let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
         assert!(near(rows[0][col("available")], 1.0 / 3.0));
@@ -175,7 +243,12 @@ mod tests {
             near(rows[1][col("meeting")], 0.0),
             "logged out counts nowhere"
         );
-        let only_1004 = staffing(&changes, &slices, |a| a == "1004");
+        let only_1004 = |c: &AgentStateChange| c.agent == "1004";
+        let source = Staffing::Changes {
+            changes: &changes,
+            wanted: &only_1004,
+        };
+        let only_1004 = staffing(&source, &slices);
         assert!(near(only_1004[0][col("talking")], 0.0));
     }
 }

@@ -21,11 +21,13 @@ use rusqlite::Connection;
 
 use crate::{fsmode, RecordError};
 
-pub use journal::{list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse};
+pub use journal::{
+    list_handed_on_legs_between, list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse,
+};
 pub use record::{
     AbandonStage, CallRecord, Callback, CallbackKind, Direction, HungUpBy, Outcome, UnknownWord,
 };
-pub use seat_time::{SeatColumn, SeatDay, SeatMillis, SeatQuarter};
+pub use seat_time::{SeatColumn, SeatDay, SeatMillis, SeatQuarter, QUARTER_MS as SEAT_QUARTER_MS};
 pub use security::{list_security_events, SecurityEvent};
 pub use states::{
     list_agent_states, list_agent_states_between, list_latest_states, AgentStateChange, SeatState,
