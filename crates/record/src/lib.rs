@@ -31,11 +31,11 @@ pub use recorder::{
 pub use store::SEAT_QUARTER_MS;
 pub use store::{
     list_agent_states, list_agent_states_between, list_callbacks, list_calls, list_calls_between,
-    list_handed_on_legs_between, list_latest_states, list_legs, list_legs_between, list_monitoring, list_seat_days_between,
-    list_seat_quarters_between, list_security_events, list_summaries_between, AbandonStage,
-    AgentStateChange, CallLeg, CallRecord, CallStore, CallSummary, Callback, CallbackKind,
-    Direction, HungUpBy, MonitorUse, Outcome, SeatColumn, SeatDay, SeatMillis, SeatQuarter,
-    SeatState, SecurityEvent, UnknownWord,
+    list_handed_on_legs_between, list_latest_states, list_legs, list_legs_between, list_monitoring,
+    list_seat_days_between, list_seat_quarters_between, list_security_events,
+    list_summaries_between, AbandonStage, AgentStateChange, CallLeg, CallRecord, CallStore,
+    CallSummary, Callback, CallbackKind, Direction, HungUpBy, MonitorUse, Outcome, SeatColumn,
+    SeatDay, SeatMillis, SeatQuarter, SeatState, SecurityEvent, UnknownWord,
 };
 
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.

@@ -32,11 +32,11 @@ pub mod topics;
 pub use abandoned::abandoned;
 pub use agents::{agents, SeatSource};
 pub use intervals::intervals;
-pub use staffing::Staffing;
 pub use mask::mask_number;
 pub use origins::origins;
 pub use period::{beijing, Period, PeriodError};
 pub use service::service;
+pub use staffing::Staffing;
 pub use table::{Column, Report, Row, Value};
 pub use topics::topics;
 

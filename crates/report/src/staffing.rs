@@ -70,9 +70,9 @@ pub enum Staffing<'a> {
 /// Whether every one of `intervals` is whole quarter hours, as [`Staffing::SeatTime`] needs.
 pub fn whole_quarters(intervals: &[Period]) -> bool {
     let quarter = hotline_record::SEAT_QUARTER_MS;
-    intervals.iter().all(|p| {
-        p.from.timestamp_millis() % quarter == 0 && p.to.timestamp_millis() % quarter == 0
-    })
+    intervals
+        .iter()
+        .all(|p| p.from.timestamp_millis() % quarter == 0 && p.to.timestamp_millis() % quarter == 0)
 }
 
 /// Average agents per state (in [`STATES`] order) over each of `intervals`.

@@ -245,6 +245,10 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
                 written += 1;
             }
         }
+        // The batch's seat time, summed over its state changes, in the same transaction.
+        if let Err(error) = clock.flush(&conn) {
+            tracing::error!(db = %path.display(), %error, "seat time not added");
+        }
         if in_transaction {
             if let Err(error) = conn.execute_batch("COMMIT") {
                 let _ = conn.execute_batch("ROLLBACK");

@@ -95,22 +95,6 @@ impl SeatColumn {
             SeatColumn::OtherNotReady => "not-ready",
         }
     }
-
-    /// Its column in the tables.
-    fn sql(self) -> &'static str {
-        match self {
-            SeatColumn::Talking => "talking_ms",
-            SeatColumn::Ringing => "ringing_ms",
-            SeatColumn::Available => "available_ms",
-            SeatColumn::WrapUp => "wrap_up_ms",
-            SeatColumn::Training => "training_ms",
-            SeatColumn::Meeting => "meeting_ms",
-            SeatColumn::Paperwork => "paperwork_ms",
-            SeatColumn::Break => "break_ms",
-            SeatColumn::Lunch => "lunch_ms",
-            SeatColumn::OtherNotReady => "not_ready_ms",
-        }
-    }
 }
 
 /// Milliseconds in each [`SeatColumn`], in [`SeatColumn::ALL`] order.
@@ -168,23 +152,23 @@ struct Open {
     region: CompactString,
 }
 
-/// What seat time adds up: to the tables as changes come, or to maps when a store written
-/// before seat time is filled in.
+/// What seat time adds up to.
 trait Sink {
     fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64);
     fn add_day(&mut self, day_ms: i64, agent: &str, column: SeatColumn, ms: i64);
     fn count_day(&mut self, day_ms: i64, agent: &str, offered: bool, rang_out: bool);
 }
 
-/// Each agent's open stretch, as the writer knows it.
-#[derive(Debug, Default)]
+/// Each agent's open stretch, as the writer knows it, and the seat time its batch adds.
+#[derive(Default)]
 pub(super) struct SeatClock {
     open: HashMap<CompactString, Open>,
+    pending: Sums,
 }
 
 impl SeatClock {
-    /// Adds what `change` closes and counts to the tables on `conn` (before the change's own
-    /// row is written: an agent the clock has not seen is looked up by their latest row).
+    /// Sums what `change` closes and counts, for [`SeatClock::flush`] (before the change's
+    /// own row is written: an agent the clock has not seen is looked up by their latest row).
     pub(super) fn record(
         &mut self,
         conn: &Connection,
@@ -195,8 +179,16 @@ impl SeatClock {
                 self.open.insert(change.agent.clone(), open);
             }
         }
-        self.tally(change, &mut Tables(conn));
+        let mut pending = std::mem::take(&mut self.pending);
+        self.tally(change, &mut pending);
+        self.pending = pending;
         Ok(())
+    }
+
+    /// Adds the batch's seat time to the tables, in the batch's transaction.
+    pub(super) fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        write_sums(conn, &pending)
     }
 
     fn tally(&mut self, c: &AgentStateChange, sink: &mut dyn Sink) {
@@ -273,56 +265,8 @@ fn latest_open(conn: &Connection, agent: &str) -> rusqlite::Result<Option<Open>>
     })
 }
 
-/// Seat time written straight to the tables.
-struct Tables<'c>(&'c Connection);
-
-impl Tables<'_> {
-    fn upsert(&self, sql: &str, key: i64, name: &str, ms: i64) {
-        let result = self
-            .0
-            .prepare_cached(sql)
-            .and_then(|mut s| s.execute(params![key, name, ms]));
-        if let Err(error) = result {
-            tracing::error!(%error, "seat time not added");
-        }
-    }
-}
-
-impl Sink for Tables<'_> {
-    fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64) {
-        let col = column.sql();
-        let sql = format!(
-            "INSERT INTO seat_quarters (quarter_ms, region, {col}) VALUES (?1, ?2, ?3)
-             ON CONFLICT (quarter_ms, region) DO UPDATE SET {col} = {col} + excluded.{col}"
-        );
-        self.upsert(&sql, quarter_ms, region, ms);
-    }
-
-    fn add_day(&mut self, day_ms: i64, agent: &str, column: SeatColumn, ms: i64) {
-        let col = column.sql();
-        let sql = format!(
-            "INSERT INTO seat_days (day_ms, agent, {col}) VALUES (?1, ?2, ?3)
-             ON CONFLICT (day_ms, agent) DO UPDATE SET {col} = {col} + excluded.{col}"
-        );
-        self.upsert(&sql, day_ms, agent, ms);
-    }
-
-    fn count_day(&mut self, day_ms: i64, agent: &str, offered: bool, rang_out: bool) {
-        let result = self
-            .0
-            .prepare_cached(
-                "INSERT INTO seat_days (day_ms, agent, offered, rang_out) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (day_ms, agent) DO UPDATE SET offered = offered + excluded.offered,
-                     rang_out = rang_out + excluded.rang_out",
-            )
-            .and_then(|mut s| s.execute(params![day_ms, agent, offered, rang_out]));
-        if let Err(error) = result {
-            tracing::error!(%error, "seat time not counted");
-        }
-    }
-}
-
-/// Seat time summed in memory, written once: filling in a store's whole history.
+/// Seat time summed in memory, then added to the tables at once: a writer's batch (under
+/// load, hundreds of changes adding to the same few quarters) or a store's whole history.
 #[derive(Default)]
 struct Sums {
     quarters: HashMap<(i64, CompactString), SeatMillis>,
@@ -397,17 +341,30 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn write_sums(conn: &Connection, sums: &Sums) -> rusqlite::Result<()> {
-    let mut quarters = conn.prepare(&format!(
+    let add = "talking_ms = talking_ms + excluded.talking_ms,
+        ringing_ms = ringing_ms + excluded.ringing_ms,
+        available_ms = available_ms + excluded.available_ms,
+        wrap_up_ms = wrap_up_ms + excluded.wrap_up_ms,
+        training_ms = training_ms + excluded.training_ms,
+        meeting_ms = meeting_ms + excluded.meeting_ms,
+        paperwork_ms = paperwork_ms + excluded.paperwork_ms,
+        break_ms = break_ms + excluded.break_ms,
+        lunch_ms = lunch_ms + excluded.lunch_ms,
+        not_ready_ms = not_ready_ms + excluded.not_ready_ms";
+    let mut quarters = conn.prepare_cached(&format!(
         "INSERT INTO seat_quarters (quarter_ms, region, {SELECT_MS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (quarter_ms, region) DO UPDATE SET {add}"
     ))?;
     for ((q, region), ms) in &sums.quarters {
         let [a, b, c, d, e, f, g, h, i, j] = ms.map(|x| i64::try_from(x).unwrap_or(i64::MAX));
         quarters.execute(params![q, region.as_str(), a, b, c, d, e, f, g, h, i, j])?;
     }
-    let mut days = conn.prepare(&format!(
+    let mut days = conn.prepare_cached(&format!(
         "INSERT INTO seat_days (day_ms, agent, offered, rang_out, {SELECT_MS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (day_ms, agent) DO UPDATE SET offered = offered + excluded.offered,
+             rang_out = rang_out + excluded.rang_out, {add}"
     ))?;
     for ((day, agent), (ms, offered, rang_out)) in &sums.days {
         let [a, b, c, d, e, f, g, h, i, j] = ms.map(|x| i64::try_from(x).unwrap_or(i64::MAX));
