@@ -144,6 +144,8 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
     let calls = hotline_record::list_summaries_between(&ask.db, period.from, period.to)
         .with_context(|| format!("reading {}", ask.db.display()))?;
     let region = ask.region.as_deref();
+    // The state each agent is in now counts until now, not into the rest of today.
+    let now = chrono::Utc::now();
     let confidential: HashSet<&str> = ask.confidential_skill.iter().map(String::as_str).collect();
     let hidden = |c: &hotline_record::CallSummary| {
         !ask.clearance && c.skill.as_deref().is_some_and(|s| confidential.contains(s))
@@ -168,7 +170,7 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                         latest: &latest,
                         region,
                     };
-                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region)
+                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region, now)
                 }
                 None => {
                     let states =
@@ -183,7 +185,7 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                         changes: &states,
                         wanted: &wanted,
                     };
-                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region)
+                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region, now)
                 }
             }
         }
@@ -223,13 +225,13 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                         days: &days,
                         latest: &latest,
                     };
-                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region)
+                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region, now)
                 }
                 None => {
                     let states =
                         hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
                     let source = SeatSource::Changes(&states);
-                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region)
+                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region, now)
                 }
             }
         }

@@ -131,8 +131,9 @@ pub fn whole_days(period: &Period) -> bool {
     midnight(period.from) && midnight(period.to)
 }
 
-/// The report over `period`: one row per agent `wanted` keeps who appears in it (or is
-/// listed in `roster`, the plan's agents, so an idle agent shows as idle).
+/// The report over `period` as of `now` (the state each agent is in counts until then): one
+/// row per agent `wanted` keeps who appears in it (or is listed in `roster`, the plan's
+/// agents, so an idle agent shows as idle).
 pub fn agents(
     calls: &[CallSummary],
     source: &SeatSource<'_>,
@@ -140,7 +141,9 @@ pub fn agents(
     period: Period,
     roster: &[String],
     wanted: impl Fn(&str) -> bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Report {
+    let until = period.to.min(now).max(period.from);
     // One seat per agent, filled by one pass over each kind of row: a year of a province is
     // millions of rows, so each costs one lookup in a fast hash map, ordered once at the end.
     let mut seats: Seats<'_> = HashMap::default();
@@ -172,8 +175,8 @@ pub fn agents(
                 }
             }
             let chosen = |c: &AgentStateChange| wanted(&c.agent);
-            stretches(states, period.to, chosen, |s| {
-                let overlap = s.to.min(period.to) - s.from.max(period.from);
+            stretches(states, until, chosen, |s| {
+                let overlap = s.to.min(until) - s.from.max(period.from);
                 add_time(&mut seats, s.agent, s.column, overlap);
             });
         }
@@ -190,7 +193,7 @@ pub fn agents(
             for c in latest.iter() {
                 seats.entry(&c.agent).or_default();
                 if let Some(column) = column(c.to, c.reason.as_deref()) {
-                    let overlap = period.to - c.at.max(period.from);
+                    let overlap = until - c.at.max(period.from);
                     add_time(&mut seats, &c.agent, column, overlap);
                 }
             }

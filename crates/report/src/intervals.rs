@@ -3,6 +3,7 @@
 //! level, three rings, waits and handling time; the staffing by state; and the agents an
 //! Erlang C model says the interval needed for 80 % of calls answered within 20 s.
 
+use chrono::{DateTime, Utc};
 use hotline_record::{AbandonStage, CallSummary};
 
 use crate::erlang::agents_needed;
@@ -79,13 +80,14 @@ const CALL_COLUMNS: [Column; 15] = [
 ];
 
 /// The report over `period` in slices of `minutes`, for the calls of `region` (all when
-/// `None`), with the staffing worked out from `staff` (its agents already chosen).
+/// `None`), with the staffing worked out from `staff` (its agents already chosen) as of `now`.
 pub fn intervals(
     calls: &[CallSummary],
     staff: &Staffing<'_>,
     period: Period,
     minutes: u32,
     region: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Report {
     let slices = period.intervals(minutes);
     let mut buckets: Vec<Vec<Facts<'_>>> = vec![Vec::new(); slices.len()];
@@ -105,7 +107,7 @@ pub fn intervals(
             }
         }
     }
-    let staff = staffing(staff, &slices);
+    let staff = staffing(staff, &slices, now);
     let mut columns = CALL_COLUMNS.to_vec();
     columns.extend(STATES.iter().map(|(key, heading)| Column { key, heading }));
     columns.push(Column {

@@ -154,7 +154,14 @@ fn numbers(r: &Report, key: &str) -> Vec<Option<f64>> {
 fn intervals_count_each_call_where_it_arrived_by_stage_and_with_its_waits() {
     let calls = morning();
     let p = Period::range("2026-12-05T08:45:00+08:00", "2026-12-05T09:15:00+08:00").unwrap();
-    let r = crate::intervals(&summaries(&calls), &no_staff(), p, 15, Some("luoyang"));
+    let r = crate::intervals(
+        &summaries(&calls),
+        &no_staff(),
+        p,
+        15,
+        Some("luoyang"),
+        p.to,
+    );
     assert_eq!(
         column(&r, "interval")[0],
         Value::Text("2026-12-05 08:45–09:00".into())
@@ -175,7 +182,7 @@ fn intervals_count_each_call_where_it_arrived_by_stage_and_with_its_waits() {
     assert_eq!(r.rows[0].calls.len(), 3, "every figure traced to its calls");
     // Erlang C for 3 calls of 240 s in 15 min at 80/20.
     assert!(counts(&r, "agents_needed")[0] >= 2);
-    let all = crate::intervals(&summaries(&calls), &no_staff(), p, 15, None);
+    let all = crate::intervals(&summaries(&calls), &no_staff(), p, 15, None, p.to);
     assert_eq!(
         counts(&all, "answered"),
         [2, 1],
@@ -358,9 +365,15 @@ fn agents_are_judged_by_what_their_phone_and_their_calls_did() {
     calls[7].caller_raw = "1003".into();
     let roster = vec!["1003".to_string(), "1004".to_string()];
     let source = crate::SeatSource::Changes(&states);
-    let r = crate::agents(&summaries(&calls), &source, &legs, p, &roster, |a| {
-        a != "1019"
-    });
+    let r = crate::agents(
+        &summaries(&calls),
+        &source,
+        &legs,
+        p,
+        &roster,
+        |a| a != "1019",
+        p.to,
+    );
     assert_eq!(
         column(&r, "agent"),
         [Value::Text("1003".into()), Value::Text("1004".into())]

@@ -75,10 +75,16 @@ pub fn whole_quarters(intervals: &[Period]) -> bool {
         .all(|p| p.from.timestamp_millis() % quarter == 0 && p.to.timestamp_millis() % quarter == 0)
 }
 
-/// Average agents per state (in [`STATES`] order) over each of `intervals`.
-pub fn staffing(source: &Staffing<'_>, intervals: &[Period]) -> Vec<[f64; STATES.len()]> {
+/// Average agents per state (in [`STATES`] order) over each of `intervals`, as of `now`:
+/// the state each agent is in counts until then (or the last interval's end), not into
+/// quarters still to come.
+pub fn staffing(
+    source: &Staffing<'_>,
+    intervals: &[Period],
+    now: DateTime<Utc>,
+) -> Vec<[f64; STATES.len()]> {
     let mut out = vec![[0.0; STATES.len()]; intervals.len()];
-    let Some(end) = intervals.last().map(|p| p.to) else {
+    let Some(end) = intervals.last().map(|p| p.to.min(now)) else {
         return out;
     };
     let bounds: Vec<(i64, i64)> = intervals
@@ -231,7 +237,7 @@ mod tests {
             changes: &changes,
             wanted: &all,
         };
-        let rows = staffing(&source, &slices);
+        let rows = staffing(&source, &slices, p.to);
         let col = |k: &str| STATES.iter().position(|(s, _)| *s == k).unwrap();
         let near = |a: f64, b: f64| (a - b).abs() < 1e-9;
         assert!(near(rows[0][col("available")], 1.0 / 3.0));
@@ -248,7 +254,31 @@ mod tests {
             changes: &changes,
             wanted: &only_1004,
         };
-        let only_1004 = staffing(&source, &slices);
+        let only_1004 = staffing(&source, &slices, p.to);
         assert!(near(only_1004[0][col("talking")], 0.0));
+    }
+
+    #[test]
+    fn the_state_an_agent_is_in_counts_until_now_not_into_the_quarters_to_come() {
+        let p = Period::range("2026-12-05T09:00:00+08:00", "2026-12-05T09:30:00+08:00").unwrap();
+        let slices = p.intervals(15);
+        let changes = [change(
+            "2026-12-05T09:00:00+08:00",
+            "1003",
+            "available",
+            None,
+        )];
+        let all = |_: &AgentStateChange| true;
+        let source = Staffing::Changes {
+            changes: &changes,
+            wanted: &all,
+        };
+        let now = DateTime::parse_from_rfc3339("2026-12-05T09:20:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let rows = staffing(&source, &slices, now);
+        let available = STATES.iter().position(|(k, _)| *k == "available").unwrap();
+        assert_eq!(rows[0][available], 1.0);
+        assert!((rows[1][available] - 1.0 / 3.0).abs() < 1e-9);
     }
 }

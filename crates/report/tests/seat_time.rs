@@ -107,20 +107,21 @@ proptest! {
             .unwrap()
             .unwrap();
         let latest = hotline_record::list_latest_states(&db).unwrap();
+        let now = day.to;
         for region in [None, Some("luoyang")] {
             let wanted = |c: &AgentStateChange| region.is_none_or(|r| c.region.as_deref() == Some(r));
             let by_changes = Staffing::Changes { changes: &states, wanted: &wanted };
             let by_seat_time = Staffing::SeatTime { quarters: &quarters, latest: &latest, region };
             for minutes in [15, 60] {
                 assert_close(
-                    &hotline_report::intervals(&[], &by_changes, day, minutes, region),
-                    &hotline_report::intervals(&[], &by_seat_time, day, minutes, region),
+                    &hotline_report::intervals(&[], &by_changes, day, minutes, region, now),
+                    &hotline_report::intervals(&[], &by_seat_time, day, minutes, region, now),
                 );
             }
         }
         let all = |_: &str| true;
         assert_close(
-            &hotline_report::agents(&[], &SeatSource::Changes(&states), &[], day, &[], all),
+            &hotline_report::agents(&[], &SeatSource::Changes(&states), &[], day, &[], all, day.to),
             &hotline_report::agents(
                 &[],
                 &SeatSource::SeatDays { days: &days, latest: &latest },
@@ -128,6 +129,7 @@ proptest! {
                 day,
                 &[],
                 all,
+                day.to,
             ),
         );
     }
