@@ -9,7 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DB=${1:-/tmp/hotline-year.db}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-(cd "$ROOT" && cargo build --release --quiet -p hotline -p hotline-record --example fill_year)
+(cd "$ROOT" && cargo build --release --quiet -p hotline --bin hotline && cargo build --release --quiet -p hotline-record --example fill_year)
 BIN=$CARGO_TARGET_DIR/release/hotline
 if [ ! -f "$DB" ]; then
     "$CARGO_TARGET_DIR/release/examples/fill_year" "$DB" 1000000

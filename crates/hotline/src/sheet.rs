@@ -175,7 +175,10 @@ pub fn csv_field(text: &str) -> String {
 /// A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: a note typed by a
 /// reviewer, a `+86` number) gets a leading `'`, which spreadsheets show as text.
 pub fn defuse(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A lone "-" (nothing to measure) and a negative number are not formulas; a `+86`
+    // number is defused, or a spreadsheet turns it into 8.6E+12.
+    let harmless = text == "-" || (text.starts_with('-') && text.parse::<f64>().is_ok());
+    if !harmless && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_string()
@@ -196,6 +199,14 @@ mod tests {
             Value::Null,
         ]);
         s
+    }
+
+    #[test]
+    fn an_empty_figure_and_a_negative_number_are_left_as_they_are() {
+        assert_eq!(defuse("-"), "-");
+        assert_eq!(defuse("-1.5"), "-1.5");
+        assert_eq!(defuse("-1+2"), "'-1+2");
+        assert_eq!(defuse("+8613903790000"), "'+8613903790000");
     }
 
     #[test]
