@@ -162,12 +162,15 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
+            // A region's staffing from seat time needs every quarter's region recorded; rows
+            // from before regions were (an older store's) count by the plan instead.
+            let quarters = quarters
+                .filter(|q| region.is_none() || q.rows.iter().all(|row| !row.region.is_empty()));
             match quarters {
-                Some(quarters) => {
-                    let latest = hotline_record::list_latest_states(&ask.db)?;
+                Some(seat) => {
                     let staff = Staffing::SeatTime {
-                        quarters: &quarters,
-                        latest: &latest,
+                        quarters: &seat.rows,
+                        latest: &seat.latest,
                         region,
                     };
                     hotline_report::intervals(&calls, &staff, period, ask.minutes, region, now)
@@ -219,11 +222,10 @@ pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
                 None
             };
             match days {
-                Some(days) => {
-                    let latest = hotline_record::list_latest_states(&ask.db)?;
+                Some(seat) => {
                     let source = SeatSource::SeatDays {
-                        days: &days,
-                        latest: &latest,
+                        days: &seat.rows,
+                        latest: &seat.latest,
                     };
                     hotline_report::agents(&calls, &source, &legs, period, &roster, of_region, now)
                 }

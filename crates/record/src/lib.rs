@@ -35,7 +35,7 @@ pub use store::{
     list_seat_days_between, list_seat_quarters_between, list_security_events,
     list_summaries_between, AbandonStage, AgentStateChange, CallLeg, CallRecord, CallStore,
     CallSummary, Callback, CallbackKind, Direction, HungUpBy, MonitorUse, Outcome, SeatColumn,
-    SeatDay, SeatMillis, SeatQuarter, SeatState, SecurityEvent, UnknownWord,
+    SeatDay, SeatMillis, SeatQuarter, SeatState, SeatTime, SecurityEvent, UnknownWord,
 };
 
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.

@@ -73,12 +73,14 @@ fn stored(db: &std::path::Path) -> Expected {
     let quarters = list_seat_quarters_between(db, from, to)
         .unwrap()
         .unwrap()
+        .rows
         .into_iter()
         .map(|q| ((q.quarter.timestamp_millis(), q.region.to_string()), q.ms))
         .collect();
     let days = list_seat_days_between(db, from, to)
         .unwrap()
         .unwrap()
+        .rows
         .into_iter()
         .map(|d| {
             (
@@ -154,9 +156,49 @@ proptest! {
         prop_assert_eq!(stored(&db), want.clone());
         // A store from before seat time: filled in when opened.
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE seat_quarters; DROP TABLE seat_days;").unwrap();
+        conn.execute_batch(
+            "DROP TABLE seat_quarters; DROP TABLE seat_days; DROP TABLE seat_time_mark;",
+        )
+        .unwrap();
+        drop(conn);
+        drop(CallStore::open(&db).unwrap());
+        prop_assert_eq!(stored(&db), want.clone());
+        // An older switch ran on it (rows written, no seat time added): the rows past the
+        // mark are added when this version opens it again.
+        let db = common::scratch_dir("seat-time-downgrade").join("calls.db");
+        save(&db, before);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for c in after {
+            conn.execute(
+                "INSERT INTO agent_states (at, agent, from_state, to_state, reason, region)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![
+                    c.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    c.agent.as_str(),
+                    c.from.map_or("", |f| f.as_str()),
+                    c.to.as_str(),
+                    c.reason.as_deref(),
+                    c.region.as_deref(),
+                ],
+            )
+            .unwrap();
+        }
         drop(conn);
         drop(CallStore::open(&db).unwrap());
         prop_assert_eq!(stored(&db), want);
     }
+}
+
+#[test]
+fn a_change_stamped_before_the_last_one_is_recorded_at_the_last_ones_time() {
+    let db = common::scratch_dir("seat-time-clock-back").join("calls.db");
+    let mut all = changes(&[(0, 0, 0), (0, 600_000, 1)]);
+    // The clock stepped back a minute before the second change.
+    all[1].at = all[0].at - Duration::minutes(1);
+    save(&db, &all);
+    let rows = hotline_record::list_agent_states(&db, None).unwrap();
+    assert_eq!(rows[1].at, all[0].at);
+    let (_, days) = stored(&db);
+    let (ms, offered, _) = days.values().next().unwrap();
+    assert_eq!((ms.iter().sum::<u64>(), *offered), (0, 1));
 }

@@ -190,7 +190,8 @@ pub fn agents(
                 }
             }
             // The stretch each agent is in now is not summed yet: as the changes count it.
-            for c in latest.iter() {
+            // An agent first seen after the period is none of its agents.
+            for c in latest.iter().filter(|c| c.at < period.to) {
                 seats.entry(&c.agent).or_default();
                 if let Some(column) = column(c.to, c.reason.as_deref()) {
                     let overlap = until - c.at.max(period.from);

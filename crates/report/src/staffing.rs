@@ -5,7 +5,7 @@
 //! or, for periods of whole quarter hours, from the seat time the store sums per quarter and
 //! region as the changes arrive; both give the same figures.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use chrono::{DateTime, Utc};
 use hotline_record::{AgentStateChange, SeatColumn, SeatQuarter, SeatState};
@@ -164,13 +164,11 @@ pub fn stretches<'a>(
     wanted: impl Fn(&AgentStateChange) -> bool,
     mut visit: impl FnMut(Stretch<'a>),
 ) {
-    let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::new();
+    // Each agent's open stretch, counted when the change that opened it is `wanted` (an
+    // agent who moves region mid-period counts in each region for the time they sat there).
+    let mut current: HashMap<&str, (DateTime<Utc>, Option<usize>)> = HashMap::default();
     for c in changes {
-        let (since, col) = match current.get_mut(c.agent.as_str()) {
-            Some(now) => now,
-            None if wanted(c) => current.entry(&c.agent).or_insert((c.at, None)),
-            None => continue,
-        };
+        let (since, col) = current.entry(&c.agent).or_insert((c.at, None));
         if let Some(prev) = *col {
             visit(Stretch {
                 agent: &c.agent,
@@ -180,7 +178,7 @@ pub fn stretches<'a>(
             });
         }
         *since = c.at;
-        *col = column(c.to, c.reason.as_deref());
+        *col = column(c.to, c.reason.as_deref()).filter(|_| wanted(c));
     }
     for (agent, (since, col)) in current {
         if let Some(col) = col {

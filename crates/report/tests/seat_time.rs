@@ -106,7 +106,10 @@ proptest! {
         let days = hotline_record::list_seat_days_between(&db, day.from, day.to)
             .unwrap()
             .unwrap();
-        let latest = hotline_record::list_latest_states(&db).unwrap();
+        let latest = quarters.latest.clone();
+        prop_assert_eq!(&latest, &days.latest);
+        prop_assert_eq!(&latest, &hotline_record::list_latest_states(&db).unwrap());
+        let (quarters, days) = (quarters.rows, days.rows);
         let now = day.to;
         for region in [None, Some("luoyang")] {
             let wanted = |c: &AgentStateChange| region.is_none_or(|r| c.region.as_deref() == Some(r));

@@ -245,13 +245,18 @@ fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: P
                 written += 1;
             }
         }
-        // The batch's seat time, summed over its state changes, in the same transaction.
-        if let Err(error) = clock.flush(&conn) {
+        // The batch's seat time, summed over its state changes, in the same transaction: if
+        // it cannot be added, the batch is not committed, so the seat time never disagrees
+        // with the state rows.
+        let flushed = clock.flush(&conn);
+        if let Err(error) = &flushed {
             tracing::error!(db = %path.display(), %error, "seat time not added");
         }
         if in_transaction {
-            if let Err(error) = conn.execute_batch("COMMIT") {
+            let committed = flushed.and_then(|()| conn.execute_batch("COMMIT"));
+            if let Err(error) = committed {
                 let _ = conn.execute_batch("ROLLBACK");
+                clock.forget();
                 failed.fetch_add(written as u64, Ordering::Relaxed);
                 tracing::error!(db = %path.display(), %error, written, "call records not committed");
             }
@@ -273,15 +278,24 @@ fn write(
     failed: &AtomicU64,
     path: &Path,
 ) -> bool {
-    let result = match &msg {
+    let mut msg = msg;
+    let result = match &mut msg {
         StoreMsg::Save(record) => sql::upsert(conn, record),
         StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
         StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
         StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
-        // Seat time first: it closes the agent's last stretch, found by their latest row.
-        StoreMsg::AgentState(s) => clock
-            .record(conn, s)
-            .and_then(|()| states::insert_state(conn, s)),
+        // Seat time first: it closes the agent's last stretch, found by their latest row;
+        // it counts only once the row is in.
+        StoreMsg::AgentState(s) => {
+            let written = clock
+                .stage(conn, s)
+                .and_then(|()| states::insert_state(conn, s));
+            match written {
+                Ok(()) => clock.confirm(conn.last_insert_rowid()),
+                Err(_) => clock.discard(),
+            }
+            written
+        }
         StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
         StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
         StoreMsg::Security(e) => security::insert(conn, e),
@@ -340,33 +354,41 @@ pub fn list_summaries_between(
     })
 }
 
-/// The seat time of each quarter hour and region in `[from, to)`, by time: `None` when the
-/// store keeps none (it was never opened by a switch of this version).
+/// The seat time of each quarter hour and region in `[from, to)`, by time, with each
+/// agent's latest change, read as one snapshot: `None` when the store keeps none (it was
+/// only ever read, never opened by a switch of this version).
 pub fn list_seat_quarters_between(
     db: &Path,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Option<Vec<SeatQuarter>>, RecordError> {
-    let conn = journal::open_read_only(db)?;
-    let sqlite = |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    };
-    if !seat_time::kept(&conn).map_err(sqlite)? {
-        return Ok(None);
-    }
-    seat_time::select_quarters(&conn, from, to)
-        .map(Some)
-        .map_err(sqlite)
+) -> Result<Option<SeatTime<SeatQuarter>>, RecordError> {
+    seat_time_read(db, |conn| seat_time::select_quarters(conn, from, to))
 }
 
-/// The seat time and phone counts of each agent and Beijing day in `[from, to)`: `None`
-/// when the store keeps none.
+/// The seat time and phone counts of each agent and Beijing day in `[from, to)`, with each
+/// agent's latest change, read as one snapshot: `None` when the store keeps none.
 pub fn list_seat_days_between(
     db: &Path,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Option<Vec<SeatDay>>, RecordError> {
+) -> Result<Option<SeatTime<SeatDay>>, RecordError> {
+    seat_time_read(db, |conn| seat_time::select_days(conn, from, to))
+}
+
+/// Seat time over a period and each agent's latest change (the stretch they are in now,
+/// which the seat time does not hold yet), from one snapshot of the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatTime<T> {
+    /// The quarters or days.
+    pub rows: Vec<T>,
+    /// Each agent's latest change, by agent.
+    pub latest: Vec<AgentStateChange>,
+}
+
+fn seat_time_read<T>(
+    db: &Path,
+    rows: impl Fn(&Connection) -> rusqlite::Result<Vec<T>>,
+) -> Result<Option<SeatTime<T>>, RecordError> {
     let conn = journal::open_read_only(db)?;
     let sqlite = |source| RecordError::Sqlite {
         path: db.to_path_buf(),
@@ -375,9 +397,13 @@ pub fn list_seat_days_between(
     if !seat_time::kept(&conn).map_err(sqlite)? {
         return Ok(None);
     }
-    seat_time::select_days(&conn, from, to)
-        .map(Some)
-        .map_err(sqlite)
+    // One snapshot: a batch committed between the two reads would count a stretch twice or
+    // not at all.
+    let tx = conn.unchecked_transaction().map_err(sqlite)?;
+    let rows = rows(&tx).map_err(sqlite)?;
+    let latest = states::latest_changes(&tx, db)?;
+    tx.finish().map_err(sqlite)?;
+    Ok(Some(SeatTime { rows, latest }))
 }
 
 /// Periods at least this long are read in parallel slices.

@@ -140,7 +140,10 @@ fn schema() -> String {
             rang_out INTEGER NOT NULL DEFAULT 0,
             {COLUMNS_SQL},
             PRIMARY KEY (day_ms, agent)
-        ) WITHOUT ROWID;"
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS seat_time_mark (last_id INTEGER NOT NULL);
+        INSERT INTO seat_time_mark (last_id)
+            SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM seat_time_mark);"
     )
 }
 
@@ -164,63 +167,96 @@ trait Sink {
 pub(super) struct SeatClock {
     open: HashMap<CompactString, Open>,
     pending: Sums,
+    /// What the change being written adds, until its row is in.
+    staged: Option<(Sums, CompactString, Open)>,
+    /// The last `agent_states` row the pending seat time covers.
+    last_id: Option<i64>,
 }
 
 impl SeatClock {
-    /// Sums what `change` closes and counts, for [`SeatClock::flush`] (before the change's
-    /// own row is written: an agent the clock has not seen is looked up by their latest row).
-    pub(super) fn record(
+    /// Works out what `change` closes and counts, before its row is written (an agent the
+    /// clock has not seen is looked up by their latest row). A change older than the agent's
+    /// last is moved up to it: a clock stepped back must not reorder an agent's states.
+    pub(super) fn stage(
         &mut self,
         conn: &Connection,
-        change: &AgentStateChange,
+        change: &mut AgentStateChange,
     ) -> rusqlite::Result<()> {
         if !self.open.contains_key(&change.agent) {
-            if let Some(open) = latest_open(conn, &change.agent)? {
+            if let Some(open) = latest_open(conn, &change.agent, i64::MAX)? {
                 self.open.insert(change.agent.clone(), open);
             }
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        self.tally(change, &mut pending);
-        self.pending = pending;
+        if let Some(open) = self.open.get(&change.agent) {
+            if change.at.timestamp_millis() < open.at_ms {
+                if let Some(at) = DateTime::from_timestamp_millis(open.at_ms) {
+                    tracing::warn!(agent = %change.agent, from = %change.at, to = %at, "agent state change earlier than the last one (clock stepped back): recorded at the last one's time");
+                    change.at = at;
+                }
+            }
+        }
+        let mut sums = Sums::default();
+        let open = tally(self.open.get(&change.agent), change, &mut sums);
+        self.staged = Some((sums, change.agent.clone(), open));
         Ok(())
     }
 
-    /// Adds the batch's seat time to the tables, in the batch's transaction.
-    pub(super) fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
-        let pending = std::mem::take(&mut self.pending);
-        write_sums(conn, &pending)
+    /// The staged change's row is in (as row `id`): its seat time joins the batch's.
+    pub(super) fn confirm(&mut self, id: i64) {
+        if let Some((sums, agent, open)) = self.staged.take() {
+            self.pending.merge(sums);
+            self.open.insert(agent, open);
+            self.last_id = Some(id);
+        }
     }
 
-    fn tally(&mut self, c: &AgentStateChange, sink: &mut dyn Sink) {
-        let at = c.at.timestamp_millis();
-        if let Some(open) = self.open.get(&c.agent) {
-            if at < open.at_ms {
-                // Written out of time order: nothing to close, and the later state stays.
-                return;
-            }
-            if let Some(column) = open.column {
-                spread(open.at_ms, at, QUARTER_MS, 0, |q, ms| {
-                    sink.add_quarter(q, &open.region, column, ms)
-                });
-                spread(open.at_ms, at, DAY_MS, BEIJING_MS, |d, ms| {
-                    sink.add_day(d, &c.agent, column, ms)
-                });
-            }
+    /// The staged change's row was refused: it adds nothing.
+    pub(super) fn discard(&mut self) {
+        self.staged = None;
+    }
+
+    /// Adds the batch's seat time to the tables and moves the mark past its rows, in the
+    /// batch's transaction.
+    pub(super) fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        write_sums(conn, &pending)?;
+        if let Some(id) = self.last_id.take() {
+            conn.execute("UPDATE seat_time_mark SET last_id = ?1", [id])?;
         }
-        let offered = c.from.is_some() && c.to == SeatState::Ringing;
-        let rang_out = c.from == Some(SeatState::Ringing)
-            && !matches!(c.to, SeatState::Talking | SeatState::LoggedOut);
-        if offered || rang_out {
-            sink.count_day(beijing_day_start(at), &c.agent, offered, rang_out);
+        Ok(())
+    }
+
+    /// The batch was rolled back: what the clock knows is no longer what is stored, so it
+    /// starts again from the stored rows.
+    pub(super) fn forget(&mut self) {
+        *self = SeatClock::default();
+    }
+}
+
+/// What `c` closes of the agent's open stretch (`open`) and counts, added to `sink`; the
+/// stretch it opens. A change before the open stretch began closes nothing.
+fn tally(open: Option<&Open>, c: &AgentStateChange, sink: &mut dyn Sink) -> Open {
+    let at = c.at.timestamp_millis();
+    if let Some(open) = open.filter(|o| o.at_ms <= at) {
+        if let Some(column) = open.column {
+            spread(open.at_ms, at, QUARTER_MS, 0, |q, ms| {
+                sink.add_quarter(q, &open.region, column, ms)
+            });
+            spread(open.at_ms, at, DAY_MS, BEIJING_MS, |d, ms| {
+                sink.add_day(d, &c.agent, column, ms)
+            });
         }
-        self.open.insert(
-            c.agent.clone(),
-            Open {
-                at_ms: at,
-                column: SeatColumn::of(c.to, c.reason.as_deref()),
-                region: c.region.clone().unwrap_or_default(),
-            },
-        );
+    }
+    let offered = c.from.is_some() && c.to == SeatState::Ringing;
+    let rang_out = c.from == Some(SeatState::Ringing)
+        && !matches!(c.to, SeatState::Talking | SeatState::LoggedOut);
+    if offered || rang_out {
+        sink.count_day(beijing_day_start(at), &c.agent, offered, rang_out);
+    }
+    Open {
+        at_ms: at,
+        column: SeatColumn::of(c.to, c.reason.as_deref()),
+        region: c.region.clone().unwrap_or_default(),
     }
 }
 
@@ -238,12 +274,12 @@ fn spread(from: i64, to: i64, size: i64, offset: i64, mut add: impl FnMut(i64, i
     }
 }
 
-/// The agent's latest stored change, as an open stretch.
-fn latest_open(conn: &Connection, agent: &str) -> rusqlite::Result<Option<Open>> {
+/// The agent's latest stored change (of the rows up to `up_to`), as an open stretch.
+fn latest_open(conn: &Connection, agent: &str, up_to: i64) -> rusqlite::Result<Option<Open>> {
     conn.query_row(
         "SELECT at, to_state, reason, region FROM agent_states
-         WHERE agent = ?1 ORDER BY at DESC, id DESC LIMIT 1",
-        [agent],
+         WHERE agent = ?1 AND id <= ?2 ORDER BY at DESC, id DESC LIMIT 1",
+        params![agent, up_to],
         |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -273,6 +309,25 @@ struct Sums {
     days: HashMap<(i64, CompactString), (SeatMillis, u64, u64)>,
 }
 
+impl Sums {
+    fn merge(&mut self, other: Sums) {
+        for (key, ms) in other.quarters {
+            let cell = self.quarters.entry(key).or_default();
+            for (a, b) in cell.iter_mut().zip(ms) {
+                *a += b;
+            }
+        }
+        for (key, (ms, offered, rang_out)) in other.days {
+            let cell = self.days.entry(key).or_default();
+            for (a, b) in cell.0.iter_mut().zip(ms) {
+                *a += b;
+            }
+            cell.1 += offered;
+            cell.2 += rang_out;
+        }
+    }
+}
+
 impl Sink for Sums {
     fn add_quarter(&mut self, quarter_ms: i64, region: &str, column: SeatColumn, ms: i64) {
         let cell = self
@@ -298,26 +353,28 @@ impl Sink for Sums {
     }
 }
 
-/// Creates the tables when the store lacks them, and fills them from the state changes
-/// already stored (once, when a store written before seat time is first opened).
+/// Creates the tables when the store lacks them, and adds the state changes stored past
+/// the seat time's mark: every change, when a store written before seat time is first
+/// opened; the changes an older switch wrote, when one ran on it since.
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
-    if kept(conn)? {
+    if kept(conn)? && behind(conn)?.is_none() {
         return Ok(());
     }
-    // Immediate, and asked again inside: two openers at once fill it in once.
+    // Immediate, and asked again inside: two openers at once add the rows once.
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-    if kept(&tx)? {
-        return Ok(());
-    }
     tx.execute_batch(&schema())?;
-    let mut clock = SeatClock::default();
+    let Some((mark, last)) = behind(&tx)? else {
+        return tx.commit();
+    };
+    let mut open: HashMap<CompactString, Open> = HashMap::new();
     let mut sums = Sums::default();
     {
         // In the order they were written, as the writer would have seen them.
         let mut stmt = tx.prepare(
-            "SELECT at, agent, from_state, to_state, reason, region FROM agent_states ORDER BY id",
+            "SELECT at, agent, from_state, to_state, reason, region FROM agent_states
+             WHERE id > ?1 AND id <= ?2 ORDER BY id",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query([mark, last])?;
         while let Some(r) = rows.next()? {
             let (Some(at), Ok(to)) = (
                 super::journal::time(&r.get::<_, String>(0)?),
@@ -333,11 +390,32 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
                 reason: r.get::<_, Option<String>>(4)?.map(Into::into),
                 region: r.get::<_, Option<String>>(5)?.map(Into::into),
             };
-            clock.tally(&change, &mut sums);
+            if !open.contains_key(&change.agent) {
+                if let Some(o) = latest_open(&tx, &change.agent, mark)? {
+                    open.insert(change.agent.clone(), o);
+                }
+            }
+            let next = tally(open.get(&change.agent), &change, &mut sums);
+            if open
+                .get(&change.agent)
+                .is_none_or(|o| o.at_ms <= next.at_ms)
+            {
+                open.insert(change.agent.clone(), next);
+            }
         }
     }
     write_sums(&tx, &sums)?;
+    tx.execute("UPDATE seat_time_mark SET last_id = ?1", [last])?;
     tx.commit()
+}
+
+/// The mark and the last state row, when rows past the mark are not in the seat time yet.
+fn behind(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+    let mark: i64 = conn.query_row("SELECT last_id FROM seat_time_mark", [], |r| r.get(0))?;
+    let last: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM agent_states", [], |r| {
+        r.get(0)
+    })?;
+    Ok((last > mark).then_some((mark, last)))
 }
 
 fn write_sums(conn: &Connection, sums: &Sums) -> rusqlite::Result<()> {
@@ -483,7 +561,7 @@ pub(super) fn select_days(
 /// version nor writable, does not).
 pub(super) fn kept(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seat_days'",
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seat_time_mark'",
         [],
         |_| Ok(()),
     )

@@ -210,8 +210,16 @@ fn last_changes_before(
 /// time of [`crate::SeatQuarter`] and [`crate::SeatDay`] does not hold yet.
 pub fn list_latest_states(db: &Path) -> Result<Vec<AgentStateChange>, RecordError> {
     let conn = open_read_only(db)?;
+    latest_changes(&conn, db)
+}
+
+/// Each agent's latest change, on `conn` (inside the caller's read transaction).
+pub(super) fn latest_changes(
+    conn: &Connection,
+    db: &Path,
+) -> Result<Vec<AgentStateChange>, RecordError> {
     // Past every stored time: the text of a time always starts with a digit.
-    last_changes_before(&conn, db, "~")
+    last_changes_before(conn, db, "~")
 }
 
 /// Every agent's state at `from` (their last change before it, dated `from`, with no `from`

@@ -177,13 +177,16 @@ const ANNOUNCED: i64 = 2;
 const RECORDED: i64 = 4;
 
 /// Creates `call_summaries` and its triggers when the store lacks them, and fills it from
-/// the finished calls already stored (once, when an older store is first opened; two
-/// openers at once both succeed, the second adding nothing).
+/// the finished calls already stored (once, when an older store is first opened).
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if has_summaries(conn)? {
         return Ok(());
     }
-    let tx = conn.unchecked_transaction()?;
+    // Immediate, and asked again inside: two openers at once fill it in once.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    if has_summaries(&tx)? {
+        return Ok(());
+    }
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(concat!(
         "INSERT OR IGNORE INTO call_summaries SELECT ",
@@ -358,7 +361,10 @@ fn from_row(row: &Row<'_>) -> Result<CallSummary, RowError> {
             .map(|ms| u64::try_from(ms).unwrap_or(0)),
         ivr_node: text(14)?,
         skill: text(15)?,
-        survey_score: row.get(16)?,
+        // A score out of range (a hand-edited row) is no score, not a failed report.
+        survey_score: row
+            .get::<_, Option<i64>>(16)?
+            .and_then(|n| u8::try_from(n).ok()),
         dialled: text(17)?,
         origin: text(18)?,
     })
