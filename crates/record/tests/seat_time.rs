@@ -185,6 +185,12 @@ proptest! {
         }
         drop(conn);
         drop(CallStore::open(&db).unwrap());
+        prop_assert_eq!(stored(&db), want.clone());
+        // Sums kept without a mark are counted again from the first row, not added to.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE seat_time_mark;").unwrap();
+        drop(conn);
+        drop(CallStore::open(&db).unwrap());
         prop_assert_eq!(stored(&db), want);
     }
 }

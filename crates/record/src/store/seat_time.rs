@@ -362,7 +362,11 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     // Immediate, and asked again inside: two openers at once add the rows once.
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-    tx.execute_batch(&schema())?;
+    if !kept(&tx)? {
+        // Sums without a mark are of unknown rows: start them again from the first row.
+        tx.execute_batch(&schema())?;
+        tx.execute_batch("DELETE FROM seat_quarters; DELETE FROM seat_days;")?;
+    }
     let Some((mark, last)) = behind(&tx)? else {
         return tx.commit();
     };
