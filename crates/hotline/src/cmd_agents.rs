@@ -8,7 +8,7 @@ use anyhow::Context;
 
 /// Prints every agent's state from the running switch.
 pub fn list(control: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let (ok, text) = crate::cmd_serve::ask(control, "agents")?;
+    let (ok, text) = crate::cmd_serve::ask(control, &hotline_switch::command::Command::Agents)?;
     if !ok {
         eprintln!("agents refused:\n{text}");
         return Ok(ExitCode::FAILURE);

@@ -12,7 +12,7 @@ const EVENTS_SHOWN: usize = 100;
 
 /// Prints the blocks in force and the latest security events.
 pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let (ok, text) = crate::cmd_serve::ask(control, "security")?;
+    let (ok, text) = crate::cmd_serve::ask(control, &hotline_switch::command::Command::Security)?;
     if !ok {
         eprintln!("security refused:\n{text}");
         return Ok(ExitCode::FAILURE);

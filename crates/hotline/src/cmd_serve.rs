@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use hotline_switch::command::Command;
 use tracing_subscriber::EnvFilter;
 
 /// Runs the switch until killed.
@@ -24,7 +25,7 @@ pub fn run(config: hotline_switch::ServeConfig) -> anyhow::Result<ExitCode> {
 }
 
 /// Sends `command` to the running switch: whether it was done, and its answer.
-pub fn ask(control: &Path, command: &str) -> anyhow::Result<(bool, String)> {
+pub fn ask(control: &Path, command: &Command) -> anyhow::Result<(bool, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -34,14 +35,32 @@ pub fn ask(control: &Path, command: &str) -> anyhow::Result<(bool, String)> {
         .with_context(|| format!("no switch answering on {}", control.display()))
 }
 
-/// Sends one command (`reload`, `hours open`) to the running switch and prints its answer.
-pub fn command(control: &Path, command: &str) -> anyhow::Result<ExitCode> {
+/// Sends one command (reload, hours, an agent's state) to the running switch and prints its
+/// answer.
+pub fn command(control: &Path, command: &Command) -> anyhow::Result<ExitCode> {
     let (ok, msg) = ask(control, command)?;
     if ok {
         println!("{msg}");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{command} refused:\n{msg}");
+        eprintln!("{} refused:\n{msg}", words(command));
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// A command as the operator would say it, for an error message.
+fn words(command: &Command) -> String {
+    match command {
+        Command::Reload => "reload".into(),
+        Command::Hours { hours } => format!("hours {hours:?}").to_lowercase(),
+        Command::Agents => "agents".into(),
+        Command::Security => "security".into(),
+        Command::Agent { id, action } => format!("agent {id} {action:?}").to_lowercase(),
+        Command::Monitor {
+            supervisor,
+            agent,
+            mode,
+        } => format!("monitor {supervisor} {agent} {mode:?}").to_lowercase(),
+        Command::StopMonitoring { supervisor } => format!("monitor {supervisor} stop"),
     }
 }

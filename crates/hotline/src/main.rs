@@ -159,8 +159,8 @@ enum Command {
         /// The agent's number; omit with --stop.
         agent: Option<String>,
         /// listen (silent), whisper (the agent alone hears the supervisor) or barge.
-        #[arg(long, default_value = "listen")]
-        mode: String,
+        #[arg(long, value_enum, default_value_t = MonitorArg::Listen)]
+        mode: MonitorArg,
         /// End the supervisor's monitoring.
         #[arg(long)]
         stop: bool,
@@ -217,12 +217,33 @@ enum HoursArg {
     Closed,
 }
 
-impl HoursArg {
-    fn word(self) -> &'static str {
+/// How a supervisor takes part, as the operator says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum MonitorArg {
+    /// Hears caller and agent, heard by neither (监听).
+    Listen,
+    /// Heard by the agent alone (耳语).
+    Whisper,
+    /// Heard by both (强插).
+    Barge,
+}
+
+impl MonitorArg {
+    fn typed(self) -> hotline_switch::command::MonitorMode {
         match self {
-            HoursArg::Auto => "auto",
-            HoursArg::Open => "open",
-            HoursArg::Closed => "closed",
+            MonitorArg::Listen => hotline_switch::command::MonitorMode::Listen,
+            MonitorArg::Whisper => hotline_switch::command::MonitorMode::Whisper,
+            MonitorArg::Barge => hotline_switch::command::MonitorMode::Barge,
+        }
+    }
+}
+
+impl HoursArg {
+    fn setting(self) -> hotline_switch::command::HoursSetting {
+        match self {
+            HoursArg::Auto => hotline_switch::command::HoursSetting::Auto,
+            HoursArg::Open => hotline_switch::command::HoursSetting::Open,
+            HoursArg::Closed => hotline_switch::command::HoursSetting::Closed,
         }
     }
 
@@ -234,6 +255,8 @@ impl HoursArg {
         }
     }
 }
+
+use hotline_switch::command::{AgentAction as TypedAction, Command as Typed};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -262,10 +285,13 @@ fn main() -> ExitCode {
             allow_weak_secrets,
             min_free_disk,
         }),
-        Command::Reload { control } => cmd_serve::command(&control, "reload"),
-        Command::Hours { state, control } => {
-            cmd_serve::command(&control, &format!("hours {}", state.word()))
-        }
+        Command::Reload { control } => cmd_serve::command(&control, &Typed::Reload),
+        Command::Hours { state, control } => cmd_serve::command(
+            &control,
+            &Typed::Hours {
+                hours: state.setting(),
+            },
+        ),
         Command::Callbacks { db, json } => cmd_calls::callbacks(&db, json),
         Command::Calls { db, json, since } => cmd_calls::run(&db, json, since.as_deref()),
         Command::Agents { json, control } => cmd_agents::list(&control, json),
@@ -277,13 +303,21 @@ fn main() -> ExitCode {
             reason,
             control,
         } => {
-            let line = match action {
-                AgentAction::Login => format!("agent login {id}"),
-                AgentAction::Logout => format!("agent logout {id}"),
-                AgentAction::Ready => format!("agent ready {id}"),
-                AgentAction::Pause => format!("agent pause {id} {reason}"),
+            let action = match action {
+                AgentAction::Login => Ok(TypedAction::Login),
+                AgentAction::Logout => Ok(TypedAction::Logout),
+                AgentAction::Ready => Ok(TypedAction::Ready),
+                AgentAction::Pause => reason
+                    .parse()
+                    .map(|reason| TypedAction::Pause { reason })
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "unknown reason {reason:?}; use {}",
+                            hotline_switch::command::reasons()
+                        )
+                    }),
             };
-            cmd_serve::command(&control, &line)
+            action.and_then(|action| cmd_serve::command(&control, &Typed::Agent { id, action }))
         }
         Command::Monitor {
             supervisor,
@@ -292,10 +326,15 @@ fn main() -> ExitCode {
             stop,
             control,
         } => match (stop, agent) {
-            (true, _) => cmd_serve::command(&control, &format!("monitor {supervisor} stop")),
-            (false, Some(agent)) => {
-                cmd_serve::command(&control, &format!("monitor {supervisor} {agent} {mode}"))
-            }
+            (true, _) => cmd_serve::command(&control, &Typed::StopMonitoring { supervisor }),
+            (false, Some(agent)) => cmd_serve::command(
+                &control,
+                &Typed::Monitor {
+                    supervisor,
+                    agent,
+                    mode: mode.typed(),
+                },
+            ),
             (false, None) => Err(anyhow::anyhow!(
                 "monitor needs the agent's number, or --stop"
             )),

@@ -2,8 +2,9 @@
 //! running switch through a Unix socket only its user can open.
 //!
 //! Protocol: the client writes one command line (at most [`MAX_LINE`] bytes, within
-//! [`READ_TIMEOUT`]); the switch answers `ok` or `error` on the first line, then the details,
-//! and closes. Every command is logged with the OS user who sent it (SO_PEERCRED).
+//! [`READ_TIMEOUT`]): a [`Command`] as JSON, as `hotline` sends it, or as words, as a person
+//! types it; the switch answers `ok` or `error` on the first line, then the details (words,
+//! or one JSON object per line for listings), and closes. Every command is logged with the OS user who sent it (SO_PEERCRED).
 
 mod peer;
 mod socket;
@@ -19,6 +20,7 @@ use tracing::{debug, info, warn};
 use peer::OsUser;
 pub use socket::SocketError;
 
+use crate::command::{Command, Reply};
 use crate::core::Control;
 
 /// The longest command line accepted, newline excluded: commands are a few words.
@@ -89,23 +91,28 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
         .map_or_else(|| "unknown".to_string(), OsUser::to_string);
     let (rd, mut wr) = stream.into_split();
     let reply = match read_line(rd, READ_TIMEOUT).await {
-        Ok(line) => {
-            let line = line.trim();
-            // Listing agents is what dashboards poll: not worth a line each time.
-            if line == "agents" {
-                debug!(os_user = %shown, command = ?line, "control command");
-            } else {
-                info!(os_user = %shown, command = ?line, "control command");
+        Ok(line) => match Command::parse(&line) {
+            Ok(command) => {
+                // Listings are what dashboards poll: not worth a line each time.
+                if command.only_reads() {
+                    debug!(os_user = %shown, ?command, "control command");
+                } else {
+                    info!(os_user = %shown, ?command, "control command");
+                }
+                carry_out(command, who.as_ref().map(OsUser::audit_name), &core).await
             }
-            carry_out(line, who.as_ref().map(OsUser::audit_name), &core).await
-        }
+            Err(e) => {
+                warn!(os_user = %shown, line = %line.chars().take(200).collect::<String>(), "control command not understood");
+                Err(e.to_string())
+            }
+        },
         Err(e) => {
             warn!(os_user = %shown, error = %e, "control command refused");
             Err(e.to_string())
         }
     };
     let text = match reply {
-        Ok(msg) => format!("ok\n{msg}\n"),
+        Ok(reply) => format!("ok\n{}\n", reply.text()),
         Err(msg) => format!("error\n{msg}\n"),
     };
     let write = async {
@@ -119,29 +126,15 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
 
 /// Passes one command to the core and waits for its answer.
 async fn carry_out(
-    line: &str,
+    command: Command,
     os_user: Option<String>,
     core: &mpsc::Sender<Control>,
-) -> Result<String, String> {
+) -> Result<Reply, String> {
     let (tx, rx) = oneshot::channel();
-    let control = match line {
-        "reload" => Control::Reload(tx),
-        cmd if cmd.starts_with("hours ") => {
-            let force = match cmd.trim_start_matches("hours ").trim() {
-                "open" => hotline_ivr::Hours::Open,
-                "closed" => hotline_ivr::Hours::Closed,
-                "auto" => hotline_ivr::Hours::Auto,
-                _ => return Err("hours takes open, closed or auto".to_string()),
-            };
-            Control::Hours(force, tx)
-        }
-        "" => return Err("empty command".to_string()),
-        // Agents and supervision: parsed and carried out by the core (see `operator`).
-        other => Control::Operator {
-            line: other.to_string(),
-            os_user,
-            reply: tx,
-        },
+    let control = Control::Command {
+        command,
+        os_user,
+        reply: tx,
     };
     if core.send(control).await.is_err() {
         return Err("switch is shutting down".to_string());
@@ -151,7 +144,8 @@ async fn carry_out(
 }
 
 /// Sends one command to a running switch and returns (succeeded, message).
-pub async fn request(path: &Path, command: &str) -> std::io::Result<(bool, String)> {
+pub async fn request(path: &Path, command: &Command) -> std::io::Result<(bool, String)> {
+    let command = command.to_line();
     if command.len() > MAX_LINE || command.contains('\n') {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,

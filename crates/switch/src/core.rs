@@ -41,22 +41,17 @@ fn strategy(name: &str) -> hotline_acd::Strategy {
     })
 }
 
-/// Requests from the operator's tools (over the control socket).
+/// Requests from the operator's tools (over the control socket) and the signal handler.
 #[derive(Debug)]
 pub enum Control {
-    /// Load the dialplan file again; the reply carries the refusal, if any.
-    Reload(oneshot::Sender<Result<String, String>>),
-    /// Force service hours open or closed, or back to the schedule.
-    Hours(hotline_ivr::Hours, oneshot::Sender<Result<String, String>>),
-    /// An operator's command line about agents or supervision (`agent pause 1003 lunch`,
-    /// `agents`, `monitor 1950 1003 listen`).
-    Operator {
-        /// The command line.
-        line: String,
+    /// An operator's command.
+    Command {
+        /// What to do.
+        command: crate::command::Command,
         /// The OS user who sent it (SO_PEERCRED), for the monitoring audit.
         os_user: Option<String>,
         /// Where the answer goes.
-        reply: oneshot::Sender<Result<String, String>>,
+        reply: oneshot::Sender<Result<crate::command::Reply, String>>,
     },
     /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
     /// record and recording, then return from [`Core::run`].

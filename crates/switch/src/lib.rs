@@ -17,6 +17,7 @@
 mod agents;
 pub mod brakes;
 mod call;
+pub mod command;
 pub mod control;
 mod core;
 mod dispatch;

@@ -15,7 +15,6 @@ use hotline_routing::AgentReach;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use serde::Serialize;
 use tracing::{debug, info, warn};
 
 use crate::brakes::{Attempt, BrakeEvent, Verdict};
@@ -309,18 +308,11 @@ impl Core {
     }
 
     /// `hotline security --json`'s live part: the blocks in force.
-    pub(crate) fn security_json(&self, now: Instant) -> String {
-        #[derive(Serialize)]
-        struct BlockLine {
-            subject: String,
-            kind: &'static str,
-            failures: u32,
-            left_secs: u64,
-        }
+    pub(crate) fn block_lines(&self, now: Instant) -> Vec<crate::command::BlockLine> {
         self.brakes
             .blocks(now)
             .into_iter()
-            .map(|b| BlockLine {
+            .map(|b| crate::command::BlockLine {
                 kind: match b.subject {
                     crate::brakes::Subject::Source(_) => "source",
                     crate::brakes::Subject::User(_) => "user",
@@ -333,8 +325,6 @@ impl Core {
                 failures: b.failures,
                 left_secs: b.left.as_secs().max(1),
             })
-            .filter_map(|l| serde_json::to_string(&l).ok())
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect()
     }
 }

@@ -28,7 +28,7 @@ use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
 
 pub(crate) use calls_out::CallsOut;
-pub(crate) use phone::{monitor_named, static_seat_sent};
+pub(crate) use phone::static_seat_sent;
 
 /// One call from the switch's side.
 pub(crate) struct Call {

@@ -354,14 +354,6 @@ pub(crate) fn monitor_word(mode: Monitor) -> &'static str {
         .map_or("listen", |(w, _)| w)
 }
 
-/// The mode a CLI word names.
-pub(crate) fn monitor_named(word: &str) -> Option<Monitor> {
-    MONITOR_WORDS
-        .iter()
-        .find(|(w, _)| *w == word)
-        .map(|(_, m)| *m)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
