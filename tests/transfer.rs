@@ -767,3 +767,52 @@ allow = [\"1[3-9]XXXXXXXXX\"]\n"
     let refused = a.try_call("913903790124").map(|_| ()).unwrap_err();
     assert_eq!(refused.status, 403, "over the hourly limit: {refused:?}");
 }
+
+#[test]
+fn a_consulted_phone_whose_ack_to_the_move_was_lost_is_acked_again() {
+    let work = tempfile::tempdir().unwrap();
+    let caller_pcap = work.path().join("caller-440.pcap");
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 12);
+    let mut a = DeskPhone::new("1003", 0, 1000.0);
+    let mut b = DeskPhone::new("1019", 0, 1300.0);
+    let switch = Switch::start(&plan(("1003", a.port()), ("1019", b.port())));
+    a.connect(switch.port);
+    b.connect(switch.port);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        10_000,
+    );
+    let mut first = a.take_call();
+    let b = std::thread::spawn(move || {
+        let consult = b.take_call();
+        (b, consult)
+    });
+    let consult = a.call("1019");
+    let (b, _) = b.join().expect("B took the consultation");
+    let replaces = format!(
+        "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
+        consult.call_id.replace('@', "%40"),
+        consult.remote_tag,
+        consult.local_tag
+    );
+    let status = a.refer(
+        &mut first,
+        &format!("sip:1019@127.0.0.1:{}?Replaces={replaces}", switch.port),
+    );
+    assert_eq!(status, 202);
+    let b = std::thread::spawn(move || b.serve_for_retransmitting_200(3));
+    a.serve_for(2);
+    let seen_b = b.join().expect("B served");
+    assert!(seen_b.contains(&"INVITE".to_string()), "{seen_b:?}");
+    assert_eq!(
+        seen_b.iter().filter(|m| *m == "ACK").count(),
+        2,
+        "the retransmitted 200 of the move is ACKed again: {seen_b:?}"
+    );
+    caller.expect_success(Duration::from_secs(30));
+}

@@ -242,8 +242,50 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
     /// Answers an in-dialog request from the switch with 200 (NOTIFY, BYE, OPTIONS), or
     /// with 200 and our SDP for a re-INVITE (then follows its media address).
     pub fn answer_request(&self, req: &Request) {
+        self.answer(req);
+    }
+
+    /// As [`DeskPhone::serve_for`], but the 200 to a re-INVITE is sent once more after its
+    /// ACK, as a phone does whose ACK was lost on the way; returns the methods seen.
+    pub fn serve_for_retransmitting_200(&self, secs: u64) -> Vec<String> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        let mut seen = Vec::new();
+        let mut ok_to_invite: Option<Vec<u8>> = None;
+        self.sip
+            .sock
+            .set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .expect("timeout");
+        let mut buf = vec![0u8; 65535];
+        while std::time::Instant::now() < until {
+            let Ok((n, _)) = self.sip.sock.recv_from(&mut buf) else {
+                continue;
+            };
+            if let Ok(Message::Request(req)) = hotline_sip::parse_message(&buf[..n]) {
+                seen.push(req.method.as_str().to_string());
+                match req.method.as_str() {
+                    "INVITE" => ok_to_invite = self.answer(&req),
+                    "ACK" => {
+                        if let Some(ok) = ok_to_invite.take() {
+                            self.sip.sock.send_to(&ok, self.sip.switch).expect("send");
+                        }
+                    }
+                    _ => {
+                        self.answer(&req);
+                    }
+                }
+            }
+        }
+        self.sip
+            .sock
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        seen
+    }
+
+    /// Answers `req` (not an ACK) and returns what was sent.
+    fn answer(&self, req: &Request) -> Option<Vec<u8>> {
         if req.method.as_str() == "ACK" {
-            return;
+            return None;
         }
         let mut r = Response::to_request(req, 200, "OK");
         if req
@@ -263,10 +305,12 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
             self.rtp
                 .talk_to(sdp_addr(&req.body), Sound::Tone(self.tone));
         }
+        let bytes = r.to_bytes();
         self.sip
             .sock
-            .send_to(&r.to_bytes(), self.sip.switch)
+            .send_to(&bytes, self.sip.switch)
             .expect("send");
+        Some(bytes)
     }
 
     /// Answers whatever the switch sends for `secs` seconds; returns the methods seen.

@@ -100,6 +100,8 @@ pub struct Core {
     pub(crate) reinvites: HashMap<TxId, CallRef>,
     /// Supervisors' phones being rung by `hotline monitor`.
     pub(crate) monitor_invites: HashMap<TxId, crate::call::session::PendingMonitor>,
+    /// ACKs of re-INVITE and monitoring 2xx answers, sent again if the 2xx is retransmitted.
+    pub(crate) sent_acks: crate::acks::SentAcks,
     /// The brakes on password guessing.
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests the brakes hold back.
@@ -175,6 +177,7 @@ impl Core {
             calls_out: HashMap::new(),
             monitor_invites: HashMap::new(),
             reinvites: HashMap::new(),
+            sent_acks: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             held: Default::default(),
             exposed: parts.exposed,
@@ -306,6 +309,7 @@ impl Core {
         self.collect_orphans(now);
         self.ring_timeouts(now);
         self.monitor_invite_timeouts(now);
+        self.sent_acks.prune(now);
         self.unacked_sessions(now);
         self.keepalive_round(now);
         self.expire_brakes(now);

@@ -56,6 +56,13 @@ impl Core {
                 self.on_session_ack(now, &request);
             }
             TxEvent::Response { tx, response } => {
+                if let (200..=299, Some((peer, ack))) = (response.status, self.sent_acks.again(tx))
+                {
+                    // A retransmitted 2xx: our ACK was lost, send it again.
+                    let ack = ack.to_vec();
+                    self.endpoint.send_stateless(peer, ack);
+                    return;
+                }
                 if !self.on_keepalive_response(now, tx, &response)
                     && !self.on_monitor_response(now, tx, &response)
                     && !self.on_reinvite_response(now, tx, &response)

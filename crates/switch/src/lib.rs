@@ -14,6 +14,7 @@
     )
 )]
 
+mod acks;
 mod agents;
 pub mod brakes;
 mod call;

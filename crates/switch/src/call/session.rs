@@ -429,8 +429,11 @@ impl Core {
             return true;
         };
         let seq = p.invite.cseq().map_or(1, |c| c.seq);
-        let ack = dialog.ack(seq, &self.local.via(p.peer.transport));
-        self.endpoint.send_stateless(p.peer, ack.to_bytes());
+        let ack = dialog
+            .ack(seq, &self.local.via(p.peer.transport))
+            .to_bytes();
+        self.sent_acks.remember(now, tx, p.peer, ack.clone());
+        self.endpoint.send_stateless(p.peer, ack);
         if !self.calls.contains_key(&p.target) {
             // The call ended while the supervisor's phone rang.
             let mut dialog = dialog;

@@ -457,8 +457,10 @@ impl Core {
         }
         let ack = t
             .agent_dialog
-            .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport));
-        self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
+            .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport))
+            .to_bytes();
+        self.sent_acks.remember(now, tx, t.agent_peer, ack.clone());
+        self.endpoint.send_stateless(t.agent_peer, ack);
         let policy = self.media_policy();
         match media::peer_of_answer_body(&resp.body, t.agent_peer.addr.ip(), &policy) {
             Some(peer) => {
