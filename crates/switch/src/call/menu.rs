@@ -36,6 +36,9 @@ pub(crate) struct MenuSession {
     pub agent_media: Option<(MediaPort, PeerMedia)>,
     /// Voicemails started so far, so that a second message of the call gets its own file.
     pub voicemails: u32,
+    /// The earliest deadline of this call in the core's menu timers: a key flood must not
+    /// pile up one timer entry per key.
+    pub armed: Option<Instant>,
 }
 
 impl Core {
@@ -79,6 +82,7 @@ impl Core {
             queued_at: None,
             agent_media: None,
             voicemails: 0,
+            armed: None,
         });
         save_record(&self.store, &c.record);
         self.apply_ivr(now, call, actions);
@@ -97,13 +101,20 @@ impl Core {
         for action in actions {
             self.apply_one(now, call, action);
         }
-        if let Some(at) = self
-            .calls
-            .get(&call)
-            .and_then(|c| c.menu.as_ref())
-            .and_then(|m| m.machine.poll_timeout())
-        {
-            self.ivr_timers.push(Reverse((at, call)));
+        self.arm_menu_timer(call);
+    }
+
+    /// Puts the call's menu deadline in the timers, unless an earlier one is there already
+    /// (which, when it comes, arms the later one).
+    fn arm_menu_timer(&mut self, call: CallRef) {
+        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+            return;
+        };
+        if let Some(at) = m.machine.poll_timeout() {
+            if m.armed.is_none_or(|armed| at < armed) {
+                m.armed = Some(at);
+                self.ivr_timers.push(Reverse((at, call)));
+            }
         }
     }
 
@@ -260,14 +271,18 @@ impl Core {
                 break;
             }
             self.ivr_timers.pop();
-            let due = self
-                .calls
-                .get(&call)
-                .and_then(|c| c.menu.as_ref())
-                .and_then(|m| m.machine.poll_timeout())
-                .is_some_and(|t| t <= now);
+            let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+                continue;
+            };
+            if m.armed == Some(at) {
+                m.armed = None;
+            }
+            let due = m.machine.poll_timeout().is_some_and(|t| t <= now);
             if due {
                 self.ivr_event(now, call, IvrEvent::Timeout);
+            } else {
+                // An earlier deadline came and went: the menu's later one takes its place.
+                self.arm_menu_timer(call);
             }
         }
     }
