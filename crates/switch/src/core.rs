@@ -79,7 +79,7 @@ pub struct Core {
     /// The prompts of the plan in force.
     pub(crate) prompts: Arc<hotline_media::prompt::PromptSet>,
     /// Where calls' media tasks report keys and finished prompts.
-    pub(crate) media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
+    pub(crate) media_events: mpsc::Sender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Menu deadlines, earliest first; stale entries are skipped.
     pub(crate) ivr_timers: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, CallRef)>>,
     next_call: u64,
@@ -137,7 +137,7 @@ pub struct CoreParts {
     /// Service hours forced at start (`--hours`).
     pub hours: hotline_ivr::Hours,
     /// Where media tasks report to the core.
-    pub media_events: mpsc::UnboundedSender<(CallRef, hotline_media::call::MediaEvent)>,
+    pub media_events: mpsc::Sender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Dialog keep-alive interval.
     pub keepalive: Duration,
     /// The listen address, when weak phone secrets must be refused on reload too.
@@ -255,7 +255,7 @@ impl Core {
         mut self,
         mut inbound: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Control>,
-        mut media: mpsc::UnboundedReceiver<(CallRef, hotline_media::call::MediaEvent)>,
+        mut media: mpsc::Receiver<(CallRef, hotline_media::call::MediaEvent)>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {

@@ -18,6 +18,9 @@ mod acks;
 mod agents;
 pub mod brakes;
 mod call;
+/// Media events (keys, prompts heard, voicemails closed) waiting for the core.
+const MEDIA_EVENTS_QUEUE: usize = 4_096;
+
 pub mod command;
 pub mod control;
 mod core;
@@ -180,7 +183,9 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let sip = SocketAddr::new(advertise, transport.local_addr().port());
     let service = plan.dialplan.service_number().to_string();
     let (control_tx, control_rx) = mpsc::channel(16);
-    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    // Bounded: a call's forwarder waits when the core is behind, rather than queueing
+    // without end (each call's keys are already held to a person's pace).
+    let (media_tx, media_rx) = mpsc::channel(MEDIA_EVENTS_QUEUE);
     stop_on_signals(control_tx.clone()).map_err(io("signal handlers"))?;
     control::start(&cfg.control, control_tx)?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");

@@ -34,6 +34,11 @@ use crate::rtp::{RtpPacket, FIXED_HEADER_LEN};
 /// The same key heard in-band and by RFC 4733 this close together is one press (phones that
 /// send both): 200 ms.
 const SAME_PRESS: u64 = 1_600;
+/// Keys a caller may press in a second: a person presses a few; a stream of events beyond
+/// this is a flood, whose keys are dropped before they reach the switch's core.
+const KEYS_PER_SECOND: u32 = 10;
+/// A second at 8 kHz.
+const SECOND: u64 = 8_000;
 
 /// How a key reached the switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +150,8 @@ pub(crate) struct CallCore {
     deduper: EventDeduper,
     /// The last key reported, when and how, to drop the same press heard the other way.
     last_key: Option<(char, u64, KeyFrom)>,
+    /// The second keys are counted in (its start), and how many were reported in it.
+    key_second: (u64, u32),
     /// Once the caller's phone sends RFC 4733 events, its audio is not searched for tones:
     /// such phones often leave a remnant of the tone in the audio as well.
     caller_sends_events: bool,
@@ -181,6 +188,7 @@ impl CallCore {
             tones: ToneDetector::new(),
             deduper: EventDeduper::new(),
             last_key: None,
+            key_second: (0, 0),
             caller_sends_events: false,
             prompts,
             events,
@@ -337,6 +345,19 @@ impl CallCore {
             }
         }
         self.last_key = Some((key, now, from));
+        let (start, count) = &mut self.key_second;
+        if now.saturating_sub(*start) >= SECOND {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count > KEYS_PER_SECOND {
+            if *count == KEYS_PER_SECOND + 1 {
+                tracing::warn!(limit = KEYS_PER_SECOND, "caller sends keys faster than anyone presses them: dropped for the rest of this second");
+            }
+            self.stats.keys_dropped += 1;
+            return;
+        }
         tracing::debug!(%key, ?from, "caller pressed a key");
         let _ = self.events.send(MediaEvent::Digit(key));
     }

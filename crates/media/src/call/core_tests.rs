@@ -687,3 +687,21 @@ fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
         "the music follows them"
     );
 }
+
+#[test]
+fn a_flood_of_keys_reaches_the_switch_at_a_persons_pace() {
+    let (mut c, mut rx) = call(None);
+    // Thirty different presses within half a second (each its own RFC 4733 event).
+    for i in 0..30u16 {
+        let ts = 800 + u32::from(i) * 160;
+        let now = 900 + u64::from(i) * 130;
+        let mut p = event(i, ts, (i % 10) as u8, true);
+        c.on_packet(Leg::Caller, src(CALLER), &mut p, now);
+    }
+    assert_eq!(events(&mut rx).len(), 10);
+    assert_eq!(c.stats.keys_dropped, 20);
+    // The next second, keys pass again.
+    let mut p = event(40, 20_000, 5, true);
+    c.on_packet(Leg::Caller, src(CALLER), &mut p, 20_000);
+    assert_eq!(events(&mut rx), [MediaEvent::Digit('5')]);
+}

@@ -237,6 +237,9 @@ impl Core {
         peer: Peer,
     ) {
         if !self.send_leg(now, call, party.clone(), &ruri, from_number, peer) {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.failed_at_once = Some(now);
+            }
             self.direct_ring_ended(now, call, &party, false);
             self.fail_direct(now, call, 503);
         }

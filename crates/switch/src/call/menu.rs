@@ -166,6 +166,15 @@ impl Core {
                     .region_named(&queue)
                     .and_then(|r| r.legacy_trunk())
                     .map(str::to_string);
+                // Its trunk failed at once just now (back here by the fallback): not rung
+                // again in this step; the caller waits for the centre's agents instead.
+                let (queue, legacy) = match legacy {
+                    Some(_) if c.failed_at_once == Some(now) => {
+                        c.span.in_scope(|| warn!(%queue, "the legacy city's trunk could not be rung; queued for the centre"));
+                        (self.plan.dialplan.switch.centre.as_str().to_string(), None)
+                    }
+                    other => (queue, other),
+                };
                 if legacy.is_some() {
                     // A queue of a city still on its old system: rung like a transfer there,
                     // back to the caller's own queue if it does not answer.

@@ -49,6 +49,10 @@ pub(crate) struct Call {
     pub legs: Vec<hotline_record::CallLeg>,
     /// A blind transfer to one party is ringing (not an ACD offer).
     pub transfer: bool,
+    /// When a leg of this call last failed before it could even be sent (no media port):
+    /// a legacy city's trunk is not rung again in the same step, or a fallback to it would
+    /// recurse without end.
+    pub failed_at_once: Option<std::time::Instant>,
     /// A call without a menu between a transfer's two parties.
     pub parked: Option<Parked>,
     /// The bridge started by a trunk's early media (183 with SDP) before its answer.
@@ -238,14 +242,14 @@ pub(crate) fn open_recording(
 
 /// Passes a media task's events to the core, tagged with `call`, until either side ends.
 pub(crate) fn forward_media_events(
-    core: &tokio::sync::mpsc::UnboundedSender<(CallRef, hotline_media::MediaEvent)>,
+    core: &tokio::sync::mpsc::Sender<(CallRef, hotline_media::MediaEvent)>,
     call: CallRef,
     mut events: tokio::sync::mpsc::UnboundedReceiver<hotline_media::MediaEvent>,
 ) {
     let core = core.clone();
     tokio::spawn(async move {
         while let Some(ev) = events.recv().await {
-            if core.send((call, ev)).is_err() {
+            if core.send((call, ev)).await.is_err() {
                 break;
             }
         }
@@ -355,6 +359,7 @@ impl Core {
                 direct: None,
                 legs: Vec::new(),
                 transfer: false,
+                failed_at_once: None,
                 parked: None,
                 early: None,
             },
