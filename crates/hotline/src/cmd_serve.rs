@@ -43,24 +43,7 @@ pub fn command(control: &Path, command: &Command) -> anyhow::Result<ExitCode> {
         println!("{msg}");
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("{} refused:\n{msg}", words(command));
+        eprintln!("{} refused:\n{msg}", command.words());
         Ok(ExitCode::FAILURE)
-    }
-}
-
-/// A command as the operator would say it, for an error message.
-fn words(command: &Command) -> String {
-    match command {
-        Command::Reload => "reload".into(),
-        Command::Hours { hours } => format!("hours {hours:?}").to_lowercase(),
-        Command::Agents => "agents".into(),
-        Command::Security => "security".into(),
-        Command::Agent { id, action } => format!("agent {id} {action:?}").to_lowercase(),
-        Command::Monitor {
-            supervisor,
-            agent,
-            mode,
-        } => format!("monitor {supervisor} {agent} {mode:?}").to_lowercase(),
-        Command::StopMonitoring { supervisor } => format!("monitor {supervisor} stop"),
     }
 }

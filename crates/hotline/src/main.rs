@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hotline_switch::command::{AgentAction as TypedAction, Command as Typed};
 
 /// The 12366 tax hotline switch: SIP B2BUA, voice menu, queues, recording.
 #[derive(Parser, Debug)]
@@ -255,8 +256,6 @@ impl HoursArg {
         }
     }
 }
-
-use hotline_switch::command::{AgentAction as TypedAction, Command as Typed};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -203,9 +203,47 @@ impl Command {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Whether it only reads (dashboards poll these: not worth an info line each time).
-    pub fn only_reads(&self) -> bool {
-        matches!(self, Command::Agents | Command::Security)
+    /// The command as a person types it at the socket (what [`Command::parse`] reads back),
+    /// for messages.
+    pub fn words(&self) -> String {
+        match self {
+            Command::Reload => "reload".into(),
+            Command::Hours { hours } => format!(
+                "hours {}",
+                match hours {
+                    HoursSetting::Auto => "auto",
+                    HoursSetting::Open => "open",
+                    HoursSetting::Closed => "closed",
+                }
+            ),
+            Command::Agents => "agents".into(),
+            Command::Security => "security".into(),
+            Command::Agent { id, action } => match action {
+                AgentAction::Login => format!("agent login {id}"),
+                AgentAction::Logout => format!("agent logout {id}"),
+                AgentAction::Ready => format!("agent ready {id}"),
+                AgentAction::Pause { reason } => format!("agent pause {id} {}", reason.as_str()),
+            },
+            Command::Monitor {
+                supervisor,
+                agent,
+                mode,
+            } => format!(
+                "monitor {supervisor} {agent} {}",
+                match mode {
+                    MonitorMode::Listen => "listen",
+                    MonitorMode::Whisper => "whisper",
+                    MonitorMode::Barge => "barge",
+                }
+            ),
+            Command::StopMonitoring { supervisor } => format!("monitor {supervisor} stop"),
+        }
+    }
+
+    /// Whether it is the agents listing, which dashboards poll: not worth an info line each
+    /// time.
+    pub fn polled(&self) -> bool {
+        matches!(self, Command::Agents)
     }
 }
 
@@ -349,6 +387,11 @@ mod tests {
             ),
         ] {
             assert_eq!(Command::parse(words), Ok(command.clone()), "{words}");
+            assert_eq!(
+                Command::parse(&command.words()),
+                Ok(command.clone()),
+                "{words}"
+            );
             assert_eq!(Command::parse(&command.to_line()), Ok(command), "{words}");
         }
     }

@@ -4,7 +4,8 @@
 //! Protocol: the client writes one command line (at most [`MAX_LINE`] bytes, within
 //! [`READ_TIMEOUT`]): a [`Command`] as JSON, as `hotline` sends it, or as words, as a person
 //! types it; the switch answers `ok` or `error` on the first line, then the details (words,
-//! or one JSON object per line for listings), and closes. Every command is logged with the OS user who sent it (SO_PEERCRED).
+//! or one JSON object per line for listings), and closes. Every command is logged with the
+//! OS user who sent it (SO_PEERCRED).
 
 mod peer;
 mod socket;
@@ -93,8 +94,8 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
     let reply = match read_line(rd, READ_TIMEOUT).await {
         Ok(line) => match Command::parse(&line) {
             Ok(command) => {
-                // Listings are what dashboards poll: not worth a line each time.
-                if command.only_reads() {
+                // The agents listing is what dashboards poll: not worth a line each time.
+                if command.polled() {
                     debug!(os_user = %shown, ?command, "control command");
                 } else {
                     info!(os_user = %shown, ?command, "control command");

@@ -18,9 +18,6 @@ mod acks;
 mod agents;
 pub mod brakes;
 mod call;
-/// Media events (keys, prompts heard, voicemails closed) waiting for the core.
-const MEDIA_EVENTS_QUEUE: usize = 4_096;
-
 pub mod command;
 pub mod control;
 mod core;
@@ -157,6 +154,9 @@ fn stop_on_signals(core: mpsc::Sender<Control>) -> std::io::Result<()> {
     });
     Ok(())
 }
+
+/// Media events (keys, prompts heard, voicemails closed) waiting for the core.
+const MEDIA_EVENTS_QUEUE: usize = 4_096;
 
 /// Starts the switch and runs it until it is asked to stop (SIGTERM, SIGINT), then ends
 /// every call and closes every record before returning. Prints one line

@@ -691,17 +691,23 @@ fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
 #[test]
 fn a_flood_of_keys_reaches_the_switch_at_a_persons_pace() {
     let (mut c, mut rx) = call(None);
-    // Thirty different presses within half a second (each its own RFC 4733 event).
-    for i in 0..30u16 {
+    // Forty different presses within half a second (each its own RFC 4733 event): a burst
+    // of twenty passes (a number typed fast), the rest is a flood.
+    for i in 0..40u16 {
         let ts = 800 + u32::from(i) * 160;
-        let now = 900 + u64::from(i) * 130;
+        let now = 900 + u64::from(i) * 100;
         let mut p = event(i, ts, (i % 10) as u8, true);
         c.on_packet(Leg::Caller, src(CALLER), &mut p, now);
     }
-    assert_eq!(events(&mut rx).len(), 10);
-    assert_eq!(c.stats.keys_dropped, 20);
-    // The next second, keys pass again.
-    let mut p = event(40, 20_000, 5, true);
+    // 3,900 samples from the first key to the last: four more earned.
+    assert_eq!(
+        events(&mut rx).len(),
+        24,
+        "twenty, and four earned meanwhile"
+    );
+    assert_eq!(c.stats.keys_dropped, 16);
+    // A second later, keys pass again.
+    let mut p = event(50, 20_000, 5, true);
     c.on_packet(Leg::Caller, src(CALLER), &mut p, 20_000);
     assert_eq!(events(&mut rx), [MediaEvent::Digit('5')]);
 }

@@ -32,10 +32,12 @@ impl Core {
             return;
         }
         if let Some(t) = &c.talking {
-            // A retransmitted 200: our ACK was lost, send it again.
+            // A retransmitted 200: our ACK was lost, send it again, for the INVITE the 200
+            // answers (after an attended transfer the dialog's last INVITE is the move).
+            let seq = resp.cseq().map_or(t.agent_invite_seq, |c| c.seq);
             let ack = t
                 .agent_dialog
-                .ack(t.agent_invite_seq, &self.local.via(t.agent_peer.transport));
+                .ack(seq, &self.local.via(t.agent_peer.transport));
             self.endpoint.send_stateless(t.agent_peer, ack.to_bytes());
             return;
         }
