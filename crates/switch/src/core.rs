@@ -19,7 +19,7 @@ use hotline_sip::{Request, Response};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
-use crate::call::{Call, OrphanLeg};
+use crate::call::Call;
 use crate::plan::Plan;
 use crate::registrar::Registrar;
 use crate::sipbuild::{token, Local};
@@ -72,8 +72,9 @@ pub struct Core {
     pub(crate) store: CallStore,
     pub(crate) calls: HashMap<CallRef, Call>,
     pub(crate) by_dialog: HashMap<String, (CallRef, Side)>,
-    pub(crate) by_tx: HashMap<TxId, (CallRef, Side)>,
-    pub(crate) orphans: HashMap<TxId, OrphanLeg>,
+    /// Who each transaction belongs to: a call's leg, a withdrawn INVITE, a keep-alive, a
+    /// re-INVITE moving a consulted party, a supervisor's phone being rung.
+    pub(crate) owners: crate::owners::TxOwners,
     /// The operator's override of the service hours.
     pub(crate) hours: hotline_ivr::Hours,
     /// The prompts of the plan in force.
@@ -87,8 +88,6 @@ pub struct Core {
     id_salt: u32,
     /// The Beijing date the ACD's "today" counters (calls, talk time) belong to.
     day: chrono::NaiveDate,
-    /// Outstanding in-dialog OPTIONS and the leg each asks about.
-    pub(crate) keepalives: HashMap<TxId, (CallRef, Side, String)>,
     pub(crate) keepalive_every: Duration,
     /// Calls from phones the switch answers itself (feature codes, monitoring).
     pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
@@ -96,10 +95,6 @@ pub struct Core {
     pub(crate) session_dialogs: HashMap<String, CallRef>,
     /// Calls out per agent in the last hour (toll-fraud limit).
     pub(crate) calls_out: crate::call::CallsOut,
-    /// Re-INVITEs moving a consulted party onto a call (attended transfer).
-    pub(crate) reinvites: HashMap<TxId, CallRef>,
-    /// Supervisors' phones being rung by `hotline monitor`.
-    pub(crate) monitor_invites: HashMap<TxId, crate::call::session::PendingMonitor>,
     /// ACKs of re-INVITE and monitoring 2xx answers, sent again if the 2xx is retransmitted.
     pub(crate) sent_acks: crate::acks::SentAcks,
     /// The brakes on password guessing.
@@ -160,8 +155,7 @@ impl Core {
             store: parts.store,
             calls: HashMap::new(),
             by_dialog: HashMap::new(),
-            by_tx: HashMap::new(),
-            orphans: HashMap::new(),
+            owners: Default::default(),
             hours: parts.hours,
             prompts: Arc::clone(&parts.plan.prompts),
             media_events: parts.media_events,
@@ -170,13 +164,10 @@ impl Core {
             id_seq: 0,
             id_salt: rand::random(),
             day: beijing_today(),
-            keepalives: HashMap::new(),
             keepalive_every: parts.keepalive,
             sessions: HashMap::new(),
             session_dialogs: HashMap::new(),
             calls_out: HashMap::new(),
-            monitor_invites: HashMap::new(),
-            reinvites: HashMap::new(),
             sent_acks: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             held: Default::default(),

@@ -11,6 +11,7 @@ use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
 use tracing::{debug, warn};
 
 use crate::core::Core;
+use crate::owners::TxOwner;
 use crate::sipbuild::{token, ALLOW};
 use crate::transport::Inbound;
 
@@ -63,23 +64,36 @@ impl Core {
                     self.endpoint.send_stateless(peer, ack);
                     return;
                 }
-                if !self.on_keepalive_response(now, tx, &response)
-                    && !self.on_monitor_response(now, tx, &response)
-                    && !self.on_reinvite_response(now, tx, &response)
-                {
-                    self.on_response(now, tx, response);
+                // One lookup: the transaction's owner takes the response.
+                match self.owners.get(tx) {
+                    Some(TxOwner::Keepalive(..)) => {
+                        self.on_keepalive_response(now, tx, &response);
+                    }
+                    Some(TxOwner::Monitor(_)) => {
+                        self.on_monitor_response(now, tx, &response);
+                    }
+                    Some(TxOwner::Reinvite(_)) => {
+                        self.on_reinvite_response(now, tx, &response);
+                    }
+                    Some(TxOwner::Leg(..) | TxOwner::Orphan(_)) => {
+                        self.on_response(now, tx, response)
+                    }
+                    None => debug!(status = response.status, "response for no one"),
                 }
             }
-            TxEvent::Timeout { tx } => {
-                if self.on_reinvite_timeout(now, tx) {
-                    return;
+            TxEvent::Timeout { tx } => match self.owners.get(tx) {
+                Some(TxOwner::Reinvite(_)) => {
+                    self.on_reinvite_timeout(now, tx);
                 }
-                if self.monitor_invites.remove(&tx).is_some() {
+                Some(TxOwner::Monitor(_)) => {
+                    self.owners.remove_monitor(tx);
                     debug!("supervisor's phone did not answer");
-                } else if !self.on_keepalive_timeout(now, tx) {
-                    self.on_timeout(now, tx);
                 }
-            }
+                Some(TxOwner::Keepalive(..)) => {
+                    self.on_keepalive_timeout(now, tx);
+                }
+                Some(TxOwner::Leg(..) | TxOwner::Orphan(_)) | None => self.on_timeout(now, tx),
+            },
         }
     }
 

@@ -14,6 +14,7 @@ use hotline_sip::Response;
 use tracing::info;
 
 use crate::core::{Core, Side};
+use crate::owners::TxOwner;
 
 impl Core {
     /// Sends one OPTIONS per leg of every call last asked an interval ago.
@@ -54,8 +55,8 @@ impl Core {
             .request(Method::Options, &self.local.via(s.peer.transport));
         let dialog_id = s.dialog.call_id.clone();
         if let Some(tx) = self.endpoint.send_request(now, req, s.peer) {
-            self.keepalives
-                .insert(tx, (session, Side::Caller, dialog_id));
+            self.owners
+                .insert(tx, TxOwner::Keepalive(session, Side::Caller, dialog_id));
         }
     }
 
@@ -74,7 +75,8 @@ impl Core {
         // Keyed by the dialog too: after a transfer the same side is someone else.
         let dialog_id = dialog.call_id.clone();
         if let Some(tx) = self.endpoint.send_request(now, req, peer) {
-            self.keepalives.insert(tx, (call, side, dialog_id));
+            self.owners
+                .insert(tx, TxOwner::Keepalive(call, side, dialog_id));
         }
     }
 
@@ -85,13 +87,13 @@ impl Core {
         tx: TxId,
         resp: &Response,
     ) -> bool {
-        if !self.keepalives.contains_key(&tx) {
+        if !matches!(self.owners.get(tx), Some(TxOwner::Keepalive(..))) {
             return false;
         }
         if resp.status < 200 {
             return true;
         }
-        if let Some((call, side, dialog)) = self.keepalives.remove(&tx) {
+        if let Some((call, side, dialog)) = self.owners.remove_keepalive(tx) {
             if matches!(resp.status, 481 | 408) {
                 self.peer_gone(now, call, side, &dialog);
             }
@@ -101,7 +103,7 @@ impl Core {
 
     /// A keep-alive got no answer at all; returns false if `tx` was no keep-alive.
     pub(crate) fn on_keepalive_timeout(&mut self, now: Instant, tx: TxId) -> bool {
-        let Some((call, side, dialog)) = self.keepalives.remove(&tx) else {
+        let Some((call, side, dialog)) = self.owners.remove_keepalive(tx) else {
             return false;
         };
         self.peer_gone(now, call, side, &dialog);

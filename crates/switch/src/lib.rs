@@ -26,6 +26,7 @@ mod dtmf_info;
 mod keepalive;
 mod media;
 mod operator;
+mod owners;
 pub mod plan;
 pub mod registrar;
 mod shutdown;

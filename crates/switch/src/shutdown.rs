@@ -46,7 +46,7 @@ impl Core {
         for session in sessions {
             self.end_session(now, session, true);
         }
-        let ringing: Vec<TxId> = self.monitor_invites.keys().copied().collect();
+        let ringing: Vec<TxId> = self.owners.monitors().map(|(tx, _)| tx).collect();
         for tx in ringing {
             self.withdraw_monitor_invite(now, tx);
         }

@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use super::{now_utc, save_record, start_recorded_bridge, Party};
 use crate::core::{Core, Side};
 use crate::media;
+use crate::owners::TxOwner;
 use crate::sipbuild::token;
 
 /// A call the switch rings directly rather than through the ACD.
@@ -376,8 +377,8 @@ impl Core {
         leg.invite = invite;
         leg.tx = new_tx;
         leg.provisional = false;
-        self.by_tx.remove(&tx);
-        self.by_tx.insert(new_tx, (call, Side::Agent));
+        self.owners.remove_leg(tx);
+        self.owners.insert(new_tx, TxOwner::Leg(call, Side::Agent));
         true
     }
 

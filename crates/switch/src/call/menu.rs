@@ -342,7 +342,7 @@ impl Core {
             return;
         };
         let Some(t) = c.talking.take() else { return };
-        self.by_tx.remove(&t.agent_tx);
+        self.owners.remove_leg(t.agent_tx);
         self.by_dialog.remove(&t.agent_sip_call_id);
         c.record.hung_up_by = Some(HungUpBy::Agent);
         if let Some(m) = c.menu.as_mut() {

@@ -26,6 +26,7 @@ use tracing::{info, warn, Span};
 
 use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
+use crate::owners::TxOwner;
 
 pub(crate) use calls_out::CallsOut;
 pub(crate) use phone::static_seat_sent;
@@ -329,7 +330,7 @@ impl Core {
         let (tx, invite, peer) = caller;
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let call = self.alloc_call();
-        self.by_tx.insert(tx, (call, Side::Caller));
+        self.owners.insert(tx, TxOwner::Leg(call, Side::Caller));
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Caller));
         let span = tracing::info_span!("call", id = %record.call_id);
@@ -418,14 +419,14 @@ impl Core {
     /// Forgets a call and every index entry pointing at it.
     pub(crate) fn remove_call(&mut self, call: CallRef) -> Option<Call> {
         let c = self.calls.remove(&call)?;
-        self.by_tx.remove(&c.caller.tx);
+        self.owners.remove_leg(c.caller.tx);
         self.by_dialog.remove(&c.caller.sip_call_id);
         for leg in &c.ringing {
-            self.by_tx.remove(&leg.tx);
+            self.owners.remove_leg(leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
         }
         if let Some(t) = &c.talking {
-            self.by_tx.remove(&t.agent_tx);
+            self.owners.remove_leg(t.agent_tx);
             self.by_dialog.remove(&t.agent_sip_call_id);
         }
         Some(c)

@@ -14,6 +14,7 @@ use tracing::{info, info_span, warn};
 use super::{now_utc, save_record, AgentLeg, Call, OrphanLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
+use crate::owners::TxOwner;
 
 /// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
 const ORPHAN_LIFETIME: Duration = Duration::from_secs(32);
@@ -173,7 +174,7 @@ impl Core {
         };
         c.span
             .in_scope(|| info!(%party, to = %peer.addr, "ringing"));
-        self.by_tx.insert(tx, (call, Side::Agent));
+        self.owners.insert(tx, TxOwner::Leg(call, Side::Agent));
         self.by_dialog
             .insert(sip_call_id.clone(), (call, Side::Agent));
         c.ringing.push(AgentLeg {
@@ -208,7 +209,7 @@ impl Core {
     /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
     pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
         self.direct_ring_ended(now, call, &leg.party, false);
-        self.by_tx.remove(&leg.tx);
+        self.owners.remove_leg(leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
         self.withdraw_invite(now, leg.tx, leg.invite, leg.peer, leg.provisional);
     }
@@ -232,19 +233,19 @@ impl Core {
             cancel_pending: !provisional,
             since: now,
         };
-        self.orphans.insert(tx, orphan);
+        self.owners.insert(tx, TxOwner::Orphan(orphan));
     }
 
     /// Forgets withdrawn agent INVITEs that never got a final response.
     pub(crate) fn collect_orphans(&mut self, now: Instant) {
         let old: Vec<TxId> = self
-            .orphans
-            .iter()
+            .owners
+            .orphans()
             .filter(|(_, o)| now.saturating_duration_since(o.since) >= ORPHAN_LIFETIME)
-            .map(|(tx, _)| *tx)
+            .map(|(tx, _)| tx)
             .collect();
         for tx in old {
-            self.orphans.remove(&tx);
+            self.owners.remove_orphan(tx);
             self.endpoint.abandon(tx);
         }
     }
@@ -259,7 +260,7 @@ impl Core {
 
     /// The caller CANCELled before an agent answered.
     pub(crate) fn on_caller_cancel(&mut self, now: Instant, invite: TxId) {
-        if let Some((call, Side::Caller)) = self.by_tx.get(&invite).copied() {
+        if let Some((call, Side::Caller)) = self.owners.leg(invite) {
             self.abandon(now, call);
         } else {
             self.cancel_held(now, invite);
@@ -334,11 +335,11 @@ impl Core {
 
     /// A response on one of our client transactions.
     pub(crate) fn on_response(&mut self, now: Instant, tx: TxId, resp: Response) {
-        if self.orphans.contains_key(&tx) {
+        if self.owners.orphan_mut(tx).is_some() {
             self.on_orphan_response(now, tx, resp);
             return;
         }
-        let Some((call, Side::Agent)) = self.by_tx.get(&tx).copied() else {
+        let Some((call, Side::Agent)) = self.owners.leg(tx) else {
             return;
         };
         match resp.status {
@@ -360,7 +361,7 @@ impl Core {
     }
 
     fn on_orphan_response(&mut self, now: Instant, tx: TxId, resp: Response) {
-        let Some(orphan) = self.orphans.get_mut(&tx) else {
+        let Some(orphan) = self.owners.orphan_mut(tx) else {
             return;
         };
         let (invite, peer) = (orphan.invite.clone(), orphan.peer);
@@ -373,10 +374,10 @@ impl Core {
             200..=299 => {
                 // The phone answered as we cancelled: ACK it, then hang it up.
                 self.ack_and_bye(now, &invite, &resp, peer);
-                self.orphans.remove(&tx);
+                self.owners.remove_orphan(tx);
             }
             _ => {
-                self.orphans.remove(&tx);
+                self.owners.remove_orphan(tx);
             }
         }
     }
@@ -415,7 +416,7 @@ impl Core {
         let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.take_leg(tx)) else {
             return;
         };
-        self.by_tx.remove(&leg.tx);
+        self.owners.remove_leg(leg.tx);
         self.by_dialog.remove(&leg.sip_call_id);
         let outcome = match status {
             408 | 480 => OfferOutcome::NoAnswer,

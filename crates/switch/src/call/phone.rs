@@ -273,7 +273,7 @@ impl Core {
         self.sessions
             .values()
             .any(|s| matches!(s.kind, SessionKind::Monitor { call: c, .. } if c == call))
-            || self.monitor_invites.values().any(|p| p.target == call)
+            || self.owners.monitors().any(|(_, p)| p.target == call)
     }
 
     /// Joins an answered supervisor leg to the call's media.

@@ -17,6 +17,7 @@ use tracing::{info, Span};
 
 use crate::core::Core;
 use crate::media::{self, MediaPort, PeerMedia, SdpVersion};
+use crate::owners::TxOwner;
 use crate::sipbuild::token;
 
 /// A phone call the switch answered for itself.
@@ -183,10 +184,10 @@ impl Core {
     /// Supervisors' phones rung by `hotline monitor` that did not answer are CANCELled.
     pub(crate) fn monitor_invite_timeouts(&mut self, now: Instant) {
         let stale: Vec<TxId> = self
-            .monitor_invites
-            .iter()
+            .owners
+            .monitors()
             .filter(|(_, p)| now.saturating_duration_since(p.since) >= MONITOR_RING)
-            .map(|(tx, _)| *tx)
+            .map(|(tx, _)| tx)
             .collect();
         for tx in stale {
             self.withdraw_monitor_invite(now, tx);
@@ -195,7 +196,7 @@ impl Core {
 
     /// CANCELs a supervisor's ringing phone; a late answer is ACKed and hung up.
     pub(crate) fn withdraw_monitor_invite(&mut self, now: Instant, tx: TxId) {
-        let Some(p) = self.monitor_invites.remove(&tx) else {
+        let Some(p) = self.owners.remove_monitor(tx) else {
             return;
         };
         self.withdraw_invite(now, tx, p.invite, p.peer, p.provisional);
@@ -374,9 +375,9 @@ impl Core {
             .endpoint
             .send_request(now, invite.clone(), peer)
             .ok_or_else(|| "the supervisor's phone could not be called".to_string())?;
-        self.monitor_invites.insert(
+        self.owners.insert(
             tx,
-            PendingMonitor {
+            TxOwner::Monitor(PendingMonitor {
                 since: now,
                 target,
                 supervisor: supervisor.to_string(),
@@ -387,7 +388,7 @@ impl Core {
                 port,
                 sdp: version,
                 provisional: false,
-            },
+            }),
         );
         Ok(format!(
             "ringing {supervisor}'s phone to {} on {agent}",
@@ -402,16 +403,16 @@ impl Core {
         tx: TxId,
         resp: &hotline_sip::Response,
     ) -> bool {
-        if !self.monitor_invites.contains_key(&tx) {
+        if self.owners.monitor_mut(tx).is_none() {
             return false;
         }
         if resp.status < 200 {
-            if let Some(p) = self.monitor_invites.get_mut(&tx) {
+            if let Some(p) = self.owners.monitor_mut(tx) {
                 p.provisional = true;
             }
             return true;
         }
-        let Some(p) = self.monitor_invites.remove(&tx) else {
+        let Some(p) = self.owners.remove_monitor(tx) else {
             return true;
         };
         let policy = self.media_policy();
@@ -460,10 +461,10 @@ impl Core {
             .find(|(_, s)| s.user == supervisor && matches!(s.kind, SessionKind::Monitor { .. }))
             .map(|(id, _)| *id);
         let ringing: Vec<TxId> = self
-            .monitor_invites
-            .iter()
+            .owners
+            .monitors()
             .filter(|(_, p)| p.supervisor == supervisor)
-            .map(|(tx, _)| *tx)
+            .map(|(tx, _)| tx)
             .collect();
         let was_ringing = !ringing.is_empty();
         for tx in ringing {

@@ -25,7 +25,7 @@ impl Core {
         if c.talking.as_ref().is_some_and(|t| t.agent_tx != tx) {
             // Ring-all: a second phone answered as the first did; it is hung up.
             if let Some(leg) = c.take_leg(tx) {
-                self.by_tx.remove(&leg.tx);
+                self.owners.remove_leg(leg.tx);
                 self.by_dialog.remove(&leg.sip_call_id);
                 self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             }
@@ -55,7 +55,7 @@ impl Core {
         let direct = c.rings_directly();
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
-            self.by_tx.remove(&leg.tx);
+            self.owners.remove_leg(leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
@@ -73,7 +73,7 @@ impl Core {
                 .is_none_or(|a| acd.answered(now, call, a).is_err())
         };
         if !direct && offer_stale(&mut self.acd) {
-            self.by_tx.remove(&leg.tx);
+            self.owners.remove_leg(leg.tx);
             self.by_dialog.remove(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             return;
@@ -357,10 +357,10 @@ impl Core {
 
     /// A transaction gave up.
     pub(crate) fn on_timeout(&mut self, now: Instant, tx: TxId) {
-        if self.orphans.remove(&tx).is_some() {
+        if self.owners.remove_orphan(tx).is_some() {
             return;
         }
-        match self.by_tx.get(&tx).copied() {
+        match self.owners.leg(tx) {
             Some((call, Side::Agent)) => {
                 let ringing = self.calls.get(&call).is_some_and(|c| c.talking.is_none());
                 if ringing {

@@ -22,6 +22,7 @@ use tracing::{info, warn};
 use super::{close_legs, now_utc, Party};
 use crate::core::{Core, Side};
 use crate::media;
+use crate::owners::TxOwner;
 
 /// The prompt a transferred caller of a plan without a menu hears while waiting.
 const MUSIC_ON_HOLD: &str = "moh";
@@ -248,7 +249,7 @@ impl Core {
         let Some(t) = c.talking.take() else {
             return false;
         };
-        self.by_tx.remove(&t.agent_tx);
+        self.owners.remove_leg(t.agent_tx);
         self.by_dialog.remove(&t.agent_sip_call_id);
         close_legs(&self.store, &mut c.legs);
         c.span
@@ -391,7 +392,7 @@ impl Core {
         self.save(&k.record);
         let party = kt.party;
         // The transferor leaves the caller's call.
-        self.by_tx.remove(&old_tx);
+        self.owners.remove_leg(old_tx);
         self.by_dialog.remove(&old_call_id);
         self.end_party_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
@@ -399,7 +400,8 @@ impl Core {
             // Their consultation carries on as the caller's call: its end ends their call.
             self.acd.call_moved(&AcdAgent(id.clone()), consult, call);
         }
-        self.by_tx.insert(kt.agent_tx, (call, Side::Agent));
+        self.owners
+            .insert(kt.agent_tx, TxOwner::Leg(call, Side::Agent));
         self.by_dialog
             .insert(kt.agent_sip_call_id.clone(), (call, Side::Agent));
         let Some(c) = self.calls.get_mut(&call) else {
@@ -420,7 +422,7 @@ impl Core {
             .in_scope(|| info!(from = %transferor, to = %party, "attended transfer"));
         match reinvite_tx {
             Some(tx) => {
-                self.reinvites.insert(tx, call);
+                self.owners.insert(tx, TxOwner::Reinvite(call));
             }
             None => {
                 // The move could not even be sent: nobody would be on the caller's call.
@@ -434,13 +436,13 @@ impl Core {
     /// A response to the re-INVITE that moved a consulted party onto a call; false if `tx`
     /// is not one.
     pub(crate) fn on_reinvite_response(&mut self, now: Instant, tx: TxId, resp: &Response) -> bool {
-        let Some(call) = self.reinvites.get(&tx).copied() else {
+        let Some(call) = self.owners.reinvite(tx) else {
             return false;
         };
         if resp.status < 200 {
             return true;
         }
-        self.reinvites.remove(&tx);
+        self.owners.remove_reinvite(tx);
         let Some(c) = self.calls.get(&call) else {
             return true;
         };
@@ -479,7 +481,7 @@ impl Core {
     /// The re-INVITE moving a consulted party got no answer at all: the caller would hear
     /// nobody, so the call ends (with its record and recording).
     pub(crate) fn on_reinvite_timeout(&mut self, now: Instant, tx: TxId) -> bool {
-        let Some(call) = self.reinvites.remove(&tx) else {
+        let Some(call) = self.owners.remove_reinvite(tx) else {
             return false;
         };
         warn!("the consulted phone never answered the move; ending the call");

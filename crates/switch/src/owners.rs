@@ -1,0 +1,179 @@
+//! Who each of the switch's client and server transactions belongs to: one index of owners,
+//! so a transaction has exactly one, and an event on it goes to that owner by one lookup
+//! rather than by probing a map per kind in some order.
+
+use std::collections::HashMap;
+
+use hotline_acd::CallRef;
+use hotline_sip::transaction::TxId;
+
+use crate::call::session::PendingMonitor;
+use crate::call::OrphanLeg;
+use crate::core::Side;
+
+/// The owner of one transaction.
+pub(crate) enum TxOwner {
+    /// A leg of a call: the caller's INVITE, or an INVITE ringing an agent or a trunk.
+    Leg(CallRef, Side),
+    /// An agent's INVITE withdrawn from its call (CANCELled), still waiting for its end.
+    Orphan(OrphanLeg),
+    /// An in-dialog OPTIONS asking whether a leg's phone is still there; the dialog's
+    /// Call-ID, since after a transfer the same side is someone else.
+    Keepalive(CallRef, Side, String),
+    /// The re-INVITE moving a consulted party onto a call (attended transfer).
+    Reinvite(CallRef),
+    /// A supervisor's phone rung by `hotline monitor`.
+    Monitor(PendingMonitor),
+}
+
+/// The index of transactions' owners.
+#[derive(Default)]
+pub(crate) struct TxOwners {
+    by_tx: HashMap<TxId, TxOwner>,
+}
+
+impl TxOwners {
+    /// `tx` belongs to `owner` from now on.
+    pub(crate) fn insert(&mut self, tx: TxId, owner: TxOwner) {
+        self.by_tx.insert(tx, owner);
+    }
+
+    /// The owner of `tx`.
+    pub(crate) fn get(&self, tx: TxId) -> Option<&TxOwner> {
+        self.by_tx.get(&tx)
+    }
+
+    /// The call and side `tx` is a leg of.
+    pub(crate) fn leg(&self, tx: TxId) -> Option<(CallRef, Side)> {
+        match self.by_tx.get(&tx) {
+            Some(TxOwner::Leg(call, side)) => Some((*call, *side)),
+            _ => None,
+        }
+    }
+
+    /// Forgets `tx` if it is a call's leg.
+    pub(crate) fn remove_leg(&mut self, tx: TxId) -> Option<(CallRef, Side)> {
+        let leg = self.leg(tx)?;
+        self.by_tx.remove(&tx);
+        Some(leg)
+    }
+
+    /// The withdrawn INVITE `tx` is.
+    pub(crate) fn orphan_mut(&mut self, tx: TxId) -> Option<&mut OrphanLeg> {
+        match self.by_tx.get_mut(&tx) {
+            Some(TxOwner::Orphan(o)) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Forgets `tx` if it is a withdrawn INVITE.
+    pub(crate) fn remove_orphan(&mut self, tx: TxId) -> Option<OrphanLeg> {
+        match self.by_tx.remove(&tx) {
+            Some(TxOwner::Orphan(o)) => Some(o),
+            Some(other) => {
+                self.by_tx.insert(tx, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The withdrawn INVITEs, for collecting the old ones.
+    pub(crate) fn orphans(&self) -> impl Iterator<Item = (TxId, &OrphanLeg)> {
+        self.by_tx.iter().filter_map(|(tx, o)| match o {
+            TxOwner::Orphan(o) => Some((*tx, o)),
+            _ => None,
+        })
+    }
+
+    /// Forgets `tx` if it is a keep-alive: its call, side and dialog.
+    pub(crate) fn remove_keepalive(&mut self, tx: TxId) -> Option<(CallRef, Side, String)> {
+        match self.by_tx.remove(&tx) {
+            Some(TxOwner::Keepalive(call, side, dialog)) => Some((call, side, dialog)),
+            Some(other) => {
+                self.by_tx.insert(tx, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The call `tx` moves a consulted party onto.
+    pub(crate) fn reinvite(&self, tx: TxId) -> Option<CallRef> {
+        match self.by_tx.get(&tx) {
+            Some(TxOwner::Reinvite(call)) => Some(*call),
+            _ => None,
+        }
+    }
+
+    /// Forgets `tx` if it is a re-INVITE moving a consulted party.
+    pub(crate) fn remove_reinvite(&mut self, tx: TxId) -> Option<CallRef> {
+        let call = self.reinvite(tx)?;
+        self.by_tx.remove(&tx);
+        Some(call)
+    }
+
+    /// The supervisor's phone `tx` rings.
+    pub(crate) fn monitor_mut(&mut self, tx: TxId) -> Option<&mut PendingMonitor> {
+        match self.by_tx.get_mut(&tx) {
+            Some(TxOwner::Monitor(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Forgets `tx` if it rings a supervisor's phone.
+    pub(crate) fn remove_monitor(&mut self, tx: TxId) -> Option<PendingMonitor> {
+        match self.by_tx.remove(&tx) {
+            Some(TxOwner::Monitor(p)) => Some(p),
+            Some(other) => {
+                self.by_tx.insert(tx, other);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The supervisors' phones being rung.
+    pub(crate) fn monitors(&self) -> impl Iterator<Item = (TxId, &PendingMonitor)> {
+        self.by_tx.iter().filter_map(|(tx, o)| match o {
+            TxOwner::Monitor(p) => Some((*tx, p)),
+            _ => None,
+        })
+    }
+
+    /// How many transactions have an owner (tests: nothing is left after calls end).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.by_tx.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_has_one_owner_and_typed_removal_leaves_others_alone() {
+        let mut owners = TxOwners::default();
+        owners.insert(TxId(1), TxOwner::Leg(CallRef(7), Side::Agent));
+        owners.insert(TxId(2), TxOwner::Reinvite(CallRef(7)));
+        owners.insert(
+            TxId(3),
+            TxOwner::Keepalive(CallRef(7), Side::Caller, "a@b".into()),
+        );
+        assert_eq!(owners.leg(TxId(1)), Some((CallRef(7), Side::Agent)));
+        assert_eq!(owners.leg(TxId(2)), None);
+        assert!(
+            owners.remove_keepalive(TxId(2)).is_none(),
+            "not a keep-alive"
+        );
+        assert_eq!(owners.reinvite(TxId(2)), Some(CallRef(7)));
+        assert_eq!(
+            owners.remove_keepalive(TxId(3)),
+            Some((CallRef(7), Side::Caller, "a@b".to_string()))
+        );
+        assert_eq!(owners.remove_leg(TxId(1)), Some((CallRef(7), Side::Agent)));
+        assert_eq!(owners.remove_reinvite(TxId(2)), Some(CallRef(7)));
+        assert_eq!(owners.len(), 0);
+    }
+}
