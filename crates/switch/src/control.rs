@@ -31,17 +31,42 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to read the answer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Loads the dialplan for `hotline reload`: here, on a blocking thread, not on the
+/// signalling task (a plan's prompts are WAV files to decode); the core only swaps it in.
+#[derive(Debug, Clone)]
+pub struct PlanLoader {
+    /// The dialplan file.
+    pub path: std::path::PathBuf,
+    /// The listen address when it is beyond loopback and weak secrets are not allowed: a
+    /// reload may not bring them in either.
+    pub exposed: Option<std::net::SocketAddr>,
+}
+
+impl PlanLoader {
+    /// The plan, checked as `serve` checked the first one.
+    pub fn load(&self) -> Result<std::sync::Arc<crate::plan::Plan>, String> {
+        let plan = crate::plan::Plan::load(&self.path).map_err(|e| e.to_string())?;
+        crate::secrets_fit(&plan.dialplan, self.exposed).map_err(|e| e.to_string())?;
+        Ok(plan)
+    }
+}
+
 /// Puts the control socket at `path` (mode 0600; a stale socket is replaced, anything else
 /// refused) and serves it.
-pub fn start(path: &Path, core: mpsc::Sender<Control>) -> Result<(), SocketError> {
+pub fn start(
+    path: &Path,
+    core: mpsc::Sender<Control>,
+    loader: PlanLoader,
+) -> Result<(), SocketError> {
     let listener = socket::bind_private(path)?;
     tokio::spawn(async move {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     let core = core.clone();
+                    let loader = loader.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = serve_one(stream, core).await {
+                        if let Err(e) = serve_one(stream, core, loader).await {
                             warn!(error = %e, "control connection failed");
                         }
                     });
@@ -85,7 +110,11 @@ async fn read_line(rd: impl AsyncRead + Unpin, limit: Duration) -> Result<String
     String::from_utf8(buf).map_err(|_| LineError::NotText)
 }
 
-async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::Result<()> {
+async fn serve_one(
+    stream: UnixStream,
+    core: mpsc::Sender<Control>,
+    loader: PlanLoader,
+) -> std::io::Result<()> {
     let who = OsUser::of(&stream).await;
     let shown = who
         .as_ref()
@@ -100,7 +129,13 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
                 } else {
                     info!(os_user = %shown, ?command, "control command");
                 }
-                carry_out(command, who.as_ref().map(OsUser::audit_name), &core).await
+                carry_out(
+                    command,
+                    who.as_ref().map(OsUser::audit_name),
+                    &core,
+                    &loader,
+                )
+                .await
             }
             Err(e) => {
                 warn!(os_user = %shown, line = %line.chars().take(200).collect::<String>(), "control command not understood");
@@ -125,17 +160,27 @@ async fn serve_one(stream: UnixStream, core: mpsc::Sender<Control>) -> std::io::
         .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
-/// Passes one command to the core and waits for its answer.
+/// Passes one command to the core and waits for its answer; a reload's plan is loaded
+/// first, here.
 async fn carry_out(
     command: Command,
     os_user: Option<String>,
     core: &mpsc::Sender<Control>,
+    loader: &PlanLoader,
 ) -> Result<Reply, String> {
     let (tx, rx) = oneshot::channel();
-    let control = Control::Command {
-        command,
-        os_user,
-        reply: tx,
+    let control = if command == Command::Reload {
+        let loader = loader.clone();
+        let loaded = tokio::task::spawn_blocking(move || loader.load())
+            .await
+            .unwrap_or_else(|e| Err(format!("loading the dialplan failed: {e}")));
+        Control::Reload { loaded, reply: tx }
+    } else {
+        Control::Command {
+            command,
+            os_user,
+            reply: tx,
+        }
     };
     if core.send(control).await.is_err() {
         return Err("switch is shutting down".to_string());

@@ -53,6 +53,14 @@ pub enum Control {
         /// Where the answer goes.
         reply: oneshot::Sender<Result<crate::command::Reply, String>>,
     },
+    /// `hotline reload`: the plan loaded off the signalling task (or why it was refused),
+    /// for the core to swap in.
+    Reload {
+        /// The new plan, or the refusal.
+        loaded: Result<Arc<Plan>, String>,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<crate::command::Reply, String>>,
+    },
     /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
     /// record and recording, then return from [`Core::run`].
     Shutdown,
@@ -101,9 +109,6 @@ pub struct Core {
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests the brakes hold back.
     pub(crate) held: crate::sign_in::HeldRequests,
-    /// The listen address when it is beyond loopback and weak secrets are not allowed: a
-    /// reload may not bring them in either.
-    pub(crate) exposed: Option<SocketAddr>,
     /// The OS user on the control socket whose command is being carried out, for the
     /// monitoring audit row; `None` for everything a phone asks.
     pub(crate) operator_user: Option<String>,
@@ -135,8 +140,6 @@ pub struct CoreParts {
     pub media_events: mpsc::Sender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Dialog keep-alive interval.
     pub keepalive: Duration,
-    /// The listen address, when weak phone secrets must be refused on reload too.
-    pub exposed: Option<SocketAddr>,
 }
 
 impl Core {
@@ -171,7 +174,6 @@ impl Core {
             sent_acks: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             held: Default::default(),
-            exposed: parts.exposed,
             operator_user: None,
             stopping: None,
         };

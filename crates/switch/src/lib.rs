@@ -188,7 +188,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     // without end (each call's keys are already held to a person's pace).
     let (media_tx, media_rx) = mpsc::channel(MEDIA_EVENTS_QUEUE);
     stop_on_signals(control_tx.clone()).map_err(io("signal handlers"))?;
-    control::start(&cfg.control, control_tx)?;
+    let loader = control::PlanLoader {
+        path: cfg.dialplan.clone(),
+        exposed,
+    };
+    control::start(&cfg.control, control_tx, loader)?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
     let core = Core::new(CoreParts {
@@ -203,7 +207,6 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         hours: cfg.hours,
         media_events: media_tx,
         keepalive: cfg.keepalive,
-        exposed,
     });
     core.run(inbound_rx, control_rx, media_rx).await;
     Ok(())

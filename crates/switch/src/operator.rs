@@ -2,6 +2,7 @@
 //! dialplan reload, service hours, the agents and brakes listings, agents' states and
 //! supervision (the switch rings the supervisor's phone); and the stop on a signal.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -27,6 +28,9 @@ impl Core {
                 self.operator_user = None;
                 let _ = reply.send(result);
             }
+            Control::Reload { loaded, reply } => {
+                let _ = reply.send(self.reload(Instant::now(), loaded).map(Reply::Done));
+            }
             Control::Shutdown => self.begin_shutdown(Instant::now()),
         }
     }
@@ -34,7 +38,8 @@ impl Core {
     /// Carries out one operator command; the reply is made into text at the socket.
     pub(crate) fn command(&mut self, now: Instant, command: Command) -> Result<Reply, String> {
         match command {
-            Command::Reload => self.reload(now).map(Reply::Done),
+            // The control socket loads the plan off this task and sends `Control::Reload`.
+            Command::Reload => Err("a reload comes with its plan loaded".to_string()),
             Command::Hours { hours } => {
                 self.hours = hours.hours();
                 let state = self.hours_now();
@@ -82,16 +87,13 @@ impl Core {
         }
     }
 
-    /// Loads the dialplan file again; the running plan stays if it is refused.
-    fn reload(&mut self, now: Instant) -> Result<String, String> {
-        // A reload may not bring in what `serve` would have refused to start with.
-        let loaded = Plan::load(&self.dialplan_path)
-            .map_err(|e| e.to_string())
-            .and_then(|plan| {
-                crate::secrets_fit(&plan.dialplan, self.exposed)
-                    .map(|()| plan)
-                    .map_err(|e| e.to_string())
-            });
+    /// Swaps in a plan loaded again from the dialplan file; the running plan stays if it
+    /// was refused.
+    fn reload(
+        &mut self,
+        now: Instant,
+        loaded: Result<Arc<Plan>, String>,
+    ) -> Result<String, String> {
         match loaded {
             Ok(plan) => {
                 let previous: Vec<String> = self
