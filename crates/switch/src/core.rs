@@ -79,7 +79,8 @@ pub struct Core {
     pub(crate) recorder: Recorder,
     pub(crate) store: CallStore,
     pub(crate) calls: HashMap<CallRef, Call>,
-    pub(crate) by_dialog: HashMap<String, (CallRef, Side)>,
+    /// Who each dialog belongs to (by SIP Call-ID): a side of a call, or a session.
+    pub(crate) dialogs: crate::owners::DialogOwners,
     /// Who each transaction belongs to: a call's leg, a withdrawn INVITE, a keep-alive, a
     /// re-INVITE moving a consulted party, a supervisor's phone being rung.
     pub(crate) owners: crate::owners::TxOwners,
@@ -99,8 +100,6 @@ pub struct Core {
     pub(crate) keepalive_every: Duration,
     /// Calls from phones the switch answers itself (feature codes, monitoring).
     pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
-    /// Sessions by the Call-ID of their dialog.
-    pub(crate) session_dialogs: HashMap<String, CallRef>,
     /// Calls out per agent in the last hour (toll-fraud limit).
     pub(crate) calls_out: crate::call::CallsOut,
     /// ACKs of re-INVITE and monitoring 2xx answers, sent again if the 2xx is retransmitted.
@@ -157,7 +156,7 @@ impl Core {
             recorder: parts.recorder,
             store: parts.store,
             calls: HashMap::new(),
-            by_dialog: HashMap::new(),
+            dialogs: Default::default(),
             owners: Default::default(),
             hours: parts.hours,
             prompts: Arc::clone(&parts.plan.prompts),
@@ -169,7 +168,6 @@ impl Core {
             day: beijing_today(),
             keepalive_every: parts.keepalive,
             sessions: HashMap::new(),
-            session_dialogs: HashMap::new(),
             calls_out: HashMap::new(),
             sent_acks: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),

@@ -107,11 +107,7 @@ impl Core {
             // Stopping: nothing new is taken; in-dialog requests still end the calls.
             return self.refuse_stopping(now, tx, &req);
         }
-        if let Some(session) = req
-            .call_id()
-            .and_then(|c| self.session_dialogs.get(c))
-            .copied()
-        {
+        if let Some(session) = req.call_id().and_then(|c| self.dialogs.session(c)) {
             if in_dialog {
                 self.on_session_request(now, session, tx, req);
             } else {
@@ -120,7 +116,7 @@ impl Core {
             }
             return;
         }
-        if let Some((call, side)) = req.call_id().and_then(|c| self.by_dialog.get(c)).copied() {
+        if let Some((call, side)) = req.call_id().and_then(|c| self.dialogs.call(c)) {
             if req.method == Method::Invite && !in_dialog {
                 // The same INVITE again under a new branch (RFC 3261 8.2.2.2): a merged request.
                 let r = self.local.response(&req, 482, &token());

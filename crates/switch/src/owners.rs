@@ -1,6 +1,6 @@
-//! Who each of the switch's client and server transactions belongs to: one index of owners,
-//! so a transaction has exactly one, and an event on it goes to that owner by one lookup
-//! rather than by probing a map per kind in some order.
+//! Who each of the switch's transactions and dialogs belongs to: one index of owners for
+//! each, so a transaction or dialog has exactly one, and an event on it goes to that owner by
+//! one lookup rather than by probing a map per kind in some order.
 
 use std::collections::HashMap;
 
@@ -148,6 +148,63 @@ impl TxOwners {
     }
 }
 
+/// The owner of one dialog, by its SIP Call-ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DialogOwner {
+    /// A side of a call.
+    Call(CallRef, Side),
+    /// A phone's call the switch answers itself (feature codes, monitoring).
+    Session(CallRef),
+}
+
+/// The index of dialogs' owners.
+#[derive(Debug, Default)]
+pub(crate) struct DialogOwners {
+    by_call_id: HashMap<String, DialogOwner>,
+}
+
+impl DialogOwners {
+    /// The dialog `call_id` belongs to `owner` from now on.
+    pub(crate) fn insert(&mut self, call_id: String, owner: DialogOwner) {
+        self.by_call_id.insert(call_id, owner);
+    }
+
+    /// The owner of the dialog `call_id`.
+    pub(crate) fn get(&self, call_id: &str) -> Option<DialogOwner> {
+        self.by_call_id.get(call_id).copied()
+    }
+
+    /// The call and side the dialog `call_id` is.
+    pub(crate) fn call(&self, call_id: &str) -> Option<(CallRef, Side)> {
+        match self.get(call_id) {
+            Some(DialogOwner::Call(call, side)) => Some((call, side)),
+            _ => None,
+        }
+    }
+
+    /// The session the dialog `call_id` is.
+    pub(crate) fn session(&self, call_id: &str) -> Option<CallRef> {
+        match self.get(call_id) {
+            Some(DialogOwner::Session(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Forgets the dialog `call_id` if it is a side of a call.
+    pub(crate) fn remove_call(&mut self, call_id: &str) {
+        if self.call(call_id).is_some() {
+            self.by_call_id.remove(call_id);
+        }
+    }
+
+    /// Forgets the dialog `call_id` if it is a session.
+    pub(crate) fn remove_session(&mut self, call_id: &str) {
+        if self.session(call_id).is_some() {
+            self.by_call_id.remove(call_id);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +232,22 @@ mod tests {
         assert_eq!(owners.remove_leg(TxId(1)), Some((CallRef(7), Side::Agent)));
         assert_eq!(owners.remove_reinvite(TxId(2)), Some(CallRef(7)));
         assert_eq!(owners.len(), 0);
+    }
+
+    #[test]
+    fn a_dialog_has_one_owner_and_typed_removal_leaves_others_alone() {
+        let mut dialogs = DialogOwners::default();
+        dialogs.insert("a@h".into(), DialogOwner::Call(CallRef(1), Side::Caller));
+        dialogs.insert("b@h".into(), DialogOwner::Session(CallRef(2)));
+        assert_eq!(dialogs.call("a@h"), Some((CallRef(1), Side::Caller)));
+        assert_eq!(dialogs.session("a@h"), None);
+        dialogs.remove_session("a@h");
+        assert_eq!(dialogs.call("a@h"), Some((CallRef(1), Side::Caller)));
+        dialogs.remove_call("b@h");
+        assert_eq!(dialogs.session("b@h"), Some(CallRef(2)));
+        dialogs.remove_call("a@h");
+        dialogs.remove_session("b@h");
+        assert_eq!(dialogs.get("a@h"), None);
+        assert_eq!(dialogs.get("b@h"), None);
     }
 }

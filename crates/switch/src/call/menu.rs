@@ -343,7 +343,7 @@ impl Core {
         };
         let Some(t) = c.talking.take() else { return };
         self.owners.remove_leg(t.agent_tx);
-        self.by_dialog.remove(&t.agent_sip_call_id);
+        self.dialogs.remove_call(&t.agent_sip_call_id);
         c.record.hung_up_by = Some(HungUpBy::Agent);
         if let Some(m) = c.menu.as_mut() {
             m.media.disconnect_agent();

@@ -26,7 +26,7 @@ use tracing::{info, warn, Span};
 
 use crate::core::{Core, Side};
 use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
-use crate::owners::TxOwner;
+use crate::owners::{DialogOwner, TxOwner};
 
 pub(crate) use calls_out::CallsOut;
 pub(crate) use phone::static_seat_sent;
@@ -331,8 +331,8 @@ impl Core {
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let call = self.alloc_call();
         self.owners.insert(tx, TxOwner::Leg(call, Side::Caller));
-        self.by_dialog
-            .insert(sip_call_id.clone(), (call, Side::Caller));
+        self.dialogs
+            .insert(sip_call_id.clone(), DialogOwner::Call(call, Side::Caller));
         let span = tracing::info_span!("call", id = %record.call_id);
         self.calls.insert(
             call,
@@ -420,14 +420,14 @@ impl Core {
     pub(crate) fn remove_call(&mut self, call: CallRef) -> Option<Call> {
         let c = self.calls.remove(&call)?;
         self.owners.remove_leg(c.caller.tx);
-        self.by_dialog.remove(&c.caller.sip_call_id);
+        self.dialogs.remove_call(&c.caller.sip_call_id);
         for leg in &c.ringing {
             self.owners.remove_leg(leg.tx);
-            self.by_dialog.remove(&leg.sip_call_id);
+            self.dialogs.remove_call(&leg.sip_call_id);
         }
         if let Some(t) = &c.talking {
             self.owners.remove_leg(t.agent_tx);
-            self.by_dialog.remove(&t.agent_sip_call_id);
+            self.dialogs.remove_call(&t.agent_sip_call_id);
         }
         Some(c)
     }

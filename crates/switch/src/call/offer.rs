@@ -14,7 +14,7 @@ use tracing::{info, info_span, warn};
 use super::{now_utc, save_record, AgentLeg, Call, OrphanLeg, Party};
 use crate::core::{Core, Side};
 use crate::media::{self, MediaPort, SdpVersion};
-use crate::owners::TxOwner;
+use crate::owners::{DialogOwner, TxOwner};
 
 /// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
 const ORPHAN_LIFETIME: Duration = Duration::from_secs(32);
@@ -175,8 +175,8 @@ impl Core {
         c.span
             .in_scope(|| info!(%party, to = %peer.addr, "ringing"));
         self.owners.insert(tx, TxOwner::Leg(call, Side::Agent));
-        self.by_dialog
-            .insert(sip_call_id.clone(), (call, Side::Agent));
+        self.dialogs
+            .insert(sip_call_id.clone(), DialogOwner::Call(call, Side::Agent));
         c.ringing.push(AgentLeg {
             party,
             invite,
@@ -210,7 +210,7 @@ impl Core {
     pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
         self.direct_ring_ended(now, call, &leg.party, false);
         self.owners.remove_leg(leg.tx);
-        self.by_dialog.remove(&leg.sip_call_id);
+        self.dialogs.remove_call(&leg.sip_call_id);
         self.withdraw_invite(now, leg.tx, leg.invite, leg.peer, leg.provisional);
     }
 
@@ -417,7 +417,7 @@ impl Core {
             return;
         };
         self.owners.remove_leg(leg.tx);
-        self.by_dialog.remove(&leg.sip_call_id);
+        self.dialogs.remove_call(&leg.sip_call_id);
         let outcome = match status {
             408 | 480 => OfferOutcome::NoAnswer,
             486 | 600 | 603 => OfferOutcome::Busy,

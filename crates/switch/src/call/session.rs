@@ -17,7 +17,7 @@ use tracing::{info, Span};
 
 use crate::core::Core;
 use crate::media::{self, MediaPort, PeerMedia, SdpVersion};
-use crate::owners::TxOwner;
+use crate::owners::{DialogOwner, TxOwner};
 use crate::sipbuild::token;
 
 /// A phone call the switch answered for itself.
@@ -129,8 +129,8 @@ impl Core {
     }
 
     pub(crate) fn add_session(&mut self, call: CallRef, session: Session) {
-        self.session_dialogs
-            .insert(session.dialog.call_id.clone(), call);
+        self.dialogs
+            .insert(session.dialog.call_id.clone(), DialogOwner::Session(call));
         self.sessions.insert(call, session);
     }
 
@@ -148,11 +148,7 @@ impl Core {
     /// The phone ACKed the switch's answer of a session: a BYE held for it goes now. The
     /// ACK must carry the dialog's tags, not just its Call-ID.
     pub(crate) fn on_session_ack(&mut self, now: Instant, ack: &Request) {
-        let Some(call) = ack
-            .call_id()
-            .and_then(|id| self.session_dialogs.get(id))
-            .copied()
-        else {
+        let Some(call) = ack.call_id().and_then(|id| self.dialogs.session(id)) else {
             return;
         };
         let pending = self.sessions.get_mut(&call).is_some_and(|s| {
@@ -270,7 +266,7 @@ impl Core {
         let Some(mut s) = self.sessions.remove(&call) else {
             return;
         };
-        self.session_dialogs.remove(&s.dialog.call_id);
+        self.dialogs.remove_session(&s.dialog.call_id);
         if send_bye {
             let bye = s
                 .dialog

@@ -26,7 +26,7 @@ impl Core {
             // Ring-all: a second phone answered as the first did; it is hung up.
             if let Some(leg) = c.take_leg(tx) {
                 self.owners.remove_leg(leg.tx);
-                self.by_dialog.remove(&leg.sip_call_id);
+                self.dialogs.remove_call(&leg.sip_call_id);
                 self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             }
             return;
@@ -56,7 +56,7 @@ impl Core {
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
             self.owners.remove_leg(leg.tx);
-            self.by_dialog.remove(&leg.sip_call_id);
+            self.dialogs.remove_call(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
                 self.direct_ring_ended(now, call, &leg.party, false);
@@ -74,7 +74,7 @@ impl Core {
         };
         if !direct && offer_stale(&mut self.acd) {
             self.owners.remove_leg(leg.tx);
-            self.by_dialog.remove(&leg.sip_call_id);
+            self.dialogs.remove_call(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             return;
         }

@@ -22,7 +22,7 @@ use tracing::{info, warn};
 use super::{close_legs, now_utc, Party};
 use crate::core::{Core, Side};
 use crate::media;
-use crate::owners::TxOwner;
+use crate::owners::{DialogOwner, TxOwner};
 
 /// The prompt a transferred caller of a plan without a menu hears while waiting.
 const MUSIC_ON_HOLD: &str = "moh";
@@ -196,7 +196,7 @@ impl Core {
     /// The transferor's connected consultation that `replaces` names (their own only): its
     /// Call-ID, and its tags when given (phones differ in which they call to and from).
     fn consultation(&self, replaces: &Replaces, transferor: &str) -> Option<CallRef> {
-        let (id, side) = *self.by_dialog.get(&replaces.call_id)?;
+        let (id, side) = self.dialogs.call(&replaces.call_id)?;
         let c = self.calls.get(&id)?;
         let mine = c
             .direct
@@ -250,7 +250,7 @@ impl Core {
             return false;
         };
         self.owners.remove_leg(t.agent_tx);
-        self.by_dialog.remove(&t.agent_sip_call_id);
+        self.dialogs.remove_call(&t.agent_sip_call_id);
         close_legs(&self.store, &mut c.legs);
         c.span
             .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
@@ -393,7 +393,7 @@ impl Core {
         let party = kt.party;
         // The transferor leaves the caller's call.
         self.owners.remove_leg(old_tx);
-        self.by_dialog.remove(&old_call_id);
+        self.dialogs.remove_call(&old_call_id);
         self.end_party_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
         if let Party::Agent(id) = &party {
@@ -402,8 +402,10 @@ impl Core {
         }
         self.owners
             .insert(kt.agent_tx, TxOwner::Leg(call, Side::Agent));
-        self.by_dialog
-            .insert(kt.agent_sip_call_id.clone(), (call, Side::Agent));
+        self.dialogs.insert(
+            kt.agent_sip_call_id.clone(),
+            DialogOwner::Call(call, Side::Agent),
+        );
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
