@@ -40,6 +40,9 @@ pub struct PlanLoader {
     /// The listen address when it is beyond loopback and weak secrets are not allowed: a
     /// reload may not bring them in either.
     pub exposed: Option<std::net::SocketAddr>,
+    /// One reload at a time, from loading to the core's answer: two at once must not let
+    /// the older file's plan be swapped in last.
+    pub one_at_a_time: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl PlanLoader {
@@ -169,7 +172,9 @@ async fn carry_out(
     loader: &PlanLoader,
 ) -> Result<Reply, String> {
     let (tx, rx) = oneshot::channel();
+    let _reloading;
     let control = if command == Command::Reload {
+        _reloading = loader.one_at_a_time.lock().await;
         let loader = loader.clone();
         let loaded = tokio::task::spawn_blocking(move || loader.load())
             .await

@@ -191,6 +191,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let loader = control::PlanLoader {
         path: cfg.dialplan.clone(),
         exposed,
+        one_at_a_time: Default::default(),
     };
     control::start(&cfg.control, control_tx, loader)?;
     println!("hotline: listening on sip:{sip} (udp+tcp)");

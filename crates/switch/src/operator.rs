@@ -28,6 +28,9 @@ impl Core {
                 self.operator_user = None;
                 let _ = reply.send(result);
             }
+            Control::Reload { reply, .. } if self.stopping.is_some() => {
+                let _ = reply.send(Err("the switch is stopping".to_string()));
+            }
             Control::Reload { loaded, reply } => {
                 let _ = reply.send(self.reload(Instant::now(), loaded).map(Reply::Done));
             }

@@ -192,6 +192,13 @@ impl Core {
             }
             if req.method == Method::Register {
                 self.register_now(now, tx, &req, from);
+            } else if req
+                .call_id()
+                .is_some_and(|id| self.dialogs.get(id).is_some())
+            {
+                // Held while a dialog of its Call-ID began: the same INVITE merged (RFC 3261
+                // 8.2.2.2), never a second owner of that dialog.
+                self.refuse(now, tx, &req, 482);
             } else {
                 self.phone_invite_now(now, tx, req, from);
             }
