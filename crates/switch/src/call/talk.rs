@@ -226,7 +226,18 @@ impl Core {
             Method::Info if menu && side == Side::Caller => {
                 self.reply(now, tx, &req, 200, &tag);
                 if let Some(d) = crate::dtmf_info::digit(&req) {
-                    self.ivr_event(now, call, hotline_ivr::Event::Digit(d));
+                    let paced = self
+                        .calls
+                        .get_mut(&call)
+                        .and_then(|c| c.menu.as_mut())
+                        .map(|m| (m.info_keys.take(now), m.info_keys.dropped));
+                    match paced {
+                        Some((true, _)) => self.ivr_event(now, call, hotline_ivr::Event::Digit(d)),
+                        Some((false, 1)) => warn!(
+                            "caller sends keys by INFO faster than anyone presses them: dropped"
+                        ),
+                        _ => {}
+                    }
                 }
             }
             Method::Bye if talking => {
