@@ -22,6 +22,7 @@ pub mod call;
 pub mod detect;
 pub mod dtmf;
 pub mod g711;
+pub mod key_pace;
 pub mod prompt;
 pub mod relay;
 pub mod rtp;

@@ -26,6 +26,7 @@ use super::{MediaEvent, Monitor};
 use crate::detect::{EventDeduper, ToneDetector};
 use crate::dtmf::TelephoneEvent;
 use crate::g711::{transcode_in_place, Codec};
+use crate::key_pace::KeyPace;
 use crate::prompt::PromptSet;
 use crate::relay::leg::{is_rtcp, LegState, MAX_PACKET_SAMPLES};
 use crate::relay::{BridgeStats, FlowStats, Leg, PeerMedia};
@@ -34,14 +35,6 @@ use crate::rtp::{RtpPacket, FIXED_HEADER_LEN};
 /// The same key heard in-band and by RFC 4733 this close together is one press (phones that
 /// send both): 200 ms.
 const SAME_PRESS: u64 = 1_600;
-/// Keys a caller may send in a burst (a number typed fast, or delivered together after a
-/// network stall), and how many a second after it: a person, or an auto-dialer, stays
-/// within them; a stream of events beyond is a flood, dropped before the switch's core.
-const KEY_BURST: u32 = 20;
-/// See [`KEY_BURST`].
-const KEYS_PER_SECOND: u64 = 10;
-/// A second at 8 kHz.
-const SECOND: u64 = 8_000;
 
 /// How a key reached the switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,9 +146,8 @@ pub(crate) struct CallCore {
     deduper: EventDeduper,
     /// The last key reported, when and how, to drop the same press heard the other way.
     last_key: Option<(char, u64, KeyFrom)>,
-    /// Keys that may still be passed on (a token bucket of [`KEY_BURST`]), and when it was
-    /// last filled.
-    key_tokens: (u32, u64),
+    /// The pace the caller's keys may come at.
+    key_pace: KeyPace,
     /// Once the caller's phone sends RFC 4733 events, its audio is not searched for tones:
     /// such phones often leave a remnant of the tone in the audio as well.
     caller_sends_events: bool,
@@ -192,7 +184,7 @@ impl CallCore {
             tones: ToneDetector::new(),
             deduper: EventDeduper::new(),
             last_key: None,
-            key_tokens: (KEY_BURST, 0),
+            key_pace: KeyPace::default(),
             caller_sends_events: false,
             prompts,
             events,
@@ -349,30 +341,14 @@ impl CallCore {
             }
         }
         self.last_key = Some((key, now, from));
-        let (tokens, filled) = &mut self.key_tokens;
-        // One key earned every tenth of a second since the bucket was last filled; a full
-        // bucket earns nothing, so a quiet caller starts with a whole burst.
-        if *tokens >= KEY_BURST {
-            *filled = now;
-        }
-        let earned = now.saturating_sub(*filled) * KEYS_PER_SECOND / SECOND;
-        if earned > 0 {
-            let earned_u32 = u32::try_from(earned).unwrap_or(u32::MAX);
-            *tokens = tokens.saturating_add(earned_u32).min(KEY_BURST);
-            *filled += earned * SECOND / KEYS_PER_SECOND;
-        }
-        if *tokens == 0 {
-            if self.stats.keys_dropped == 0 {
-                tracing::warn!(
-                    burst = KEY_BURST,
-                    per_second = KEYS_PER_SECOND,
-                    "caller sends keys faster than anyone presses them: dropped"
-                );
+        // The media clock is 8 kHz samples.
+        if !self.key_pace.take(now / 8) {
+            if self.key_pace.dropped == 1 {
+                tracing::warn!("caller sends keys faster than anyone presses them: dropped");
             }
-            self.stats.keys_dropped += 1;
+            self.stats.keys_dropped = self.key_pace.dropped;
             return;
         }
-        *tokens -= 1;
         tracing::debug!(%key, ?from, "caller pressed a key");
         let _ = self.events.send(MediaEvent::Digit(key));
     }

@@ -39,8 +39,8 @@ pub(crate) struct MenuSession {
     /// The earliest deadline of this call in the core's menu timers: a key flood must not
     /// pile up one timer entry per key.
     pub armed: Option<Instant>,
-    /// Keys sent by SIP INFO, held to a person's pace.
-    pub info_keys: crate::dtmf_info::KeyPace,
+    /// Keys sent by SIP INFO, held to a person's pace, on a clock from the menu's start.
+    pub info_keys: (Instant, hotline_media::key_pace::KeyPace),
 }
 
 impl Core {
@@ -85,7 +85,7 @@ impl Core {
             agent_media: None,
             voicemails: 0,
             armed: None,
-            info_keys: Default::default(),
+            info_keys: (now, Default::default()),
         });
         save_record(&self.store, &c.record);
         self.apply_ivr(now, call, actions);

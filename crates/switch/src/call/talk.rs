@@ -230,7 +230,12 @@ impl Core {
                         .calls
                         .get_mut(&call)
                         .and_then(|c| c.menu.as_mut())
-                        .map(|m| (m.info_keys.take(now), m.info_keys.dropped));
+                        .map(|m| {
+                            let (start, pace) = &mut m.info_keys;
+                            let ms = now.saturating_duration_since(*start).as_millis();
+                            let taken = pace.take(u64::try_from(ms).unwrap_or(u64::MAX));
+                            (taken, pace.dropped)
+                        });
                     match paced {
                         Some((true, _)) => self.ivr_event(now, call, hotline_ivr::Event::Digit(d)),
                         Some((false, 1)) => warn!(
