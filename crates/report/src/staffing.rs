@@ -279,4 +279,11 @@ mod tests {
         assert_eq!(rows[0][available], 1.0);
         assert!((rows[1][available] - 1.0 / 3.0).abs() < 1e-9);
     }
+
+    #[test]
+    fn the_staffing_columns_are_the_seat_time_columns() {
+        let keys: Vec<&str> = STATES.iter().map(|(k, _)| *k).collect();
+        let seat: Vec<&str> = SeatColumn::ALL.iter().map(|c| c.key()).collect();
+        assert_eq!(keys, seat);
+    }
 }

@@ -4,6 +4,7 @@
 mod journal;
 pub mod qa;
 mod record;
+mod seat_column;
 mod seat_reads;
 mod seat_time;
 mod security;
