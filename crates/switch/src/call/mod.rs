@@ -3,6 +3,7 @@
 //! for everything that happens to a call: [`offer`] from the INVITE until an agent answers,
 //! [`talk`] from the answer to the hang-up.
 
+mod attended;
 mod calls_out;
 mod direct;
 pub(crate) mod menu;
