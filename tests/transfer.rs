@@ -165,8 +165,18 @@ fn a_blind_transfer_reaches_the_new_agent_and_the_recording_holds_both() {
     );
 }
 
-#[test]
-fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
+/// A caller answered by 1003, who consults 1019 through the switch (the caller waits) and
+/// presses transfer: the REFER with Replaces is accepted. What 1019 had heard before it.
+struct Referred {
+    _work: tempfile::TempDir,
+    switch: Switch,
+    caller: Sipp,
+    a: DeskPhone,
+    b: DeskPhone,
+    b_heard_before: usize,
+}
+
+fn attended_transfer_referred() -> Referred {
     let work = tempfile::tempdir().unwrap();
     let caller_pcap = work.path().join("caller-440.pcap");
     tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 16);
@@ -176,7 +186,7 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     a.connect(switch.port);
     b.connect(switch.port);
     std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
+    let caller = Sipp::caller(
         "caller",
         work.path(),
         switch.port,
@@ -186,7 +196,6 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     );
     let mut first = a.take_call();
     std::thread::sleep(Duration::from_secs(2));
-    // A consults B through the switch (the caller waits), then presses transfer.
     let b = std::thread::spawn(move || {
         let consult = b.take_call();
         (b, consult)
@@ -194,7 +203,7 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
     let consult = a.call("1019");
     let (b, _) = b.join().expect("B took the consultation");
     std::thread::sleep(Duration::from_secs(2));
-    let heard_before = b.rtp.heard().len();
+    let b_heard_before = b.rtp.heard().len();
     let replaces = format!(
         "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
         consult.call_id.replace('@', "%40"),
@@ -206,6 +215,26 @@ fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
         &format!("sip:1019@127.0.0.1:{}?Replaces={replaces}", switch.port),
     );
     assert_eq!(status, 202, "the switch accepts the attended transfer");
+    Referred {
+        _work: work,
+        switch,
+        caller,
+        a,
+        b,
+        b_heard_before,
+    }
+}
+
+#[test]
+fn an_attended_transfer_moves_the_consulted_agent_onto_the_call() {
+    let Referred {
+        _work,
+        switch,
+        mut caller,
+        a,
+        b,
+        b_heard_before: heard_before,
+    } = attended_transfer_referred();
     let b = std::thread::spawn(move || {
         let seen = b.serve_for(4);
         (b, seen)
@@ -770,41 +799,15 @@ allow = [\"1[3-9]XXXXXXXXX\"]\n"
 
 #[test]
 fn a_consulted_phone_whose_ack_to_the_move_was_lost_is_acked_again() {
-    let work = tempfile::tempdir().unwrap();
-    let caller_pcap = work.path().join("caller-440.pcap");
-    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 12);
-    let mut a = DeskPhone::new("1003", 0, 1000.0);
-    let mut b = DeskPhone::new("1019", 0, 1300.0);
-    let switch = Switch::start(&plan(("1003", a.port()), ("1019", b.port())));
-    a.connect(switch.port);
-    b.connect(switch.port);
-    std::thread::sleep(Duration::from_millis(300));
-    let mut caller = Sipp::caller(
-        "caller",
-        work.path(),
-        switch.port,
-        LUOYANG_MOBILE,
-        &caller_pcap,
-        10_000,
-    );
-    let mut first = a.take_call();
-    let b = std::thread::spawn(move || {
-        let consult = b.take_call();
-        (b, consult)
-    });
-    let consult = a.call("1019");
-    let (b, _) = b.join().expect("B took the consultation");
-    let replaces = format!(
-        "{}%3Bto-tag%3D{}%3Bfrom-tag%3D{}",
-        consult.call_id.replace('@', "%40"),
-        consult.remote_tag,
-        consult.local_tag
-    );
-    let status = a.refer(
-        &mut first,
-        &format!("sip:1019@127.0.0.1:{}?Replaces={replaces}", switch.port),
-    );
-    assert_eq!(status, 202);
+    // Every part bound: the switch and the caller live to the test's end.
+    let Referred {
+        _work,
+        switch: _switch,
+        mut caller,
+        a,
+        b,
+        b_heard_before: _,
+    } = attended_transfer_referred();
     let b = std::thread::spawn(move || b.serve_for_retransmitting_200(3));
     a.serve_for(2);
     let seen_b = b.join().expect("B served");

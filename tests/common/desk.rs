@@ -248,38 +248,7 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
     /// As [`DeskPhone::serve_for`], but the 200 to a re-INVITE is sent once more after its
     /// ACK, as a phone does whose ACK was lost on the way; returns the methods seen.
     pub fn serve_for_retransmitting_200(&self, secs: u64) -> Vec<String> {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-        let mut seen = Vec::new();
-        let mut ok_to_invite: Option<Vec<u8>> = None;
-        self.sip
-            .sock
-            .set_read_timeout(Some(std::time::Duration::from_millis(100)))
-            .expect("timeout");
-        let mut buf = vec![0u8; 65535];
-        while std::time::Instant::now() < until {
-            let Ok((n, _)) = self.sip.sock.recv_from(&mut buf) else {
-                continue;
-            };
-            if let Ok(Message::Request(req)) = hotline_sip::parse_message(&buf[..n]) {
-                seen.push(req.method.as_str().to_string());
-                match req.method.as_str() {
-                    "INVITE" => ok_to_invite = self.answer(&req),
-                    "ACK" => {
-                        if let Some(ok) = ok_to_invite.take() {
-                            self.sip.sock.send_to(&ok, self.sip.switch).expect("send");
-                        }
-                    }
-                    _ => {
-                        self.answer(&req);
-                    }
-                }
-            }
-        }
-        self.sip
-            .sock
-            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .expect("timeout");
-        seen
+        self.serve(secs, true)
     }
 
     /// Answers `req` (not an ACK) and returns what was sent.
@@ -315,8 +284,15 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
 
     /// Answers whatever the switch sends for `secs` seconds; returns the methods seen.
     pub fn serve_for(&self, secs: u64) -> Vec<String> {
+        self.serve(secs, false)
+    }
+
+    /// Answers for `secs` seconds, sending the 200 to a re-INVITE again after its ACK when
+    /// `resend_ok`; returns the methods seen.
+    fn serve(&self, secs: u64, resend_ok: bool) -> Vec<String> {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         let mut seen = Vec::new();
+        let mut ok_to_invite: Option<Vec<u8>> = None;
         self.sip
             .sock
             .set_read_timeout(Some(std::time::Duration::from_millis(100)))
@@ -328,7 +304,13 @@ Contact: <sip:{id}@{me}>\r\nMax-Forwards: 70\r\n{extra}Content-Length: {len}\r\n
             };
             if let Ok(Message::Request(req)) = hotline_sip::parse_message(&buf[..n]) {
                 seen.push(req.method.as_str().to_string());
-                self.answer_request(&req);
+                let sent = self.answer(&req);
+                if req.method.as_str() == "INVITE" && resend_ok {
+                    ok_to_invite = sent;
+                } else if let (Some(ok), "ACK") = (&ok_to_invite, req.method.as_str()) {
+                    self.sip.sock.send_to(ok, self.sip.switch).expect("send");
+                    ok_to_invite = None;
+                }
             }
         }
         self.sip
