@@ -104,6 +104,8 @@ pub struct Core {
     pub(crate) calls_out: crate::call::CallsOut,
     /// ACKs of re-INVITE and monitoring 2xx answers, sent again if the 2xx is retransmitted.
     pub(crate) sent_acks: crate::acks::SentAcks,
+    /// Log lines for malformed messages from anyone: a flood is counted, not written out.
+    pub(crate) garbage_lines: crate::log_budget::LogBudget,
     /// The brakes on password guessing.
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests the brakes hold back.
@@ -170,6 +172,7 @@ impl Core {
             sessions: HashMap::new(),
             calls_out: HashMap::new(),
             sent_acks: Default::default(),
+            garbage_lines: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             held: Default::default(),
             operator_user: None,

@@ -21,26 +21,32 @@ impl Core {
         match parse_message(&inbound.data) {
             Ok(Message::Request(req)) => match validate_request(&req) {
                 Ok(()) => self.endpoint.handle_request(now, req, from),
-                Err(why) => self.reject_malformed(&req, from, why),
+                Err(why) => self.reject_malformed(now, &req, from, why),
             },
             Ok(Message::Response(resp)) => match validate_response(&resp) {
                 Ok(_) => self.endpoint.handle_response(now, resp),
-                Err(why) => warn!(%why, from = %from.addr, "malformed response dropped"),
+                Err(why) => {
+                    if let Some(held_back) = self.garbage_lines.allow(now) {
+                        warn!(%why, from = %from.addr, held_back, "malformed response dropped");
+                    }
+                }
             },
             Err(e) => {
                 // A framing error can still leave enough headers to answer 400.
                 if let Ok(Message::Request(req)) = parse_ignoring_length(&inbound.data) {
-                    self.reject_malformed(&req, from, "bad Content-Length");
-                } else {
-                    warn!(error = %e, from = %from.addr, len = inbound.data.len(), "unparseable message dropped");
+                    self.reject_malformed(now, &req, from, "bad Content-Length");
+                } else if let Some(held_back) = self.garbage_lines.allow(now) {
+                    warn!(error = %e, from = %from.addr, len = inbound.data.len(), held_back, "unparseable message dropped");
                 }
             }
         }
     }
 
     /// Answers a malformed request with 400 when a response can be formed at all.
-    fn reject_malformed(&mut self, req: &Request, from: Peer, why: &str) {
-        warn!(%why, method = %req.method, from = %from.addr, "malformed request");
+    fn reject_malformed(&mut self, now: Instant, req: &Request, from: Peer, why: &str) {
+        if let Some(held_back) = self.garbage_lines.allow(now) {
+            warn!(%why, method = %req.method, from = %from.addr, held_back, "malformed request");
+        }
         if req.method == Method::Ack || req.top_via().is_none() {
             return;
         }

@@ -24,6 +24,7 @@ mod core;
 mod dispatch;
 mod dtmf_info;
 mod keepalive;
+mod log_budget;
 mod media;
 mod operator;
 mod owners;
