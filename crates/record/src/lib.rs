@@ -25,7 +25,7 @@ mod store;
 pub use call_id::{CallId, CallIdError};
 pub use error::RecordError;
 pub use recorder::{
-    Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
+    recording_file, Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
 };
 /// A quarter hour in milliseconds: the seat time's bucket.
 pub use store::SEAT_QUARTER_MS;
@@ -35,7 +35,7 @@ pub use store::{
     list_seat_days_between, list_seat_quarters_between, list_security_events,
     list_summaries_between, AbandonStage, AgentStateChange, CallLeg, CallRecord, CallStore,
     CallSummary, Callback, CallbackKind, Direction, HungUpBy, MonitorUse, Outcome, SeatColumn,
-    SeatDay, SeatMillis, SeatQuarter, SeatState, SeatTime, SecurityEvent, UnknownWord,
+    SeatDay, SeatMillis, SeatQuarter, SeatState, SeatTime, SecurityEvent, StoreWrite, UnknownWord,
 };
 
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.

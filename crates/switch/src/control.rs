@@ -22,7 +22,7 @@ use peer::OsUser;
 pub use socket::SocketError;
 
 use crate::command::{Command, Reply};
-use crate::core::Control;
+use crate::edge::Control;
 
 /// The longest command line accepted, newline excluded: commands are a few words.
 pub const MAX_LINE: usize = 4096;
@@ -48,7 +48,7 @@ pub struct PlanLoader {
 impl PlanLoader {
     /// The plan, checked as `serve` checked the first one.
     pub fn load(&self) -> Result<std::sync::Arc<crate::plan::Plan>, String> {
-        let plan = crate::plan::Plan::load(&self.path).map_err(|e| e.to_string())?;
+        let plan = crate::plan::load(&self.path).map_err(|e| e.to_string())?;
         crate::secrets_fit(&plan.dialplan, self.exposed).map_err(|e| e.to_string())?;
         Ok(plan)
     }

@@ -1,7 +1,7 @@
-//! The async edge of hotline: SIP sockets, the control socket, timers, and the signalling
-//! core that owns every call. The protocol and decision logic live in the pure crates
-//! (`hotline-sip`, `hotline-acd`, `hotline-routing`); this crate only moves bytes between
-//! them and the world.
+//! The async edge of hotline: SIP sockets, the control socket, media ports and tasks, the
+//! call store and recorder, timers and signals, around the call machine
+//! (`hotline-b2bua`), which decides everything. This crate only moves bytes and time
+//! between the machine and the world.
 
 // Everything here handles what came from the network, a file or the CLI: nothing may panic.
 #![cfg_attr(
@@ -14,26 +14,14 @@
     )
 )]
 
-mod acks;
-mod agents;
-pub mod brakes;
-mod call;
-pub mod command;
 pub mod control;
-mod core;
-mod dispatch;
-mod dtmf_info;
-mod keepalive;
-mod log_budget;
-mod media;
-mod operator;
-mod owners;
+mod edge;
+mod edge_media;
 pub mod plan;
-pub mod registrar;
-mod shutdown;
-mod sign_in;
-mod sipbuild;
 pub mod transport;
+
+/// The operator's commands, typed end to end (clap → the control socket → the machine).
+pub use hotline_b2bua::command;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -43,12 +31,11 @@ use hotline_sip::transaction::TimerConfig;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-pub use crate::agents::AgentCommand;
-pub use crate::core::Control;
-use crate::core::{Core, CoreParts};
-use crate::plan::{Plan, PlanError};
-use crate::sipbuild::Local;
+pub use crate::edge::Control;
+use crate::plan::PlanError;
 use crate::transport::SipTransport;
+pub use hotline_b2bua::AgentCommand;
+use hotline_b2bua::{Core, CoreParts, Local};
 
 /// How to run the switch.
 #[derive(Debug, Clone)]
@@ -164,7 +151,7 @@ const MEDIA_EVENTS_QUEUE: usize = 4_096;
 /// every call and closes every record before returning. Prints one line
 /// `hotline: listening on sip:ADDR` on stdout once the sockets are open.
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
-    let plan = Plan::load(&cfg.dialplan)?;
+    let plan = plan::load(&cfg.dialplan)?;
     let advertise = match cfg.advertise {
         Some(ip) => ip,
         None if cfg.listen.ip().is_unspecified() => {
@@ -200,16 +187,17 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let core = Core::new(CoreParts {
         plan,
         dialplan_path: cfg.dialplan,
-        transport,
-        local: Local { sip, user: service },
+        now: std::time::Instant::now(),
+        wall: chrono::Utc::now(),
+        local: Local::new(sip, service, rand::random()),
         media_ip: advertise,
-        recorder,
-        store,
+        recordings: cfg.recordings.clone(),
         timers: cfg.timers,
         hours: cfg.hours,
-        media_events: media_tx,
         keepalive: cfg.keepalive,
     });
-    core.run(inbound_rx, control_rx, media_rx).await;
+    let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx);
+    let edge = crate::edge::Edge::new(core, transport, store, media);
+    edge.run(inbound_rx, control_rx, media_rx).await;
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The dialplan in force: the validated file plus the router built from it. Swapped whole
-//! on `hotline reload`, so a call sees one consistent plan.
+//! Loading the dialplan in force from its file: the validated dialplan, the router built
+//! from it and its prompts decoded, off the call machine (a reload runs on a blocking
+//! thread). The plan's type is the machine's ([`hotline_b2bua::Plan`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,16 +9,7 @@ use hotline_ivr::{Menu, NodeKind};
 use hotline_media::prompt::PromptSet;
 use hotline_routing::{Diagnostic, Dialplan, Router, SegmentTable};
 
-/// A loaded, checked dialplan, its routing tables and its prompts.
-#[derive(Debug)]
-pub struct Plan {
-    /// The dialplan as loaded.
-    pub dialplan: Dialplan,
-    /// Caller number → region.
-    pub router: Router,
-    /// The menu's prompts, decoded, loaded with the plan so a reload swaps both at once.
-    pub prompts: Arc<PromptSet>,
-}
+pub use hotline_b2bua::Plan;
 
 /// Why a dialplan could not be put in force.
 #[derive(Debug, thiserror::Error)]
@@ -33,32 +25,30 @@ pub enum PlanError {
     Segments(String),
 }
 
-impl Plan {
-    /// Loads and checks `path`; the caller keeps its old plan on error.
-    pub fn load(path: &Path) -> Result<Arc<Plan>, PlanError> {
-        let dialplan = Dialplan::load(path).map_err(PlanError::Invalid)?;
-        let segments = SegmentTable::embedded().map_err(|e| PlanError::Segments(e.to_string()))?;
-        let router = Router::new(&dialplan, segments);
-        let prompts = match &dialplan.menu {
-            Some(menu) => {
-                PromptSet::load(&dialplan.prompt_dir, &prompt_names(menu)).map_err(|errs| {
-                    PlanError::Prompts(
-                        errs.iter()
-                            .map(|(name, why)| format!("{name}: {why}"))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
-                })?
-            }
-            None => PromptSet::empty(),
-        };
-        let prompts = with_switch_prompts(prompts, &dialplan.prompt_dir);
-        Ok(Arc::new(Plan {
-            dialplan,
-            router,
-            prompts: Arc::new(prompts),
-        }))
-    }
+/// Loads and checks `path`; the caller keeps its old plan on error.
+pub fn load(path: &Path) -> Result<Arc<Plan>, PlanError> {
+    let dialplan = Dialplan::load(path).map_err(PlanError::Invalid)?;
+    let segments = SegmentTable::embedded().map_err(|e| PlanError::Segments(e.to_string()))?;
+    let router = Router::new(&dialplan, segments);
+    let prompts = match &dialplan.menu {
+        Some(menu) => {
+            PromptSet::load(&dialplan.prompt_dir, &prompt_names(menu)).map_err(|errs| {
+                PlanError::Prompts(
+                    errs.iter()
+                        .map(|(name, why)| format!("{name}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?
+        }
+        None => PromptSet::empty(),
+    };
+    let prompts = with_switch_prompts(prompts, &dialplan.prompt_dir);
+    Ok(Arc::new(Plan {
+        dialplan,
+        router,
+        prompts: Arc::new(prompts),
+    }))
 }
 
 /// Prompts the switch plays outside any menu, when the prompt directory has them: the

@@ -14,14 +14,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-/// Bytes that arrived from a peer, to be parsed by the core.
-#[derive(Debug)]
-pub struct Inbound {
-    /// One whole message (a datagram, or one Content-Length frame of a stream).
-    pub data: Vec<u8>,
-    /// Who sent it, over what.
-    pub from: Peer,
-}
+pub use hotline_b2bua::Inbound;
 
 /// The switch's SIP sockets.
 #[derive(Clone)]

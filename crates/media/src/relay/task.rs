@@ -63,6 +63,11 @@ impl BridgeHandle {
         &self.media
     }
 
+    /// The call's media task behind the bridge, to stop it elsewhere.
+    pub fn into_media(self) -> CallMediaHandle {
+        self.media
+    }
+
     /// Applies a re-INVITE (hold, new address, new codec) to one leg.
     pub fn update(&self, leg: Leg, peer: PeerMedia) {
         self.media.update(leg, peer);

@@ -60,6 +60,16 @@ pub(crate) struct RecorderCounters {
     pub(crate) dropped_samples: AtomicU64,
 }
 
+/// Where under the recordings' root the recording of `call` answered at `answered_at` is:
+/// `YYYY/MM/DD/<call-id>.wav` by the Beijing date.
+pub fn recording_file(call: &CallId, answered_at: DateTime<Utc>) -> PathBuf {
+    let day = answered_at
+        .with_timezone(&china())
+        .format("%Y/%m/%d")
+        .to_string();
+    PathBuf::from(day).join(format!("{call}.wav"))
+}
+
 /// Handle to the recording writer thread; clone it freely.
 #[derive(Debug, Clone)]
 pub struct Recorder {
@@ -132,11 +142,7 @@ impl Recorder {
 
     /// Where the recording of `call` answered at `answered_at` is written.
     pub fn path_for(&self, call: &CallId, answered_at: DateTime<Utc>) -> PathBuf {
-        let day = answered_at
-            .with_timezone(&china())
-            .format("%Y/%m/%d")
-            .to_string();
-        self.root.join(day).join(format!("{call}.wav"))
+        self.root.join(recording_file(call, answered_at))
     }
 
     /// The directory recordings are written under.

@@ -39,6 +39,44 @@ pub use summary::CallSummary;
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
 
+/// One write the switch asks of the call store, as a value: the call machine decides what
+/// to write and the switch's edge hands it to [`CallStore::write`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreWrite {
+    /// Upsert of a call's whole row ([`CallStore::save`]).
+    Record(Box<CallRecord>),
+    /// Upsert of one leg of a call ([`CallStore::save_leg`]).
+    Leg(Box<CallLeg>),
+    /// A callback request ([`CallStore::save_callback`]).
+    Callback(Box<Callback>),
+    /// The open callbacks of this number were called back ([`CallStore::called_back`]).
+    CalledBack(String),
+    /// The voicemail at this path ended with no audio ([`CallStore::voicemail_without_audio`]).
+    VoicemailWithoutAudio(PathBuf),
+    /// One agent state change ([`CallStore::save_agent_state`]).
+    AgentState(Box<AgentStateChange>),
+    /// One supervision use or refusal ([`CallStore::save_monitor`]).
+    Monitor(Box<MonitorUse>),
+    /// One security event ([`CallStore::save_security_event`]).
+    Security(Box<SecurityEvent>),
+}
+
+impl StoreWrite {
+    /// What it writes, for the log line when it cannot be queued.
+    pub fn what(&self) -> &'static str {
+        match self {
+            StoreWrite::Record(_) => "call record",
+            StoreWrite::Leg(_) => "call leg",
+            StoreWrite::Callback(_) => "callback",
+            StoreWrite::CalledBack(_) => "called-back mark",
+            StoreWrite::VoicemailWithoutAudio(_) => "voicemail without audio",
+            StoreWrite::AgentState(_) => "agent state change",
+            StoreWrite::Monitor(_) => "monitoring row",
+            StoreWrite::Security(_) => "security event",
+        }
+    }
+}
+
 /// What call tasks send to the store thread.
 enum StoreMsg {
     Save(Box<CallRecord>),
@@ -118,8 +156,12 @@ impl CallStore {
     /// Waits only if the database has fallen [`QUEUE_DEPTH`] saves behind, because losing
     /// a call record is worse than a late one.
     pub fn save(&self, record: &CallRecord) -> Result<(), RecordError> {
+        self.queue_record(Box::new(record.clone()))
+    }
+
+    fn queue_record(&self, record: Box<CallRecord>) -> Result<(), RecordError> {
         let gone = |_| RecordError::WriterGone("call store");
-        match self.tx.try_send(StoreMsg::Save(Box::new(record.clone()))) {
+        match self.tx.try_send(StoreMsg::Save(record)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(msg)) => {
                 tracing::warn!(db = %self.path.display(), "call store queue full; waiting");
@@ -164,17 +206,36 @@ impl CallStore {
     /// Queues one security event (`security_events`). Never waits: an attacker must not be
     /// able to stall the switch by setting off brakes; a full queue drops the row (logged).
     pub fn save_security_event(&self, event: &SecurityEvent) -> Result<(), RecordError> {
-        match self
-            .tx
-            .try_send(StoreMsg::Security(Box::new(event.clone())))
-        {
+        self.queue_security(Box::new(event.clone()))
+    }
+
+    fn queue_security(&self, event: Box<SecurityEvent>) -> Result<(), RecordError> {
+        match self.tx.try_send(StoreMsg::Security(event)) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
+            Err(TrySendError::Full(event)) => {
+                let StoreMsg::Security(event) = event else {
+                    return Ok(());
+                };
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(kind = %event.kind, subject = %event.subject, "call store queue full: security event not saved");
                 Ok(())
             }
             Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
+        }
+    }
+
+    /// Queues one write, with the waiting rule of its kind: a call record waits only when
+    /// the queue is full, a security event never waits (dropped, counted), the rest wait.
+    pub fn write(&self, write: StoreWrite) -> Result<(), RecordError> {
+        match write {
+            StoreWrite::Record(r) => self.queue_record(r),
+            StoreWrite::Security(e) => self.queue_security(e),
+            StoreWrite::Leg(l) => self.send(StoreMsg::Leg(l)),
+            StoreWrite::Callback(c) => self.send(StoreMsg::Callback(c)),
+            StoreWrite::CalledBack(n) => self.send(StoreMsg::CalledBack(n)),
+            StoreWrite::VoicemailWithoutAudio(p) => self.send(StoreMsg::VoicemailWithoutAudio(p)),
+            StoreWrite::AgentState(c) => self.send(StoreMsg::AgentState(c)),
+            StoreWrite::Monitor(m) => self.send(StoreMsg::Monitor(m)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! From the caller's INVITE until an agent answers: routing, ringing agents one after
 //! another, CANCELs, abandonment and refusals.
 
+use hotline_record::StoreWrite;
 use std::time::{Duration, Instant};
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
@@ -11,9 +12,9 @@ use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{HeaderName, Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
-use super::{now_utc, save_record, AgentLeg, Call, OrphanLeg, Party};
+use super::{AgentLeg, Call, OrphanLeg, Party};
 use crate::core::{Core, Side};
-use crate::media::{self, MediaPort, SdpVersion};
+use crate::media::{self, SdpVersion};
 use crate::owners::{DialogOwner, TxOwner};
 
 /// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
@@ -56,7 +57,7 @@ impl Core {
             .region(&route.region)
             .and_then(|r| r.legacy_trunk())
             .map(str::to_string);
-        let mut record = CallRecord::new(id, raw, now_utc());
+        let mut record = CallRecord::new(id, raw, self.wall);
         record.caller_normalized = Some(route.normalized.clone());
         record.caller_kind = Some(route.kind.as_str().to_string());
         record.region = Some(route.region.as_str().to_string());
@@ -95,14 +96,14 @@ impl Core {
     fn refuse_recorded(&mut self, now: Instant, tx: TxId, req: &Request, status: u16) {
         let raw = caller_of(req);
         let id = self.new_call_id();
-        let mut record = CallRecord::new(id, raw.clone(), now_utc());
+        let mut record = CallRecord::new(id, raw.clone(), self.wall);
         let route = self.plan.router.route(&raw, None);
         record.caller_normalized = Some(route.normalized);
         record.caller_kind = Some(route.kind.as_str().to_string());
         record.region = Some(route.region.as_str().to_string());
         record.outcome = Outcome::Failed;
         record.hung_up_by = Some(HungUpBy::Switch);
-        record.ended_at = Some(now_utc());
+        record.ended_at = Some(self.wall);
         self.save(&record);
         self.refuse(now, tx, req, status);
     }
@@ -144,15 +145,12 @@ impl Core {
         from_number: &str,
         peer: Peer,
     ) -> bool {
-        let media = match MediaPort::bind(self.media_ip) {
-            Ok(m) => m,
-            Err(e) => {
-                warn!(error = %e, %party, "no media port for the far leg");
-                return false;
-            }
+        let Some(media) = self.ports.take(&self.out) else {
+            warn!(%party, "no media port for the far leg");
+            return false;
         };
         let local_media = media.local_addr();
-        let sdp_version = SdpVersion::new();
+        let sdp_version = SdpVersion::new(self.local.draw());
         let sdp = media::offer(local_media, sdp_version);
         let to_user = match &party {
             Party::Agent(id) => id.clone(),
@@ -254,7 +252,7 @@ impl Core {
         if let Some(c) = self.calls.get_mut(&call) {
             c.span.in_scope(|| info!(to = %to, "overflowed"));
             c.record.overflowed = true;
-            save_record(&self.store, &c.record);
+            self.out.record(&c.record);
         }
     }
 
@@ -304,9 +302,9 @@ impl Core {
         c.record.waited_ms = Some(
             waited
                 .map(|w| w.as_millis() as u64)
-                .unwrap_or_else(|| waited_since(&c.record)),
+                .unwrap_or_else(|| waited_since(&c.record, self.wall)),
         );
-        c.record.ended_at = Some(now_utc());
+        c.record.ended_at = Some(self.wall);
         self.save(&c.record);
         if let Some(d) = &c.direct {
             // A call out or a consultation given up by the agent, or a legacy city's caller
@@ -323,14 +321,12 @@ impl Core {
             caller: c.record.caller_raw.clone(),
             number: c.record.caller_normalized.clone(),
             region: c.record.region.clone(),
-            created_at: now_utc(),
+            created_at: self.wall,
             kind: CallbackKind::Abandoned,
             voicemail_path: None,
             state: "open".to_string(),
         };
-        if let Err(e) = self.store.save_callback(&cb) {
-            warn!(error = %e, "abandoned caller not queued for a callback");
-        }
+        self.out.write(StoreWrite::Callback(Box::new(cb)));
     }
 
     /// A response on one of our client transactions.
@@ -448,6 +444,6 @@ fn caller_of(req: &Request) -> String {
 }
 
 /// Milliseconds since the call was offered, by its record.
-fn waited_since(record: &CallRecord) -> u64 {
-    (now_utc() - record.offered_at).num_milliseconds().max(0) as u64
+fn waited_since(record: &CallRecord, wall: chrono::DateTime<chrono::Utc>) -> u64 {
+    (wall - record.offered_at).num_milliseconds().max(0) as u64
 }

@@ -3,9 +3,9 @@
 //! a feature code, a supervisor's monitoring code, a taxpayer's number behind the outbound
 //! prefix, or another agent's number (a consultation before an attended transfer).
 
+use hotline_record::StoreWrite;
 use std::time::Instant;
 
-use chrono::Utc;
 use hotline_acd::NotReady;
 use hotline_media::Monitor;
 use hotline_record::MonitorUse;
@@ -15,7 +15,6 @@ use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::{Request, SipUri};
 use tracing::{info, warn};
 
-use super::now_utc;
 use super::session::{Session, SessionKind};
 use crate::agents::AgentCommand;
 use crate::core::Core;
@@ -114,7 +113,7 @@ impl Core {
                 };
                 let ok = self.agent_command(now, &user, command).is_ok();
                 if let Some(a) = self.answer_phone(now, tx, &req, m) {
-                    self.start_feature_session(from, &user, ok, a);
+                    self.start_feature_session(now, from, &user, ok, a);
                 }
             }
             Dialled::Monitor(mode, agent) if plan.dialplan.supervisor(&user).is_some() => {
@@ -167,7 +166,7 @@ impl Core {
             }
             None => None,
         };
-        let now_secs = Utc::now().timestamp().max(0) as u64;
+        let now_secs = self.wall.timestamp().max(0) as u64;
         match self
             .registrar
             .authenticate(req, &user, now, now_secs, |_| secret.clone())
@@ -213,7 +212,13 @@ impl Core {
         let Some(a) = self.answer_phone(now, tx, req, m) else {
             return;
         };
-        self.join_monitor(target, supervisor, agent, mode, from, a);
+        let ask = MonitorAsk {
+            target,
+            supervisor,
+            agent,
+            mode,
+        };
+        self.join_monitor(now, ask, from, a);
     }
 
     /// The call a supervisor may monitor, audited either way; `Err` is the status to refuse
@@ -248,7 +253,7 @@ impl Core {
                 .is_some_and(|(id, _)| self.monitor_seat_taken(*id));
         let allowed = in_scope && call.is_some() && !taken;
         let audit = MonitorUse {
-            at: now_utc(),
+            at: self.wall,
             supervisor: supervisor.to_string(),
             agent: agent.to_string(),
             call_id: call.as_ref().map(|(_, id)| id.clone()),
@@ -256,9 +261,7 @@ impl Core {
             allowed,
             os_user: self.operator_user.clone(),
         };
-        if let Err(e) = self.store.save_monitor(&audit) {
-            warn!(error = %e, "monitoring audit not queued");
-        }
+        self.out.write(StoreWrite::Monitor(Box::new(audit)));
         info!(%supervisor, %agent, mode = monitor_word(mode), in_scope, on_call = call.is_some(), taken, "monitoring asked for");
         match call {
             _ if !in_scope => Err(403),
@@ -279,19 +282,23 @@ impl Core {
     /// Joins an answered supervisor leg to the call's media.
     pub(crate) fn join_monitor(
         &mut self,
-        target: hotline_acd::CallRef,
-        supervisor: &str,
-        agent: &str,
-        mode: Monitor,
+        now: std::time::Instant,
+        ask: MonitorAsk<'_>,
         peer: Peer,
         a: super::session::Answered,
     ) {
+        let MonitorAsk {
+            target,
+            supervisor,
+            agent,
+            mode,
+        } = ask;
         let Some(media) = self.calls.get(&target).and_then(|c| c.media()) else {
             // The call ended (or lost its media) meanwhile: the answered supervisor is
             // hung up rather than left in a dialog nobody keeps.
             let mut dialog = a.dialog;
             let bye = dialog.request(Method::Bye, &self.local.via(peer.transport));
-            self.endpoint.send_request(Instant::now(), bye, peer);
+            self.endpoint.send_request(now, bye, peer);
             return;
         };
         let Some(c) = self.calls.get(&target) else {
@@ -320,7 +327,7 @@ impl Core {
                 sdp: a.sdp,
                 acked: a.acked,
                 bye_pending: None,
-                alive_checked: Instant::now(),
+                alive_checked: now,
             },
         );
     }
@@ -352,6 +359,14 @@ pub(crate) fn monitor_word(mode: Monitor) -> &'static str {
         .iter()
         .find(|(_, m)| *m == mode)
         .map_or("listen", |(w, _)| w)
+}
+
+/// Which call a supervisor asked to join, as whom and how.
+pub(crate) struct MonitorAsk<'a> {
+    pub target: hotline_acd::CallRef,
+    pub supervisor: &'a str,
+    pub agent: &'a str,
+    pub mode: Monitor,
 }
 
 #[cfg(test)]

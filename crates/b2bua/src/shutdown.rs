@@ -11,15 +11,12 @@ use hotline_record::HungUpBy;
 use hotline_sip::message::reason_phrase;
 use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Request, Response};
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::core::Core;
-use crate::sipbuild::token;
 
 /// How long a stopping switch waits for the answers to its BYEs and CANCELs.
 const DRAIN: Duration = Duration::from_secs(5);
-/// How long the media tasks of the ended calls get to close their recordings.
-const SETTLE: Duration = Duration::from_millis(500);
 /// What a refused caller or phone is told to wait before trying again (a restart).
 const RETRY_AFTER_SECS: u32 = 30;
 
@@ -67,40 +64,12 @@ impl Core {
 
     /// 503 with a Retry-After to a request that arrives while the switch stops.
     pub(crate) fn refuse_stopping(&mut self, now: Instant, tx: TxId, req: &Request) {
-        let mut r = Response::to_request(req, 503, reason_phrase(503)).with_to_tag(&token());
+        let mut r =
+            Response::to_request(req, 503, reason_phrase(503)).with_to_tag(&self.local.token());
         r.headers.push(
             HeaderName::Other("Retry-After".into()),
             RETRY_AFTER_SECS.to_string(),
         );
         self.endpoint.respond(now, tx, r);
-    }
-
-    /// The last step: the ended calls' media close their recordings, then every record
-    /// still open is closed (after every save queued before) and the files are flushed.
-    pub(crate) async fn finish_shutdown(&mut self) {
-        if self.stopping.is_none() {
-            return;
-        }
-        while let Some(t) = self.endpoint.poll_transmit() {
-            self.transport.send(t);
-        }
-        tokio::time::sleep(SETTLE).await;
-        let (store, recorder) = (self.store.clone(), self.recorder.clone());
-        let flushed = tokio::task::spawn_blocking(move || {
-            let recorded = recorder.sync();
-            (store.finish_unfinished(), recorded)
-        })
-        .await;
-        match flushed {
-            Ok((Ok(closed), Ok(()))) => info!(closed, "stopped: every call record is closed"),
-            Ok((records, recordings)) => {
-                warn!(
-                    ?records,
-                    ?recordings,
-                    "stopped, but the files could not be flushed"
-                )
-            }
-            Err(e) => warn!(error = %e, "stopped, but the files could not be flushed"),
-        }
     }
 }

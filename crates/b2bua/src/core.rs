@@ -11,19 +11,16 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use hotline_acd::{Acd, Action, AgentId as AcdAgent, CallRef, QueueConfig, QueueId};
-use hotline_record::{CallStore, Recorder};
 use hotline_routing::AgentReach;
 use hotline_sip::message::reason_phrase;
 use hotline_sip::transaction::{Endpoint, Peer, TimerConfig, TxId};
 use hotline_sip::{Request, Response};
-use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::call::Call;
 use crate::plan::Plan;
 use crate::registrar::Registrar;
-use crate::sipbuild::{token, Local};
-use crate::transport::{Inbound, SipTransport};
+use crate::sipbuild::Local;
 
 /// Which side of a call a message belongs to: the caller's leg or the agent's.
 pub use hotline_media::Leg as Side;
@@ -41,31 +38,6 @@ fn strategy(name: &str) -> hotline_acd::Strategy {
     })
 }
 
-/// Requests from the operator's tools (over the control socket) and the signal handler.
-#[derive(Debug)]
-pub enum Control {
-    /// An operator's command.
-    Command {
-        /// What to do.
-        command: crate::command::Command,
-        /// The OS user who sent it (SO_PEERCRED), for the monitoring audit.
-        os_user: Option<String>,
-        /// Where the answer goes.
-        reply: oneshot::Sender<Result<crate::command::Reply, String>>,
-    },
-    /// `hotline reload`: the plan loaded off the signalling task (or why it was refused),
-    /// for the core to swap in.
-    Reload {
-        /// The new plan, or the refusal.
-        loaded: Result<Arc<Plan>, String>,
-        /// Where the answer goes.
-        reply: oneshot::Sender<Result<crate::command::Reply, String>>,
-    },
-    /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
-    /// record and recording, then return from [`Core::run`].
-    Shutdown,
-}
-
 /// Everything the core owns.
 pub struct Core {
     pub(crate) plan: Arc<Plan>,
@@ -73,11 +45,18 @@ pub struct Core {
     pub(crate) endpoint: Endpoint,
     pub(crate) registrar: Registrar,
     pub(crate) acd: Acd,
-    pub(crate) transport: SipTransport,
+    /// What this step asks of the world, for the edge to carry out.
+    pub(crate) out: crate::out::Outputs,
+    /// The wall-clock time of this step (records, Beijing days, service hours).
+    pub(crate) wall: chrono::DateTime<Utc>,
     pub(crate) local: Local,
     pub(crate) media_ip: std::net::IpAddr,
-    pub(crate) recorder: Recorder,
-    pub(crate) store: CallStore,
+    /// Where recordings go, and whether the disk has room.
+    pub(crate) recordings: crate::media_ctl::Recordings,
+    /// Media ports the edge has bound for calls to come.
+    pub(crate) ports: crate::media_ctl::PortStock,
+    /// Numbers for media tasks.
+    pub(crate) media_ids: crate::media_ctl::MediaIds,
     pub(crate) calls: HashMap<CallRef, Call>,
     /// Who each dialog belongs to (by SIP Call-ID): a side of a call, or a session.
     pub(crate) dialogs: crate::owners::DialogOwners,
@@ -88,15 +67,15 @@ pub struct Core {
     pub(crate) hours: hotline_ivr::Hours,
     /// The prompts of the plan in force.
     pub(crate) prompts: Arc<hotline_media::prompt::PromptSet>,
-    /// Where calls' media tasks report keys and finished prompts.
-    pub(crate) media_events: mpsc::Sender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Menu deadlines, earliest first; stale entries are skipped.
     pub(crate) ivr_timers: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, CallRef)>>,
     next_call: u64,
     id_seq: u32,
     id_salt: u32,
     /// The Beijing date the ACD's "today" counters (calls, talk time) belong to.
-    day: chrono::NaiveDate,
+    pub(crate) day: chrono::NaiveDate,
+    /// When the once-a-second round is next due.
+    pub(crate) next_tick: Instant,
     pub(crate) keepalive_every: Duration,
     /// Calls from phones the switch answers itself (feature codes, monitoring).
     pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
@@ -123,22 +102,20 @@ pub struct CoreParts {
     pub plan: Arc<Plan>,
     /// Where it was loaded from (reload reads it again).
     pub dialplan_path: std::path::PathBuf,
-    /// The SIP sockets.
-    pub transport: SipTransport,
+    /// The monotonic time at start.
+    pub now: Instant,
+    /// The wall-clock time at start.
+    pub wall: chrono::DateTime<Utc>,
     /// Our advertised identity.
     pub local: Local,
     /// Address media sockets bind to and SDP advertises.
     pub media_ip: std::net::IpAddr,
-    /// WAV writer.
-    pub recorder: Recorder,
-    /// Call records.
-    pub store: CallStore,
+    /// The recordings' root directory.
+    pub recordings: std::path::PathBuf,
     /// Transaction timers (RFC defaults in production).
     pub timers: TimerConfig,
     /// Service hours forced at start (`--hours`).
     pub hours: hotline_ivr::Hours,
-    /// Where media tasks report to the core.
-    pub media_events: mpsc::Sender<(CallRef, hotline_media::call::MediaEvent)>,
     /// Dialog keep-alive interval.
     pub keepalive: Duration,
 }
@@ -146,28 +123,35 @@ pub struct CoreParts {
 impl Core {
     /// A core with the plan's agents and queues loaded and static-contact agents logged in.
     pub fn new(parts: CoreParts) -> Core {
+        let registrar = Registrar::new("hotline", parts.local.token());
+        let id_salt = parts.local.draw() as u32;
         let mut core = Core {
             plan: parts.plan.clone(),
             dialplan_path: parts.dialplan_path,
             endpoint: Endpoint::new(parts.timers),
-            registrar: Registrar::new("hotline", token()),
+            registrar,
             acd: Acd::new(),
-            transport: parts.transport,
+            out: Default::default(),
+            wall: parts.wall,
             local: parts.local,
             media_ip: parts.media_ip,
-            recorder: parts.recorder,
-            store: parts.store,
+            recordings: crate::media_ctl::Recordings {
+                root: parts.recordings,
+                disk_low: false,
+            },
+            ports: Default::default(),
+            media_ids: Default::default(),
             calls: HashMap::new(),
             dialogs: Default::default(),
             owners: Default::default(),
             hours: parts.hours,
             prompts: Arc::clone(&parts.plan.prompts),
-            media_events: parts.media_events,
             ivr_timers: std::collections::BinaryHeap::new(),
             next_call: 1,
             id_seq: 0,
-            id_salt: rand::random(),
-            day: beijing_today(),
+            id_salt,
+            day: crate::step::beijing_day(parts.wall),
+            next_tick: parts.now,
             keepalive_every: parts.keepalive,
             sessions: HashMap::new(),
             calls_out: HashMap::new(),
@@ -178,7 +162,7 @@ impl Core {
             operator_user: None,
             stopping: None,
         };
-        core.apply_plan(Instant::now(), parts.plan, &[]);
+        core.apply_plan(parts.now, parts.plan, &[]);
         core
     }
 
@@ -244,78 +228,9 @@ impl Core {
         self.plan = plan;
     }
 
-    /// Runs until the inbound channel closes.
-    pub async fn run(
-        mut self,
-        mut inbound: mpsc::Receiver<Inbound>,
-        mut control: mpsc::Receiver<Control>,
-        mut media: mpsc::Receiver<(CallRef, hotline_media::call::MediaEvent)>,
-    ) {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            let now = Instant::now();
-            let ivr = self.ivr_timers.peek().map(|r| r.0 .0);
-            let deadline = [
-                self.endpoint.poll_timeout(),
-                self.acd.poll_timeout(),
-                ivr,
-                self.held.poll_timeout(),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(now + Duration::from_secs(3600));
-            tokio::select! {
-                msg = inbound.recv() => match msg {
-                    Some(m) => self.on_inbound(Instant::now(), m),
-                    None => break,
-                },
-                Some(c) = control.recv() => self.on_control(c),
-                Some((call, ev)) = media.recv() => self.on_media_event(Instant::now(), call, ev),
-                _ = tick.tick() => self.on_tick(Instant::now()),
-                _ = tokio::time::sleep_until(deadline.into()) => {}
-            }
-            let now = Instant::now();
-            self.endpoint.handle_timeout(now);
-            // Answers that arrived this turn are taken before ring timeouts are fired.
-            self.drain(now);
-            self.acd.handle_timeout(now);
-            self.drain(now);
-            self.on_ivr_timers(now);
-            self.drain(now);
-            self.release_held(now);
-            self.drain(now);
-            if self.stopped(now) {
-                break;
-            }
-        }
-        self.finish_shutdown().await;
-    }
-
-    fn on_tick(&mut self, now: Instant) {
-        let today = beijing_today();
-        if today != self.day {
-            // Fewest calls and least talk time balance the day, and `hotline agents` shows it.
-            info!(%today, "a new day: agents' calls and talk time today start from zero");
-            self.day = today;
-            self.acd.new_day();
-        }
-        self.collect_orphans(now);
-        self.ring_timeouts(now);
-        self.monitor_invite_timeouts(now);
-        self.sent_acks.prune(now);
-        self.unacked_sessions(now);
-        self.keepalive_round(now);
-        self.expire_brakes(now);
-        for agent in self.registrar.expire(now) {
-            info!(%agent, "registration lapsed: agent logged out");
-            self.acd.phone_reachable(now, &AcdAgent(agent), false);
-        }
-    }
-
     /// Whether the hotline is open now, by the schedule and the operator's override.
     pub(crate) fn hours_now(&self) -> hotline_ivr::HoursState {
-        self.plan.dialplan.schedule.state_at(Utc::now(), self.hours)
+        self.plan.dialplan.schedule.state_at(self.wall, self.hours)
     }
 
     /// Processes events and actions until nothing is left, then sends what was produced.
@@ -335,7 +250,7 @@ impl Core {
             }
         }
         while let Some(t) = self.endpoint.poll_transmit() {
-            self.transport.send(t);
+            self.out.transmit(t);
         }
     }
 
@@ -382,7 +297,7 @@ impl Core {
     pub(crate) fn new_call_id(&mut self) -> hotline_record::CallId {
         self.id_seq = self.id_seq.wrapping_add(1);
         let scrambled = self.id_seq.wrapping_mul(0x9E37_79B1) ^ self.id_salt;
-        hotline_record::CallId::generate(Utc::now(), scrambled)
+        hotline_record::CallId::generate(self.wall, scrambled)
     }
 
     pub(crate) fn alloc_call(&mut self) -> CallRef {
@@ -399,16 +314,10 @@ impl Core {
 
     /// A plain status response without a tag (for out-of-dialog refusals).
     pub(crate) fn refuse(&mut self, now: Instant, tx: TxId, req: &Request, status: u16) {
-        let r = Response::to_request(req, status, reason_phrase(status)).with_to_tag(&token());
+        let r = Response::to_request(req, status, reason_phrase(status))
+            .with_to_tag(&self.local.token());
         self.endpoint.respond(now, tx, r);
     }
-}
-
-/// Today's date in Beijing, where the hotline's days begin and end.
-fn beijing_today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&hotline_ivr::hours::beijing())
-        .date_naive()
 }
 
 /// Where a static contact (`sip:1003@10.8.0.21:5062;transport=tcp`) is reached: its IP

@@ -11,7 +11,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Response};
 use tracing::{info, warn};
 
-use super::{close_legs, now_utc, Party};
+use super::{close_legs, Party};
 use crate::core::{Core, Side};
 use crate::media;
 use crate::owners::{DialogOwner, TxOwner};
@@ -59,12 +59,9 @@ impl Core {
         let mut consult_caller = kt.caller_dialog;
         let bye = consult_caller.request(Method::Bye, &self.local.via(k.caller.peer.transport));
         self.endpoint.send_request(now, bye, k.caller.peer);
-        if let Some(b) = kt.bridge {
-            tokio::spawn(async move {
-                b.stop().await;
-            });
-        }
-        k.record.ended_at = Some(now_utc());
+        // The consultation's own media ends (dropping its handle stops it).
+        drop(kt.bridge);
+        k.record.ended_at = Some(self.wall);
         k.record.hung_up_by = Some(HungUpBy::Agent);
         self.close_legs(&mut k.legs);
         self.save(&k.record);
@@ -87,7 +84,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        close_legs(&self.store, &mut c.legs);
+        close_legs(&mut self.out, self.wall, &mut c.legs);
         // The consulted party is the call's agent from here, also for an end right below.
         if let Some(t) = c.talking.as_mut() {
             t.party = party.clone();

@@ -16,7 +16,7 @@ mod transfer;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hotline_acd::CallRef;
 use hotline_record::{CallId, CallRecord};
 use hotline_sip::dialog::Dialog;
@@ -26,7 +26,9 @@ use hotline_sip::Request;
 use tracing::{info, warn, Span};
 
 use crate::core::{Core, Side};
-use crate::media::{BridgeHandle, MediaPort, PeerMedia, SdpVersion};
+use crate::media::{PeerMedia, SdpVersion};
+use crate::media_ctl::{MediaHandle, MediaIds, PortGrant, RecordingAt, Recordings, StartMedia};
+use crate::out::Outputs;
 use crate::owners::{DialogOwner, TxOwner};
 
 pub(crate) use calls_out::CallsOut;
@@ -58,7 +60,7 @@ pub(crate) struct Call {
     /// A call without a menu between a transfer's two parties.
     pub parked: Option<Parked>,
     /// The bridge started by a trunk's early media (183 with SDP) before its answer.
-    pub early: Option<BridgeHandle>,
+    pub early: Option<MediaHandle>,
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -69,7 +71,7 @@ pub(crate) struct CallerLeg {
     pub tag: String,
     pub sip_call_id: String,
     pub number: String,
-    pub media: Option<MediaPort>,
+    pub media: Option<PortGrant>,
     pub local_media: SocketAddr,
     pub answer_sdp: String,
     pub peer_media: PeerMedia,
@@ -121,7 +123,7 @@ pub(crate) struct AgentLeg {
     pub peer: Peer,
     pub sip_call_id: String,
     /// Our media port for this phone; taken by the bridge when early media starts.
-    pub media: Option<MediaPort>,
+    pub media: Option<PortGrant>,
     pub local_media: SocketAddr,
     pub sdp: SdpVersion,
     /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).
@@ -135,7 +137,7 @@ pub(crate) struct AgentLeg {
 /// The caller's side of a call without a menu between a transfer's two parties: their
 /// media and recording go on, their dialog keeps its CSeq.
 pub(crate) struct Parked {
-    pub bridge: BridgeHandle,
+    pub bridge: MediaHandle,
     pub caller_dialog: Dialog,
 }
 
@@ -153,7 +155,7 @@ pub(crate) struct Talking {
     pub caller_dialog: Dialog,
     pub agent_dialog: Dialog,
     /// The caller↔agent relay of a call without a menu (a menu call relays in its CallMedia).
-    pub bridge: Option<BridgeHandle>,
+    pub bridge: Option<MediaHandle>,
 }
 
 /// An agent INVITE we withdrew: a late 200 must still be ACKed and hung up, and a CANCEL
@@ -167,15 +169,14 @@ pub(crate) struct OrphanLeg {
 
 impl Call {
     /// The call's media task, once there is one (menu answered, or agent connected).
-    pub fn media(&self) -> Option<&hotline_media::call::CallMediaHandle> {
+    pub fn media(&self) -> Option<&MediaHandle> {
         match &self.menu {
             Some(m) => Some(&m.media),
             None => self
                 .talking
                 .as_ref()
                 .and_then(|t| t.bridge.as_ref())
-                .or(self.parked.as_ref().map(|p| &p.bridge))
-                .map(|b| b.media()),
+                .or(self.parked.as_ref().map(|p| &p.bridge)),
         }
     }
 
@@ -197,91 +198,75 @@ impl Call {
     }
 }
 
-/// Opens the call's recording (the call goes on unrecorded, logged, if it cannot be opened)
-/// and starts the bridge between the caller's port and the far party's.
+/// Starts the recorded bridge between the caller's port and the far party's.
 pub(crate) fn start_recorded_bridge(
-    recorder: &hotline_record::Recorder,
-    prompts: &std::sync::Arc<hotline_media::prompt::PromptSet>,
+    ctx: Bridging<'_>,
+    call: CallRef,
     c: &mut Call,
-    caller: (MediaPort, PeerMedia),
-    far: (MediaPort, PeerMedia),
-) -> BridgeHandle {
-    let recording = open_recording(recorder, c);
-    crate::media::start_bridge(
-        &c.id,
+    caller: (PortGrant, PeerMedia),
+    far: (PortGrant, PeerMedia),
+) -> MediaHandle {
+    let start = StartMedia {
+        call,
+        call_id: c.id.as_str().to_string(),
+        recording: open_recording(ctx.recordings, ctx.wall, c),
         caller,
-        far,
-        recording,
-        std::sync::Arc::clone(prompts),
-    )
+        agent: Some(far),
+        prompts: std::sync::Arc::clone(ctx.prompts),
+        events: false,
+    };
+    MediaHandle::start(ctx.media_ids.fresh(), ctx.out, start)
 }
 
-/// Opens the call's recording from now and notes its path in the record; `None` if it
-/// cannot be opened (the record says `recording_failed`): the call goes on unrecorded
-/// rather than not at all.
+/// What starting a bridge takes from the core, borrowed beside a call.
+pub(crate) struct Bridging<'a> {
+    pub recordings: &'a Recordings,
+    pub media_ids: &'a mut MediaIds,
+    pub out: &'a Outputs,
+    pub wall: DateTime<Utc>,
+    pub prompts: &'a std::sync::Arc<hotline_media::prompt::PromptSet>,
+}
+
+/// The call's recording from now, noted in the record; `None` while the disk is below its
+/// floor (the record says `recording_failed`): the call goes on unrecorded rather than not
+/// at all.
 pub(crate) fn open_recording(
-    recorder: &hotline_record::Recorder,
+    recordings: &Recordings,
+    wall: DateTime<Utc>,
     c: &mut Call,
-) -> Option<hotline_record::Recording> {
-    let recording = match recorder.open(&c.id, now_utc()) {
-        Ok(r) => Some(r),
+) -> Option<RecordingAt> {
+    let recording = if recordings.disk_low {
         // The recorder warned once when the disk went low; one line per call is enough.
-        Err(e @ hotline_record::RecordError::DiskBelowFloor { .. }) => {
-            c.span.in_scope(|| info!(error = %e, "call not recorded"));
-            None
-        }
-        Err(e) => {
-            c.span
-                .in_scope(|| warn!(error = %e, "recording could not be opened"));
-            None
-        }
+        c.span
+            .in_scope(|| info!("call not recorded: the recordings' disk is below its floor"));
+        None
+    } else {
+        Some(RecordingAt {
+            call: c.id.clone(),
+            at: wall,
+        })
     };
-    c.record.recording_path = recording.as_ref().map(|r| r.path().to_path_buf());
+    c.record.recording_path = recording.as_ref().map(|r| recordings.path_of(r));
     // Sticky: a call unrecorded for a stretch stays marked even if a later stretch is.
     c.record.recording_failed |= recording.is_none();
     recording
 }
 
-/// Passes a media task's events to the core, tagged with `call`, until either side ends.
-pub(crate) fn forward_media_events(
-    core: &tokio::sync::mpsc::Sender<(CallRef, hotline_media::MediaEvent)>,
-    call: CallRef,
-    mut events: tokio::sync::mpsc::UnboundedReceiver<hotline_media::MediaEvent>,
+/// The legs still open (one at most: whoever is on the call) end at `wall`.
+pub(crate) fn close_legs(
+    out: &mut Outputs,
+    wall: DateTime<Utc>,
+    legs: &mut [hotline_record::CallLeg],
 ) {
-    let core = core.clone();
-    tokio::spawn(async move {
-        while let Some(ev) = events.recv().await {
-            if core.send((call, ev)).await.is_err() {
-                break;
-            }
-        }
-    });
-}
-
-/// The legs still open (one at most: whoever is on the call) end now.
-pub(crate) fn close_legs(store: &hotline_record::CallStore, legs: &mut [hotline_record::CallLeg]) {
     for leg in legs.iter_mut().filter(|l| l.ended_at.is_none()) {
-        leg.ended_at = Some(now_utc());
-        if let Err(e) = store.save_leg(leg) {
-            warn!(error = %e, "call leg not queued");
-        }
+        leg.ended_at = Some(wall);
+        out.leg(leg);
     }
-}
-
-/// Queues `record` for the call store; a failure is logged (the store says why).
-pub(crate) fn save_record(store: &hotline_record::CallStore, record: &CallRecord) {
-    if let Err(e) = store.save(record) {
-        warn!(call = %record.call_id, error = %e, "call record not queued");
-    }
-}
-
-pub(crate) fn now_utc() -> chrono::DateTime<Utc> {
-    Utc::now()
 }
 
 /// Our side of a caller's offer: the port we answer from and what we answer.
 pub(crate) struct CallerMedia {
-    pub port: MediaPort,
+    pub port: PortGrant,
     pub local: SocketAddr,
     pub answer_sdp: String,
     pub peer: PeerMedia,
@@ -299,14 +284,14 @@ impl Core {
 
     /// Binds a port and prepares our answer to the INVITE's offer; `Err` is the status to
     /// refuse it with (488 no usable audio, 503 no port).
-    pub(crate) fn caller_media(&self, req: &Request, from: Peer) -> Result<CallerMedia, u16> {
+    pub(crate) fn caller_media(&mut self, req: &Request, from: Peer) -> Result<CallerMedia, u16> {
         let offer = crate::media::parse_sdp(&req.body).ok_or(488u16)?;
-        let port = MediaPort::bind(self.media_ip).map_err(|e| {
-            warn!(error = %e, "no media port for a new call");
-            503u16
-        })?;
+        let Some(port) = self.ports.take(&self.out) else {
+            warn!("no media port for a new call");
+            return Err(503);
+        };
         let local = port.local_addr();
-        let sdp = SdpVersion::new();
+        let sdp = SdpVersion::new(self.local.draw());
         let (answer_sdp, peer) =
             crate::media::answer(&offer, local, sdp, from.addr.ip(), &self.media_policy())
                 .ok_or(488u16)?;
@@ -344,7 +329,7 @@ impl Core {
                     tx,
                     invite,
                     peer,
-                    tag: crate::sipbuild::token(),
+                    tag: self.local.token(),
                     sip_call_id,
                     number,
                     media: Some(media.port),
@@ -390,12 +375,10 @@ impl Core {
             seq: c.legs.len() as u32 + 1,
             party,
             kind: kind.to_string(),
-            started_at: now_utc(),
+            started_at: self.wall,
             ended_at: None,
         };
-        if let Err(e) = self.store.save_leg(&leg) {
-            warn!(error = %e, "call leg not queued");
-        }
+        self.out.leg(&leg);
         c.legs.push(leg);
     }
 
@@ -409,12 +392,13 @@ impl Core {
     }
 
     /// The legs still open end now.
-    pub(crate) fn close_legs(&self, legs: &mut [hotline_record::CallLeg]) {
-        close_legs(&self.store, legs);
+    pub(crate) fn close_legs(&mut self, legs: &mut [hotline_record::CallLeg]) {
+        close_legs(&mut self.out, self.wall, legs);
     }
 
-    pub(crate) fn save(&self, record: &CallRecord) {
-        save_record(&self.store, record);
+    /// Queues an upsert of the call's row as it is now.
+    pub(crate) fn save(&mut self, record: &CallRecord) {
+        self.out.record(record);
     }
 
     /// Forgets a call and every index entry pointing at it.

@@ -12,8 +12,8 @@ use tracing::{debug, warn};
 
 use crate::core::Core;
 use crate::owners::TxOwner;
-use crate::sipbuild::{token, ALLOW};
-use crate::transport::Inbound;
+use crate::sipbuild::ALLOW;
+use crate::step::Inbound;
 
 impl Core {
     pub(crate) fn on_inbound(&mut self, now: Instant, inbound: Inbound) {
@@ -117,7 +117,7 @@ impl Core {
             if in_dialog {
                 self.on_session_request(now, session, tx, req);
             } else {
-                let r = self.local.response(&req, 482, &token());
+                let r = self.local.response(&req, 482, &self.local.token());
                 self.endpoint.respond(now, tx, r);
             }
             return;
@@ -125,14 +125,14 @@ impl Core {
         if let Some((call, side)) = req.call_id().and_then(|c| self.dialogs.call(c)) {
             if req.method == Method::Invite && !in_dialog {
                 // The same INVITE again under a new branch (RFC 3261 8.2.2.2): a merged request.
-                let r = self.local.response(&req, 482, &token());
+                let r = self.local.response(&req, 482, &self.local.token());
                 self.endpoint.respond(now, tx, r);
                 return;
             }
             if self.tags_match(call, side, &req) {
                 self.on_dialog_request(now, call, side, tx, req);
             } else {
-                let r = self.local.response(&req, 481, &token());
+                let r = self.local.response(&req, 481, &self.local.token());
                 self.endpoint.respond(now, tx, r);
             }
             return;
@@ -140,7 +140,7 @@ impl Core {
         match req.method {
             Method::Register => self.on_register(now, tx, &req, from),
             Method::Options => {
-                let mut r = self.local.response(&req, 200, &token());
+                let mut r = self.local.response(&req, 200, &self.local.token());
                 r.headers.push(HeaderName::Allow, ALLOW);
                 r.headers
                     .push(HeaderName::Other("Accept".into()), "application/sdp");
@@ -148,15 +148,15 @@ impl Core {
             }
             Method::Invite if !in_dialog => self.on_new_invite(now, tx, req, from),
             Method::Refer | Method::Notify if in_dialog => {
-                let r = self.local.response(&req, 481, &token());
+                let r = self.local.response(&req, 481, &self.local.token());
                 self.endpoint.respond(now, tx, r);
             }
             Method::Invite | Method::Bye | Method::Info | Method::Update | Method::Prack => {
-                let r = self.local.response(&req, 481, &token());
+                let r = self.local.response(&req, 481, &self.local.token());
                 self.endpoint.respond(now, tx, r);
             }
             _ => {
-                let mut r = self.local.response(&req, 405, &token());
+                let mut r = self.local.response(&req, 405, &self.local.token());
                 r.headers.push(HeaderName::Allow, ALLOW);
                 self.endpoint.respond(now, tx, r);
             }

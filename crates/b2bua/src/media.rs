@@ -4,10 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hotline_media::sdp::{self, SessionMedia};
-pub use hotline_media::{BridgeHandle, MediaPort, PeerMedia};
 use hotline_media::{Codec, MediaSource};
-use hotline_record::{CallId, Recording};
-use rand::Rng;
+pub use hotline_media::{MediaPort, PeerMedia};
 
 /// What the switch speaks, in order of preference (China's networks use A-law and μ-law).
 const CODECS: [Codec; 2] = [Codec::Pcma, Codec::Pcmu];
@@ -23,10 +21,10 @@ pub struct SdpVersion {
 }
 
 impl SdpVersion {
-    /// A new session, version 1.
-    pub fn new() -> SdpVersion {
+    /// A new session, version 1, its id taken from `draw` (any 64-bit value).
+    pub fn new(draw: u64) -> SdpVersion {
         SdpVersion {
-            session: rand::thread_rng().gen_range(1..u32::MAX as u64),
+            session: 1 + draw % (u64::from(u32::MAX) - 1),
             version: 1,
         }
     }
@@ -161,23 +159,6 @@ pub fn peer_of_answer_body(
     policy: &MediaPolicy,
 ) -> Option<PeerMedia> {
     peer_of_answer(&parse_sdp(body)?, signalled, policy)
-}
-
-/// Starts relaying and recording a connected call; `prompts` for music on hold later.
-pub fn start_bridge(
-    id: &CallId,
-    caller: (MediaPort, PeerMedia),
-    agent: (MediaPort, PeerMedia),
-    recording: Option<Recording>,
-    prompts: std::sync::Arc<hotline_media::prompt::PromptSet>,
-) -> BridgeHandle {
-    hotline_media::Bridge::start_with_prompts(
-        id.as_str().to_string(),
-        caller,
-        agent,
-        recording,
-        prompts,
-    )
 }
 
 #[cfg(test)]

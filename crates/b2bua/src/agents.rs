@@ -2,13 +2,13 @@
 //! `agent_states` table (staffing per 15 minutes), and operators' and phones' commands
 //! (log in, log out, ready, not ready) go to the ACD.
 
+use hotline_record::StoreWrite;
 use std::time::Instant;
 
 use hotline_acd::{AgentId as AcdAgent, AgentState, NotReady, StateError};
 use hotline_record::{AgentStateChange, SeatState};
-use tracing::{info, warn};
+use tracing::info;
 
-use crate::call::now_utc;
 use crate::core::Core;
 
 /// What an agent, or an operator on their behalf, asks for.
@@ -40,16 +40,14 @@ impl Core {
             .agent(&agent.0)
             .map(|a| a.region.as_str().into());
         let change = AgentStateChange {
-            at: now_utc(),
+            at: self.wall,
             region,
             agent: agent.0.into(),
             from: Some(seat_state(from)),
             to: seat_state(to),
             reason: reason.map(|r| r.as_str().into()),
         };
-        if let Err(e) = self.store.save_agent_state(&change) {
-            warn!(error = %e, "agent state change not queued");
-        }
+        self.out.write(StoreWrite::AgentState(Box::new(change)));
     }
 
     /// Carries out an agent command.

@@ -5,39 +5,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
 use hotline_acd::NotReady;
 
 use crate::agents::AgentCommand;
 use crate::command::{AgentAction, AgentLine, Command, Reply};
-use crate::core::{Control, Core};
+use crate::core::Core;
 use crate::plan::Plan;
 use tracing::{info, warn};
 
 impl Core {
-    /// Carries out one request from the control socket or the signal handler.
-    pub(crate) fn on_control(&mut self, c: Control) {
-        match c {
-            Control::Command {
-                command,
-                os_user,
-                reply,
-            } => {
-                self.operator_user = os_user;
-                let result = self.command(Instant::now(), command);
-                self.operator_user = None;
-                let _ = reply.send(result);
-            }
-            Control::Reload { reply, .. } if self.stopping.is_some() => {
-                let _ = reply.send(Err("the switch is stopping".to_string()));
-            }
-            Control::Reload { loaded, reply } => {
-                let _ = reply.send(self.reload(Instant::now(), loaded).map(Reply::Done));
-            }
-            Control::Shutdown => self.begin_shutdown(Instant::now()),
-        }
-    }
-
     /// Carries out one operator command; the reply is made into text at the socket.
     pub(crate) fn command(&mut self, now: Instant, command: Command) -> Result<Reply, String> {
         match command {
@@ -92,7 +68,7 @@ impl Core {
 
     /// Swaps in a plan loaded again from the dialplan file; the running plan stays if it
     /// was refused.
-    fn reload(
+    pub(crate) fn reload(
         &mut self,
         now: Instant,
         loaded: Result<Arc<Plan>, String>,
@@ -124,7 +100,7 @@ impl Core {
     }
 
     fn agent_lines(&self, now: Instant) -> Vec<AgentLine> {
-        let wall = Utc::now();
+        let wall = self.wall;
         self.acd
             .agents()
             .into_iter()

@@ -9,31 +9,33 @@
 //! A message that ends with no audio keeps its caller by number only; a caller who hangs
 //! up during the voicemail's prompts is listed the same way.
 
+use hotline_record::StoreWrite;
 use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Instant;
 
 use hotline_acd::{CallRef, QueueId};
 use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
-use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
+use hotline_media::call::MediaEvent;
 use hotline_record::{AbandonStage, Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::Method;
 use tracing::{info, warn};
 
-use super::{forward_media_events, now_utc, open_recording, save_record, Party, Talking};
+use super::{open_recording, Party, Talking};
 use crate::core::Core;
-use crate::media::{MediaPort, PeerMedia};
+use crate::media::PeerMedia;
+use crate::media_ctl::{MediaHandle, PortGrant, StartMedia};
 
 /// A call's voice-menu state, from the switch's answer to the hang-up.
 pub(crate) struct MenuSession {
     pub machine: IvrCall,
-    pub media: CallMediaHandle,
+    pub media: MediaHandle,
     pub caller_dialog: Dialog,
     /// When the caller joined the queue, for the time waited.
     pub queued_at: Option<Instant>,
     /// The answering agent's media, held while their number is announced.
-    pub agent_media: Option<(MediaPort, PeerMedia)>,
+    pub agent_media: Option<(PortGrant, PeerMedia)>,
     /// Voicemails started so far, so that a second message of the call gets its own file.
     pub voicemails: u32,
     /// The earliest deadline of this call in the core's menu timers: a key flood must not
@@ -63,18 +65,21 @@ impl Core {
             self.local
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         self.endpoint.respond(now, c.caller.tx, answer);
-        let recording = open_recording(&self.recorder, c);
+        let recording = open_recording(&self.recordings, self.wall, c);
         c.record.outcome = Outcome::Ivr;
         let Some(port) = c.caller.media.take() else {
             return;
         };
-        let (media, events) = CallMedia::start(
-            c.id.as_str().to_string(),
-            (port, c.caller.peer_media),
+        let start = StartMedia {
+            call,
+            call_id: c.id.as_str().to_string(),
+            caller: (port, c.caller.peer_media),
+            agent: None,
             recording,
-            self.prompts.clone(),
-        );
-        forward_media_events(&self.media_events, call, events);
+            prompts: self.prompts.clone(),
+            events: true,
+        };
+        let media = MediaHandle::start(self.media_ids.fresh(), &self.out, start);
         let (machine, actions) = IvrCall::start(Arc::clone(&menu), hours, now);
         c.span.in_scope(|| info!("answered by the voice menu"));
         c.menu = Some(MenuSession {
@@ -87,7 +92,7 @@ impl Core {
             armed: None,
             info_keys: (now, Default::default()),
         });
-        save_record(&self.store, &c.record);
+        self.out.record(&c.record);
         self.apply_ivr(now, call, actions);
     }
 
@@ -138,12 +143,12 @@ impl Core {
             IvrAction::StopPlaying => m.media.stop_playing(),
             IvrAction::Entered(node) => {
                 c.record.ivr_node = Some(node.to_string());
-                save_record(&self.store, &c.record);
+                self.out.record(&c.record);
             }
             IvrAction::Queue { skill, region } => {
                 m.queued_at = Some(now);
                 if c.record.queued_at.is_none() {
-                    c.record.queued_at = Some(now_utc());
+                    c.record.queued_at = Some(self.wall);
                 }
                 m.agent_media = None;
                 if !c.record.agent_announced {
@@ -183,7 +188,7 @@ impl Core {
                     // back to the caller's own queue if it does not answer.
                     c.transfer = true;
                 }
-                save_record(&self.store, &c.record);
+                self.out.record(&c.record);
                 let skill = c.record.skill.clone();
                 match legacy {
                     Some(trunk) => {
@@ -202,51 +207,56 @@ impl Core {
                 c.record.outcome = Outcome::Ivr;
                 c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
                 c.span.in_scope(|| info!(waited_ms = ?c.record.waited_ms, "left the queue after its longest wait"));
-                save_record(&self.store, &c.record);
+                self.out.record(&c.record);
             }
             IvrAction::QueryPosition => {
                 let ahead = self.acd.position(call).unwrap_or(0);
                 self.ivr_event(now, call, IvrEvent::Position(ahead));
             }
-            IvrAction::RecordVoicemail { .. } if self.recorder.disk_low() => {
+            IvrAction::RecordVoicemail { .. } if self.recordings.disk_low => {
                 // Below the free-space floor nothing new is written; the caller is still
                 // followed up, by number.
                 c.span
                     .in_scope(|| warn!("disk below its floor: voicemail not recorded"));
                 if number_known(&c.record) {
-                    let cb = callback_of(&c.record, CallbackKind::Voicemail, None, None);
-                    if let Err(e) = self.store.save_callback(&cb) {
-                        warn!(error = %e, "caller who chose voicemail not queued for a callback");
-                    }
+                    let cb = callback_of(self.wall, &c.record, CallbackKind::Voicemail, None, None);
+                    self.out.write(StoreWrite::Callback(Box::new(cb)));
                 }
             }
             IvrAction::RecordVoicemail { max } => {
                 m.voicemails += 1;
-                let path = voicemail_path(&self.recorder, &c.id, m.voicemails);
+                let path = voicemail_path(&self.recordings.root, self.wall, &c.id, m.voicemails);
                 // Listed now rather than at the end, which a crash or kill would never reach.
-                let cb = callback_of(&c.record, CallbackKind::Voicemail, None, Some(path.clone()));
-                if let Err(e) = self.store.save_callback(&cb) {
-                    c.span
-                        .in_scope(|| warn!(error = %e, "voicemail not queued for a callback"));
-                }
+                let cb = callback_of(
+                    self.wall,
+                    &c.record,
+                    CallbackKind::Voicemail,
+                    None,
+                    Some(path.clone()),
+                );
+                self.out.write(StoreWrite::Callback(Box::new(cb)));
                 m.media.start_voicemail(path, max);
             }
             IvrAction::StopRecording => m.media.stop_voicemail(),
             IvrAction::SaveCallback(number) => {
-                let cb = callback_of(&c.record, CallbackKind::Callback, Some(number), None);
-                if let Err(e) = self.store.save_callback(&cb) {
-                    warn!(error = %e, "callback not queued");
-                }
+                let cb = callback_of(
+                    self.wall,
+                    &c.record,
+                    CallbackKind::Callback,
+                    Some(number),
+                    None,
+                );
+                self.out.write(StoreWrite::Callback(Box::new(cb)));
             }
             IvrAction::SurveyScore(score) => {
                 c.record.survey_score = Some(score);
-                save_record(&self.store, &c.record);
+                self.out.record(&c.record);
             }
             IvrAction::Connect => {
                 if let Some(agent) = m.agent_media.take() {
                     m.media.connect_agent(agent);
                     c.record.agent_announced = true;
-                    save_record(&self.store, &c.record);
+                    self.out.record(&c.record);
                 }
             }
             IvrAction::Hangup => self.end_menu_call(now, call, None),
@@ -267,9 +277,8 @@ impl Core {
             MediaEvent::VoicemailDone { path, samples } => {
                 // Also after the call has ended: a caller who hangs up ends the message.
                 if samples == 0 {
-                    if let Err(e) = self.store.voicemail_without_audio(&path) {
-                        warn!(error = %e, path = %path.display(), "empty voicemail not noted");
-                    }
+                    self.out
+                        .write(StoreWrite::VoicemailWithoutAudio(path.clone()));
                 }
                 self.ivr_event(now, call, IvrEvent::RecordingFinished);
             }
@@ -305,7 +314,7 @@ impl Core {
         now: Instant,
         call: CallRef,
         talking: Talking,
-        agent_media: (MediaPort, PeerMedia),
+        agent_media: (PortGrant, PeerMedia),
     ) {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
@@ -314,7 +323,7 @@ impl Core {
         let first = c.record.answered_at.is_none();
         if first {
             c.record.agent = party.agent().map(str::to_string);
-            c.record.answered_at = Some(now_utc());
+            c.record.answered_at = Some(self.wall);
         }
         // A legacy city's old system answering the menu's queue: forwarded, no agent of ours.
         c.record.outcome = match &party {
@@ -330,7 +339,7 @@ impl Core {
             m.agent_media = Some(agent_media);
         }
         c.talking = Some(talking);
-        save_record(&self.store, &c.record);
+        self.out.record(&c.record);
         // Only an agent has a number (工号) to announce; a trunk's party is connected at once.
         let event = match party {
             Party::Trunk(_) => IvrEvent::PartyAnswered,
@@ -352,11 +361,11 @@ impl Core {
             m.media.disconnect_agent();
             m.agent_media = None;
         }
-        save_record(&self.store, &c.record);
+        self.out.record(&c.record);
         self.end_party_call(now, &t.party, call);
         self.end_monitors_of(now, call);
         if let Some(c) = self.calls.get_mut(&call) {
-            super::close_legs(&self.store, &mut c.legs);
+            super::close_legs(&mut self.out, self.wall, &mut c.legs);
         }
         self.ivr_event(now, call, IvrEvent::AgentHungUp);
     }
@@ -404,10 +413,8 @@ impl Core {
         let waited = self.acd.abandoned(now, call);
         if m.machine.is_before_the_message() && number_known(&c.record) {
             // They asked to leave a message and hung up before the beep: still to follow up.
-            let cb = callback_of(&c.record, CallbackKind::Voicemail, None, None);
-            if let Err(e) = self.store.save_callback(&cb) {
-                warn!(error = %e, "caller who chose voicemail not queued for a callback");
-            }
+            let cb = callback_of(self.wall, &c.record, CallbackKind::Voicemail, None, None);
+            self.out.write(StoreWrite::Callback(Box::new(cb)));
         }
         if in_queue {
             // A caller cut off by the switch stopping did not give up: failed, called back.
@@ -417,10 +424,8 @@ impl Core {
                 Outcome::Abandoned
             };
             c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
-            let cb = callback_of(&c.record, CallbackKind::Abandoned, None, None);
-            if let Err(e) = self.store.save_callback(&cb) {
-                warn!(error = %e, "abandoned caller not queued for a callback");
-            }
+            let cb = callback_of(self.wall, &c.record, CallbackKind::Abandoned, None, None);
+            self.out.write(StoreWrite::Callback(Box::new(cb)));
         }
         if c.record.hung_up_by.is_none() {
             c.record.hung_up_by = Some(if caller_bye.is_some() {
@@ -429,33 +434,23 @@ impl Core {
                 HungUpBy::Switch
             });
         }
-        c.record.ended_at = Some(now_utc());
-        let record = c.record.clone();
-        let store = self.store.clone();
-        let span = c.span.clone();
-        tokio::spawn(async move {
-            m.media.stop().await;
-            if let Err(e) = store.save(&record) {
-                span.in_scope(|| warn!(error = %e, "final call record not queued"));
-            }
-            span.in_scope(|| info!(outcome = %record.outcome, "call ended"));
-        });
+        c.record.ended_at = Some(self.wall);
+        c.span
+            .in_scope(|| info!(outcome = %c.record.outcome, "call ended"));
+        self.out.final_record(Some(m.media), &c.record);
     }
 }
 
 /// Where a call's `nth` voicemail goes: `<recordings>/voicemail/YYYY/MM/DD/<call-id>.wav`,
 /// `<call-id>-2.wav` for a second message (a file is never overwritten).
 fn voicemail_path(
-    recorder: &hotline_record::Recorder,
+    root: &std::path::Path,
+    wall: chrono::DateTime<chrono::Utc>,
     id: &hotline_record::CallId,
     nth: u32,
 ) -> std::path::PathBuf {
-    let day = recorder.path_for(id, now_utc());
-    let rel = day
-        .strip_prefix(recorder.root())
-        .unwrap_or(&day)
-        .to_path_buf();
-    let path = recorder.root().join("voicemail").join(rel);
+    let rel = hotline_record::recording_file(id, wall);
+    let path = root.join(hotline_record::VOICEMAIL_DIR).join(rel);
     if nth > 1 {
         path.with_file_name(format!("{id}-{nth}.wav"))
     } else {
@@ -472,6 +467,7 @@ fn number_known(record: &hotline_record::CallRecord) -> bool {
 }
 
 fn callback_of(
+    wall: chrono::DateTime<chrono::Utc>,
     record: &hotline_record::CallRecord,
     kind: CallbackKind,
     number: Option<String>,
@@ -483,7 +479,7 @@ fn callback_of(
         caller: record.caller_raw.clone(),
         number: number.or_else(|| record.caller_normalized.clone()),
         region: record.region.clone(),
-        created_at: now_utc(),
+        created_at: wall,
         kind,
         voicemail_path,
         state: "open".to_string(),

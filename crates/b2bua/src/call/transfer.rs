@@ -18,7 +18,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, NameAddr, Request, SipUri};
 use tracing::{info, warn};
 
-use super::{close_legs, now_utc};
+use super::close_legs;
 use crate::core::{Core, Side};
 
 /// The prompt a transferred caller of a plan without a menu hears while waiting.
@@ -248,7 +248,7 @@ impl Core {
         };
         self.owners.remove_leg(t.agent_tx);
         self.dialogs.remove_call(&t.agent_sip_call_id);
-        close_legs(&self.store, &mut c.legs);
+        close_legs(&mut self.out, self.wall, &mut c.legs);
         c.span
             .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
         match c.menu.as_mut() {
@@ -357,19 +357,17 @@ impl Core {
         self.acd.abandoned(now, call);
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
-        c.record.ended_at = Some(now_utc());
+        c.record.ended_at = Some(self.wall);
         c.record.hung_up_by = Some(by);
         self.save(&c.record);
         if let Some(mut p) = c.parked.take() {
+            // Its bridge ends as `p` goes (dropping the handle stops it).
             if by != HungUpBy::Caller {
                 let bye = p
                     .caller_dialog
                     .request(Method::Bye, &self.local.via(c.caller.peer.transport));
                 self.endpoint.send_request(now, bye, c.caller.peer);
             }
-            tokio::spawn(async move {
-                p.bridge.stop().await;
-            });
         }
     }
 }

@@ -7,27 +7,45 @@ use std::net::SocketAddr;
 use hotline_sip::message::{reason_phrase, Method};
 use hotline_sip::transaction::Transport;
 use hotline_sip::{HeaderName, Request, Response};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
-/// What the switch calls itself on the wire.
-#[derive(Debug, Clone)]
+/// What the switch calls itself on the wire, and where its tags, branches and Call-IDs
+/// come from. Not `Clone`: a copy would hand out the same tokens again.
+#[derive(Debug)]
 pub struct Local {
     /// The advertised SIP address (what peers should send to).
     pub sip: SocketAddr,
     /// The user part of our Contact: the service number.
     pub user: String,
+    /// Tokens come from a generator seeded by whoever builds the switch (the OS at start,
+    /// a fixed seed in tests), so a run can be replayed; ChaCha, because a guessable tag
+    /// would let a stranger forge a BYE.
+    tokens: std::cell::RefCell<rand::rngs::StdRng>,
 }
 
 /// The methods the switch accepts, for Allow headers.
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY";
 
-/// A random token for tags and Call-IDs.
-pub fn token() -> String {
-    let n: u64 = rand::thread_rng().gen();
-    format!("{n:016x}")
-}
-
 impl Local {
+    /// Our identity, with tokens drawn from `seed`.
+    pub fn new(sip: SocketAddr, user: String, seed: u64) -> Local {
+        Local {
+            sip,
+            user,
+            tokens: std::cell::RefCell::new(rand::rngs::StdRng::seed_from_u64(seed)),
+        }
+    }
+
+    /// A fresh 64-bit draw, for tags, branches and Call-IDs (as hex) and SDP sessions.
+    pub fn draw(&self) -> u64 {
+        self.tokens.borrow_mut().gen()
+    }
+
+    /// A fresh token for a tag, a branch or a Call-ID.
+    pub fn token(&self) -> String {
+        format!("{:016x}", self.draw())
+    }
+
     /// `host:port` as written in URIs.
     pub fn hostport(&self) -> String {
         self.sip.to_string()
@@ -44,7 +62,7 @@ impl Local {
             "SIP/2.0/{} {};branch=z9hG4bK{};rport",
             transport.via_token(),
             self.hostport(),
-            token()
+            self.token()
         )
     }
 
@@ -66,11 +84,11 @@ impl Local {
             format!(
                 "\"{caller_number}\" <sip:{caller_number}@{}>;tag={}",
                 self.hostport(),
-                token()
+                self.token()
             ),
         );
         h.push(HeaderName::To, format!("<sip:{agent}@{}>", self.hostport()));
-        h.push(HeaderName::CallId, format!("{}@hotline", token()));
+        h.push(HeaderName::CallId, format!("{}@hotline", self.token()));
         h.push(HeaderName::CSeq, "1 INVITE");
         h.push(HeaderName::Contact, format!("<{}>", self.contact()));
         h.push(HeaderName::Allow, ALLOW);

@@ -1,5 +1,6 @@
 //! From the agent's answer to the hang-up: bridging, in-dialog requests, re-INVITEs, BYE.
 
+use hotline_record::StoreWrite;
 use std::time::Instant;
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome};
@@ -10,10 +11,9 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, save_record, start_recorded_bridge, Party, Talking};
+use super::{start_recorded_bridge, Party, Talking};
 use crate::core::{Core, Side};
 use crate::media;
-use crate::sipbuild::token;
 
 impl Core {
     /// The agent's phone answered: check its answer, connect the caller, start recording.
@@ -140,14 +140,14 @@ impl Core {
             talking.bridge = Some(parked.bridge);
             c.talking = Some(talking);
             c.record.outcome = Outcome::Answered;
-            save_record(&self.store, &c.record);
+            self.out.record(&c.record);
             return;
         }
         let answer =
             self.local
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         self.endpoint.respond(now, c.caller.tx, answer);
-        let answered_at = now_utc();
+        let answered_at = self.wall;
         let bridge = match early {
             Some(bridge) => {
                 // Early media already flows and records; the answer may move the far end.
@@ -161,7 +161,14 @@ impl Core {
                 };
                 let caller = (caller_port, c.caller.peer_media);
                 let agent = (agent_port, agent_media);
-                start_recorded_bridge(&self.recorder, &self.prompts, c, caller, agent)
+                let ctx = super::Bridging {
+                    recordings: &self.recordings,
+                    media_ids: &mut self.media_ids,
+                    out: &self.out,
+                    wall: self.wall,
+                    prompts: &self.prompts,
+                };
+                start_recorded_bridge(ctx, call, c, caller, agent)
             }
         };
         c.span.in_scope(
@@ -180,9 +187,7 @@ impl Core {
         if c.record.direction == hotline_record::Direction::Outbound {
             // The taxpayer was reached: their open callbacks are done (100% followed up).
             if let Some(number) = &c.record.dialled {
-                if let Err(e) = self.store.called_back(number) {
-                    warn!(error = %e, "callbacks not closed");
-                }
+                self.out.write(StoreWrite::CalledBack(number.clone()));
             }
         }
         c.record.waited_ms = Some(
@@ -192,7 +197,7 @@ impl Core {
         );
         talking.bridge = Some(bridge);
         c.talking = Some(talking);
-        save_record(&self.store, &c.record);
+        self.out.record(&c.record);
     }
 
     /// A request inside one of a call's dialogs (tags already checked).
@@ -212,8 +217,8 @@ impl Core {
                 .talking
                 .as_ref()
                 .map(|t| t.agent_dialog.local_tag.clone())
-                .unwrap_or_else(token),
-            (None, _) => token(),
+                .unwrap_or_else(|| self.local.token()),
+            (None, _) => self.local.token(),
         };
         match req.method {
             Method::Bye if menu => {
@@ -355,20 +360,10 @@ impl Core {
         }
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
-        c.record.ended_at = Some(now_utc());
+        c.record.ended_at = Some(self.wall);
         c.record.hung_up_by = Some(who_hung_up(&c, &t.party, by));
-        let record = c.record.clone();
-        let store = self.store.clone();
-        let span = c.span.clone();
-        tokio::spawn(async move {
-            if let Some(bridge) = t.bridge.take() {
-                bridge.stop().await;
-            }
-            if let Err(e) = store.save(&record) {
-                span.in_scope(|| warn!(error = %e, "final call record not queued"));
-            }
-            span.in_scope(|| info!(by = %by, "call ended"));
-        });
+        c.span.in_scope(|| info!(by = %by, "call ended"));
+        self.out.final_record(t.bridge.take(), &c.record);
     }
 
     /// A transaction gave up.

@@ -12,11 +12,10 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{now_utc, save_record, start_recorded_bridge, Party};
+use super::{start_recorded_bridge, Party};
 use crate::core::{Core, Side};
 use crate::media;
 use crate::owners::TxOwner;
-use crate::sipbuild::token;
 
 /// A call the switch rings directly rather than through the ACD.
 pub(crate) struct Direct {
@@ -59,7 +58,7 @@ impl Core {
             c.direct = Some(Direct {
                 placed_by: Some(agent.to_string()),
             });
-            save_record(&self.store, &c.record);
+            self.out.record(&c.record);
         }
         self.acd_outbound(now, agent, call);
         self.ring_trunk(now, call, &trunk, number);
@@ -105,7 +104,7 @@ impl Core {
                 return None;
             }
         };
-        let mut record = CallRecord::new(self.new_call_id(), agent, now_utc());
+        let mut record = CallRecord::new(self.new_call_id(), agent, self.wall);
         // A call out says so when it is placed; until then it is one agent calling another.
         record.direction = Direction::Internal;
         record.region = self
@@ -279,8 +278,14 @@ impl Core {
             return false;
         };
         let caller = (caller_port, c.caller.peer_media);
-        let bridge =
-            start_recorded_bridge(&self.recorder, &self.prompts, c, caller, (far_port, far));
+        let ctx = super::Bridging {
+            recordings: &self.recordings,
+            media_ids: &mut self.media_ids,
+            out: &self.out,
+            wall: self.wall,
+            prompts: &self.prompts,
+        };
+        let bridge = start_recorded_bridge(ctx, call, c, caller, (far_port, far));
         c.early = Some(bridge);
         c.span
             .in_scope(|| info!("early media from the trunk passed through"));
@@ -356,7 +361,7 @@ impl Core {
                 &leg.invite.uri,
                 &creds.username,
                 &creds.password,
-                &token(),
+                &self.local.token(),
             )
         }) else {
             return false;
@@ -444,7 +449,7 @@ impl Core {
         c.span.in_scope(|| info!(status, "direct call failed"));
         c.record.outcome = Outcome::Failed;
         c.record.hung_up_by = Some(HungUpBy::Switch);
-        c.record.ended_at = Some(now_utc());
+        c.record.ended_at = Some(self.wall);
         self.save(&c.record);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hotline_acd::CallRef;
-use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
+use hotline_media::call::MediaEvent;
 use hotline_media::Monitor;
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
@@ -16,9 +16,9 @@ use hotline_sip::Request;
 use tracing::{info, Span};
 
 use crate::core::Core;
-use crate::media::{self, MediaPort, PeerMedia, SdpVersion};
+use crate::media::{self, PeerMedia, SdpVersion};
+use crate::media_ctl::{MediaHandle, PortGrant, StartMedia};
 use crate::owners::{DialogOwner, TxOwner};
-use crate::sipbuild::token;
 
 /// A phone call the switch answered for itself.
 pub(crate) struct Session {
@@ -49,7 +49,7 @@ const MONITOR_RING: std::time::Duration = std::time::Duration::from_secs(30);
 /// What the session is for.
 pub(crate) enum SessionKind {
     /// A feature code's confirmation playing; hung up when it ends.
-    Feature(Option<CallMediaHandle>),
+    Feature(Option<MediaHandle>),
     /// A supervisor attached to a call's media.
     Monitor {
         /// The monitored call.
@@ -64,7 +64,7 @@ pub(crate) enum SessionKind {
 /// A phone's INVITE answered by the switch: its dialog and the media port for it.
 pub(crate) struct Answered {
     pub dialog: Dialog,
-    pub port: MediaPort,
+    pub port: PortGrant,
     pub peer_media: PeerMedia,
     /// The SDP origin of the switch's offer or answer in this dialog.
     pub sdp: SdpVersion,
@@ -81,7 +81,7 @@ impl Core {
         req: &Request,
         m: super::CallerMedia,
     ) -> Option<Answered> {
-        let tag = token();
+        let tag = self.local.token();
         let Some(dialog) = Dialog::as_uas(req, &tag, &self.local.contact()) else {
             self.refuse(now, tx, req, 400);
             return None;
@@ -98,19 +98,29 @@ impl Core {
     }
 
     /// Plays `ok`'s confirmation on an answered feature-code call, then hangs up.
-    pub(crate) fn start_feature_session(&mut self, from: Peer, user: &str, ok: bool, a: Answered) {
+    pub(crate) fn start_feature_session(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        user: &str,
+        ok: bool,
+        a: Answered,
+    ) {
         let call = self.alloc_call();
         let span = tracing::info_span!("phone", user = %user, session = call.0);
         let local_media = a.port.local_addr();
-        let (media, events) = CallMedia::start(
-            format!("phone-{}", call.0),
-            (a.port, a.peer_media),
-            None,
-            Arc::clone(&self.prompts),
-        );
+        let start = StartMedia {
+            call,
+            call_id: format!("phone-{}", call.0),
+            caller: (a.port, a.peer_media),
+            agent: None,
+            recording: None,
+            prompts: Arc::clone(&self.prompts),
+            events: true,
+        };
+        let media = MediaHandle::start(self.media_ids.fresh(), &self.out, start);
         let prompt = if ok { "feature-ok" } else { "feature-failed" };
         media.play(1, vec![prompt.to_string()], false);
-        super::forward_media_events(&self.media_events, call, events);
         self.add_session(
             call,
             Session {
@@ -123,7 +133,7 @@ impl Core {
                 sdp: a.sdp,
                 acked: false,
                 bye_pending: None,
-                alive_checked: Instant::now(),
+                alive_checked: now,
             },
         );
     }
@@ -275,11 +285,8 @@ impl Core {
         }
         match s.kind {
             SessionKind::Feature(media) => {
-                if let Some(m) = media {
-                    tokio::spawn(async move {
-                        m.stop().await;
-                    });
-                }
+                // Dropping the handle stops the task.
+                drop(media);
             }
             SessionKind::Monitor { call: target, .. } => {
                 if let Some(m) = self.calls.get(&target).and_then(|c| c.media()) {
@@ -313,7 +320,7 @@ pub(crate) struct PendingMonitor {
     pub mode: Monitor,
     pub invite: Request,
     pub peer: Peer,
-    pub port: MediaPort,
+    pub port: PortGrant,
     pub sdp: SdpVersion,
     /// A provisional response arrived: a CANCEL may be sent (RFC 3261 9.1).
     pub provisional: bool,
@@ -361,8 +368,11 @@ impl Core {
         let (contact, peer) = self
             .agent_target(supervisor)
             .ok_or_else(|| format!("{supervisor}'s phone is not registered"))?;
-        let port = MediaPort::bind(self.media_ip).map_err(|e| format!("no media port: {e}"))?;
-        let version = SdpVersion::new();
+        let port = self
+            .ports
+            .take(&self.out)
+            .ok_or_else(|| "no media port free".to_string())?;
+        let version = SdpVersion::new(self.local.draw());
         let sdp = media::offer(port.local_addr(), version);
         let invite = self
             .local
@@ -445,7 +455,13 @@ impl Core {
             sdp: p.sdp,
             acked: true,
         };
-        self.join_monitor(p.target, &p.supervisor, &p.agent, p.mode, p.peer, answered);
+        let ask = super::phone::MonitorAsk {
+            target: p.target,
+            supervisor: &p.supervisor,
+            agent: &p.agent,
+            mode: p.mode,
+        };
+        self.join_monitor(now, ask, p.peer, answered);
         true
     }
 

@@ -3,12 +3,12 @@
 //! source or user is held before it is looked at, so a right password is not answered
 //! sooner than a wrong one; a blocked one is refused unchecked.
 
+use hotline_record::StoreWrite;
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use hotline_acd::AgentId as AcdAgent;
 use hotline_record::SecurityEvent;
 use hotline_routing::AgentReach;
@@ -241,22 +241,20 @@ impl Core {
 
     /// Saves one row of `security_events`.
     pub(crate) fn security_event(
-        &self,
+        &mut self,
         kind: &str,
         subject: String,
         failures: u32,
         detail: String,
     ) {
         let event = SecurityEvent {
-            at: Utc::now(),
+            at: self.wall,
             kind: kind.to_string(),
             subject,
             failures,
             detail,
         };
-        if let Err(e) = self.store.save_security_event(&event) {
-            warn!(error = %e, "security event not saved");
-        }
+        self.out.write(StoreWrite::Security(Box::new(event)));
     }
 
     /// Blocks that ran out are lifted (logged and saved).
@@ -280,7 +278,7 @@ impl Core {
             Some(AgentReach::Registers { secret }) => Some(secret.clone()),
             _ => None,
         };
-        let now_secs = Utc::now().timestamp().max(0) as u64;
+        let now_secs = self.wall.timestamp().max(0) as u64;
         let (resp, attempt) = self.registrar.handle(req, from, now, now_secs, secret_of);
         self.endpoint.respond(now, tx, resp);
         let user = registering_user(req).unwrap_or_default();

@@ -1,0 +1,232 @@
+//! The edge around the core: one tokio task that feeds it what arrives (SIP, media events,
+//! the operator's commands, the stop signal) with the time, sleeps until its next timer,
+//! and carries out what it asks (datagrams to the sockets, writes to the call store,
+//! replies to the control socket).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use hotline_acd::CallRef;
+use hotline_record::{CallStore, StoreWrite};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{info, warn};
+
+use crate::command::Reply;
+use crate::edge_media::MediaTasks;
+use crate::plan::Plan;
+use crate::transport::{Inbound, SipTransport};
+use hotline_b2bua::{Core, Input, Output, ReplyTo};
+
+/// How long the media tasks of the ended calls get to close their recordings.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// Where an operator's answer goes.
+pub type ReplySender = oneshot::Sender<Result<Reply, String>>;
+
+/// Requests from the operator's tools (over the control socket) and the signal handler.
+#[derive(Debug)]
+pub enum Control {
+    /// An operator's command.
+    Command {
+        /// What to do.
+        command: crate::command::Command,
+        /// The OS user who sent it (SO_PEERCRED), for the monitoring audit.
+        os_user: Option<String>,
+        /// Where the answer goes.
+        reply: ReplySender,
+    },
+    /// `hotline reload`: the plan loaded off the signalling task (or why it was refused),
+    /// for the core to swap in.
+    Reload {
+        /// The new plan, or the refusal.
+        loaded: Result<Arc<Plan>, String>,
+        /// Where the answer goes.
+        reply: ReplySender,
+    },
+    /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
+    /// record and recording, then return from [`Edge::run`].
+    Shutdown,
+}
+
+/// What the edge carries the core's outputs to.
+pub(crate) struct Edge {
+    core: Core,
+    transport: SipTransport,
+    store: CallStore,
+    media: MediaTasks,
+    /// Commands waiting for their answer, by the number the core will answer to.
+    replies: HashMap<ReplyTo, ReplySender>,
+    next_reply: u64,
+    /// What the core was last told of the recordings' disk.
+    disk_low: bool,
+}
+
+impl Edge {
+    /// The edge around `core`, carrying its outputs to these.
+    pub fn new(core: Core, transport: SipTransport, store: CallStore, media: MediaTasks) -> Edge {
+        Edge {
+            core,
+            transport,
+            store,
+            media,
+            replies: HashMap::new(),
+            next_reply: 0,
+            disk_low: false,
+        }
+    }
+
+    /// Runs until the inbound channel closes or a stop has finished.
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut control: mpsc::Receiver<Control>,
+        mut media: mpsc::Receiver<(CallRef, hotline_media::call::MediaEvent)>,
+    ) {
+        // The first round binds the media ports the first calls will need.
+        self.core.handle_timeout(Instant::now(), Utc::now());
+        self.carry_out_all();
+        loop {
+            let deadline = self.core.poll_timeout();
+            let input = tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(m) => Some(Input::Sip(m)),
+                    None => break,
+                },
+                Some(c) = control.recv() => Some(self.input_of(c)),
+                Some((call, ev)) = media.recv() => Some(Input::Media(call, ev)),
+                _ = tokio::time::sleep_until(deadline.into()) => None,
+            };
+            let disk_low = self.media.recorder().disk_low();
+            if disk_low != self.disk_low {
+                self.disk_low = disk_low;
+                let disk = Input::Disk { low: disk_low };
+                self.core.handle(Instant::now(), Utc::now(), disk);
+            }
+            if let Some(input) = input {
+                self.core.handle(Instant::now(), Utc::now(), input);
+            }
+            let now = Instant::now();
+            if now >= self.core.poll_timeout() {
+                self.core.handle_timeout(now, Utc::now());
+            }
+            self.carry_out_all();
+            if self.core.is_stopped(now) {
+                self.finish_shutdown().await;
+                return;
+            }
+        }
+    }
+
+    /// The core's input for an operator's request; its reply channel is kept here.
+    fn input_of(&mut self, c: Control) -> Input {
+        let mut keep = |reply: ReplySender| {
+            self.next_reply += 1;
+            let to = ReplyTo(self.next_reply);
+            self.replies.insert(to, reply);
+            to
+        };
+        match c {
+            Control::Command {
+                command,
+                os_user,
+                reply,
+            } => Input::Command {
+                reply: keep(reply),
+                command,
+                os_user,
+            },
+            Control::Reload { loaded, reply } => Input::PlanLoaded {
+                reply: keep(reply),
+                loaded,
+            },
+            Control::Shutdown => Input::Shutdown,
+        }
+    }
+
+    /// Does what the core asked, feeding back what that brings (ports bound, recordings
+    /// that could not be opened) until it asks nothing more.
+    fn carry_out_all(&mut self) {
+        loop {
+            let (want, not_opened) = self.carry_out();
+            if want == 0 && not_opened.is_empty() {
+                return;
+            }
+            for call in not_opened {
+                let input = Input::RecordingNotOpened(call);
+                self.core.handle(Instant::now(), Utc::now(), input);
+            }
+            if want > 0 {
+                let granted = self.media.bind(want);
+                let input = Input::Ports {
+                    granted,
+                    asked: want,
+                };
+                self.core.handle(Instant::now(), Utc::now(), input);
+            }
+        }
+    }
+
+    /// Does what the core asked, in order; returns the ports it wants bound and the calls
+    /// whose recording could not be opened.
+    fn carry_out(&mut self) -> (usize, Vec<CallRef>) {
+        let (mut want, mut not_opened) = (0, Vec::new());
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Media(id, command) => not_opened.extend(self.media.command(id, command)),
+                Output::ReleasePort(port) => self.media.release(port),
+                Output::WantPorts(n) => want += n,
+                Output::Transmit(t) => self.transport.send(t),
+                Output::Store(w) => {
+                    let what = w.what();
+                    if let Err(e) = self.store.write(w) {
+                        warn!(error = %e, "{what} not queued");
+                    }
+                }
+                Output::FinalRecord { media, record } => {
+                    let media = media.and_then(|id| self.media.take(id));
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        if let Some(media) = media {
+                            media.stop().await;
+                        }
+                        if let Err(e) = store.write(StoreWrite::Record(record)) {
+                            warn!(error = %e, "final call record not queued");
+                        }
+                    });
+                }
+                Output::Reply(to, result) => {
+                    if let Some(reply) = self.replies.remove(&to) {
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+        }
+        (want, not_opened)
+    }
+
+    /// The last step of a stop: the ended calls' media close their recordings, then every
+    /// record still open is closed (after every save queued before) and the files flushed.
+    async fn finish_shutdown(&mut self) {
+        self.carry_out_all();
+        tokio::time::sleep(SETTLE).await;
+        let (store, recorder) = (self.store.clone(), self.media.recorder().clone());
+        let flushed = tokio::task::spawn_blocking(move || {
+            let recorded = recorder.sync();
+            (store.finish_unfinished(), recorded)
+        })
+        .await;
+        match flushed {
+            Ok((Ok(closed), Ok(()))) => info!(closed, "stopped: every call record is closed"),
+            Ok((records, recordings)) => {
+                warn!(
+                    ?records,
+                    ?recordings,
+                    "stopped, but the files could not be flushed"
+                )
+            }
+            Err(e) => warn!(error = %e, "stopped, but the files could not be flushed"),
+        }
+    }
+}
