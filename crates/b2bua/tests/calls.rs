@@ -1,0 +1,164 @@
+//! A call's life and the races of its history, played against the call machine alone in
+//! virtual time (see `kit`): what each phone received, what the store was asked to write,
+//! what the media was told.
+
+mod kit;
+
+use std::time::Duration;
+
+use hotline_b2bua::MediaCommand;
+use hotline_record::{HungUpBy, Outcome};
+use hotline_sip::message::{Message, SipMessage};
+use hotline_sip::HeaderName;
+use kit::{dialplan, requests, response, statuses, Kit, Phone};
+
+/// A Luoyang landline calls and agent 1003 (static seat on 5070) is rung.
+fn rung() -> (Kit, Phone, Phone, hotline_sip::Request) {
+    let mut kit = Kit::new(&dialplan(&[("1003", "luoyang", 5070)], 15));
+    let caller = Phone::new("037961234567", 6000);
+    let agent = Phone::new("1003", 5070);
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let to_agent = kit.take_sent_to(agent.addr);
+    let invite = requests(&to_agent, "INVITE")
+        .first()
+        .map(|r| (*r).clone())
+        .expect("the agent's phone is rung");
+    (kit, caller, agent, invite)
+}
+
+#[test]
+fn a_call_is_rung_answered_bridged_and_ended_by_the_caller() {
+    let (mut kit, caller, agent, invite) = rung();
+    assert_eq!(
+        invite
+            .party_from()
+            .and_then(|f| f.sip_uri())
+            .and_then(|u| u.user)
+            .as_deref(),
+        Some("037961234567"),
+        "the agent sees the caller's number"
+    );
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 180));
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let to_agent = kit.take_sent_to(agent.addr);
+    assert_eq!(
+        requests(&to_agent, "ACK").len(),
+        1,
+        "the agent's 200 is ACKed"
+    );
+    let to_caller = kit.take_sent_to(caller.addr);
+    let ok = response(&to_caller, "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    let bridged = kit.media.iter().any(|(_, c)| {
+        matches!(
+            c,
+            MediaCommand::Start {
+                agent: Some(_),
+                recording: Some(_),
+                ..
+            }
+        )
+    });
+    assert!(
+        bridged,
+        "caller and agent bridged and recorded: {:?}",
+        kit.media
+    );
+
+    kit.advance(Duration::from_secs(40));
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(statuses(&kit.take_sent_to(caller.addr), "BYE"), vec![200]);
+    assert_eq!(requests(&kit.take_sent_to(agent.addr), "BYE").len(), 1);
+    let records = kit.records();
+    let [record] = records.as_slice() else {
+        panic!("one call: {records:?}")
+    };
+    assert_eq!(record.outcome, Outcome::Answered);
+    assert_eq!(record.hung_up_by, Some(HungUpBy::Caller));
+    assert_eq!(record.agent.as_deref(), Some("1003"));
+    assert_eq!(
+        record.ended_at,
+        Some(kit.wall()),
+        "ended at the machine's wall clock"
+    );
+    assert!(
+        matches!(kit.media.last(), Some((_, MediaCommand::Stop))),
+        "the media stopped before the final record"
+    );
+}
+
+#[test]
+fn a_cancel_crossing_the_agents_answer_acks_and_hangs_up_the_agent() {
+    let (mut kit, caller, agent, invite) = rung();
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 180));
+    // The caller gives up just as the agent picks up: the CANCEL arrives first.
+    kit.deliver(caller.addr, &caller.cancel("z9hG4bK-c1"));
+    let to_caller = kit.take_sent_to(caller.addr);
+    assert_eq!(statuses(&to_caller, "CANCEL"), vec![200]);
+    assert!(statuses(&to_caller, "INVITE").contains(&487));
+    let to_agent = kit.take_sent_to(agent.addr);
+    assert_eq!(
+        requests(&to_agent, "CANCEL").len(),
+        1,
+        "the agent's ringing is withdrawn"
+    );
+    // ...and the agent's 200 crosses it: the agent is ACKed and hung up, not left talking.
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let to_agent = kit.take_sent_to(agent.addr);
+    assert_eq!(requests(&to_agent, "ACK").len(), 1);
+    assert_eq!(requests(&to_agent, "BYE").len(), 1);
+    assert!(
+        kit.take_sent_to(caller.addr).is_empty(),
+        "the caller hears nothing more"
+    );
+    let records = kit.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].outcome, Outcome::Abandoned);
+    assert!(records[0].ended_at.is_some());
+}
+
+#[test]
+fn an_agents_retransmitted_200_is_acked_again() {
+    let (mut kit, caller, agent, invite) = rung();
+    let ok = agent.answer(&invite, 200);
+    kit.deliver_message(agent.addr, &ok);
+    assert_eq!(requests(&kit.take_sent_to(agent.addr), "ACK").len(), 1);
+    // The ACK was lost: the phone sends its 200 again, and again.
+    kit.advance(Duration::from_millis(500));
+    kit.deliver_message(agent.addr, &ok);
+    kit.advance(Duration::from_secs(1));
+    kit.deliver_message(agent.addr, &ok);
+    let to_agent = kit.take_sent_to(agent.addr);
+    assert_eq!(requests(&to_agent, "ACK").len(), 2, "each 200 ACKed");
+    assert!(requests(&to_agent, "BYE").is_empty(), "the call goes on");
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    assert_eq!(ok.status, 200);
+}
+
+#[test]
+fn a_ringing_phone_nobody_answers_is_given_up_after_the_ring_timeout() {
+    let (mut kit, _caller, agent, invite) = rung();
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 180));
+    kit.advance(Duration::from_secs(16));
+    let to_agent = kit.take_sent_to(agent.addr);
+    let cancels = requests(&to_agent, "CANCEL");
+    let first = cancels
+        .first()
+        .expect("rang for the plan's 15 s, then withdrawn");
+    assert!(
+        cancels
+            .iter()
+            .all(|c| c.headers.get(&HeaderName::Via) == first.headers.get(&HeaderName::Via)),
+        "one CANCEL, retransmitted until answered"
+    );
+    // The phone answers the CANCEL and ends its INVITE with 487, which the switch ACKs.
+    kit.deliver_message(agent.addr, &agent.answer(first, 200));
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 487));
+    let to_agent: Vec<Message> = kit.take_sent_to(agent.addr);
+    assert_eq!(requests(&to_agent, "ACK").len(), 1);
+    kit.advance(Duration::from_secs(10));
+    assert!(
+        requests(&kit.take_sent_to(agent.addr), "CANCEL").is_empty(),
+        "an answered CANCEL is not sent again"
+    );
+}
