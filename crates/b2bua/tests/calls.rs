@@ -10,7 +10,7 @@ use hotline_b2bua::MediaCommand;
 use hotline_record::{HungUpBy, Outcome};
 use hotline_sip::message::{Message, SipMessage};
 use hotline_sip::HeaderName;
-use kit::{dialplan, requests, response, statuses, Kit, Phone};
+use kit::{dialplan, distinct, requests, response, statuses, Kit, Phone};
 
 /// A Luoyang landline calls and agent 1003 (static seat on 5070) is rung.
 fn rung() -> (Kit, Phone, Phone, hotline_sip::Request) {
@@ -24,6 +24,16 @@ fn rung() -> (Kit, Phone, Phone, hotline_sip::Request) {
         .map(|r| (*r).clone())
         .expect("the agent's phone is rung");
     (kit, caller, agent, invite)
+}
+
+/// As [`rung`], and the agent answered: the caller's 200 (ACKed) is returned.
+fn talking() -> (Kit, Phone, Phone, hotline_sip::Response) {
+    let (mut kit, caller, agent, invite) = rung();
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.take_sent_to(agent.addr);
+    (kit, caller, agent, ok)
 }
 
 #[test]
@@ -161,4 +171,53 @@ fn a_ringing_phone_nobody_answers_is_given_up_after_the_ring_timeout() {
         requests(&kit.take_sent_to(agent.addr), "CANCEL").is_empty(),
         "an answered CANCEL is not sent again"
     );
+}
+
+#[test]
+fn a_call_whose_agent_phone_stops_answering_keepalives_is_ended_with_byes() {
+    let (mut kit, caller, agent, _ok) = talking();
+    // 30 s on, both legs are asked whether they are still there; only the caller answers.
+    kit.advance(Duration::from_secs(31));
+    let to_caller = kit.take_sent_to(caller.addr);
+    let options = requests(&to_caller, "OPTIONS");
+    let ask = options.first().expect("the caller is asked");
+    let answer = caller.answer(ask, 200);
+    kit.deliver_message(caller.addr, &answer);
+    assert!(!requests(&kit.take_sent_to(agent.addr), "OPTIONS").is_empty());
+    kit.advance(Duration::from_secs(40));
+    let to_caller = kit.take_sent_to(caller.addr);
+    assert_eq!(
+        distinct(&to_caller, "BYE").len(),
+        1,
+        "the caller is hung up"
+    );
+    let records = kit.records();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].ended_at.is_some(), "{:?}", records[0]);
+    assert_eq!(records[0].hung_up_by, Some(HungUpBy::Switch));
+}
+
+#[test]
+fn a_reload_mid_call_keeps_the_call_and_its_agent() {
+    let (mut kit, caller, agent, ok) = talking();
+    let again = kit::plan(&dialplan(
+        &[("1003", "luoyang", 5070), ("1004", "luoyang", 5071)],
+        15,
+    ));
+    let reply = hotline_b2bua::ReplyTo(1);
+    kit.input(hotline_b2bua::Input::PlanLoaded {
+        reply,
+        loaded: Ok(again),
+    });
+    assert!(
+        matches!(kit.replies.as_slice(), [(r, Ok(_))] if *r == reply),
+        "{:?}",
+        kit.replies
+    );
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(statuses(&kit.take_sent_to(caller.addr), "BYE"), vec![200]);
+    assert_eq!(requests(&kit.take_sent_to(agent.addr), "BYE").len(), 1);
+    let records = kit.records();
+    assert_eq!(records[0].outcome, Outcome::Answered);
+    assert_eq!(records[0].agent.as_deref(), Some("1003"));
 }

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hotline_b2bua::{Core, CoreParts, Inbound, Input, Local, MediaCommand, MediaId, Output, Plan};
+use hotline_b2bua::command::Reply;
+use hotline_b2bua::{
+    Core, CoreParts, Inbound, Input, Local, MediaCommand, MediaId, Output, Plan, ReplyTo,
+};
 use hotline_record::{CallRecord, StoreWrite};
 use hotline_sip::message::{Message, SipMessage};
 use hotline_sip::parse::parse_message;
@@ -54,6 +57,19 @@ wrap_up_secs = 0
     s
 }
 
+/// The plan of `dialplan`, as the edge would load it (without prompts).
+pub fn plan(dialplan: &str) -> Arc<Plan> {
+    let dialplan =
+        hotline_routing::Dialplan::parse(dialplan, Path::new("test.toml")).expect("dialplan");
+    let segments = hotline_routing::SegmentTable::embedded().expect("segments");
+    let router = hotline_routing::Router::new(&dialplan, segments);
+    Arc::new(Plan {
+        dialplan,
+        router,
+        prompts: Arc::new(hotline_media::prompt::PromptSet::empty()),
+    })
+}
+
 /// A message the machine sent, and to whom.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -74,21 +90,15 @@ pub struct Kit {
     pub media: Vec<(MediaId, MediaCommand)>,
     /// Store writes, in order (final records included, after their media stopped).
     pub writes: Vec<StoreWrite>,
+    /// Replies to operators' commands.
+    pub replies: Vec<(ReplyTo, Result<Reply, String>)>,
     next_port: u16,
 }
 
 impl Kit {
     /// A machine on `dialplan`, at 10:00 Beijing time on a Tuesday, seeded with 7.
     pub fn new(dialplan: &str) -> Kit {
-        let dialplan =
-            hotline_routing::Dialplan::parse(dialplan, Path::new("test.toml")).expect("dialplan");
-        let segments = hotline_routing::SegmentTable::embedded().expect("segments");
-        let router = hotline_routing::Router::new(&dialplan, segments);
-        let plan = Arc::new(Plan {
-            dialplan,
-            router,
-            prompts: Arc::new(hotline_media::prompt::PromptSet::empty()),
-        });
+        let plan = plan(dialplan);
         let now = Instant::now();
         let wall0 = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
         let core = Core::new(CoreParts {
@@ -111,6 +121,7 @@ impl Kit {
             sent: Vec::new(),
             media: Vec::new(),
             writes: Vec::new(),
+            replies: Vec::new(),
             next_port: 40_000,
         };
         kit.core.handle_timeout(now, wall0);
@@ -121,6 +132,13 @@ impl Kit {
     /// The calendar time matching the monotonic clock.
     pub fn wall(&self) -> DateTime<Utc> {
         self.wall0 + chrono::Duration::from_std(self.now - self.start).unwrap()
+    }
+
+    /// Something other than SIP happens now (a command, a plan loaded, a media event).
+    pub fn input(&mut self, input: Input) {
+        let wall = self.wall();
+        self.core.handle(self.now, wall, input);
+        self.pump();
     }
 
     /// `text` arrives over UDP from `from`.
@@ -182,7 +200,8 @@ impl Kit {
                     }
                     self.writes.push(StoreWrite::Record(record));
                 }
-                Output::ReleasePort(_) | Output::Reply(..) => {}
+                Output::Reply(to, r) => self.replies.push((to, r)),
+                Output::ReleasePort(_) => {}
                 Output::WantPorts(n) => {
                     let granted = (0..n)
                         .map(|_| {
@@ -338,4 +357,16 @@ pub fn response(messages: &[Message], method: &str, status: u16) -> Response {
             _ => None,
         })
         .unwrap_or_else(|| panic!("no {status} to {method} in {messages:#?}"))
+}
+
+/// The requests among `messages` with this method, a retransmission counted once.
+pub fn distinct<'a>(messages: &'a [Message], method: &str) -> Vec<&'a Request> {
+    let mut seen: Vec<&Request> = Vec::new();
+    for r in requests(messages, method) {
+        let via = r.headers.get(&HeaderName::Via);
+        if !seen.iter().any(|s| s.headers.get(&HeaderName::Via) == via) {
+            seen.push(r);
+        }
+    }
+    seen
 }
