@@ -42,8 +42,7 @@ impl SentAcks {
         self.by_tx.retain(|_, a| a.until > now);
     }
 
-    /// How many are kept (for tests: nothing grows without bound).
-    #[cfg(test)]
+    /// How many are kept (nothing grows without bound).
     pub(crate) fn len(&self) -> usize {
         self.by_tx.len()
     }

@@ -32,6 +32,7 @@ mod acks;
 mod agents;
 pub mod brakes;
 mod call;
+mod census;
 pub mod command;
 mod core;
 mod dispatch;
@@ -51,6 +52,7 @@ mod sipbuild;
 mod step;
 
 pub use crate::agents::AgentCommand;
+pub use crate::census::Census;
 pub use crate::core::{Core, CoreParts};
 pub use crate::media_ctl::{MediaCommand, MediaId, PortId, RecordingAt};
 pub use crate::out::Output;

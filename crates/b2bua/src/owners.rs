@@ -142,9 +142,13 @@ impl TxOwners {
     }
 
     /// How many transactions have an owner (tests: nothing is left after calls end).
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.by_tx.len()
+    }
+
+    /// Every transaction and its owner.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (TxId, &TxOwner)> {
+        self.by_tx.iter().map(|(tx, o)| (*tx, o))
     }
 }
 
@@ -195,6 +199,16 @@ impl DialogOwners {
         if self.call(call_id).is_some() {
             self.by_call_id.remove(call_id);
         }
+    }
+
+    /// How many dialogs have an owner.
+    pub(crate) fn len(&self) -> usize {
+        self.by_call_id.len()
+    }
+
+    /// Every dialog and its owner.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, DialogOwner)> {
+        self.by_call_id.iter().map(|(id, o)| (id.as_str(), *o))
     }
 
     /// Forgets the dialog `call_id` if it is a session.

@@ -95,6 +95,7 @@ fn a_call_is_rung_answered_bridged_and_ended_by_the_caller() {
         matches!(kit.media.last(), Some((_, MediaCommand::Stop))),
         "the media stopped before the final record"
     );
+    kit.assert_idle_after_all();
 }
 
 #[test]
@@ -125,6 +126,7 @@ fn a_cancel_crossing_the_agents_answer_acks_and_hangs_up_the_agent() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].outcome, Outcome::Abandoned);
     assert!(records[0].ended_at.is_some());
+    kit.assert_idle_after_all();
 }
 
 #[test]
@@ -195,6 +197,7 @@ fn a_call_whose_agent_phone_stops_answering_keepalives_is_ended_with_byes() {
     assert_eq!(records.len(), 1);
     assert!(records[0].ended_at.is_some(), "{:?}", records[0]);
     assert_eq!(records[0].hung_up_by, Some(HungUpBy::Switch));
+    kit.assert_idle_after_all();
 }
 
 #[test]
@@ -220,4 +223,5 @@ fn a_reload_mid_call_keeps_the_call_and_its_agent() {
     let records = kit.records();
     assert_eq!(records[0].outcome, Outcome::Answered);
     assert_eq!(records[0].agent.as_deref(), Some("1003"));
+    kit.assert_idle_after_all();
 }

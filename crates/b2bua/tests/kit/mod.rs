@@ -218,6 +218,16 @@ impl Kit {
         }
     }
 
+    /// Lets every timer run out (five minutes on, phones silent), then checks that the
+    /// machine holds nothing more: no call, no index entry, no menu deadline, no fault.
+    pub fn assert_idle_after_all(&mut self) {
+        self.advance(Duration::from_secs(300));
+        let census = self.core.census();
+        assert!(census.is_idle(), "{census:#?}");
+        assert_eq!(census.transactions, 0, "{census:#?}");
+        assert_eq!(census.sent_acks, 0, "{census:#?}");
+    }
+
     /// Takes the messages sent to `to` so far.
     pub fn take_sent_to(&mut self, to: SocketAddr) -> Vec<Message> {
         let (mine, rest) = self.sent.drain(..).partition(|s| s.to == to);
