@@ -98,6 +98,15 @@ impl TxOwners {
         }
     }
 
+    /// Forgets the keep-alives and re-INVITEs of a call or session that has ended: their
+    /// answers, if any come, find no owner and are dropped, as they would be by the call.
+    pub(crate) fn forget(&mut self, call: CallRef) {
+        self.by_tx.retain(|_, o| match o {
+            TxOwner::Keepalive(c, _, _) | TxOwner::Reinvite(c) => *c != call,
+            _ => true,
+        });
+    }
+
     /// The call `tx` moves a consulted party onto.
     pub(crate) fn reinvite(&self, tx: TxId) -> Option<CallRef> {
         match self.by_tx.get(&tx) {

@@ -225,3 +225,18 @@ fn a_reload_mid_call_keeps_the_call_and_its_agent() {
     assert_eq!(records[0].agent.as_deref(), Some("1003"));
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn an_agent_hanging_up_ends_the_call_for_the_caller() {
+    let (mut kit, caller, agent, invite) = rung();
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.take_sent_to(agent.addr);
+    kit.deliver(agent.addr, &agent.bye_as_answerer(&invite, 2));
+    assert_eq!(statuses(&kit.take_sent_to(agent.addr), "BYE"), vec![200]);
+    assert_eq!(distinct(&kit.take_sent_to(caller.addr), "BYE").len(), 1);
+    let records = kit.records();
+    assert_eq!(records[0].hung_up_by, Some(HungUpBy::Agent));
+    kit.assert_idle_after_all();
+}

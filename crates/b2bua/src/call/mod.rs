@@ -414,6 +414,7 @@ impl Core {
             self.owners.remove_leg(t.agent_tx);
             self.dialogs.remove_call(&t.agent_sip_call_id);
         }
+        self.owners.forget(call);
         Some(c)
     }
 

@@ -277,6 +277,7 @@ impl Core {
             return;
         };
         self.dialogs.remove_session(&s.dialog.call_id);
+        self.owners.forget(call);
         if send_bye {
             let bye = s
                 .dialog

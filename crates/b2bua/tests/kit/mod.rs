@@ -313,6 +313,19 @@ impl Phone {
         )
     }
 
+    /// A BYE from this phone in the dialog of `invite`, which the switch sent and this
+    /// phone answered (an agent hanging up).
+    pub fn bye_as_answerer(&self, invite: &Request, seq: u32) -> String {
+        let from = invite.headers.get(&HeaderName::From).unwrap_or_default();
+        let to = invite.headers.get(&HeaderName::To).unwrap_or_default();
+        let call_id = invite.call_id().unwrap_or_default();
+        format!(
+            "BYE sip:12366@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bK-bye-{seq}-{call_id}\r\nMax-Forwards: 70\r\nFrom: {to};tag={t}\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: {seq} BYE\r\nContent-Length: 0\r\n\r\n",
+            a = self.addr,
+            t = self.tag,
+        )
+    }
+
     /// This phone's answer to a request from the switch (`status`, with SDP for a 200
     /// to an INVITE).
     pub fn answer(&self, req: &Request, status: u16) -> Message {
