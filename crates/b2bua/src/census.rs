@@ -70,7 +70,7 @@ impl Core {
         for (r, c) in &self.calls {
             let mut legs = vec![(c.caller.tx, Side::Caller)];
             legs.extend(c.ringing.iter().map(|l| (l.tx, Side::Agent)));
-            legs.extend(c.talking.iter().map(|t| (t.agent_tx, Side::Agent)));
+            legs.extend(c.talking().into_iter().map(|t| (t.agent_tx, Side::Agent)));
             for (tx, side) in legs {
                 if self.owners.leg(tx) != Some((*r, side)) {
                     faults.push(format!("{}: leg {tx:?} ({side:?}) is not indexed", c.id));

@@ -64,11 +64,18 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let (dialog, peer) = match (side, &mut c.talking, &mut c.menu, &mut c.parked) {
-            (Side::Agent, Some(t), _, _) => (&mut t.agent_dialog, t.agent_peer),
-            (Side::Caller, Some(t), None, _) => (&mut t.caller_dialog, c.caller.peer),
-            (Side::Caller, _, Some(m), _) => (&mut m.caller_dialog, c.caller.peer),
-            (Side::Caller, None, None, Some(p)) => (&mut p.caller_dialog, c.caller.peer),
+        use crate::call::Stage;
+        let (dialog, peer) = match (side, &mut c.stage) {
+            (Side::Agent, Stage::Talking(t))
+            | (
+                Side::Agent,
+                Stage::Menu {
+                    talking: Some(t), ..
+                },
+            ) => (&mut t.agent_dialog, t.agent_peer),
+            (Side::Caller, Stage::Talking(t)) => (&mut t.caller_dialog, c.caller.peer),
+            (Side::Caller, Stage::Menu { menu, .. }) => (&mut menu.caller_dialog, c.caller.peer),
+            (Side::Caller, Stage::Parked(p)) => (&mut p.caller_dialog, c.caller.peer),
             _ => return,
         };
         let req = dialog.request(Method::Options, &self.local.via(peer.transport));
@@ -124,7 +131,7 @@ impl Core {
         };
         let current = match side {
             Side::Caller => Some(c.caller.sip_call_id.as_str()),
-            Side::Agent => c.talking.as_ref().map(|t| t.agent_sip_call_id.as_str()),
+            Side::Agent => c.talking().map(|t| t.agent_sip_call_id.as_str()),
         };
         if current != Some(dialog) {
             // The leg asked about has left (a transfer): nothing to end.
@@ -132,7 +139,7 @@ impl Core {
         }
         c.span
             .in_scope(|| info!(?side, "the other end of this leg is gone; ending the call"));
-        match (c.menu.is_some(), side) {
+        match (c.menu().is_some(), side) {
             (true, Side::Agent) => self.menu_agent_hung_up(now, call),
             _ => self.end_call(now, call, HungUpBy::Switch),
         }

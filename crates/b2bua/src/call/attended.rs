@@ -20,7 +20,7 @@ impl Core {
     /// Attended transfer: the consulted party replaces the transferor on the caller's call.
     pub(crate) fn attended_transfer(&mut self, now: Instant, call: CallRef, consult: CallRef) {
         // Both calls are checked before either is touched.
-        let connected = |id: &CallRef| self.calls.get(id).is_some_and(|c| c.talking.is_some());
+        let connected = |id: &CallRef| self.calls.get(id).is_some_and(|c| c.is_talking());
         if !connected(&call) || !connected(&consult) {
             return;
         }
@@ -30,10 +30,10 @@ impl Core {
         let Some(mut k) = self.remove_call(consult) else {
             return;
         };
-        let Some(kt) = k.talking.take() else {
+        let Some(kt) = k.take_talking() else {
             return;
         };
-        let Some(t) = self.calls.get(&call).and_then(|c| c.talking.as_ref()) else {
+        let Some(t) = self.calls.get(&call).and_then(|c| c.talking()) else {
             return;
         };
         let port = t.agent_local_media;
@@ -86,7 +86,7 @@ impl Core {
         };
         close_legs(&mut self.out, self.wall, &mut c.legs);
         // The consulted party is the call's agent from here, also for an end right below.
-        if let Some(t) = c.talking.as_mut() {
+        if let Some(t) = c.talking_mut() {
             t.party = party.clone();
             t.agent_tx = kt.agent_tx;
             t.agent_peer = kt.agent_peer;
@@ -123,7 +123,7 @@ impl Core {
         let Some(c) = self.calls.get(&call) else {
             return true;
         };
-        let Some(t) = c.talking.as_ref() else {
+        let Some(t) = c.talking() else {
             return true;
         };
         if resp.status >= 300 {

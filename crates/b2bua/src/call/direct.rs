@@ -259,7 +259,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
-        if c.direct.is_none() || c.early.is_some() || c.menu.is_some() {
+        if c.direct.is_none() || c.has_early() || c.menu().is_some() {
             return false;
         }
         let signalled = c.leg_mut(tx).map(|l| l.peer.addr.ip());
@@ -286,7 +286,9 @@ impl Core {
             prompts: &self.prompts,
         };
         let bridge = start_recorded_bridge(ctx, call, c, caller, (far_port, far));
-        c.early = Some(bridge);
+        c.stage = super::Stage::Waiting {
+            early: Some(bridge),
+        };
         c.span
             .in_scope(|| info!("early media from the trunk passed through"));
         let mut progress = self.local.response(&c.caller.invite, 183, &c.caller.tag);

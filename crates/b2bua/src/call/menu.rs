@@ -82,23 +82,26 @@ impl Core {
         let media = MediaHandle::start(self.media_ids.fresh(), &self.out, start);
         let (machine, actions) = IvrCall::start(Arc::clone(&menu), hours, now);
         c.span.in_scope(|| info!("answered by the voice menu"));
-        c.menu = Some(MenuSession {
-            machine,
-            media,
-            caller_dialog,
-            queued_at: None,
-            agent_media: None,
-            voicemails: 0,
-            armed: None,
-            info_keys: (now, Default::default()),
-        });
+        c.stage = super::Stage::Menu {
+            talking: None,
+            menu: Box::new(MenuSession {
+                machine,
+                media,
+                caller_dialog,
+                queued_at: None,
+                agent_media: None,
+                voicemails: 0,
+                armed: None,
+                info_keys: (now, Default::default()),
+            }),
+        };
         self.out.record(&c.record);
         self.apply_ivr(now, call, actions);
     }
 
     /// Feeds one event to a call's menu and carries out what it says.
     pub(crate) fn ivr_event(&mut self, now: Instant, call: CallRef, event: IvrEvent) {
-        let Some(session) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+        let Some(session) = self.calls.get_mut(&call).and_then(|c| c.menu_mut()) else {
             return;
         };
         let actions = session.machine.handle(event, now);
@@ -115,7 +118,7 @@ impl Core {
     /// Puts the call's menu deadline in the timers, unless an earlier one is there already
     /// (which, when it comes, arms the later one).
     fn arm_menu_timer(&mut self, call: CallRef) {
-        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+        let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu_mut()) else {
             return;
         };
         if let Some(at) = m.machine.poll_timeout() {
@@ -130,7 +133,10 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(m) = c.menu.as_mut() else { return };
+        // The stage alone is borrowed: the record and id are written beside it.
+        let super::Stage::Menu { menu: m, .. } = &mut c.stage else {
+            return;
+        };
         match action {
             IvrAction::Play {
                 id,
@@ -292,7 +298,7 @@ impl Core {
                 break;
             }
             self.ivr_timers.pop();
-            let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu.as_mut()) else {
+            let Some(m) = self.calls.get_mut(&call).and_then(|c| c.menu_mut()) else {
                 continue;
             };
             if m.armed == Some(at) {
@@ -330,7 +336,7 @@ impl Core {
             Party::Trunk(_) if first => Outcome::Forwarded,
             _ => Outcome::Answered,
         };
-        if let Some(m) = c.menu.as_mut() {
+        if let super::Stage::Menu { menu: m, .. } = &mut c.stage {
             if first {
                 c.record.waited_ms = m
                     .queued_at
@@ -338,7 +344,7 @@ impl Core {
             }
             m.agent_media = Some(agent_media);
         }
-        c.talking = Some(talking);
+        c.connect(talking);
         self.out.record(&c.record);
         // Only an agent has a number (工号) to announce; a trunk's party is connected at once.
         let event = match party {
@@ -353,11 +359,11 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        let Some(t) = c.talking.take() else { return };
+        let Some(t) = c.take_talking() else { return };
         self.owners.remove_leg(t.agent_tx);
         self.dialogs.remove_call(&t.agent_sip_call_id);
         c.record.hung_up_by = Some(HungUpBy::Agent);
-        if let Some(m) = c.menu.as_mut() {
+        if let Some(m) = c.menu_mut() {
             m.media.disconnect_agent();
             m.agent_media = None;
         }
@@ -376,7 +382,9 @@ impl Core {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
-        let Some(mut m) = c.menu.take() else { return };
+        let Some((mut m, talking)) = c.take_menu() else {
+            return;
+        };
         if caller_bye.is_none() {
             let bye = m
                 .caller_dialog
@@ -387,10 +395,9 @@ impl Core {
         for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, call, leg);
         }
-        let in_queue =
-            m.queued_at.is_some() && c.talking.is_none() && c.record.answered_at.is_none();
+        let in_queue = m.queued_at.is_some() && talking.is_none() && c.record.answered_at.is_none();
         // Where a caller who hung up gave up (the switch stopping is nobody giving up).
-        let announcing = c.talking.is_some() && !c.record.agent_announced;
+        let announcing = talking.is_some() && !c.record.agent_announced;
         if caller_bye.is_some() && self.stopping.is_none() {
             c.record.abandoned_in = match (in_queue, announcing) {
                 (true, _) if rang => Some(AbandonStage::Ringing),
@@ -399,7 +406,7 @@ impl Core {
                 (false, false) => c.record.abandoned_in,
             };
         }
-        if let Some(mut t) = c.talking.take() {
+        if let Some(mut t) = talking {
             let bye = t
                 .agent_dialog
                 .request(Method::Bye, &self.local.via(t.agent_peer.transport));

@@ -41,10 +41,9 @@ pub(crate) struct Call {
     pub caller: CallerLeg,
     /// The phones ringing for this call: one, or several with ring-all.
     pub ringing: Vec<AgentLeg>,
-    pub talking: Option<Talking>,
+    /// Where the call is in its life: one state, so no two can be half true at once.
+    pub stage: Stage,
     pub record: CallRecord,
-    /// The voice menu, when the dialplan has one (the switch answered at once).
-    pub menu: Option<menu::MenuSession>,
     /// When the legs were last asked (OPTIONS) whether they are still there.
     pub alive_checked: Instant,
     /// Set for calls the ACD does not distribute (calls out, consultations, legacy).
@@ -57,10 +56,23 @@ pub(crate) struct Call {
     /// a legacy city's trunk is not rung again in the same step, or a fallback to it would
     /// recurse without end.
     pub failed_at_once: Option<std::time::Instant>,
-    /// A call without a menu between a transfer's two parties.
-    pub parked: Option<Parked>,
-    /// The bridge started by a trunk's early media (183 with SDP) before its answer.
-    pub early: Option<MediaHandle>,
+}
+
+/// Where a call is in its life.
+pub(crate) enum Stage {
+    /// Not answered: in the queue or ringing a party. A trunk's early media (183 with SDP)
+    /// may already flow and record through `early`, the bridge its answer takes over.
+    Waiting { early: Option<MediaHandle> },
+    /// Answered by the voice menu, which holds the caller's media; `talking` once an agent
+    /// or a trunk is connected through it.
+    Menu {
+        menu: Box<menu::MenuSession>,
+        talking: Option<Talking>,
+    },
+    /// Bridged to an agent or a trunk, without a menu.
+    Talking(Talking),
+    /// Without a menu, between a transfer's two parties: the caller's media goes on.
+    Parked(Parked),
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -170,14 +182,119 @@ pub(crate) struct OrphanLeg {
 impl Call {
     /// The call's media task, once there is one (menu answered, or agent connected).
     pub fn media(&self) -> Option<&MediaHandle> {
-        match &self.menu {
-            Some(m) => Some(&m.media),
-            None => self
-                .talking
-                .as_ref()
-                .and_then(|t| t.bridge.as_ref())
-                .or(self.parked.as_ref().map(|p| &p.bridge)),
+        match &self.stage {
+            Stage::Menu { menu, .. } => Some(&menu.media),
+            Stage::Talking(t) => t.bridge.as_ref(),
+            Stage::Parked(p) => Some(&p.bridge),
+            Stage::Waiting { .. } => None,
         }
+    }
+
+    /// The voice menu, once it has answered the call.
+    pub fn menu(&self) -> Option<&menu::MenuSession> {
+        match &self.stage {
+            Stage::Menu { menu, .. } => Some(menu),
+            _ => None,
+        }
+    }
+
+    /// The voice menu, to change.
+    pub fn menu_mut(&mut self) -> Option<&mut menu::MenuSession> {
+        match &mut self.stage {
+            Stage::Menu { menu, .. } => Some(menu),
+            _ => None,
+        }
+    }
+
+    /// The menu and whoever it connected, taken out: the call is ending.
+    pub fn take_menu(&mut self) -> Option<(Box<menu::MenuSession>, Option<Talking>)> {
+        match std::mem::replace(&mut self.stage, Stage::Waiting { early: None }) {
+            Stage::Menu { menu, talking } => Some((menu, talking)),
+            other => {
+                self.stage = other;
+                None
+            }
+        }
+    }
+
+    /// Who the caller is connected to, with or without a menu.
+    pub fn talking(&self) -> Option<&Talking> {
+        match &self.stage {
+            Stage::Menu { talking, .. } => talking.as_ref(),
+            Stage::Talking(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Who the caller is connected to, to change.
+    pub fn talking_mut(&mut self) -> Option<&mut Talking> {
+        match &mut self.stage {
+            Stage::Menu { talking, .. } => talking.as_mut(),
+            Stage::Talking(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller is connected to someone.
+    pub fn is_talking(&self) -> bool {
+        self.talking().is_some()
+    }
+
+    /// The connected party taken out: a menu call goes back to its menu, a call without
+    /// one to waiting (it is being transferred or ended).
+    pub fn take_talking(&mut self) -> Option<Talking> {
+        match &mut self.stage {
+            Stage::Menu { talking, .. } => talking.take(),
+            Stage::Talking(_) => {
+                match std::mem::replace(&mut self.stage, Stage::Waiting { early: None }) {
+                    Stage::Talking(t) => Some(t),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The caller is connected to `talking`: through the menu when there is one.
+    pub fn connect(&mut self, talking: Talking) {
+        match &mut self.stage {
+            Stage::Menu { talking: t, .. } => *t = Some(talking),
+            _ => self.stage = Stage::Talking(talking),
+        }
+    }
+
+    /// Whether the call waits, parked, between a transfer's parties.
+    pub fn is_parked(&self) -> bool {
+        matches!(self.stage, Stage::Parked(_))
+    }
+
+    /// The parked caller's side taken out, back to waiting.
+    pub fn take_parked(&mut self) -> Option<Parked> {
+        match std::mem::replace(&mut self.stage, Stage::Waiting { early: None }) {
+            Stage::Parked(p) => Some(p),
+            other => {
+                self.stage = other;
+                None
+            }
+        }
+    }
+
+    /// The bridge a trunk's early media started, taken out for its answer.
+    pub fn take_early(&mut self) -> Option<MediaHandle> {
+        match &mut self.stage {
+            Stage::Waiting { early } => early.take(),
+            _ => None,
+        }
+    }
+
+    /// Whether a trunk's early media already flows.
+    pub fn has_early(&self) -> bool {
+        matches!(self.stage, Stage::Waiting { early: Some(_) })
+    }
+
+    /// Whether the switch has answered the caller (the menu, an agent, or a transfer).
+    pub fn caller_answered(&self) -> bool {
+        !matches!(self.stage, Stage::Waiting { .. })
     }
 
     /// Whether its ringing leg was rung by the switch itself (a call placed from a phone, a
@@ -339,16 +456,13 @@ impl Core {
                     sdp: media.sdp,
                 },
                 ringing: Vec::new(),
-                talking: None,
+                stage: Stage::Waiting { early: None },
                 record,
-                menu: None,
                 alive_checked: now,
                 direct: None,
                 legs: Vec::new(),
                 transfer: false,
                 failed_at_once: None,
-                parked: None,
-                early: None,
             },
         );
         call
@@ -410,7 +524,7 @@ impl Core {
             self.owners.remove_leg(leg.tx);
             self.dialogs.remove_call(&leg.sip_call_id);
         }
-        if let Some(t) = &c.talking {
+        if let Some(t) = c.talking() {
             self.owners.remove_leg(t.agent_tx);
             self.dialogs.remove_call(&t.agent_sip_call_id);
         }
@@ -435,7 +549,7 @@ impl Core {
                     .and_then(|f| f.tag().map(str::to_string));
                 to_tag.as_deref() == Some(c.caller.tag.as_str()) && from_tag == their
             }
-            Side::Agent => match &c.talking {
+            Side::Agent => match c.talking() {
                 Some(t) => {
                     to_tag.as_deref() == Some(t.agent_dialog.local_tag.as_str())
                         && from_tag.as_deref() == Some(t.agent_dialog.remote_tag.as_str())

@@ -244,7 +244,7 @@ impl Core {
             .calls
             .iter()
             .find(|(_, c)| {
-                c.talking.as_ref().is_some_and(|t| t.party.is_agent(agent)) && c.media().is_some()
+                c.talking().is_some_and(|t| t.party.is_agent(agent)) && c.media().is_some()
             })
             .map(|(id, c)| (*id, c.id.clone()));
         let taken = !changing

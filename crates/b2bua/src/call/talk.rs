@@ -22,7 +22,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        if c.talking.as_ref().is_some_and(|t| t.agent_tx != tx) {
+        if c.talking().is_some_and(|t| t.agent_tx != tx) {
             // Ring-all: a second phone answered as the first did; it is hung up.
             if let Some(leg) = c.take_leg(tx) {
                 self.owners.remove_leg(leg.tx);
@@ -31,7 +31,7 @@ impl Core {
             }
             return;
         }
-        if let Some(t) = &c.talking {
+        if let Some(t) = c.talking() {
             // A retransmitted 200: our ACK was lost, send it again, for the INVITE the 200
             // answers (after an attended transfer the dialog's last INVITE is the move).
             let seq = resp.cseq().map_or(t.agent_invite_seq, |c| c.seq);
@@ -96,7 +96,7 @@ impl Core {
             // How long the phone that took the call rang ("within three rings").
             c.record.ring_ms = Some(now.saturating_duration_since(leg.since).as_millis() as u64);
         }
-        let early = c.early.take();
+        let early = c.take_early();
         // The leg's port, unless early media already put it in the call's bridge.
         let agent_port = match (leg.media, &early) {
             (Some(port), _) => Some(port),
@@ -115,7 +115,7 @@ impl Core {
             agent_dialog,
             bridge: None,
         };
-        if c.menu.is_some() {
+        if c.menu().is_some() {
             let Some(agent_port) = agent_port else { return };
             c.span.in_scope(
                 || info!(agent = %talking.party, "agent answered; announcing their number"),
@@ -123,10 +123,10 @@ impl Core {
             self.menu_agent_answered(now, call, talking, (agent_port, agent_media));
             return;
         }
-        if c.parked.is_some() {
+        if c.is_parked() {
             // A transferred call without a menu: the caller's media goes on, now with the
             // new party (same recording, same call id, same caller dialog).
-            let (Some(parked), Some(agent_port)) = (c.parked.take(), agent_port) else {
+            let (Some(parked), Some(agent_port)) = (c.take_parked(), agent_port) else {
                 return;
             };
             parked
@@ -138,7 +138,7 @@ impl Core {
             // The caller's dialog goes on from where the parked call left it (its CSeq).
             talking.caller_dialog = parked.caller_dialog;
             talking.bridge = Some(parked.bridge);
-            c.talking = Some(talking);
+            c.connect(talking);
             c.record.outcome = Outcome::Answered;
             self.out.record(&c.record);
             return;
@@ -196,7 +196,7 @@ impl Core {
                 .max(0) as u64,
         );
         talking.bridge = Some(bridge);
-        c.talking = Some(talking);
+        c.connect(talking);
         self.out.record(&c.record);
     }
 
@@ -209,13 +209,12 @@ impl Core {
         tx: TxId,
         req: Request,
     ) {
-        let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
-        let menu = self.calls.get(&call).is_some_and(|c| c.menu.is_some());
+        let talking = self.calls.get(&call).is_some_and(|c| c.is_talking());
+        let menu = self.calls.get(&call).is_some_and(|c| c.menu().is_some());
         let tag = match (self.calls.get(&call), side) {
             (Some(c), Side::Caller) => c.caller.tag.clone(),
             (Some(c), Side::Agent) => c
-                .talking
-                .as_ref()
+                .talking()
                 .map(|t| t.agent_dialog.local_tag.clone())
                 .unwrap_or_else(|| self.local.token()),
             (None, _) => self.local.token(),
@@ -234,7 +233,7 @@ impl Core {
                     let paced = self
                         .calls
                         .get_mut(&call)
-                        .and_then(|c| c.menu.as_mut())
+                        .and_then(|c| c.menu_mut())
                         .map(|m| {
                             let (start, pace) = &mut m.info_keys;
                             let ms = now.saturating_duration_since(*start).as_millis();
@@ -258,7 +257,7 @@ impl Core {
                 };
                 self.hang_up(now, call, by);
             }
-            Method::Bye if self.calls.get(&call).is_some_and(|c| c.parked.is_some()) => {
+            Method::Bye if self.calls.get(&call).is_some_and(|c| c.is_parked()) => {
                 // The caller hung up while their transferred call waited for the next party.
                 self.reply(now, tx, &req, 200, &tag);
                 self.end_parked(now, call, HungUpBy::Caller);
@@ -284,8 +283,8 @@ impl Core {
         };
         // The caller's leg is answered once the menu, the agent or a transfer has it; the
         // agent's only while connected.
-        let caller_answered = c.menu.is_some() || c.talking.is_some() || c.parked.is_some();
-        let leg = match (side, c.talking.as_mut()) {
+        let caller_answered = c.caller_answered();
+        let leg = match (side, c.talking_mut()) {
             (Side::Caller, _) if caller_answered => Some((
                 c.caller.peer.addr.ip(),
                 c.caller.local_media,
@@ -322,12 +321,12 @@ impl Core {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        if c.menu.is_some() {
+        if c.menu().is_some() {
             let caller_bye = (by == HungUpBy::Caller).then_some(());
             self.end_menu_call(now, call, caller_bye);
-        } else if c.talking.is_some() {
+        } else if c.is_talking() {
             self.hang_up(now, call, by);
-        } else if c.parked.is_some() {
+        } else if c.is_parked() {
             self.end_parked(now, call, by);
         } else {
             self.abandon(now, call);
@@ -339,7 +338,7 @@ impl Core {
         let Some(mut c) = self.remove_call(call) else {
             return;
         };
-        let Some(mut t) = c.talking.take() else {
+        let Some(mut t) = c.take_talking() else {
             return;
         };
         if by != HungUpBy::Agent {
@@ -373,15 +372,15 @@ impl Core {
         }
         match self.owners.leg(tx) {
             Some((call, Side::Agent)) => {
-                let ringing = self.calls.get(&call).is_some_and(|c| c.talking.is_none());
+                let ringing = self.calls.get(&call).is_some_and(|c| !c.is_talking());
                 if ringing {
                     self.agent_declined(now, call, tx, 408);
                 }
             }
             Some((call, Side::Caller)) => {
                 // Our 200 was never ACKed: the caller is gone.
-                let talking = self.calls.get(&call).is_some_and(|c| c.talking.is_some());
-                let menu = self.calls.get(&call).is_some_and(|c| c.menu.is_some());
+                let talking = self.calls.get(&call).is_some_and(|c| c.is_talking());
+                let menu = self.calls.get(&call).is_some_and(|c| c.menu().is_some());
                 if menu {
                     self.end_menu_call(now, call, Some(()));
                 } else if talking {

@@ -108,7 +108,7 @@ impl Core {
         let Some(c) = self.calls.get(&call) else {
             return;
         };
-        let Some(t) = c.talking.as_ref() else {
+        let Some(t) = c.talking() else {
             let tag = c.caller.tag.clone();
             self.reply(now, tx, &req, 403, &tag);
             return;
@@ -209,7 +209,7 @@ impl Core {
             .tags
             .iter()
             .all(|t| *t == c.caller.tag || *t == their_tag);
-        (side == Side::Caller && mine && tags_ok && c.talking.is_some()).then_some(id)
+        (side == Side::Caller && mine && tags_ok && c.is_talking()).then_some(id)
     }
 
     /// Tells the transferor the transfer happened and hangs their leg up.
@@ -243,7 +243,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
-        let Some(t) = c.talking.take() else {
+        let Some(t) = c.take_talking() else {
             return false;
         };
         self.owners.remove_leg(t.agent_tx);
@@ -251,7 +251,7 @@ impl Core {
         close_legs(&mut self.out, self.wall, &mut c.legs);
         c.span
             .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
-        match c.menu.as_mut() {
+        match c.menu_mut() {
             Some(m) => {
                 // Also mid-announcement: the agent's media must never be connected now.
                 m.agent_media = None;
@@ -265,7 +265,7 @@ impl Core {
                     bridge
                         .media()
                         .play(0, vec![MUSIC_ON_HOLD.to_string()], true);
-                    c.parked = Some(super::Parked {
+                    c.stage = super::Stage::Parked(super::Parked {
                         bridge,
                         caller_dialog: t.caller_dialog,
                     });
@@ -291,7 +291,7 @@ impl Core {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.transfer = true;
                 }
-                if self.calls.get(&call).is_some_and(|c| c.menu.is_some()) {
+                if self.calls.get(&call).is_some_and(|c| c.menu().is_some()) {
                     self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
                 }
                 self.ring_direct_agent(now, call, &agent);
@@ -301,7 +301,7 @@ impl Core {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.transfer = true;
                 }
-                if self.calls.get(&call).is_some_and(|c| c.menu.is_some()) {
+                if self.calls.get(&call).is_some_and(|c| c.menu().is_some()) {
                     self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
                 }
                 self.ring_trunk(now, call, &trunk, &number);
@@ -321,7 +321,7 @@ impl Core {
             return;
         };
         c.transfer = false;
-        if c.menu.is_some() {
+        if c.menu().is_some() {
             self.ivr_event(now, call, hotline_ivr::Event::TransferToQueue(region));
             return;
         }
@@ -360,7 +360,7 @@ impl Core {
         c.record.ended_at = Some(self.wall);
         c.record.hung_up_by = Some(by);
         self.save(&c.record);
-        if let Some(mut p) = c.parked.take() {
+        if let Some(mut p) = c.take_parked() {
             // Its bridge ends as `p` goes (dropping the handle stops it).
             if by != HungUpBy::Caller {
                 let bye = p
