@@ -13,6 +13,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::Response;
 use tracing::info;
 
+use crate::call::Ending;
 use crate::core::{Core, Side};
 use crate::owners::TxOwner;
 
@@ -141,7 +142,7 @@ impl Core {
             .in_scope(|| info!(?side, "the other end of this leg is gone; ending the call"));
         match (c.menu().is_some(), side) {
             (true, Side::Agent) => self.menu_agent_hung_up(now, call),
-            _ => self.end_call(now, call, HungUpBy::Switch),
+            _ => self.end(now, call, Ending::By(HungUpBy::Switch)),
         }
     }
 }

@@ -13,6 +13,7 @@ use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::info;
 
+use crate::call::Ending;
 use crate::core::Core;
 
 /// How long a stopping switch waits for the answers to its BYEs and CANCELs.
@@ -37,7 +38,7 @@ impl Core {
         }
         let calls: Vec<CallRef> = self.calls.keys().copied().collect();
         for call in calls {
-            self.end_call(now, call, HungUpBy::Switch);
+            self.end(now, call, Ending::By(HungUpBy::Switch));
         }
         let sessions: Vec<CallRef> = self.sessions.keys().copied().collect();
         for session in sessions {

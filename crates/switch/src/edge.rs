@@ -185,12 +185,16 @@ impl Edge {
                     }
                 }
                 Output::FinalRecord { media, record } => {
-                    let media = media.and_then(|id| self.media.take(id));
+                    let Some(media) = media.and_then(|id| self.media.take(id)) else {
+                        // No media to wait for: written in order with the rest.
+                        if let Err(e) = self.store.write(StoreWrite::Record(record)) {
+                            warn!(error = %e, "final call record not queued");
+                        }
+                        continue;
+                    };
                     let store = self.store.clone();
                     tokio::spawn(async move {
-                        if let Some(media) = media {
-                            media.stop().await;
-                        }
+                        media.stop().await;
                         if let Err(e) = store.write(StoreWrite::Record(record)) {
                             warn!(error = %e, "final call record not queued");
                         }

@@ -12,6 +12,7 @@ use hotline_sip::{HeaderName, Response};
 use tracing::{info, warn};
 
 use super::{close_legs, Party};
+use crate::call::Ending;
 use crate::core::{Core, Side};
 use crate::media;
 use crate::owners::{DialogOwner, TxOwner};
@@ -103,7 +104,7 @@ impl Core {
             }
             None => {
                 // The move could not even be sent: nobody would be on the caller's call.
-                self.end_call(now, call, HungUpBy::Switch);
+                self.end(now, call, Ending::By(HungUpBy::Switch));
                 return;
             }
         }
@@ -131,7 +132,7 @@ impl Core {
                 status = resp.status,
                 "the consulted phone refused to move; ending the call"
             );
-            self.end_call(now, call, HungUpBy::Switch);
+            self.end(now, call, Ending::By(HungUpBy::Switch));
             return true;
         }
         let ack = t
@@ -149,7 +150,7 @@ impl Core {
             }
             None => {
                 warn!("the consulted phone answered the move without SDP; ending the call");
-                self.end_call(now, call, HungUpBy::Switch);
+                self.end(now, call, Ending::By(HungUpBy::Switch));
             }
         }
         true
@@ -162,7 +163,7 @@ impl Core {
             return false;
         };
         warn!("the consulted phone never answered the move; ending the call");
-        self.end_call(now, call, HungUpBy::Switch);
+        self.end(now, call, Ending::By(HungUpBy::Switch));
         true
     }
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use hotline_acd::CallRef;
-use hotline_record::{CallRecord, Direction, HungUpBy, Outcome};
+use hotline_record::{CallRecord, Direction, Outcome};
 use hotline_sip::message::SipMessage;
 use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
@@ -422,36 +422,5 @@ impl Core {
             self.cancel_leg(now, call, leg);
             self.fail_direct(now, call, 480);
         }
-    }
-
-    /// A direct call's far leg said no: the caller hears the same (no other agent to try).
-    pub(crate) fn fail_direct(&mut self, now: Instant, call: CallRef, status: u16) {
-        if self.calls.get(&call).is_some_and(|c| c.transfer) {
-            self.transfer_failed(now, call, status);
-            return;
-        }
-        let Some(mut c) = self.remove_call(call) else {
-            return;
-        };
-        let status = match status {
-            401 | 407 => 403,
-            s @ 400..=699 => s,
-            _ => 503,
-        };
-        if self.endpoint.is_pending(c.caller.tx) {
-            let r = self.local.response(&c.caller.invite, status, &c.caller.tag);
-            self.endpoint.respond(now, c.caller.tx, r);
-        }
-        for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, call, leg);
-        }
-        if let Some(agent) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
-            self.end_agent_call(now, &agent, call);
-        }
-        c.span.in_scope(|| info!(status, "direct call failed"));
-        c.record.outcome = Outcome::Failed;
-        c.record.hung_up_by = Some(HungUpBy::Switch);
-        c.record.ended_at = Some(self.wall);
-        self.save(&c.record);
     }
 }

@@ -17,12 +17,12 @@ use std::time::Instant;
 use hotline_acd::{CallRef, QueueId};
 use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
 use hotline_media::call::MediaEvent;
-use hotline_record::{AbandonStage, Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_record::{Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
-use hotline_sip::message::Method;
 use tracing::{info, warn};
 
 use super::{open_recording, Party, Talking};
+use crate::call::Ending;
 use crate::core::Core;
 use crate::media::PeerMedia;
 use crate::media_ctl::{MediaHandle, PortGrant, StartMedia};
@@ -265,7 +265,7 @@ impl Core {
                     self.out.record(&c.record);
                 }
             }
-            IvrAction::Hangup => self.end_menu_call(now, call, None),
+            IvrAction::Hangup => self.end(now, call, Ending::By(HungUpBy::Switch)),
         }
     }
 
@@ -375,77 +375,6 @@ impl Core {
         }
         self.ivr_event(now, call, IvrEvent::AgentHungUp);
     }
-
-    /// Ends a menu call: `caller_bye` says the caller hung up (else the switch sends BYE),
-    /// the agent leg is hung up or cancelled, media stopped, the record finished.
-    pub(crate) fn end_menu_call(&mut self, now: Instant, call: CallRef, caller_bye: Option<()>) {
-        let Some(mut c) = self.remove_call(call) else {
-            return;
-        };
-        let Some((mut m, talking)) = c.take_menu() else {
-            return;
-        };
-        if caller_bye.is_none() {
-            let bye = m
-                .caller_dialog
-                .request(Method::Bye, &self.local.via(c.caller.peer.transport));
-            self.endpoint.send_request(now, bye, c.caller.peer);
-        }
-        let rang = !c.ringing.is_empty();
-        for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, call, leg);
-        }
-        let in_queue = m.queued_at.is_some() && talking.is_none() && c.record.answered_at.is_none();
-        // Where a caller who hung up gave up (the switch stopping is nobody giving up).
-        let announcing = talking.is_some() && !c.record.agent_announced;
-        if caller_bye.is_some() && self.stopping.is_none() {
-            c.record.abandoned_in = match (in_queue, announcing) {
-                (true, _) if rang => Some(AbandonStage::Ringing),
-                (true, _) => Some(AbandonStage::Queue),
-                (false, true) => Some(AbandonStage::Announcement),
-                (false, false) => c.record.abandoned_in,
-            };
-        }
-        if let Some(mut t) = talking {
-            let bye = t
-                .agent_dialog
-                .request(Method::Bye, &self.local.via(t.agent_peer.transport));
-            self.endpoint.send_request(now, bye, t.agent_peer);
-            self.end_party_call(now, &t.party, call);
-        }
-        self.end_monitors_of(now, call);
-        self.close_legs(&mut c.legs);
-        // Out of the ACD whatever the stage (a transferred call waits there too; `abandoned`
-        // is a no-op for a call that is not queued).
-        let waited = self.acd.abandoned(now, call);
-        if m.machine.is_before_the_message() && number_known(&c.record) {
-            // They asked to leave a message and hung up before the beep: still to follow up.
-            let cb = callback_of(self.wall, &c.record, CallbackKind::Voicemail, None, None);
-            self.out.write(StoreWrite::Callback(Box::new(cb)));
-        }
-        if in_queue {
-            // A caller cut off by the switch stopping did not give up: failed, called back.
-            c.record.outcome = if self.stopping.is_some() {
-                Outcome::Failed
-            } else {
-                Outcome::Abandoned
-            };
-            c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
-            let cb = callback_of(self.wall, &c.record, CallbackKind::Abandoned, None, None);
-            self.out.write(StoreWrite::Callback(Box::new(cb)));
-        }
-        if c.record.hung_up_by.is_none() {
-            c.record.hung_up_by = Some(if caller_bye.is_some() {
-                HungUpBy::Caller
-            } else {
-                HungUpBy::Switch
-            });
-        }
-        c.record.ended_at = Some(self.wall);
-        c.span
-            .in_scope(|| info!(outcome = %c.record.outcome, "call ended"));
-        self.out.final_record(Some(m.media), &c.record);
-    }
 }
 
 /// Where a call's `nth` voicemail goes: `<recordings>/voicemail/YYYY/MM/DD/<call-id>.wav`,
@@ -466,14 +395,14 @@ fn voicemail_path(
 }
 
 /// Whether the caller presented a number to call back.
-fn number_known(record: &hotline_record::CallRecord) -> bool {
+pub(super) fn number_known(record: &hotline_record::CallRecord) -> bool {
     record
         .caller_normalized
         .as_deref()
         .is_some_and(|n| !n.is_empty())
 }
 
-fn callback_of(
+pub(super) fn callback_of(
     wall: chrono::DateTime<chrono::Utc>,
     record: &hotline_record::CallRecord,
     kind: CallbackKind,

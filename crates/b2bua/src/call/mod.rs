@@ -6,6 +6,7 @@
 mod attended;
 mod calls_out;
 mod direct;
+mod end;
 pub(crate) mod menu;
 mod offer;
 mod phone;
@@ -32,6 +33,7 @@ use crate::out::Outputs;
 use crate::owners::{DialogOwner, TxOwner};
 
 pub(crate) use calls_out::CallsOut;
+pub(crate) use end::Ending;
 pub(crate) use phone::static_seat_sent;
 
 /// One call from the switch's side.
@@ -203,17 +205,6 @@ impl Call {
         match &mut self.stage {
             Stage::Menu { menu, .. } => Some(menu),
             _ => None,
-        }
-    }
-
-    /// The menu and whoever it connected, taken out: the call is ending.
-    pub fn take_menu(&mut self) -> Option<(Box<menu::MenuSession>, Option<Talking>)> {
-        match std::mem::replace(&mut self.stage, Stage::Waiting { early: None }) {
-            Stage::Menu { menu, talking } => Some((menu, talking)),
-            other => {
-                self.stage = other;
-                None
-            }
         }
     }
 

@@ -1,11 +1,10 @@
 //! From the caller's INVITE until an agent answers: routing, ringing agents one after
 //! another, CANCELs, abandonment and refusals.
 
-use hotline_record::StoreWrite;
 use std::time::{Duration, Instant};
 
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
-use hotline_record::{AbandonStage, CallRecord, Callback, CallbackKind, HungUpBy, Outcome};
+use hotline_record::{CallRecord, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
@@ -13,6 +12,7 @@ use hotline_sip::{HeaderName, Request, Response, SipUri};
 use tracing::{info, info_span, warn};
 
 use super::{AgentLeg, Call, OrphanLeg, Party};
+use crate::call::Ending;
 use crate::core::{Core, Side};
 use crate::media::{self, SdpVersion};
 use crate::owners::{DialogOwner, TxOwner};
@@ -259,74 +259,10 @@ impl Core {
     /// The caller CANCELled before an agent answered.
     pub(crate) fn on_caller_cancel(&mut self, now: Instant, invite: TxId) {
         if let Some((call, Side::Caller)) = self.owners.leg(invite) {
-            self.abandon(now, call);
+            self.end(now, call, Ending::By(HungUpBy::Caller));
         } else {
             self.cancel_held(now, invite);
         }
-    }
-
-    /// The caller gave up before an agent answered (CANCEL, or BYE on the early dialog):
-    /// 487 for their INVITE, the ringing phone stopped, an abandoned record.
-    pub(crate) fn abandon(&mut self, now: Instant, call: CallRef) {
-        let Some(mut c) = self.remove_call(call) else {
-            return;
-        };
-        if self.stopping.is_some() {
-            // Not the caller's doing: the switch stops, and says so.
-            self.refuse_stopping(now, c.caller.tx, &c.caller.invite);
-        } else {
-            let resp = self.local.response(&c.caller.invite, 487, &c.caller.tag);
-            self.endpoint.respond(now, c.caller.tx, resp);
-        }
-        let rang = !c.ringing.is_empty();
-        for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, call, leg);
-        }
-        let waited = self.acd.abandoned(now, call);
-        c.span
-            .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
-        // On a call an agent placed, the switch's caller is that agent.
-        let placed = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
-        if self.stopping.is_none() && c.direct.is_none() {
-            c.record.abandoned_in = Some(if rang {
-                AbandonStage::Ringing
-            } else {
-                AbandonStage::Queue
-            });
-        }
-        (c.record.outcome, c.record.hung_up_by) = match (self.stopping, placed) {
-            (Some(_), _) => (Outcome::Failed, Some(HungUpBy::Switch)),
-            (None, true) => (Outcome::Abandoned, Some(HungUpBy::Agent)),
-            (None, false) => (Outcome::Abandoned, Some(HungUpBy::Caller)),
-        };
-        c.record.waited_ms = Some(
-            waited
-                .map(|w| w.as_millis() as u64)
-                .unwrap_or_else(|| waited_since(&c.record, self.wall)),
-        );
-        c.record.ended_at = Some(self.wall);
-        self.save(&c.record);
-        if let Some(d) = &c.direct {
-            // A call out or a consultation given up by the agent, or a legacy city's caller
-            // (whose old system does its own follow-up): nobody to call back here.
-            if let Some(agent) = d.placed_by.clone() {
-                self.end_agent_call(now, &agent, call);
-            }
-            return;
-        }
-        // 100% answered or followed up: whoever gave up waiting is called back.
-        let cb = Callback {
-            id: 0,
-            call_id: c.record.call_id.clone(),
-            caller: c.record.caller_raw.clone(),
-            number: c.record.caller_normalized.clone(),
-            region: c.record.region.clone(),
-            created_at: self.wall,
-            kind: CallbackKind::Abandoned,
-            voicemail_path: None,
-            state: "open".to_string(),
-        };
-        self.out.write(StoreWrite::Callback(Box::new(cb)));
     }
 
     /// A response on one of our client transactions.
@@ -444,6 +380,6 @@ fn caller_of(req: &Request) -> String {
 }
 
 /// Milliseconds since the call was offered, by its record.
-fn waited_since(record: &CallRecord, wall: chrono::DateTime<chrono::Utc>) -> u64 {
+pub(super) fn waited_since(record: &CallRecord, wall: chrono::DateTime<chrono::Utc>) -> u64 {
     (wall - record.offered_at).num_milliseconds().max(0) as u64
 }

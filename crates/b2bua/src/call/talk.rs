@@ -12,6 +12,7 @@ use hotline_sip::{Request, Response};
 use tracing::{info, warn};
 
 use super::{start_recorded_bridge, Party, Talking};
+use crate::call::Ending;
 use crate::core::{Core, Side};
 use crate::media;
 
@@ -223,7 +224,7 @@ impl Core {
             Method::Bye if menu => {
                 self.reply(now, tx, &req, 200, &tag);
                 match side {
-                    Side::Caller => self.end_menu_call(now, call, Some(())),
+                    Side::Caller => self.end(now, call, Ending::By(HungUpBy::Caller)),
                     Side::Agent => self.menu_agent_hung_up(now, call),
                 }
             }
@@ -255,17 +256,17 @@ impl Core {
                     Side::Caller => HungUpBy::Caller,
                     Side::Agent => HungUpBy::Agent,
                 };
-                self.hang_up(now, call, by);
+                self.end(now, call, Ending::By(by));
             }
             Method::Bye if self.calls.get(&call).is_some_and(|c| c.is_parked()) => {
                 // The caller hung up while their transferred call waited for the next party.
                 self.reply(now, tx, &req, 200, &tag);
-                self.end_parked(now, call, HungUpBy::Caller);
+                self.end(now, call, Ending::By(HungUpBy::Caller));
             }
             Method::Bye => {
                 // BYE on the caller's early dialog (RFC 3261 15): they gave up waiting.
                 self.reply(now, tx, &req, 200, &tag);
-                self.abandon(now, call);
+                self.end(now, call, Ending::By(HungUpBy::Caller));
             }
             Method::Refer if talking && side == Side::Agent => self.on_refer(now, call, tx, req),
             Method::Invite => self.on_reinvite(now, call, side, tx, req),
@@ -315,56 +316,6 @@ impl Core {
         self.endpoint.respond(now, tx, r);
     }
 
-    /// Ends a call whatever stage it is at (keep-alive failures, failed transfers): the
-    /// menu's, the parked transfer's or the connected call's ending, or abandonment.
-    pub(crate) fn end_call(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
-        let Some(c) = self.calls.get(&call) else {
-            return;
-        };
-        if c.menu().is_some() {
-            let caller_bye = (by == HungUpBy::Caller).then_some(());
-            self.end_menu_call(now, call, caller_bye);
-        } else if c.is_talking() {
-            self.hang_up(now, call, by);
-        } else if c.is_parked() {
-            self.end_parked(now, call, by);
-        } else {
-            self.abandon(now, call);
-        }
-    }
-
-    /// Ends a connected call: BYE to the other side, stop media, finish recording and record.
-    pub(crate) fn hang_up(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
-        let Some(mut c) = self.remove_call(call) else {
-            return;
-        };
-        let Some(mut t) = c.take_talking() else {
-            return;
-        };
-        if by != HungUpBy::Agent {
-            let bye = t
-                .agent_dialog
-                .request(Method::Bye, &self.local.via(t.agent_peer.transport));
-            self.endpoint.send_request(now, bye, t.agent_peer);
-        }
-        if by != HungUpBy::Caller {
-            let bye = t
-                .caller_dialog
-                .request(Method::Bye, &self.local.via(c.caller.peer.transport));
-            self.endpoint.send_request(now, bye, c.caller.peer);
-        }
-        self.end_party_call(now, &t.party, call);
-        if let Some(p) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
-            self.end_agent_call(now, &p, call);
-        }
-        self.end_monitors_of(now, call);
-        self.close_legs(&mut c.legs);
-        c.record.ended_at = Some(self.wall);
-        c.record.hung_up_by = Some(who_hung_up(&c, &t.party, by));
-        c.span.in_scope(|| info!(by = %by, "call ended"));
-        self.out.final_record(t.bridge.take(), &c.record);
-    }
-
     /// A transaction gave up.
     pub(crate) fn on_timeout(&mut self, now: Instant, tx: TxId) {
         if self.owners.remove_orphan(tx).is_some() {
@@ -382,9 +333,9 @@ impl Core {
                 let talking = self.calls.get(&call).is_some_and(|c| c.is_talking());
                 let menu = self.calls.get(&call).is_some_and(|c| c.menu().is_some());
                 if menu {
-                    self.end_menu_call(now, call, Some(()));
+                    self.end(now, call, Ending::By(HungUpBy::Caller));
                 } else if talking {
-                    self.hang_up(now, call, HungUpBy::Switch);
+                    self.end(now, call, Ending::By(HungUpBy::Switch));
                 }
             }
             None => {}
@@ -395,7 +346,7 @@ impl Core {
 /// Who ended the call in the record's terms (caller = the taxpayer) from which of the
 /// switch's legs hung up: on a call placed by an agent (a call out, a consultation) the
 /// switch's caller leg is the agent and its far leg the taxpayer (or a colleague).
-fn who_hung_up(c: &super::Call, far: &Party, leg: HungUpBy) -> HungUpBy {
+pub(super) fn who_hung_up(c: &super::Call, far: &Party, leg: HungUpBy) -> HungUpBy {
     let placed_by_agent = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
     if !placed_by_agent {
         return leg;

@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use hotline_acd::{CallRef, QueueId};
-use hotline_record::{HungUpBy, Outcome};
+use hotline_record::Outcome;
 use hotline_routing::pattern::is_domestic;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
@@ -343,32 +343,6 @@ impl Core {
                 .in_scope(|| info!(status, "transfer target did not answer; back to the queue"));
         }
         self.transfer_to_queue(now, call, None);
-    }
-
-    /// Ends a call without a menu while its transfer was ringing or queued: `by` the
-    /// caller (they hung up) or the switch (it sends the caller BYE).
-    pub(crate) fn end_parked(&mut self, now: Instant, call: CallRef, by: HungUpBy) {
-        let Some(mut c) = self.remove_call(call) else {
-            return;
-        };
-        for leg in std::mem::take(&mut c.ringing) {
-            self.cancel_leg(now, call, leg);
-        }
-        self.acd.abandoned(now, call);
-        self.end_monitors_of(now, call);
-        self.close_legs(&mut c.legs);
-        c.record.ended_at = Some(self.wall);
-        c.record.hung_up_by = Some(by);
-        self.save(&c.record);
-        if let Some(mut p) = c.take_parked() {
-            // Its bridge ends as `p` goes (dropping the handle stops it).
-            if by != HungUpBy::Caller {
-                let bye = p
-                    .caller_dialog
-                    .request(Method::Bye, &self.local.via(c.caller.peer.transport));
-                self.endpoint.send_request(now, bye, c.caller.peer);
-            }
-        }
     }
 }
 
