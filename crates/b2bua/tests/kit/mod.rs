@@ -57,6 +57,47 @@ wrap_up_secs = 0
     s
 }
 
+/// A voice menu on the repo's prompts: welcome, then 1 filing, 4 complaints (centre),
+/// 0 any agent; ten seconds without a key also reaches an agent.
+pub fn menu() -> String {
+    let prompts = concat!(env!("CARGO_MANIFEST_DIR"), "/../../prompts");
+    format!(
+        r#"
+[ivr]
+start = "welcome"
+closed = "welcome"
+prompts = "{prompts}"
+position_every_secs = 0
+
+[[ivr.node]]
+id = "welcome"
+play = ["goodbye"]
+next = "main"
+
+[[ivr.node]]
+id = "main"
+play = ["invalid"]
+keys = {{ "1" = "filing", "4" = "complaints", "0" = "agent" }}
+timeout_secs = 10
+retries = 3
+fallback = "agent"
+
+[[ivr.node]]
+id = "filing"
+queue = "filing"
+
+[[ivr.node]]
+id = "complaints"
+queue = "complaints"
+region = "centre"
+
+[[ivr.node]]
+id = "agent"
+queue = ""
+"#
+    )
+}
+
 /// The plan of `dialplan`, as the edge would load it (without prompts).
 pub fn plan(dialplan: &str) -> Arc<Plan> {
     let dialplan =
@@ -92,6 +133,10 @@ pub struct Kit {
     pub writes: Vec<StoreWrite>,
     /// Replies to operators' commands.
     pub replies: Vec<(ReplyTo, Result<Reply, String>)>,
+    /// Plays not yet heard to their end: (media task, play id).
+    playing: Vec<(MediaId, u32)>,
+    /// Which call each media task with events belongs to.
+    media_calls: Vec<(MediaId, hotline_acd::CallRef)>,
     next_port: u16,
 }
 
@@ -122,6 +167,8 @@ impl Kit {
             media: Vec::new(),
             writes: Vec::new(),
             replies: Vec::new(),
+            playing: Vec::new(),
+            media_calls: Vec::new(),
             next_port: 40_000,
         };
         kit.core.handle_timeout(now, wall0);
@@ -139,6 +186,59 @@ impl Kit {
         let wall = self.wall();
         self.core.handle(self.now, wall, input);
         self.pump();
+    }
+
+    /// Every prompt playing is heard to its end (the media tells the machine), and so on
+    /// for what plays next, until nothing plays.
+    pub fn finish_plays(&mut self) {
+        for _ in 0..20 {
+            let playing = std::mem::take(&mut self.playing);
+            if playing.is_empty() {
+                return;
+            }
+            for (media, play) in playing {
+                if let Some(call) = self.call_of(media) {
+                    self.input(Input::Media(
+                        call,
+                        hotline_media::call::MediaEvent::PlayFinished(play),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The plays going on now: (media task, play id).
+    pub fn playing(&self) -> Vec<(MediaId, u32)> {
+        self.playing.clone()
+    }
+
+    /// The media reports play `play` of task `media` heard to its end, whatever the machine
+    /// said since (a report already on its way when the play was stopped).
+    pub fn finish_play(&mut self, media: MediaId, play: u32) {
+        self.playing.retain(|p| *p != (media, play));
+        if let Some(call) = self.call_of(media) {
+            self.input(Input::Media(
+                call,
+                hotline_media::call::MediaEvent::PlayFinished(play),
+            ));
+        }
+    }
+
+    /// The caller of the first call with a menu presses `key`.
+    pub fn press(&mut self, key: char) {
+        if let Some((_, call)) = self.media_calls.first().copied() {
+            self.input(Input::Media(
+                call,
+                hotline_media::call::MediaEvent::Digit(key),
+            ));
+        }
+    }
+
+    fn call_of(&self, media: MediaId) -> Option<hotline_acd::CallRef> {
+        self.media_calls
+            .iter()
+            .find(|(m, _)| *m == media)
+            .map(|(_, c)| *c)
     }
 
     /// `text` arrives over UDP from `from`.
@@ -193,7 +293,28 @@ impl Kit {
                     });
                 }
                 Output::Store(w) => self.writes.push(w),
-                Output::Media(id, c) => self.media.push((id, c)),
+                Output::Media(id, c) => {
+                    match &c {
+                        MediaCommand::Start {
+                            call, events: true, ..
+                        } => self.media_calls.push((id, *call)),
+                        MediaCommand::Play {
+                            id: play,
+                            looped: false,
+                            ..
+                        } => {
+                            self.playing.retain(|(m, _)| *m != id);
+                            self.playing.push((id, *play));
+                        }
+                        MediaCommand::Play { .. }
+                        | MediaCommand::StopPlaying
+                        | MediaCommand::Stop => {
+                            self.playing.retain(|(m, _)| *m != id);
+                        }
+                        _ => {}
+                    }
+                    self.media.push((id, c));
+                }
                 Output::FinalRecord { media, record } => {
                     if let Some(id) = media {
                         self.media.push((id, MediaCommand::Stop));
@@ -316,13 +437,26 @@ impl Phone {
     /// A BYE from this phone in the dialog of `invite`, which the switch sent and this
     /// phone answered (an agent hanging up).
     pub fn bye_as_answerer(&self, invite: &Request, seq: u32) -> String {
+        self.request_as_answerer("BYE", invite, seq, "")
+    }
+
+    /// A request from this phone in the dialog of `invite`, which the switch sent and this
+    /// phone answered, with `extra` header lines (each ending in CRLF).
+    pub fn request_as_answerer(
+        &self,
+        method: &str,
+        invite: &Request,
+        seq: u32,
+        extra: &str,
+    ) -> String {
         let from = invite.headers.get(&HeaderName::From).unwrap_or_default();
         let to = invite.headers.get(&HeaderName::To).unwrap_or_default();
         let call_id = invite.call_id().unwrap_or_default();
         format!(
-            "BYE sip:12366@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bK-bye-{seq}-{call_id}\r\nMax-Forwards: 70\r\nFrom: {to};tag={t}\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: {seq} BYE\r\nContent-Length: 0\r\n\r\n",
+            "{method} sip:12366@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bK-{method}-{seq}-{call_id}\r\nMax-Forwards: 70\r\nFrom: {to};tag={t}\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: {seq} {method}\r\nContact: <sip:{u}@{a}>\r\n{extra}Content-Length: 0\r\n\r\n",
             a = self.addr,
             t = self.tag,
+            u = self.user,
         )
     }
 

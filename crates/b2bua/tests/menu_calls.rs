@@ -1,0 +1,100 @@
+//! Calls through the voice menu, against the call machine alone in virtual time: the
+//! kit plays the media's part (prompts heard to their end, keys pressed).
+
+mod kit;
+
+use std::time::Duration;
+
+use hotline_b2bua::MediaCommand;
+use hotline_record::{HungUpBy, Outcome};
+use hotline_sip::{Request, Response};
+use kit::{dialplan, distinct, menu, requests, response, statuses, Kit, Phone};
+
+/// Agents 1003 (5070) and 1004 (5072) in Luoyang, behind the menu.
+fn with_menu() -> Kit {
+    let plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 15) + &menu();
+    Kit::new(&plan)
+}
+
+/// The caller reaches the menu, which answers, and asks for an agent (0): the desk that
+/// rings and its INVITE.
+fn queued_for_an_agent(
+    kit: &mut Kit,
+    caller: &Phone,
+    desks: &[Phone],
+) -> (usize, Request, Response) {
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.finish_plays();
+    kit.press('0');
+    for (i, desk) in desks.iter().enumerate() {
+        let sent = kit.take_sent_to(desk.addr);
+        if let Some(invite) = requests(&sent, "INVITE").first() {
+            return (i, (*invite).clone(), ok);
+        }
+    }
+    panic!("no desk rang: {:#?}", kit.sent)
+}
+
+fn connects(kit: &Kit) -> usize {
+    kit.media
+        .iter()
+        .filter(|(_, c)| matches!(c, MediaCommand::ConnectAgent(..)))
+        .count()
+}
+
+#[test]
+fn an_agent_transferring_during_their_number_announcement_is_never_connected() {
+    let mut kit = with_menu();
+    let caller = Phone::new("037961234567", 6000);
+    let desks = [Phone::new("1003", 5070), Phone::new("1004", 5072)];
+    let (first, invite, ok) = queued_for_an_agent(&mut kit, &caller, &desks);
+    let other = 1 - first;
+    kit.deliver_message(desks[first].addr, &desks[first].answer(&invite, 200));
+    assert_eq!(
+        requests(&kit.take_sent_to(desks[first].addr), "ACK").len(),
+        1
+    );
+    // The caller is hearing "agent 1003 will serve you" when the agent hands the call on.
+    let announcement = kit.playing();
+    assert_eq!(
+        announcement.len(),
+        1,
+        "the agent's number is being announced"
+    );
+    let refer_to = format!("Refer-To: <sip:{}@{}>\r\n", desks[other].user, kit::SWITCH);
+    let refer = desks[first].request_as_answerer("REFER", &invite, 2, &refer_to);
+    kit.deliver(desks[first].addr, &refer);
+    let to_first = kit.take_sent_to(desks[first].addr);
+    assert_eq!(statuses(&to_first, "REFER"), vec![202], "{to_first:#?}");
+    // The transferor's leg is over: the switch tells them (NOTIFY) and hangs it up.
+    assert_eq!(distinct(&to_first, "BYE").len(), 1, "{to_first:#?}");
+    // The announcement's end, already on its way, arrives after the REFER: the transferor's
+    // media must not be connected.
+    for (media, play) in announcement {
+        kit.finish_play(media, play);
+    }
+    kit.finish_plays();
+    assert_eq!(connects(&kit), 0, "{:#?}", kit.media);
+    // The next agent rings, answers, is announced and connected: once.
+    let sent = kit.take_sent_to(desks[other].addr);
+    let next = requests(&sent, "INVITE")
+        .first()
+        .map(|r| (*r).clone())
+        .expect("the transfer target rings");
+    kit.deliver_message(desks[other].addr, &desks[other].answer(&next, 200));
+    kit.finish_plays();
+    assert_eq!(connects(&kit), 1, "{:#?}", kit.media);
+    let census = kit.core.census();
+    assert!(census.faults.is_empty(), "{census:#?}");
+    // The caller talks with the next agent, then hangs up.
+    kit.advance(Duration::from_secs(20));
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(statuses(&kit.take_sent_to(caller.addr), "BYE"), vec![200]);
+    let records = kit.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].outcome, Outcome::Answered);
+    assert_eq!(records[0].hung_up_by, Some(HungUpBy::Caller));
+    kit.assert_idle_after_all();
+}
