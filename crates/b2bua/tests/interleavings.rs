@@ -34,17 +34,31 @@ enum Op {
     Deliver(u8),
     /// Time passes.
     Wait(u64),
+    /// Every prompt playing is heard to its end (menu calls).
+    Heard,
+    /// Every caller in a menu presses this key.
+    Press(char),
+}
+
+/// The ops of calls through the voice menu: those of [`op`], prompts heard, keys.
+fn menu_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        10 => op(),
+        3 => Just(Op::Heard),
+        2 => prop::sample::select(vec!['0', '0', '1', '4', '9']).prop_map(Op::Press),
+    ]
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (0..CALLERS).prop_map(Op::Call),
         1 => (0..CALLERS).prop_map(Op::HangUp),
-        1 => (0..2usize).prop_map(Op::Pick),
+        3 => (0..2usize).prop_map(Op::Pick),
         1 => (0..2usize).prop_map(Op::Refuse),
         1 => (0..2usize).prop_map(Op::AgentHangUp),
-        6 => (0..12u8).prop_map(Op::Deliver),
-        2 => (1..20_000u64).prop_map(Op::Wait),
+        10 => (0..12u8).prop_map(Op::Deliver),
+        1 => (1..8_000u64).prop_map(Op::Wait),
+        1 => (8_000..40_000u64).prop_map(Op::Wait),
     ]
 }
 
@@ -73,8 +87,11 @@ struct World {
 }
 
 impl World {
-    fn new() -> World {
-        let plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 5);
+    fn new(with_menu: bool) -> World {
+        let mut plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 5);
+        if with_menu {
+            plan += &kit::menu();
+        }
         World {
             kit: Kit::new(&plan),
             callers: (0..CALLERS)
@@ -166,6 +183,8 @@ impl World {
                 }
             }
             Op::Wait(ms) => self.kit.advance(Duration::from_millis(ms)),
+            Op::Heard => self.kit.finish_plays(),
+            Op::Press(key) => self.kit.press_all(key),
         }
     }
 
@@ -281,33 +300,44 @@ fn parse(text: &str) -> Message {
     hotline_sip::parse_message(text.as_bytes()).expect("a test message parses")
 }
 
+/// Plays `ops`, checking the indexes after each, then winds down and checks the end.
+fn play(with_menu: bool, ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut w = World::new(with_menu);
+    for op in ops {
+        w.apply(op);
+        let census = w.kit.core.census();
+        prop_assert!(census.faults.is_empty(), "after {:?}: {:#?}", op, census);
+    }
+    w.wind_down();
+    let census = w.kit.core.census();
+    prop_assert!(census.is_idle(), "{:#?}", census);
+    prop_assert_eq!(census.transactions, 0);
+    // Every call has ended, exactly once: its end time never changes once written.
+    let mut ended: HashMap<String, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    for wr in &w.kit.writes {
+        if let StoreWrite::Record(r) = wr {
+            if let Some(at) = r.ended_at {
+                let first = *ended.entry(r.call_id.to_string()).or_insert(at);
+                prop_assert_eq!(first, at, "{} ended twice", r.call_id);
+            }
+        }
+    }
+    for r in w.kit.records() {
+        prop_assert!(r.ended_at.is_some(), "{} never ended: {:?}", r.call_id, r);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn whatever_happens_the_machine_stays_consistent_and_ends_idle(ops in prop::collection::vec(op(), 1..80)) {
-        let mut w = World::new();
-        for op in &ops {
-            w.apply(op);
-            let census = w.kit.core.census();
-            prop_assert!(census.faults.is_empty(), "after {:?}: {:#?}", op, census);
-        }
-        w.wind_down();
-        let census = w.kit.core.census();
-        prop_assert!(census.is_idle(), "{:#?}", census);
-        prop_assert_eq!(census.transactions, 0);
-        // Every call has ended, exactly once: its end time never changes once written.
-        let mut ended: HashMap<String, chrono::DateTime<chrono::Utc>> = HashMap::new();
-        for wr in &w.kit.writes {
-            if let StoreWrite::Record(r) = wr {
-                if let Some(at) = r.ended_at {
-                    let first = *ended.entry(r.call_id.to_string()).or_insert(at);
-                    prop_assert_eq!(first, at, "{} ended twice", r.call_id);
-                }
-            }
-        }
-        for r in w.kit.records() {
-            prop_assert!(r.ended_at.is_some(), "{} never ended: {:?}", r.call_id, r);
-        }
+    fn whatever_happens_the_machine_stays_consistent_and_ends_idle(ops in prop::collection::vec(op(), 1..160)) {
+        play(false, &ops)?;
+    }
+
+    #[test]
+    fn whatever_happens_to_menu_calls_the_machine_stays_consistent_and_ends_idle(ops in prop::collection::vec(menu_op(), 1..160)) {
+        play(true, &ops)?;
     }
 }

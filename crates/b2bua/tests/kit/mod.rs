@@ -234,6 +234,17 @@ impl Kit {
         }
     }
 
+    /// Every caller with a menu presses `key`.
+    pub fn press_all(&mut self, key: char) {
+        let calls: Vec<hotline_acd::CallRef> = self.media_calls.iter().map(|(_, c)| *c).collect();
+        for call in calls {
+            self.input(Input::Media(
+                call,
+                hotline_media::call::MediaEvent::Digit(key),
+            ));
+        }
+    }
+
     fn call_of(&self, media: MediaId) -> Option<hotline_acd::CallRef> {
         self.media_calls
             .iter()
