@@ -98,3 +98,42 @@ fn an_agent_transferring_during_their_number_announcement_is_never_connected() {
     assert_eq!(records[0].hung_up_by, Some(HungUpBy::Caller));
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn a_legacy_citys_trunk_that_cannot_be_rung_sends_the_caller_to_the_centre_without_recursing() {
+    // A Zhengzhou caller is in the menu when a reload moves Zhengzhou back to its old system
+    // (割接); its trunk needs a media port to be rung, and there is none left.
+    let zhengzhou = "\n[[region]]\nid = \"zhengzhou\"\nname = \"郑州\"\ncities = [\"郑州\"]\narea_codes = [\"0371\"]\nring_timeout_secs = 15\n";
+    let trunk = "\n[[trunk]]\nname = \"zhengzhou-old\"\naddress = \"127.0.0.1:7000\"\n";
+    let before = dialplan(&[("1003", "centre", 5070)], 15) + zhengzhou + trunk + &menu();
+    let legacy = before.replace(
+        "area_codes = [\"0371\"]",
+        "area_codes = [\"0371\"]\nmode = \"legacy\"\nlegacy_trunk = \"zhengzhou-old\"",
+    );
+    let mut kit = Kit::with_ports(&before, Some(1));
+    let caller = Phone::new("037161234567", 6000);
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.input(hotline_b2bua::Input::PlanLoaded {
+        reply: hotline_b2bua::ReplyTo(1),
+        loaded: Ok(kit::plan(&legacy)),
+    });
+    kit.finish_plays();
+    // The caller's own queue is now the old system's: its trunk fails at once, the fallback
+    // would ring it again, and so on. Instead the caller is queued for the centre.
+    kit.press('0');
+    let trunk: std::net::SocketAddr = "127.0.0.1:7000".parse().unwrap();
+    assert!(
+        kit.take_sent_to(trunk).is_empty(),
+        "the trunk could not be rung"
+    );
+    let census = kit.core.census();
+    assert_eq!(census.calls, 1, "the caller waits: {census:#?}");
+    assert!(census.faults.is_empty(), "{census:#?}");
+    let records = kit.records();
+    assert_eq!(records[0].outcome, Outcome::Queued, "{records:#?}");
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(kit.records()[0].outcome, Outcome::Abandoned);
+    kit.assert_idle_after_all();
+}

@@ -133,6 +133,8 @@ pub struct Kit {
     pub writes: Vec<StoreWrite>,
     /// Replies to operators' commands.
     pub replies: Vec<(ReplyTo, Result<Reply, String>)>,
+    /// Media ports the kit will still grant; `None`: as many as asked.
+    pub port_budget: Option<usize>,
     /// Plays not yet heard to their end: (media task, play id).
     playing: Vec<(MediaId, u32)>,
     /// Which call each media task with events belongs to.
@@ -143,6 +145,11 @@ pub struct Kit {
 impl Kit {
     /// A machine on `dialplan`, at 10:00 Beijing time on a Tuesday, seeded with 7.
     pub fn new(dialplan: &str) -> Kit {
+        Kit::with_ports(dialplan, None)
+    }
+
+    /// As [`Kit::new`], with at most `ports` media ports ever granted (`None`: no limit).
+    pub fn with_ports(dialplan: &str, ports: Option<usize>) -> Kit {
         let plan = plan(dialplan);
         let now = Instant::now();
         let wall0 = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
@@ -167,10 +174,12 @@ impl Kit {
             media: Vec::new(),
             writes: Vec::new(),
             replies: Vec::new(),
+            port_budget: None,
             playing: Vec::new(),
             media_calls: Vec::new(),
             next_port: 40_000,
         };
+        kit.port_budget = ports;
         kit.core.handle_timeout(now, wall0);
         kit.pump();
         kit
@@ -335,7 +344,11 @@ impl Kit {
                 Output::Reply(to, r) => self.replies.push((to, r)),
                 Output::ReleasePort(_) => {}
                 Output::WantPorts(n) => {
-                    let granted = (0..n)
+                    let can = self.port_budget.map_or(n, |b| b.min(n));
+                    if let Some(b) = self.port_budget.as_mut() {
+                        *b -= can;
+                    }
+                    let granted = (0..can)
                         .map(|_| {
                             self.next_port += 2;
                             let addr = SocketAddr::new([127, 0, 0, 1].into(), self.next_port);
