@@ -240,3 +240,64 @@ fn an_agent_hanging_up_ends_the_call_for_the_caller() {
     assert_eq!(records[0].hung_up_by, Some(HungUpBy::Agent));
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn a_supervisor_phone_rung_from_the_cli_has_its_retransmitted_200_acked_again() {
+    let plan = dialplan(&[("1003", "luoyang", 5070)], 15)
+        + "\n[[supervisor]]\nid = \"1950\"\nname = \"班长\"\ncontact = \"sip:1950@127.0.0.1:5090\"\ntrust_address = true\nscope = \"luoyang\"\n";
+    let mut kit = Kit::new(&plan);
+    let caller = Phone::new("037961234567", 6000);
+    let agent = Phone::new("1003", 5070);
+    let supervisor = Phone::new("1950", 5090);
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let invite = requests(&kit.take_sent_to(agent.addr), "INVITE")[0].clone();
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.input(hotline_b2bua::Input::Command {
+        reply: hotline_b2bua::ReplyTo(1),
+        command: hotline_b2bua::command::Command::Monitor {
+            supervisor: "1950".into(),
+            agent: "1003".into(),
+            mode: hotline_b2bua::command::MonitorMode::Listen,
+        },
+        os_user: Some("banzhang".into()),
+    });
+    assert!(
+        matches!(kit.replies.as_slice(), [(_, Ok(_))]),
+        "{:?}",
+        kit.replies
+    );
+    let ring = requests(&kit.take_sent_to(supervisor.addr), "INVITE")[0].clone();
+    let answer = supervisor.answer(&ring, 200);
+    kit.deliver_message(supervisor.addr, &answer);
+    assert_eq!(requests(&kit.take_sent_to(supervisor.addr), "ACK").len(), 1);
+    assert!(
+        kit.media
+            .iter()
+            .any(|(_, c)| matches!(c, MediaCommand::Supervise(..))),
+        "the supervisor listens in"
+    );
+    // The ACK was lost: the supervisor's phone sends its 200 again, twice.
+    kit.advance(Duration::from_millis(500));
+    kit.deliver_message(supervisor.addr, &answer);
+    kit.advance(Duration::from_secs(1));
+    kit.deliver_message(supervisor.addr, &answer);
+    let to_supervisor = kit.take_sent_to(supervisor.addr);
+    assert_eq!(
+        requests(&to_supervisor, "ACK").len(),
+        2,
+        "{to_supervisor:#?}"
+    );
+    assert!(
+        requests(&to_supervisor, "BYE").is_empty(),
+        "the supervisor stays on"
+    );
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(
+        distinct(&kit.take_sent_to(supervisor.addr), "BYE").len(),
+        1,
+        "the supervisor leaves with the call"
+    );
+    kit.assert_idle_after_all();
+}
