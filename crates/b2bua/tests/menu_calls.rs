@@ -137,3 +137,43 @@ fn a_legacy_citys_trunk_that_cannot_be_rung_sends_the_caller_to_the_centre_witho
     assert_eq!(kit.records()[0].outcome, Outcome::Abandoned);
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn after_the_agent_hangs_up_the_caller_rates_the_service_and_the_score_is_recorded() {
+    let plan = (dialplan(&[("1003", "luoyang", 5070)], 15) + &menu()).replace(
+        "position_every_secs = 0",
+        "position_every_secs = 0\nsurvey = true",
+    );
+    let mut kit = Kit::new(&plan);
+    let caller = Phone::new("037961234567", 6000);
+    let desk = Phone::new("1003", 5070);
+    let (_, invite, ok) = queued_for_an_agent(&mut kit, &caller, std::slice::from_ref(&desk));
+    kit.deliver_message(desk.addr, &desk.answer(&invite, 200));
+    kit.finish_plays();
+    assert_eq!(connects(&kit), 1);
+    // The agent hangs up; the caller hears the survey and presses 1.
+    let bye = desk.bye_as_answerer(&invite, 2);
+    kit.deliver(desk.addr, &bye);
+    assert_eq!(statuses(&kit.take_sent_to(desk.addr), "BYE"), vec![200]);
+    // The agent's phone did not hear the 200 and sends its BYE again, during the survey.
+    kit.advance(Duration::from_millis(500));
+    kit.deliver(desk.addr, &bye);
+    assert_eq!(statuses(&kit.take_sent_to(desk.addr), "BYE"), vec![200]);
+    assert!(
+        kit.take_sent_to(caller.addr).is_empty(),
+        "the caller stays on for the survey"
+    );
+    kit.press('1');
+    kit.finish_plays();
+    let to_caller = kit.take_sent_to(caller.addr);
+    assert_eq!(distinct(&to_caller, "BYE").len(), 1, "thanked and hung up");
+    let records = kit.records();
+    assert_eq!(records[0].survey_score, Some(1), "{records:#?}");
+    assert_eq!(records[0].hung_up_by, Some(HungUpBy::Agent));
+    assert_eq!(records[0].outcome, Outcome::Answered);
+    // The caller's phone answers the switch's BYE; nothing is left.
+    let bye = distinct(&to_caller, "BYE")[0].clone();
+    kit.deliver_message(caller.addr, &caller.answer(&bye, 200));
+    let _ = ok;
+    kit.assert_idle_after_all();
+}
