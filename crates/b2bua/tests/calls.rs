@@ -301,3 +301,81 @@ fn a_supervisor_phone_rung_from_the_cli_has_its_retransmitted_200_acked_again() 
     );
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn a_consulted_phone_whose_ack_to_the_move_was_lost_is_acked_again() {
+    let plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 15);
+    let mut kit = Kit::new(&plan);
+    let caller = Phone::new("037961234567", 6000);
+    let (a, b) = (Phone::new("1003", 5070), Phone::new("1004", 5072));
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let (first, desk) = [&a, &b]
+        .iter()
+        .find_map(|d| {
+            let sent = kit.take_sent_to(d.addr);
+            requests(&sent, "INVITE")
+                .first()
+                .map(|r| ((*r).clone(), (*d)))
+        })
+        .expect("a desk rings");
+    let (a, b) = if desk.user == "1003" { (a, b) } else { (b, a) };
+    kit.deliver_message(a.addr, &a.answer(&first, 200));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    kit.take_sent_to(a.addr);
+    // A consults B: A's phone dials B, B answers.
+    kit.deliver(a.addr, &a.invite_to(&b.user, "z9hG4bK-k1"));
+    let to_b = kit.take_sent_to(b.addr);
+    let consult = requests(&to_b, "INVITE")[0].clone();
+    kit.deliver_message(b.addr, &b.answer(&consult, 200));
+    let to_a = kit.take_sent_to(a.addr);
+    let consult_ok = response(&to_a, "INVITE", 200);
+    kit.deliver(a.addr, &a.in_dialog("ACK", &consult_ok, 1, "z9hG4bK-ka"));
+    kit.take_sent_to(b.addr);
+    // A hands the caller to B (REFER with Replaces naming the consultation).
+    let switch_tag = consult_ok
+        .party_to()
+        .and_then(|t| t.tag().map(str::to_string))
+        .unwrap();
+    let replaces = format!(
+        "{}%3Bto-tag%3D{switch_tag}%3Bfrom-tag%3D{}",
+        a.call_id.replace('@', "%40"),
+        a.tag
+    );
+    let refer_to = format!(
+        "Refer-To: <sip:{}@{}?Replaces={replaces}>\r\n",
+        b.user,
+        kit::SWITCH
+    );
+    kit.deliver(
+        a.addr,
+        &a.request_as_answerer("REFER", &first, 2, &refer_to),
+    );
+    assert_eq!(statuses(&kit.take_sent_to(a.addr), "REFER"), vec![202]);
+    // B is moved onto the caller's call by a re-INVITE; B's 200 is not ACKed in time (lost)
+    // and comes again: each is ACKed.
+    let to_b = kit.take_sent_to(b.addr);
+    let moving = requests(&to_b, "INVITE")
+        .first()
+        .map(|r| (*r).clone())
+        .expect("B is moved by re-INVITE");
+    let moved = b.answer(&moving, 200);
+    kit.deliver_message(b.addr, &moved);
+    assert_eq!(requests(&kit.take_sent_to(b.addr), "ACK").len(), 1);
+    kit.advance(Duration::from_millis(500));
+    kit.deliver_message(b.addr, &moved);
+    kit.advance(Duration::from_secs(1));
+    kit.deliver_message(b.addr, &moved);
+    let to_b = kit.take_sent_to(b.addr);
+    assert_eq!(requests(&to_b, "ACK").len(), 2, "{to_b:#?}");
+    assert!(requests(&to_b, "BYE").is_empty(), "B stays on the call");
+    let census = kit.core.census();
+    assert_eq!(
+        census.calls, 1,
+        "the consultation is gone, the caller's call goes on"
+    );
+    assert!(census.faults.is_empty(), "{census:#?}");
+    kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert_eq!(distinct(&kit.take_sent_to(b.addr), "BYE").len(), 1);
+    kit.assert_idle_after_all();
+}

@@ -37,9 +37,14 @@ impl Phone {
 
     /// This phone calls 12366.
     pub fn invite(&self, branch: &str) -> String {
+        self.invite_to("12366", branch)
+    }
+
+    /// This phone dials `number` through the switch (a desk phone's call to a colleague).
+    pub fn invite_to(&self, number: &str, branch: &str) -> String {
         let sdp = self.sdp();
         format!(
-            "INVITE sip:12366@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:{u}@{a}>;tag={t}\r\nTo: <sip:12366@{SWITCH}>\r\nCall-ID: {c}\r\nCSeq: 1 INVITE\r\nContact: <sip:{u}@{a}>\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
+            "INVITE sip:{number}@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:{u}@{a}>;tag={t}\r\nTo: <sip:{number}@{SWITCH}>\r\nCall-ID: {c}\r\nCSeq: 1 INVITE\r\nContact: <sip:{u}@{a}>\r\nContent-Type: application/sdp\r\nContent-Length: {len}\r\n\r\n{sdp}",
             a = self.addr,
             u = self.user,
             t = self.tag,
