@@ -257,7 +257,7 @@ fn seat_invite(
     static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (me, sw) = (phone.addr(), phone.switch);
-    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     phone.send(&format!(
         "INVITE sip:{target}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKseat{n}x{cseq}\r\n\
 From: <sip:{user}@{sw}>;tag=seat\r\nTo: <sip:{target}@{sw}>\r\nCall-ID: seat-{target}-{}@test\r\n\
@@ -354,7 +354,7 @@ fn a_static_seat_needs_its_secret_to_listen_in_or_call_out() {
         .and_then(|c| c.answer("INVITE", &uri, "1003", "seat-secret-1003", "5eat"))
         .unwrap();
     let (me, sw) = (agent.addr(), agent.switch);
-    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     agent.send(&format!(
         "INVITE sip:913903790000@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKout6\r\n\
 From: <sip:1003@{sw}>;tag=seat\r\nTo: <sip:913903790000@{sw}>\r\nCall-ID: out@test\r\n\
@@ -436,7 +436,7 @@ fn a_held_call_cancelled_by_its_phone_is_never_carried_out() {
         .and_then(|c| c.answer("INVITE", &uri, "1003", "demo-1003", "5eat"))
         .unwrap();
     let (me, sw) = (phone.addr(), phone.switch);
-    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     let head = |method: &str| {
         format!(
             "{method} sip:*21@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKheld\r\n\

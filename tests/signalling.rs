@@ -11,9 +11,11 @@ use common::switch::{dialplan, hotline, Switch};
 use hotline_sip::message::SipMessage;
 use hotline_sip::HeaderName;
 
+/// An INVITE with an offer whose media port (20000) lies below the OS's ephemeral range, so
+/// it can never be one of the switch's own media ports (an offer pointing there is refused).
 fn invite_text(phone: &Phone, to_user: &str, from_user: &str, branch: &str) -> String {
     let me = phone.addr();
-    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
     format!(
         "INVITE sip:{to_user}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
 From: <sip:{from_user}@{me}>;tag=f1\r\nTo: <sip:{to_user}@{sw}>\r\nCall-ID: {branch}@test\r\n\
@@ -280,7 +282,7 @@ fn a_re_invite_for_hold_is_answered_by_the_switch_and_bye_reaches_the_other_leg(
         "ACK sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh2\r\n\
 From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKh1@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     ));
-    let hold = "v=0\r\no=t 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
+    let hold = "v=0\r\no=t 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n";
     caller.send(&format!(
         "INVITE sip:12366@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKh3\r\n\
 From: <sip:13903790000@{me}>;tag=f1\r\nTo: {to}\r\nCall-ID: z9hG4bKh1@test\r\nCSeq: 2 INVITE\r\n\
@@ -526,8 +528,8 @@ fn a_call_refused_for_lack_of_audio_is_still_on_record() {
     let caller = Phone::new(switch.port);
     let text = invite_text(&caller, "12366", "13903790000", "z9hG4bKf1");
     let no_audio = text.replace(
-        "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
-        "m=audio 40000 RTP/AVP 18\r\n",
+        "m=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        "m=audio 20000 RTP/AVP 18\r\n",
     );
     let cl = no_audio.split("\r\n\r\n").nth(1).unwrap().len();
     let no_audio = no_audio.replace(
