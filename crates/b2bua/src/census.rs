@@ -67,7 +67,7 @@ impl Core {
                 faults.push(format!("dialog {id} belongs to a call that is gone"));
             }
         }
-        for (r, c) in &self.calls {
+        for (r, c) in self.calls.iter() {
             let mut legs = vec![(c.caller.tx, Side::Caller)];
             legs.extend(c.ringing.iter().map(|l| (l.tx, Side::Agent)));
             legs.extend(c.talking().into_iter().map(|t| (t.agent_tx, Side::Agent)));

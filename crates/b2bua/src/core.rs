@@ -17,7 +17,6 @@ use hotline_sip::transaction::{Endpoint, Peer, TimerConfig, TxId};
 use hotline_sip::{Request, Response};
 use tracing::{debug, warn};
 
-use crate::call::Call;
 use crate::plan::Plan;
 use crate::registrar::Registrar;
 use crate::sipbuild::Local;
@@ -57,7 +56,7 @@ pub struct Core {
     pub(crate) ports: crate::media_ctl::PortStock,
     /// Numbers for media tasks.
     pub(crate) media_ids: crate::media_ctl::MediaIds,
-    pub(crate) calls: HashMap<CallRef, Call>,
+    pub(crate) calls: crate::calls::Calls,
     /// Who each dialog belongs to (by SIP Call-ID): a side of a call, or a session.
     pub(crate) dialogs: crate::owners::DialogOwners,
     /// Who each transaction belongs to: a call's leg, a withdrawn INVITE, a keep-alive, a
@@ -141,7 +140,7 @@ impl Core {
             },
             ports: Default::default(),
             media_ids: Default::default(),
-            calls: HashMap::new(),
+            calls: Default::default(),
             dialogs: Default::default(),
             owners: Default::default(),
             hours: parts.hours,
@@ -237,13 +236,17 @@ impl Core {
     pub(crate) fn drain(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
+            // Each event sees the indexes as the calls are after the one before it.
+            self.reindex();
             while let Some(ev) = self.endpoint.poll_event() {
                 progressed = true;
                 self.on_tx_event(now, ev);
+                self.reindex();
             }
             while let Some(a) = self.acd.poll_action() {
                 progressed = true;
                 self.on_acd_action(now, a);
+                self.reindex();
             }
             if !progressed {
                 break;

@@ -32,6 +32,7 @@ mod acks;
 mod agents;
 pub mod brakes;
 mod call;
+mod calls;
 mod census;
 pub mod command;
 mod core;

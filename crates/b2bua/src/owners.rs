@@ -1,6 +1,11 @@
 //! Who each of the switch's transactions and dialogs belongs to: one index of owners for
 //! each, so a transaction or dialog has exactly one, and an event on it goes to that owner by
 //! one lookup rather than by probing a map per kind in some order.
+//!
+//! A call's own entries (its legs' INVITEs, its dialogs) follow from the call and are put in
+//! and taken out by the machine after each step (`Core::reindex`). What lives only in the
+//! index is added and removed where it begins and ends: a withdrawn INVITE, a keep-alive, a
+//! re-INVITE moving a consulted party, a supervisor's phone being rung, a phone's session.
 
 use std::collections::HashMap;
 

@@ -13,9 +13,9 @@ use tracing::{info, warn};
 
 use super::{close_legs, Party};
 use crate::call::Ending;
-use crate::core::{Core, Side};
+use crate::core::Core;
 use crate::media;
-use crate::owners::{DialogOwner, TxOwner};
+use crate::owners::TxOwner;
 
 impl Core {
     /// Attended transfer: the consulted party replaces the transferor on the caller's call.
@@ -41,8 +41,6 @@ impl Core {
         let transferor_dialog = t.agent_dialog.clone();
         let transferor_peer = t.agent_peer;
         let transferor = t.party.clone();
-        let old_tx = t.agent_tx;
-        let old_call_id = t.agent_sip_call_id.clone();
         // The consulted phone is moved onto the caller's call: a re-INVITE pointing it at the
         // port the transferor used, in its own session (same origin, next version).
         let mut agent_sdp = kt.agent_sdp;
@@ -68,20 +66,12 @@ impl Core {
         self.save(&k.record);
         let party = kt.party;
         // The transferor leaves the caller's call.
-        self.owners.remove_leg(old_tx);
-        self.dialogs.remove_call(&old_call_id);
         self.end_party_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
         if let Party::Agent(id) = &party {
             // Their consultation carries on as the caller's call: its end ends their call.
             self.acd.call_moved(&AcdAgent(id.clone()), consult, call);
         }
-        self.owners
-            .insert(kt.agent_tx, TxOwner::Leg(call, Side::Agent));
-        self.dialogs.insert(
-            kt.agent_sip_call_id.clone(),
-            DialogOwner::Call(call, Side::Agent),
-        );
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };

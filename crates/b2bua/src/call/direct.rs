@@ -13,9 +13,8 @@ use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
 use super::{start_recorded_bridge, Party};
-use crate::core::{Core, Side};
+use crate::core::Core;
 use crate::media;
-use crate::owners::TxOwner;
 
 /// A call the switch rings directly rather than through the ACD.
 pub(crate) struct Direct {
@@ -384,8 +383,6 @@ impl Core {
         leg.invite = invite;
         leg.tx = new_tx;
         leg.provisional = false;
-        self.owners.remove_leg(tx);
-        self.owners.insert(new_tx, TxOwner::Leg(call, Side::Agent));
         true
     }
 
@@ -394,7 +391,7 @@ impl Core {
     /// the agent hangs up or the far end gives up.
     pub(crate) fn ring_timeouts(&mut self, now: Instant) {
         let mut expired: Vec<(CallRef, TxId)> = Vec::new();
-        for (id, c) in &self.calls {
+        for (id, c) in self.calls.iter() {
             for leg in &c.ringing {
                 let limit = if c.transfer {
                     let region = c.record.region.as_deref().unwrap_or_default();

@@ -360,8 +360,6 @@ impl Core {
             return;
         };
         let Some(t) = c.take_talking() else { return };
-        self.owners.remove_leg(t.agent_tx);
-        self.dialogs.remove_call(&t.agent_sip_call_id);
         c.record.hung_up_by = Some(HungUpBy::Agent);
         if let Some(m) = c.menu_mut() {
             m.media.disconnect_agent();

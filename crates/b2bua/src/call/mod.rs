@@ -32,7 +32,6 @@ use crate::core::{Core, Side};
 use crate::media::{PeerMedia, SdpVersion};
 use crate::media_ctl::{MediaHandle, MediaIds, PortGrant, RecordingAt, Recordings, StartMedia};
 use crate::out::Outputs;
-use crate::owners::{DialogOwner, TxOwner};
 
 pub(crate) use calls_out::CallsOut;
 pub(crate) use end::Ending;
@@ -304,9 +303,6 @@ impl Core {
         let (tx, invite, peer) = caller;
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let call = self.alloc_call();
-        self.owners.insert(tx, TxOwner::Leg(call, Side::Caller));
-        self.dialogs
-            .insert(sip_call_id.clone(), DialogOwner::Call(call, Side::Caller));
         let span = tracing::info_span!("call", id = %record.call_id);
         self.calls.insert(
             call,
@@ -386,19 +382,10 @@ impl Core {
         self.out.record(record);
     }
 
-    /// Forgets a call and every index entry pointing at it.
+    /// Takes a call out; its legs and dialogs leave the index at the reindex after this
+    /// step, its keep-alives and re-INVITEs now.
     pub(crate) fn remove_call(&mut self, call: CallRef) -> Option<Call> {
         let c = self.calls.remove(&call)?;
-        self.owners.remove_leg(c.caller.tx);
-        self.dialogs.remove_call(&c.caller.sip_call_id);
-        for leg in &c.ringing {
-            self.owners.remove_leg(leg.tx);
-            self.dialogs.remove_call(&leg.sip_call_id);
-        }
-        if let Some(t) = c.talking() {
-            self.owners.remove_leg(t.agent_tx);
-            self.dialogs.remove_call(&t.agent_sip_call_id);
-        }
         self.owners.forget(call);
         Some(c)
     }

@@ -15,7 +15,7 @@ use super::{AgentLeg, Call, OrphanLeg, Party};
 use crate::call::Ending;
 use crate::core::{Core, Side};
 use crate::media::{self, SdpVersion};
-use crate::owners::{DialogOwner, TxOwner};
+use crate::owners::TxOwner;
 
 /// How long a withdrawn agent INVITE is waited for before it is forgotten (64·T1).
 const ORPHAN_LIFETIME: Duration = Duration::from_secs(32);
@@ -172,9 +172,6 @@ impl Core {
         };
         c.span
             .in_scope(|| info!(%party, to = %peer.addr, "ringing"));
-        self.owners.insert(tx, TxOwner::Leg(call, Side::Agent));
-        self.dialogs
-            .insert(sip_call_id.clone(), DialogOwner::Call(call, Side::Agent));
         c.ringing.push(AgentLeg {
             party,
             invite,
@@ -207,8 +204,6 @@ impl Core {
     /// CANCELs an agent INVITE, or arms the CANCEL for its first provisional response.
     pub(crate) fn cancel_leg(&mut self, now: Instant, call: CallRef, leg: AgentLeg) {
         self.direct_ring_ended(now, call, &leg.party, false);
-        self.owners.remove_leg(leg.tx);
-        self.dialogs.remove_call(&leg.sip_call_id);
         self.withdraw_invite(now, leg.tx, leg.invite, leg.peer, leg.provisional);
     }
 
@@ -348,8 +343,6 @@ impl Core {
         let Some(leg) = self.calls.get_mut(&call).and_then(|c| c.take_leg(tx)) else {
             return;
         };
-        self.owners.remove_leg(leg.tx);
-        self.dialogs.remove_call(&leg.sip_call_id);
         let outcome = match status {
             408 | 480 => OfferOutcome::NoAnswer,
             486 | 600 | 603 => OfferOutcome::Busy,

@@ -26,8 +26,6 @@ impl Core {
         if c.talking().is_some_and(|t| t.agent_tx != tx) {
             // Ring-all: a second phone answered as the first did; it is hung up.
             if let Some(leg) = c.take_leg(tx) {
-                self.owners.remove_leg(leg.tx);
-                self.dialogs.remove_call(&leg.sip_call_id);
                 self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             }
             return;
@@ -56,8 +54,6 @@ impl Core {
         let direct = c.rings_directly();
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
             c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
-            self.owners.remove_leg(leg.tx);
-            self.dialogs.remove_call(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
                 self.direct_ring_ended(now, call, &leg.party, false);
@@ -74,8 +70,6 @@ impl Core {
                 .is_none_or(|a| acd.answered(now, call, a).is_err())
         };
         if !direct && offer_stale(&mut self.acd) {
-            self.owners.remove_leg(leg.tx);
-            self.dialogs.remove_call(&leg.sip_call_id);
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             return;
         }

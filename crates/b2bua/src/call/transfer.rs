@@ -246,8 +246,6 @@ impl Core {
         let Some(t) = c.take_talking() else {
             return false;
         };
-        self.owners.remove_leg(t.agent_tx);
-        self.dialogs.remove_call(&t.agent_sip_call_id);
         close_legs(&mut self.out, self.wall, &mut c.legs);
         c.span
             .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
