@@ -379,3 +379,33 @@ fn a_consulted_phone_whose_ack_to_the_move_was_lost_is_acked_again() {
     assert_eq!(distinct(&kit.take_sent_to(b.addr), "BYE").len(), 1);
     kit.assert_idle_after_all();
 }
+
+#[test]
+fn a_caller_who_never_acked_their_200_is_let_go_even_while_transferred() {
+    let plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 15);
+    let mut kit = Kit::new(&plan);
+    let caller = Phone::new("037961234567", 6000);
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-c1"));
+    let (a, b) = (Phone::new("1003", 5070), Phone::new("1004", 5072));
+    let (invite, a, b) = match requests(&kit.take_sent_to(a.addr), "INVITE").first() {
+        Some(r) => ((*r).clone(), a, b),
+        None => (
+            requests(&kit.take_sent_to(b.addr), "INVITE")[0].clone(),
+            b,
+            a,
+        ),
+    };
+    kit.deliver_message(a.addr, &a.answer(&invite, 200));
+    // The caller's ACK never arrives; meanwhile the agent hands the call on to B.
+    let refer_to = format!("Refer-To: <sip:{}@{}>\r\n", b.user, kit::SWITCH);
+    kit.deliver(
+        a.addr,
+        &a.request_as_answerer("REFER", &invite, 2, &refer_to),
+    );
+    assert_eq!(statuses(&kit.take_sent_to(a.addr), "REFER"), vec![202]);
+    kit.advance(Duration::from_secs(40));
+    let records = kit.records();
+    assert!(records[0].ended_at.is_some(), "the call ends: {records:#?}");
+    assert_eq!(records[0].hung_up_by, Some(HungUpBy::Switch));
+    kit.assert_idle_after_all();
+}

@@ -38,6 +38,10 @@ enum Op {
     Heard,
     /// Every caller in a menu presses this key.
     Press(char),
+    /// An agent hands the newest call they answered to the other agent (blind REFER).
+    Transfer(usize),
+    /// The supervisor asks, from the CLI, to listen in on an agent's call.
+    Monitor(usize),
 }
 
 /// The ops of calls through the voice menu: those of [`op`], prompts heard, keys.
@@ -53,9 +57,11 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (0..CALLERS).prop_map(Op::Call),
         1 => (0..CALLERS).prop_map(Op::HangUp),
-        3 => (0..2usize).prop_map(Op::Pick),
-        1 => (0..2usize).prop_map(Op::Refuse),
+        3 => (0..3usize).prop_map(Op::Pick),
+        1 => (0..3usize).prop_map(Op::Refuse),
         1 => (0..2usize).prop_map(Op::AgentHangUp),
+        1 => (0..2usize).prop_map(Op::Transfer),
+        1 => (0..2usize).prop_map(Op::Monitor),
         10 => (0..12u8).prop_map(Op::Deliver),
         1 => (1..8_000u64).prop_map(Op::Wait),
         1 => (8_000..40_000u64).prop_map(Op::Wait),
@@ -88,7 +94,8 @@ struct World {
 
 impl World {
     fn new(with_menu: bool) -> World {
-        let mut plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 5);
+        let mut plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 5)
+            + "\n[[supervisor]]\nid = \"1950\"\nname = \"班长\"\ncontact = \"sip:1950@127.0.0.1:5090\"\ntrust_address = true\nscope = \"luoyang\"\n";
         if with_menu {
             plan += &kit::menu();
         }
@@ -103,7 +110,7 @@ impl World {
                     seq: 1,
                 })
                 .collect(),
-            desks: [("1003", 5070), ("1004", 5072)]
+            desks: [("1003", 5070), ("1004", 5072), ("1950", 5090)]
                 .iter()
                 .map(|(id, port)| Desk {
                     phone: Phone::new(id, *port),
@@ -166,6 +173,32 @@ impl World {
                 let from = desk.phone.addr;
                 self.kit.deliver(from, &bye);
             }
+            Op::Transfer(d) => {
+                let other = self.desks[1 - d].phone.user.clone();
+                let desk = &mut self.desks[d];
+                let Some(invite) = desk.answered.last().cloned() else {
+                    return;
+                };
+                desk.seq += 1;
+                let refer_to = format!("Refer-To: <sip:{other}@{}>\r\n", kit::SWITCH);
+                let refer = desk
+                    .phone
+                    .request_as_answerer("REFER", &invite, desk.seq, &refer_to);
+                let from = desk.phone.addr;
+                self.kit.deliver(from, &refer);
+            }
+            Op::Monitor(d) => {
+                let agent = self.desks[d].phone.user.clone();
+                self.kit.input(hotline_b2bua::Input::Command {
+                    reply: hotline_b2bua::ReplyTo(1),
+                    command: hotline_b2bua::command::Command::Monitor {
+                        supervisor: "1950".into(),
+                        agent,
+                        mode: hotline_b2bua::command::MonitorMode::Listen,
+                    },
+                    os_user: None,
+                });
+            }
             Op::Deliver(fate) => {
                 if self.kit.sent.is_empty() {
                     return;
@@ -217,6 +250,14 @@ impl World {
             };
             let from = desk.phone.addr;
             return match req.method {
+                // A re-INVITE in a dialog the phone is in (a move, a hold): accepted.
+                Method::Invite if req.party_to().is_some_and(|t| t.tag().is_some()) => {
+                    vec![(from, desk.phone.answer(req, 200))]
+                }
+                Method::Bye => {
+                    desk.answered.retain(|r| r.call_id() != req.call_id());
+                    vec![(from, desk.phone.answer(req, 200))]
+                }
                 Method::Invite => {
                     let known = desk
                         .invites

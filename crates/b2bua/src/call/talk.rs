@@ -323,12 +323,14 @@ impl Core {
                 }
             }
             Some((call, Side::Caller)) => {
-                // Our 200 was never ACKed: the caller is gone.
-                let talking = self.calls.get(&call).is_some_and(|c| c.is_talking());
-                let menu = self.calls.get(&call).is_some_and(|c| c.menu().is_some());
-                if menu {
+                // Our 200 was never ACKed: the caller is gone, whatever the call was doing
+                // meanwhile (also waiting, parked, for a transfer's next party).
+                let Some(c) = self.calls.get(&call) else {
+                    return;
+                };
+                if c.menu().is_some() {
                     self.end(now, call, Ending::By(HungUpBy::Caller));
-                } else if talking {
+                } else if c.caller_answered() {
                     self.end(now, call, Ending::By(HungUpBy::Switch));
                 }
             }
