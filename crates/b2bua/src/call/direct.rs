@@ -12,15 +12,9 @@ use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
 use tracing::{info, warn};
 
-use super::{start_recorded_bridge, Party};
+use super::{start_recorded_bridge, CallKind, Party};
 use crate::core::Core;
 use crate::media;
-
-/// A call the switch rings directly rather than through the ACD.
-pub(crate) struct Direct {
-    /// The agent who placed it (call out, consultation); their ACD state follows the call.
-    pub placed_by: Option<String>,
-}
 
 /// How long a consulted colleague's phone rings before the consultation fails.
 const CONSULT_RING: Duration = Duration::from_secs(30);
@@ -54,9 +48,7 @@ impl Core {
             c.record.direction = Direction::Outbound;
             c.record.dialled = Some(number.to_string());
             c.record.agent = Some(agent.to_string());
-            c.direct = Some(Direct {
-                placed_by: Some(agent.to_string()),
-            });
+            c.kind = CallKind::PlacedBy(agent.to_string());
             self.out.record(&c.record);
         }
         self.acd_outbound(now, agent, call);
@@ -79,9 +71,7 @@ impl Core {
         if let Some(c) = self.calls.get_mut(&call) {
             c.record.agent = Some(agent.to_string());
             c.record.dialled = Some(other.to_string());
-            c.direct = Some(Direct {
-                placed_by: Some(agent.to_string()),
-            });
+            c.kind = CallKind::PlacedBy(agent.to_string());
         }
         self.acd_outbound(now, agent, call);
         self.ring_direct_agent(now, call, other);
@@ -258,7 +248,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return false;
         };
-        if c.direct.is_none() || c.has_early() || c.menu().is_some() {
+        if !c.kind.is_direct() || c.has_early() || c.menu().is_some() {
             return false;
         }
         let signalled = c.leg_mut(tx).map(|l| l.peer.addr.ip());
@@ -399,7 +389,7 @@ impl Core {
                         .dialplan
                         .region_named(region)
                         .map_or(Duration::from_secs(15), |r| r.ring_timeout)
-                } else if c.direct.is_some() && matches!(leg.party, Party::Agent(_)) {
+                } else if c.kind.is_direct() && matches!(leg.party, Party::Agent(_)) {
                     CONSULT_RING
                 } else {
                     continue;

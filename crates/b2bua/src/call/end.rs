@@ -93,8 +93,8 @@ impl Core {
         c.span
             .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
         // On a call an agent placed, the switch's caller is that agent.
-        let placed = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
-        if self.stopping.is_none() && c.direct.is_none() {
+        let placed = c.kind.placed_by().is_some();
+        if self.stopping.is_none() && !c.kind.is_direct() {
             c.record.abandoned_in = Some(if rang {
                 AbandonStage::Ringing
             } else {
@@ -111,10 +111,10 @@ impl Core {
                 .map(|w| w.as_millis() as u64)
                 .unwrap_or_else(|| super::offer::waited_since(&c.record, self.wall)),
         );
-        if let Some(d) = &c.direct {
+        if c.kind.is_direct() {
             // A call out or a consultation given up by the agent, or a legacy city's caller
             // (whose old system does its own follow-up): nobody to call back here.
-            if let Some(agent) = d.placed_by.clone() {
+            if let Some(agent) = c.kind.placed_by().map(str::to_string) {
                 self.end_agent_call(now, &agent, call);
             }
             return;
@@ -148,7 +148,7 @@ impl Core {
         for leg in std::mem::take(&mut c.ringing) {
             self.cancel_leg(now, call, leg);
         }
-        if let Some(agent) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
+        if let Some(agent) = c.kind.placed_by().map(str::to_string) {
             self.end_agent_call(now, &agent, call);
         }
         c.span.in_scope(|| info!(status, "direct call failed"));
@@ -178,7 +178,7 @@ impl Core {
             self.endpoint.send_request(now, bye, c.caller.peer);
         }
         self.end_party_call(now, &t.party, call);
-        if let Some(p) = c.direct.as_ref().and_then(|d| d.placed_by.clone()) {
+        if let Some(p) = c.kind.placed_by().map(str::to_string) {
             self.end_agent_call(now, &p, call);
         }
         c.record.hung_up_by = Some(super::talk::who_hung_up(c, &t.party, by));

@@ -50,8 +50,9 @@ pub(crate) struct Call {
     pub record: CallRecord,
     /// When the legs were last asked (OPTIONS) whether they are still there.
     pub alive_checked: Instant,
-    /// Set for calls the ACD does not distribute (calls out, consultations, legacy).
-    pub direct: Option<direct::Direct>,
+    /// Whose call it is: a taxpayer's the ACD distributes, or one the switch rings directly
+    /// (a legacy city's forward, a call an agent placed).
+    pub kind: CallKind,
     /// Everyone who answered, in order (the `legs` table).
     pub legs: Vec<hotline_record::CallLeg>,
     /// A blind transfer to one party is ringing (not an ACD offer).
@@ -60,6 +61,34 @@ pub(crate) struct Call {
     /// a legacy city's trunk is not rung again in the same step, or a fallback to it would
     /// recurse without end.
     pub failed_at_once: Option<std::time::Instant>,
+}
+
+/// Whose call it is, for as long as it lasts: it decides who distributes it, who is called
+/// back and whose ACD state follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    /// A taxpayer's call to 12366, distributed by the ACD (through the menu, if any).
+    Taxpayer,
+    /// A taxpayer's call forwarded to their city's old system (割接), rung directly.
+    Legacy,
+    /// Placed by this agent from their phone (a call out, a consultation), rung directly;
+    /// the agent's ACD state follows it.
+    PlacedBy(String),
+}
+
+impl CallKind {
+    /// Whether the switch rings it directly rather than through the ACD.
+    pub fn is_direct(&self) -> bool {
+        !matches!(self, CallKind::Taxpayer)
+    }
+
+    /// The agent who placed it, for a call out or a consultation.
+    pub fn placed_by(&self) -> Option<&str> {
+        match self {
+            CallKind::PlacedBy(agent) => Some(agent),
+            _ => None,
+        }
+    }
 }
 
 /// The taxpayer's leg: their INVITE, our answer, and our media port for them.
@@ -170,7 +199,7 @@ impl Call {
     /// Whether its ringing leg was rung by the switch itself (a call placed from a phone, a
     /// legacy forward, a transfer's next party) rather than offered by the ACD.
     pub fn rings_directly(&self) -> bool {
-        self.direct.is_some() || self.transfer
+        self.kind.is_direct() || self.transfer
     }
 
     /// The ringing leg of this INVITE transaction.
@@ -326,7 +355,7 @@ impl Core {
                 stage: Stage::Waiting { early: None },
                 record,
                 alive_checked: now,
-                direct: None,
+                kind: CallKind::Taxpayer,
                 legs: Vec::new(),
                 transfer: false,
                 failed_at_once: None,

@@ -80,7 +80,7 @@ impl Core {
             if let Some(c) = self.calls.get_mut(&call) {
                 c.span
                     .in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
-                c.direct = Some(super::direct::Direct { placed_by: None });
+                c.kind = super::CallKind::Legacy;
             }
             self.ring_trunk(now, call, &trunk, &dialled);
         } else if self.plan.dialplan.menu.is_some() {

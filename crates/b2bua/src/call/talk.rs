@@ -169,11 +169,11 @@ impl Core {
         c.span.in_scope(
             || info!(agent = %talking.party, "agent answered; call bridged and recording"),
         );
-        match &c.direct {
-            None => c.record.agent = talking.party.agent().map(str::to_string),
+        match &c.kind {
+            super::CallKind::Taxpayer => c.record.agent = talking.party.agent().map(str::to_string),
             // A legacy city's call: the old system answered; the platform has no agent on it.
-            Some(d) if d.placed_by.is_none() => c.record.outcome = Outcome::Forwarded,
-            Some(_) => {}
+            super::CallKind::Legacy => c.record.outcome = Outcome::Forwarded,
+            super::CallKind::PlacedBy(_) => {}
         }
         c.record.answered_at = Some(answered_at);
         if c.record.outcome != Outcome::Forwarded {
@@ -343,7 +343,7 @@ impl Core {
 /// switch's legs hung up: on a call placed by an agent (a call out, a consultation) the
 /// switch's caller leg is the agent and its far leg the taxpayer (or a colleague).
 pub(super) fn who_hung_up(c: &super::Call, far: &Party, leg: HungUpBy) -> HungUpBy {
-    let placed_by_agent = c.direct.as_ref().is_some_and(|d| d.placed_by.is_some());
+    let placed_by_agent = c.kind.placed_by().is_some();
     if !placed_by_agent {
         return leg;
     }

@@ -117,7 +117,7 @@ impl Core {
         // Only an agent on a taxpayer's call may hand it on: not a trunk's far end (a call
         // out, a legacy city) nor a consulted colleague.
         let transferor = match t.party.agent() {
-            Some(id) if c.direct.is_none() && self.plan.dialplan.agent(id).is_some() => {
+            Some(id) if !c.kind.is_direct() && self.plan.dialplan.agent(id).is_some() => {
                 id.to_string()
             }
             _ => {
@@ -195,10 +195,7 @@ impl Core {
     fn consultation(&self, replaces: &Replaces, transferor: &str) -> Option<CallRef> {
         let (id, side) = self.dialogs.call(&replaces.call_id)?;
         let c = self.calls.get(&id)?;
-        let mine = c
-            .direct
-            .as_ref()
-            .is_some_and(|d| d.placed_by.as_deref() == Some(transferor));
+        let mine = c.kind.placed_by() == Some(transferor);
         let their_tag = c
             .caller
             .invite
