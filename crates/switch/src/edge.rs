@@ -46,7 +46,7 @@ pub enum Control {
         reply: ReplySender,
     },
     /// Stop (SIGTERM, SIGINT): take no new calls, end the calls in progress, close every
-    /// record and recording, then return from [`Edge::run`].
+    /// record and recording, then return from [`serve`](crate::serve).
     Shutdown,
 }
 
