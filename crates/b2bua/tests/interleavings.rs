@@ -42,6 +42,10 @@ enum Op {
     Transfer(usize),
     /// The supervisor asks, from the CLI, to listen in on an agent's call.
     Monitor(usize),
+    /// An agent calls a taxpayer back through the carrier's trunk (9 + the number).
+    CallOut(usize),
+    /// An agent hangs up the call they placed.
+    EndCallOut(usize),
 }
 
 /// The ops of calls through the voice menu: those of [`op`], prompts heard, keys.
@@ -57,11 +61,13 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => (0..CALLERS).prop_map(Op::Call),
         1 => (0..CALLERS).prop_map(Op::HangUp),
-        3 => (0..3usize).prop_map(Op::Pick),
-        1 => (0..3usize).prop_map(Op::Refuse),
+        3 => (0..4usize).prop_map(Op::Pick),
+        1 => (0..4usize).prop_map(Op::Refuse),
         1 => (0..2usize).prop_map(Op::AgentHangUp),
-        1 => (0..2usize).prop_map(Op::Transfer),
-        1 => (0..2usize).prop_map(Op::Monitor),
+        2 => (0..2usize).prop_map(Op::Transfer),
+        3 => (0..2usize).prop_map(Op::Monitor),
+        1 => (0..2usize).prop_map(Op::CallOut),
+        1 => (0..2usize).prop_map(Op::EndCallOut),
         10 => (0..12u8).prop_map(Op::Deliver),
         1 => (1..8_000u64).prop_map(Op::Wait),
         1 => (8_000..40_000u64).prop_map(Op::Wait),
@@ -77,13 +83,16 @@ struct Caller {
     seq: u32,
 }
 
-/// An agent's desk phone: the INVITEs it has (by Call-ID), and whether each is over; the
-/// ones it answered, until hung up.
+/// An agent's desk phone (or the carrier's trunk): the INVITEs it has (by Call-ID), and
+/// whether each is over; the ones it answered, until hung up; the call it placed.
 struct Desk {
     phone: Phone,
     invites: Vec<(Request, bool)>,
     answered: Vec<Request>,
     seq: u32,
+    /// Its own call out: its Call-ID, and the switch's 200 once answered.
+    placed: Option<(String, Option<Response>)>,
+    calls_out: u32,
 }
 
 struct World {
@@ -95,7 +104,8 @@ struct World {
 impl World {
     fn new(with_menu: bool) -> World {
         let mut plan = dialplan(&[("1003", "luoyang", 5070), ("1004", "luoyang", 5072)], 5)
-            + "\n[[supervisor]]\nid = \"1950\"\nname = \"班长\"\ncontact = \"sip:1950@127.0.0.1:5090\"\ntrust_address = true\nscope = \"luoyang\"\n";
+            + "\n[[supervisor]]\nid = \"1950\"\nname = \"班长\"\ncontact = \"sip:1950@127.0.0.1:5090\"\ntrust_address = true\nscope = \"luoyang\"\n"
+            + "\n[[trunk]]\nname = \"carrier\"\naddress = \"127.0.0.1:7000\"\nallow = [\"1[3-9]XXXXXXXXX\"]\n";
         if with_menu {
             plan += &kit::menu();
         }
@@ -110,15 +120,22 @@ impl World {
                     seq: 1,
                 })
                 .collect(),
-            desks: [("1003", 5070), ("1004", 5072), ("1950", 5090)]
-                .iter()
-                .map(|(id, port)| Desk {
-                    phone: Phone::new(id, *port),
-                    invites: Vec::new(),
-                    answered: Vec::new(),
-                    seq: 1,
-                })
-                .collect(),
+            desks: [
+                ("1003", 5070),
+                ("1004", 5072),
+                ("1950", 5090),
+                ("carrier", 7000),
+            ]
+            .iter()
+            .map(|(id, port)| Desk {
+                phone: Phone::new(id, *port),
+                invites: Vec::new(),
+                answered: Vec::new(),
+                seq: 1,
+                placed: None,
+                calls_out: 0,
+            })
+            .collect(),
         }
     }
 
@@ -199,6 +216,36 @@ impl World {
                     os_user: None,
                 });
             }
+            Op::CallOut(d) => {
+                let desk = &mut self.desks[d];
+                if desk.placed.is_some() {
+                    return;
+                }
+                desk.calls_out += 1;
+                let call_id = format!("out-{}-{}@test", desk.phone.user, desk.calls_out);
+                let mut phone = Phone::new(&desk.phone.user, desk.phone.addr.port());
+                phone.call_id = call_id.clone();
+                let branch = format!("z9hG4bK-{call_id}");
+                let invite = phone.invite_to("913903790000", &branch);
+                desk.placed = Some((call_id, None));
+                let from = desk.phone.addr;
+                self.kit.deliver(from, &invite);
+            }
+            Op::EndCallOut(d) => {
+                let desk = &mut self.desks[d];
+                let Some((call_id, ok)) = desk.placed.take() else {
+                    return;
+                };
+                let mut phone = Phone::new(&desk.phone.user, desk.phone.addr.port());
+                phone.call_id = call_id.clone();
+                // Answered: BYE; still ringing: the agent gives up (CANCEL).
+                let text = match ok {
+                    Some(ok) => phone.in_dialog("BYE", &ok, 2, &format!("z9hG4bK-bye-{call_id}")),
+                    None => phone.cancel_to("913903790000", &format!("z9hG4bK-{call_id}")),
+                };
+                let from = desk.phone.addr;
+                self.kit.deliver(from, &text);
+            }
             Op::Deliver(fate) => {
                 if self.kit.sent.is_empty() {
                     return;
@@ -245,10 +292,34 @@ impl World {
         m: &Message,
     ) -> Vec<(std::net::SocketAddr, Message)> {
         if let Some(desk) = self.desks.iter_mut().find(|d| d.phone.addr == to) {
-            let Message::Request(req) = m else {
-                return Vec::new();
-            };
             let from = desk.phone.addr;
+            let req = match m {
+                Message::Request(req) => req,
+                Message::Response(r) => {
+                    // The switch's answer to this phone's own call out.
+                    let Some((call_id, ok)) = desk.placed.as_mut() else {
+                        return Vec::new();
+                    };
+                    let invite = r.cseq().is_some_and(|c| c.method == Method::Invite);
+                    if !invite || r.call_id() != Some(call_id.as_str()) {
+                        return Vec::new();
+                    }
+                    return match r.status {
+                        200..=299 => {
+                            let mut phone = Phone::new(&desk.phone.user, from.port());
+                            phone.call_id = call_id.clone();
+                            let ack = phone.in_dialog("ACK", r, 1, "z9hG4bK-ack-out");
+                            *ok = Some(r.clone());
+                            vec![(from, parse(&ack))]
+                        }
+                        300.. => {
+                            desk.placed = None;
+                            Vec::new()
+                        }
+                        _ => Vec::new(),
+                    };
+                }
+            };
             return match req.method {
                 // A re-INVITE in a dialog the phone is in (a move, a hold): accepted.
                 Method::Invite if req.party_to().is_some_and(|t| t.tag().is_some()) => {
@@ -256,6 +327,13 @@ impl World {
                 }
                 Method::Bye => {
                     desk.answered.retain(|r| r.call_id() != req.call_id());
+                    if desk
+                        .placed
+                        .as_ref()
+                        .is_some_and(|(id, _)| Some(id.as_str()) == req.call_id())
+                    {
+                        desk.placed = None;
+                    }
                     vec![(from, desk.phone.answer(req, 200))]
                 }
                 Method::Invite => {
@@ -328,6 +406,9 @@ impl World {
         for _ in 0..40 {
             for i in 0..CALLERS {
                 self.hang_up(i);
+            }
+            for d in 0..2 {
+                self.apply(&Op::EndCallOut(d));
             }
             while !self.kit.sent.is_empty() {
                 self.apply(&Op::Deliver(5));

@@ -53,10 +53,15 @@ impl Phone {
         )
     }
 
-    /// CANCEL of the INVITE sent with `branch`.
+    /// CANCEL of the INVITE to 12366 sent with `branch`.
     pub fn cancel(&self, branch: &str) -> String {
+        self.cancel_to("12366", branch)
+    }
+
+    /// CANCEL of the INVITE to `number` sent with `branch`.
+    pub fn cancel_to(&self, number: &str, branch: &str) -> String {
         format!(
-            "CANCEL sip:12366@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:{u}@{a}>;tag={t}\r\nTo: <sip:12366@{SWITCH}>\r\nCall-ID: {c}\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n",
+            "CANCEL sip:{number}@{SWITCH} SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:{u}@{a}>;tag={t}\r\nTo: <sip:{number}@{SWITCH}>\r\nCall-ID: {c}\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n",
             a = self.addr,
             u = self.user,
             t = self.tag,
