@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use hotline_acd::CallRef;
 use hotline_sip::transaction::TxId;
 
-use crate::call::session::PendingMonitor;
 use crate::call::OrphanLeg;
+use crate::call::PendingMonitor;
 use crate::core::Side;
 
 /// The owner of one transaction.

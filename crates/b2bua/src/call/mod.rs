@@ -9,6 +9,7 @@ mod calls_out;
 mod direct;
 mod end;
 pub(crate) mod menu;
+mod monitor_cli;
 mod offer;
 mod phone;
 pub(crate) mod session;
@@ -35,6 +36,7 @@ use crate::out::Outputs;
 
 pub(crate) use calls_out::CallsOut;
 pub(crate) use end::Ending;
+pub(crate) use monitor_cli::PendingMonitor;
 pub(crate) use phone::static_seat_sent;
 pub(crate) use stage::Stage;
 
