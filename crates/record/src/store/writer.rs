@@ -1,0 +1,119 @@
+//! The call store's writer thread: one SQLite connection fed by the handles' channel,
+//! writing what has queued up in one transaction at a time.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use super::{journal, seat_time, security, sql, states, StoreMsg};
+
+/// Messages written in one transaction at most: under load one commit (one WAL sync) covers
+/// many state changes, while a quiet switch still commits each change at once.
+const BATCH: usize = 256;
+
+/// The writer thread: whatever has queued up (at most [`BATCH`]) is written in one committed
+/// transaction, until every handle is dropped; `sync` is answered after its commit.
+pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: PathBuf) {
+    let mut clock = seat_time::SeatClock::default();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(msg) => batch.push(msg),
+                Err(_) => break,
+            }
+        }
+        let in_transaction = conn.execute_batch("BEGIN").is_ok();
+        let mut synced = Vec::new();
+        let mut finished = Vec::new();
+        let mut written = 0;
+        for msg in batch {
+            if let StoreMsg::Sync(done) = msg {
+                synced.push(done);
+            } else if let StoreMsg::FinishUnfinished(at, done) = msg {
+                let closed = sql::finish_unfinished(&conn, at).unwrap_or_else(|error| {
+                    tracing::error!(db = %path.display(), %error, "open call records not closed");
+                    0
+                });
+                finished.push((done, closed));
+            } else if write(&conn, msg, &mut clock, &failed, &path) {
+                written += 1;
+            }
+        }
+        // The batch's seat time, summed over its state changes, in the same transaction: if
+        // it cannot be added, the batch is not committed, so the seat time never disagrees
+        // with the state rows.
+        let flushed = clock.flush(&conn);
+        if let Err(error) = &flushed {
+            tracing::error!(db = %path.display(), %error, "seat time not added");
+        }
+        if in_transaction {
+            let committed = flushed.and_then(|()| conn.execute_batch("COMMIT"));
+            if let Err(error) = committed {
+                let _ = conn.execute_batch("ROLLBACK");
+                clock.forget();
+                failed.fetch_add(written as u64, Ordering::Relaxed);
+                tracing::error!(db = %path.display(), %error, written, "call records not committed");
+            }
+        }
+        for done in synced {
+            let _ = done.send(());
+        }
+        for (done, closed) in finished {
+            let _ = done.send(closed);
+        }
+    }
+}
+
+/// One message's statement; false (counted in `failed`, logged) if SQLite refused it.
+fn write(
+    conn: &Connection,
+    msg: StoreMsg,
+    clock: &mut seat_time::SeatClock,
+    failed: &AtomicU64,
+    path: &Path,
+) -> bool {
+    let mut msg = msg;
+    let result = match &mut msg {
+        StoreMsg::Save(record) => sql::upsert(conn, record),
+        StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
+        StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
+        StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
+        // Seat time first: it closes the agent's last stretch, found by their latest row;
+        // it counts only once the row is in.
+        StoreMsg::AgentState(s) => {
+            let written = clock
+                .stage(conn, s)
+                .and_then(|()| states::insert_state(conn, s));
+            match written {
+                Ok(()) => clock.confirm(conn.last_insert_rowid()),
+                Err(_) => clock.discard(),
+            }
+            written
+        }
+        StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
+        StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
+        StoreMsg::Security(e) => security::insert(conn, e),
+        StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => Ok(()),
+    };
+    if let Err(error) = result {
+        failed.fetch_add(1, Ordering::Relaxed);
+        let what = match &msg {
+            StoreMsg::Save(r) => format!("call record {}", r.call_id),
+            StoreMsg::Callback(c) => format!("callback of {}", c.call_id),
+            StoreMsg::CalledBack(n) => format!("callback to {n}"),
+            StoreMsg::VoicemailWithoutAudio(p) => format!("empty voicemail {}", p.display()),
+            StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
+            StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
+            StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),
+            StoreMsg::Security(e) => format!("security event {} {}", e.kind, e.subject),
+            StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => String::new(),
+        };
+        tracing::error!(db = %path.display(), %error, "{what} not saved");
+        return false;
+    }
+    true
+}
