@@ -18,30 +18,26 @@ use std::time::Duration;
 use hotline_record::{Channel, Recording};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::mix::{mix_into, Jitter};
 use super::player::{Player, FRAME};
 use super::stream::{OutStream, Stamp};
 use super::voicemail::Voicemail;
-use super::{MediaEvent, Monitor};
+use super::MediaEvent;
 use crate::detect::{EventDeduper, ToneDetector};
-use crate::dtmf::TelephoneEvent;
-use crate::g711::{transcode_in_place, Codec};
+use crate::g711::transcode_in_place;
 use crate::key_pace::KeyPace;
 use crate::prompt::PromptSet;
 use crate::relay::leg::{is_rtcp, LegState, MAX_PACKET_SAMPLES};
 use crate::relay::{BridgeStats, FlowStats, Leg, PeerMedia};
 use crate::rtp::{RtpPacket, FIXED_HEADER_LEN};
 
-/// The same key heard in-band and by RFC 4733 this close together is one press (phones that
-/// send both): 200 ms.
-const SAME_PRESS: u64 = 1_600;
-
-/// How a key reached the switch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyFrom {
-    Event,
-    Tone,
-}
+#[path = "core_keys.rs"]
+mod keys;
+#[path = "core_supervise.rs"]
+mod supervise;
+#[path = "core_tick.rs"]
+mod tick;
+use keys::KeyFrom;
+use supervise::Supervision;
 
 /// What to do with a datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,52 +68,6 @@ pub(crate) struct Sends {
 
 /// A 20 ms G.711 frame the switch sends, header included.
 type Frame = [u8; FIXED_HEADER_LEN + FRAME];
-
-/// A supervisor attached to the call, and what mixing for them needs. Boxed in the core so
-/// the thousands of unsupervised calls do not carry its buffers.
-struct Supervision {
-    leg: LegState,
-    mode: Monitor,
-    /// The switch's stream to the supervisor, a mix from the start.
-    out: OutStream,
-    /// The switch's stream to the agent while the supervisor whispers or barges. Its own
-    /// SSRC: the mix has no one packet of the caller's to take the numbering from.
-    to_agent: OutStream,
-    caller: Jitter,
-    agent: Jitter,
-    /// The supervisor's own voice.
-    voice: Jitter,
-    frame: Frame,
-    agent_frame: Frame,
-}
-
-impl Supervision {
-    fn new(peer: PeerMedia, mode: Monitor, seeds: [u64; 2]) -> Supervision {
-        let stream =
-            |seed: u64| OutStream::new(seed as u32, (seed >> 32) as u16, (seed >> 40) as u32);
-        Supervision {
-            leg: LegState::new(peer),
-            mode,
-            out: stream(seeds[0]),
-            to_agent: stream(seeds[1]),
-            caller: Jitter::default(),
-            agent: Jitter::default(),
-            voice: Jitter::default(),
-            frame: [0; FIXED_HEADER_LEN + FRAME],
-            agent_frame: [0; FIXED_HEADER_LEN + FRAME],
-        }
-    }
-
-    /// Whether the agent hears the supervisor (given an agent is connected).
-    fn heard_by_agent(&self) -> bool {
-        self.mode != Monitor::Listen
-    }
-
-    /// Whether the caller hears the supervisor (given an agent is connected).
-    fn heard_by_caller(&self) -> bool {
-        self.mode == Monitor::Barge
-    }
-}
 
 /// What the frame to the caller carries, for the counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,41 +268,6 @@ impl CallCore {
         }
     }
 
-    fn take_caller_event(&mut self, packet: &RtpPacket<&mut [u8]>, now: u64) {
-        let Ok(event) = TelephoneEvent::parse(packet.payload()) else {
-            return;
-        };
-        if !self.caller_sends_events {
-            tracing::debug!("caller sends RFC 4733 events: in-band detection off");
-            self.caller_sends_events = true;
-        }
-        if let Some(key) = self
-            .deduper
-            .on_event(packet.ssrc(), packet.timestamp(), &event)
-        {
-            self.digit(key, now, KeyFrom::Event);
-        }
-    }
-
-    fn digit(&mut self, key: char, now: u64, from: KeyFrom) {
-        if let Some((last, at, how)) = self.last_key {
-            if last == key && how != from && now.saturating_sub(at) < SAME_PRESS {
-                return;
-            }
-        }
-        self.last_key = Some((key, now, from));
-        // The media clock is 8 kHz samples.
-        if !self.key_pace.take(now / 8) {
-            if self.key_pace.dropped == 1 {
-                tracing::warn!("caller sends keys faster than anyone presses them: dropped");
-            }
-            self.stats.keys_dropped = self.key_pace.dropped;
-            return;
-        }
-        tracing::debug!(%key, ?from, "caller pressed a key");
-        let _ = self.events.send(MediaEvent::Digit(key));
-    }
-
     fn agent_packet(
         &mut self,
         src: SocketAddr,
@@ -435,205 +350,6 @@ impl CallCore {
         Verdict::Send(dest)
     }
 
-    /// Handles a datagram from the supervisor's phone: their voice waits for the tick's mixes;
-    /// nothing of theirs is relayed as it is (their keys included).
-    pub(crate) fn on_supervisor_packet(
-        &mut self,
-        src: SocketAddr,
-        datagram: &[u8],
-        now: u64,
-    ) -> Verdict {
-        let verdict = match self.supervision.as_deref_mut() {
-            Some(sup) if !is_rtcp(datagram) => match RtpPacket::parse(datagram) {
-                Ok(packet) if sup.leg.accept_source(src, now) => {
-                    let codec = sup.leg.peer.codec;
-                    if packet.payload_type() == codec.payload_type() {
-                        let n = codec.decode_into(packet.payload(), &mut self.pcm[..]);
-                        sup.voice.push(self.pcm.get(..n).unwrap_or_default());
-                        Verdict::Consumed
-                    } else {
-                        Verdict::Drop
-                    }
-                }
-                _ => Verdict::Drop,
-            },
-            _ => Verdict::Drop, // RTCP, or a late packet to a port already closed
-        };
-        if verdict == Verdict::Drop {
-            self.stats.dropped += 1;
-        }
-        verdict
-    }
-
-    /// The 20 ms tick, while playing or supervised: builds the frames of the moment (see
-    /// [`CallCore::frame`]) and says where they go. At the end of a play, sends
-    /// `PlayFinished`.
-    pub(crate) fn tick(&mut self, now: u64) -> Sends {
-        let mut sends = Sends::default();
-        let played = self.next_played_frame();
-        let Some(sup) = self.supervision.as_deref_mut() else {
-            if played {
-                sends.caller = self.send_heard(now, HeardFrom::Player);
-            }
-            return sends;
-        };
-        // One frame from each source per tick: a source that sent nothing is silent.
-        let (mut caller, mut agent, mut voice) = ([0; FRAME], [0; FRAME], [0; FRAME]);
-        sup.caller.pop(&mut caller);
-        sup.agent.pop(&mut agent);
-        sup.voice.pop(&mut voice);
-
-        // The supervisor hears everyone but themself: caller, agent and what plays.
-        let mut pcm = caller;
-        mix_into(&mut pcm, &agent);
-        if played {
-            mix_into(&mut pcm, &self.frame_pcm);
-        }
-        let codec = sup.leg.peer.codec;
-        let stamp = sup.out.play(FRAME as u64, now);
-        build_frame(&mut sup.frame, stamp, sup.out.ssrc(), codec, &pcm);
-        sends.supervisor = sup.leg.destination();
-        if sends.supervisor.is_some() {
-            count(&mut self.stats.supervisor, &sup.frame);
-        }
-
-        // Without an agent the supervisor only listens: the caller's prompts, music and
-        // keys stay as they are.
-        let Some(to_agent) = &self.agent else {
-            if played {
-                sends.caller = self.send_heard(now, HeardFrom::Player);
-            }
-            return sends;
-        };
-        if sup.heard_by_agent() {
-            let mut pcm = caller;
-            mix_into(&mut pcm, &voice);
-            let stamp = sup.to_agent.play(FRAME as u64, now);
-            build_frame(
-                &mut sup.agent_frame,
-                stamp,
-                sup.to_agent.ssrc(),
-                to_agent.peer.codec,
-                &pcm,
-            );
-            sends.agent = to_agent.destination();
-            if sends.agent.is_some() {
-                count(&mut self.stats.caller_to_agent, &sup.agent_frame);
-            }
-        }
-        if sup.heard_by_caller() {
-            if !played {
-                self.frame_pcm = agent;
-            }
-            mix_into(&mut self.frame_pcm, &voice);
-            let from = if played {
-                HeardFrom::Player
-            } else {
-                HeardFrom::Mix
-            };
-            sends.caller = self.send_heard(now, from);
-        } else if played {
-            sends.caller = self.send_heard(now, HeardFrom::Player);
-        }
-        sends
-    }
-
-    /// The next frame of the play into [`CallCore::frame_pcm`]; false if nothing plays (any
-    /// more: the end of a play is handled here).
-    fn next_played_frame(&mut self) -> bool {
-        let Some(player) = self.player.as_mut() else {
-            return false;
-        };
-        if player.next_frame(&mut self.frame_pcm) {
-            return true;
-        }
-        let (id, looped) = (player.id(), player.looped());
-        self.player = None;
-        self.out.pause();
-        if !looped {
-            let _ = self.events.send(MediaEvent::PlayFinished(id));
-        }
-        false
-    }
-
-    /// Sends [`CallCore::frame_pcm`] to the caller on the caller's stream and records it as
-    /// heard; the address, unless the caller is on hold.
-    fn send_heard(&mut self, now: u64, from: HeardFrom) -> Option<SocketAddr> {
-        let stamp = self.out.play(FRAME as u64, now);
-        if stamp.marker {
-            self.heard_at = self.heard_at.max(now);
-        }
-        let heard_at = self.heard_at;
-        self.heard_at += FRAME as u64;
-        // The caller on `0.0.0.0` hold hears nothing: the play goes on, unheard and unrecorded.
-        let dest = self.caller.destination()?;
-        let codec = self.caller.peer.codec;
-        build_frame(
-            &mut self.frame,
-            stamp,
-            self.out.ssrc(),
-            codec,
-            &self.frame_pcm,
-        );
-        if let Some(recording) = &mut self.recording {
-            recording.push(Channel::Heard, heard_at, &self.frame_pcm);
-        }
-        self.heard_from = from;
-        let flow = match from {
-            HeardFrom::Player => &mut self.stats.played,
-            HeardFrom::Mix => &mut self.stats.agent_to_caller,
-        };
-        count(flow, &self.frame);
-        Some(dest)
-    }
-
-    /// The frame [`CallCore::tick`] just built for `to`.
-    pub(crate) fn frame(&self, to: Party) -> &[u8] {
-        match (to, self.supervision.as_deref()) {
-            (Party::Caller, _) => &self.frame,
-            (Party::Agent, Some(sup)) => &sup.agent_frame,
-            (Party::Supervisor, Some(sup)) => &sup.frame,
-            (_, None) => &[],
-        }
-    }
-
-    /// Whether the task needs its 20 ms tick: while playing, and while supervised (the
-    /// supervisor's feed is a mix).
-    pub(crate) fn needs_tick(&self) -> bool {
-        self.player.is_some() || self.supervision.is_some()
-    }
-
-    /// Plays `names` in order, replacing what plays (which then never finishes).
-    pub(crate) fn play(&mut self, id: u32, names: &[String], looped: bool) {
-        let clips = names
-            .iter()
-            .filter_map(|name| {
-                let clip = self.prompts.get(name);
-                if clip.is_none() {
-                    tracing::warn!(prompt = %name, "unknown prompt skipped");
-                }
-                clip
-            })
-            .collect();
-        let replaced = self.player.take().is_some();
-        self.player = Player::new(id, clips, looped);
-        if self.player.is_none() {
-            if replaced {
-                self.out.pause();
-            }
-            if !looped {
-                let _ = self.events.send(MediaEvent::PlayFinished(id));
-            }
-        }
-    }
-
-    /// Stops what plays without `PlayFinished`.
-    pub(crate) fn stop_playing(&mut self) {
-        if self.player.take().is_some() {
-            self.out.pause();
-        }
-    }
-
     /// Connects the agent: no more prompts or key detection, relay both ways. An agent
     /// already connected is replaced in one step (attended transfer): the caller's stream,
     /// the recording and a supervisor carry on.
@@ -662,56 +378,6 @@ impl CallCore {
         if let Some(sup) = self.supervision.as_deref_mut() {
             sup.agent.clear();
             sup.to_agent.pause();
-        }
-    }
-
-    /// Attaches a supervisor in `mode`, replacing one already attached.
-    pub(crate) fn supervise(&mut self, peer: PeerMedia, mode: Monitor) {
-        self.end_supervision();
-        let seeds = [self.next_random(), self.next_random()];
-        self.supervision = Some(Box::new(Supervision::new(peer, mode, seeds)));
-    }
-
-    /// Changes the attached supervisor's mode; the relay takes over again for each
-    /// direction that no longer needs a mix.
-    pub(crate) fn set_monitor(&mut self, mode: Monitor) {
-        let Some(sup) = self.supervision.as_deref_mut() else {
-            tracing::debug!(?mode, "monitor mode for a call not supervised");
-            return;
-        };
-        let was_barging = sup.heard_by_caller();
-        sup.mode = mode;
-        if !sup.heard_by_agent() {
-            // A later whisper starts a new spurt, timestamped with the time that passed.
-            sup.to_agent.pause();
-        }
-        if was_barging && !sup.heard_by_caller() {
-            self.end_mix_to_caller();
-        }
-    }
-
-    /// Detaches the supervisor; caller and agent go back to the plain relay.
-    pub(crate) fn end_supervision(&mut self) {
-        if let Some(sup) = self.supervision.take() {
-            if sup.heard_by_caller() {
-                self.end_mix_to_caller();
-            }
-        }
-    }
-
-    /// The caller's stream stops carrying the barge mix: the agent's packets or the next
-    /// play start a new talk spurt (a play in progress just goes on).
-    fn end_mix_to_caller(&mut self) {
-        if self.player.is_none() {
-            self.out.pause();
-        }
-    }
-
-    /// Applies a re-INVITE to the supervisor's leg at `now`.
-    pub(crate) fn update_supervisor(&mut self, peer: PeerMedia, now: u64) {
-        match self.supervision.as_deref_mut() {
-            Some(sup) => sup.leg.update(peer, now),
-            None => tracing::debug!("re-INVITE for a supervisor not attached"),
         }
     }
 
@@ -801,18 +467,6 @@ impl CallCore {
         self.stats.duration_samples = now;
         self.stats
     }
-}
-
-/// Writes a frame the switch sends: RTP header (version 2, no CSRC) and `pcm` encoded.
-fn build_frame(frame: &mut Frame, stamp: Stamp, ssrc: u32, codec: Codec, pcm: &[i16; FRAME]) {
-    let marker_pt = if stamp.marker { 0x80 } else { 0 } | codec.payload_type();
-    let [s0, s1] = stamp.seq.to_be_bytes();
-    let [t0, t1, t2, t3] = stamp.timestamp.to_be_bytes();
-    let [c0, c1, c2, c3] = ssrc.to_be_bytes();
-    let header = [0x80, marker_pt, s0, s1, t0, t1, t2, t3, c0, c1, c2, c3];
-    let (head, payload) = frame.split_at_mut(FIXED_HEADER_LEN);
-    head.copy_from_slice(&header);
-    codec.encode_into(pcm, payload);
 }
 
 /// Moves a relayed packet onto a stream the switch generates.

@@ -3,7 +3,7 @@ use crate::g711::Codec;
 use crate::relay::MediaSource;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
-fn peer(addr: &str, codec: Codec, te: Option<u8>) -> PeerMedia {
+pub(super) fn peer(addr: &str, codec: Codec, te: Option<u8>) -> PeerMedia {
     PeerMedia {
         addr: addr.parse().unwrap(),
         codec,
@@ -13,14 +13,14 @@ fn peer(addr: &str, codec: Codec, te: Option<u8>) -> PeerMedia {
 }
 
 /// A phone behind NAT: its SDP names `addr`, its SIP came from `public`.
-fn nat_peer(addr: &str, codec: Codec, te: Option<u8>, public: &str) -> PeerMedia {
+pub(super) fn nat_peer(addr: &str, codec: Codec, te: Option<u8>, public: &str) -> PeerMedia {
     PeerMedia {
         source: MediaSource::LearnPortFrom(public.parse().unwrap()),
         ..peer(addr, codec, te)
     }
 }
 
-fn rtp(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
+pub(super) fn rtp(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
     let mut p = vec![0x80, pt];
     p.extend_from_slice(&seq.to_be_bytes());
     p.extend_from_slice(&ts.to_be_bytes());
@@ -29,16 +29,16 @@ fn rtp(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
     p
 }
 
-fn src(s: &str) -> SocketAddr {
+pub(super) fn src(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
-const CALLER: &str = "10.0.0.1:4000";
-const AGENT: &str = "10.0.0.2:5000";
+pub(super) const CALLER: &str = "10.0.0.1:4000";
+pub(super) const AGENT: &str = "10.0.0.2:5000";
 
 /// A call answered by the switch (PCMU caller with events on 101), with a 250-sample
 /// prompt "beep" and a 100-sample "tick".
-fn call(agent: Option<PeerMedia>) -> (CallCore, UnboundedReceiver<MediaEvent>) {
+pub(super) fn call(agent: Option<PeerMedia>) -> (CallCore, UnboundedReceiver<MediaEvent>) {
     let mut prompts = PromptSet::empty();
     prompts.insert("beep", vec![1_000i16; 250].into());
     prompts.insert("tick", vec![-1_000i16; 100].into());
@@ -54,20 +54,20 @@ fn call(agent: Option<PeerMedia>) -> (CallCore, UnboundedReceiver<MediaEvent>) {
     (core, rx)
 }
 
-fn bridged() -> CallCore {
+pub(super) fn bridged() -> CallCore {
     call(Some(peer(AGENT, Codec::Pcma, Some(96)))).0
 }
 
-fn events(rx: &mut UnboundedReceiver<MediaEvent>) -> Vec<MediaEvent> {
+pub(super) fn events(rx: &mut UnboundedReceiver<MediaEvent>) -> Vec<MediaEvent> {
     std::iter::from_fn(|| rx.try_recv().ok()).collect()
 }
 
-fn names(list: &[&str]) -> Vec<String> {
+pub(super) fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
 /// An RFC 4733 packet of `code` for the event starting at `ts`.
-fn event(seq: u16, ts: u32, code: u8, end: bool) -> Vec<u8> {
+pub(super) fn event(seq: u16, ts: u32, code: u8, end: bool) -> Vec<u8> {
     let flags = if end { 0x8A } else { 0x0A };
     rtp(101, seq, ts, &[code, flags, 0, 160])
 }
@@ -193,7 +193,12 @@ fn a_keypress_by_rfc_4733_is_one_digit_and_not_relayed() {
 }
 
 /// 20 ms A/μ-law packets of DTMF `key` (941 + 1336 Hz for '0', etc.).
-fn tone_packets(codec: Codec, rows_cols: (f64, f64), first_seq: u16, count: u16) -> Vec<Vec<u8>> {
+pub(super) fn tone_packets(
+    codec: Codec,
+    rows_cols: (f64, f64),
+    first_seq: u16,
+    count: u16,
+) -> Vec<Vec<u8>> {
     (0..count)
         .map(|i| {
             let n0 = u32::from(first_seq + i) * 160;
@@ -280,7 +285,7 @@ fn no_keys_are_detected_while_an_agent_is_connected() {
 }
 
 /// Ticks until the play ends; returns the frames sent.
-fn play_out(c: &mut CallCore, from: u64) -> Vec<Vec<u8>> {
+pub(super) fn play_out(c: &mut CallCore, from: u64) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     let mut now = from;
     while c.needs_tick() {
@@ -379,10 +384,10 @@ fn the_agent_continues_the_callers_stream_and_waits_for_a_prompt() {
     );
 }
 
-const SUPERVISOR: &str = "10.0.0.3:7000";
+pub(super) const SUPERVISOR: &str = "10.0.0.3:7000";
 
 /// A 20 ms packet of constant `value` in `codec`.
-fn level(codec: Codec, seq: u16, value: i16) -> Vec<u8> {
+pub(super) fn level(codec: Codec, seq: u16, value: i16) -> Vec<u8> {
     rtp(
         codec.payload_type(),
         seq,
@@ -392,7 +397,7 @@ fn level(codec: Codec, seq: u16, value: i16) -> Vec<u8> {
 }
 
 /// The constant level a frame carries (all samples must agree).
-fn level_of(frame: &[u8]) -> (u8, i16) {
+pub(super) fn level_of(frame: &[u8]) -> (u8, i16) {
     let p = RtpPacket::parse(frame).unwrap();
     let codec = Codec::from_payload_type(p.payload_type()).unwrap();
     let first = codec.decode(p.payload()[0]);
@@ -402,187 +407,8 @@ fn level_of(frame: &[u8]) -> (u8, i16) {
 }
 
 /// What `value` becomes through `codec`.
-fn through(codec: Codec, value: i16) -> i16 {
+pub(super) fn through(codec: Codec, value: i16) -> i16 {
     codec.decode(codec.encode(value))
-}
-
-/// A bridged call (PCMU caller, PCMA agent) with a PCMU supervisor in `mode`, and one
-/// packet from each: caller 1,000, agent 2,000, supervisor 500. Returns the verdicts for the
-/// caller's and the agent's packets.
-fn supervised(mode: Monitor) -> (CallCore, Verdict, Verdict) {
-    let mut c = bridged();
-    c.supervise(peer(SUPERVISOR, Codec::Pcmu, None), mode);
-    let from_caller = c.on_packet(
-        Leg::Caller,
-        src(CALLER),
-        &mut level(Codec::Pcmu, 1, 1_000),
-        160,
-    );
-    let from_agent = c.on_packet(
-        Leg::Agent,
-        src(AGENT),
-        &mut level(Codec::Pcma, 1, 2_000),
-        160,
-    );
-    let voice = level(Codec::Pcmu, 1, 500);
-    assert_eq!(
-        c.on_supervisor_packet(src(SUPERVISOR), &voice, 160),
-        Verdict::Consumed
-    );
-    (c, from_caller, from_agent)
-}
-
-#[test]
-fn a_listening_supervisor_hears_both_and_the_relay_is_untouched() {
-    let (mut c, from_caller, from_agent) = supervised(Monitor::Listen);
-    assert_eq!(from_caller, Verdict::Send(src(AGENT)));
-    assert_eq!(from_agent, Verdict::Send(src(CALLER)));
-    let sends = c.tick(320);
-    assert_eq!(
-        sends,
-        Sends {
-            caller: None,
-            agent: None,
-            supervisor: Some(src(SUPERVISOR)),
-        }
-    );
-    let heard = through(Codec::Pcmu, 1_000) + through(Codec::Pcma, 2_000);
-    assert_eq!(
-        level_of(c.frame(Party::Supervisor)),
-        (0, through(Codec::Pcmu, heard))
-    );
-    // Nothing waits: the next tick is silence, still sent (one continuous stream).
-    assert_eq!(c.tick(480).supervisor, Some(src(SUPERVISOR)));
-    assert_eq!(level_of(c.frame(Party::Supervisor)).1, 0);
-    assert_eq!(c.stats.supervisor.packets, 2);
-}
-
-#[test]
-fn a_whisper_reaches_the_agent_only_and_keys_still_do() {
-    let (mut c, from_caller, from_agent) = supervised(Monitor::Whisper);
-    assert_eq!(from_caller, Verdict::Consumed, "mixed, not relayed");
-    assert_eq!(from_agent, Verdict::Send(src(CALLER)));
-    let sends = c.tick(320);
-    assert_eq!((sends.caller, sends.agent), (None, Some(src(AGENT))));
-    let to_agent = through(Codec::Pcmu, 1_000) + through(Codec::Pcmu, 500);
-    assert_eq!(
-        level_of(c.frame(Party::Agent)),
-        (8, through(Codec::Pcma, to_agent))
-    );
-    let mixed = RtpPacket::parse(c.frame(Party::Agent)).unwrap();
-    let (ssrc, seq, ts) = (mixed.ssrc(), mixed.sequence(), mixed.timestamp());
-    assert!(mixed.marker());
-    // A key goes on in the stream the agent now hears, one timestamp for the event.
-    let mut ev = event(2, 800, 5, false);
-    assert_eq!(
-        c.on_packet(Leg::Caller, src(CALLER), &mut ev, 330),
-        Verdict::Send(src(AGENT))
-    );
-    let mut end = event(3, 800, 5, true);
-    c.on_packet(Leg::Caller, src(CALLER), &mut end, 340);
-    let (ev, end) = (
-        RtpPacket::parse(&ev[..]).unwrap(),
-        RtpPacket::parse(&end[..]).unwrap(),
-    );
-    assert_eq!((ev.payload_type(), ev.ssrc()), (96, ssrc));
-    assert_eq!(
-        (ev.sequence(), end.sequence()),
-        (seq.wrapping_add(1), seq.wrapping_add(2))
-    );
-    assert_eq!(ev.timestamp(), end.timestamp());
-    assert_eq!(ev.timestamp(), ts.wrapping_add(160));
-    c.tick(480);
-    let next = RtpPacket::parse(c.frame(Party::Agent)).unwrap();
-    assert_eq!(next.sequence(), seq.wrapping_add(3));
-    // Back to listening: the caller's packets are relayed as they are again.
-    c.set_monitor(Monitor::Listen);
-    assert_eq!(
-        c.on_packet(Leg::Caller, src(CALLER), &mut level(Codec::Pcmu, 4, 0), 640),
-        Verdict::Send(src(AGENT))
-    );
-    assert_eq!(c.tick(640).agent, None);
-}
-
-#[test]
-fn a_barge_reaches_both_and_is_recorded_as_heard() {
-    let (mut c, from_caller, from_agent) = supervised(Monitor::Barge);
-    assert_eq!(
-        (from_caller, from_agent),
-        (Verdict::Consumed, Verdict::Consumed)
-    );
-    let sends = c.tick(320);
-    assert_eq!(
-        sends,
-        Sends {
-            caller: Some(src(CALLER)),
-            agent: Some(src(AGENT)),
-            supervisor: Some(src(SUPERVISOR)),
-        }
-    );
-    let to_caller = through(Codec::Pcma, 2_000) + through(Codec::Pcmu, 500);
-    assert_eq!(
-        level_of(c.frame(Party::Caller)),
-        (0, through(Codec::Pcmu, to_caller))
-    );
-    assert_eq!(c.stats.agent_to_caller.packets, 1);
-    // The agent's keys go on in the caller's stream.
-    let caller_stream = RtpPacket::parse(c.frame(Party::Caller)).unwrap();
-    let ssrc = caller_stream.ssrc();
-    let mut ev = rtp(96, 9, 0, &[5, 0x80, 0, 160]);
-    assert_eq!(
-        c.on_packet(Leg::Agent, src(AGENT), &mut ev, 330),
-        Verdict::Send(src(CALLER))
-    );
-    assert_eq!(RtpPacket::parse(&ev[..]).unwrap().ssrc(), ssrc);
-    // The supervisor leaves: the relay is back both ways, the agent's packet takes over.
-    c.end_supervision();
-    assert!(!c.needs_tick());
-    let mut a = level(Codec::Pcma, 2, 2_000);
-    assert_eq!(
-        c.on_packet(Leg::Agent, src(AGENT), &mut a, 480),
-        Verdict::Send(src(CALLER))
-    );
-    let a = RtpPacket::parse(&a[..]).unwrap();
-    assert_eq!(a.ssrc(), ssrc);
-    assert!(a.marker(), "a new talk spurt on the same stream");
-}
-
-#[test]
-fn without_an_agent_the_supervisor_hears_the_caller_and_the_play() {
-    let (mut c, _rx) = call(None);
-    c.supervise(peer(SUPERVISOR, Codec::Pcma, None), Monitor::Barge);
-    c.play(1, &names(&["beep"]), false);
-    c.on_packet(
-        Leg::Caller,
-        src(CALLER),
-        &mut level(Codec::Pcmu, 1, -3_000),
-        160,
-    );
-    c.on_supervisor_packet(src(SUPERVISOR), &level(Codec::Pcma, 1, 700), 160);
-    let sends = c.tick(320);
-    assert_eq!(
-        (sends.agent, sends.supervisor),
-        (None, Some(src(SUPERVISOR)))
-    );
-    assert_eq!(
-        level_of(c.frame(Party::Caller)),
-        (0, through(Codec::Pcmu, 1_000)),
-        "the caller hears the beep alone"
-    );
-    let heard = through(Codec::Pcmu, -3_000) + 1_000;
-    assert_eq!(
-        level_of(c.frame(Party::Supervisor)),
-        (8, through(Codec::Pcma, heard))
-    );
-    // A stranger, RTCP and the supervisor's keys are not mixed.
-    assert_eq!(
-        c.on_supervisor_packet(src("6.6.6.6:1"), &level(Codec::Pcma, 2, 700), 200),
-        Verdict::Drop
-    );
-    assert_eq!(
-        c.on_supervisor_packet(src(SUPERVISOR), &rtp(101, 3, 0, &[1, 0x80, 0, 160]), 200),
-        Verdict::Drop
-    );
 }
 
 #[test]
@@ -607,31 +433,6 @@ fn a_replaced_agent_starts_a_new_spurt_on_the_callers_stream() {
         Verdict::Drop,
         "agent A is gone"
     );
-}
-
-#[test]
-fn a_supervisor_re_invite_moves_their_feed() {
-    let (mut c, _rx) = call(None);
-    c.supervise(
-        nat_peer(SUPERVISOR, Codec::Pcma, None, "10.0.0.3"),
-        Monitor::Listen,
-    );
-    assert_eq!(
-        c.on_supervisor_packet(src("10.0.0.3:7002"), &level(Codec::Pcma, 1, 0), 160),
-        Verdict::Consumed
-    );
-    assert_eq!(
-        c.tick(160).supervisor,
-        Some(src("10.0.0.3:7002")),
-        "latched"
-    );
-    c.update_supervisor(peer("10.0.0.4:7000", Codec::Pcmu, None), 300);
-    assert_eq!(c.tick(320).supervisor, Some(src("10.0.0.4:7000")));
-    assert_eq!(
-        c.on_supervisor_packet(src("10.0.0.4:7000"), &level(Codec::Pcmu, 2, 0), 330),
-        Verdict::Consumed
-    );
-    assert_eq!(level_of(c.frame(Party::Supervisor)).0, 0);
 }
 
 #[test]
