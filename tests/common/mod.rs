@@ -14,6 +14,7 @@ pub mod sipp;
 pub mod sprayer;
 pub mod switch;
 pub mod taxpayer;
+pub mod transfer;
 
 use std::net::UdpSocket;
 
