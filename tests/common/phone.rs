@@ -154,3 +154,18 @@ m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
         }
     }
 }
+
+/// An INVITE with an offer whose media port (20000) lies below the OS's ephemeral range, so
+/// it can never be one of the switch's own media ports (an offer pointing there is refused).
+pub fn invite_text(phone: &Phone, to_user: &str, from_user: &str, branch: &str) -> String {
+    let me = phone.addr();
+    let sdp = "v=0\r\no=t 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 20000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    format!(
+        "INVITE sip:{to_user}@{sw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch={branch}\r\n\
+From: <sip:{from_user}@{me}>;tag=f1\r\nTo: <sip:{to_user}@{sw}>\r\nCall-ID: {branch}@test\r\n\
+CSeq: 1 INVITE\r\nContact: <sip:{from_user}@{me}>\r\nMax-Forwards: 70\r\n\
+Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len(),
+        sw = phone.switch
+    )
+}
