@@ -53,7 +53,7 @@ impl Core {
 
     /// Whether a stopping switch is done: nothing left to end and every request it sent
     /// answered, or out of time.
-    pub(crate) fn stopped(&self, now: Instant) -> bool {
+    pub fn is_stopped(&self, now: Instant) -> bool {
         let Some(deadline) = self.stopping else {
             return false;
         };

@@ -147,12 +147,6 @@ impl Core {
         self.out.pop()
     }
 
-    /// Whether a stopping core is done: nothing left to end and every request it sent
-    /// answered, or out of time.
-    pub fn is_stopped(&self, now: Instant) -> bool {
-        self.stopped(now)
-    }
-
     /// Runs the pure machines' timers and follows their events until nothing is left.
     fn settle(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);

@@ -78,16 +78,10 @@ impl StoreWrite {
     }
 }
 
-/// What call tasks send to the store thread.
+/// What the handles send to the store thread: a write, or a request to answer once every
+/// write queued before it is in.
 enum StoreMsg {
-    Save(Box<CallRecord>),
-    Callback(Box<Callback>),
-    CalledBack(String),
-    VoicemailWithoutAudio(PathBuf),
-    AgentState(Box<AgentStateChange>),
-    Leg(Box<CallLeg>),
-    Monitor(Box<MonitorUse>),
-    Security(Box<SecurityEvent>),
+    Write(StoreWrite),
     /// Close what is still open (shutdown): after every save queued before it.
     FinishUnfinished(DateTime<Utc>, SyncSender<usize>),
     Sync(SyncSender<()>),
@@ -157,86 +151,67 @@ impl CallStore {
     /// Waits only if the database has fallen [`QUEUE_DEPTH`] saves behind, because losing
     /// a call record is worse than a late one.
     pub fn save(&self, record: &CallRecord) -> Result<(), RecordError> {
-        self.queue_record(Box::new(record.clone()))
-    }
-
-    fn queue_record(&self, record: Box<CallRecord>) -> Result<(), RecordError> {
-        let gone = |_| RecordError::WriterGone("call store");
-        match self.tx.try_send(StoreMsg::Save(record)) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(msg)) => {
-                tracing::warn!(db = %self.path.display(), "call store queue full; waiting");
-                self.tx.send(msg).map_err(gone)
-            }
-            Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
-        }
+        self.write(StoreWrite::Record(Box::new(record.clone())))
     }
 
     /// Queues a callback request (voicemail, callback number, abandoned caller).
     pub fn save_callback(&self, callback: &Callback) -> Result<(), RecordError> {
-        self.send(StoreMsg::Callback(Box::new(callback.clone())))
+        self.write(StoreWrite::Callback(Box::new(callback.clone())))
     }
 
     /// Marks the open callbacks of `number` `called`: an agent's call out reached it.
     pub fn called_back(&self, number: &str) -> Result<(), RecordError> {
-        self.send(StoreMsg::CalledBack(number.to_string()))
+        self.write(StoreWrite::CalledBack(number.to_string()))
     }
 
     /// The voicemail at `path` ended with no audio (the caller hung up at the beep, or the
     /// file could not be written): its row keeps the caller by number, without the file, and
     /// goes when there is no number to call either.
     pub fn voicemail_without_audio(&self, path: &Path) -> Result<(), RecordError> {
-        self.send(StoreMsg::VoicemailWithoutAudio(path.to_path_buf()))
+        self.write(StoreWrite::VoicemailWithoutAudio(path.to_path_buf()))
     }
 
     /// Queues one agent state change (`agent_states`).
     pub fn save_agent_state(&self, change: &AgentStateChange) -> Result<(), RecordError> {
-        self.send(StoreMsg::AgentState(Box::new(change.clone())))
+        self.write(StoreWrite::AgentState(Box::new(change.clone())))
     }
 
     /// Queues an upsert of one leg of a call (`legs`): at its start and again at its end.
     pub fn save_leg(&self, leg: &CallLeg) -> Result<(), RecordError> {
-        self.send(StoreMsg::Leg(Box::new(leg.clone())))
+        self.write(StoreWrite::Leg(Box::new(leg.clone())))
     }
 
     /// Queues one supervision use or refusal (`monitoring`).
     pub fn save_monitor(&self, use_: &MonitorUse) -> Result<(), RecordError> {
-        self.send(StoreMsg::Monitor(Box::new(use_.clone())))
+        self.write(StoreWrite::Monitor(Box::new(use_.clone())))
     }
 
     /// Queues one security event (`security_events`). Never waits: an attacker must not be
     /// able to stall the switch by setting off brakes; a full queue drops the row (logged).
     pub fn save_security_event(&self, event: &SecurityEvent) -> Result<(), RecordError> {
-        self.queue_security(Box::new(event.clone()))
+        self.write(StoreWrite::Security(Box::new(event.clone())))
     }
 
-    fn queue_security(&self, event: Box<SecurityEvent>) -> Result<(), RecordError> {
-        match self.tx.try_send(StoreMsg::Security(event)) {
+    /// Queues one write, with the waiting rule of its kind: a call record waits only when
+    /// the queue is full (losing a record is worse than a late one), a security event never
+    /// waits (dropped, counted), the rest wait.
+    pub fn write(&self, write: StoreWrite) -> Result<(), RecordError> {
+        let gone = RecordError::WriterGone("call store");
+        let record = matches!(write, StoreWrite::Record(_));
+        match self.tx.try_send(StoreMsg::Write(write)) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(event)) => {
-                let StoreMsg::Security(event) = event else {
-                    return Ok(());
-                };
+            Err(TrySendError::Disconnected(_)) => Err(gone),
+            Err(TrySendError::Full(StoreMsg::Write(StoreWrite::Security(event)))) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(kind = %event.kind, subject = %event.subject, "call store queue full: security event not saved");
                 Ok(())
             }
-            Err(TrySendError::Disconnected(_)) => Err(RecordError::WriterGone("call store")),
-        }
-    }
-
-    /// Queues one write, with the waiting rule of its kind: a call record waits only when
-    /// the queue is full, a security event never waits (dropped, counted), the rest wait.
-    pub fn write(&self, write: StoreWrite) -> Result<(), RecordError> {
-        match write {
-            StoreWrite::Record(r) => self.queue_record(r),
-            StoreWrite::Security(e) => self.queue_security(e),
-            StoreWrite::Leg(l) => self.send(StoreMsg::Leg(l)),
-            StoreWrite::Callback(c) => self.send(StoreMsg::Callback(c)),
-            StoreWrite::CalledBack(n) => self.send(StoreMsg::CalledBack(n)),
-            StoreWrite::VoicemailWithoutAudio(p) => self.send(StoreMsg::VoicemailWithoutAudio(p)),
-            StoreWrite::AgentState(c) => self.send(StoreMsg::AgentState(c)),
-            StoreWrite::Monitor(m) => self.send(StoreMsg::Monitor(m)),
+            Err(TrySendError::Full(msg)) => {
+                if record {
+                    tracing::warn!(db = %self.path.display(), "call store queue full; waiting");
+                }
+                self.tx.send(msg).map_err(|_| gone)
+            }
         }
     }
 

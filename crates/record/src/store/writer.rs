@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::{journal, seat_time, security, sql, states, StoreMsg};
+use super::{journal, seat_time, security, sql, states, StoreMsg, StoreWrite};
 
 /// Messages written in one transaction at most: under load one commit (one WAL sync) covers
 /// many state changes, while a quiet switch still commits each change at once.
@@ -31,16 +31,20 @@ pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU6
         let mut finished = Vec::new();
         let mut written = 0;
         for msg in batch {
-            if let StoreMsg::Sync(done) = msg {
-                synced.push(done);
-            } else if let StoreMsg::FinishUnfinished(at, done) = msg {
-                let closed = sql::finish_unfinished(&conn, at).unwrap_or_else(|error| {
-                    tracing::error!(db = %path.display(), %error, "open call records not closed");
-                    0
-                });
-                finished.push((done, closed));
-            } else if write(&conn, msg, &mut clock, &failed, &path) {
-                written += 1;
+            match msg {
+                StoreMsg::Sync(done) => synced.push(done),
+                StoreMsg::FinishUnfinished(at, done) => {
+                    let closed = sql::finish_unfinished(&conn, at).unwrap_or_else(|error| {
+                        tracing::error!(db = %path.display(), %error, "open call records not closed");
+                        0
+                    });
+                    finished.push((done, closed));
+                }
+                StoreMsg::Write(w) => {
+                    if write(&conn, w, &mut clock, &failed, &path) {
+                        written += 1;
+                    }
+                }
             }
         }
         // The batch's seat time, summed over its state changes, in the same transaction: if
@@ -68,23 +72,23 @@ pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU6
     }
 }
 
-/// One message's statement; false (counted in `failed`, logged) if SQLite refused it.
+/// One write's statement; false (counted in `failed`, logged) if SQLite refused it.
 fn write(
     conn: &Connection,
-    msg: StoreMsg,
+    msg: StoreWrite,
     clock: &mut seat_time::SeatClock,
     failed: &AtomicU64,
     path: &Path,
 ) -> bool {
     let mut msg = msg;
     let result = match &mut msg {
-        StoreMsg::Save(record) => sql::upsert(conn, record),
-        StoreMsg::Callback(cb) => sql::insert_callback(conn, cb),
-        StoreMsg::CalledBack(number) => sql::mark_called(conn, number),
-        StoreMsg::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
+        StoreWrite::Record(record) => sql::upsert(conn, record),
+        StoreWrite::Callback(cb) => sql::insert_callback(conn, cb),
+        StoreWrite::CalledBack(number) => sql::mark_called(conn, number),
+        StoreWrite::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
         // Seat time first: it closes the agent's last stretch, found by their latest row;
         // it counts only once the row is in.
-        StoreMsg::AgentState(s) => {
+        StoreWrite::AgentState(s) => {
             let written = clock
                 .stage(conn, s)
                 .and_then(|()| states::insert_state(conn, s));
@@ -94,23 +98,21 @@ fn write(
             }
             written
         }
-        StoreMsg::Leg(l) => journal::upsert_leg(conn, l),
-        StoreMsg::Monitor(m) => journal::insert_monitor(conn, m),
-        StoreMsg::Security(e) => security::insert(conn, e),
-        StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => Ok(()),
+        StoreWrite::Leg(l) => journal::upsert_leg(conn, l),
+        StoreWrite::Monitor(m) => journal::insert_monitor(conn, m),
+        StoreWrite::Security(e) => security::insert(conn, e),
     };
     if let Err(error) = result {
         failed.fetch_add(1, Ordering::Relaxed);
         let what = match &msg {
-            StoreMsg::Save(r) => format!("call record {}", r.call_id),
-            StoreMsg::Callback(c) => format!("callback of {}", c.call_id),
-            StoreMsg::CalledBack(n) => format!("callback to {n}"),
-            StoreMsg::VoicemailWithoutAudio(p) => format!("empty voicemail {}", p.display()),
-            StoreMsg::AgentState(s) => format!("state change of agent {}", s.agent),
-            StoreMsg::Leg(l) => format!("leg of {}", l.call_id),
-            StoreMsg::Monitor(m) => format!("monitoring by {}", m.supervisor),
-            StoreMsg::Security(e) => format!("security event {} {}", e.kind, e.subject),
-            StoreMsg::Sync(_) | StoreMsg::FinishUnfinished(..) => String::new(),
+            StoreWrite::Record(r) => format!("call record {}", r.call_id),
+            StoreWrite::Callback(c) => format!("callback of {}", c.call_id),
+            StoreWrite::CalledBack(n) => format!("callback to {n}"),
+            StoreWrite::VoicemailWithoutAudio(p) => format!("empty voicemail {}", p.display()),
+            StoreWrite::AgentState(s) => format!("state change of agent {}", s.agent),
+            StoreWrite::Leg(l) => format!("leg of {}", l.call_id),
+            StoreWrite::Monitor(m) => format!("monitoring by {}", m.supervisor),
+            StoreWrite::Security(e) => format!("security event {} {}", e.kind, e.subject),
         };
         tracing::error!(db = %path.display(), %error, "{what} not saved");
         return false;
