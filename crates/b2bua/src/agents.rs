@@ -5,9 +5,9 @@
 use hotline_record::StoreWrite;
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_acd::{AgentId as AcdAgent, AgentState, NotReady, StateError};
 use hotline_record::{AgentStateChange, SeatState};
-use tracing::info;
 
 use crate::core::Core;
 
@@ -33,7 +33,16 @@ impl Core {
         to: AgentState,
         reason: Option<NotReady>,
     ) {
-        info!(agent = %agent, from = from.as_str(), to = to.as_str(), reason = ?reason.map(NotReady::as_str), "agent state");
+        note!(
+            self.notes,
+            Info,
+            About::Switch,
+            "agent state agent={} from={} to={} reason={:?}",
+            agent,
+            from.as_str(),
+            to.as_str(),
+            reason.map(NotReady::as_str)
+        );
         let region = self
             .plan
             .dialplan
@@ -67,7 +76,15 @@ impl Core {
             AgentCommand::Ready => self.acd.ready(now, &id),
             AgentCommand::Pause(reason) => self.acd.pause(now, &id, reason),
         };
-        info!(%agent, ?command, ?result, "agent command");
+        note!(
+            self.notes,
+            Info,
+            About::Switch,
+            "agent command agent={} command={:?} result={:?}",
+            agent,
+            command,
+            result
+        );
         result
     }
 }

@@ -9,13 +9,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use chrono::Utc;
 use hotline_acd::{Acd, Action, AgentId as AcdAgent, CallRef, QueueConfig, QueueId};
 use hotline_routing::AgentReach;
 use hotline_sip::message::reason_phrase;
 use hotline_sip::transaction::{Endpoint, Peer, TimerConfig, TxId};
 use hotline_sip::{Request, Response};
-use tracing::{debug, warn};
 
 use crate::plan::Plan;
 use crate::registrar::Registrar;
@@ -30,9 +30,15 @@ const STATIC_SEAT_RESUME: Duration = Duration::from_secs(60);
 
 /// The ACD strategy a dialplan names. The dialplan check admits only the names of
 /// [`hotline_routing::STRATEGIES`], which a test holds to the ACD's own list.
-fn strategy(name: &str) -> hotline_acd::Strategy {
+fn strategy(name: &str, notes: &crate::notes::Notes) -> hotline_acd::Strategy {
     hotline_acd::Strategy::named(name).unwrap_or_else(|| {
-        warn!(%name, "unknown strategy: longest-idle");
+        note!(
+            notes,
+            Warn,
+            About::Switch,
+            "unknown strategy: longest-idle name={}",
+            name
+        );
         hotline_acd::Strategy::LongestIdle
     })
 }
@@ -46,6 +52,8 @@ pub struct Core {
     pub(crate) acd: Acd,
     /// What this step asks of the world, for the edge to carry out.
     pub(crate) out: crate::out::Outputs,
+    /// Where the machine's notes go (among the outputs).
+    pub(crate) notes: crate::notes::Notes,
     /// The wall-clock time of this step (records, Beijing days, service hours).
     pub(crate) wall: chrono::DateTime<Utc>,
     pub(crate) local: Local,
@@ -117,12 +125,16 @@ pub struct CoreParts {
     pub hours: hotline_ivr::Hours,
     /// Dialog keep-alive interval.
     pub keepalive: Duration,
+    /// The lowest level of note wanted (what the edge's logger would write).
+    pub notes_from: crate::notes::Level,
 }
 
 impl Core {
     /// A core with the plan's agents and queues loaded and static-contact agents logged in.
     pub fn new(parts: CoreParts) -> Core {
-        let registrar = Registrar::new("hotline", parts.local.token());
+        let out = crate::out::Outputs::default();
+        let notes = crate::notes::Notes::new(out.clone(), parts.notes_from);
+        let registrar = Registrar::new("hotline", parts.local.token()).with_notes(notes.clone());
         let id_salt = parts.local.draw() as u32;
         let mut core = Core {
             plan: parts.plan.clone(),
@@ -130,7 +142,8 @@ impl Core {
             endpoint: Endpoint::new(parts.timers),
             registrar,
             acd: Acd::new(),
-            out: Default::default(),
+            out,
+            notes,
             wall: parts.wall,
             local: parts.local,
             media_ip: parts.media_ip,
@@ -176,7 +189,7 @@ impl Core {
                     ring_timeout: r.ring_timeout,
                     overflow_after: r.overflow_after,
                     overflow_to: (r.id != centre).then(|| QueueId(centre.as_str().to_string())),
-                    strategy: strategy(&q.strategy),
+                    strategy: strategy(&q.strategy, &self.notes),
                     first_levels: q.first_levels,
                     widen_after: q.widen_after,
                     missed_before_pause: q.missed_before_pause,
@@ -265,7 +278,15 @@ impl Core {
                 agent,
                 reason,
             } => {
-                debug!(?call, %agent, ?reason, "stop ringing");
+                note!(
+                    self.notes,
+                    Debug,
+                    self.about_call(call),
+                    "stop ringing call={:?} agent={} reason={:?}",
+                    call,
+                    agent,
+                    reason
+                );
                 self.stop_ringing(now, call, &agent.0);
             }
             Action::Overflowed { call, to } => self.on_overflow(call, to),
@@ -287,7 +308,7 @@ impl Core {
             }
             AgentReach::Static { contact, .. } => {
                 let Some(peer) = static_peer(contact) else {
-                    warn!(%agent, %contact, "static contact is not an IP address; the switch does not use DNS");
+                    note!(self.notes, Warn, About::Switch, "static contact is not an IP address; the switch does not use DNS agent={} contact={}", agent, contact);
                     return None;
                 };
                 Some((contact.clone(), peer))
@@ -351,7 +372,7 @@ mod tests {
             .collect();
         assert_eq!(hotline_routing::STRATEGIES.to_vec(), acd);
         for (name, s) in hotline_acd::Strategy::NAMED {
-            assert_eq!(strategy(name), s);
+            assert_eq!(strategy(name, &Default::default()), s);
         }
     }
 }

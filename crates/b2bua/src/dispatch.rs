@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::parse::{parse_ignoring_length, validate_request, validate_response};
 use hotline_sip::transaction::{Peer, TxEvent, TxId};
 use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
-use tracing::{debug, warn};
 
 use crate::core::Core;
 use crate::owners::TxOwner;
@@ -27,7 +27,15 @@ impl Core {
                 Ok(_) => self.endpoint.handle_response(now, resp),
                 Err(why) => {
                     if let Some(held_back) = self.garbage_lines.allow(now) {
-                        warn!(%why, from = %from.addr, held_back, "malformed response dropped");
+                        note!(
+                            self.notes,
+                            Warn,
+                            About::Switch,
+                            "malformed response dropped why={} from={} held_back={}",
+                            why,
+                            from.addr,
+                            held_back
+                        );
                     }
                 }
             },
@@ -36,7 +44,16 @@ impl Core {
                 if let Ok(Message::Request(req)) = parse_ignoring_length(&inbound.data) {
                     self.reject_malformed(now, &req, from, "bad Content-Length");
                 } else if let Some(held_back) = self.garbage_lines.allow(now) {
-                    warn!(error = %e, from = %from.addr, len = inbound.data.len(), held_back, "unparseable message dropped");
+                    note!(
+                        self.notes,
+                        Warn,
+                        About::Switch,
+                        "unparseable message dropped error={} from={} len={} held_back={}",
+                        e,
+                        from.addr,
+                        inbound.data.len(),
+                        held_back
+                    );
                 }
             }
         }
@@ -45,7 +62,16 @@ impl Core {
     /// Answers a malformed request with 400 when a response can be formed at all.
     fn reject_malformed(&mut self, now: Instant, req: &Request, from: Peer, why: &str) {
         if let Some(held_back) = self.garbage_lines.allow(now) {
-            warn!(%why, method = %req.method, from = %from.addr, held_back, "malformed request");
+            note!(
+                self.notes,
+                Warn,
+                About::Switch,
+                "malformed request why={} method={} from={} held_back={}",
+                why,
+                req.method,
+                from.addr,
+                held_back
+            );
         }
         if req.method == Method::Ack || req.top_via().is_none() {
             return;
@@ -59,7 +85,13 @@ impl Core {
             TxEvent::Request { tx, request, from } => self.on_request(now, tx, request, from),
             TxEvent::Cancelled { invite } => self.on_caller_cancel(now, invite),
             TxEvent::Ack { request, .. } => {
-                debug!(call_id = ?request.call_id(), "ACK");
+                note!(
+                    self.notes,
+                    Debug,
+                    About::Switch,
+                    "ACK call_id={:?}",
+                    request.call_id()
+                );
                 self.on_session_ack(now, &request);
             }
             TxEvent::Response { tx, response } => {
@@ -84,7 +116,13 @@ impl Core {
                     Some(TxOwner::Leg(..) | TxOwner::Orphan(_)) => {
                         self.on_response(now, tx, response)
                     }
-                    None => debug!(status = response.status, "response for no one"),
+                    None => note!(
+                        self.notes,
+                        Debug,
+                        About::Switch,
+                        "response for no one status={}",
+                        response.status
+                    ),
                 }
             }
             TxEvent::Timeout { tx } => match self.owners.get(tx) {
@@ -93,7 +131,12 @@ impl Core {
                 }
                 Some(TxOwner::Monitor(_)) => {
                     self.owners.remove_monitor(tx);
-                    debug!("supervisor's phone did not answer");
+                    note!(
+                        self.notes,
+                        Debug,
+                        About::Switch,
+                        "supervisor's phone did not answer"
+                    );
                 }
                 Some(TxOwner::Keepalive(..)) => {
                     self.on_keepalive_timeout(now, tx);

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::notes::note;
 use hotline_acd::CallRef;
 use hotline_record::HungUpBy;
 use hotline_sip::message::Method;
 use hotline_sip::transaction::TxId;
 use hotline_sip::Response;
-use tracing::info;
 
 use crate::call::Ending;
 use crate::core::{Core, Side};
@@ -121,8 +121,12 @@ impl Core {
     fn peer_gone(&mut self, now: Instant, call: CallRef, side: Side, dialog: &str) {
         if let Some(s) = self.sessions.get(&call) {
             if s.dialog.call_id == dialog {
-                s.span
-                    .in_scope(|| info!("the phone of this session is gone; ending it"));
+                note!(
+                    self.notes,
+                    Info,
+                    s.about.clone(),
+                    "the phone of this session is gone; ending it"
+                );
                 self.end_session(now, call, false);
             }
             return;
@@ -138,8 +142,13 @@ impl Core {
             // The leg asked about has left (a transfer): nothing to end.
             return;
         }
-        c.span
-            .in_scope(|| info!(?side, "the other end of this leg is gone; ending the call"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "the other end of this leg is gone; ending the call side={:?}",
+            side
+        );
         match (c.menu().is_some(), side) {
             (true, Side::Agent) => self.menu_agent_hung_up(now, call),
             _ => self.end(now, call, Ending::By(HungUpBy::Switch)),

@@ -13,8 +13,8 @@
 //!
 //! Written by hand because no crate is a call-centre B2BUA; it composes the pure
 //! machines of `hotline-sip` (transactions, dialogs), `hotline-acd` (the queue) and
-//! `hotline-ivr` (the menu). It logs through `tracing`, as quinn-proto does: a log line
-//! is not an effect the machine depends on. It uses only the data types of
+//! `hotline-ivr` (the menu). It has no logger: what it has to say comes out as
+//! [`Note`]s, which the edge logs in the span of the call they are about. It uses only the data types of
 //! `hotline-media` (SDP, media peers, prompts) and `hotline-record` (records, writes).
 
 // Everything here handles what came from the network, a file or the CLI: nothing may panic.
@@ -42,6 +42,7 @@ mod keepalive;
 mod log_budget;
 mod media;
 pub mod media_ctl;
+pub mod notes;
 mod operator;
 pub mod out;
 mod owners;
@@ -56,6 +57,7 @@ pub use crate::agents::AgentCommand;
 pub use crate::census::Census;
 pub use crate::core::{Core, CoreParts};
 pub use crate::media_ctl::{MediaCommand, MediaId, PortId, RecordingAt};
+pub use crate::notes::{About, Level, Note};
 pub use crate::out::Output;
 pub use crate::plan::Plan;
 pub use crate::sipbuild::Local;

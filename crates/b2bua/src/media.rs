@@ -5,6 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use hotline_media::sdp::{self, SessionMedia};
 use hotline_media::{Codec, MediaSource};
+
+use crate::notes::{note, About};
 pub use hotline_media::{MediaPort, PeerMedia};
 
 /// What the switch speaks, in order of preference (China's networks use A-law and μ-law).
@@ -44,12 +46,14 @@ pub fn parse_sdp(body: &[u8]) -> Option<SessionMedia> {
 
 /// Where the switch lets SDP send its RTP, and how it locks each leg to the party the
 /// signalling named (so nobody else can take a call's audio over).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct MediaPolicy {
     /// The address the switch's media ports are bound to.
     pub media_ip: IpAddr,
     /// The switch's own SIP address (RTP sent there would flood its signalling).
     pub sip: SocketAddr,
+    /// Where a refusal is noted.
+    pub(crate) notes: crate::notes::Notes,
 }
 
 impl MediaPolicy {
@@ -99,7 +103,14 @@ pub fn answer(
     policy: &MediaPolicy,
 ) -> Option<(String, PeerMedia)> {
     if !policy.admits(offer.addr) {
-        tracing::warn!(media = %offer.addr, %signalled, "offer refused: media address not admitted");
+        note!(
+            policy.notes,
+            Warn,
+            About::Switch,
+            "offer refused: media address not admitted media={} signalled={}",
+            offer.addr,
+            signalled
+        );
         return None;
     }
     let a = sdp::answer(local, offer, &CODECS, v.session, v.version).ok()?;
@@ -146,7 +157,14 @@ pub fn peer_of_answer(
 ) -> Option<PeerMedia> {
     let codec = answer.codecs.iter().copied().find(|c| CODECS.contains(c))?;
     if !policy.admits(answer.addr) {
-        tracing::warn!(media = %answer.addr, %signalled, "answer refused: media address not admitted");
+        note!(
+            policy.notes,
+            Warn,
+            About::Switch,
+            "answer refused: media address not admitted media={} signalled={}",
+            answer.addr,
+            signalled
+        );
         return None;
     }
     Some(policy.peer(answer.addr, codec, answer.telephone_event, signalled))
@@ -174,6 +192,7 @@ mod tests {
         let public = MediaPolicy {
             media_ip: "192.0.2.10".parse().unwrap(),
             sip: at("192.0.2.10:5060"),
+            notes: Default::default(),
         };
         assert!(public.admits(at("198.51.100.7:4000")));
         for refused in [
@@ -194,6 +213,7 @@ mod tests {
         let local = MediaPolicy {
             media_ip: "127.0.0.1".parse().unwrap(),
             sip: at("127.0.0.1:5060"),
+            notes: Default::default(),
         };
         assert!(local.admits(at("127.0.0.1:4000")));
         assert!(
@@ -209,6 +229,7 @@ mod tests {
         let policy = MediaPolicy {
             media_ip: "192.0.2.10".parse().unwrap(),
             sip: at("192.0.2.10:5060"),
+            notes: Default::default(),
         };
         let direct = policy.peer(
             at("198.51.100.7:4000"),

@@ -10,8 +10,8 @@ use hotline_acd::NotReady;
 use crate::agents::AgentCommand;
 use crate::command::{AgentAction, AgentLine, Command, Reply};
 use crate::core::Core;
+use crate::notes::{note, About};
 use crate::plan::Plan;
-use tracing::{info, warn};
 
 impl Core {
     /// Carries out one operator command; the reply is made into text at the socket.
@@ -22,7 +22,14 @@ impl Core {
             Command::Hours { hours } => {
                 self.hours = hours.hours();
                 let state = self.hours_now();
-                info!(force = ?self.hours, ?state, "service hours set by the operator");
+                note!(
+                    self.notes,
+                    Info,
+                    About::Switch,
+                    "service hours set by the operator force={:?} state={:?}",
+                    self.hours,
+                    state
+                );
                 Ok(Reply::Done(format!(
                     "hours: {:?} (now {state:?})",
                     self.hours
@@ -89,11 +96,16 @@ impl Core {
                     plan.dialplan.agents.len()
                 );
                 self.apply_plan(now, plan, &previous);
-                info!("{summary}");
+                note!(self.notes, Info, About::Switch, "{summary}");
                 Ok(summary)
             }
             Err(e) => {
-                warn!("reload refused; the running dialplan stays:\n{e}");
+                note!(
+                    self.notes,
+                    Warn,
+                    About::Switch,
+                    "reload refused; the running dialplan stays:\n{e}"
+                );
                 Err(e)
             }
         }

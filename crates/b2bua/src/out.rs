@@ -1,5 +1,5 @@
-//! What the call logic asks of the world, as values: datagrams to send, store writes and
-//! replies to the operator.
+//! What the call logic asks of the world, as values: datagrams to send, store writes,
+//! replies to the operator and notes for the log.
 //! The logic only queues them; the edge (the run loop) carries them out after each step,
 //! so the logic never touches a socket or the database and can be driven in tests alone.
 
@@ -36,6 +36,8 @@ pub enum Output {
     WantPorts(usize),
     /// The answer to an operator's command.
     Reply(ReplyTo, Result<Reply, String>),
+    /// Something worth a log line.
+    Note(crate::notes::Note),
 }
 
 /// The outputs of the step in progress, in the order they were made. Shared with the

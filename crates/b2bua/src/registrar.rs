@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use hotline_sip::digest::{challenge, Algorithm, Credentials, NonceCheck, NonceSource};
 use hotline_sip::message::{reason_phrase, SipMessage};
 use hotline_sip::transaction::Peer;
+
+use crate::notes::{note, About};
 use hotline_sip::{HeaderName, NameAddr, Request, Response, SipUri};
 
 /// One contact of an agent's phone.
@@ -64,6 +66,8 @@ pub struct Registrar {
     used_nonces: HashMap<String, Instant>,
     /// The challenges offered, in order.
     algorithms: Vec<Algorithm>,
+    /// Where its notes go.
+    notes: crate::notes::Notes,
 }
 
 /// Why a request's credentials were not accepted, and what to answer.
@@ -105,7 +109,14 @@ impl Registrar {
             bindings: HashMap::new(),
             used_nonces: HashMap::new(),
             algorithms: vec![Algorithm::Md5],
+            notes: Default::default(),
         }
+    }
+
+    /// Sends its notes among a core's outputs (alone, as in tests, they go nowhere).
+    pub(crate) fn with_notes(mut self, notes: crate::notes::Notes) -> Registrar {
+        self.notes = notes;
+        self
     }
 
     /// Sets the digest algorithms offered, in order (from the dialplan).
@@ -192,9 +203,12 @@ impl Registrar {
             if self.used_nonces.len() >= MAX_USED_NONCES / 2 {
                 self.used_nonces.clear();
             }
-            tracing::warn!(
-                kept = self.used_nonces.len(),
-                "too many used nonces remembered: the oldest forgotten"
+            note!(
+                self.notes,
+                Warn,
+                About::Switch,
+                "too many used nonces remembered: the oldest forgotten kept={}",
+                self.used_nonces.len()
             );
         }
         self.used_nonces.insert(creds.nonce.clone(), now);

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use hotline_acd::CallRef;
 use hotline_record::HungUpBy;
 use hotline_sip::message::reason_phrase;
 use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Request, Response};
-use tracing::info;
 
 use crate::call::Ending;
 use crate::core::Core;
@@ -27,10 +27,13 @@ impl Core {
         if self.stopping.is_some() {
             return;
         }
-        info!(
-            calls = self.calls.len(),
-            sessions = self.sessions.len(),
-            "stopping: new calls get 503; ending the calls in progress"
+        note!(
+            self.notes,
+            Info,
+            About::Switch,
+            "stopping: new calls get 503; ending the calls in progress calls={} sessions={}",
+            self.calls.len(),
+            self.sessions.len()
         );
         self.stopping = Some(now + DRAIN);
         for (tx, req) in self.held.take_all() {

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use hotline_acd::AgentId as AcdAgent;
 use hotline_record::SecurityEvent;
 use hotline_routing::AgentReach;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use tracing::{debug, info, warn};
 
 use crate::brakes::{Attempt, BrakeEvent, Verdict};
 use crate::core::Core;
@@ -135,7 +135,14 @@ impl Core {
         match self.brakes.verdict(now, attempt) {
             Verdict::Check => false,
             Verdict::Blocked => {
-                debug!(%user, from = %from.addr, "credentials refused unchecked: blocked");
+                note!(
+                    self.notes,
+                    Debug,
+                    About::Switch,
+                    "credentials refused unchecked: blocked user={} from={}",
+                    user,
+                    from.addr
+                );
                 self.refuse(now, tx, req, 403);
                 true
             }
@@ -146,14 +153,29 @@ impl Core {
                     .full_logged
                     .is_none_or(|at| now.saturating_duration_since(at) >= FULL_LOG_EVERY)
                 {
-                    warn!(%user, from = %from.addr, "requests held by the brakes: queue full, refusing");
+                    note!(
+                        self.notes,
+                        Warn,
+                        About::Switch,
+                        "requests held by the brakes: queue full, refusing user={} from={}",
+                        user,
+                        from.addr
+                    );
                     self.held.full_logged = Some(now);
                 }
                 self.refuse(now, tx, req, 403);
                 true
             }
             Verdict::Hold(until) => {
-                debug!(%user, from = %from.addr, ?until, "credentials held by the brakes");
+                note!(
+                    self.notes,
+                    Debug,
+                    About::Switch,
+                    "credentials held by the brakes user={} from={} until={:?}",
+                    user,
+                    from.addr,
+                    until
+                );
                 let held = Held {
                     tx,
                     req: req.clone(),
@@ -221,7 +243,14 @@ impl Core {
         for event in self.brakes.failed(now, attempt) {
             let (kind, subject, failures, detail) = match event {
                 BrakeEvent::Slowed { subject, failures } => {
-                    warn!(%subject, failures, "wrong passwords: answers are slowed down");
+                    note!(
+                        self.notes,
+                        Warn,
+                        About::Switch,
+                        "wrong passwords: answers are slowed down subject={} failures={}",
+                        subject,
+                        failures
+                    );
                     let detail = "every further answer is held back a little longer".to_string();
                     ("auth-slowed", subject, failures, detail)
                 }
@@ -230,7 +259,15 @@ impl Core {
                     failures,
                     lasts,
                 } => {
-                    warn!(%subject, failures, secs = lasts.as_secs(), "wrong passwords: blocked");
+                    note!(
+                        self.notes,
+                        Warn,
+                        About::Switch,
+                        "wrong passwords: blocked subject={} failures={} secs={}",
+                        subject,
+                        failures,
+                        lasts.as_secs()
+                    );
                     let detail = format!("blocked for {} s", lasts.as_secs());
                     ("auth-blocked", subject, failures, detail)
                 }
@@ -260,7 +297,13 @@ impl Core {
     /// Blocks that ran out are lifted (logged and saved).
     pub(crate) fn expire_brakes(&mut self, now: Instant) {
         for subject in self.brakes.expire(now) {
-            info!(%subject, "block ended");
+            note!(
+                self.notes,
+                Info,
+                About::Switch,
+                "block ended subject={}",
+                subject
+            );
             self.security_event("auth-unblocked", subject.to_string(), 0, String::new());
         }
     }
@@ -295,11 +338,24 @@ impl Core {
     fn presence_changed(&mut self, now: Instant, user: &str, from: Peer, p: Option<Presence>) {
         match p {
             Some(Presence::LoggedIn(agent)) => {
-                info!(%agent, from = %from.addr, "agent registered");
+                note!(
+                    self.notes,
+                    Info,
+                    About::Switch,
+                    "agent registered agent={} from={}",
+                    agent,
+                    from.addr
+                );
                 self.acd.phone_reachable(now, &AcdAgent(agent), true);
             }
             Some(Presence::LoggedOut(agent)) => {
-                info!(%agent, "agent unregistered");
+                note!(
+                    self.notes,
+                    Info,
+                    About::Switch,
+                    "agent unregistered agent={}",
+                    agent
+                );
                 self.acd.phone_reachable(now, &AcdAgent(agent), false);
             }
             None => {

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use chrono::{DateTime, Utc};
 use hotline_acd::{AgentId as AcdAgent, CallRef};
-use tracing::info;
 
 use crate::command::{Command, Reply};
 use crate::core::Core;
@@ -168,7 +168,13 @@ impl Core {
         let today = beijing_day(self.wall);
         if today != self.day {
             // Fewest calls and least talk time balance the day, and `hotline agents` shows it.
-            info!(%today, "a new day: agents' calls and talk time today start from zero");
+            note!(
+                self.notes,
+                Info,
+                About::Switch,
+                "a new day: agents' calls and talk time today start from zero today={}",
+                today
+            );
             self.day = today;
             self.acd.new_day();
         }
@@ -180,7 +186,13 @@ impl Core {
         self.keepalive_round(now);
         self.expire_brakes(now);
         for agent in self.registrar.expire(now) {
-            info!(%agent, "registration lapsed: agent logged out");
+            note!(
+                self.notes,
+                Info,
+                About::Switch,
+                "registration lapsed: agent logged out agent={}",
+                agent
+            );
             self.acd.phone_reachable(now, &AcdAgent(agent), false);
         }
     }

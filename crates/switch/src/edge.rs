@@ -205,6 +205,7 @@ impl Edge {
                         let _ = reply.send(result);
                     }
                 }
+                Output::Note(note) => crate::notes::log(note),
             }
         }
         (want, not_opened)

@@ -17,6 +17,7 @@
 pub mod control;
 mod edge;
 mod edge_media;
+mod notes;
 pub mod plan;
 pub mod transport;
 
@@ -195,6 +196,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         timers: cfg.timers,
         hours: cfg.hours,
         keepalive: cfg.keepalive,
+        notes_from: crate::notes::wanted(),
     });
     let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx);
     let edge = crate::edge::Edge::new(core, transport, store, media);

@@ -3,13 +3,13 @@
 
 use std::time::Instant;
 
+use crate::notes::note;
 use hotline_acd::{AgentId as AcdAgent, CallRef};
 use hotline_media::Leg;
 use hotline_record::HungUpBy;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, Response};
-use tracing::{info, warn};
 
 use super::{close_legs, Party};
 use crate::call::Ending;
@@ -86,8 +86,14 @@ impl Core {
             t.agent_invite_seq = seq;
             t.agent_dialog = agent_dialog;
         }
-        c.span
-            .in_scope(|| info!(from = %transferor, to = %party, "attended transfer"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "attended transfer from={} to={}",
+            transferor,
+            party
+        );
         match reinvite_tx {
             Some(tx) => {
                 self.owners.insert(tx, TxOwner::Reinvite(call));
@@ -118,9 +124,12 @@ impl Core {
             return true;
         };
         if resp.status >= 300 {
-            warn!(
-                status = resp.status,
-                "the consulted phone refused to move; ending the call"
+            note!(
+                self.notes,
+                Warn,
+                c.about(),
+                "the consulted phone refused to move; ending the call status={}",
+                resp.status
             );
             self.end(now, call, Ending::By(HungUpBy::Switch));
             return true;
@@ -139,7 +148,12 @@ impl Core {
                 }
             }
             None => {
-                warn!("the consulted phone answered the move without SDP; ending the call");
+                note!(
+                    self.notes,
+                    Warn,
+                    c.about(),
+                    "the consulted phone answered the move without SDP; ending the call"
+                );
                 self.end(now, call, Ending::By(HungUpBy::Switch));
             }
         }
@@ -152,7 +166,12 @@ impl Core {
         let Some(call) = self.owners.remove_reinvite(tx) else {
             return false;
         };
-        warn!("the consulted phone never answered the move; ending the call");
+        note!(
+            self.notes,
+            Warn,
+            self.about_call(call),
+            "the consulted phone never answered the move; ending the call"
+        );
         self.end(now, call, Ending::By(HungUpBy::Switch));
         true
     }

@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use hotline_acd::CallRef;
 use hotline_record::{CallRecord, Direction, Outcome};
 use hotline_sip::message::SipMessage;
 use hotline_sip::transaction::{Peer, Transport, TxId};
 use hotline_sip::{HeaderName, Request, Response};
-use tracing::{info, warn};
 
 use super::{start_recorded_bridge, CallKind, Party};
 use crate::core::Core;
@@ -34,7 +34,15 @@ impl Core {
         let trunk = match self.may_call_out(now, agent, number) {
             Ok(trunk) => trunk,
             Err(why) => {
-                warn!(%agent, %number, why, "call out refused");
+                note!(
+                    self.notes,
+                    Warn,
+                    About::Switch,
+                    "call out refused agent={} number={} why={}",
+                    agent,
+                    number,
+                    why
+                );
                 self.refuse(now, tx, &req, 403);
                 return;
             }
@@ -115,7 +123,14 @@ impl Core {
     fn acd_outbound(&mut self, now: Instant, agent: &str, call: CallRef) {
         let id = hotline_acd::AgentId(agent.to_string());
         if let Err(e) = self.acd.on_call(now, &id, call) {
-            warn!(%agent, error = %e, "agent not marked busy on their call out");
+            note!(
+                self.notes,
+                Warn,
+                About::Switch,
+                "agent not marked busy on their call out agent={} error={}",
+                agent,
+                e
+            );
         }
     }
 
@@ -201,7 +216,13 @@ impl Core {
             .is_err()
         {
             if let Some(c) = self.calls.get(&call) {
-                c.span.in_scope(|| info!(%agent, "busy: not rung"));
+                note!(
+                    self.notes,
+                    Info,
+                    c.about(),
+                    "busy: not rung agent={}",
+                    agent
+                );
             }
             self.fail_direct(now, call, 486);
             return;
@@ -268,6 +289,7 @@ impl Core {
         };
         let caller = (caller_port, c.caller.peer_media);
         let ctx = super::Bridging {
+            notes: &self.notes,
             recordings: &self.recordings,
             media_ids: &mut self.media_ids,
             out: &self.out,
@@ -278,8 +300,12 @@ impl Core {
         c.stage = super::Stage::Waiting {
             early: Some(bridge),
         };
-        c.span
-            .in_scope(|| info!("early media from the trunk passed through"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "early media from the trunk passed through"
+        );
         let mut progress = self.local.response(&c.caller.invite, 183, &c.caller.tag);
         progress
             .headers
@@ -404,7 +430,7 @@ impl Core {
                 continue;
             };
             if let Some(c) = self.calls.get(&call) {
-                c.span.in_scope(|| info!(party = %leg.party, "rang out"));
+                note!(self.notes, Info, c.about(), "rang out party={}", leg.party);
             }
             self.cancel_leg(now, call, leg);
             self.fail_direct(now, call, 480);

@@ -5,10 +5,10 @@
 
 use std::time::Instant;
 
+use crate::notes::note;
 use hotline_acd::CallRef;
 use hotline_record::{AbandonStage, Callback, CallbackKind, HungUpBy, Outcome, StoreWrite};
 use hotline_sip::message::Method;
-use tracing::info;
 
 use super::menu::{callback_of, number_known, MenuSession};
 use super::{Call, Parked, Stage, Talking};
@@ -58,8 +58,13 @@ impl Core {
         self.end_monitors_of(now, call);
         self.close_legs(&mut c.legs);
         c.record.ended_at.get_or_insert(self.wall);
-        c.span.in_scope(
-            || info!(outcome = %c.record.outcome, hung_up_by = ?c.record.hung_up_by, "call ended"),
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "call ended outcome={} hung_up_by={:?}",
+            c.record.outcome,
+            c.record.hung_up_by
         );
         self.out.final_record(media, &c.record);
     }
@@ -90,8 +95,13 @@ impl Core {
             self.cancel_leg(now, call, leg);
         }
         let waited = self.acd.abandoned(now, call);
-        c.span
-            .in_scope(|| info!(waited_ms = ?waited.map(|w| w.as_millis()), "caller abandoned"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "caller abandoned waited_ms={:?}",
+            waited.map(|w| w.as_millis())
+        );
         // On a call an agent placed, the switch's caller is that agent.
         let placed = c.kind.placed_by().is_some();
         if self.stopping.is_none() && !c.kind.is_direct() {
@@ -151,7 +161,13 @@ impl Core {
         if let Some(agent) = c.kind.placed_by().map(str::to_string) {
             self.end_agent_call(now, &agent, call);
         }
-        c.span.in_scope(|| info!(status, "direct call failed"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "direct call failed status={}",
+            status
+        );
         c.record.outcome = Outcome::Failed;
         c.record.hung_up_by = Some(HungUpBy::Switch);
     }

@@ -14,12 +14,12 @@ use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::notes::note;
 use hotline_acd::{CallRef, QueueId};
 use hotline_ivr::{Action as IvrAction, Event as IvrEvent, IvrCall};
 use hotline_media::call::MediaEvent;
 use hotline_record::{Callback, CallbackKind, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
-use tracing::{info, warn};
 
 use super::{open_recording, Party, Talking};
 use crate::call::Ending;
@@ -65,7 +65,7 @@ impl Core {
             self.local
                 .answer_with_sdp(&c.caller.invite, &c.caller.tag, &c.caller.answer_sdp);
         self.endpoint.respond(now, c.caller.tx, answer);
-        let recording = open_recording(&self.recordings, self.wall, c);
+        let recording = open_recording(&self.notes, &self.recordings, self.wall, c);
         c.record.outcome = Outcome::Ivr;
         let Some(port) = c.caller.media.take() else {
             return;
@@ -81,7 +81,7 @@ impl Core {
         };
         let media = MediaHandle::start(self.media_ids.fresh(), &self.out, start);
         let (machine, actions) = IvrCall::start(Arc::clone(&menu), hours, now);
-        c.span.in_scope(|| info!("answered by the voice menu"));
+        note!(self.notes, Info, c.about(), "answered by the voice menu");
         c.stage = super::Stage::Menu {
             talking: None,
             menu: Box::new(MenuSession {
@@ -172,8 +172,14 @@ impl Core {
                 if c.record.answered_at.is_none() {
                     c.record.outcome = Outcome::Queued;
                 }
-                c.span
-                    .in_scope(|| info!(queue = %queue, skill = ?c.record.skill, "queued"));
+                note!(
+                    self.notes,
+                    Info,
+                    c.about(),
+                    "queued queue={} skill={:?}",
+                    queue,
+                    c.record.skill
+                );
                 let legacy = self
                     .plan
                     .dialplan
@@ -184,7 +190,7 @@ impl Core {
                 // again in this step; the caller waits for the centre's agents instead.
                 let (queue, legacy) = match legacy {
                     Some(_) if c.failed_at_once == Some(now) => {
-                        c.span.in_scope(|| warn!(%queue, "the legacy city's trunk could not be rung; queued for the centre"));
+                        note!(self.notes, Warn, c.about(), "the legacy city's trunk could not be rung; queued for the centre queue={}", queue);
                         (self.plan.dialplan.switch.centre.as_str().to_string(), None)
                     }
                     other => (queue, other),
@@ -212,7 +218,13 @@ impl Core {
                 m.queued_at = None;
                 c.record.outcome = Outcome::Ivr;
                 c.record.waited_ms = waited.map(|w| w.as_millis() as u64);
-                c.span.in_scope(|| info!(waited_ms = ?c.record.waited_ms, "left the queue after its longest wait"));
+                note!(
+                    self.notes,
+                    Info,
+                    c.about(),
+                    "left the queue after its longest wait waited_ms={:?}",
+                    c.record.waited_ms
+                );
                 self.out.record(&c.record);
             }
             IvrAction::QueryPosition => {
@@ -222,8 +234,12 @@ impl Core {
             IvrAction::RecordVoicemail { .. } if self.recordings.disk_low => {
                 // Below the free-space floor nothing new is written; the caller is still
                 // followed up, by number.
-                c.span
-                    .in_scope(|| warn!("disk below its floor: voicemail not recorded"));
+                note!(
+                    self.notes,
+                    Warn,
+                    c.about(),
+                    "disk below its floor: voicemail not recorded"
+                );
                 if number_known(&c.record) {
                     let cb = callback_of(self.wall, &c.record, CallbackKind::Voicemail, None, None);
                     self.out.write(StoreWrite::Callback(Box::new(cb)));

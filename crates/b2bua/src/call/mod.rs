@@ -20,6 +20,7 @@ mod transfer;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use chrono::{DateTime, Utc};
 use hotline_acd::CallRef;
 use hotline_record::{CallId, CallRecord};
@@ -27,7 +28,6 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::SipMessage;
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use tracing::{info, warn, Span};
 
 use crate::core::{Core, Side};
 use crate::media::{PeerMedia, SdpVersion};
@@ -43,7 +43,6 @@ pub(crate) use stage::Stage;
 /// One call from the switch's side.
 pub(crate) struct Call {
     pub id: CallId,
-    pub span: Span,
     pub caller: CallerLeg,
     /// The phones ringing for this call: one, or several with ring-all.
     pub ringing: Vec<AgentLeg>,
@@ -198,6 +197,11 @@ pub(crate) struct OrphanLeg {
 }
 
 impl Call {
+    /// Whom this call's notes are about: the call, by its id.
+    pub fn about(&self) -> About {
+        About::Call(self.id.clone())
+    }
+
     /// Whether its ringing leg was rung by the switch itself (a call placed from a phone, a
     /// legacy forward, a transfer's next party) rather than offered by the ACD.
     pub fn rings_directly(&self) -> bool {
@@ -227,7 +231,7 @@ pub(crate) fn start_recorded_bridge(
     let start = StartMedia {
         call,
         call_id: c.id.as_str().to_string(),
-        recording: open_recording(ctx.recordings, ctx.wall, c),
+        recording: open_recording(ctx.notes, ctx.recordings, ctx.wall, c),
         caller,
         agent: Some(far),
         prompts: std::sync::Arc::clone(ctx.prompts),
@@ -241,6 +245,7 @@ pub(crate) struct Bridging<'a> {
     pub recordings: &'a Recordings,
     pub media_ids: &'a mut MediaIds,
     pub out: &'a Outputs,
+    pub notes: &'a crate::notes::Notes,
     pub wall: DateTime<Utc>,
     pub prompts: &'a std::sync::Arc<hotline_media::prompt::PromptSet>,
 }
@@ -249,14 +254,19 @@ pub(crate) struct Bridging<'a> {
 /// floor (the record says `recording_failed`): the call goes on unrecorded rather than not
 /// at all.
 pub(crate) fn open_recording(
+    notes: &crate::notes::Notes,
     recordings: &Recordings,
     wall: DateTime<Utc>,
     c: &mut Call,
 ) -> Option<RecordingAt> {
     let recording = if recordings.disk_low {
         // The recorder warned once when the disk went low; one line per call is enough.
-        c.span
-            .in_scope(|| info!("call not recorded: the recordings' disk is below its floor"));
+        note!(
+            notes,
+            Info,
+            c.about(),
+            "call not recorded: the recordings' disk is below its floor"
+        );
         None
     } else {
         Some(RecordingAt {
@@ -293,10 +303,16 @@ pub(crate) struct CallerMedia {
 
 impl Core {
     /// What SDP may point the switch's RTP at.
+    /// Whom a note about `call` is about: the call, or the switch once the call is gone.
+    pub(crate) fn about_call(&self, call: CallRef) -> About {
+        self.calls.get(&call).map_or(About::Switch, Call::about)
+    }
+
     pub(crate) fn media_policy(&self) -> crate::media::MediaPolicy {
         crate::media::MediaPolicy {
             media_ip: self.media_ip,
             sip: self.local.sip,
+            notes: self.notes.clone(),
         }
     }
 
@@ -305,7 +321,12 @@ impl Core {
     pub(crate) fn caller_media(&mut self, req: &Request, from: Peer) -> Result<CallerMedia, u16> {
         let offer = crate::media::parse_sdp(&req.body).ok_or(488u16)?;
         let Some(port) = self.ports.take(&self.out) else {
-            warn!("no media port for a new call");
+            note!(
+                self.notes,
+                Warn,
+                About::Switch,
+                "no media port for a new call"
+            );
             return Err(503);
         };
         let local = port.local_addr();
@@ -334,12 +355,10 @@ impl Core {
         let (tx, invite, peer) = caller;
         let sip_call_id = invite.call_id().unwrap_or_default().to_string();
         let call = self.alloc_call();
-        let span = tracing::info_span!("call", id = %record.call_id);
         self.calls.insert(
             call,
             Call {
                 id: record.call_id.clone(),
-                span,
                 caller: CallerLeg {
                     tx,
                     invite,

@@ -4,13 +4,13 @@
 
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_acd::CallRef;
 use hotline_media::Monitor;
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use tracing::info;
 
 use super::session::{Answered, SessionKind};
 use crate::core::Core;
@@ -154,7 +154,14 @@ impl Core {
         };
         let policy = self.media_policy();
         if resp.status >= 300 {
-            info!(supervisor = %p.supervisor, status = resp.status, "supervisor did not take the monitoring call");
+            note!(
+                self.notes,
+                Info,
+                About::Switch,
+                "supervisor did not take the monitoring call supervisor={} status={}",
+                p.supervisor,
+                resp.status
+            );
             return true;
         }
         let contact = self.local.contact();

@@ -3,13 +3,13 @@
 
 use std::time::{Duration, Instant};
 
+use crate::notes::{note, About};
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome, QueueId};
 use hotline_record::{CallRecord, HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{cancel_for, Peer, TxId};
 use hotline_sip::{HeaderName, Request, Response, SipUri};
-use tracing::{info, info_span, warn};
 
 use super::{AgentLeg, Call, OrphanLeg, Party};
 use crate::call::Ending;
@@ -34,7 +34,14 @@ impl Core {
         let caller_media = match self.caller_media(&req, from) {
             Ok(m) => m,
             Err(status) => {
-                warn!(from = %from.addr, status, "INVITE refused: no usable audio offer or no port");
+                note!(
+                    self.notes,
+                    Warn,
+                    About::Switch,
+                    "INVITE refused: no usable audio offer or no port from={} status={}",
+                    from.addr,
+                    status
+                );
                 self.refuse_recorded(now, tx, &req, status);
                 return;
             }
@@ -47,10 +54,17 @@ impl Core {
             .and_then(|t| t.region.clone());
         let route = self.plan.router.route(&raw, trunk_region.as_ref());
         let id = self.new_call_id();
-        info_span!("call", id = %id).in_scope(|| {
-            info!(caller = %raw, normalized = %route.normalized, kind = route.kind.as_str(),
-                  region = %route.region, origin = route.origin.as_str(), "call offered")
-        });
+        note!(
+            self.notes,
+            Info,
+            About::Call(id.clone()),
+            "call offered caller={} normalized={} kind={} region={} origin={}",
+            raw,
+            route.normalized,
+            route.kind.as_str(),
+            route.region,
+            route.origin.as_str()
+        );
         let legacy = self
             .plan
             .dialplan
@@ -78,8 +92,13 @@ impl Core {
             // 割接: this city is still on its old system; the call passes through, recorded.
             let dialled = user.unwrap_or_default();
             if let Some(c) = self.calls.get_mut(&call) {
-                c.span
-                    .in_scope(|| info!(%trunk, "region is legacy: forwarding to its old system"));
+                note!(
+                    self.notes,
+                    Info,
+                    c.about(),
+                    "region is legacy: forwarding to its old system trunk={}",
+                    trunk
+                );
                 c.kind = super::CallKind::Legacy;
             }
             self.ring_trunk(now, call, &trunk, &dialled);
@@ -146,7 +165,13 @@ impl Core {
         peer: Peer,
     ) -> bool {
         let Some(media) = self.ports.take(&self.out) else {
-            warn!(%party, "no media port for the far leg");
+            note!(
+                self.notes,
+                Warn,
+                self.about_call(call),
+                "no media port for the far leg party={}",
+                party
+            );
             return false;
         };
         let local_media = media.local_addr();
@@ -170,8 +195,14 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return true;
         };
-        c.span
-            .in_scope(|| info!(%party, to = %peer.addr, "ringing"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "ringing party={} to={}",
+            party,
+            peer.addr
+        );
         c.ringing.push(AgentLeg {
             party,
             invite,
@@ -245,7 +276,7 @@ impl Core {
 
     pub(crate) fn on_overflow(&mut self, call: CallRef, to: QueueId) {
         if let Some(c) = self.calls.get_mut(&call) {
-            c.span.in_scope(|| info!(to = %to, "overflowed"));
+            note!(self.notes, Info, c.about(), "overflowed to={}", to);
             c.record.overflowed = true;
             self.out.record(&c.record);
         }
@@ -355,8 +386,14 @@ impl Core {
             return;
         }
         if let Some(c) = self.calls.get(&call) {
-            c.span
-                .in_scope(|| info!(agent = %leg.party, status, "agent did not take the call"));
+            note!(
+                self.notes,
+                Info,
+                c.about(),
+                "agent did not take the call agent={} status={}",
+                leg.party,
+                status
+            );
         }
         if let Party::Agent(id) = leg.party {
             self.acd.offer_failed(now, call, &AcdAgent(id), outcome);

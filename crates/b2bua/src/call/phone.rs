@@ -6,6 +6,7 @@
 use hotline_record::StoreWrite;
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_acd::NotReady;
 use hotline_media::Monitor;
 use hotline_record::MonitorUse;
@@ -13,7 +14,6 @@ use hotline_routing::AgentReach;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::{Request, SipUri};
-use tracing::{info, warn};
 
 use super::session::{Session, SessionKind};
 use crate::agents::AgentCommand;
@@ -98,12 +98,27 @@ impl Core {
             return;
         };
         let Some(what) = what else {
-            warn!(%user, uri = %req.uri, from = %from.addr, "call to a number that is not a service number refused");
+            note!(
+                self.notes,
+                Warn,
+                About::Switch,
+                "call to a number that is not a service number refused user={} uri={} from={}",
+                user,
+                req.uri,
+                from.addr
+            );
             self.refuse(now, tx, &req, 404);
             return;
         };
         let is_agent = plan.dialplan.agent(&user).is_some();
-        info!(%user, dialled = %target, "call from a phone");
+        note!(
+            self.notes,
+            Info,
+            About::Switch,
+            "call from a phone user={} dialled={}",
+            user,
+            target
+        );
         match what {
             Dialled::Feature(command) if is_agent => {
                 // A call the switch cannot answer (no usable offer, no port) changes nothing.
@@ -160,7 +175,7 @@ impl Core {
                     return Some(user);
                 }
                 if at_seat && secret.is_none() {
-                    warn!(%user, "a static seat without a secret cannot monitor or call out: give it a `secret`, or `trust_address = true`");
+                    note!(self.notes, Warn, About::Switch, "a static seat without a secret cannot monitor or call out: give it a `secret`, or `trust_address = true` user={}", user);
                 }
                 secret
             }
@@ -262,7 +277,18 @@ impl Core {
             os_user: self.operator_user.clone(),
         };
         self.out.write(StoreWrite::Monitor(Box::new(audit)));
-        info!(%supervisor, %agent, mode = monitor_word(mode), in_scope, on_call = call.is_some(), taken, "monitoring asked for");
+        note!(
+            self.notes,
+            Info,
+            About::Switch,
+            "monitoring asked for supervisor={} agent={} mode={} in_scope={} on_call={} taken={}",
+            supervisor,
+            agent,
+            monitor_word(mode),
+            in_scope,
+            call.is_some(),
+            taken
+        );
         match call {
             _ if !in_scope => Err(403),
             Some(_) if taken => Err(486),
@@ -306,9 +332,15 @@ impl Core {
         };
         let local_media = a.port.local_addr();
         media.supervise((a.port, a.peer_media), mode);
-        let span = c.span.clone();
-        span.in_scope(
-            || info!(%supervisor, %agent, mode = monitor_word(mode), "supervisor joined"),
+        let about = c.about();
+        note!(
+            self.notes,
+            Info,
+            about.clone(),
+            "supervisor joined supervisor={} agent={} mode={}",
+            supervisor,
+            agent,
+            monitor_word(mode)
         );
         let session = self.alloc_call();
         self.add_session(
@@ -317,7 +349,7 @@ impl Core {
                 user: supervisor.to_string(),
                 peer,
                 dialog: a.dialog,
-                span,
+                about,
                 kind: SessionKind::Monitor {
                     call: target,
                     agent: agent.to_string(),

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_acd::CallRef;
 use hotline_media::call::MediaEvent;
 use hotline_media::Monitor;
@@ -13,7 +14,6 @@ use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::{Peer, TxId};
 use hotline_sip::Request;
-use tracing::{info, Span};
 
 use crate::core::Core;
 use crate::media::{self, PeerMedia, SdpVersion};
@@ -26,7 +26,8 @@ pub(crate) struct Session {
     pub user: String,
     pub peer: Peer,
     pub dialog: Dialog,
-    pub span: Span,
+    /// Whom its notes are about: this phone, this session.
+    pub about: About,
     pub kind: SessionKind,
     /// The switch's media address for this phone, for the answers to its re-INVITEs.
     pub local_media: std::net::SocketAddr,
@@ -104,7 +105,10 @@ impl Core {
         a: Answered,
     ) {
         let call = self.alloc_call();
-        let span = tracing::info_span!("phone", user = %user, session = call.0);
+        let about = About::Phone {
+            user: user.to_string(),
+            session: call.0,
+        };
         let local_media = a.port.local_addr();
         let start = StartMedia {
             call,
@@ -124,7 +128,7 @@ impl Core {
                 user: user.to_string(),
                 peer: from,
                 dialog: a.dialog,
-                span,
+                about,
                 kind: SessionKind::Feature(Some(media)),
                 local_media,
                 sdp: a.sdp,
@@ -269,7 +273,12 @@ impl Core {
                 if let Some(m) = self.calls.get(&target).and_then(|c| c.media()) {
                     m.end_supervision();
                 }
-                s.span.in_scope(|| info!("supervisor left the call"));
+                note!(
+                    self.notes,
+                    Info,
+                    s.about.clone(),
+                    "supervisor left the call"
+                );
             }
         }
     }

@@ -3,13 +3,13 @@
 use hotline_record::StoreWrite;
 use std::time::Instant;
 
+use crate::notes::note;
 use hotline_acd::{AgentId as AcdAgent, CallRef, OfferOutcome};
 use hotline_record::{HungUpBy, Outcome};
 use hotline_sip::dialog::Dialog;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
 use hotline_sip::{Request, Response};
-use tracing::{info, warn};
 
 use super::{start_recorded_bridge, Party, Talking};
 use crate::call::Ending;
@@ -53,7 +53,13 @@ impl Core {
         });
         let direct = c.rings_directly();
         let Some((agent_dialog, agent_media, caller_dialog)) = checked else {
-            c.span.in_scope(|| warn!(agent = %leg.party, "agent answered without a usable To tag or SDP; trying another agent"));
+            note!(
+                self.notes,
+                Warn,
+                c.about(),
+                "agent answered without a usable To tag or SDP; trying another agent agent={}",
+                leg.party
+            );
             self.ack_and_bye(now, &leg.invite, &resp, leg.peer);
             if direct {
                 self.direct_ring_ended(now, call, &leg.party, false);
@@ -112,8 +118,12 @@ impl Core {
         };
         if c.menu().is_some() {
             let Some(agent_port) = agent_port else { return };
-            c.span.in_scope(
-                || info!(agent = %talking.party, "agent answered; announcing their number"),
+            note!(
+                self.notes,
+                Info,
+                c.about(),
+                "agent answered; announcing their number agent={}",
+                talking.party
             );
             self.menu_agent_answered(now, call, talking, (agent_port, agent_media));
             return;
@@ -128,8 +138,13 @@ impl Core {
                 .bridge
                 .media()
                 .connect_agent((agent_port, agent_media));
-            c.span
-                .in_scope(|| info!(agent = %talking.party, "transferred call connected"));
+            note!(
+                self.notes,
+                Info,
+                c.about(),
+                "transferred call connected agent={}",
+                talking.party
+            );
             // The caller's dialog goes on from where the parked call left it (its CSeq).
             talking.caller_dialog = parked.caller_dialog;
             talking.bridge = Some(parked.bridge);
@@ -157,6 +172,7 @@ impl Core {
                 let caller = (caller_port, c.caller.peer_media);
                 let agent = (agent_port, agent_media);
                 let ctx = super::Bridging {
+                    notes: &self.notes,
                     recordings: &self.recordings,
                     media_ids: &mut self.media_ids,
                     out: &self.out,
@@ -166,8 +182,12 @@ impl Core {
                 start_recorded_bridge(ctx, call, c, caller, agent)
             }
         };
-        c.span.in_scope(
-            || info!(agent = %talking.party, "agent answered; call bridged and recording"),
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "agent answered; call bridged and recording agent={}",
+            talking.party
         );
         match &c.kind {
             super::CallKind::Taxpayer => c.record.agent = talking.party.agent().map(str::to_string),
@@ -237,7 +257,10 @@ impl Core {
                         });
                     match paced {
                         Some((true, _)) => self.ivr_event(now, call, hotline_ivr::Event::Digit(d)),
-                        Some((false, 1)) => warn!(
+                        Some((false, 1)) => note!(
+                            self.notes,
+                            Warn,
+                            self.about_call(call),
                             "caller sends keys by INFO faster than anyone presses them: dropped"
                         ),
                         _ => {}

@@ -10,13 +10,13 @@
 
 use std::time::Instant;
 
+use crate::notes::{note, About};
 use hotline_acd::{CallRef, QueueId};
 use hotline_record::Outcome;
 use hotline_routing::pattern::is_domestic;
 use hotline_sip::message::{Method, SipMessage};
 use hotline_sip::transaction::TxId;
 use hotline_sip::{HeaderName, NameAddr, Request, SipUri};
-use tracing::{info, warn};
 
 use super::close_legs;
 use crate::core::{Core, Side};
@@ -121,7 +121,13 @@ impl Core {
                 id.to_string()
             }
             _ => {
-                warn!(party = %t.party, "REFER refused: not an agent on a taxpayer's call");
+                note!(
+                    self.notes,
+                    Warn,
+                    c.about(),
+                    "REFER refused: not an agent on a taxpayer's call party={}",
+                    t.party
+                );
                 self.reply(now, tx, &req, 403, &tag);
                 return;
             }
@@ -151,7 +157,15 @@ impl Core {
         if let TransferTarget::Outside { number, .. } = &target {
             // A transfer outside is a call out on the agent's account: same checks, counted.
             if let Err(why) = self.may_call_out(now, &transferor, number) {
-                warn!(%transferor, %number, why, "transfer outside refused");
+                note!(
+                    self.notes,
+                    Warn,
+                    About::Switch,
+                    "transfer outside refused transferor={} number={} why={}",
+                    transferor,
+                    number,
+                    why
+                );
                 self.reply(now, tx, &req, 403, &tag);
                 return;
             }
@@ -244,8 +258,13 @@ impl Core {
             return false;
         };
         close_legs(&mut self.out, self.wall, &mut c.legs);
-        c.span
-            .in_scope(|| info!(agent = %t.party, "agent transferred the call"));
+        note!(
+            self.notes,
+            Info,
+            c.about(),
+            "agent transferred the call agent={}",
+            t.party
+        );
         match c.menu_mut() {
             Some(m) => {
                 // Also mid-announcement: the agent's media must never be connected now.
@@ -278,7 +297,13 @@ impl Core {
             return;
         }
         if let Some(c) = self.calls.get(&call) {
-            c.span.in_scope(|| info!(?target, "blind transfer"));
+            note!(
+                self.notes,
+                Info,
+                c.about(),
+                "blind transfer target={:?}",
+                target
+            );
         }
         match target {
             TransferTarget::Queue(region) => self.transfer_to_queue(now, call, Some(region)),
@@ -334,8 +359,13 @@ impl Core {
     /// A transfer's new party did not answer: the caller goes back to their queue.
     pub(crate) fn transfer_failed(&mut self, now: Instant, call: CallRef, status: u16) {
         if let Some(c) = self.calls.get(&call) {
-            c.span
-                .in_scope(|| info!(status, "transfer target did not answer; back to the queue"));
+            note!(
+                self.notes,
+                Info,
+                c.about(),
+                "transfer target did not answer; back to the queue status={}",
+                status
+            );
         }
         self.transfer_to_queue(now, call, None);
     }

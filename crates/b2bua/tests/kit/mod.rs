@@ -136,6 +136,8 @@ pub struct Kit {
     pub media: Vec<(MediaId, MediaCommand)>,
     /// Store writes, in order (final records included, after their media stopped).
     pub writes: Vec<StoreWrite>,
+    /// Every note the machine made, in order.
+    pub notes: Vec<hotline_b2bua::Note>,
     /// Replies to operators' commands.
     pub replies: Vec<(ReplyTo, Result<Reply, String>)>,
     /// Media ports the kit will still grant; `None`: as many as asked.
@@ -155,6 +157,11 @@ impl Kit {
 
     /// As [`Kit::new`], with at most `ports` media ports ever granted (`None`: no limit).
     pub fn with_ports(dialplan: &str, ports: Option<usize>) -> Kit {
+        Kit::build(dialplan, ports, hotline_b2bua::Level::Debug)
+    }
+
+    /// As [`Kit::with_ports`], asking for notes from `notes_from` up.
+    pub fn build(dialplan: &str, ports: Option<usize>, notes_from: hotline_b2bua::Level) -> Kit {
         let plan = plan(dialplan);
         let now = Instant::now();
         let wall0 = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
@@ -169,6 +176,7 @@ impl Kit {
             timers: TimerConfig::default(),
             hours: hotline_ivr::Hours::Open,
             keepalive: Duration::from_secs(30),
+            notes_from,
         });
         let mut kit = Kit {
             core,
@@ -178,6 +186,7 @@ impl Kit {
             sent: Vec::new(),
             media: Vec::new(),
             writes: Vec::new(),
+            notes: Vec::new(),
             replies: Vec::new(),
             port_budget: None,
             playing: Vec::new(),
@@ -347,6 +356,7 @@ impl Kit {
                     self.writes.push(StoreWrite::Record(record));
                 }
                 Output::Reply(to, r) => self.replies.push((to, r)),
+                Output::Note(n) => self.notes.push(n),
                 Output::ReleasePort(_) => {}
                 Output::WantPorts(n) => {
                     let can = self.port_budget.map_or(n, |b| b.min(n));
