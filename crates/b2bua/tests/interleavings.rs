@@ -32,6 +32,9 @@ enum Op {
     AgentHangUp(usize),
     /// The oldest message in flight arrives (`fate` 0: lost; 1: arrives twice).
     Deliver(u8),
+    /// Everything in flight arrives, and what it answers, until the network is quiet (so
+    /// calls get far enough to be transferred and supervised).
+    Settle,
     /// Time passes.
     Wait(u64),
     /// Every prompt playing is heard to its end (menu calls).
@@ -46,6 +49,14 @@ enum Op {
     CallOut(usize),
     /// An agent hangs up the call they placed.
     EndCallOut(usize),
+    /// An agent dials the other agent from their desk phone, to consult them.
+    Consult(usize),
+    /// As [`Op::Consult`], and the colleague picks up once it rings (the network settling
+    /// between): the way most consultations go, made likely.
+    ConsultAnswered(usize),
+    /// An agent hands the newest call they answered to the colleague they consulted
+    /// (REFER with Replaces naming the consultation): an attended transfer.
+    Complete(usize),
 }
 
 /// The ops of calls through the voice menu: those of [`op`], prompts heard, keys.
@@ -68,7 +79,11 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..2usize).prop_map(Op::Monitor),
         1 => (0..2usize).prop_map(Op::CallOut),
         1 => (0..2usize).prop_map(Op::EndCallOut),
+        3 => (0..2usize).prop_map(Op::Consult),
+        2 => (0..2usize).prop_map(Op::ConsultAnswered),
+        4 => (0..2usize).prop_map(Op::Complete),
         10 => (0..12u8).prop_map(Op::Deliver),
+        4 => Just(Op::Settle),
         1 => (1..8_000u64).prop_map(Op::Wait),
         1 => (8_000..40_000u64).prop_map(Op::Wait),
     ]
@@ -90,9 +105,26 @@ struct Desk {
     invites: Vec<(Request, bool)>,
     answered: Vec<Request>,
     seq: u32,
-    /// Its own call out: its Call-ID, and the switch's 200 once answered.
-    placed: Option<(String, Option<Response>)>,
+    /// The call it placed (out through the trunk, or to a colleague).
+    placed: Option<Placed>,
     calls_out: u32,
+}
+
+/// A call a desk phone placed: its Call-ID, the number dialled, and the switch's 200 once
+/// answered.
+struct Placed {
+    call_id: String,
+    to: String,
+    ok: Option<Response>,
+}
+
+impl Placed {
+    /// The phone as it placed this call.
+    fn phone(&self, desk: &Phone) -> Phone {
+        let mut phone = Phone::new(&desk.user, desk.addr.port());
+        phone.call_id = self.call_id.clone();
+        phone
+    }
 }
 
 struct World {
@@ -216,35 +248,63 @@ impl World {
                     os_user: None,
                 });
             }
-            Op::CallOut(d) => {
-                let desk = &mut self.desks[d];
-                if desk.placed.is_some() {
-                    return;
+            Op::CallOut(d) => self.place(d, "913903790000".to_string()),
+            Op::Consult(d) => {
+                let other = self.desks[1 - d].phone.user.clone();
+                self.place(d, other);
+            }
+            Op::ConsultAnswered(d) => {
+                for op in [Op::Consult(d), Op::Settle, Op::Pick(1 - d), Op::Settle] {
+                    self.apply(&op);
                 }
-                desk.calls_out += 1;
-                let call_id = format!("out-{}-{}@test", desk.phone.user, desk.calls_out);
-                let mut phone = Phone::new(&desk.phone.user, desk.phone.addr.port());
-                phone.call_id = call_id.clone();
-                let branch = format!("z9hG4bK-{call_id}");
-                let invite = phone.invite_to("913903790000", &branch);
-                desk.placed = Some((call_id, None));
-                let from = desk.phone.addr;
-                self.kit.deliver(from, &invite);
             }
             Op::EndCallOut(d) => {
                 let desk = &mut self.desks[d];
-                let Some((call_id, ok)) = desk.placed.take() else {
+                let Some(placed) = desk.placed.take() else {
                     return;
                 };
-                let mut phone = Phone::new(&desk.phone.user, desk.phone.addr.port());
-                phone.call_id = call_id.clone();
+                let phone = placed.phone(&desk.phone);
+                let call_id = &placed.call_id;
                 // Answered: BYE; still ringing: the agent gives up (CANCEL).
-                let text = match ok {
+                let text = match placed.ok {
                     Some(ok) => phone.in_dialog("BYE", &ok, 2, &format!("z9hG4bK-bye-{call_id}")),
-                    None => phone.cancel_to("913903790000", &format!("z9hG4bK-{call_id}")),
+                    None => phone.cancel_to(&placed.to, &format!("z9hG4bK-{call_id}")),
                 };
                 let from = desk.phone.addr;
                 self.kit.deliver(from, &text);
+            }
+            Op::Complete(d) => {
+                let other = self.desks[1 - d].phone.user.clone();
+                let desk = &mut self.desks[d];
+                let Some(invite) = desk.answered.last().cloned() else {
+                    return;
+                };
+                let Some(placed) = desk.placed.as_ref().filter(|p| p.to == other) else {
+                    return;
+                };
+                let Some(switch_tag) = placed
+                    .ok
+                    .as_ref()
+                    .and_then(|ok| ok.party_to())
+                    .and_then(|t| t.tag().map(str::to_string))
+                else {
+                    return;
+                };
+                let replaces = format!(
+                    "{}%3Bto-tag%3D{switch_tag}%3Bfrom-tag%3D{}",
+                    placed.call_id.replace('@', "%40"),
+                    placed.phone(&desk.phone).tag
+                );
+                let refer_to = format!(
+                    "Refer-To: <sip:{other}@{}?Replaces={replaces}>\r\n",
+                    kit::SWITCH
+                );
+                desk.seq += 1;
+                let refer = desk
+                    .phone
+                    .request_as_answerer("REFER", &invite, desk.seq, &refer_to);
+                let from = desk.phone.addr;
+                self.kit.deliver(from, &refer);
             }
             Op::Deliver(fate) => {
                 if self.kit.sent.is_empty() {
@@ -262,10 +322,37 @@ impl World {
                     }
                 }
             }
+            Op::Settle => {
+                for _ in 0..60 {
+                    if self.kit.sent.is_empty() {
+                        break;
+                    }
+                    self.apply(&Op::Deliver(5));
+                }
+            }
             Op::Wait(ms) => self.kit.advance(Duration::from_millis(ms)),
             Op::Heard => self.kit.finish_plays(),
             Op::Press(key) => self.kit.press_all(key),
         }
+    }
+
+    /// Desk `d` dials `to` (if it has no call of its own already).
+    fn place(&mut self, d: usize, to: String) {
+        let desk = &mut self.desks[d];
+        if desk.placed.is_some() {
+            return;
+        }
+        desk.calls_out += 1;
+        let placed = Placed {
+            call_id: format!("out-{}-{}@test", desk.phone.user, desk.calls_out),
+            to,
+            ok: None,
+        };
+        let branch = format!("z9hG4bK-{}", placed.call_id);
+        let invite = placed.phone(&desk.phone).invite_to(&placed.to, &branch);
+        desk.placed = Some(placed);
+        let from = desk.phone.addr;
+        self.kit.deliver(from, &invite);
     }
 
     fn hang_up(&mut self, i: usize) {
@@ -296,20 +383,19 @@ impl World {
             let req = match m {
                 Message::Request(req) => req,
                 Message::Response(r) => {
-                    // The switch's answer to this phone's own call out.
-                    let Some((call_id, ok)) = desk.placed.as_mut() else {
+                    // The switch's answer to this phone's own call.
+                    let Some(placed) = desk.placed.as_mut() else {
                         return Vec::new();
                     };
                     let invite = r.cseq().is_some_and(|c| c.method == Method::Invite);
-                    if !invite || r.call_id() != Some(call_id.as_str()) {
+                    if !invite || r.call_id() != Some(placed.call_id.as_str()) {
                         return Vec::new();
                     }
                     return match r.status {
                         200..=299 => {
-                            let mut phone = Phone::new(&desk.phone.user, from.port());
-                            phone.call_id = call_id.clone();
+                            let phone = placed.phone(&desk.phone);
                             let ack = phone.in_dialog("ACK", r, 1, "z9hG4bK-ack-out");
-                            *ok = Some(r.clone());
+                            placed.ok = Some(r.clone());
                             vec![(from, parse(&ack))]
                         }
                         300.. => {
@@ -330,7 +416,7 @@ impl World {
                     if desk
                         .placed
                         .as_ref()
-                        .is_some_and(|(id, _)| Some(id.as_str()) == req.call_id())
+                        .is_some_and(|p| Some(p.call_id.as_str()) == req.call_id())
                     {
                         desk.placed = None;
                     }
@@ -462,4 +548,97 @@ proptest! {
     fn whatever_happens_to_menu_calls_the_machine_stays_consistent_and_ends_idle(ops in prop::collection::vec(menu_op(), 1..160)) {
         play(true, &ops)?;
     }
+}
+
+/// Found by the property: an agent paused for missed calls is rung by a colleague's
+/// consultation and calls a taxpayer back meanwhile; when the pause ends and the
+/// consultation rings out, the ACD must not be left ringing them for the gone consultation.
+#[test]
+fn a_paused_agent_rung_by_a_colleague_who_calls_out_meanwhile_is_left_on_their_call_out() {
+    use Op::*;
+    let mut w = World::new(false);
+    for op in [
+        Call(0),
+        Wait(35_001),
+        Consult(1),
+        CallOut(0),
+        Settle,
+        Wait(30_999),
+    ] {
+        w.apply(&op);
+        let census = w.kit.core.census();
+        assert!(census.faults.is_empty(), "after {op:?}: {census:#?}");
+    }
+    w.wind_down();
+    assert!(w.kit.core.census().is_idle());
+}
+
+/// The ops can reach what the properties are about: scripted, they make a supervisor
+/// listen in, a blind transfer and an attended one, and the machine still ends idle.
+#[test]
+fn the_ops_reach_supervision_and_both_kinds_of_transfer() {
+    use Op::*;
+    let mut w = World::new(false);
+    let script = [
+        Call(0),
+        Settle,
+        Pick(0),
+        Settle,
+        Monitor(0),
+        Settle,
+        Pick(2),
+        Settle,
+        ConsultAnswered(0),
+        Complete(0),
+        Settle,
+        Call(1),
+        Settle,
+        Pick(0),
+        Settle,
+        Transfer(0),
+        Settle,
+        Pick(1),
+        Settle,
+    ];
+    for op in &script {
+        w.apply(op);
+        let census = w.kit.core.census();
+        assert!(census.faults.is_empty(), "after {op:?}: {census:#?}");
+    }
+    let said = |phrase: &str| w.kit.notes.iter().any(|n| n.text.starts_with(phrase));
+    for phrase in [
+        "supervisor joined",
+        "attended transfer from=1003 to=1004",
+        "blind transfer",
+    ] {
+        assert!(said(phrase), "{phrase}: {:#?}", w.kit.notes);
+    }
+    w.wind_down();
+    assert!(w.kit.core.census().is_idle());
+}
+
+/// Found by the property: an agent whose phone rings with a blind transfer consults a
+/// colleague before answering it, then hands the transferred caller to that colleague; the
+/// consultation's end must free them in the ACD whichever of their calls it followed.
+#[test]
+fn an_agent_who_consults_before_answering_a_transfer_and_hands_it_on_is_free_after() {
+    use Op::*;
+    let mut w = World::new(true);
+    let ops = [
+        Call(0),
+        Press('0'),
+        Heard,
+        ConsultAnswered(0),
+        Transfer(1),
+        ConsultAnswered(0),
+        ConsultAnswered(1),
+        Complete(0),
+    ];
+    for op in ops {
+        w.apply(&op);
+        let census = w.kit.core.census();
+        assert!(census.faults.is_empty(), "after {op:?}: {census:#?}");
+    }
+    w.wind_down();
+    assert!(w.kit.core.census().is_idle());
 }

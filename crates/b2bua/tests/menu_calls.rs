@@ -68,8 +68,21 @@ fn an_agent_transferring_during_their_number_announcement_is_never_connected() {
     kit.deliver(desks[first].addr, &refer);
     let to_first = kit.take_sent_to(desks[first].addr);
     assert_eq!(statuses(&to_first, "REFER"), vec![202], "{to_first:#?}");
-    // The transferor's leg is over: the switch tells them (NOTIFY) and hangs it up.
+    // The transferor's leg is over: the switch tells them (NOTIFY) and hangs it up, and
+    // gives back the port their audio came to, not holding it while the next phone rings.
     assert_eq!(distinct(&to_first, "BYE").len(), 1, "{to_first:#?}");
+    let body = String::from_utf8_lossy(&invite.body).to_string();
+    let agent_port: u64 = body
+        .lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the agent was offered a media port");
+    assert!(
+        kit.released.contains(&agent_port),
+        "port {agent_port} given back: {:?}",
+        kit.released
+    );
     // The announcement's end, already on its way, arrives after the REFER: the transferor's
     // media must not be connected.
     for (media, play) in announcement {

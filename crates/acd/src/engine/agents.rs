@@ -222,6 +222,12 @@ impl Acd {
         let a = self.logged_in_agent(id)?;
         match a.status {
             AgentStatus::NotReady(_) => {
+                // The call this agent is on is the one the ACD follows now: a ring for
+                // another call still pending is forgotten, or the pause's end would turn
+                // it into a ring for a call the agent is not busy with.
+                if a.rings_directly.is_some_and(|r| r != call) {
+                    a.rings_directly = None;
+                }
                 a.busy_with = Some(call);
                 a.talk_started = Some(now);
                 return Ok(());

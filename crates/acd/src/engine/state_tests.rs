@@ -956,6 +956,34 @@ fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it(
 }
 
 #[test]
+fn a_not_ready_agent_who_calls_out_while_rung_by_a_colleague_is_on_their_call_out() {
+    let t0 = Instant::now();
+    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
+    acd.pause(t0, &ag("1003"), NotReady::Meeting).unwrap();
+    acd.ring_directly(t0 + secs(1), &ag("1003"), CallRef(93))
+        .unwrap();
+    // While the colleague's consultation rings, 1003 calls a taxpayer back.
+    acd.on_call(t0 + secs(2), &ag("1003"), CallRef(94)).unwrap();
+    acd.ready(t0 + secs(3), &ag("1003")).unwrap();
+    acd.check_invariants().unwrap();
+    assert_ne!(
+        status(&acd, "1003"),
+        AgentStatus::RingingDirectly(CallRef(93)),
+        "the pause's end does not turn into a ring for the colleague's call"
+    );
+    acd.direct_ring_ended(t0 + secs(31), &ag("1003"), CallRef(93));
+    assert_eq!(acd.busy_with(&ag("1003")), Some(CallRef(94)));
+    acd.call_arrived(t0 + secs(32), CallRef(5), q("luoyang"));
+    assert!(
+        !wire(&mut acd).contains(&offer(5, "1003")),
+        "still on the call out"
+    );
+    acd.call_ended(t0 + secs(60), &ag("1003"));
+    assert_eq!(acd.busy_with(&ag("1003")), None);
+    acd.check_invariants().unwrap();
+}
+
+#[test]
 fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered() {
     let t0 = Instant::now();
     let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);

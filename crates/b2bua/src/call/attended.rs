@@ -65,7 +65,12 @@ impl Core {
         self.close_legs(&mut k.legs);
         self.save(&k.record);
         let party = kt.party;
-        // The transferor leaves the caller's call.
+        // The transferor leaves the consultation they placed (the ACD may follow it rather
+        // than the caller's call, if they placed it while the caller's call still rang them)
+        // and the caller's call.
+        if let Some(placer) = k.kind.placed_by() {
+            self.end_agent_call(now, placer, consult);
+        }
         self.end_party_call(now, &transferor, call);
         self.release_transferor(now, transferor_dialog, transferor_peer);
         if let Party::Agent(id) = &party {

@@ -409,7 +409,7 @@ impl Core {
         let mut expired: Vec<(CallRef, TxId)> = Vec::new();
         for (id, c) in self.calls.iter() {
             for leg in &c.ringing {
-                let limit = if c.transfer {
+                let limit = if c.rung == super::Rung::ForTransfer {
                     let region = c.record.region.as_deref().unwrap_or_default();
                     self.plan
                         .dialplan

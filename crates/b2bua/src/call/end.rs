@@ -72,7 +72,11 @@ impl Core {
     /// A direct call's far leg said no with `status`: a transfer's next party goes back to
     /// the queue; any other direct call ends with the caller hearing the same.
     pub(crate) fn fail_direct(&mut self, now: Instant, call: CallRef, status: u16) {
-        if self.calls.get(&call).is_some_and(|c| c.transfer) {
+        if self
+            .calls
+            .get(&call)
+            .is_some_and(|c| c.rung == super::Rung::ForTransfer)
+        {
             self.transfer_failed(now, call, status);
             return;
         }

@@ -198,7 +198,7 @@ impl Core {
                 if legacy.is_some() {
                     // A queue of a city still on its old system: rung like a transfer there,
                     // back to the caller's own queue if it does not answer.
-                    c.transfer = true;
+                    c.rung = super::Rung::ForTransfer;
                 }
                 self.out.record(&c.record);
                 let skill = c.record.skill.clone();

@@ -56,12 +56,23 @@ pub(crate) struct Call {
     pub kind: CallKind,
     /// Everyone who answered, in order (the `legs` table).
     pub legs: Vec<hotline_record::CallLeg>,
-    /// A blind transfer to one party is ringing (not an ACD offer).
-    pub transfer: bool,
+    /// Who rang the phone ringing for it, which decides what a no-answer means.
+    pub rung: Rung,
     /// When a leg of this call last failed before it could even be sent (no media port):
     /// a legacy city's trunk is not rung again in the same step, or a fallback to it would
     /// recurse without end.
     pub failed_at_once: Option<std::time::Instant>,
+}
+
+/// Who rang a call's ringing phone, for as long as it rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rung {
+    /// The ACD offered it (its ring-no-answer), or it is a direct call's own far party (a
+    /// call out, a consultation, a legacy forward: a no-answer ends the call).
+    AsUsual,
+    /// The switch rings a blind transfer's party, or a legacy city's trunk for a queue the
+    /// menu chose: a no-answer sends the caller back to the queue.
+    ForTransfer,
 }
 
 /// Whose call it is, for as long as it lasts: it decides who distributes it, who is called
@@ -205,7 +216,7 @@ impl Call {
     /// Whether its ringing leg was rung by the switch itself (a call placed from a phone, a
     /// legacy forward, a transfer's next party) rather than offered by the ACD.
     pub fn rings_directly(&self) -> bool {
-        self.kind.is_direct() || self.transfer
+        self.kind.is_direct() || self.rung == Rung::ForTransfer
     }
 
     /// The ringing leg of this INVITE transaction.
@@ -378,7 +389,7 @@ impl Core {
                 alive_checked: now,
                 kind: CallKind::Taxpayer,
                 legs: Vec::new(),
-                transfer: false,
+                rung: Rung::AsUsual,
                 failed_at_once: None,
             },
         );

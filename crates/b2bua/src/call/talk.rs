@@ -87,7 +87,7 @@ impl Core {
             let _ = self.acd.on_call(now, agent, call);
         }
         if let Some(c) = self.calls.get_mut(&call) {
-            c.transfer = false;
+            c.rung = super::Rung::AsUsual;
         }
         self.leg_joined(call, &leg.party);
         let Some(c) = self.calls.get_mut(&call) else {

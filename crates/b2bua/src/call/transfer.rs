@@ -309,7 +309,7 @@ impl Core {
             TransferTarget::Queue(region) => self.transfer_to_queue(now, call, Some(region)),
             TransferTarget::Agent(agent) => {
                 if let Some(c) = self.calls.get_mut(&call) {
-                    c.transfer = true;
+                    c.rung = super::Rung::ForTransfer;
                 }
                 if self.calls.get(&call).is_some_and(|c| c.menu().is_some()) {
                     self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
@@ -319,7 +319,7 @@ impl Core {
             TransferTarget::Outside { trunk, number }
             | TransferTarget::Legacy { trunk, number } => {
                 if let Some(c) = self.calls.get_mut(&call) {
-                    c.transfer = true;
+                    c.rung = super::Rung::ForTransfer;
                 }
                 if self.calls.get(&call).is_some_and(|c| c.menu().is_some()) {
                     self.ivr_event(now, call, hotline_ivr::Event::TransferToParty);
@@ -340,7 +340,7 @@ impl Core {
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
-        c.transfer = false;
+        c.rung = super::Rung::AsUsual;
         if c.menu().is_some() {
             self.ivr_event(now, call, hotline_ivr::Event::TransferToQueue(region));
             return;

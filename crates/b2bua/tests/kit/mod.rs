@@ -136,6 +136,8 @@ pub struct Kit {
     pub media: Vec<(MediaId, MediaCommand)>,
     /// Store writes, in order (final records included, after their media stopped).
     pub writes: Vec<StoreWrite>,
+    /// Media ports given back, by number (a kit port's number is its UDP port).
+    pub released: Vec<u64>,
     /// Every note the machine made, in order.
     pub notes: Vec<hotline_b2bua::Note>,
     /// Replies to operators' commands.
@@ -187,6 +189,7 @@ impl Kit {
             media: Vec::new(),
             writes: Vec::new(),
             notes: Vec::new(),
+            released: Vec::new(),
             replies: Vec::new(),
             port_budget: None,
             playing: Vec::new(),
@@ -357,7 +360,7 @@ impl Kit {
                 }
                 Output::Reply(to, r) => self.replies.push((to, r)),
                 Output::Note(n) => self.notes.push(n),
-                Output::ReleasePort(_) => {}
+                Output::ReleasePort(port) => self.released.push(port.0),
                 Output::WantPorts(n) => {
                     let can = self.port_budget.map_or(n, |b| b.min(n));
                     if let Some(b) = self.port_budget.as_mut() {
