@@ -406,6 +406,12 @@ impl Acd {
         )
     }
 
+    /// Every call waiting for an agent (also while a phone rings for it): its queue and
+    /// when it arrived there, oldest first within each queue's order of arrival.
+    pub fn waiting_calls(&self) -> impl Iterator<Item = (CallRef, &QueueId, Instant)> + '_ {
+        self.calls.iter().map(|(id, c)| (*id, &c.queue, c.arrived))
+    }
+
     /// How many calls wait in `queue` (not counting overflow shared from other queues).
     pub fn waiting(&self, queue: &QueueId) -> usize {
         self.calls.values().filter(|c| &c.queue == queue).count()

@@ -30,6 +30,7 @@
 
 mod acks;
 mod agents;
+pub mod board;
 pub mod brakes;
 mod call;
 mod calls;
@@ -54,6 +55,7 @@ mod sipbuild;
 mod step;
 
 pub use crate::agents::AgentCommand;
+pub use crate::board::{Board, RegionBoard};
 pub use crate::census::Census;
 pub use crate::core::{Core, CoreParts};
 pub use crate::media_ctl::{MediaCommand, MediaId, PortId, RecordingAt};

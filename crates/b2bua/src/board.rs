@@ -1,0 +1,83 @@
+//! The live board: what a supervisor's wallboard shows of each region now (callers
+//! waiting and since when, agents by state), made from the ACD on request. The web console
+//! adds today's counts from the call store.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use hotline_acd::AgentState;
+use serde::Serialize;
+
+use crate::core::Core;
+
+/// Every region's live figures, in the dialplan's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Board {
+    /// One entry per region of the plan.
+    pub regions: Vec<RegionBoard>,
+}
+
+/// One region's queue and agents now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegionBoard {
+    /// The region's id (`luoyang`).
+    pub region: String,
+    /// Its name as the centre says it (`洛阳`).
+    pub name: String,
+    /// Callers waiting for an agent, ringing ones included.
+    pub waiting: u32,
+    /// When the longest-waiting of them began to wait (the page counts the seconds).
+    pub oldest_since: Option<DateTime<Utc>>,
+    /// Agents by state: `talking`, `ringing`, `available`, `wrap-up`, `logged-out`.
+    pub agents: BTreeMap<&'static str, u32>,
+    /// Agents not ready, by reason (`break`, `lunch`, `training`, `meeting`, …).
+    pub not_ready: BTreeMap<&'static str, u32>,
+}
+
+impl Core {
+    /// The board as of `now` (monotonic) and `wall`.
+    pub fn board(&self, now: Instant, wall: DateTime<Utc>) -> Board {
+        let mut regions: Vec<RegionBoard> = self
+            .plan
+            .dialplan
+            .regions
+            .iter()
+            .map(|r| RegionBoard {
+                region: r.id.as_str().to_string(),
+                name: r.name.clone(),
+                waiting: 0,
+                oldest_since: None,
+                agents: BTreeMap::new(),
+                not_ready: BTreeMap::new(),
+            })
+            .collect();
+        let index: BTreeMap<String, usize> = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.region.clone(), i))
+            .collect();
+        let at = |region: &str| index.get(region).copied();
+        for (_, queue, arrived) in self.acd.waiting_calls() {
+            let Some(r) = at(&queue.0).and_then(|i| regions.get_mut(i)) else {
+                continue;
+            };
+            let ago = chrono::Duration::from_std(now.saturating_duration_since(arrived))
+                .unwrap_or_default();
+            let since = wall - ago;
+            r.waiting += 1;
+            r.oldest_since = Some(r.oldest_since.map_or(since, |o| o.min(since)));
+        }
+        for v in self.acd.agents() {
+            let Some(r) = at(&v.queue.0).and_then(|i| regions.get_mut(i)) else {
+                continue;
+            };
+            let state = v.status.state();
+            *r.agents.entry(state.as_str()).or_default() += 1;
+            if let (AgentState::NotReady, Some(reason)) = (state, v.status.reason()) {
+                *r.not_ready.entry(reason.as_str()).or_default() += 1;
+            }
+        }
+        Board { regions }
+    }
+}
