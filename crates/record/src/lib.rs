@@ -29,6 +29,8 @@ pub use recorder::{
 };
 /// A quarter hour in milliseconds: the seat time's bucket.
 pub use store::SEAT_QUARTER_MS;
+/// The web console's users: roles, scopes and password hashes.
+pub use store::{find_user, list_users, remove_user, save_user, Role, User};
 pub use store::{
     list_agent_states, list_agent_states_between, list_callbacks, list_calls, list_calls_between,
     list_handed_on_legs_between, list_latest_states, list_legs, list_legs_between, list_monitoring,

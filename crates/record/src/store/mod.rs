@@ -11,6 +11,7 @@ mod security;
 mod sql;
 mod states;
 mod summary;
+mod users;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use states::{
     list_agent_states, list_agent_states_between, list_latest_states, AgentStateChange, SeatState,
 };
 pub use summary::CallSummary;
+pub use users::{find_user, list_users, remove_user, save_user, Role, User};
 
 /// Saves the queue holds before `save` has to wait: minutes of state changes at full load.
 const QUEUE_DEPTH: usize = 8_192;
