@@ -1,0 +1,102 @@
+// The wallboard: one server-sent event stream (/api/live) pushes the board on every change;
+// the page counts the longest waits itself between pushes, on the server's clock.
+"use strict";
+(function () {
+  const en = () => window.hotlineLang === "en";
+  const NOT_READY = {
+    "break": ["小休", "break"], "lunch": ["就餐", "lunch"], "training": ["培训", "training"],
+    "meeting": ["会议", "meeting"], "paperwork": ["整理", "paperwork"], "no-answer": ["未接", "no answer"],
+  };
+  let board = null;
+  let skew = 0; // server time minus this browser's time, in ms
+
+  const pct = (x) => (x === null || x === undefined) ? "–" : (Math.round(x * 1000) / 10) + "%";
+  const secs = (since) => {
+    if (!since) return null;
+    return Math.max(0, Math.floor((Date.now() + skew - Date.parse(since)) / 1000));
+  };
+  const mmss = (s) => s === null ? "–" : Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  const cell = (text, cls) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  };
+  const rateClass = (x, good, fair) => (x === null || x === undefined) ? "" : x >= good ? "" : x >= fair ? "warn" : "bad";
+
+  function notReady(r) {
+    const parts = Object.entries(r.not_ready || {}).map(([k, n]) => {
+      const name = NOT_READY[k] ? NOT_READY[k][en() ? 1 : 0] : k;
+      return name + " " + n;
+    });
+    const total = (r.agents && r.agents["not-ready"]) || 0;
+    return parts.length ? total + " (" + parts.join(", ") + ")" : String(total);
+  }
+
+  function render() {
+    if (!board) return;
+    const body = document.querySelector("#regions tbody");
+    const rows = [];
+    for (const r of board.regions) {
+      const a = r.agents || {};
+      const wait = secs(r.oldest_since);
+      const tr = document.createElement("tr");
+      tr.dataset.region = r.region;
+      tr.append(
+        cell(r.name),
+        cell(String(r.waiting), r.waiting > 0 ? "warn" : ""),
+        cell(mmss(wait), wait !== null && wait > 20 ? "bad" : ""),
+        cell(String(a.talking || 0)),
+        cell(String(a.ringing || 0)),
+        cell(String(a.available || 0)),
+        cell(String(a["wrap-up"] || 0)),
+        cell(notReady(r)),
+        cell(String(r.today.answered)),
+        cell(String(r.today.abandoned)),
+        cell(String(r.today.overflowed)),
+        cell(pct(r.today.service_level), rateClass(r.today.service_level, 0.8, 0.6)),
+        cell(pct(r.today.connection_rate), rateClass(r.today.connection_rate, 0.9, 0.7)),
+      );
+      rows.push(tr);
+    }
+    const t = board.total;
+    const total = document.createElement("tr");
+    total.className = "total";
+    total.append(cell(en() ? "Total" : "合计"), cell(String(board.waiting)), cell(""), cell(""), cell(""),
+      cell(""), cell(""), cell(""), cell(String(t.answered)), cell(String(t.abandoned)),
+      cell(String(t.overflowed)), cell(pct(t.service_level)), cell(pct(t.connection_rate)));
+    rows.push(total);
+    body.replaceChildren(...rows);
+    document.getElementById("total-waiting").textContent = String(board.waiting);
+    document.getElementById("total-answered").textContent = String(t.answered);
+    document.getElementById("total-abandoned").textContent = String(t.abandoned);
+    document.getElementById("total-sl").textContent = pct(t.service_level);
+    document.getElementById("total-cr").textContent = pct(t.connection_rate);
+    const tile = (id, cls) => { document.getElementById(id).className = "tile " + cls; };
+    tile("tile-waiting", board.waiting > 0 ? "warn" : "ok");
+    tile("tile-sl", rateClass(t.service_level, 0.8, 0.6) || "ok");
+    tile("tile-cr", rateClass(t.connection_rate, 0.9, 0.7) || "ok");
+    document.getElementById("clock").textContent = new Date(Date.now() + skew).toLocaleTimeString("zh-CN", { hour12: false });
+  }
+
+  function connect() {
+    const feed = document.getElementById("feed");
+    const source = new EventSource("/api/live");
+    source.addEventListener("board", (e) => {
+      board = JSON.parse(e.data);
+      skew = Date.parse(board.at) - Date.now();
+      feed.textContent = en() ? "live" : "实时";
+      feed.className = "feed live";
+      render();
+    });
+    source.onerror = () => {
+      feed.textContent = en() ? "reconnecting…" : "重新连接…";
+      feed.className = "feed lost";
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    connect();
+    setInterval(render, 1000);
+  });
+})();

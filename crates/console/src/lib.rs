@@ -1,0 +1,165 @@
+//! hotline's web console, served by the switch's own process (`hotline serve --http`):
+//! supervisors, inspectors and agents sign in with the passwords `hotline user add` set
+//! (argon2 hashes beside the call records), and a supervisor watches their regions live on
+//! the wallboard, pushed by server-sent events from the switch's board.
+//!
+//! Built on axum; the pages, scripts and style sheet are embedded, with no build step of
+//! their own. Every page and API needs a session (an HttpOnly, SameSite=Strict cookie);
+//! every form carries a CSRF token; sign-ins are braked like the SIP registrar's; every
+//! response forbids framing and scripts from elsewhere.
+
+// Everything here handles what came from the network or a file: nothing may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+pub mod auth;
+pub mod live;
+pub mod pages;
+pub mod password;
+pub mod sessions;
+pub mod today;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use hotline_b2bua::brakes::Brakes;
+use hotline_b2bua::Board;
+use hotline_record::{CallStore, Role, User};
+use hotline_routing::SecurityConfig;
+use tokio::sync::watch;
+
+use crate::auth::SignedIn;
+
+/// Everything the console's handlers share.
+pub struct Console {
+    /// The call store's file, read for users and today's counts.
+    db: PathBuf,
+    /// Where security events are written (the switch's store), if anywhere.
+    store: Option<CallStore>,
+    /// The switch's live board, newest first.
+    board: watch::Receiver<Arc<Board>>,
+    /// Who is signed in.
+    pub sessions: sessions::Sessions,
+    brakes: Mutex<Brakes>,
+    today: today::TodayCache,
+}
+
+impl Console {
+    /// A console over the store at `db`, watching `board`, braking sign-ins per `security`.
+    pub fn new(
+        db: PathBuf,
+        store: Option<CallStore>,
+        board: watch::Receiver<Arc<Board>>,
+        security: SecurityConfig,
+    ) -> Console {
+        Console {
+            db,
+            store,
+            board,
+            sessions: Default::default(),
+            brakes: Mutex::new(Brakes::new(security)),
+            today: Default::default(),
+        }
+    }
+
+    fn brakes(&self) -> MutexGuard<'_, Brakes> {
+        // Nothing panics while holding it; counts of failures stay whole if something did.
+        self.brakes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The user `id`, read from the store (off the async threads).
+    async fn user(&self, id: &str) -> Option<User> {
+        let (db, id) = (self.db.clone(), id.to_string());
+        let found = tokio::task::spawn_blocking(move || hotline_record::find_user(&db, &id)).await;
+        match found {
+            Ok(Ok(user)) => user,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "console users not read");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "console users not read");
+                None
+            }
+        }
+    }
+}
+
+/// Every route of the console.
+pub fn app(console: Arc<Console>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/wallboard", get(wallboard))
+        .route("/api/board", get(live::board))
+        .route("/api/live", get(live::live))
+        .route("/assets/{name}", get(asset))
+        .layer(axum::middleware::map_response(guard_headers))
+        .with_state(console)
+}
+
+/// Serves the console on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, console: Arc<Console>) {
+    let app = app(console).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::warn!(error = %e, "the web console stopped");
+    }
+}
+
+/// Headers on every response: no framing (clickjacking), scripts and styles from this site
+/// only, no MIME guessing, no referrer to other sites, nothing cached.
+async fn guard_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    let set = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in set {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// `GET /`: each role's first page.
+async fn home(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => {
+            Redirect::to("/wallboard").into_response()
+        }
+        // The agent desktop is still to come: nothing else of the console is theirs yet.
+        Role::Agent => (StatusCode::FORBIDDEN, "no page for agents yet").into_response(),
+    }
+}
+
+/// `GET /wallboard`.
+async fn wallboard(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => pages::wallboard(&session),
+        Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /assets/NAME`: the style sheet and scripts (public: the login form needs them).
+async fn asset(State(_): State<Arc<Console>>, Path(name): Path<String>) -> Response {
+    pages::asset(&name)
+}

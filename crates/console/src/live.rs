@@ -1,0 +1,216 @@
+//! The wallboard's data: the switch's live board (callers waiting, agents by state) with
+//! today's counts, cut to what the signed-in user may see, as JSON (`/api/board`) and
+//! pushed as server-sent events on every change (`/api/live`): one stream per open page,
+//! fed by the switch's board channel, so pages never poll.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use hotline_b2bua::{Board, RegionBoard};
+use hotline_record::Role;
+use serde::Serialize;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::auth::SignedIn;
+use crate::sessions::Session;
+use crate::today::Today;
+use crate::Console;
+
+/// How often an open wallboard gets today's counts even when nothing live changed (calls
+/// that ended are counted from the store).
+const RECOUNT: Duration = Duration::from_secs(5);
+
+/// One region as the wallboard shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegionView {
+    /// Live: waiting, agents by state.
+    #[serde(flatten)]
+    pub live: RegionBoard,
+    /// Counted from the store.
+    pub today: TodayView,
+}
+
+/// Today's counts with their rates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TodayView {
+    /// The counts.
+    #[serde(flatten)]
+    pub counts: Today,
+    /// Service level, 0–1.
+    pub service_level: Option<f64>,
+    /// Connection rate, 0–1.
+    pub connection_rate: Option<f64>,
+}
+
+impl From<Today> for TodayView {
+    fn from(counts: Today) -> TodayView {
+        TodayView {
+            service_level: counts.service_level(),
+            connection_rate: counts.connection_rate(),
+            counts,
+        }
+    }
+}
+
+/// The whole wallboard for one user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardView {
+    /// The server's time, so that the page counts waits on the server's clock.
+    pub at: DateTime<Utc>,
+    /// The regions the user sees.
+    pub regions: Vec<RegionView>,
+    /// Their total: the province, or the supervisor's own regions.
+    pub total: TodayView,
+    /// Callers waiting in all of them.
+    pub waiting: u32,
+}
+
+/// Whether the role has a wallboard.
+fn watches(session: &Session) -> bool {
+    matches!(
+        session.role,
+        Role::Supervisor | Role::Inspector | Role::Admin
+    )
+}
+
+/// `board` as `session` may see it, with today's counts.
+pub fn view(
+    session: &Session,
+    board: &Board,
+    today: &std::collections::HashMap<String, Today>,
+) -> BoardView {
+    let regions: Vec<RegionView> = board
+        .regions
+        .iter()
+        .filter(|r| session.scope.sees(&r.region))
+        .map(|r| RegionView {
+            live: r.clone(),
+            today: today.get(&r.region).copied().unwrap_or_default().into(),
+        })
+        .collect();
+    let mut total = Today::default();
+    for r in &regions {
+        total.add(&r.today.counts);
+    }
+    BoardView {
+        at: Utc::now(),
+        waiting: regions.iter().map(|r| r.live.waiting).sum(),
+        regions,
+        total: total.into(),
+    }
+}
+
+impl Console {
+    /// The user's board now.
+    async fn board_for(&self, session: &Session) -> BoardView {
+        let board = Arc::clone(&self.board.borrow());
+        let today = self.today.get(&self.db).await;
+        view(session, &board, &today)
+    }
+}
+
+/// `GET /api/board`: the wallboard once, as JSON.
+pub async fn board(State(console): State<Arc<Console>>, SignedIn(session): SignedIn) -> Response {
+    if !watches(&session) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    Json(console.board_for(&session).await).into_response()
+}
+
+/// `GET /api/live`: the wallboard as server-sent events, one `board` event at once and
+/// another on every change.
+pub async fn live(State(console): State<Arc<Console>>, SignedIn(session): SignedIn) -> Response {
+    if !watches(&session) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(4);
+    let mut changes = console.board.clone();
+    tokio::spawn(async move {
+        let mut last: Option<String> = None;
+        let mut recount = tokio::time::interval(RECOUNT);
+        loop {
+            let view = console.board_for(&session).await;
+            // The time alone changing is no news.
+            let key = serde_json::to_string(&(&view.regions, &view.total)).unwrap_or_default();
+            if last.as_ref() != Some(&key) {
+                let data = serde_json::to_string(&view).unwrap_or_default();
+                if tx
+                    .send(Ok(Event::default().event("board").data(data)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                last = Some(key);
+            }
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { return },
+                _ = recount.tick() => {}
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::Scope;
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+    fn region(id: &str, waiting: u32) -> RegionBoard {
+        RegionBoard {
+            region: id.into(),
+            name: id.into(),
+            waiting,
+            oldest_since: None,
+            agents: BTreeMap::new(),
+            not_ready: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_supervisor_sees_their_regions_and_their_total_only() {
+        let board = Board {
+            regions: vec![region("luoyang", 2), region("zhengzhou", 5)],
+        };
+        let today = HashMap::from([
+            (
+                "luoyang".to_string(),
+                Today {
+                    answered: 3,
+                    asked: 4,
+                    ..Today::default()
+                },
+            ),
+            (
+                "zhengzhou".to_string(),
+                Today {
+                    answered: 9,
+                    asked: 9,
+                    ..Today::default()
+                },
+            ),
+        ]);
+        let mut session = crate::sessions::tests_session(Role::Supervisor);
+        session.scope = Scope::Regions(BTreeSet::from(["luoyang".to_string()]));
+        let v = view(&session, &board, &today);
+        let ids: Vec<&str> = v.regions.iter().map(|r| r.live.region.as_str()).collect();
+        assert_eq!(ids, ["luoyang"]);
+        assert_eq!((v.waiting, v.total.counts.answered), (2, 3));
+        assert_eq!(v.total.connection_rate, Some(0.75));
+        session.scope = Scope::All;
+        let v = view(&session, &board, &today);
+        assert_eq!((v.waiting, v.total.counts.answered), (7, 12));
+    }
+}
