@@ -192,7 +192,7 @@ EOF
 RUN_LIMIT=$((SECONDS_OF_CALLS + TALK_S + 120))
 HOTLINE_LOG=${HOTLINE_LOG:-info} "$BIN" serve \
     --dialplan "$WORK/dialplan.toml" --listen 127.0.0.1:0 \
-    --recordings "$WORK/recordings" --db "$WORK/calls.db" --control "$WORK/hotline.sock" \
+    --recordings "$WORK/recordings" --db "$WORK/calls.db" --control "$WORK/hotline.sock" --http off \
     > "$WORK/switch.out" 2> "$WORK/switch.log" &
 SWITCH_PID=$!
 PIDS+=("$SWITCH_PID")

@@ -51,6 +51,7 @@ impl Serve {
             .arg("--control")
             .arg(dir.join("hotline.sock"))
             .args(args)
+            .args(["--http", "off"])
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
                 std::fs::File::create(dir.join("switch.log")).expect("log file"),

@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod baresip;
+pub mod browser;
 pub mod caller;
 pub mod desk;
 pub mod phone;

@@ -14,6 +14,8 @@ pub struct Switch {
     pub port: u16,
     /// Its scratch directory.
     pub dir: tempfile::TempDir,
+    /// What it printed on stdout after its first line.
+    lines: mpsc::Receiver<String>,
 }
 
 impl Switch {
@@ -55,6 +57,12 @@ impl Switch {
             .arg("--control")
             .arg(dir.path().join("hotline.sock"))
             .args(extra)
+            // No web console unless the test asks for one (its default port is shared).
+            .args(if extra.contains(&"--http") {
+                &[][..]
+            } else {
+                &["--http", "off"][..]
+            })
             .env("HOTLINE_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
@@ -82,7 +90,24 @@ impl Switch {
             .and_then(|p| p.split_whitespace().next())
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Switch { child, port, dir }
+        Switch {
+            child,
+            port,
+            dir,
+            lines: rx,
+        }
+    }
+
+    /// The web console's address (`http://127.0.0.1:PORT`), for a switch started with
+    /// `--http 127.0.0.1:0`.
+    pub fn console_url(&self) -> String {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no console line:\n{}", self.log()));
+        line.strip_prefix("hotline: console on ")
+            .unwrap_or_else(|| panic!("not the console line: {line:?}"))
+            .to_string()
     }
 
     /// Kills the switch the hard way (SIGKILL), as a crash or an operator's `kill -9` would.

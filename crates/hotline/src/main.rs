@@ -13,6 +13,7 @@ mod cmd_report;
 mod cmd_route;
 mod cmd_security;
 mod cmd_serve;
+mod cmd_user;
 mod sheet;
 mod size;
 
@@ -74,6 +75,9 @@ enum Command {
         /// recording_failed) until space is back (e.g. 1GiB, 500MiB; 0 turns the brake off).
         #[arg(long, default_value = DEFAULT_MIN_FREE_DISK, value_parser = size::parse_size)]
         min_free_disk: u64,
+        /// Where the web console listens (HTTP), or `off`.
+        #[arg(long, default_value = "127.0.0.1:8366", value_parser = parse_http)]
+        http: HttpArg,
     },
     /// Force the running switch's service hours open or closed (incident, filing-season
     /// peak), or back to the dialplan's schedule.
@@ -175,6 +179,11 @@ enum Command {
         #[command(subcommand)]
         action: cmd_qa::QaCommand,
     },
+    /// Who may sign in to the web console: add (password on standard input), list, remove.
+    User {
+        #[command(subcommand)]
+        action: cmd_user::UserCommand,
+    },
     /// Validate a dialplan: prints `file:line:col: reason` per problem, exit 1 if any.
     Check {
         /// The dialplan TOML file.
@@ -257,6 +266,20 @@ impl HoursArg {
     }
 }
 
+/// `--http`: an address, or `off` for no web console.
+#[derive(Clone, Debug)]
+struct HttpArg(Option<SocketAddr>);
+
+fn parse_http(text: &str) -> Result<HttpArg, String> {
+    match text {
+        "off" => Ok(HttpArg(None)),
+        addr => addr
+            .parse()
+            .map(|a| HttpArg(Some(a)))
+            .map_err(|e| format!("{e}: an address like 127.0.0.1:8366, or off")),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -271,6 +294,7 @@ fn main() -> ExitCode {
             keepalive_secs,
             allow_weak_secrets,
             min_free_disk,
+            http,
         } => cmd_serve::run(hotline_switch::ServeConfig {
             dialplan,
             listen,
@@ -283,6 +307,7 @@ fn main() -> ExitCode {
             keepalive: std::time::Duration::from_secs(keepalive_secs),
             allow_weak_secrets,
             min_free_disk,
+            http: http.0,
         }),
         Command::Reload { control } => cmd_serve::command(&control, &Typed::Reload),
         Command::Hours { state, control } => cmd_serve::command(
@@ -339,6 +364,7 @@ fn main() -> ExitCode {
             )),
         },
         Command::Qa { action } => cmd_qa::run(action),
+        Command::User { action } => cmd_user::run(action),
         Command::Check { file } => cmd_check::run(&file),
         Command::Route {
             dialplan,

@@ -21,6 +21,8 @@ use hotline_b2bua::{Core, Input, Output, ReplyTo};
 
 /// How long the media tasks of the ended calls get to close their recordings.
 const SETTLE: Duration = Duration::from_millis(500);
+/// The live board is published at most this often (and this long after a change at most).
+const BOARD_EVERY: Duration = Duration::from_millis(200);
 
 /// Where an operator's answer goes.
 pub type ReplySender = oneshot::Sender<Result<Reply, String>>;
@@ -61,6 +63,11 @@ pub(crate) struct Edge {
     next_reply: u64,
     /// What the core was last told of the recordings' disk.
     disk_low: bool,
+    /// Where the live board goes (the web console), and when it is next due.
+    board: Option<(
+        tokio::sync::watch::Sender<Arc<hotline_b2bua::Board>>,
+        Option<Instant>,
+    )>,
 }
 
 impl Edge {
@@ -74,6 +81,40 @@ impl Edge {
             replies: HashMap::new(),
             next_reply: 0,
             disk_low: false,
+            board: None,
+        }
+    }
+
+    /// Publishes the core's live board to `tx` after changes, at most every [`BOARD_EVERY`].
+    pub fn with_board(mut self, tx: tokio::sync::watch::Sender<Arc<hotline_b2bua::Board>>) -> Edge {
+        self.board = Some((tx, None));
+        self
+    }
+
+    /// When the board is next due, if a step happened since it was last published.
+    fn board_due(&self) -> Option<Instant> {
+        self.board.as_ref().and_then(|(_, due)| *due)
+    }
+
+    /// After a step: the board is due soon; when due, it is published if it changed.
+    fn board_step(&mut self, now: Instant) {
+        let Some((tx, due)) = &mut self.board else {
+            return;
+        };
+        match *due {
+            None => *due = Some(now + BOARD_EVERY),
+            Some(at) if now >= at => {
+                *due = None;
+                let board = self.core.board(now, Utc::now());
+                tx.send_if_modified(|old| {
+                    let changed = **old != board;
+                    if changed {
+                        *old = Arc::new(board);
+                    }
+                    changed
+                });
+            }
+            Some(_) => {}
         }
     }
 
@@ -88,7 +129,10 @@ impl Edge {
         self.core.handle_timeout(Instant::now(), Utc::now());
         self.carry_out_all();
         loop {
-            let deadline = self.core.poll_timeout();
+            let deadline = match self.board_due() {
+                Some(board) => self.core.poll_timeout().min(board),
+                None => self.core.poll_timeout(),
+            };
             let input = tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(m) => Some(Input::Sip(m)),
@@ -112,6 +156,7 @@ impl Edge {
                 self.core.handle_timeout(now, Utc::now());
             }
             self.carry_out_all();
+            self.board_step(now);
             if self.core.is_stopped(now) {
                 self.finish_shutdown().await;
                 return;

@@ -63,6 +63,8 @@ pub struct ServeConfig {
     pub allow_weak_secrets: bool,
     /// Free bytes the recordings' disk must keep: below it new calls go unrecorded.
     pub min_free_disk: u64,
+    /// Where the web console listens (`None`: no console).
+    pub http: Option<SocketAddr>,
 }
 
 /// Why the switch could not start.
@@ -150,7 +152,8 @@ const MEDIA_EVENTS_QUEUE: usize = 4_096;
 
 /// Starts the switch and runs it until it is asked to stop (SIGTERM, SIGINT), then ends
 /// every call and closes every record before returning. Prints one line
-/// `hotline: listening on sip:ADDR` on stdout once the sockets are open.
+/// `hotline: listening on sip:ADDR` on stdout once the sockets are open, then
+/// `hotline: console on http://ADDR` when the web console is on.
 pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let plan = plan::load(&cfg.dialplan)?;
     let advertise = match cfg.advertise {
@@ -183,7 +186,32 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         one_at_a_time: Default::default(),
     };
     control::start(&cfg.control, control_tx, loader)?;
+    let (board_tx, board_rx) = tokio::sync::watch::channel(Default::default());
+    let console = match cfg.http {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(io(format!("web console on {addr}")))?;
+            let at = listener.local_addr().map_err(io("web console address"))?;
+            let console = hotline_console::Console::new(
+                cfg.db.clone(),
+                Some(store.clone()),
+                board_rx,
+                plan.dialplan.security.clone(),
+            );
+            tokio::spawn(hotline_console::serve(
+                listener,
+                std::sync::Arc::new(console),
+            ));
+            Some(at)
+        }
+        None => None,
+    };
     println!("hotline: listening on sip:{sip} (udp+tcp)");
+    if let Some(at) = console {
+        println!("hotline: console on http://{at}");
+        tracing::info!(%at, "web console started");
+    }
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
     let core = Core::new(CoreParts {
         plan,
@@ -199,7 +227,10 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         notes_from: crate::notes::wanted(),
     });
     let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx);
-    let edge = crate::edge::Edge::new(core, transport, store, media);
+    let mut edge = crate::edge::Edge::new(core, transport, store, media);
+    if console.is_some() {
+        edge = edge.with_board(board_tx);
+    }
     edge.run(inbound_rx, control_rx, media_rx).await;
     Ok(())
 }

@@ -1,0 +1,153 @@
+//! The web console in a real browser (headless Chromium over WebDriver) against the real
+//! switch, with SIPp placing the calls: a supervisor signs in through the form and watches
+//! their city's wallboard show a waiting caller within 2 s, then the agent talking, then
+//! the answered call in today's counts; nothing of another city is on it. Screenshots go
+//! to `target/tmp/screenshots/` for a person to look at.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::audio::tone_pcap;
+use common::browser::Browser;
+use common::sipp::Sipp;
+use common::switch::{dialplan, Switch};
+use hotline_media::Codec;
+
+const LUOYANG_MOBILE: &str = "13903790000";
+
+/// `hotline user add` on the switch's store, the password on standard input.
+fn add_user(switch: &Switch, id: &str, args: &[&str], password: &str) {
+    let db = switch.db();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["user", "add", id])
+        .args(args)
+        .arg("--db")
+        .arg(&db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hotline user add");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("password");
+    drop(stdin);
+    let out = child.wait_with_output().expect("hotline user add");
+    assert!(
+        out.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A cell of a region's row on the wallboard (1-based column).
+fn cell(region: &str, column: u32) -> String {
+    format!("#regions tr[data-region='{region}'] td:nth-child({column})")
+}
+
+const WAITING: u32 = 2;
+const TALKING: u32 = 4;
+const ANSWERED: u32 = 9;
+
+#[test]
+fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = (work.path().join("440.pcap"), work.path().join("1000.pcap"));
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 4);
+    tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 4);
+    let (luoyang_port, zhengzhou_port) = (common::free_port(), common::free_port());
+    let switch = Switch::start_with(
+        &dialplan(
+            &[
+                ("1003", "luoyang", luoyang_port),
+                ("1001", "zhengzhou", zhengzhou_port),
+            ],
+            15,
+            60,
+        ),
+        &["--http", "127.0.0.1:0"],
+    );
+    let console = switch.console_url();
+    add_user(
+        &switch,
+        "wang",
+        &["--role", "supervisor", "--scope", "luoyang"],
+        "luoyang-duty-1",
+    );
+
+    let browser = Browser::start();
+    // Not signed in: the wallboard sends the browser to the login form.
+    browser.goto(&format!("{console}/wallboard"));
+    assert!(browser.url().ends_with("/login"), "{}", browser.url());
+    browser.fill("#user", "wang");
+    browser.fill("#password", "not-the-password");
+    browser.click("#sign-in");
+    browser.wait_text(".refused", Duration::from_secs(10), |t| {
+        t.contains("用户名或密码错误")
+    });
+    browser.screenshot("login-refused");
+    browser.fill("#user", "wang");
+    browser.fill("#password", "luoyang-duty-1");
+    browser.click("#sign-in");
+    browser.wait_text("#feed", Duration::from_secs(10), |t| t == "实时");
+    assert!(browser.url().ends_with("/wallboard"), "{}", browser.url());
+    let table = browser.text("#regions").unwrap_or_default();
+    assert!(table.contains("洛阳"), "{table}");
+    assert!(
+        !table.contains("郑州"),
+        "a Luoyang supervisor sees no Zhengzhou row: {table}"
+    );
+    assert_eq!(
+        browser.text(&cell("luoyang", WAITING)).as_deref(),
+        Some("0")
+    );
+
+    // The Luoyang agent's phone rings 4 s before it is picked up.
+    let ring = ["-d".to_string(), "4000".to_string()];
+    let mut agent = Sipp::agent_with(
+        "luoyang",
+        work.path(),
+        "acd_agent_slow.xml",
+        luoyang_port,
+        &agent_pcap,
+        1,
+        &ring,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let called = Instant::now();
+    let mut caller = Sipp::caller(
+        "caller",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        2000,
+    );
+    browser.wait_text(&cell("luoyang", WAITING), Duration::from_secs(2), |t| {
+        t == "1"
+    });
+    let shown_after = called.elapsed();
+    assert!(
+        shown_after < Duration::from_secs(2),
+        "shown after {shown_after:?}"
+    );
+    browser.screenshot("wallboard-waiting");
+    browser.wait_text(&cell("luoyang", TALKING), Duration::from_secs(10), |t| {
+        t == "1"
+    });
+    assert_eq!(
+        browser.text(&cell("luoyang", WAITING)).as_deref(),
+        Some("0")
+    );
+    browser.screenshot("wallboard-talking");
+    caller.expect_success(Duration::from_secs(30));
+    agent.expect_success(Duration::from_secs(10));
+    browser.wait_text(&cell("luoyang", ANSWERED), Duration::from_secs(10), |t| {
+        t == "1"
+    });
+    browser.wait_text("#total-answered", Duration::from_secs(2), |t| t == "1");
+    browser.wait_text("#total-cr", Duration::from_secs(2), |t| t == "100%");
+    browser.screenshot("wallboard-answered");
+}
