@@ -1,8 +1,10 @@
 //! The web console in a real browser (headless Chromium over WebDriver) against the real
 //! switch, with SIPp placing the calls: a supervisor signs in through the form and watches
 //! their city's wallboard show a waiting caller within 2 s, then the agent talking, then
-//! the answered call in today's counts; nothing of another city is on it. Screenshots go
-//! to `target/tmp/screenshots/` for a person to look at.
+//! the answered call in today's counts; nothing of another city is on it. Then they find
+//! the call on the calls page and play its recording in the browser (in the audit chain,
+//! which still verifies), while a Zhengzhou recording is refused. Screenshots go to
+//! `target/tmp/screenshots/` for a person to look at.
 
 mod common;
 
@@ -17,6 +19,7 @@ use common::switch::{dialplan, Switch};
 use hotline_media::Codec;
 
 const LUOYANG_MOBILE: &str = "13903790000";
+const ZHENGZHOU_LANDLINE: &str = "037161234567";
 
 /// `hotline user add` on the switch's store, the password on standard input.
 fn add_user(switch: &Switch, id: &str, args: &[&str], password: &str) {
@@ -150,4 +153,92 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     browser.wait_text("#total-answered", Duration::from_secs(2), |t| t == "1");
     browser.wait_text("#total-cr", Duration::from_secs(2), |t| t == "100%");
     browser.screenshot("wallboard-answered");
+
+    // A Zhengzhou taxpayer's call, answered at once by the Zhengzhou agent.
+    let mut zz_agent = Sipp::agent(
+        "zhengzhou",
+        work.path(),
+        "agent.xml",
+        zhengzhou_port,
+        &agent_pcap,
+        1,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut zz_caller = Sipp::caller(
+        "zz-caller",
+        work.path(),
+        switch.port,
+        ZHENGZHOU_LANDLINE,
+        &caller_pcap,
+        1000,
+    );
+    zz_caller.expect_success(Duration::from_secs(30));
+    zz_agent.expect_success(Duration::from_secs(10));
+    let calls = switch.calls_when(|c| c.len() == 2 && c.iter().all(|c| c["ended_at"].is_string()));
+    let id_of = |region: &str| {
+        calls
+            .iter()
+            .find(|c| c["region"] == region)
+            .and_then(|c| c["call_id"].as_str())
+            .unwrap_or_else(|| panic!("no {region} call: {calls:?}"))
+            .to_string()
+    };
+    let (luoyang_call, zhengzhou_call) = (id_of("luoyang"), id_of("zhengzhou"));
+
+    // The calls page lists the Luoyang call only; its page plays the recording.
+    browser.goto(&format!("{console}/calls"));
+    browser.wait_text("#count", Duration::from_secs(10), |t| t == "共 1 通");
+    let listed = browser.text("#calls").unwrap_or_default();
+    assert!(
+        listed.contains("13903790000") && !listed.contains(ZHENGZHOU_LANDLINE),
+        "{listed}"
+    );
+    browser.screenshot("calls");
+    browser.click(&format!("tr[data-call='{luoyang_call}'] a"));
+    browser.wait_text("#facts", Duration::from_secs(10), |t| t.contains("1003"));
+    browser.run("document.getElementById('player').play(); return true;");
+    let played = Instant::now();
+    loop {
+        let done = browser.run(
+            "const p = document.getElementById('player'); return p.currentTime > 0.5 || p.ended;",
+        );
+        if done == serde_json::Value::Bool(true) {
+            break;
+        }
+        assert!(
+            played.elapsed() < Duration::from_secs(10),
+            "the recording did not play"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    browser.screenshot("call");
+    let audit = hotline_record::qa::list_audit(&switch.db()).expect("the audit");
+    assert!(
+        audit.iter().any(|r| r.action == "play"
+            && r.actor == "wang"
+            && r.call_id.as_deref() == Some(luoyang_call.as_str())),
+        "the play is in the audit: {audit:?}"
+    );
+    let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["qa", "audit", "--verify", "--db"])
+        .arg(switch.db())
+        .output()
+        .expect("hotline qa audit");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    // Zhengzhou's recording is not theirs.
+    browser.goto(&format!("{console}/recordings/{zhengzhou_call}"));
+    let refused = browser.text("body").unwrap_or_default();
+    assert!(refused.contains("outside your regions"), "{refused}");
+    assert!(
+        !hotline_record::qa::list_audit(&switch.db())
+            .expect("the audit")
+            .iter()
+            .any(|r| r.call_id.as_deref() == Some(zhengzhou_call.as_str())),
+        "nothing refused is in the audit as played"
+    );
 }

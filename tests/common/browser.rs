@@ -53,7 +53,8 @@ impl Browser {
             serde_json::json!({
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1500,900", "--lang=zh-CN"],
+                         "--disable-dev-shm-usage", "--window-size=1500,900", "--lang=zh-CN",
+                         "--autoplay-policy=no-user-gesture-required"],
             }),
         );
         let url = format!("http://127.0.0.1:{port}");
@@ -112,6 +113,13 @@ impl Browser {
             let el = self.client().find(Locator::Css(css)).await.expect(css);
             el.click().await.expect("click");
         });
+    }
+
+    /// Runs `script` in the page (as WebDriver's execute: `return …` gives its value).
+    pub fn run(&self, script: &str) -> serde_json::Value {
+        self.rt
+            .block_on(self.client().execute(script, Vec::new()))
+            .unwrap_or_else(|e| panic!("script {script}: {e}"))
     }
 
     /// The visible text of `css`, or `None` if there is no such element.

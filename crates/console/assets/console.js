@@ -16,5 +16,14 @@
     }
     document.documentElement.lang = "en";
   };
+  const OUTCOMES = {
+    answered: ["接听", "answered"], abandoned: ["放弃", "abandoned"], overflowed: ["溢出", "overflowed"],
+    voicemail: ["留言", "voicemail"], callback: ["回拨登记", "callback"], ivr: ["仅语音导航", "menu only"],
+    failed: ["失败", "failed"], closed: ["非服务时间", "closed"],
+  };
+  // A call's outcome in the user's language.
+  window.outcomeWord = (o) => OUTCOMES[o] ? OUTCOMES[o][lang === "en" ? 1 : 0] : (o || "");
+  // A time as the centres read it: Beijing time.
+  window.beijing = (t) => t ? new Date(t).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "";
   document.addEventListener("DOMContentLoaded", () => window.translate(document));
 })();

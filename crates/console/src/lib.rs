@@ -19,7 +19,9 @@
     )
 )]
 
+pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod live;
 pub mod pages;
 pub mod password;
@@ -107,6 +109,11 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/wallboard", get(wallboard))
         .route("/api/board", get(live::board))
         .route("/api/live", get(live::live))
+        .route("/calls", get(calls_page))
+        .route("/calls/{id}", get(call_page))
+        .route("/api/calls", get(calls::search))
+        .route("/api/calls/{id}", get(calls::detail))
+        .route("/recordings/{id}", get(calls::recording))
         .route("/assets/{name}", get(asset))
         .layer(axum::middleware::map_response(guard_headers))
         .with_state(console)
@@ -156,6 +163,23 @@ async fn wallboard(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Inspector | Role::Admin => pages::wallboard(&session),
         Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /calls`: the search page.
+async fn calls_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => pages::calls(&session),
+        Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /calls/ID`: one call's page (its data comes from `/api/calls/ID`, in scope).
+async fn call_page(SignedIn(session): SignedIn, Path(id): Path<String>) -> Response {
+    match (session.role, id.parse::<hotline_record::CallId>()) {
+        (Role::Agent, _) => StatusCode::FORBIDDEN.into_response(),
+        (_, Ok(id)) => pages::call(&session, &id),
+        (_, Err(_)) => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

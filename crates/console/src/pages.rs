@@ -10,6 +10,10 @@ use crate::sessions::Session;
 
 const LOGIN: &str = include_str!("../assets/login.html");
 const WALLBOARD: &str = include_str!("../assets/wallboard.html");
+const CALLS: &str = include_str!("../assets/calls.html");
+const CALL: &str = include_str!("../assets/call.html");
+const CALLS_JS: &str = include_str!("../assets/calls.js");
+const CALL_JS: &str = include_str!("../assets/call.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -64,12 +68,31 @@ pub fn wallboard(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The calls search page.
+pub fn calls(session: &Session) -> Response {
+    let page = CALLS
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
+/// One call's page.
+pub fn call(session: &Session, id: &hotline_record::CallId) -> Response {
+    let page = CALL
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user))
+        .replace("{{call}}", &escape(id.as_str()));
+    Html(page).into_response()
+}
+
 /// An embedded asset by name.
 pub fn asset(name: &str) -> Response {
     let (body, kind) = match name {
         "console.css" => (CSS, "text/css; charset=utf-8"),
         "console.js" => (CONSOLE_JS, "text/javascript; charset=utf-8"),
         "wallboard.js" => (WALLBOARD_JS, "text/javascript; charset=utf-8"),
+        "calls.js" => (CALLS_JS, "text/javascript; charset=utf-8"),
+        "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

@@ -1,0 +1,296 @@
+//! Calls and recordings: the search (`/api/calls`, cut to the user's scope), one call with
+//! its legs (`/api/calls/{id}`), and its recording played in the browser
+//! (`/recordings/{id}`): served with HTTP range requests so that a long call seeks, refused
+//! outside the user's scope, and every play written to the spot checks' audit chain.
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use hotline_record::qa::{Action, NewAudit};
+use hotline_record::{CallId, CallLeg, CallRecord, Role};
+use serde::{Deserialize, Serialize};
+use tower::ServiceExt;
+
+use crate::auth::SignedIn;
+use crate::sessions::Session;
+use crate::Console;
+
+/// Calls listed at most per search.
+const MAX_LISTED: usize = 500;
+/// The queues whose callers' numbers are confidential (举报/投诉): masked in the console.
+const CONFIDENTIAL_SKILLS: [&str; 1] = ["complaints"];
+
+/// What the search asks for; every field narrows it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Search {
+    /// Part of the caller's number.
+    number: Option<String>,
+    /// The answering agent.
+    agent: Option<String>,
+    /// The region.
+    region: Option<String>,
+    /// The outcome (`answered`, `abandoned`, …).
+    outcome: Option<String>,
+    /// The Beijing day (`2026-12-05`); today when absent.
+    date: Option<String>,
+}
+
+/// One call as the console shows it.
+#[derive(Debug, Serialize)]
+pub struct CallView {
+    /// The record, with the caller's number masked when confidential.
+    #[serde(flatten)]
+    record: CallRecord,
+    /// Whether the caller's number is masked.
+    masked: bool,
+    /// Whether there is a recording to play.
+    playable: bool,
+}
+
+/// One call with its legs.
+#[derive(Debug, Serialize)]
+pub struct CallDetail {
+    /// The call.
+    call: CallView,
+    /// Everyone who answered it, in order.
+    legs: Vec<CallLeg>,
+}
+
+/// Whether the role searches calls.
+fn reads_calls(session: &Session) -> bool {
+    matches!(
+        session.role,
+        Role::Supervisor | Role::Inspector | Role::Admin
+    )
+}
+
+/// Whether `session` may see `call`: its region is in their scope.
+fn in_scope(session: &Session, call: &CallRecord) -> bool {
+    reads_calls(session)
+        && session
+            .scope
+            .sees(call.region.as_deref().unwrap_or_default())
+}
+
+fn view(mut record: CallRecord) -> CallView {
+    let masked = record
+        .skill
+        .as_deref()
+        .is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s));
+    if masked {
+        record.caller_raw = hotline_report::mask_number(&record.caller_raw);
+        record.caller_normalized = record
+            .caller_normalized
+            .as_deref()
+            .map(hotline_report::mask_number);
+    }
+    let playable = record.recording_path.is_some();
+    // The path on the switch's disk is nobody's business in a browser.
+    record.recording_path = None;
+    CallView {
+        record,
+        masked,
+        playable,
+    }
+}
+
+/// The Beijing day `[start, end)` of `date`, or of today.
+fn day(date: Option<&str>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let beijing = hotline_report::beijing();
+    let day = match date.filter(|d| !d.is_empty()) {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
+        None => Utc::now().with_timezone(&beijing).date_naive(),
+    };
+    let start = beijing
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0)?)
+        .single()?
+        .with_timezone(&Utc);
+    Some((start, start + Duration::days(1)))
+}
+
+fn matches(call: &CallRecord, s: &Search) -> bool {
+    let has = |want: &Option<String>, got: Option<&str>| {
+        want.as_deref()
+            .filter(|w| !w.is_empty())
+            .is_none_or(|w| got == Some(w))
+    };
+    let number = s
+        .number
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .is_none_or(|n| {
+            call.caller_raw.contains(n)
+                || call
+                    .caller_normalized
+                    .as_deref()
+                    .is_some_and(|c| c.contains(n))
+        });
+    number
+        && has(&s.agent, call.agent.as_deref())
+        && has(&s.region, call.region.as_deref())
+        && has(&s.outcome, Some(call.outcome.as_str()))
+}
+
+/// `GET /api/calls`: the calls of a day matching the search, newest first, in scope.
+pub async fn search(
+    State(console): State<Arc<Console>>,
+    SignedIn(session): SignedIn,
+    Query(s): Query<Search>,
+) -> Response {
+    if !reads_calls(&session) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Some((from, to)) = day(s.date.as_deref()) else {
+        return (StatusCode::BAD_REQUEST, "date: YYYY-MM-DD").into_response();
+    };
+    let db = console.db.clone();
+    let read =
+        tokio::task::spawn_blocking(move || hotline_record::list_calls_between(&db, from, to))
+            .await;
+    let Ok(Ok(mut calls)) = read else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the call store could not be read",
+        )
+            .into_response();
+    };
+    calls.retain(|c| in_scope(&session, c) && matches(c, &s));
+    calls.sort_by_key(|c| std::cmp::Reverse(c.offered_at));
+    calls.truncate(MAX_LISTED);
+    Json(calls.into_iter().map(view).collect::<Vec<_>>()).into_response()
+}
+
+/// The call `id` from the store, if it is there.
+async fn find(db: &FsPath, id: &CallId) -> Option<CallRecord> {
+    let since = id
+        .as_str()
+        .get(..15)
+        .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok())
+        .and_then(|t| hotline_report::beijing().from_local_datetime(&t).single())
+        .map(|t| t.with_timezone(&Utc) - Duration::hours(1))?;
+    let (db, id) = (db.to_path_buf(), id.clone());
+    tokio::task::spawn_blocking(move || {
+        hotline_record::list_calls(&db, Some(since))
+            .ok()?
+            .into_iter()
+            .find(|c| c.call_id == id)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// `GET /api/calls/{id}`: one call and its legs; 404 for a call not there or not in scope,
+/// so a supervisor learns nothing of other cities' calls.
+pub async fn detail(
+    State(console): State<Arc<Console>>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let Ok(id) = id.parse::<CallId>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(call) = find(&console.db, &id)
+        .await
+        .filter(|c| in_scope(&session, c))
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let db = console.db.clone();
+    let legs = tokio::task::spawn_blocking(move || hotline_record::list_legs(&db, &id))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    Json(CallDetail {
+        call: view(call),
+        legs,
+    })
+    .into_response()
+}
+
+/// `GET /recordings/{id}`: the call's WAV, with range requests. Refused (403, logged) for a
+/// call outside the user's scope; each play (a request from the first byte) is audited.
+pub async fn recording(
+    State(console): State<Arc<Console>>,
+    SignedIn(session): SignedIn,
+    Path(id): Path<String>,
+    request: Request<Body>,
+) -> Response {
+    let Ok(id) = id.trim_end_matches(".wav").parse::<CallId>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(call) = find(&console.db, &id).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !in_scope(&session, &call) {
+        tracing::warn!(user = %session.user, call = %id, region = ?call.region, "recording refused: outside the user's scope");
+        return (
+            StatusCode::FORBIDDEN,
+            "this recording is outside your regions",
+        )
+            .into_response();
+    }
+    let Some(path) = call.recording_path.clone() else {
+        return (StatusCode::NOT_FOUND, "this call has no recording").into_response();
+    };
+    if starts_a_play(&request) {
+        let audit = NewAudit {
+            at: Utc::now(),
+            actor: session.user.clone(),
+            action: Action::Play,
+            call_id: Some(id.clone()),
+            subject: "recording".to_string(),
+            reason: "played in the web console".to_string(),
+            detail: format!("web console, role {}", session.role.as_str()),
+        };
+        let db = console.db.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            hotline_record::qa::record_audit(&db, &audit, &crate::audit::seal)
+        })
+        .await;
+        if !matches!(written, Ok(Ok(_))) {
+            // Nothing is played that the audit does not show.
+            tracing::warn!(call = %id, "recording not played: its audit row could not be written");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the audit could not be written",
+            )
+                .into_response();
+        }
+        tracing::info!(user = %session.user, call = %id, "recording played in the console");
+    }
+    match tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+    {
+        Ok(response) => {
+            let mut response = response.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("audio/wav"),
+            );
+            response
+        }
+        Err(e) => match e {},
+    }
+}
+
+/// Whether a request for the recording starts a play (from the first byte) rather than
+/// seeking within one.
+fn starts_a_play(request: &Request<Body>) -> bool {
+    match request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|r| r.to_str().ok())
+    {
+        None => true,
+        Some(range) => range.trim().starts_with("bytes=0-"),
+    }
+}
