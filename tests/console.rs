@@ -230,6 +230,29 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
         String::from_utf8_lossy(&verify.stdout)
     );
 
+    // On the agents page the supervisor sends 1003 to lunch; the switch's state follows.
+    browser.goto(&format!("{console}/supervisor"));
+    browser.wait_text(
+        "tr[data-agent='1003'] td.state",
+        Duration::from_secs(10),
+        |t| t == "空闲",
+    );
+    let seats = browser.text("#seats").unwrap_or_default();
+    assert!(
+        !seats.contains("1001"),
+        "no Zhengzhou agent on wang's page: {seats}"
+    );
+    browser.run(
+        "document.querySelector(\"select[data-reason='1003']\").value = 'lunch'; return true;",
+    );
+    browser.click("tr[data-agent='1003'] button[data-action='pause']");
+    browser.wait_text(
+        "tr[data-agent='1003'] td.state",
+        Duration::from_secs(5),
+        |t| t == "示忙 · 就餐",
+    );
+    browser.screenshot("supervisor");
+
     // Zhengzhou's recording is not theirs.
     browser.goto(&format!("{console}/recordings/{zhengzhou_call}"));
     let refused = browser.text("body").unwrap_or_default();

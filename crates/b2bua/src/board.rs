@@ -33,6 +33,27 @@ pub struct RegionBoard {
     pub agents: BTreeMap<&'static str, u32>,
     /// Agents not ready, by reason (`break`, `lunch`, `training`, `meeting`, …).
     pub not_ready: BTreeMap<&'static str, u32>,
+    /// Each agent of the region, by number.
+    pub seats: Vec<Seat>,
+}
+
+/// One agent as the supervisor's page lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seat {
+    /// The agent's number (工号).
+    pub id: String,
+    /// Their name, if the plan gives one.
+    pub name: Option<String>,
+    /// `available`, `ringing`, `talking`, `wrap-up`, `not-ready`, `logged-out`.
+    pub state: &'static str,
+    /// Why not ready.
+    pub reason: Option<&'static str>,
+    /// Since when in this state (the page counts the time).
+    pub since: DateTime<Utc>,
+    /// Calls answered today.
+    pub calls_today: u32,
+    /// Whether the phone is registered (or a static seat).
+    pub reachable: bool,
 }
 
 impl Core {
@@ -50,6 +71,7 @@ impl Core {
                 oldest_since: None,
                 agents: BTreeMap::new(),
                 not_ready: BTreeMap::new(),
+                seats: Vec::new(),
             })
             .collect();
         let index: BTreeMap<String, usize> = regions
@@ -74,9 +96,25 @@ impl Core {
             };
             let state = v.status.state();
             *r.agents.entry(state.as_str()).or_default() += 1;
-            if let (AgentState::NotReady, Some(reason)) = (state, v.status.reason()) {
-                *r.not_ready.entry(reason.as_str()).or_default() += 1;
+            let reason = v.status.reason().map(|r| r.as_str());
+            if let (AgentState::NotReady, Some(reason)) = (state, reason) {
+                *r.not_ready.entry(reason).or_default() += 1;
             }
+            let ago = chrono::Duration::from_std(now.saturating_duration_since(v.since))
+                .unwrap_or_default();
+            r.seats.push(Seat {
+                name: self
+                    .plan
+                    .dialplan
+                    .agent(&v.id.0)
+                    .and_then(|a| a.name.clone()),
+                id: v.id.0,
+                state: state.as_str(),
+                reason,
+                since: wall - ago,
+                calls_today: v.calls_today,
+                reachable: v.reachable,
+            });
         }
         Board { regions }
     }

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod live;
+pub mod operate;
 pub mod pages;
 pub mod password;
 pub mod sessions;
@@ -57,6 +58,8 @@ pub struct Console {
     pub sessions: sessions::Sessions,
     brakes: Mutex<Brakes>,
     today: today::TodayCache,
+    /// Where supervisors' commands go (the switch), if anywhere.
+    orders: Option<operate::Orders>,
 }
 
 impl Console {
@@ -74,7 +77,15 @@ impl Console {
             sessions: Default::default(),
             brakes: Mutex::new(Brakes::new(security)),
             today: Default::default(),
+            orders: None,
         }
+    }
+
+    /// Sends supervisors' commands (pause an agent, monitor a call, force the hours) to
+    /// `orders`: the switch's control channel.
+    pub fn with_orders(mut self, orders: operate::Orders) -> Console {
+        self.orders = Some(orders);
+        self
     }
 
     fn brakes(&self) -> MutexGuard<'_, Brakes> {
@@ -114,6 +125,10 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/calls", get(calls::search))
         .route("/api/calls/{id}", get(calls::detail))
         .route("/recordings/{id}", get(calls::recording))
+        .route("/supervisor", get(supervisor_page))
+        .route("/api/agents/{id}/state", post(operate::agent_state))
+        .route("/api/agents/{id}/monitor", post(operate::monitor))
+        .route("/api/hours", post(operate::hours))
         .route("/assets/{name}", get(asset))
         .layer(axum::middleware::map_response(guard_headers))
         .with_state(console)
@@ -163,6 +178,14 @@ async fn wallboard(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Inspector | Role::Admin => pages::wallboard(&session),
         Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /supervisor`: the agents of the user's regions, with what a supervisor does.
+async fn supervisor_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Admin => pages::supervisor(&session),
+        Role::Inspector | Role::Agent => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

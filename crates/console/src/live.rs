@@ -176,6 +176,7 @@ mod tests {
             oldest_since: None,
             agents: BTreeMap::new(),
             not_ready: BTreeMap::new(),
+            seats: Vec::new(),
         }
     }
 

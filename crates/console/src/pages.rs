@@ -14,6 +14,8 @@ const CALLS: &str = include_str!("../assets/calls.html");
 const CALL: &str = include_str!("../assets/call.html");
 const CALLS_JS: &str = include_str!("../assets/calls.js");
 const CALL_JS: &str = include_str!("../assets/call.js");
+const SUPERVISOR: &str = include_str!("../assets/supervisor.html");
+const SUPERVISOR_JS: &str = include_str!("../assets/supervisor.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -68,6 +70,14 @@ pub fn wallboard(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The supervisor's page.
+pub fn supervisor(session: &Session) -> Response {
+    let page = SUPERVISOR
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
 /// The calls search page.
 pub fn calls(session: &Session) -> Response {
     let page = CALLS
@@ -92,6 +102,7 @@ pub fn asset(name: &str) -> Response {
         "console.js" => (CONSOLE_JS, "text/javascript; charset=utf-8"),
         "wallboard.js" => (WALLBOARD_JS, "text/javascript; charset=utf-8"),
         "calls.js" => (CALLS_JS, "text/javascript; charset=utf-8"),
+        "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };

@@ -39,7 +39,8 @@ pub struct AddArgs {
     /// agent, supervisor, inspector or admin.
     #[arg(long, value_parser = ["agent", "supervisor", "inspector", "admin"])]
     role: String,
-    /// The agent's number (工号), for an agent.
+    /// The user's own number in the plan: an agent's 工号, or the supervisor's number whose
+    /// phone the switch rings when they listen in from the console.
     #[arg(long)]
     agent: Option<String>,
     /// The regions a supervisor sees, by id (`luoyang,kaifeng`), or `province`.

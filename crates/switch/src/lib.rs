@@ -147,6 +147,25 @@ fn stop_on_signals(core: mpsc::Sender<Control>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A channel for the web console's commands, forwarded to the core as the control socket's
+/// are, each marked with the console user who gave it (`web:wang`) for the audit.
+fn forward_orders(core: mpsc::Sender<Control>) -> hotline_console::operate::Orders {
+    let (tx, mut rx) = mpsc::channel::<hotline_console::operate::Order>(16);
+    tokio::spawn(async move {
+        while let Some(order) = rx.recv().await {
+            let command = Control::Command {
+                command: order.command,
+                os_user: Some(format!("web:{}", order.actor)),
+                reply: order.reply,
+            };
+            if core.send(command).await.is_err() {
+                return;
+            }
+        }
+    });
+    tx
+}
+
 /// Media events (keys, prompts heard, voicemails closed) waiting for the core.
 const MEDIA_EVENTS_QUEUE: usize = 4_096;
 
@@ -185,6 +204,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         exposed,
         one_at_a_time: Default::default(),
     };
+    let console_orders = control_tx.clone();
     control::start(&cfg.control, control_tx, loader)?;
     let (board_tx, board_rx) = tokio::sync::watch::channel(Default::default());
     let console = match cfg.http {
@@ -198,7 +218,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 Some(store.clone()),
                 board_rx,
                 plan.dialplan.security.clone(),
-            );
+            )
+            .with_orders(forward_orders(console_orders));
             tokio::spawn(hotline_console::serve(
                 listener,
                 std::sync::Arc::new(console),

@@ -11,7 +11,9 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use chrono::Utc;
-use hotline_b2bua::{Board, RegionBoard};
+use hotline_b2bua::command::{Command, Reply};
+use hotline_b2bua::{Board, RegionBoard, Seat};
+use hotline_console::operate::Order;
 use hotline_console::{app, password, Console};
 use hotline_record::{save_user, Role, User};
 use hotline_routing::SecurityConfig;
@@ -22,6 +24,21 @@ pub struct Site {
     pub router: Router,
     pub dir: tempfile::TempDir,
     _board: tokio::sync::watch::Sender<Arc<Board>>,
+    /// The commands the console sent the switch, with who gave them; each is answered done.
+    pub orders: Arc<std::sync::Mutex<Vec<(String, Command)>>>,
+}
+
+/// An agent on the board, available since a minute ago.
+pub fn seat(id: &str) -> Seat {
+    Seat {
+        id: id.into(),
+        name: None,
+        state: "available",
+        reason: None,
+        since: Utc::now() - chrono::Duration::minutes(1),
+        calls_today: 0,
+        reachable: true,
+    }
 }
 
 pub fn region(id: &str, waiting: u32) -> RegionBoard {
@@ -32,6 +49,7 @@ pub fn region(id: &str, waiting: u32) -> RegionBoard {
         oldest_since: None,
         agents: Default::default(),
         not_ready: Default::default(),
+        seats: Vec::new(),
     }
 }
 
@@ -44,7 +62,7 @@ pub fn site(security: SecurityConfig) -> Site {
             &User {
                 id: id.into(),
                 role,
-                agent: None,
+                agent: (id == "chen").then(|| "1950".to_string()),
                 scope: scope.iter().map(|s| s.to_string()).collect(),
                 hash: password::hash("s3cret-pass").unwrap(),
                 created_at: Utc::now(),
@@ -54,15 +72,30 @@ pub fn site(security: SecurityConfig) -> Site {
     };
     add("wang", Role::Supervisor, &["luoyang"]);
     add("zhao", Role::Agent, &[]);
+    add("chen", Role::Supervisor, &["province"]);
+    let mut luoyang = region("luoyang", 1);
+    luoyang.seats.push(seat("1003"));
+    let mut zhengzhou = region("zhengzhou", 4);
+    zhengzhou.seats.push(seat("1001"));
     let board = Board {
-        regions: vec![region("luoyang", 1), region("zhengzhou", 4)],
+        regions: vec![luoyang, zhengzhou],
     };
     let (tx, rx) = tokio::sync::watch::channel(Arc::new(board));
-    let console = Console::new(db, None, rx, security);
+    let (orders_tx, mut orders_rx) = tokio::sync::mpsc::channel::<Order>(4);
+    let orders: Arc<std::sync::Mutex<Vec<(String, Command)>>> = Default::default();
+    let seen = Arc::clone(&orders);
+    tokio::spawn(async move {
+        while let Some(order) = orders_rx.recv().await {
+            seen.lock().unwrap().push((order.actor, order.command));
+            let _ = order.reply.send(Ok(Reply::Done("done".into())));
+        }
+    });
+    let console = Console::new(db, None, rx, security).with_orders(orders_tx);
     Site {
         router: app(Arc::new(console)),
         dir,
         _board: tx,
+        orders,
     }
 }
 
