@@ -265,3 +265,96 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
         "nothing refused is in the audit as played"
     );
 }
+
+/// Stores a call Luoyang's agent 1003 answered a week ago, with its recording.
+fn last_weeks_call(switch: &Switch) -> hotline_record::CallId {
+    use chrono::{Duration as Days, Utc};
+    let at = Utc::now() - Days::days(7);
+    let id = hotline_record::CallId::generate(at, 0x5eed);
+    let wav = switch.dir.path().join(format!("{id}.wav"));
+    let pcm = vec![0u8; 16_000];
+    std::fs::write(&wav, pcm).expect("a recording");
+    let mut r = hotline_record::CallRecord::new(id.clone(), LUOYANG_MOBILE, at);
+    r.region = Some("luoyang".into());
+    r.agent = Some("1003".into());
+    r.queued_at = Some(at);
+    r.answered_at = Some(at + Days::seconds(4));
+    r.ended_at = Some(at + Days::seconds(94));
+    r.outcome = hotline_record::Outcome::Answered;
+    r.recording_path = Some(wav);
+    let store = hotline_record::CallStore::open(&switch.db()).expect("the store");
+    store.save(&r).expect("saved");
+    store.sync().expect("synced");
+    id
+}
+
+#[test]
+fn an_inspector_scores_a_sampled_call_on_the_qa_page() {
+    let switch = Switch::start_with(
+        &dialplan(&[("1003", "luoyang", common::free_port())], 15, 60),
+        &["--http", "127.0.0.1:0"],
+    );
+    let console = switch.console_url();
+    let call = last_weeks_call(&switch);
+    // Last week's check for Luoyang, drawn as the office does with the CLI.
+    let week = {
+        use chrono::{Datelike, Duration as Days, Utc};
+        let beijing = hotline_report::beijing();
+        let w = (Utc::now().with_timezone(&beijing) - Days::days(7)).iso_week();
+        format!("{}-W{:02}", w.year(), w.week())
+    };
+    let drawn = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args([
+            "qa", "draw", "--office", "luoyang", "--week", &week, "--by", "li", "--db",
+        ])
+        .arg(switch.db())
+        .arg("--dialplan")
+        .arg(switch.dialplan_path())
+        .output()
+        .expect("hotline qa draw");
+    assert!(
+        drawn.status.success(),
+        "{}",
+        String::from_utf8_lossy(&drawn.stderr)
+    );
+    add_user(&switch, "li", &["--role", "inspector"], "inspect-all-day");
+
+    let browser = Browser::start();
+    browser.goto(&format!("{console}/login"));
+    browser.fill("#user", "li");
+    browser.fill("#password", "inspect-all-day");
+    browser.click("#sign-in");
+    let row = format!("#samples tr[data-call='{call}']");
+    browser.wait_text(&row, Duration::from_secs(10), |t| t.contains("1003"));
+    let coverage = browser.text("#coverage").unwrap_or_default();
+    assert!(
+        coverage.contains(&week) && coverage.contains("luoyang"),
+        "{coverage}"
+    );
+    browser.fill(&format!("{row} input[name='score']"), "90");
+    browser.fill(&format!("{row} input[name='note']"), "报工号清楚，答复准确");
+    browser.click(&format!("{row} button[data-action='review']"));
+    browser.wait_text(
+        &format!("{row} td:nth-child(6)"),
+        Duration::from_secs(10),
+        |t| t == "90",
+    );
+    browser.screenshot("qa");
+    let reviews = hotline_record::qa::list_reviews(&switch.db()).expect("reviews");
+    assert!(
+        reviews
+            .iter()
+            .any(|r| r.call_id == call && r.score == 90 && r.reviewer == "li"),
+        "{reviews:?}"
+    );
+    let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["qa", "audit", "--verify", "--db"])
+        .arg(switch.db())
+        .output()
+        .expect("hotline qa audit");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}

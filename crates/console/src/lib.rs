@@ -26,6 +26,7 @@ pub mod live;
 pub mod operate;
 pub mod pages;
 pub mod password;
+pub mod qa;
 pub mod sessions;
 pub mod today;
 
@@ -129,6 +130,9 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/agents/{id}/state", post(operate::agent_state))
         .route("/api/agents/{id}/monitor", post(operate::monitor))
         .route("/api/hours", post(operate::hours))
+        .route("/qa", get(qa_page))
+        .route("/api/qa", get(qa::overview))
+        .route("/api/qa/reviews", post(qa::review))
         .route("/assets/{name}", get(asset))
         .layer(axum::middleware::map_response(guard_headers))
         .with_state(console)
@@ -165,9 +169,8 @@ async fn guard_headers(mut response: Response) -> Response {
 /// `GET /`: each role's first page.
 async fn home(SignedIn(session): SignedIn) -> Response {
     match session.role {
-        Role::Supervisor | Role::Inspector | Role::Admin => {
-            Redirect::to("/wallboard").into_response()
-        }
+        Role::Supervisor | Role::Admin => Redirect::to("/wallboard").into_response(),
+        Role::Inspector => Redirect::to("/qa").into_response(),
         // The agent desktop is still to come: nothing else of the console is theirs yet.
         Role::Agent => (StatusCode::FORBIDDEN, "no page for agents yet").into_response(),
     }
@@ -186,6 +189,14 @@ async fn supervisor_page(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Admin => pages::supervisor(&session),
         Role::Inspector | Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /qa`: the spot checks.
+async fn qa_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => pages::qa(&session),
+        Role::Agent => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

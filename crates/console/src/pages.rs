@@ -16,6 +16,8 @@ const CALLS_JS: &str = include_str!("../assets/calls.js");
 const CALL_JS: &str = include_str!("../assets/call.js");
 const SUPERVISOR: &str = include_str!("../assets/supervisor.html");
 const SUPERVISOR_JS: &str = include_str!("../assets/supervisor.js");
+const QA: &str = include_str!("../assets/qa.html");
+const QA_JS: &str = include_str!("../assets/qa.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -78,6 +80,14 @@ pub fn supervisor(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The spot checks' page.
+pub fn qa(session: &Session) -> Response {
+    let page = QA
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
 /// The calls search page.
 pub fn calls(session: &Session) -> Response {
     let page = CALLS
@@ -102,6 +112,7 @@ pub fn asset(name: &str) -> Response {
         "console.js" => (CONSOLE_JS, "text/javascript; charset=utf-8"),
         "wallboard.js" => (WALLBOARD_JS, "text/javascript; charset=utf-8"),
         "calls.js" => (CALLS_JS, "text/javascript; charset=utf-8"),
+        "qa.js" => (QA_JS, "text/javascript; charset=utf-8"),
         "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
