@@ -23,6 +23,7 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod live;
+pub mod metrics;
 pub mod operate;
 pub mod pages;
 pub mod password;
@@ -130,6 +131,7 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/agents/{id}/state", post(operate::agent_state))
         .route("/api/agents/{id}/monitor", post(operate::monitor))
         .route("/api/hours", post(operate::hours))
+        .route("/metrics", get(metrics::metrics))
         .route("/qa", get(qa_page))
         .route("/api/qa", get(qa::overview))
         .route("/api/qa/reviews", post(qa::review))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::http::{header, StatusCode};
 use hotline_routing::SecurityConfig;
-use site::{get, login_token, post, send, session, sign_in, site};
+use site::{get, login_token, post, send, send_from, session, sign_in, site};
 
 #[tokio::test]
 async fn nothing_is_served_without_a_session() {
@@ -118,5 +118,41 @@ async fn a_supervisor_sees_their_regions_and_an_agent_no_wallboard() {
     assert_eq!(
         send(&site, get("/wallboard", &cookie)).await.status,
         StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_for_this_machines_scrapers_or_a_signed_in_user() {
+    let site = site(SecurityConfig::default());
+    let local = send(&site, get("/metrics", "")).await;
+    assert_eq!(local.status, StatusCode::OK);
+    assert!(
+        local
+            .body
+            .contains("hotline_callers_waiting{region=\"zhengzhou\"} 4"),
+        "{}",
+        local.body
+    );
+    assert!(
+        local
+            .body
+            .contains("hotline_callers_waiting{region=\"luoyang\"} 1"),
+        "{}",
+        local.body
+    );
+    assert!(
+        local.body.contains("hotline_process_open_fds"),
+        "{}",
+        local.body
+    );
+    let far = "192.0.2.7:50000".parse().unwrap();
+    assert_eq!(
+        send_from(&site, get("/metrics", ""), far).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (wang, _) = session(&site, "wang").await;
+    assert_eq!(
+        send_from(&site, get("/metrics", &wang), far).await.status,
+        StatusCode::OK
     );
 }

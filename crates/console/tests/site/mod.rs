@@ -120,8 +120,12 @@ impl Got {
 }
 
 pub async fn send(site: &Site, req: Request<Body>) -> Got {
+    send_from(site, req, "127.0.0.1:40000".parse().unwrap()).await
+}
+
+/// Sends `req` as if it came from `from`.
+pub async fn send_from(site: &Site, req: Request<Body>, from: SocketAddr) -> Got {
     let mut req = req;
-    let from: SocketAddr = "127.0.0.1:40000".parse().unwrap();
     req.extensions_mut().insert(ConnectInfo(from));
     let res = site.router.clone().oneshot(req).await.unwrap();
     let status = res.status();
