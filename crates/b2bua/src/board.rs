@@ -57,8 +57,21 @@ pub struct Seat {
 }
 
 impl Core {
-    /// The board as of `now` (monotonic) and `wall`.
-    pub fn board(&self, now: Instant, wall: DateTime<Utc>) -> Board {
+    /// The calendar time of monotonic time `t`, through the clocks' pair at the start.
+    pub fn wall_at(&self, t: Instant) -> DateTime<Utc> {
+        let (at, wall) = self.epoch;
+        let offset = |d: std::time::Duration| chrono::Duration::from_std(d).unwrap_or_default();
+        if t >= at {
+            wall + offset(t.saturating_duration_since(at))
+        } else {
+            wall - offset(at.saturating_duration_since(t))
+        }
+    }
+
+    /// The board now. Its times come from the monotonic times of the machine's state through
+    /// one fixed pair of clocks ([`Core::wall_at`]), so a board with nothing changed is equal
+    /// to the last one and is not pushed again.
+    pub fn board(&self) -> Board {
         let mut regions: Vec<RegionBoard> = self
             .plan
             .dialplan
@@ -84,9 +97,7 @@ impl Core {
             let Some(r) = at(&queue.0).and_then(|i| regions.get_mut(i)) else {
                 continue;
             };
-            let ago = chrono::Duration::from_std(now.saturating_duration_since(arrived))
-                .unwrap_or_default();
-            let since = wall - ago;
+            let since = self.wall_at(arrived);
             r.waiting += 1;
             r.oldest_since = Some(r.oldest_since.map_or(since, |o| o.min(since)));
         }
@@ -100,8 +111,6 @@ impl Core {
             if let (AgentState::NotReady, Some(reason)) = (state, reason) {
                 *r.not_ready.entry(reason).or_default() += 1;
             }
-            let ago = chrono::Duration::from_std(now.saturating_duration_since(v.since))
-                .unwrap_or_default();
             r.seats.push(Seat {
                 name: self
                     .plan
@@ -111,7 +120,7 @@ impl Core {
                 id: v.id.0,
                 state: state.as_str(),
                 reason,
-                since: wall - ago,
+                since: self.wall_at(v.since),
                 calls_today: v.calls_today,
                 reachable: v.reachable,
             });

@@ -56,6 +56,8 @@ pub struct Core {
     pub(crate) notes: crate::notes::Notes,
     /// The wall-clock time of this step (records, Beijing days, service hours).
     pub(crate) wall: chrono::DateTime<Utc>,
+    /// The monotonic and wall-clock times at the start, to show monotonic times as dates.
+    pub(crate) epoch: (Instant, chrono::DateTime<Utc>),
     pub(crate) local: Local,
     pub(crate) media_ip: std::net::IpAddr,
     /// Where recordings go, and whether the disk has room.
@@ -145,6 +147,7 @@ impl Core {
             out,
             notes,
             wall: parts.wall,
+            epoch: (parts.now, parts.wall),
             local: parts.local,
             media_ip: parts.media_ip,
             recordings: crate::media_ctl::Recordings {

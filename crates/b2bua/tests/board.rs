@@ -13,7 +13,7 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
     let caller = Phone::new("037961234567", 6000);
     let agent = Phone::new("1003", 5070);
     let luoyang = |kit: &Kit| {
-        let board = kit.core.board(kit.now, kit.wall());
+        let board = kit.core.board();
         board
             .regions
             .into_iter()
@@ -34,6 +34,11 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
         "the wait is counted from the arrival"
     );
     assert_eq!(waiting.agents.get("ringing"), Some(&1));
+    assert_eq!(
+        kit.core.board(),
+        kit.core.board(),
+        "nothing changed: the same board"
+    );
 
     let invite = requests(&kit.take_sent_to(agent.addr), "INVITE")[0].clone();
     kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
@@ -44,7 +49,7 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
     assert_eq!(talking.agents.get("talking"), Some(&1));
     let names: Vec<String> = kit
         .core
-        .board(kit.now, kit.wall())
+        .board()
         .regions
         .into_iter()
         .map(|r| r.name)

@@ -25,6 +25,9 @@ use crate::Console;
 pub const SESSION_COOKIE: &str = "hotline_session";
 /// The login form's CSRF cookie.
 const LOGIN_COOKIE: &str = "hotline_login";
+/// The longest user name and password looked at: longer ones are refused unchecked.
+const MAX_USER: usize = 64;
+const MAX_PASSWORD: usize = 1024;
 
 /// The value of cookie `name` in the request's headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -81,6 +84,23 @@ pub async fn login(
         tracing::warn!(from = %peer, "login refused: missing or wrong CSRF token");
         return (StatusCode::FORBIDDEN, "CSRF token missing or wrong").into_response();
     }
+    if form.user.len() > MAX_USER || form.password.len() > MAX_PASSWORD {
+        return pages::login(
+            &form.csrf,
+            Some(pages::Refusal::Wrong),
+            StatusCode::UNAUTHORIZED,
+        );
+    }
+    // Sign-ins waiting for the brakes or for a password check: a flood is refused, so that
+    // guesses in parallel neither outrun the brakes nor take the switch's memory.
+    let Ok(_waiting) = console.sign_ins.waiting.try_acquire() else {
+        tracing::warn!(from = %peer, "web login refused: too many sign-ins at once");
+        return pages::login(
+            &form.csrf,
+            Some(pages::Refusal::Blocked),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    };
     let user = console.user(&form.user).await;
     let attempt = Attempt {
         source: peer.ip(),
@@ -93,7 +113,7 @@ pub async fn login(
         Verdict::Check => {}
         Verdict::Hold(until) => tokio::time::sleep_until(until.into()).await,
         Verdict::Blocked => {
-            tracing::warn!(user = %form.user, from = %peer, "web login refused unchecked: blocked");
+            tracing::warn!(user = ?form.user, from = %peer, "web login refused unchecked: blocked");
             return pages::login(
                 &form.csrf,
                 Some(pages::Refusal::Blocked),
@@ -106,13 +126,21 @@ pub async fn login(
         .map_or(crate::password::decoy(), |u| u.hash.as_str())
         .to_string();
     let password = form.password.clone();
+    // A few checks at once (each takes tens of MiB): the others wait their turn.
+    let Ok(_checking) = console.sign_ins.checking.acquire().await else {
+        return pages::login(
+            &form.csrf,
+            Some(pages::Refusal::Blocked),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    };
     let right = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
         .await
         .unwrap_or(false);
     let Some(user) = user.filter(|_| right) else {
         let events = console.brakes().failed(Instant::now(), attempt);
         console.note_brakes(events);
-        tracing::info!(user = %form.user, from = %peer, "web login refused: wrong user or password");
+        tracing::info!(user = ?form.user, from = %peer, "web login refused: wrong user or password");
         return pages::login(
             &form.csrf,
             Some(pages::Refusal::Wrong),
@@ -168,8 +196,10 @@ impl FromRequestParts<Arc<Console>> for SignedIn {
         parts: &mut Parts,
         console: &Arc<Console>,
     ) -> Result<Self, Response> {
-        let session = cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|token| console.sessions.get(Instant::now(), token));
+        let session = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) => console.session(token).await,
+            None => None,
+        };
         match session {
             Some(s) => Ok(SignedIn(s)),
             None if parts.uri.path().starts_with("/api/") => {
@@ -180,7 +210,81 @@ impl FromRequestParts<Arc<Console>> for SignedIn {
     }
 }
 
+/// The sign-ins in progress: at most [`WAITING`] waiting (for the brakes or a check), and
+/// [`CHECKING`] password checks at once.
+#[derive(Debug)]
+pub struct SignIns {
+    waiting: tokio::sync::Semaphore,
+    checking: tokio::sync::Semaphore,
+}
+
+/// Sign-ins that may wait at once.
+const WAITING: usize = 64;
+/// Password checks at once.
+const CHECKING: usize = 4;
+
+impl Default for SignIns {
+    fn default() -> SignIns {
+        SignIns {
+            waiting: tokio::sync::Semaphore::new(WAITING),
+            checking: tokio::sync::Semaphore::new(CHECKING),
+        }
+    }
+}
+
 impl Console {
+    /// The live session of `token`; its user is looked up again every few seconds, and a
+    /// user removed or changed (`hotline user add`/`remove`) ends all their sessions.
+    pub async fn session(&self, token: &str) -> Option<Session> {
+        let now = Instant::now();
+        let session = self.sessions.get(now, token)?;
+        if now.saturating_duration_since(session.checked) < sessions::RECHECK {
+            return Some(session);
+        }
+        let same = self.user(&session.user).await.is_some_and(|u| {
+            u.created_at == session.stamp
+                && u.role == session.role
+                && sessions::Scope::of(&u) == session.scope
+        });
+        if !same {
+            tracing::info!(user = %session.user, "console sessions ended: the user was removed or changed");
+            self.sessions.close_user(&session.user);
+            return None;
+        }
+        self.sessions.checked(now, token);
+        Some(session)
+    }
+
+    /// Ends the blocks that ran out and forgets old failures, logging and storing each end
+    /// (run once a second).
+    pub fn expire_brakes(&self) {
+        let ended = self.brakes().expire(Instant::now());
+        for subject in ended {
+            tracing::info!(%subject, "console sign-in block ended");
+            self.store_event(
+                "web-auth-unblocked",
+                &subject.to_string(),
+                0,
+                "console sign-ins allowed again".into(),
+            );
+        }
+    }
+
+    fn store_event(&self, kind: &str, subject: &str, failures: u32, detail: String) {
+        if let Some(store) = &self.store {
+            let row = SecurityEvent {
+                at: chrono::Utc::now(),
+                kind: kind.to_string(),
+                subject: subject.to_string(),
+                failures,
+                detail,
+            };
+            if let Err(e) = store.save_security_event(&row) {
+                tracing::warn!(error = %e, "security event not stored");
+            }
+        }
+    }
+
     /// Logs the brakes set off and stores them with the SIP registrar's.
     fn note_brakes(&self, events: Vec<BrakeEvent>) {
         for event in events {
@@ -204,18 +308,7 @@ impl Console {
                     ("web-auth-blocked", subject, *failures, detail)
                 }
             };
-            if let Some(store) = &self.store {
-                let row = SecurityEvent {
-                    at: chrono::Utc::now(),
-                    kind: kind.to_string(),
-                    subject: subject.to_string(),
-                    failures,
-                    detail,
-                };
-                if let Err(e) = store.save_security_event(&row) {
-                    tracing::warn!(error = %e, "security event not stored");
-                }
-            }
+            self.store_event(kind, &subject.to_string(), failures, detail);
         }
     }
 }

@@ -79,10 +79,7 @@ fn in_scope(session: &Session, call: &CallRecord) -> bool {
 }
 
 fn view(mut record: CallRecord) -> CallView {
-    let masked = record
-        .skill
-        .as_deref()
-        .is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s));
+    let masked = confidential(&record);
     if masked {
         record.caller_raw = hotline_report::mask_number(&record.caller_raw);
         record.caller_normalized = record
@@ -114,6 +111,12 @@ fn day(date: Option<&str>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     Some((start, start + Duration::days(1)))
 }
 
+fn confidential(call: &CallRecord) -> bool {
+    call.skill
+        .as_deref()
+        .is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s))
+}
+
 fn matches(call: &CallRecord, s: &Search) -> bool {
     let has = |want: &Option<String>, got: Option<&str>| {
         want.as_deref()
@@ -124,12 +127,14 @@ fn matches(call: &CallRecord, s: &Search) -> bool {
         .number
         .as_deref()
         .filter(|n| !n.is_empty())
+        // A confidential caller is never found by their number: searches would unmask it.
         .is_none_or(|n| {
-            call.caller_raw.contains(n)
-                || call
-                    .caller_normalized
-                    .as_deref()
-                    .is_some_and(|c| c.contains(n))
+            !confidential(call)
+                && (call.caller_raw.contains(n)
+                    || call
+                        .caller_normalized
+                        .as_deref()
+                        .is_some_and(|c| c.contains(n)))
         });
     number
         && has(&s.agent, call.agent.as_deref())
@@ -173,10 +178,12 @@ async fn find(db: &FsPath, id: &CallId) -> Option<CallRecord> {
         .get(..15)
         .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok())
         .and_then(|t| hotline_report::beijing().from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc) - Duration::hours(1))?;
+        .map(|t| t.with_timezone(&Utc))?;
+    // The id is made when the call is offered: its record is within minutes of it.
+    let (from, to) = (since - Duration::hours(1), since + Duration::hours(1));
     let (db, id) = (db.to_path_buf(), id.clone());
     tokio::task::spawn_blocking(move || {
-        hotline_record::list_calls(&db, Some(since))
+        hotline_record::list_calls_between(&db, from, to)
             .ok()?
             .into_iter()
             .find(|c| c.call_id == id)
@@ -193,6 +200,9 @@ pub async fn detail(
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
+    if !reads_calls(&session) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let Ok(id) = id.parse::<CallId>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -223,6 +233,9 @@ pub async fn recording(
     Path(id): Path<String>,
     request: Request<Body>,
 ) -> Response {
+    if !reads_calls(&session) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let Ok(id) = id.trim_end_matches(".wav").parse::<CallId>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -240,7 +253,7 @@ pub async fn recording(
     let Some(path) = call.recording_path.clone() else {
         return (StatusCode::NOT_FOUND, "this call has no recording").into_response();
     };
-    if starts_a_play(&request) {
+    if starts_a_play(&request) || !console.heard_lately(&session.user, &id) {
         let audit = NewAudit {
             at: Utc::now(),
             actor: session.user.clone(),
@@ -264,6 +277,7 @@ pub async fn recording(
             )
                 .into_response();
         }
+        console.heard(&session.user, &id);
         tracing::info!(user = %session.user, call = %id, "recording played in the console");
     }
     match tower_http::services::ServeFile::new(path)
@@ -279,6 +293,42 @@ pub async fn recording(
             response
         }
         Err(e) => match e {},
+    }
+}
+
+/// How long after an audited play the same user's requests for the same recording are
+/// taken as seeking within it; any other first request is audited, whatever its range.
+const LISTENING: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+type Plays = std::collections::HashMap<(String, CallId), std::time::Instant>;
+
+/// Who had which recording audited when, for [`LISTENING`].
+#[derive(Debug, Default)]
+pub struct Listening {
+    plays: std::sync::Mutex<Plays>,
+}
+
+impl Console {
+    fn plays(&self) -> std::sync::MutexGuard<'_, Plays> {
+        // Nothing panics while holding it; a map of times stays whole if something did.
+        self.listening
+            .plays
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `user` had `call`'s recording audited within [`LISTENING`].
+    fn heard_lately(&self, user: &str, call: &CallId) -> bool {
+        let now = std::time::Instant::now();
+        let mut plays = self.plays();
+        plays.retain(|_, at| now.saturating_duration_since(*at) < LISTENING);
+        plays.contains_key(&(user.to_string(), call.clone()))
+    }
+
+    /// Notes an audited play.
+    fn heard(&self, user: &str, call: &CallId) {
+        let now = std::time::Instant::now();
+        self.plays().insert((user.to_string(), call.clone()), now);
     }
 }
 

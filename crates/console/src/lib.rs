@@ -59,6 +59,8 @@ pub struct Console {
     /// Who is signed in.
     pub sessions: sessions::Sessions,
     brakes: Mutex<Brakes>,
+    sign_ins: auth::SignIns,
+    listening: calls::Listening,
     today: today::TodayCache,
     /// Where supervisors' commands go (the switch), if anywhere.
     orders: Option<operate::Orders>,
@@ -78,6 +80,8 @@ impl Console {
             board,
             sessions: Default::default(),
             brakes: Mutex::new(Brakes::new(security)),
+            sign_ins: Default::default(),
+            listening: Default::default(),
             today: Default::default(),
             orders: None,
         }
@@ -142,6 +146,14 @@ pub fn app(console: Arc<Console>) -> Router {
 
 /// Serves the console on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, console: Arc<Console>) {
+    let expiring = Arc::clone(&console);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            every.tick().await;
+            expiring.expire_brakes();
+        }
+    });
     let app = app(console).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
         tracing::warn!(error = %e, "the web console stopped");

@@ -136,6 +136,10 @@ pub async fn live(State(console): State<Arc<Console>>, SignedIn(session): Signed
         let mut last: Option<String> = None;
         let mut recount = tokio::time::interval(RECOUNT);
         loop {
+            // Signed out, expired or removed: the stream ends.
+            if console.session(&session.token).await.is_none() {
+                return;
+            }
             let view = console.board_for(&session).await;
             // The time alone changing is no news.
             let key = serde_json::to_string(&(&view.regions, &view.total)).unwrap_or_default();

@@ -1,8 +1,9 @@
 //! `/metrics` in the Prometheus text format (with the `prometheus-client` crate): the live
 //! board (callers waiting and the longest wait per region, agents by state per region),
 //! today's calls per region as the reports count them, the call store's failed saves, and
-//! the process's memory and open files. Figures only, no numbers or names: open to
-//! scrapers on this machine (loopback) without a session, to others only with one.
+//! the process's memory and open files. Figures only, no numbers or names, but of every
+//! region: open to scrapers on this machine (loopback) without a session, to others only
+//! with a session that sees the whole province.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,10 +58,14 @@ pub async fn metrics(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    let signed_in = cookie(&headers, SESSION_COOKIE)
-        .and_then(|t| console.sessions.get(std::time::Instant::now(), t))
-        .is_some();
-    if !peer.ip().is_loopback() && !signed_in {
+    // Beyond this machine, only for someone who sees the whole province anyway.
+    let province = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => console.session(token).await.is_some_and(|s| {
+            s.scope == crate::sessions::Scope::All && s.role != hotline_record::Role::Agent
+        }),
+        None => false,
+    };
+    if !peer.ip().is_loopback() && !province {
         return (
             StatusCode::FORBIDDEN,
             "metrics are for this machine's scrapers",

@@ -10,6 +10,10 @@ use rand::RngCore;
 
 /// A session unused this long is over.
 pub const IDLE: Duration = Duration::from_secs(8 * 3600);
+/// A session is over this long after sign-in, used or not.
+pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// How often a session's user is looked up again (removed, or changed by `user add`).
+pub const RECHECK: Duration = Duration::from_secs(5);
 /// Sessions kept at most: the oldest are dropped past it.
 const MAX_SESSIONS: usize = 10_000;
 
@@ -55,6 +59,13 @@ pub struct Session {
     pub scope: Scope,
     /// The token their forms carry.
     pub csrf: String,
+    /// The session's own token (the cookie's value).
+    pub token: String,
+    /// When the user's row was written (`user add`): a new one ends the session.
+    pub stamp: chrono::DateTime<chrono::Utc>,
+    /// When the user was last looked up again.
+    pub checked: Instant,
+    opened: Instant,
     last_seen: Instant,
 }
 
@@ -86,10 +97,14 @@ impl Sessions {
             agent: user.agent.clone(),
             scope: Scope::of(user),
             csrf: self::token(),
+            token: token.clone(),
+            stamp: user.created_at,
+            checked: now,
+            opened: now,
             last_seen: now,
         };
         let mut map = self.map();
-        map.retain(|_, s| now.saturating_duration_since(s.last_seen) < IDLE);
+        map.retain(|_, s| s.live(now));
         if map.len() >= MAX_SESSIONS {
             if let Some(oldest) = map
                 .iter()
@@ -106,9 +121,7 @@ impl Sessions {
     /// The session of `token` if it is live, marked used now.
     pub fn get(&self, now: Instant, token: &str) -> Option<Session> {
         let mut map = self.map();
-        let live = map
-            .get(token)
-            .is_some_and(|s| now.saturating_duration_since(s.last_seen) < IDLE);
+        let live = map.get(token).is_some_and(|s| s.live(now));
         if !live {
             map.remove(token);
             return None;
@@ -116,6 +129,13 @@ impl Sessions {
         let s = map.get_mut(token)?;
         s.last_seen = now;
         Some(s.clone())
+    }
+
+    /// Notes that the user of `token` was looked up again at `now` and is unchanged.
+    pub fn checked(&self, now: Instant, token: &str) {
+        if let Some(s) = self.map().get_mut(token) {
+            s.checked = now;
+        }
     }
 
     /// Ends the session of `token`.
@@ -129,6 +149,14 @@ impl Sessions {
     }
 }
 
+impl Session {
+    /// Neither idle too long nor too old.
+    fn live(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_seen) < IDLE
+            && now.saturating_duration_since(self.opened) < LIFETIME
+    }
+}
+
 /// A session for unit tests of other modules.
 #[cfg(test)]
 pub fn tests_session(role: Role) -> Session {
@@ -138,6 +166,10 @@ pub fn tests_session(role: Role) -> Session {
         agent: None,
         scope: Scope::All,
         csrf: token(),
+        token: token(),
+        stamp: chrono::Utc::now(),
+        checked: Instant::now(),
+        opened: Instant::now(),
         last_seen: Instant::now(),
     }
 }
@@ -169,6 +201,16 @@ mod tests {
         assert!(
             sessions.get(t0 + IDLE * 3, &token).is_none(),
             "idle too long"
+        );
+        let busy = sessions.open(t0, &user(Role::Inspector, &[]));
+        let mut t = t0;
+        while t + IDLE / 2 < t0 + LIFETIME {
+            t += IDLE / 2;
+            assert!(sessions.get(t, &busy).is_some(), "used all along");
+        }
+        assert!(
+            sessions.get(t0 + LIFETIME, &busy).is_none(),
+            "over at its lifetime"
         );
         let again = sessions.open(t0, &user(Role::Admin, &[]));
         sessions.close(&again);

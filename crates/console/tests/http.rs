@@ -122,7 +122,7 @@ async fn a_supervisor_sees_their_regions_and_an_agent_no_wallboard() {
 }
 
 #[tokio::test]
-async fn metrics_are_for_this_machines_scrapers_or_a_signed_in_user() {
+async fn metrics_are_for_this_machines_scrapers_or_the_province() {
     let site = site(SecurityConfig::default());
     let local = send(&site, get("/metrics", "")).await;
     assert_eq!(local.status, StatusCode::OK);
@@ -153,6 +153,28 @@ async fn metrics_are_for_this_machines_scrapers_or_a_signed_in_user() {
     let (wang, _) = session(&site, "wang").await;
     assert_eq!(
         send_from(&site, get("/metrics", &wang), far).await.status,
+        StatusCode::FORBIDDEN,
+        "every region's figures are not for a city's supervisor"
+    );
+    let (chen, _) = session(&site, "chen").await;
+    assert_eq!(
+        send_from(&site, get("/metrics", &chen), far).await.status,
         StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_removed_user_is_signed_out_within_seconds() {
+    let site = site(SecurityConfig::default());
+    let (wang, _) = session(&site, "wang").await;
+    assert_eq!(
+        send(&site, get("/api/board", &wang)).await.status,
+        StatusCode::OK
+    );
+    assert!(hotline_record::remove_user(&site.dir.path().join("calls.db"), "wang").unwrap());
+    tokio::time::sleep(hotline_console::sessions::RECHECK + Duration::from_millis(200)).await;
+    assert_eq!(
+        send(&site, get("/api/board", &wang)).await.status,
+        StatusCode::UNAUTHORIZED
     );
 }

@@ -1,7 +1,7 @@
 //! `hotline user`: who may sign in to the web console. `add` reads the password from
 //! standard input (one line, never an argument: arguments show in `ps` and shell history)
 //! and stores its argon2 hash beside the call records; `list` and `remove`. The switch
-//! need not run; a user removed or changed is refused at their next request's sign-in.
+//! need not run; a user removed or changed is signed out of the console within seconds.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};

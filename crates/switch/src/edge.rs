@@ -105,7 +105,7 @@ impl Edge {
             None => *due = Some(now + BOARD_EVERY),
             Some(at) if now >= at => {
                 *due = None;
-                let board = self.core.board(now, Utc::now());
+                let board = self.core.board();
                 tx.send_if_modified(|old| {
                     let changed = **old != board;
                     if changed {
