@@ -152,6 +152,18 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     });
     browser.wait_text("#total-answered", Duration::from_secs(2), |t| t == "1");
     browser.wait_text("#total-cr", Duration::from_secs(2), |t| t == "100%");
+    // Up to eight hours of today's quarter hours (fewer just after midnight).
+    let bars = browser.run("return document.querySelectorAll('#chart rect.bar.answered').length;");
+    let bars = bars.as_u64().unwrap_or(0);
+    assert!((1..=32).contains(&bars), "{bars} quarter-hour bars");
+    let heights = browser.run(
+        "return Array.from(document.querySelectorAll('#chart rect.bar.answered')).some(r => Number(r.getAttribute('height')) > 0);",
+    );
+    assert_eq!(
+        heights,
+        serde_json::json!(true),
+        "this quarter's answered call is drawn"
+    );
     browser.screenshot("wallboard-answered");
 
     // A Zhengzhou taxpayer's call, answered at once by the Zhengzhou agent.

@@ -76,7 +76,46 @@
     tile("tile-waiting", board.waiting > 0 ? "warn" : "ok");
     tile("tile-sl", rateClass(t.service_level, 0.8, 0.6) || "ok");
     tile("tile-cr", rateClass(t.connection_rate, 0.9, 0.7) || "ok");
-    document.getElementById("clock").textContent = new Date(Date.now() + skew).toLocaleTimeString("zh-CN", { hour12: false });
+    document.getElementById("clock").textContent = new Date(Date.now() + skew).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+  }
+
+  // The last eight hours of today per quarter hour: answered (green) over abandoned (red).
+  function chart() {
+    const box = document.getElementById("chart");
+    if (!board || !box) return;
+    const NS = "http://www.w3.org/2000/svg";
+    const el = (name, attrs) => {
+      const e = document.createElementNS(NS, name);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+      return e;
+    };
+    const now = new Date(Date.now() + skew);
+    const bj = new Date(now.toLocaleString("en-US", { timeZone: "Asia/Shanghai" }));
+    const current = bj.getHours() * 4 + Math.floor(bj.getMinutes() / 15);
+    const first = Math.max(0, current - 31);
+    const by = new Map((board.quarters || []).map((q) => [q.quarter, q]));
+    const shown = [];
+    for (let q = first; q <= current; q++) shown.push(by.get(q) || { quarter: q, answered: 0, abandoned: 0 });
+    const top = Math.max(4, ...shown.map((q) => q.answered + q.abandoned));
+    const W = 1200, H = 180, pad = 24, bw = (W - 2 * pad) / 32;
+    const svg = el("svg", { viewBox: `0 0 ${W} ${H + 24}`, width: "100%", role: "img" });
+    shown.forEach((q, i) => {
+      const x = pad + i * bw + 2;
+      const ha = (q.answered / top) * H, hb = (q.abandoned / top) * H;
+      const answered = el("rect", { x, y: H - ha, width: bw - 4, height: ha, class: "bar answered" });
+      const abandoned = el("rect", { x, y: H - ha - hb, width: bw - 4, height: hb, class: "bar abandoned" });
+      const tip = el("title", {});
+      const hh = String(Math.floor(q.quarter / 4)).padStart(2, "0"), mm = String((q.quarter % 4) * 15).padStart(2, "0");
+      tip.textContent = `${hh}:${mm}  ${en() ? "answered" : "接听"} ${q.answered}  ${en() ? "abandoned" : "放弃"} ${q.abandoned}`;
+      answered.append(tip);
+      svg.append(answered, abandoned);
+      if (q.quarter % 4 === 0) {
+        const label = el("text", { x, y: H + 18, class: "axis" });
+        label.textContent = hh + ":00";
+        svg.append(label);
+      }
+    });
+    box.replaceChildren(svg);
   }
 
   function connect() {
@@ -88,6 +127,7 @@
       feed.textContent = en() ? "live" : "实时";
       feed.className = "feed live";
       render();
+      chart();
     });
     source.onerror = () => {
       feed.textContent = en() ? "reconnecting…" : "重新连接…";

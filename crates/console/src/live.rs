@@ -20,7 +20,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::SignedIn;
 use crate::sessions::Session;
-use crate::today::Today;
+use crate::today::{Day, Today};
 use crate::Console;
 
 /// How often an open wallboard gets today's counts even when nothing live changed (calls
@@ -70,6 +70,21 @@ pub struct BoardView {
     pub total: TodayView,
     /// Callers waiting in all of them.
     pub waiting: u32,
+    /// Today's quarter hours so far in all of them, for the chart.
+    pub quarters: Vec<QuarterView>,
+}
+
+/// One quarter hour of today in the chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarterView {
+    /// The quarter's number in the Beijing day (0 = 00:00–00:15).
+    pub quarter: u32,
+    /// Calls offered in it.
+    pub offered: u32,
+    /// Answered.
+    pub answered: u32,
+    /// Abandoned.
+    pub abandoned: u32,
 }
 
 /// Whether the role has a wallboard.
@@ -84,7 +99,7 @@ fn watches(session: &Session) -> bool {
 pub fn view(
     session: &Session,
     board: &Board,
-    today: &std::collections::HashMap<String, Today>,
+    today: &std::collections::HashMap<String, Day>,
 ) -> BoardView {
     let regions: Vec<RegionView> = board
         .regions
@@ -92,18 +107,37 @@ pub fn view(
         .filter(|r| session.scope.sees(&r.region))
         .map(|r| RegionView {
             live: r.clone(),
-            today: today.get(&r.region).copied().unwrap_or_default().into(),
+            today: today
+                .get(&r.region)
+                .map(|d| d.total)
+                .unwrap_or_default()
+                .into(),
         })
         .collect();
     let mut total = Today::default();
+    let mut quarters: std::collections::BTreeMap<u32, Today> = Default::default();
     for r in &regions {
         total.add(&r.today.counts);
+        let day = today.get(&r.live.region).map(|d| &d.quarters);
+        for (q, t) in day.into_iter().flatten() {
+            quarters.entry(*q).or_default().add(t);
+        }
     }
+    let quarters = quarters
+        .into_iter()
+        .map(|(quarter, t)| QuarterView {
+            quarter,
+            offered: t.offered,
+            answered: t.answered,
+            abandoned: t.abandoned,
+        })
+        .collect();
     BoardView {
         at: Utc::now(),
         waiting: regions.iter().map(|r| r.live.waiting).sum(),
         regions,
         total: total.into(),
+        quarters,
     }
 }
 
@@ -189,23 +223,20 @@ mod tests {
         let board = Board {
             regions: vec![region("luoyang", 2), region("zhengzhou", 5)],
         };
+        let day = |answered, asked| {
+            let t = Today {
+                answered,
+                asked,
+                ..Today::default()
+            };
+            Day {
+                total: t,
+                quarters: [(36, t)].into(),
+            }
+        };
         let today = HashMap::from([
-            (
-                "luoyang".to_string(),
-                Today {
-                    answered: 3,
-                    asked: 4,
-                    ..Today::default()
-                },
-            ),
-            (
-                "zhengzhou".to_string(),
-                Today {
-                    answered: 9,
-                    asked: 9,
-                    ..Today::default()
-                },
-            ),
+            ("luoyang".to_string(), day(3, 4)),
+            ("zhengzhou".to_string(), day(9, 9)),
         ]);
         let mut session = crate::sessions::tests_session(Role::Supervisor);
         session.scope = Scope::Regions(BTreeSet::from(["luoyang".to_string()]));
@@ -214,6 +245,8 @@ mod tests {
         assert_eq!(ids, ["luoyang"]);
         assert_eq!((v.waiting, v.total.counts.answered), (2, 3));
         assert_eq!(v.total.connection_rate, Some(0.75));
+        assert_eq!(v.quarters.len(), 1);
+        assert_eq!((v.quarters[0].quarter, v.quarters[0].answered), (36, 3));
         session.scope = Scope::All;
         let v = view(&session, &board, &today);
         assert_eq!((v.waiting, v.total.counts.answered), (7, 12));

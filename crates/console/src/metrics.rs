@@ -95,7 +95,8 @@ pub async fn metrics(
         }
     }
     let counts = console.today.get(&console.db).await;
-    for (region, t) in counts.iter() {
+    for (region, day) in counts.iter() {
+        let t = &day.total;
         for (count, n) in [
             ("offered", t.offered),
             ("asked", t.asked),

@@ -59,16 +59,34 @@ impl Today {
     }
 }
 
-/// Counts `calls` by region.
-pub fn count(calls: &[CallSummary]) -> HashMap<String, Today> {
-    let mut by_region: HashMap<String, Today> = HashMap::new();
+/// One region's day: its counts, and each quarter hour's (by the quarter's number in the
+/// Beijing day, 0 = 00:00–00:15).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Day {
+    /// The whole day so far.
+    pub total: Today,
+    /// Per quarter hour, by the quarter the call was offered in.
+    pub quarters: std::collections::BTreeMap<u32, Today>,
+}
+
+/// The quarter hour of the Beijing day `at` falls in.
+pub fn quarter_of(at: DateTime<Utc>) -> u32 {
+    let since = at - beijing_midnight(at);
+    u32::try_from(since.num_minutes().clamp(0, 24 * 60 - 1) / 15).unwrap_or(0)
+}
+
+/// Counts `calls` by region, for the day and each quarter hour.
+pub fn count(calls: &[CallSummary]) -> HashMap<String, Day> {
+    let mut by_region: HashMap<String, Day> = HashMap::new();
     for call in calls {
         let f = Facts::of(call);
         if !f.inbound {
             continue;
         }
         let region = call.region.as_deref().unwrap_or_default().to_string();
-        let t = by_region.entry(region).or_default();
+        let day = by_region.entry(region).or_default();
+        let mut one = Today::default();
+        let t = &mut one;
         t.offered += 1;
         t.asked += u32::from(f.asked_for_agent);
         t.answered += u32::from(f.answered);
@@ -76,6 +94,11 @@ pub fn count(calls: &[CallSummary]) -> HashMap<String, Today> {
         t.short_abandons += u32::from(f.short_abandon);
         t.overflowed += u32::from(call.overflowed);
         t.within_service_level += u32::from(f.within_service_level());
+        day.total.add(&one);
+        day.quarters
+            .entry(quarter_of(call.offered_at))
+            .or_default()
+            .add(&one);
     }
     by_region
 }
@@ -90,7 +113,7 @@ pub fn beijing_midnight(wall: DateTime<Utc>) -> DateTime<Utc> {
         .map_or(wall, |m| m.with_timezone(&Utc))
 }
 
-type Counts = Arc<HashMap<String, Today>>;
+type Counts = Arc<HashMap<String, Day>>;
 
 /// The last counts read, and when.
 #[derive(Debug, Default)]
@@ -148,6 +171,17 @@ mod tests {
         assert_eq!(
             beijing_midnight(morning),
             Utc.with_ymd_and_hms(2026, 12, 4, 16, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn quarters_are_counted_in_the_beijing_day() {
+        // 08:50 Beijing is 00:50 UTC: the day's 35th quarter (08:45–09:00).
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 0, 50, 0).unwrap();
+        assert_eq!(quarter_of(at), 35);
+        assert_eq!(
+            quarter_of(Utc.with_ymd_and_hms(2026, 12, 5, 16, 0, 0).unwrap()),
+            0
         );
     }
 
