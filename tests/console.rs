@@ -370,3 +370,86 @@ fn an_inspector_scores_a_sampled_call_on_the_qa_page() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+#[test]
+fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
+    let work = tempfile::tempdir().unwrap();
+    let (caller_pcap, agent_pcap) = (work.path().join("440.pcap"), work.path().join("1000.pcap"));
+    tone_pcap(&caller_pcap, 440.0, Codec::Pcmu, 4);
+    tone_pcap(&agent_pcap, 1000.0, Codec::Pcma, 4);
+    let port = common::free_port();
+    let switch = Switch::start_with(
+        &dialplan(&[("1003", "luoyang", port)], 15, 60),
+        &["--http", "127.0.0.1:0"],
+    );
+    let console = switch.console_url();
+    add_user(
+        &switch,
+        "zhao",
+        &["--role", "agent", "--agent", "1003"],
+        "desk-1003-pass",
+    );
+    let browser = Browser::start();
+    browser.goto(&format!("{console}/login"));
+    browser.fill("#user", "zhao");
+    browser.fill("#password", "desk-1003-pass");
+    browser.click("#sign-in");
+    browser.wait_text("#state", Duration::from_secs(10), |t| t == "空闲");
+    assert!(browser.url().ends_with("/desk"), "{}", browser.url());
+
+    // Two calls from the same taxpayer; 1003's phone rings 3 s before each answer.
+    let ring = ["-d".to_string(), "3000".to_string()];
+    let mut agent = Sipp::agent_with(
+        "desk",
+        work.path(),
+        "acd_agent_slow.xml",
+        port,
+        &agent_pcap,
+        2,
+        &ring,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut first = Sipp::caller(
+        "first",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+    );
+    browser.wait_text("#caller", Duration::from_secs(5), |t| {
+        t.contains(LUOYANG_MOBILE) && t.contains("luoyang")
+    });
+    assert_eq!(
+        browser.text("#state").as_deref(),
+        Some("振铃"),
+        "popped while it rings"
+    );
+    first.expect_success(Duration::from_secs(30));
+    browser.wait_text("#state", Duration::from_secs(10), |t| t == "空闲");
+    browser.run("document.getElementById('category').value = '增值税发票'; return true;");
+    browser.fill("#note", "专票领购流程已告知");
+    browser.click("#save-summary");
+    browser.wait_text("#said", Duration::from_secs(5), |t| t == "已保存。");
+
+    let mut second = Sipp::caller(
+        "second",
+        work.path(),
+        switch.port,
+        LUOYANG_MOBILE,
+        &caller_pcap,
+        1000,
+    );
+    browser.wait_text("#history", Duration::from_secs(8), |t| {
+        t.contains("增值税发票：专票领购流程已告知")
+    });
+    browser.screenshot("desk");
+    second.expect_success(Duration::from_secs(30));
+    agent.expect_success(Duration::from_secs(10));
+
+    // The agent goes to lunch from the desk.
+    browser.wait_text("#state", Duration::from_secs(10), |t| t == "空闲");
+    browser.run("document.getElementById('reason').value = 'lunch'; return true;");
+    browser.click("button[data-state='pause']");
+    browser.wait_text("#state", Duration::from_secs(5), |t| t == "示忙");
+}

@@ -54,9 +54,48 @@ pub struct Seat {
     pub calls_today: u32,
     /// Whether the phone is registered (or a static seat).
     pub reachable: bool,
+    /// The call their phone rings with or they talk on: the agent's screen-pop.
+    pub call: Option<SeatCall>,
+}
+
+/// The call on an agent's phone, as their screen pops it up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatCall {
+    /// The call's id (its record and recording).
+    pub call_id: String,
+    /// The caller's number, normalised where it could be.
+    pub caller: String,
+    /// The city it was routed to.
+    pub region: Option<String>,
+    /// Where the caller was in the menu.
+    pub ivr_node: Option<String>,
+    /// What they asked for (the menu's skill: `invoice`, `complaints`, …).
+    pub skill: Option<String>,
+    /// When it reached the switch.
+    pub offered_at: DateTime<Utc>,
 }
 
 impl Core {
+    /// The call on the phone of an agent in `status`, if any.
+    fn seat_call(&self, status: &hotline_acd::AgentStatus) -> Option<SeatCall> {
+        use hotline_acd::AgentStatus::{Ringing, RingingDirectly, Talking};
+        let (Ringing(call) | RingingDirectly(call) | Talking(call)) = status else {
+            return None;
+        };
+        let r = &self.calls.get(call)?.record;
+        Some(SeatCall {
+            call_id: r.call_id.as_str().to_string(),
+            caller: r
+                .caller_normalized
+                .clone()
+                .unwrap_or_else(|| r.caller_raw.clone()),
+            region: r.region.clone(),
+            ivr_node: r.ivr_node.clone(),
+            skill: r.skill.clone(),
+            offered_at: r.offered_at,
+        })
+    }
+
     /// The calendar time of monotonic time `t`, through the clocks' pair at the start.
     pub fn wall_at(&self, t: Instant) -> DateTime<Utc> {
         let (at, wall) = self.epoch;
@@ -123,6 +162,7 @@ impl Core {
                 since: self.wall_at(v.since),
                 calls_today: v.calls_today,
                 reachable: v.reachable,
+                call: self.seat_call(&v.status),
             });
         }
         Board { regions }

@@ -34,6 +34,12 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
         "the wait is counted from the arrival"
     );
     assert_eq!(waiting.agents.get("ringing"), Some(&1));
+    let pop = waiting.seats[0]
+        .call
+        .as_ref()
+        .expect("the ringing call pops up");
+    assert_eq!(pop.caller, "037961234567");
+    assert_eq!(pop.region.as_deref(), Some("luoyang"));
     assert_eq!(
         kit.core.board(),
         kit.core.board(),

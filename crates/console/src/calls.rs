@@ -172,7 +172,7 @@ pub async fn search(
 }
 
 /// The call `id` from the store, if it is there.
-async fn find(db: &FsPath, id: &CallId) -> Option<CallRecord> {
+pub(crate) async fn find(db: &FsPath, id: &CallId) -> Option<CallRecord> {
     let since = id
         .as_str()
         .get(..15)

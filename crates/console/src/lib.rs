@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod desk;
 pub mod live;
 pub mod metrics;
 pub mod operate;
@@ -136,6 +137,10 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/agents/{id}/monitor", post(operate::monitor))
         .route("/api/hours", post(operate::hours))
         .route("/metrics", get(metrics::metrics))
+        .route("/desk", get(desk_page))
+        .route("/api/desk/live", get(desk::live))
+        .route("/api/desk/state", post(desk::state))
+        .route("/api/desk/summary", post(desk::summary))
         .route("/qa", get(qa_page))
         .route("/api/qa", get(qa::overview))
         .route("/api/qa/reviews", post(qa::review))
@@ -185,8 +190,7 @@ async fn home(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Admin => Redirect::to("/wallboard").into_response(),
         Role::Inspector => Redirect::to("/qa").into_response(),
-        // The agent desktop is still to come: nothing else of the console is theirs yet.
-        Role::Agent => (StatusCode::FORBIDDEN, "no page for agents yet").into_response(),
+        Role::Agent => Redirect::to("/desk").into_response(),
     }
 }
 
@@ -203,6 +207,14 @@ async fn supervisor_page(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Admin => pages::supervisor(&session),
         Role::Inspector | Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /desk`: an agent's own desk.
+async fn desk_page(SignedIn(session): SignedIn) -> Response {
+    match (session.role, &session.agent) {
+        (Role::Agent, Some(_)) => pages::desk(&session),
+        _ => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

@@ -87,6 +87,18 @@ pub struct QuarterView {
     pub abandoned: u32,
 }
 
+/// A region's board with the numbers of confidential callers (举报/投诉) on agents' phones
+/// masked: nobody in the console is cleared for them.
+fn masked(r: &RegionBoard) -> RegionBoard {
+    let mut r = r.clone();
+    for call in r.seats.iter_mut().filter_map(|s| s.call.as_mut()) {
+        if call.skill.as_deref() == Some("complaints") {
+            call.caller = hotline_report::mask_number(&call.caller);
+        }
+    }
+    r
+}
+
 /// Whether the role has a wallboard.
 fn watches(session: &Session) -> bool {
     matches!(
@@ -106,7 +118,7 @@ pub fn view(
         .iter()
         .filter(|r| session.scope.sees(&r.region))
         .map(|r| RegionView {
-            live: r.clone(),
+            live: masked(r),
             today: today
                 .get(&r.region)
                 .map(|d| d.total)

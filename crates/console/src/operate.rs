@@ -97,7 +97,7 @@ impl Console {
     }
 
     /// Sends `command` to the switch as `session`'s user and waits for its answer.
-    async fn order(&self, session: &Session, command: Command) -> Response {
+    pub(crate) async fn order(&self, session: &Session, command: Command) -> Response {
         let Some(orders) = &self.orders else {
             return refuse(StatusCode::SERVICE_UNAVAILABLE, "no switch to send it to");
         };

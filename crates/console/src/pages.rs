@@ -18,6 +18,8 @@ const SUPERVISOR: &str = include_str!("../assets/supervisor.html");
 const SUPERVISOR_JS: &str = include_str!("../assets/supervisor.js");
 const QA: &str = include_str!("../assets/qa.html");
 const QA_JS: &str = include_str!("../assets/qa.js");
+const DESK: &str = include_str!("../assets/desk.html");
+const DESK_JS: &str = include_str!("../assets/desk.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -80,6 +82,18 @@ pub fn supervisor(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// An agent's desk.
+pub fn desk(session: &Session) -> Response {
+    let page = DESK
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user))
+        .replace(
+            "{{agent}}",
+            &escape(session.agent.as_deref().unwrap_or_default()),
+        );
+    Html(page).into_response()
+}
+
 /// The spot checks' page.
 pub fn qa(session: &Session) -> Response {
     let page = QA
@@ -113,6 +127,7 @@ pub fn asset(name: &str) -> Response {
         "wallboard.js" => (WALLBOARD_JS, "text/javascript; charset=utf-8"),
         "calls.js" => (CALLS_JS, "text/javascript; charset=utf-8"),
         "qa.js" => (QA_JS, "text/javascript; charset=utf-8"),
+        "desk.js" => (DESK_JS, "text/javascript; charset=utf-8"),
         "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),

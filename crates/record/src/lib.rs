@@ -39,6 +39,8 @@ pub use store::{
     CallSummary, Callback, CallbackKind, Direction, HungUpBy, MonitorUse, Outcome, SeatColumn,
     SeatDay, SeatMillis, SeatQuarter, SeatState, SeatTime, SecurityEvent, StoreWrite, UnknownWord,
 };
+/// Agents' summaries of their calls (来电小结).
+pub use store::{list_call_notes, list_calls_of_caller, save_call_note, CallNote};
 
 /// The spot checks of recordings (抽检): draws, samples, reviews and their audit chain.
 pub use store::qa;

@@ -38,6 +38,7 @@ pub fn seat(id: &str) -> Seat {
         since: Utc::now() - chrono::Duration::minutes(1),
         calls_today: 0,
         reachable: true,
+        call: None,
     }
 }
 
@@ -62,7 +63,11 @@ pub fn site(security: SecurityConfig) -> Site {
             &User {
                 id: id.into(),
                 role,
-                agent: (id == "chen").then(|| "1950".to_string()),
+                agent: match id {
+                    "chen" => Some("1950".to_string()),
+                    "zhao" => Some("1003".to_string()),
+                    _ => None,
+                },
                 scope: scope.iter().map(|s| s.to_string()).collect(),
                 hash: password::hash("s3cret-pass").unwrap(),
                 created_at: Utc::now(),

@@ -1,6 +1,7 @@
 //! Call records in SQLite, written by one thread fed by a bounded channel so a call task
 //! never waits on the database.
 
+mod call_notes;
 mod journal;
 pub mod qa;
 mod record;
@@ -25,6 +26,7 @@ use rusqlite::Connection;
 
 use crate::{fsmode, RecordError};
 
+pub use call_notes::{list_call_notes, save_call_note, CallNote};
 pub use journal::{
     list_handed_on_legs_between, list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse,
 };
@@ -285,6 +287,18 @@ pub fn list_summaries_between(
         let conn = journal::open_read_only(db)?;
         summary::select_between(&conn, f, t, db)
     })
+}
+
+/// The latest `limit` finished calls from caller `number` since `since`, newest first (the
+/// agent's screen-pop).
+pub fn list_calls_of_caller(
+    db: &Path,
+    number: &str,
+    since: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<CallSummary>, RecordError> {
+    let conn = journal::open_read_only(db)?;
+    summary::select_of_caller(&conn, number, since, limit, db)
 }
 
 /// The seat time of each quarter hour and region in `[from, to)`, by time, with each

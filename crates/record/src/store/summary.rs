@@ -225,6 +225,44 @@ SELECT call_id, caller_raw, caller_normalized, region, agent, offered_ms, queued
 FROM call_summaries WHERE offered_ms >= ?1 AND offered_ms < ?2 ORDER BY offered_ms, call_id
 ";
 
+/// A caller's finished calls, newest first: the agent's screen-pop history.
+const SELECT_OF_CALLER: &str = "
+SELECT call_id, caller_raw, caller_normalized, region, agent, offered_ms, queued_ms,
+       answered_ms, ended_ms, outcome, abandoned_in, direction, marks, ring_ms, ivr_node,
+       skill, survey_score, dialled, origin
+FROM call_summaries WHERE offered_ms >= ?1 AND (caller_normalized = ?2 OR caller_raw = ?2)
+ORDER BY offered_ms DESC LIMIT ?3
+";
+
+/// The latest `limit` finished calls from `number` offered since `since`, newest first.
+pub(super) fn select_of_caller(
+    conn: &Connection,
+    number: &str,
+    since: DateTime<Utc>,
+    limit: u32,
+    db: &Path,
+) -> Result<Vec<CallSummary>, RecordError> {
+    let sqlite = |source| RecordError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    if !has_summaries(conn).map_err(sqlite)? {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(SELECT_OF_CALLER).map_err(sqlite)?;
+    let mut rows = stmt
+        .query(params![since.timestamp_millis(), number, limit])
+        .map_err(sqlite)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        out.push(from_row(row).map_err(|e| match e {
+            RowError::Sql(source) => sqlite(source),
+            RowError::Bad(bad) => bad,
+        })?);
+    }
+    Ok(out)
+}
+
 /// The calls offered in `[from, to)`, oldest first (ties by id), finished or not, as one
 /// read transaction on `conn`.
 pub(super) fn select_between(

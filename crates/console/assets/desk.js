@@ -1,0 +1,80 @@
+// The agent's desk: their seat from /api/desk/live; when the phone rings, the caller and
+// their earlier calls pop up; the last call's summary is filed with a category and a note.
+"use strict";
+(function () {
+  const en = () => window.hotlineLang === "en";
+  const STATES = {
+    "available": ["空闲", "available"], "ringing": ["振铃", "ringing"], "talking": ["通话", "talking"],
+    "wrap-up": ["话后", "wrap-up"], "not-ready": ["示忙", "not ready"], "logged-out": ["签出", "logged out"],
+  };
+  const word = (k) => STATES[k] ? STATES[k][en() ? 1 : 0] : (k || "");
+  let lastCall = null;
+
+  async function post(path, fields) {
+    const body = new URLSearchParams({ csrf: document.body.dataset.csrf, ...fields });
+    const res = await fetch(path, { method: "POST", body });
+    const said = document.getElementById("said");
+    let text = String(res.status);
+    try { const j = await res.json(); text = j.message || (j.ok ? (en() ? "Saved." : "已保存。") : text); } catch (e) { text = await res.text().catch(() => text); }
+    said.textContent = text;
+    said.className = "said " + (res.ok ? "ok" : "bad");
+    return res.ok;
+  }
+
+  function show(view) {
+    const seat = view.seat;
+    document.getElementById("state").textContent = seat ? word(seat.state) : "–";
+    const pop = document.getElementById("pop");
+    const call = seat && seat.call;
+    if (call) {
+      pop.hidden = false;
+      lastCall = call.call_id;
+      const rows = [["主叫", "Caller", call.caller], ["地区", "City", call.region || ""],
+        ["导航节点", "Menu", call.ivr_node || ""], ["业务", "Asked for", call.skill || ""],
+        ["来电时间", "Since", window.beijing(call.offered_at)]];
+      document.getElementById("caller").replaceChildren(...rows.flatMap(([zh, e, v]) => {
+        const dt = document.createElement("dt"); dt.textContent = en() ? e : zh;
+        const dd = document.createElement("dd"); dd.textContent = v; dd.dataset.field = e.toLowerCase();
+        return [dt, dd];
+      }));
+      const cell = (t) => { const td = document.createElement("td"); td.textContent = t; return td; };
+      document.querySelector("#history tbody").replaceChildren(...view.history.map((h) => {
+        const tr = document.createElement("tr");
+        const notes = h.notes.map((n) => n.category + "：" + n.note).join("；");
+        tr.append(cell(window.beijing(h.offered_at)), cell(h.agent || ""), cell(window.outcomeWord(h.outcome)), cell(notes));
+        return tr;
+      }));
+      document.getElementById("no-history").hidden = view.history.length > 0;
+    } else {
+      pop.hidden = true;
+    }
+    if (lastCall) {
+      document.getElementById("wrap").hidden = false;
+      document.getElementById("wrap-call").textContent = lastCall;
+    }
+    const cats = document.getElementById("category");
+    if (!cats.options.length) {
+      for (const c of view.categories) { const o = document.createElement("option"); o.value = c; o.textContent = c; cats.append(o); }
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    for (const b of document.querySelectorAll("button[data-state]")) {
+      b.addEventListener("click", () => post("/api/desk/state", { action: b.dataset.state, reason: document.getElementById("reason").value }));
+    }
+    document.getElementById("save-summary").addEventListener("click", async () => {
+      if (!lastCall) return;
+      const ok = await post("/api/desk/summary", { call: lastCall,
+        category: document.getElementById("category").value, note: document.getElementById("note").value });
+      if (ok) document.getElementById("note").value = "";
+    });
+    const feed = document.getElementById("feed");
+    const source = new EventSource("/api/desk/live");
+    source.addEventListener("desk", (e) => {
+      feed.textContent = en() ? "live" : "实时";
+      feed.className = "feed live";
+      show(JSON.parse(e.data));
+    });
+    source.onerror = () => { feed.textContent = en() ? "reconnecting…" : "重新连接…"; feed.className = "feed lost"; };
+  });
+})();
