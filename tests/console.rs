@@ -431,6 +431,18 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
     browser.fill("#note", "专票领购流程已告知");
     browser.click("#save-summary");
     browser.wait_text("#said", Duration::from_secs(5), |t| t == "已保存。");
+    // A question for the tax office: handed on, due in two working days.
+    browser.fill("#question", "专票红冲需主管税务机关确认");
+    browser.click("#hand-on");
+    browser.wait_text("#said", Duration::from_secs(5), |t| {
+        t.starts_with("已转办，办结期限 ")
+    });
+    let cases = hotline_record::list_cases(&switch.db()).expect("the cases");
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(
+        (cases[0].agent.as_str(), cases[0].region.as_str()),
+        ("1003", "luoyang")
+    );
 
     let mut second = Sipp::caller(
         "second",

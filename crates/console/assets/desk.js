@@ -52,6 +52,10 @@
       document.getElementById("wrap").hidden = false;
       document.getElementById("wrap-call").textContent = lastCall;
     }
+    const deps = document.getElementById("department");
+    if (!deps.options.length) {
+      for (const d of view.departments) { const o = document.createElement("option"); o.value = d; o.textContent = d; deps.append(o); }
+    }
     const cats = document.getElementById("category");
     if (!cats.options.length) {
       for (const c of view.categories) { const o = document.createElement("option"); o.value = c; o.textContent = c; cats.append(o); }
@@ -67,6 +71,21 @@
       const ok = await post("/api/desk/summary", { call: lastCall,
         category: document.getElementById("category").value, note: document.getElementById("note").value });
       if (ok) document.getElementById("note").value = "";
+    });
+    document.getElementById("hand-on").addEventListener("click", async () => {
+      if (!lastCall) return;
+      const body = new URLSearchParams({ csrf: document.body.dataset.csrf, call: lastCall,
+        department: document.getElementById("department").value, question: document.getElementById("question").value });
+      const res = await fetch("/api/desk/case", { method: "POST", body });
+      const said = document.getElementById("said");
+      if (res.ok) {
+        const j = await res.json();
+        said.textContent = (en() ? "Handed on, due " : "已转办，办结期限 ") + j.due;
+        document.getElementById("question").value = "";
+      } else {
+        said.textContent = await res.text();
+      }
+      said.className = "said " + (res.ok ? "ok" : "bad");
     });
     const feed = document.getElementById("feed");
     const source = new EventSource("/api/desk/live");

@@ -69,6 +69,8 @@ pub struct DeskView {
     history: Vec<Earlier>,
     /// The categories of a summary.
     categories: Vec<&'static str>,
+    /// The departments a case is handed on to.
+    departments: Vec<&'static str>,
 }
 
 /// The agent number of an agent's session.
@@ -154,6 +156,7 @@ impl Console {
             seat,
             history,
             categories: CATEGORIES.to_vec(),
+            departments: crate::cases::DEPARTMENTS.to_vec(),
         }
     }
 }

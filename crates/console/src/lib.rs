@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod cases;
 pub mod desk;
 pub mod live;
 pub mod metrics;
@@ -65,6 +66,8 @@ pub struct Console {
     today: today::TodayCache,
     /// Where supervisors' commands go (the switch), if anywhere.
     orders: Option<operate::Orders>,
+    /// The plan's calendar, for hand-on cases' working-day deadlines.
+    schedule: hotline_ivr::Schedule,
 }
 
 impl Console {
@@ -85,7 +88,14 @@ impl Console {
             listening: Default::default(),
             today: Default::default(),
             orders: None,
+            schedule: hotline_ivr::Schedule::default(),
         }
+    }
+
+    /// Counts hand-on cases' deadlines in the working days of `schedule` (the plan's).
+    pub fn with_schedule(mut self, schedule: hotline_ivr::Schedule) -> Console {
+        self.schedule = schedule;
+        self
     }
 
     /// Sends supervisors' commands (pause an agent, monitor a call, force the hours) to
@@ -141,6 +151,11 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/desk/live", get(desk::live))
         .route("/api/desk/state", post(desk::state))
         .route("/api/desk/summary", post(desk::summary))
+        .route("/api/desk/case", post(cases::open))
+        .route("/cases", get(cases_page))
+        .route("/api/cases", get(cases::list))
+        .route("/api/cases/{id}/chase", post(cases::chase))
+        .route("/api/cases/{id}/close", post(cases::close))
         .route("/qa", get(qa_page))
         .route("/api/qa", get(qa::overview))
         .route("/api/qa/reviews", post(qa::review))
@@ -215,6 +230,14 @@ async fn desk_page(SignedIn(session): SignedIn) -> Response {
     match (session.role, &session.agent) {
         (Role::Agent, Some(_)) => pages::desk(&session),
         _ => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /cases`: the hand-on cases of the user's regions.
+async fn cases_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => pages::cases(&session),
+        Role::Agent => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

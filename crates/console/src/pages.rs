@@ -20,6 +20,8 @@ const QA: &str = include_str!("../assets/qa.html");
 const QA_JS: &str = include_str!("../assets/qa.js");
 const DESK: &str = include_str!("../assets/desk.html");
 const DESK_JS: &str = include_str!("../assets/desk.js");
+const CASES: &str = include_str!("../assets/cases.html");
+const CASES_JS: &str = include_str!("../assets/cases.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -94,6 +96,14 @@ pub fn desk(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The hand-on cases' page.
+pub fn cases(session: &Session) -> Response {
+    let page = CASES
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
 /// The spot checks' page.
 pub fn qa(session: &Session) -> Response {
     let page = QA
@@ -128,6 +138,7 @@ pub fn asset(name: &str) -> Response {
         "calls.js" => (CALLS_JS, "text/javascript; charset=utf-8"),
         "qa.js" => (QA_JS, "text/javascript; charset=utf-8"),
         "desk.js" => (DESK_JS, "text/javascript; charset=utf-8"),
+        "cases.js" => (CASES_JS, "text/javascript; charset=utf-8"),
         "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),

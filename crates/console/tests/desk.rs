@@ -11,10 +11,14 @@ use hotline_routing::SecurityConfig;
 use site::{post, send, session, sign_in, site, Site};
 
 fn answered_by(site: &Site, agent: &str, random: u32) -> CallId {
+    answered_in(site, agent, "luoyang", random)
+}
+
+fn answered_in(site: &Site, agent: &str, region: &str, random: u32) -> CallId {
     let at = Utc::now() - Duration::minutes(3);
     let id = CallId::generate(at, random);
     let mut r = CallRecord::new(id.clone(), "13903790000", at);
-    r.region = Some("luoyang".into());
+    r.region = Some(region.into());
     r.agent = Some(agent.into());
     r.answered_at = Some(at + Duration::seconds(3));
     r.ended_at = Some(at + Duration::seconds(60));
@@ -105,4 +109,78 @@ async fn an_agent_changes_their_own_state_and_files_summaries_of_their_own_calls
     )
     .await;
     assert_eq!(not_theirs.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_case_is_handed_on_due_in_two_working_days_chased_and_closed_in_its_region() {
+    let site = site(SecurityConfig::default());
+    let (zhao, csrf) = desk(&site).await;
+    let luoyang = answered_by(&site, "1003", 3);
+    let zhengzhou = answered_in(&site, "1003", "zhengzhou", 4);
+    let hand_on = |call: &CallId| {
+        format!(
+            "csrf={csrf}&call={call}&department=%E5%BE%81%E7%AE%A1%E7%A7%91&question=red+invoice"
+        )
+    };
+    for call in [&luoyang, &zhengzhou] {
+        let opened = send(&site, post("/api/desk/case", &zhao, &hand_on(call))).await;
+        assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
+    }
+    let opened: serde_json::Value = serde_json::from_str(
+        &send(&site, post("/api/desk/case", &zhao, &hand_on(&luoyang)))
+            .await
+            .body,
+    )
+    .unwrap();
+    let due: chrono::NaiveDate = opened["due"].as_str().unwrap().parse().unwrap();
+    let today = Utc::now()
+        .with_timezone(&hotline_report::beijing())
+        .date_naive();
+    let expected = hotline_ivr::Schedule::default().working_days_after(today, 2);
+    assert_eq!(due, expected, "two working days (Mon-Fri) from today");
+
+    let (wang, wang_csrf) = session(&site, "wang").await;
+    let listed: serde_json::Value =
+        serde_json::from_str(&send(&site, site::get("/api/cases", &wang)).await.body).unwrap();
+    let cases = listed["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 2, "the two Luoyang cases only: {listed}");
+    assert!(cases.iter().all(|c| c["region"] == "luoyang"));
+    let id = cases[0]["id"].as_i64().unwrap();
+    let chase = send(
+        &site,
+        post(
+            &format!("/api/cases/{id}/chase"),
+            &wang,
+            &format!("csrf={wang_csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(chase.status, StatusCode::OK, "{}", chase.body);
+    let close = send(
+        &site,
+        post(
+            &format!("/api/cases/{id}/close"),
+            &wang,
+            &format!("csrf={wang_csrf}&answer=called+back"),
+        ),
+    )
+    .await;
+    assert_eq!(close.status, StatusCode::OK, "{}", close.body);
+    let all = hotline_record::list_cases(&site.dir.path().join("calls.db")).unwrap();
+    let closed = all.iter().find(|c| c.id == id).unwrap();
+    assert_eq!(
+        (closed.chases, closed.closed_by.as_deref()),
+        (1, Some("wang"))
+    );
+    let zz = all.iter().find(|c| c.region == "zhengzhou").unwrap().id;
+    let refused = send(
+        &site,
+        post(
+            &format!("/api/cases/{zz}/chase"),
+            &wang,
+            &format!("csrf={wang_csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "not wang's region");
 }

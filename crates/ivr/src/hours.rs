@@ -99,6 +99,36 @@ pub fn beijing() -> FixedOffset {
 use chrono::Offset;
 
 impl Schedule {
+    /// Whether `date` is a working day: a weekday the schedule opens on, or a 调休 day worked,
+    /// and no public holiday.
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        if self.holidays.contains(&date) {
+            return false;
+        }
+        if self.workdays.contains(&date) {
+            return true;
+        }
+        let day = date.weekday().num_days_from_monday() as usize;
+        self.weekly.get(day).is_some_and(|spans| !spans.is_empty())
+    }
+
+    /// The `n`th working day after `date` (a hand-on case's deadline: "within two working
+    /// days"), counting holidays out and 调休 days in; `date` itself after a year of none.
+    pub fn working_days_after(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut left = n;
+        let mut day = date;
+        for _ in 0..366 {
+            if left == 0 {
+                return day;
+            }
+            day = day.succ_opt().unwrap_or(day);
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        date
+    }
+
     /// The state at a Beijing local time.
     pub fn state_at_local(&self, at: NaiveDateTime) -> HoursState {
         let date = at.date();
@@ -329,6 +359,21 @@ mod tests {
             .with_timezone(&Utc);
         assert_eq!(s.state_at(night, Hours::Open), HoursState::Open);
         assert_eq!(s.state_at(night, Hours::Auto), HoursState::Closed);
+    }
+
+    #[test]
+    fn deadlines_count_working_days_with_holidays_out_and_adjusted_days_in() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let mut s = Schedule::default();
+        // Thursday + 2 working days: Monday, over the weekend.
+        assert_eq!(s.working_days_after(d("2026-12-03"), 2), d("2026-12-07"));
+        // National Day week: the 1st to the 7th off, Saturday the 10th worked (调休).
+        s.holidays = (1..=7).map(|day| d(&format!("2026-10-{day:02}"))).collect();
+        s.workdays = [d("2026-10-10")].into_iter().collect();
+        assert!(!s.is_working_day(d("2026-10-05")));
+        assert!(s.is_working_day(d("2026-10-10")));
+        assert_eq!(s.working_days_after(d("2026-09-30"), 2), d("2026-10-09"));
+        assert_eq!(s.working_days_after(d("2026-10-08"), 2), d("2026-10-10"));
     }
 
     #[test]

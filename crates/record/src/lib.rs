@@ -29,6 +29,8 @@ pub use recorder::{
 };
 /// A quarter hour in milliseconds: the seat time's bucket.
 pub use store::SEAT_QUARTER_MS;
+/// Hand-on cases (转办单): opened, chased, closed.
+pub use store::{chase_case, close_case, list_cases, open_case, Case, NewCase};
 /// The web console's users: roles, scopes and password hashes.
 pub use store::{find_user, list_users, remove_user, save_user, Role, User};
 pub use store::{

@@ -219,7 +219,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 board_rx,
                 plan.dialplan.security.clone(),
             )
-            .with_orders(forward_orders(console_orders));
+            .with_orders(forward_orders(console_orders))
+            .with_schedule(plan.dialplan.schedule.clone());
             tokio::spawn(hotline_console::serve(
                 listener,
                 std::sync::Arc::new(console),

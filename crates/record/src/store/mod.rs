@@ -2,6 +2,7 @@
 //! never waits on the database.
 
 mod call_notes;
+mod cases;
 mod journal;
 pub mod qa;
 mod record;
@@ -27,6 +28,7 @@ use rusqlite::Connection;
 use crate::{fsmode, RecordError};
 
 pub use call_notes::{list_call_notes, save_call_note, CallNote};
+pub use cases::{chase_case, close_case, list_cases, open_case, Case, NewCase};
 pub use journal::{
     list_handed_on_legs_between, list_legs, list_legs_between, list_monitoring, CallLeg, MonitorUse,
 };
