@@ -17,15 +17,6 @@ use crate::auth::{same_token, SignedIn};
 use crate::sessions::Session;
 use crate::Console;
 
-/// The departments a case goes to.
-pub const DEPARTMENTS: [&str; 6] = [
-    "征管科",
-    "货物和劳务税科",
-    "所得税科",
-    "社保费科",
-    "纳税服务科",
-    "法制科",
-];
 /// Working days a department has to answer.
 const DUE_IN: u32 = 2;
 
@@ -69,7 +60,7 @@ pub struct OpenForm {
     csrf: String,
     /// The call.
     call: String,
-    /// One of [`DEPARTMENTS`].
+    /// One of the plan's hand-on departments.
     department: String,
     /// What the taxpayer asked.
     question: String,
@@ -92,7 +83,7 @@ pub async fn open(
         return StatusCode::FORBIDDEN.into_response();
     };
     let question = form.question.trim().to_string();
-    if !DEPARTMENTS.contains(&form.department.as_str())
+    if !console.desk_lists.1.contains(&form.department)
         || question.is_empty()
         || question.len() > 4000
     {

@@ -25,17 +25,6 @@ use crate::auth::{same_token, SignedIn};
 use crate::sessions::Session;
 use crate::Console;
 
-/// The categories a summary is filed under (the centre's business lines).
-pub const CATEGORIES: [&str; 8] = [
-    "增值税发票",
-    "纳税申报",
-    "税务登记",
-    "社保费",
-    "个人所得税",
-    "政策咨询",
-    "投诉举报",
-    "其他",
-];
 /// How far back a caller's history goes.
 const HISTORY_DAYS: i64 = 180;
 /// Previous calls shown at most.
@@ -68,9 +57,9 @@ pub struct DeskView {
     /// The caller's earlier calls, newest first, while a call is on the phone.
     history: Vec<Earlier>,
     /// The categories of a summary.
-    categories: Vec<&'static str>,
+    categories: Vec<String>,
     /// The departments a case is handed on to.
-    departments: Vec<&'static str>,
+    departments: Vec<String>,
 }
 
 /// The agent number of an agent's session.
@@ -155,8 +144,8 @@ impl Console {
             at: Utc::now(),
             seat,
             history,
-            categories: CATEGORIES.to_vec(),
-            departments: crate::cases::DEPARTMENTS.to_vec(),
+            categories: self.desk_lists.0.clone(),
+            departments: self.desk_lists.1.clone(),
         }
     }
 }
@@ -243,7 +232,7 @@ pub struct SummaryForm {
     csrf: String,
     /// The call.
     call: String,
-    /// One of [`CATEGORIES`].
+    /// One of the plan's summary categories.
     category: String,
     /// What was asked and answered.
     note: String,
@@ -262,7 +251,7 @@ pub async fn summary(
         return StatusCode::FORBIDDEN.into_response();
     };
     let note = form.note.trim().to_string();
-    if !CATEGORIES.contains(&form.category.as_str()) || note.is_empty() || note.len() > 4000 {
+    if !console.desk_lists.0.contains(&form.category) || note.is_empty() || note.len() > 4000 {
         return (StatusCode::BAD_REQUEST, "a category of the list and a note").into_response();
     }
     let Ok(call_id) = form.call.parse::<CallId>() else {

@@ -68,6 +68,8 @@ pub struct Console {
     orders: Option<operate::Orders>,
     /// The plan's calendar, for hand-on cases' working-day deadlines.
     schedule: hotline_ivr::Schedule,
+    /// The plan's summary categories and hand-on departments.
+    desk_lists: (Vec<String>, Vec<String>),
 }
 
 impl Console {
@@ -89,7 +91,23 @@ impl Console {
             today: Default::default(),
             orders: None,
             schedule: hotline_ivr::Schedule::default(),
+            desk_lists: (
+                hotline_routing::desk::list_or(
+                    None,
+                    &hotline_routing::desk::DEFAULT_SUMMARY_CATEGORIES,
+                ),
+                hotline_routing::desk::list_or(
+                    None,
+                    &hotline_routing::desk::DEFAULT_CASE_DEPARTMENTS,
+                ),
+            ),
         }
+    }
+
+    /// Offers the plan's summary categories and hand-on departments at the desk.
+    pub fn with_desk_lists(mut self, categories: Vec<String>, departments: Vec<String>) -> Console {
+        self.desk_lists = (categories, departments);
+        self
     }
 
     /// Counts hand-on cases' deadlines in the working days of `schedule` (the plan's).

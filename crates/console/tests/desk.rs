@@ -8,7 +8,7 @@ use hotline_acd::NotReady;
 use hotline_b2bua::command::{AgentAction, Command};
 use hotline_record::{CallId, CallRecord, CallStore, Outcome};
 use hotline_routing::SecurityConfig;
-use site::{post, send, session, sign_in, site, Site};
+use site::{post, send, session, sign_in, site, site_with, Site};
 
 fn answered_by(site: &Site, agent: &str, random: u32) -> CallId {
     answered_in(site, agent, "luoyang", random)
@@ -183,4 +183,32 @@ async fn a_case_is_handed_on_due_in_two_working_days_chased_and_closed_in_its_re
     )
     .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "not wang's region");
+}
+
+#[tokio::test]
+async fn the_desk_offers_the_plans_own_categories_and_departments() {
+    let lists = (vec!["发票".to_string()], vec!["一分局".to_string()]);
+    let site = site_with(SecurityConfig::default(), Some(lists));
+    let (zhao, csrf) = desk(&site).await;
+    let call = answered_by(&site, "1003", 5);
+    let summary = |category: &str| format!("csrf={csrf}&call={call}&category={category}&note=n");
+    let default = send(
+        &site,
+        post("/api/desk/summary", &zhao, &summary("%E5%85%B6%E4%BB%96")),
+    )
+    .await;
+    assert_eq!(
+        default.status,
+        StatusCode::BAD_REQUEST,
+        "其他 is not in this plan's list"
+    );
+    let own = send(
+        &site,
+        post("/api/desk/summary", &zhao, &summary("%E5%8F%91%E7%A5%A8")),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let case = format!("csrf={csrf}&call={call}&department=%E4%B8%80%E5%88%86%E5%B1%80&question=q");
+    let handed = send(&site, post("/api/desk/case", &zhao, &case)).await;
+    assert_eq!(handed.status, StatusCode::OK, "{}", handed.body);
 }

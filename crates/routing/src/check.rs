@@ -295,6 +295,14 @@ impl Checker<'_> {
                 None => "9".to_string(),
             },
             outbound_per_hour: raw.outbound_per_hour.unwrap_or(30),
+            summary_categories: crate::desk::list_or(
+                raw.summary_categories,
+                &crate::desk::DEFAULT_SUMMARY_CATEGORIES,
+            ),
+            case_departments: crate::desk::list_or(
+                raw.case_departments,
+                &crate::desk::DEFAULT_CASE_DEPARTMENTS,
+            ),
         })
     }
 

@@ -72,6 +72,10 @@ pub struct SwitchConfig {
     pub outbound_prefix: String,
     /// Calls out one agent may start per hour (toll-fraud brake).
     pub outbound_per_hour: u32,
+    /// The categories of the agents' call summaries (来电小结).
+    pub summary_categories: Vec<String>,
+    /// The departments a question is handed on to (转办).
+    pub case_departments: Vec<String>,
 }
 
 /// A city (or the centre) whose agents answer the callers mapped to it.

@@ -20,6 +20,7 @@
 mod area_code;
 mod check;
 mod contact;
+pub mod desk;
 mod diagnostic;
 mod dialplan;
 mod ids;

@@ -34,6 +34,10 @@ pub(crate) struct RawSwitch {
     pub digest_algorithms: Option<Spanned<Vec<Spanned<String>>>>,
     pub outbound_prefix: Option<Spanned<String>>,
     pub outbound_per_hour: Option<u32>,
+    /// The categories of the agents' call summaries (the console's desk).
+    pub summary_categories: Option<Vec<String>>,
+    /// The departments questions are handed on to.
+    pub case_departments: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

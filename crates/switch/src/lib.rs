@@ -220,7 +220,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 plan.dialplan.security.clone(),
             )
             .with_orders(forward_orders(console_orders))
-            .with_schedule(plan.dialplan.schedule.clone());
+            .with_schedule(plan.dialplan.schedule.clone())
+            .with_desk_lists(
+                plan.dialplan.switch.summary_categories.clone(),
+                plan.dialplan.switch.case_departments.clone(),
+            );
             tokio::spawn(hotline_console::serve(
                 listener,
                 std::sync::Arc::new(console),

@@ -55,6 +55,11 @@ pub fn region(id: &str, waiting: u32) -> RegionBoard {
 }
 
 pub fn site(security: SecurityConfig) -> Site {
+    site_with(security, None)
+}
+
+/// As [`site`], with the plan's summary categories and hand-on departments.
+pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String>)>) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("calls.db");
     let add = |id: &str, role: Role, scope: &[&str]| {
@@ -95,7 +100,10 @@ pub fn site(security: SecurityConfig) -> Site {
             let _ = order.reply.send(Ok(Reply::Done("done".into())));
         }
     });
-    let console = Console::new(db, None, rx, security).with_orders(orders_tx);
+    let mut console = Console::new(db, None, rx, security).with_orders(orders_tx);
+    if let Some((categories, departments)) = desk {
+        console = console.with_desk_lists(categories, departments);
+    }
     Site {
         router: app(Arc::new(console)),
         dir,
