@@ -265,6 +265,13 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     );
     browser.screenshot("supervisor");
 
+    // The reports: today's five 100%s for Luoyang, with its chart, and the CSV link.
+    browser.goto(&format!("{console}/reports"));
+    browser.wait_text("#report", Duration::from_secs(10), |t| t.contains("接通率"));
+    let csv = browser.run("return document.getElementById('csv').getAttribute('href');");
+    assert_eq!(csv, serde_json::json!("/api/reports/service/csv?"), "{csv}");
+    browser.screenshot("reports");
+
     // Zhengzhou's recording is not theirs.
     browser.goto(&format!("{console}/recordings/{zhengzhou_call}"));
     let refused = browser.text("body").unwrap_or_default();

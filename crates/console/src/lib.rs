@@ -30,6 +30,7 @@ pub mod operate;
 pub mod pages;
 pub mod password;
 pub mod qa;
+pub mod reports;
 pub mod sessions;
 pub mod today;
 
@@ -70,6 +71,8 @@ pub struct Console {
     schedule: hotline_ivr::Schedule,
     /// The plan's summary categories and hand-on departments.
     desk_lists: (Vec<String>, Vec<String>),
+    /// The plan's agents and centre, for the reports.
+    report_plan: reports::PlanFacts,
 }
 
 impl Console {
@@ -91,6 +94,10 @@ impl Console {
             today: Default::default(),
             orders: None,
             schedule: hotline_ivr::Schedule::default(),
+            report_plan: reports::PlanFacts {
+                agents: Vec::new(),
+                centre: "centre".to_string(),
+            },
             desk_lists: (
                 hotline_routing::desk::list_or(
                     None,
@@ -102,6 +109,12 @@ impl Console {
                 ),
             ),
         }
+    }
+
+    /// Counts the reports with the plan's agents (their regions) and centre.
+    pub fn with_report_plan(mut self, plan: reports::PlanFacts) -> Console {
+        self.report_plan = plan;
+        self
     }
 
     /// Offers the plan's summary categories and hand-on departments at the desk.
@@ -171,6 +184,9 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/desk/summary", post(desk::summary))
         .route("/api/desk/case", post(cases::open))
         .route("/cases", get(cases_page))
+        .route("/reports", get(reports_page))
+        .route("/api/reports/{name}", get(reports::table))
+        .route("/api/reports/{name}/csv", get(reports::csv))
         .route("/api/cases", get(cases::list))
         .route("/api/cases/{id}/chase", post(cases::chase))
         .route("/api/cases/{id}/close", post(cases::close))
@@ -248,6 +264,14 @@ async fn desk_page(SignedIn(session): SignedIn) -> Response {
     match (session.role, &session.agent) {
         (Role::Agent, Some(_)) => pages::desk(&session),
         _ => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /reports`: the centre's reports.
+async fn reports_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Supervisor | Role::Inspector | Role::Admin => pages::reports(&session),
+        Role::Agent => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

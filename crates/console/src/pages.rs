@@ -22,6 +22,8 @@ const DESK: &str = include_str!("../assets/desk.html");
 const DESK_JS: &str = include_str!("../assets/desk.js");
 const CASES: &str = include_str!("../assets/cases.html");
 const CASES_JS: &str = include_str!("../assets/cases.js");
+const REPORTS: &str = include_str!("../assets/reports.html");
+const REPORTS_JS: &str = include_str!("../assets/reports.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -96,6 +98,14 @@ pub fn desk(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The reports' page.
+pub fn reports(session: &Session) -> Response {
+    let page = REPORTS
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
 /// The hand-on cases' page.
 pub fn cases(session: &Session) -> Response {
     let page = CASES
@@ -139,6 +149,7 @@ pub fn asset(name: &str) -> Response {
         "qa.js" => (QA_JS, "text/javascript; charset=utf-8"),
         "desk.js" => (DESK_JS, "text/javascript; charset=utf-8"),
         "cases.js" => (CASES_JS, "text/javascript; charset=utf-8"),
+        "reports.js" => (REPORTS_JS, "text/javascript; charset=utf-8"),
         "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hotline_record::AgentStateChange;
-use hotline_report::{Period, Report, SeatSource, Staffing};
+use hotline_report::build;
+use hotline_report::{Period, Report};
 
-use crate::sheet::{csv_field, defuse, pad, width, Format};
+use crate::sheet::{pad, width, Format};
 
 /// Which report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -120,132 +120,38 @@ fn plan_facts(path: &Path) -> (Option<Vec<(String, String)>>, String) {
     }
 }
 
-/// Whether an agent counts for `region` by the plan's agents (every agent when no region
-/// or no plan): a set, since it is asked for every state row of the period.
-fn region_filter<'a>(
-    region: Option<&str>,
-    agents: Option<&'a [(String, String)]>,
-) -> impl Fn(&str) -> bool + 'a {
-    let of_region: Option<HashSet<&'a str>> = match (region, agents) {
-        (Some(r), Some(list)) => Some(
-            list.iter()
-                .filter(|(_, ar)| ar == r)
-                .map(|(a, _)| a.as_str())
-                .collect(),
-        ),
-        _ => None,
-    };
-    move |agent| of_region.as_ref().is_none_or(|set| set.contains(agent))
-}
-
 /// Runs one report and prints it.
 pub fn run(ask: &Ask) -> anyhow::Result<ExitCode> {
     let period = period(ask)?;
-    let calls = hotline_record::list_summaries_between(&ask.db, period.from, period.to)
-        .with_context(|| format!("reading {}", ask.db.display()))?;
-    let region = ask.region.as_deref();
-    // The state each agent is in now counts until now, not into the rest of today.
-    let now = chrono::Utc::now();
     let confidential: HashSet<&str> = ask.confidential_skill.iter().map(String::as_str).collect();
     let hidden = |c: &hotline_record::CallSummary| {
         !ask.clearance && c.skill.as_deref().is_some_and(|s| confidential.contains(s))
     };
-    let report = match ask.kind {
-        Kind::Intervals => {
-            let (agents, _) = plan_facts(&ask.dialplan);
-            let by_plan = region_filter(region, agents.as_deref());
-            // Whole quarter hours are read from the seat time the store sums as changes
-            // arrive; anything else from the changes themselves (the same figures).
-            let slices = period.intervals(ask.minutes);
-            let quarters = if hotline_report::staffing::whole_quarters(&slices) {
-                hotline_record::list_seat_quarters_between(&ask.db, period.from, period.to)?
-            } else {
-                None
-            };
-            // A region's staffing from seat time needs every quarter's region recorded; rows
-            // from before regions were (an older store's) count by the plan instead.
-            let quarters = quarters
-                .filter(|q| region.is_none() || q.rows.iter().all(|row| !row.region.is_empty()));
-            match quarters {
-                Some(seat) => {
-                    let staff = Staffing::SeatTime {
-                        quarters: &seat.rows,
-                        latest: &seat.latest,
-                        region,
-                    };
-                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region, now)
-                }
-                None => {
-                    let states =
-                        hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
-                    // An agent counts where they sat (the change says), else by the plan.
-                    let wanted = |c: &AgentStateChange| match (region, c.region.as_deref()) {
-                        (None, _) => true,
-                        (Some(r), Some(sat)) => sat == r,
-                        (Some(_), None) => by_plan(&c.agent),
-                    };
-                    let staff = Staffing::Changes {
-                        changes: &states,
-                        wanted: &wanted,
-                    };
-                    hotline_report::intervals(&calls, &staff, period, ask.minutes, region, now)
-                }
-            }
-        }
-        Kind::Abandoned => {
-            let callbacks = hotline_record::list_callbacks(&ask.db)?;
-            hotline_report::abandoned(&calls, &callbacks, region, hidden)
-        }
-        Kind::Origins => {
-            let (_, centre) = plan_facts(&ask.dialplan);
-            hotline_report::origins(&calls, &centre, region)
-        }
-        Kind::Service => {
-            let callbacks = hotline_record::list_callbacks(&ask.db)?;
-            hotline_report::service(&calls, &callbacks, region)
-        }
-        Kind::Agents => {
-            let legs =
-                hotline_record::list_handed_on_legs_between(&ask.db, period.from, period.to)?;
-            let (agents, _) = plan_facts(&ask.dialplan);
-            let roster: Vec<String> = agents
-                .iter()
-                .flatten()
-                .filter(|(_, r)| region.is_none_or(|want| want == r))
-                .map(|(a, _)| a.clone())
-                .collect();
-            let of_region = region_filter(region, agents.as_deref());
-            // Whole Beijing days are read from the seat time the store sums per day.
-            let days = if hotline_report::agents::whole_days(&period) {
-                hotline_record::list_seat_days_between(&ask.db, period.from, period.to)?
-            } else {
-                None
-            };
-            match days {
-                Some(seat) => {
-                    let source = SeatSource::SeatDays {
-                        days: &seat.rows,
-                        latest: &seat.latest,
-                    };
-                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region, now)
-                }
-                None => {
-                    let states =
-                        hotline_record::list_agent_states_between(&ask.db, period.from, period.to)?;
-                    let source = SeatSource::Changes(&states);
-                    hotline_report::agents(&calls, &source, &legs, period, &roster, of_region, now)
-                }
-            }
-        }
-        Kind::Topics => {
-            let by = match ask.by {
-                By::Interval => hotline_report::topics::By::Interval(ask.minutes),
-                By::Day => hotline_report::topics::By::Day,
-                By::Month => hotline_report::topics::By::Month,
-            };
-            hotline_report::topics(&calls, period, by, region)
-        }
+    let (agents, centre) = plan_facts(&ask.dialplan);
+    let what = build::What {
+        kind: match ask.kind {
+            Kind::Intervals => build::Kind::Intervals,
+            Kind::Abandoned => build::Kind::Abandoned,
+            Kind::Origins => build::Kind::Origins,
+            Kind::Service => build::Kind::Service,
+            Kind::Agents => build::Kind::Agents,
+            Kind::Topics => build::Kind::Topics,
+        },
+        period,
+        region: ask.region.as_deref(),
+        minutes: ask.minutes,
+        by: match ask.by {
+            By::Interval => build::By::Interval,
+            By::Day => build::By::Day,
+            By::Month => build::By::Month,
+        },
+        agents,
+        centre,
+        hidden: &hidden,
+        now: chrono::Utc::now(),
     };
+    let report =
+        build::build(&ask.db, &what).with_context(|| format!("reading {}", ask.db.display()))?;
     print(&report, ask.format)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -260,18 +166,7 @@ pub fn print(report: &Report, format: Format) -> anyhow::Result<()> {
             writeln!(out)?;
             out.flush()?;
         }
-        Format::Csv => {
-            let head: Vec<String> = report.columns.iter().map(|c| csv_field(c.key)).collect();
-            writeln!(out, "{}", head.join(","))?;
-            for row in &report.rows {
-                let cells: Vec<String> = row
-                    .values
-                    .iter()
-                    .map(|v| csv_field(&defuse(&v.text())))
-                    .collect();
-                writeln!(out, "{}", cells.join(","))?;
-            }
-        }
+        Format::Csv => write!(out, "{}", report.to_csv())?,
         Format::Table => {
             let widths: Vec<usize> = report
                 .columns

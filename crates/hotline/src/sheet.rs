@@ -162,28 +162,7 @@ pub fn pad(text: &str, columns: usize) -> String {
     format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its
-/// quotes doubled.
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-/// A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: a note typed by a
-/// reviewer, a `+86` number) gets a leading `'`, which spreadsheets show as text.
-pub fn defuse(text: &str) -> String {
-    // A lone "-" (nothing to measure) and a negative number are not formulas; a `+86`
-    // number is defused, or a spreadsheet turns it into 8.6E+12.
-    let harmless = text == "-" || (text.starts_with('-') && text.parse::<f64>().is_ok());
-    if !harmless && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
+pub use hotline_report::table::{csv_field, defuse};
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,7 @@
 
 pub mod abandoned;
 pub mod agents;
+pub mod build;
 pub mod erlang;
 pub mod facts;
 pub mod intervals;

@@ -133,3 +133,47 @@ impl Serialize for Keyed<'_> {
         map.end()
     }
 }
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, its
+/// quotes doubled.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first: a note typed by a
+/// reviewer, a `+86` number) gets a leading `'`, which spreadsheets show as text.
+pub fn defuse(text: &str) -> String {
+    // A lone "-" (nothing to measure) and a negative number are not formulas; a `+86`
+    // number is defused, or a spreadsheet turns it into 8.6E+12.
+    let harmless = text == "-" || (text.starts_with('-') && text.parse::<f64>().is_ok());
+    if !harmless && text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+impl Report {
+    /// The report as CSV: a header of column keys, then one line per row, with fields a
+    /// spreadsheet would run as formulas defused.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let head: Vec<String> = self.columns.iter().map(|c| csv_field(c.key)).collect();
+        out.push_str(&head.join(","));
+        out.push('\n');
+        for row in &self.rows {
+            let cells: Vec<String> = row
+                .values
+                .iter()
+                .map(|v| csv_field(&defuse(&v.text())))
+                .collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -221,6 +221,15 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             )
             .with_orders(forward_orders(console_orders))
             .with_schedule(plan.dialplan.schedule.clone())
+            .with_report_plan(hotline_console::reports::PlanFacts {
+                agents: plan
+                    .dialplan
+                    .agents
+                    .iter()
+                    .map(|a| (a.id.as_str().to_string(), a.region.as_str().to_string()))
+                    .collect(),
+                centre: plan.dialplan.switch.centre.as_str().to_string(),
+            })
             .with_desk_lists(
                 plan.dialplan.switch.summary_categories.clone(),
                 plan.dialplan.switch.case_departments.clone(),
