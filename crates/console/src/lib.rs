@@ -1,7 +1,10 @@
 //! hotline's web console, served by the switch's own process (`hotline serve --http`):
 //! supervisors, inspectors and agents sign in with the passwords `hotline user add` set
-//! (argon2 hashes beside the call records), and a supervisor watches their regions live on
-//! the wallboard, pushed by server-sent events from the switch's board.
+//! (argon2 hashes beside the call records). Supervisors watch their regions live on the
+//! wallboard and the agents' page (pushed by server-sent events from the switch's board)
+//! and act on them with the CLI's commands; calls are searched and their recordings played
+//! (audited); inspectors score the spot checks; agents work their calls at the desk
+//! (screen-pop, summary, hand-on cases); the reports and `/metrics` are served too.
 //!
 //! Built on axum; the pages, scripts and style sheet are embedded, with no build step of
 //! their own. Every page and API needs a session (an HttpOnly, SameSite=Strict cookie);
