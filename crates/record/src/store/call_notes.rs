@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::journal::time;
+use super::side_table::{open_creating, open_if_table, sqlite};
 use super::sql::time_text;
 use crate::{CallId, RecordError};
 
@@ -39,19 +40,9 @@ pub struct CallNote {
     pub at: DateTime<Utc>,
 }
 
-fn sqlite(db: &Path) -> impl Fn(rusqlite::Error) -> RecordError + '_ {
-    move |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    }
-}
-
 /// Stores a summary (a later one of the same call is kept beside the earlier).
 pub fn save_call_note(db: &Path, n: &CallNote) -> Result<(), RecordError> {
-    let conn = Connection::open(db).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(sqlite(db))?;
-    conn.execute_batch(SCHEMA).map_err(sqlite(db))?;
+    let conn = open_creating(db, SCHEMA)?;
     conn.execute(
         "INSERT INTO call_notes (call_id, agent, category, note, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
@@ -68,25 +59,12 @@ pub fn save_call_note(db: &Path, n: &CallNote) -> Result<(), RecordError> {
 
 /// The summaries of `calls`, oldest first; none before any was written.
 pub fn list_call_notes(db: &Path, calls: &[CallId]) -> Result<Vec<CallNote>, RecordError> {
-    if !db.exists() || calls.is_empty() {
+    if calls.is_empty() {
         return Ok(Vec::new());
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(sqlite(db))?;
-    let has_table = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'call_notes'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sqlite(db))?
-        .is_some();
-    if !has_table {
+    let Some(conn) = open_if_table(db, "call_notes")? else {
         return Ok(Vec::new());
-    }
+    };
     let mut stmt = conn
         .prepare_cached(
             "SELECT call_id, agent, category, note, at FROM call_notes WHERE call_id = ?1 ORDER BY id",

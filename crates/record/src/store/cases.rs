@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::journal::time;
+use super::side_table::{open_creating, open_if_table, sqlite};
 use super::sql::time_text;
 use crate::{CallId, RecordError};
 
@@ -81,24 +82,9 @@ pub struct Case {
     pub closed_by: Option<String>,
 }
 
-fn sqlite(db: &Path) -> impl Fn(rusqlite::Error) -> RecordError + '_ {
-    move |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    }
-}
-
-fn open_write(db: &Path) -> Result<Connection, RecordError> {
-    let conn = Connection::open(db).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(sqlite(db))?;
-    conn.execute_batch(SCHEMA).map_err(sqlite(db))?;
-    Ok(conn)
-}
-
 /// Opens a case: its number.
 pub fn open_case(db: &Path, c: &NewCase) -> Result<i64, RecordError> {
-    let conn = open_write(db)?;
+    let conn = open_creating(db, SCHEMA)?;
     conn.execute(
         "INSERT INTO hand_on_cases (call_id, agent, region, department, question, due, opened_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -118,7 +104,7 @@ pub fn open_case(db: &Path, c: &NewCase) -> Result<i64, RecordError> {
 
 /// Notes a chase of open case `id`: whether there was such an open case.
 pub fn chase_case(db: &Path, id: i64, at: DateTime<Utc>) -> Result<bool, RecordError> {
-    let conn = open_write(db)?;
+    let conn = open_creating(db, SCHEMA)?;
     let n = conn
         .execute(
             "UPDATE hand_on_cases SET chased_at = ?2, chases = chases + 1
@@ -137,7 +123,7 @@ pub fn close_case(
     by: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, RecordError> {
-    let conn = open_write(db)?;
+    let conn = open_creating(db, SCHEMA)?;
     let n = conn
         .execute(
             "UPDATE hand_on_cases SET answer = ?2, closed_by = ?3, closed_at = ?4
@@ -166,25 +152,9 @@ type Row = (
 
 /// Every case, newest first; none before the first was opened.
 pub fn list_cases(db: &Path) -> Result<Vec<Case>, RecordError> {
-    if !db.exists() {
+    let Some(conn) = open_if_table(db, "hand_on_cases")? else {
         return Ok(Vec::new());
-    }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(sqlite(db))?;
-    let has = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hand_on_cases'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sqlite(db))?
-        .is_some();
-    if !has {
-        return Ok(Vec::new());
-    }
+    };
     let mut stmt = conn
         .prepare(
             "SELECT id, call_id, agent, region, department, question, due, opened_at, chased_at,

@@ -10,6 +10,7 @@ mod seat_column;
 mod seat_reads;
 mod seat_time;
 mod security;
+mod side_table;
 mod sql;
 mod states;
 mod summary;

@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use super::journal::time;
+use super::side_table::{open_creating, open_if_table, sqlite};
 use super::sql::time_text;
 use crate::RecordError;
 
@@ -78,26 +79,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-fn sqlite(db: &Path) -> impl Fn(rusqlite::Error) -> RecordError + '_ {
-    move |source| RecordError::Sqlite {
-        path: db.to_path_buf(),
-        source,
-    }
-}
-
-/// Opens the store to change users, creating the file and the table if need be.
-fn open_for_users(db: &Path) -> Result<Connection, RecordError> {
-    let conn = Connection::open(db).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(sqlite(db))?;
-    conn.execute_batch(SCHEMA).map_err(sqlite(db))?;
-    Ok(conn)
-}
-
 /// Adds `user`, or replaces the user of that id (a new password, role or scope): whether
 /// one was replaced.
 pub fn save_user(db: &Path, user: &User) -> Result<bool, RecordError> {
-    let conn = open_for_users(db)?;
+    let conn = open_creating(db, SCHEMA)?;
     let existed = conn
         .query_row(
             "SELECT 1 FROM users WHERE id = ?1",
@@ -125,7 +110,7 @@ pub fn save_user(db: &Path, user: &User) -> Result<bool, RecordError> {
 
 /// Removes the user `id`: whether there was one.
 pub fn remove_user(db: &Path, id: &str) -> Result<bool, RecordError> {
-    let conn = open_for_users(db)?;
+    let conn = open_creating(db, SCHEMA)?;
     let n = conn
         .execute("DELETE FROM users WHERE id = ?1", params![id])
         .map_err(sqlite(db))?;
@@ -148,25 +133,9 @@ pub fn find_user(db: &Path, id: &str) -> Result<Option<User>, RecordError> {
 }
 
 fn read(db: &Path, sql: &str, id: Option<&str>) -> Result<Vec<User>, RecordError> {
-    if !db.exists() {
+    let Some(conn) = open_if_table(db, "users")? else {
         return Ok(Vec::new());
-    }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags).map_err(sqlite(db))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(sqlite(db))?;
-    let has_table = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users'",
-            [],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sqlite(db))?
-        .is_some();
-    if !has_table {
-        return Ok(Vec::new());
-    }
+    };
     let mut stmt = conn.prepare(sql).map_err(sqlite(db))?;
     let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, Option<String>, String, String, String)> {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
