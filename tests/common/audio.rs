@@ -119,3 +119,42 @@ pub fn tone_wav(path: &Path, freq: f64, seconds: u32) {
     }
     w.finalize().expect("finish wav");
 }
+
+/// The PCM of a repo prompt, as the caller hears it through μ-law.
+pub fn prompt_pcm(name: &str) -> Vec<i16> {
+    let path = format!("{}/../../prompts/{name}.wav", env!("CARGO_MANIFEST_DIR"));
+    let mut r = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    r.samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .map(|s| hotline_media::Codec::Pcmu.decode(hotline_media::Codec::Pcmu.encode(s)))
+        .collect()
+}
+
+/// Where `prompt` starts in `heard` (searched at every sample offset in packet steps and
+/// around them), if its first 100 ms correlate strongly.
+pub fn find_prompt(heard: &[i16], prompt: &[i16]) -> Option<usize> {
+    // Probe from where the speech starts: the leading silence of a prompt matches anything.
+    let lead = prompt.iter().position(|x| x.unsigned_abs() > 500)?;
+    let prompt = &prompt[lead..];
+    let n = 800.min(prompt.len());
+    let probe = &prompt[..n];
+    let energy: f64 = probe.iter().map(|x| f64::from(*x).powi(2)).sum();
+    if energy == 0.0 || heard.len() < n {
+        return None;
+    }
+    (0..=heard.len() - n)
+        .find(|&at| {
+            let window = &heard[at..at + n];
+            let we: f64 = window.iter().map(|x| f64::from(*x).powi(2)).sum();
+            if we == 0.0 {
+                return false;
+            }
+            let dot: f64 = window
+                .iter()
+                .zip(probe)
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            dot / (we.sqrt() * energy.sqrt()) > 0.9
+        })
+        .map(|at| at.saturating_sub(lead))
+}

@@ -10,6 +10,7 @@ pub mod browser;
 pub mod caller;
 pub mod desk;
 pub mod phone;
+pub mod plans;
 pub mod rtp_phone;
 pub mod sipp;
 pub mod sprayer;
