@@ -667,3 +667,12 @@ mod tests;
 
 #[cfg(test)]
 mod state_tests;
+
+#[cfg(test)]
+mod direct_tests;
+
+#[cfg(test)]
+mod phone_tests;
+
+#[cfg(test)]
+mod ring_all_tests;

@@ -3,21 +3,21 @@
 
 use super::*;
 use crate::testkit::Watch;
-use crate::{AgentBusy, AgentState, AgentView, NotReady, StateError};
+use crate::{AgentState, AgentView, NotReady, StateError};
 
-fn q(s: &str) -> QueueId {
+pub(super) fn q(s: &str) -> QueueId {
     QueueId(s.into())
 }
-fn ag(s: &str) -> AgentId {
+pub(super) fn ag(s: &str) -> AgentId {
     AgentId(s.into())
 }
-fn secs(n: u64) -> Duration {
+pub(super) fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
 /// Luoyang with `cfg` and the agents registering one second apart in the given order (so
 /// the first is the longest idle); the registration's actions are drained.
-fn luoyang(t0: Instant, cfg: QueueConfig, agents: &[&str]) -> Acd {
+pub(super) fn luoyang(t0: Instant, cfg: QueueConfig, agents: &[&str]) -> Acd {
     let mut acd = Acd::new();
     acd.set_queue(q("luoyang"), cfg);
     for (i, a) in agents.iter().enumerate() {
@@ -28,19 +28,19 @@ fn luoyang(t0: Instant, cfg: QueueConfig, agents: &[&str]) -> Acd {
     acd
 }
 
-fn ring_all() -> QueueConfig {
+pub(super) fn ring_all() -> QueueConfig {
     QueueConfig {
         strategy: Strategy::RingAll,
         ..QueueConfig::default()
     }
 }
 
-fn all(acd: &mut Acd) -> Vec<Action> {
+pub(super) fn all(acd: &mut Acd) -> Vec<Action> {
     std::iter::from_fn(|| acd.poll_action()).collect()
 }
 
 /// Drains the actions; returns those for the switch's wire, leaving out the state records.
-fn wire(acd: &mut Acd) -> Vec<Action> {
+pub(super) fn wire(acd: &mut Acd) -> Vec<Action> {
     all(acd)
         .into_iter()
         .filter(|a| !matches!(a, Action::AgentChanged { .. }))
@@ -48,14 +48,19 @@ fn wire(acd: &mut Acd) -> Vec<Action> {
 }
 
 /// Drains the actions; returns only the state records.
-fn changes(acd: &mut Acd) -> Vec<Action> {
+pub(super) fn changes(acd: &mut Acd) -> Vec<Action> {
     all(acd)
         .into_iter()
         .filter(|a| matches!(a, Action::AgentChanged { .. }))
         .collect()
 }
 
-fn changed(agent: &str, from: AgentState, to: AgentState, reason: Option<NotReady>) -> Action {
+pub(super) fn changed(
+    agent: &str,
+    from: AgentState,
+    to: AgentState,
+    reason: Option<NotReady>,
+) -> Action {
     Action::AgentChanged {
         agent: ag(agent),
         from,
@@ -64,14 +69,14 @@ fn changed(agent: &str, from: AgentState, to: AgentState, reason: Option<NotRead
     }
 }
 
-fn offer(call: u64, agent: &str) -> Action {
+pub(super) fn offer(call: u64, agent: &str) -> Action {
     Action::Offer {
         call: CallRef(call),
         agent: ag(agent),
     }
 }
 
-fn stop(call: u64, agent: &str, reason: StopReason) -> Action {
+pub(super) fn stop(call: u64, agent: &str, reason: StopReason) -> Action {
     Action::StopRinging {
         call: CallRef(call),
         agent: ag(agent),
@@ -79,14 +84,14 @@ fn stop(call: u64, agent: &str, reason: StopReason) -> Action {
     }
 }
 
-fn status(acd: &Acd, agent: &str) -> AgentStatus {
+pub(super) fn status(acd: &Acd, agent: &str) -> AgentStatus {
     acd.agent_status(&ag(agent))
         .cloned()
         .expect("a known agent")
 }
 
 /// Advances to each deadline the ACD asks for, up to `until`.
-fn run_to(acd: &mut Acd, until: Instant) {
+pub(super) fn run_to(acd: &mut Acd, until: Instant) {
     while let Some(t) = acd.poll_timeout() {
         if t > until {
             break;
@@ -96,7 +101,7 @@ fn run_to(acd: &mut Acd, until: Instant) {
 }
 
 /// Rings `agent` with a new call and has them answer at `now`.
-fn talking(acd: &mut Acd, now: Instant, call: u64, agent: &str) {
+pub(super) fn talking(acd: &mut Acd, now: Instant, call: u64, agent: &str) {
     acd.call_arrived(now, CallRef(call), q("luoyang"));
     acd.answered(now, CallRef(call), &ag(agent))
         .expect("the agent was ringing");
@@ -458,133 +463,6 @@ fn the_queues_number_of_missed_calls_sets_the_agent_not_ready_for_no_answer() {
 // ---- presence and session ----
 
 #[test]
-fn registering_logs_in_and_a_refresh_does_not_undo_an_explicit_logout() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &[]);
-    acd.add_agent(t0, ag("1003"), q("luoyang"));
-    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
-    acd.phone_reachable(t0, &ag("1003"), true);
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    acd.logout(t0 + secs(10), &ag("1003")).unwrap();
-    acd.phone_reachable(t0 + secs(20), &ag("1003"), true);
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::LoggedOut,
-        "a refresh is not a login"
-    );
-    acd.login(t0 + secs(30), &ag("1003")).unwrap();
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-}
-
-#[test]
-fn a_refresh_ends_a_no_answer_pause_but_no_other_reason() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
-    acd.pause(t0, &ag("1003"), NotReady::Lunch).unwrap();
-    acd.phone_reachable(t0 + secs(1), &ag("1003"), true);
-    assert_eq!(status(&acd, "1003"), AgentStatus::NotReady(NotReady::Lunch));
-    acd.pause(t0 + secs(2), &ag("1003"), NotReady::NoAnswer)
-        .unwrap();
-    acd.phone_reachable(t0 + secs(3), &ag("1003"), true);
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-}
-
-#[test]
-fn a_lapse_logs_out_and_withdraws_a_ringing_offer() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
-    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
-    assert_eq!(wire(&mut acd), [offer(1, "1003")]);
-    acd.phone_reachable(t0 + secs(6), &ag("1003"), false);
-    assert_eq!(
-        wire(&mut acd),
-        [
-            stop(1, "1003", StopReason::AgentLoggedOut),
-            offer(1, "1020")
-        ]
-    );
-    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
-    assert_eq!(
-        acd.login(t0 + secs(7), &ag("1003")),
-        Err(StateError::PhoneNotReachable)
-    );
-    acd.phone_reachable(t0 + secs(8), &ag("1003"), true);
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::Available,
-        "registering again logs in"
-    );
-}
-
-#[test]
-fn a_lapse_while_talking_logs_out_when_the_call_ends() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003"]);
-    talking(&mut acd, t0, 1, "1003");
-    acd.phone_reachable(t0 + secs(5), &ag("1003"), false);
-    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(1)));
-    assert_eq!(
-        acd.pause(t0 + secs(6), &ag("1003"), NotReady::Break),
-        Err(StateError::NotLoggedIn),
-        "logging out already"
-    );
-    acd.call_ended(t0 + secs(30), &ag("1003"));
-    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut, "no wrap-up");
-
-    // Registered again before the call ends: as if nothing happened.
-    talking_again(&mut acd, t0 + secs(40));
-    acd.phone_reachable(t0 + secs(41), &ag("1003"), false);
-    acd.phone_reachable(t0 + secs(42), &ag("1003"), true);
-    acd.call_ended(t0 + secs(50), &ag("1003"));
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::WrapUp {
-            until: t0 + secs(70)
-        }
-    );
-
-    fn talking_again(acd: &mut Acd, now: Instant) {
-        acd.phone_reachable(now, &ag("1003"), true);
-        talking(acd, now, 2, "1003");
-    }
-}
-
-#[test]
-fn an_agent_whose_phone_is_not_reachable_is_never_offered_calls() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &[]);
-    acd.add_agent(t0, ag("1003"), q("luoyang"));
-    acd.call_arrived(t0, CallRef(1), q("luoyang"));
-    assert_eq!(
-        acd.login(t0, &ag("1003")),
-        Err(StateError::PhoneNotReachable)
-    );
-    assert_eq!(acd.ready(t0, &ag("1003")), Err(StateError::NotLoggedIn));
-    run_to(&mut acd, t0 + secs(120));
-    assert!(wire(&mut acd).is_empty());
-    assert_eq!(status(&acd, "1003"), AgentStatus::LoggedOut);
-}
-
-#[test]
-fn removing_a_ringing_agent_withdraws_the_offer_and_is_recorded() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1020"]);
-    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
-    all(&mut acd);
-    acd.remove_agent(t0 + secs(6), &ag("1003"));
-    assert_eq!(
-        all(&mut acd),
-        [
-            stop(1, "1003", StopReason::AgentLoggedOut),
-            changed("1003", AgentState::Ringing, AgentState::LoggedOut, None),
-            changed("1020", AgentState::Available, AgentState::Ringing, None),
-            offer(1, "1020"),
-        ]
-    );
-    assert_eq!(acd.agent_status(&ag("1003")), None);
-}
-
-#[test]
 fn the_listing_shows_every_agent_by_number_with_the_start_of_their_state() {
     let t0 = Instant::now();
     let cfg = QueueConfig {
@@ -633,120 +511,6 @@ fn the_listing_shows_every_agent_by_number_with_the_start_of_their_state() {
 }
 
 // ---- ring-all ----
-
-#[test]
-fn ring_all_rings_everyone_and_the_first_answer_wins() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
-    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
-    assert_eq!(
-        wire(&mut acd),
-        [offer(1, "1003"), offer(1, "1020"), offer(1, "1030")]
-    );
-    acd.answered(t0 + secs(8), CallRef(1), &ag("1020")).unwrap();
-    assert_eq!(
-        wire(&mut acd),
-        [
-            stop(1, "1003", StopReason::AnsweredElsewhere),
-            stop(1, "1030", StopReason::AnsweredElsewhere),
-        ]
-    );
-    assert_eq!(status(&acd, "1020"), AgentStatus::Talking(CallRef(1)));
-    assert_eq!(
-        acd.answered(t0 + secs(9), CallRef(1), &ag("1003")),
-        Err(StaleOffer),
-        "too late"
-    );
-    // No miss counted (one miss would set them not ready): both ring for the next call.
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    assert_eq!(status(&acd, "1030"), AgentStatus::Available);
-    acd.call_arrived(t0 + secs(10), CallRef(2), q("luoyang"));
-    assert_eq!(wire(&mut acd), [offer(2, "1003"), offer(2, "1030")]);
-}
-
-#[test]
-fn a_ring_all_call_that_rings_out_counts_a_miss_for_everyone() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, ring_all(), &["1003", "1020"]);
-    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
-    wire(&mut acd);
-    run_to(&mut acd, t0 + secs(20));
-    assert_eq!(
-        wire(&mut acd),
-        [
-            stop(1, "1003", StopReason::RingTimeout),
-            stop(1, "1020", StopReason::RingTimeout),
-        ]
-    );
-    for a in ["1003", "1020"] {
-        assert_eq!(status(&acd, a), AgentStatus::NotReady(NotReady::NoAnswer));
-    }
-}
-
-#[test]
-fn one_busy_phone_leaves_the_others_ringing_and_a_hang_up_stops_them_all() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
-    acd.call_arrived(t0 + secs(5), CallRef(1), q("luoyang"));
-    wire(&mut acd);
-    acd.offer_failed(t0 + secs(6), CallRef(1), &ag("1003"), OfferOutcome::Busy);
-    assert!(wire(&mut acd).is_empty(), "1003 is not rung again at once");
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    assert_eq!(status(&acd, "1020"), AgentStatus::Ringing(CallRef(1)));
-    assert_eq!(acd.abandoned(t0 + secs(9), CallRef(1)), Some(secs(4)));
-    assert_eq!(
-        wire(&mut acd),
-        [
-            stop(1, "1020", StopReason::CallerGone),
-            stop(1, "1030", StopReason::CallerGone),
-        ]
-    );
-    assert_eq!(status(&acd, "1030"), AgentStatus::Available);
-}
-
-#[test]
-fn an_agent_who_becomes_free_joins_a_ringing_ring_all_call() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, ring_all(), &["1003", "1020"]);
-    talking(&mut acd, t0, 1, "1003");
-    wire(&mut acd);
-    acd.call_arrived(t0 + secs(5), CallRef(2), q("luoyang"));
-    assert_eq!(wire(&mut acd), [offer(2, "1020")]);
-    acd.add_agent(t0, ag("1030"), q("luoyang"));
-    acd.phone_reachable(t0 + secs(6), &ag("1030"), true);
-    assert_eq!(wire(&mut acd), [offer(2, "1030")], "registered: joins");
-    acd.call_ended(t0 + secs(7), &ag("1003"));
-    acd.ready(t0 + secs(8), &ag("1003")).unwrap();
-    assert_eq!(
-        wire(&mut acd),
-        [offer(2, "1003")],
-        "wrap-up over: joins too"
-    );
-}
-
-#[test]
-fn ring_all_rings_only_the_best_skill_level_present() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, ring_all(), &["1003", "1020", "1030"]);
-    let skill = |l: u8| [("tax".to_string(), l)];
-    acd.set_agent_skills(&ag("1003"), &skill(2), 0);
-    acd.set_agent_skills(&ag("1020"), &skill(1), 1);
-    acd.set_agent_skills(&ag("1030"), &skill(1), 2);
-    acd.call_arrived_for(t0 + secs(5), CallRef(1), q("luoyang"), Some("tax".into()));
-    assert_eq!(wire(&mut acd), [offer(1, "1020"), offer(1, "1030")]);
-    run_to(&mut acd, t0 + secs(20));
-    assert_eq!(
-        wire(&mut acd),
-        [
-            stop(1, "1020", StopReason::RingTimeout),
-            stop(1, "1030", StopReason::RingTimeout),
-            offer(1, "1003"),
-        ],
-        "level 2 once level 1 cannot take it"
-    );
-}
-
-// ---- the record of state changes ----
 
 #[test]
 fn state_changes_chain_through_a_long_day() {
@@ -899,235 +663,6 @@ fn state_changes_chain_through_a_long_day() {
             (Ringing, PAUSED, Some(NotReady::Break)),
         ]
     );
-}
-
-#[test]
-fn an_agent_on_a_call_the_acd_did_not_offer_gets_no_offer_and_wraps_up_after_it() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    // 1003 calls a taxpayer back: busy on that call.
-    acd.on_call(t0 + secs(2), &ag("1003"), CallRef(90)).unwrap();
-    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(90)));
-    acd.call_arrived(t0 + secs(3), CallRef(1), q("luoyang"));
-    assert_eq!(wire(&mut acd), [offer(1, "1019")]);
-    acd.call_ended(t0 + secs(60), &ag("1003"));
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::WrapUp {
-            until: t0 + secs(80)
-        }
-    );
-    // A not-ready agent may call out and stays not ready; a logged-out one may not.
-    acd.pause(t0 + secs(61), &ag("1003"), NotReady::Paperwork)
-        .unwrap();
-    acd.on_call(t0 + secs(62), &ag("1003"), CallRef(91))
-        .unwrap();
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::NotReady(NotReady::Paperwork)
-    );
-    // Ready again while still on that call: nothing is offered until it ends.
-    acd.ready(t0 + secs(63), &ag("1003")).unwrap();
-    all(&mut acd);
-    acd.call_arrived(t0 + secs(63), CallRef(2), q("luoyang"));
-    assert!(
-        !wire(&mut acd).contains(&offer(2, "1003")),
-        "busy with call 91"
-    );
-    assert_eq!(acd.busy_with(&ag("1003")), Some(CallRef(91)));
-    acd.call_ended(t0 + secs(70), &ag("1003"));
-    assert_eq!(acd.busy_with(&ag("1003")), None);
-    let talk = |acd: &Acd| {
-        acd.agents()
-            .into_iter()
-            .find(|v| v.id == ag("1003"))
-            .map(|v| v.talk_today)
-    };
-    assert_eq!(
-        talk(&acd),
-        Some(secs(58 + 8)),
-        "both calls out count as talk time"
-    );
-    acd.logout(t0 + secs(93), &ag("1003")).unwrap();
-    assert_eq!(
-        acd.on_call(t0 + secs(94), &ag("1003"), CallRef(92)),
-        Err(StateError::NotLoggedIn)
-    );
-}
-
-#[test]
-fn a_not_ready_agent_who_calls_out_while_rung_by_a_colleague_is_on_their_call_out() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    acd.pause(t0, &ag("1003"), NotReady::Meeting).unwrap();
-    acd.ring_directly(t0 + secs(1), &ag("1003"), CallRef(93))
-        .unwrap();
-    // While the colleague's consultation rings, 1003 calls a taxpayer back.
-    acd.on_call(t0 + secs(2), &ag("1003"), CallRef(94)).unwrap();
-    acd.ready(t0 + secs(3), &ag("1003")).unwrap();
-    acd.check_invariants().unwrap();
-    assert_ne!(
-        status(&acd, "1003"),
-        AgentStatus::RingingDirectly(CallRef(93)),
-        "the pause's end does not turn into a ring for the colleague's call"
-    );
-    acd.direct_ring_ended(t0 + secs(31), &ag("1003"), CallRef(93));
-    assert_eq!(acd.busy_with(&ag("1003")), Some(CallRef(94)));
-    acd.call_arrived(t0 + secs(32), CallRef(5), q("luoyang"));
-    assert!(
-        !wire(&mut acd).contains(&offer(5, "1003")),
-        "still on the call out"
-    );
-    acd.call_ended(t0 + secs(60), &ag("1003"));
-    assert_eq!(acd.busy_with(&ag("1003")), None);
-    acd.check_invariants().unwrap();
-}
-
-#[test]
-fn a_phone_rung_for_a_transfer_is_offered_nothing_until_it_stops_or_is_answered() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    // A transfer rings 1019 by number; a taxpayer queued meanwhile waits for someone else.
-    acd.ring_directly(t0, &ag("1019"), CallRef(90)).unwrap();
-    assert_eq!(
-        status(&acd, "1019"),
-        AgentStatus::RingingDirectly(CallRef(90))
-    );
-    assert_eq!(
-        changes(&mut acd),
-        [changed(
-            "1019",
-            AgentState::Available,
-            AgentState::Ringing,
-            None
-        )],
-        "listed and recorded as ringing"
-    );
-    talking(&mut acd, t0 + secs(2), 1, "1003");
-    acd.call_arrived(t0 + secs(3), CallRef(2), q("luoyang"));
-    assert_eq!(wire(&mut acd), [], "1019's phone rings for the transfer");
-    // It rings out: the waiting taxpayer is offered to 1019 at once.
-    acd.direct_ring_ended(t0 + secs(18), &ag("1019"), CallRef(90));
-    assert_eq!(wire(&mut acd), [offer(2, "1019")]);
-    // A phone ringing with an offer, or on a call, is not rung for a transfer.
-    assert_eq!(
-        acd.ring_directly(t0 + secs(19), &ag("1019"), CallRef(91)),
-        Err(AgentBusy)
-    );
-    assert_eq!(
-        acd.ring_directly(t0 + secs(19), &ag("1003"), CallRef(91)),
-        Err(AgentBusy)
-    );
-    // Answered: on the transfer like any call, wrap-up after it.
-    acd.call_ended(t0 + secs(30), &ag("1003"));
-    acd.ready(t0 + secs(31), &ag("1003")).unwrap();
-    acd.ring_directly(t0 + secs(32), &ag("1003"), CallRef(91))
-        .unwrap();
-    assert_eq!(
-        acd.ring_directly(t0 + secs(33), &ag("1003"), CallRef(92)),
-        Err(AgentBusy),
-        "one transfer at a time"
-    );
-    acd.on_call(t0 + secs(35), &ag("1003"), CallRef(91))
-        .unwrap();
-    assert_eq!(status(&acd, "1003"), AgentStatus::Talking(CallRef(91)));
-    acd.direct_ring_ended(t0 + secs(36), &ag("1003"), CallRef(91));
-    assert_eq!(
-        acd.busy_with(&ag("1003")),
-        Some(CallRef(91)),
-        "still talking"
-    );
-    acd.call_ended(t0 + secs(90), &ag("1003"));
-    assert!(matches!(status(&acd, "1003"), AgentStatus::WrapUp { .. }));
-    // An agent not ready (a meeting) may be rung by a colleague, and stays not ready.
-    acd.pause(t0 + secs(91), &ag("1003"), NotReady::Meeting)
-        .unwrap();
-    acd.ring_directly(t0 + secs(91), &ag("1003"), CallRef(93))
-        .unwrap();
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::NotReady(NotReady::Meeting)
-    );
-    acd.ready(t0 + secs(92), &ag("1003")).unwrap();
-    assert_eq!(
-        status(&acd, "1003"),
-        AgentStatus::RingingDirectly(CallRef(93)),
-        "back from the meeting to a ringing phone"
-    );
-    acd.call_arrived(t0 + secs(92), CallRef(3), q("luoyang"));
-    assert!(!wire(&mut acd).contains(&offer(3, "1003")), "still ringing");
-    acd.direct_ring_ended(t0 + secs(95), &ag("1003"), CallRef(93));
-    assert_eq!(wire(&mut acd), [offer(3, "1003")]);
-    // Someone the dialplan does not know is not the ACD's to track.
-    assert_eq!(
-        acd.ring_directly(t0 + secs(96), &ag("8000"), CallRef(94)),
-        Ok(())
-    );
-}
-
-/// Luoyang's 1003 (the longest idle) and 1019; a transfer rings 1003 and ends unanswered,
-/// turned down when `declined`; the call goes back to the queue: who it is offered to.
-fn offered_after_a_transfer_to_1003(declined: bool) -> Vec<Action> {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    acd.ring_directly(t0 + secs(5), &ag("1003"), CallRef(90))
-        .unwrap();
-    if declined {
-        acd.direct_ring_declined(t0 + secs(7), &ag("1003"), CallRef(90));
-    } else {
-        acd.direct_ring_ended(t0 + secs(7), &ag("1003"), CallRef(90));
-    }
-    assert_eq!(status(&acd, "1003"), AgentStatus::Available);
-    acd.call_arrived(t0 + secs(8), CallRef(90), q("luoyang"));
-    wire(&mut acd)
-}
-
-#[test]
-fn a_transfer_that_rings_out_keeps_the_agents_place_and_one_turned_down_does_not() {
-    assert_eq!(
-        offered_after_a_transfer_to_1003(false),
-        [offer(90, "1003")],
-        "still the longest idle"
-    );
-    assert_eq!(
-        offered_after_a_transfer_to_1003(true),
-        [offer(90, "1019")],
-        "the declined transfer, back in the queue, goes to the other agent"
-    );
-}
-
-#[test]
-fn a_call_that_only_rang_an_agent_ends_with_them_available() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1019"]);
-    acd.ring_directly(t0 + secs(22), &ag("1019"), CallRef(91))
-        .unwrap();
-    acd.call_ended(t0 + secs(23), &ag("1019"));
-    assert_eq!(status(&acd, "1019"), AgentStatus::Available);
-    assert_eq!(acd.busy_with(&ag("1019")), None);
-}
-
-#[test]
-fn an_attended_transfer_moves_the_consulted_agent_onto_the_callers_call() {
-    let t0 = Instant::now();
-    let mut acd = luoyang(t0, QueueConfig::default(), &["1003", "1019"]);
-    talking(&mut acd, t0, 1, "1003");
-    // 1003 consults 1019 (call 90), then joins them to the caller's call 1.
-    acd.ring_directly(t0, &ag("1019"), CallRef(90)).unwrap();
-    acd.on_call(t0 + secs(5), &ag("1019"), CallRef(90)).unwrap();
-    all(&mut acd);
-    acd.call_moved(&ag("1019"), CallRef(90), CallRef(1));
-    acd.call_ended(t0 + secs(20), &ag("1003"));
-    assert_eq!(status(&acd, "1019"), AgentStatus::Talking(CallRef(1)));
-    assert_eq!(acd.busy_with(&ag("1019")), Some(CallRef(1)));
-    assert_eq!(
-        changes(&mut acd).len(),
-        1,
-        "only 1003's wrap-up is a change"
-    );
-    acd.call_ended(t0 + secs(60), &ag("1019"));
-    assert!(matches!(status(&acd, "1019"), AgentStatus::WrapUp { .. }));
-    assert_eq!(acd.busy_with(&ag("1019")), None);
 }
 
 #[test]
