@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use hotline_record::qa::{Action, NewAudit};
 use hotline_record::{CallId, CallLeg, CallRecord, Role};
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,6 @@ use crate::Console;
 
 /// Calls listed at most per search.
 const MAX_LISTED: usize = 500;
-/// The queues whose callers' numbers are confidential (举报/投诉): masked in the console.
-const CONFIDENTIAL_SKILLS: [&str; 1] = ["complaints"];
 
 /// What the search asks for; every field narrows it.
 #[derive(Debug, Default, Deserialize)]
@@ -112,9 +110,7 @@ fn day(date: Option<&str>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 }
 
 fn confidential(call: &CallRecord) -> bool {
-    call.skill
-        .as_deref()
-        .is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s))
+    crate::confidential(call.skill.as_deref())
 }
 
 fn matches(call: &CallRecord, s: &Search) -> bool {
@@ -171,26 +167,13 @@ pub async fn search(
     Json(calls.into_iter().map(view).collect::<Vec<_>>()).into_response()
 }
 
-/// The call `id` from the store, if it is there.
+/// The call `id` from the store, if it is there (read off the async threads).
 pub(crate) async fn find(db: &FsPath, id: &CallId) -> Option<CallRecord> {
-    let since = id
-        .as_str()
-        .get(..15)
-        .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok())
-        .and_then(|t| hotline_report::beijing().from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc))?;
-    // The id is made when the call is offered: its record is within minutes of it.
-    let (from, to) = (since - Duration::hours(1), since + Duration::hours(1));
     let (db, id) = (db.to_path_buf(), id.clone());
-    tokio::task::spawn_blocking(move || {
-        hotline_record::list_calls_between(&db, from, to)
-            .ok()?
-            .into_iter()
-            .find(|c| c.call_id == id)
-    })
-    .await
-    .ok()
-    .flatten()
+    tokio::task::spawn_blocking(move || hotline_record::find_call(&db, &id).ok().flatten())
+        .await
+        .ok()
+        .flatten()
 }
 
 /// `GET /api/calls/{id}`: one call and its legs; 404 for a call not there or not in scope,

@@ -29,8 +29,6 @@ use crate::Console;
 const HISTORY_DAYS: i64 = 180;
 /// Previous calls shown at most.
 const HISTORY_CALLS: u32 = 10;
-/// Queues whose callers' numbers are masked.
-const CONFIDENTIAL_SKILLS: [&str; 1] = ["complaints"];
 
 /// One earlier call of the caller.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,10 +129,7 @@ impl Console {
                 (true, Some(l)) => l.history.clone(),
                 _ => self.history(&call.caller, &call.call_id).await,
             };
-            let confidential = call
-                .skill
-                .as_deref()
-                .is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s));
+            let confidential = crate::confidential(call.skill.as_deref());
             if confidential {
                 call.caller = hotline_report::mask_number(&call.caller);
                 history.clear();

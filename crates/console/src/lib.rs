@@ -54,6 +54,15 @@ use tokio::sync::watch;
 
 use crate::auth::SignedIn;
 
+/// The queues whose callers are confidential (举报/投诉): their numbers are masked in the
+/// console, where nobody is cleared for them.
+pub(crate) const CONFIDENTIAL_SKILLS: [&str; 1] = ["complaints"];
+
+/// Whether a call of `skill` is confidential.
+pub(crate) fn confidential(skill: Option<&str>) -> bool {
+    skill.is_some_and(|s| CONFIDENTIAL_SKILLS.contains(&s))
+}
+
 /// Everything the console's handlers share.
 pub struct Console {
     /// The call store's file, read for users and today's counts.

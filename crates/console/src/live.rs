@@ -92,7 +92,7 @@ pub struct QuarterView {
 fn masked(r: &RegionBoard) -> RegionBoard {
     let mut r = r.clone();
     for call in r.seats.iter_mut().filter_map(|s| s.call.as_mut()) {
-        if call.skill.as_deref() == Some("complaints") {
+        if crate::confidential(call.skill.as_deref()) {
             call.caller = hotline_report::mask_number(&call.caller);
         }
     }

@@ -143,7 +143,10 @@ pub async fn overview(
     let calls: HashMap<&CallId, &CallRecord> = read.calls.iter().map(|c| (&c.call_id, c)).collect();
     let latest: HashMap<&CallId, &qa::Review> =
         read.reviews.iter().map(|r| (&r.call_id, r)).collect();
-    let confidential = ["complaints".to_string()];
+    let confidential: Vec<String> = crate::CONFIDENTIAL_SKILLS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let mut samples = Vec::new();
     for ((scope, period), draw) in current_draws(&read.draws) {
         if !sees(&session, &scope) {

@@ -99,7 +99,7 @@ impl Console {
         let minutes = ask.minutes.unwrap_or(15).clamp(1, 1440);
         let (db, facts) = (self.db.clone(), self.report_plan.clone());
         let built = tokio::task::spawn_blocking(move || {
-            let hidden = |c: &CallSummary| c.skill.as_deref() == Some("complaints");
+            let hidden = |c: &CallSummary| crate::confidential(c.skill.as_deref());
             let what = What {
                 kind,
                 period,

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use hotline_record::qa::{AuditRow, Scope};
-use hotline_record::{list_calls, CallId, CallRecord};
+use hotline_record::{CallId, CallRecord};
 use hotline_report::qa::{chain, PeriodKey};
 use hotline_routing::Dialplan;
 use sha2::Digest;
@@ -291,16 +291,8 @@ pub fn call_id(text: &str) -> anyhow::Result<CallId> {
 
 /// Finds one call, reading only from shortly before the time its id carries.
 pub fn find_call(db: &Path, id: &CallId) -> anyhow::Result<CallRecord> {
-    let since = id
-        .as_str()
-        .get(..15)
-        .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%dT%H%M%S").ok())
-        .and_then(|t| hotline_report::beijing().from_local_datetime(&t).single())
-        .map(|t| t.with_timezone(&Utc) - Duration::hours(1));
-    let calls = list_calls(db, since).with_context(|| format!("reading {}", db.display()))?;
-    calls
-        .into_iter()
-        .find(|c| &c.call_id == id)
+    hotline_record::find_call(db, id)
+        .with_context(|| format!("reading {}", db.display()))?
         .with_context(|| format!("no call {id} in {}", db.display()))
 }
 

@@ -52,6 +52,16 @@ impl CallId {
         ))
     }
 
+    /// When the call arrived, as its id says (to the second).
+    pub fn made_at(&self) -> Option<DateTime<Utc>> {
+        let stamp = self.0.get(..15)?;
+        let local = chrono::NaiveDateTime::parse_from_str(stamp, TIME_FORMAT).ok()?;
+        local
+            .and_local_timezone(china())
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -117,6 +127,12 @@ mod tests {
     fn evening_utc_is_next_day_in_beijing() {
         let now = Utc.with_ymd_and_hms(2026, 12, 31, 20, 0, 1).unwrap();
         assert_eq!(CallId::generate(now, 1).as_str(), "20270101T040001-000001");
+    }
+
+    #[test]
+    fn an_id_tells_when_its_call_arrived_to_the_second() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 23, 40, 7).unwrap();
+        assert_eq!(CallId::generate(at, 5).made_at(), Some(at));
     }
 
     #[test]

@@ -27,9 +27,10 @@ pub use error::RecordError;
 pub use recorder::{
     recording_file, Channel, Recorder, Recording, DEFAULT_MIN_FREE_DISK, SAMPLE_RATE, VOICEMAIL_DIR,
 };
+/// Hand-on cases (转办单): opened, chased, closed.
+pub use store::find_call;
 /// A quarter hour in milliseconds: the seat time's bucket.
 pub use store::SEAT_QUARTER_MS;
-/// Hand-on cases (转办单): opened, chased, closed.
 pub use store::{chase_case, close_case, list_cases, open_case, Case, NewCase};
 /// The web console's users: roles, scopes and password hashes.
 pub use store::{find_user, list_users, remove_user, save_user, Role, User};

@@ -265,6 +265,17 @@ pub fn list_calls(db: &Path, since: Option<DateTime<Utc>>) -> Result<Vec<CallRec
     sql::select_since(&conn, since, db)
 }
 
+/// The call `id`, read from the hour around the time its id was made; `None` if it is not
+/// in the store (or the id carries no time).
+pub fn find_call(db: &Path, id: &crate::CallId) -> Result<Option<CallRecord>, RecordError> {
+    let Some(at) = id.made_at() else {
+        return Ok(None);
+    };
+    let hour = chrono::Duration::hours(1);
+    let calls = list_calls_between(db, at - hour, at + hour)?;
+    Ok(calls.into_iter().find(|c| &c.call_id == id))
+}
+
 /// Reads the calls offered in `[from, to)`, oldest first (reports), read-only. A long
 /// period is read in slices on as many threads as there are cores (up to four), each with
 /// its own connection: decoding the rows, not the disk, is what a year costs.
