@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the voice prompts from texts.tsv: Mandarin speech by espeak-ng (-v cmn),
 # converted to what the switch plays: 8 kHz, mono, 16-bit PCM WAV. Also makes moh.wav,
-# the music on hold, from a short synthesised melody.
+# the music on hold, from a short synthesised melody, and beep.wav, the recording tone.
 # Needs: espeak-ng, sox (apt-get install espeak-ng sox).
 # Usage: prompts/generate.sh [NAME...]   (no names: every prompt)
 set -euo pipefail
@@ -17,6 +17,12 @@ grep -v '^#' texts.tsv | while IFS=$'\t' read -r name text; do
     sox "$tmp/$name.wav" -r 8000 -c 1 -b 16 -e signed-integer "$name.wav" norm -3
     echo "$name.wav"
 done
+
+if [ $# -eq 0 ] || [[ " $* " == *" beep "* ]]; then
+    # The tone before a prompt is recorded from a phone: 1 kHz for 0.4 s.
+    sox -n -r 8000 -c 1 -b 16 -e signed-integer beep.wav synth 0.4 sine 1000 fade 0.01 0.4 0.01 vol 0.5
+    echo beep.wav
+fi
 
 if [ $# -eq 0 ] || [[ " $* " == *" moh "* ]]; then
     # A gentle eight-note phrase, looped by the switch while a caller waits.

@@ -15,6 +15,8 @@ pub struct Census {
     pub calls: usize,
     /// Phones' own calls to the switch alive (feature codes, monitoring).
     pub sessions: usize,
+    /// Voice prompts being recorded from phones.
+    pub takes: usize,
     /// SIP transactions alive.
     pub transactions: usize,
     /// Transactions with an owner.
@@ -35,6 +37,7 @@ impl Census {
     pub fn is_idle(&self) -> bool {
         self.calls == 0
             && self.sessions == 0
+            && self.takes == 0
             && self.tx_owners == 0
             && self.dialog_owners == 0
             && self.menu_timers == 0
@@ -52,7 +55,7 @@ impl Core {
             let alive = match owner {
                 TxOwner::Leg(c, _) | TxOwner::Reinvite(c) => call(c),
                 TxOwner::Keepalive(c, _, _) => call(c) || session(c),
-                TxOwner::Orphan(_) | TxOwner::Monitor(_) => true,
+                TxOwner::Orphan(_) | TxOwner::RingingPhone(_) => true,
             };
             if !alive {
                 faults.push(format!("transaction {tx:?} belongs to a call that is gone"));
@@ -98,6 +101,7 @@ impl Core {
         Census {
             calls: self.calls.len(),
             sessions: self.sessions.len(),
+            takes: self.takes.len(),
             transactions: self.endpoint.len(),
             tx_owners: self.owners.len(),
             dialog_owners: self.dialogs.len(),

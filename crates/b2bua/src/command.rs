@@ -42,6 +42,14 @@ pub enum Command {
         /// The supervisor's number.
         supervisor: String,
     },
+    /// Ring a phone of the plan and record a new version of a voice prompt from it (the
+    /// voice content page's "record from my phone").
+    RecordPrompt {
+        /// The prompt's name (`welcome`).
+        prompt: String,
+        /// The number of the phone to ring: an agent's or a supervisor's.
+        phone: String,
+    },
 }
 
 /// The operator's override of the service hours.
@@ -181,6 +189,10 @@ impl Command {
                     _ => return Err(CommandError::Unknown),
                 },
             },
+            ["prompt", "record", prompt, phone] => Command::RecordPrompt {
+                prompt: id(prompt),
+                phone: id(phone),
+            },
             ["monitor", supervisor, "stop"] => Command::StopMonitoring {
                 supervisor: id(supervisor),
             },
@@ -237,6 +249,7 @@ impl Command {
                 }
             ),
             Command::StopMonitoring { supervisor } => format!("monitor {supervisor} stop"),
+            Command::RecordPrompt { prompt, phone } => format!("prompt record {prompt} {phone}"),
         }
     }
 
@@ -325,7 +338,7 @@ pub fn reasons() -> String {
 /// What the socket takes, for a line it does not.
 pub fn usage() -> String {
     format!(
-        "commands: reload | hours open|closed|auto | agents | security | agent login|logout|ready ID | agent pause ID [{}] | monitor SUPERVISOR AGENT listen|whisper|barge | monitor SUPERVISOR stop",
+        "commands: reload | hours open|closed|auto | agents | security | agent login|logout|ready ID | agent pause ID [{}] | monitor SUPERVISOR AGENT listen|whisper|barge | monitor SUPERVISOR stop | prompt record PROMPT PHONE",
         reasons()
     )
 }
@@ -377,6 +390,13 @@ mod tests {
                     supervisor: "1950".into(),
                     agent: "1003".into(),
                     mode: MonitorMode::Whisper,
+                },
+            ),
+            (
+                "prompt record welcome 1950",
+                Command::RecordPrompt {
+                    prompt: "welcome".into(),
+                    phone: "1950".into(),
                 },
             ),
             (

@@ -88,6 +88,8 @@ pub struct Core {
     pub(crate) keepalive_every: Duration,
     /// Calls from phones the switch answers itself (feature codes, monitoring).
     pub(crate) sessions: HashMap<CallRef, crate::call::session::Session>,
+    /// Voice prompts being recorded from phones, until their files are closed.
+    pub(crate) takes: crate::call::Takes,
     /// Calls out per agent in the last hour (toll-fraud limit).
     pub(crate) calls_out: crate::call::CallsOut,
     /// ACKs of re-INVITE and monitoring 2xx answers, sent again if the 2xx is retransmitted.
@@ -169,6 +171,7 @@ impl Core {
             next_tick: parts.now,
             keepalive_every: parts.keepalive,
             sessions: HashMap::new(),
+            takes: HashMap::new(),
             calls_out: HashMap::new(),
             sent_acks: Default::default(),
             garbage_lines: Default::default(),

@@ -107,8 +107,8 @@ impl Core {
                     Some(TxOwner::Keepalive(..)) => {
                         self.on_keepalive_response(now, tx, &response);
                     }
-                    Some(TxOwner::Monitor(_)) => {
-                        self.on_monitor_response(now, tx, &response);
+                    Some(TxOwner::RingingPhone(_)) => {
+                        self.on_ringing_phone_response(now, tx, &response);
                     }
                     Some(TxOwner::Reinvite(_)) => {
                         self.on_reinvite_response(now, tx, &response);
@@ -129,8 +129,8 @@ impl Core {
                 Some(TxOwner::Reinvite(_)) => {
                     self.on_reinvite_timeout(now, tx);
                 }
-                Some(TxOwner::Monitor(_)) => {
-                    self.owners.remove_monitor(tx);
+                Some(TxOwner::RingingPhone(_)) => {
+                    self.owners.remove_ringing_phone(tx);
                     note!(
                         self.notes,
                         Debug,

@@ -70,6 +70,9 @@ impl Core {
             } => self
                 .monitor_from_cli(now, &supervisor, &agent, mode.media())
                 .map(Reply::Done),
+            Command::RecordPrompt { prompt, phone } => self
+                .record_prompt_from(now, &prompt, &phone)
+                .map(Reply::Done),
         }
     }
 

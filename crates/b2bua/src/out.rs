@@ -38,6 +38,20 @@ pub enum Output {
     Reply(ReplyTo, Result<Reply, String>),
     /// Something worth a log line.
     Note(crate::notes::Note),
+    /// A voice prompt recorded from a phone, closed at `path` (8 kHz mono WAV): to become
+    /// the prompt, audited, and live with a reload.
+    PromptRecorded {
+        /// The prompt's name.
+        prompt: String,
+        /// The take.
+        path: std::path::PathBuf,
+        /// Its length in 8 kHz samples.
+        samples: u64,
+        /// The phone it was recorded from.
+        phone: String,
+        /// Who asked for it.
+        asked_by: Option<String>,
+    },
 }
 
 /// The outputs of the step in progress, in the order they were made. Shared with the

@@ -13,7 +13,7 @@ use hotline_acd::CallRef;
 use hotline_sip::transaction::TxId;
 
 use crate::call::OrphanLeg;
-use crate::call::PendingMonitor;
+use crate::call::RingingPhone;
 use crate::core::Side;
 
 /// The owner of one transaction.
@@ -27,8 +27,8 @@ pub(crate) enum TxOwner {
     Keepalive(CallRef, Side, String),
     /// The re-INVITE moving a consulted party onto a call (attended transfer).
     Reinvite(CallRef),
-    /// A supervisor's phone rung by `hotline monitor`.
-    Monitor(PendingMonitor),
+    /// A desk phone the switch rings for itself (monitoring, a prompt recording).
+    RingingPhone(RingingPhone),
 }
 
 /// The index of transactions' owners.
@@ -127,18 +127,18 @@ impl TxOwners {
         Some(call)
     }
 
-    /// The supervisor's phone `tx` rings.
-    pub(crate) fn monitor_mut(&mut self, tx: TxId) -> Option<&mut PendingMonitor> {
+    /// The desk phone `tx` rings for the switch.
+    pub(crate) fn ringing_phone_mut(&mut self, tx: TxId) -> Option<&mut RingingPhone> {
         match self.by_tx.get_mut(&tx) {
-            Some(TxOwner::Monitor(p)) => Some(p),
+            Some(TxOwner::RingingPhone(p)) => Some(p),
             _ => None,
         }
     }
 
-    /// Forgets `tx` if it rings a supervisor's phone.
-    pub(crate) fn remove_monitor(&mut self, tx: TxId) -> Option<PendingMonitor> {
+    /// Forgets `tx` if it rings a desk phone for the switch.
+    pub(crate) fn remove_ringing_phone(&mut self, tx: TxId) -> Option<RingingPhone> {
         match self.by_tx.remove(&tx) {
-            Some(TxOwner::Monitor(p)) => Some(p),
+            Some(TxOwner::RingingPhone(p)) => Some(p),
             Some(other) => {
                 self.by_tx.insert(tx, other);
                 None
@@ -147,10 +147,10 @@ impl TxOwners {
         }
     }
 
-    /// The supervisors' phones being rung.
-    pub(crate) fn monitors(&self) -> impl Iterator<Item = (TxId, &PendingMonitor)> {
+    /// The desk phones the switch rings for itself.
+    pub(crate) fn ringing_phones(&self) -> impl Iterator<Item = (TxId, &RingingPhone)> {
         self.by_tx.iter().filter_map(|(tx, o)| match o {
-            TxOwner::Monitor(p) => Some((*tx, p)),
+            TxOwner::RingingPhone(p) => Some((*tx, p)),
             _ => None,
         })
     }

@@ -47,9 +47,9 @@ impl Core {
         for session in sessions {
             self.end_session(now, session, true);
         }
-        let ringing: Vec<TxId> = self.owners.monitors().map(|(tx, _)| tx).collect();
+        let ringing: Vec<TxId> = self.owners.ringing_phones().map(|(tx, _)| tx).collect();
         for tx in ringing {
-            self.withdraw_monitor_invite(now, tx);
+            self.withdraw_ringing_phone(now, tx);
         }
         self.drain(now);
     }

@@ -180,7 +180,7 @@ impl Core {
         }
         self.collect_orphans(now);
         self.ring_timeouts(now);
-        self.monitor_invite_timeouts(now);
+        self.ringing_phone_timeouts(now);
         self.sent_acks.prune(now);
         self.unacked_sessions(now);
         self.keepalive_round(now);

@@ -36,6 +36,7 @@ pub mod qa;
 pub mod reports;
 pub mod sessions;
 pub mod today;
+pub mod voice;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,8 @@ pub struct Console {
     desk_lists: (Vec<String>, Vec<String>),
     /// The plan's agents and centre, for the reports.
     report_plan: reports::PlanFacts,
+    /// The plan's voice prompts, for the voice content page.
+    voice: Option<voice::PromptLibrary>,
 }
 
 impl Console {
@@ -105,6 +108,7 @@ impl Console {
             listening: Default::default(),
             today: Default::default(),
             orders: None,
+            voice: None,
             schedule: hotline_ivr::Schedule::default(),
             report_plan: reports::PlanFacts {
                 agents: Vec::new(),
@@ -145,6 +149,12 @@ impl Console {
     /// `orders`: the switch's control channel.
     pub fn with_orders(mut self, orders: operate::Orders) -> Console {
         self.orders = Some(orders);
+        self
+    }
+
+    /// Lets admins maintain the plan's prompts in `library` (the voice content page).
+    pub fn with_voice(mut self, library: voice::PromptLibrary) -> Console {
+        self.voice = Some(library);
         self
     }
 
@@ -205,6 +215,15 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/qa", get(qa_page))
         .route("/api/qa", get(qa::overview))
         .route("/api/qa/reviews", post(qa::review))
+        .route("/voice", get(voice_page))
+        .route("/api/voice", get(voice::list))
+        .route("/api/voice/{name}/audio", get(voice::audio))
+        .route(
+            "/api/voice/{name}",
+            post(voice::upload).layer(axum::extract::DefaultBodyLimit::max(voice::MAX_UPLOAD)),
+        )
+        .route("/api/voice/{name}/restore", post(voice::restore))
+        .route("/api/voice/{name}/record", post(voice::record))
         .route("/assets/{name}", get(asset))
         .layer(axum::middleware::map_response(guard_headers))
         .with_state(console)
@@ -300,6 +319,14 @@ async fn qa_page(SignedIn(session): SignedIn) -> Response {
     match session.role {
         Role::Supervisor | Role::Inspector | Role::Admin => pages::qa(&session),
         Role::Agent => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// `GET /voice`: the voice content page (admins).
+async fn voice_page(SignedIn(session): SignedIn) -> Response {
+    match session.role {
+        Role::Admin => pages::voice(&session),
+        _ => StatusCode::FORBIDDEN.into_response(),
     }
 }
 

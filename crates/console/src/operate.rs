@@ -72,7 +72,7 @@ pub struct HoursForm {
     hours: String,
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
+pub(crate) fn refuse(status: StatusCode, message: &str) -> Response {
     let body = Outcome {
         ok: false,
         message: message.to_string(),
@@ -98,8 +98,22 @@ impl Console {
 
     /// Sends `command` to the switch as `session`'s user and waits for its answer.
     pub(crate) async fn order(&self, session: &Session, command: Command) -> Response {
+        match self.ask_switch(session, command).await {
+            Ok(message) => Json(Outcome { ok: true, message }).into_response(),
+            Err((status, why)) => refuse(status, &why),
+        }
+    }
+
+    /// The switch's answer to `command` from `session`'s user, or the status and words of
+    /// its refusal.
+    pub(crate) async fn ask_switch(
+        &self,
+        session: &Session,
+        command: Command,
+    ) -> Result<String, (StatusCode, String)> {
+        let unavailable = |why: &str| (StatusCode::SERVICE_UNAVAILABLE, why.to_string());
         let Some(orders) = &self.orders else {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "no switch to send it to");
+            return Err(unavailable("no switch to send it to"));
         };
         let (reply, answer) = oneshot::channel();
         let order = Order {
@@ -108,16 +122,15 @@ impl Console {
             reply,
         };
         if orders.send(order).await.is_err() {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "the switch is stopping");
+            return Err(unavailable("the switch is stopping"));
         }
         match tokio::time::timeout(ANSWER_WITHIN, answer).await {
-            Ok(Ok(Ok(reply))) => Json(Outcome {
-                ok: true,
-                message: reply.text(),
-            })
-            .into_response(),
-            Ok(Ok(Err(why))) => refuse(StatusCode::CONFLICT, &why),
-            _ => refuse(StatusCode::GATEWAY_TIMEOUT, "the switch did not answer"),
+            Ok(Ok(Ok(reply))) => Ok(reply.text()),
+            Ok(Ok(Err(why))) => Err((StatusCode::CONFLICT, why)),
+            _ => Err((
+                StatusCode::GATEWAY_TIMEOUT,
+                "the switch did not answer".to_string(),
+            )),
         }
     }
 

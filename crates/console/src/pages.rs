@@ -24,6 +24,8 @@ const CASES: &str = include_str!("../assets/cases.html");
 const CASES_JS: &str = include_str!("../assets/cases.js");
 const REPORTS: &str = include_str!("../assets/reports.html");
 const REPORTS_JS: &str = include_str!("../assets/reports.js");
+const VOICE: &str = include_str!("../assets/voice.html");
+const VOICE_JS: &str = include_str!("../assets/voice.js");
 const CSS: &str = include_str!("../assets/console.css");
 const CONSOLE_JS: &str = include_str!("../assets/console.js");
 const WALLBOARD_JS: &str = include_str!("../assets/wallboard.js");
@@ -122,6 +124,14 @@ pub fn qa(session: &Session) -> Response {
     Html(page).into_response()
 }
 
+/// The voice content page.
+pub fn voice(session: &Session) -> Response {
+    let page = VOICE
+        .replace("{{csrf}}", &escape(&session.csrf))
+        .replace("{{user}}", &escape(&session.user));
+    Html(page).into_response()
+}
+
 /// The calls search page.
 pub fn calls(session: &Session) -> Response {
     let page = CALLS
@@ -152,6 +162,7 @@ pub fn asset(name: &str) -> Response {
         "reports.js" => (REPORTS_JS, "text/javascript; charset=utf-8"),
         "supervisor.js" => (SUPERVISOR_JS, "text/javascript; charset=utf-8"),
         "call.js" => (CALL_JS, "text/javascript; charset=utf-8"),
+        "voice.js" => (VOICE_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

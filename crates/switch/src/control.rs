@@ -165,7 +165,7 @@ async fn serve_one(
 
 /// Passes one command to the core and waits for its answer; a reload's plan is loaded
 /// first, here.
-async fn carry_out(
+pub(crate) async fn carry_out(
     command: Command,
     os_user: Option<String>,
     core: &mpsc::Sender<Control>,

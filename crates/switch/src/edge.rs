@@ -68,6 +68,8 @@ pub(crate) struct Edge {
         tokio::sync::watch::Sender<Arc<hotline_b2bua::Board>>,
         Option<Instant>,
     )>,
+    /// Where voice prompts recorded from phones are installed, if anywhere.
+    takes: Option<crate::prompt_takes::PromptTakes>,
 }
 
 impl Edge {
@@ -82,7 +84,14 @@ impl Edge {
             next_reply: 0,
             disk_low: false,
             board: None,
+            takes: None,
         }
+    }
+
+    /// Installs voice prompts recorded from phones with `takes`.
+    pub fn with_prompt_takes(mut self, takes: crate::prompt_takes::PromptTakes) -> Edge {
+        self.takes = Some(takes);
+        self
     }
 
     /// Publishes the core's live board to `tx` after changes, at most every [`BOARD_EVERY`].
@@ -251,6 +260,23 @@ impl Edge {
                     }
                 }
                 Output::Note(note) => crate::notes::log(note),
+                Output::PromptRecorded {
+                    prompt,
+                    path,
+                    samples: _,
+                    phone,
+                    asked_by,
+                } => match &self.takes {
+                    Some(takes) => takes.install(crate::prompt_takes::Take {
+                        prompt,
+                        path,
+                        phone,
+                        asked_by,
+                    }),
+                    None => {
+                        warn!(%prompt, path = %path.display(), "recorded prompt left as it is: nothing installs takes")
+                    }
+                },
             }
         }
         (want, not_opened)

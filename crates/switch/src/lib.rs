@@ -19,6 +19,7 @@ mod edge;
 mod edge_media;
 mod notes;
 pub mod plan;
+mod prompt_takes;
 pub mod transport;
 
 /// The operator's commands, typed end to end (clap → the control socket → the machine).
@@ -149,18 +150,20 @@ fn stop_on_signals(core: mpsc::Sender<Control>) -> std::io::Result<()> {
 
 /// A channel for the web console's commands, forwarded to the core as the control socket's
 /// are, each marked with the console user who gave it (`web:wang`) for the audit.
-fn forward_orders(core: mpsc::Sender<Control>) -> hotline_console::operate::Orders {
+fn forward_orders(
+    core: mpsc::Sender<Control>,
+    loader: control::PlanLoader,
+) -> hotline_console::operate::Orders {
     let (tx, mut rx) = mpsc::channel::<hotline_console::operate::Order>(16);
     tokio::spawn(async move {
         while let Some(order) = rx.recv().await {
-            let command = Control::Command {
-                command: order.command,
-                os_user: Some(format!("web:{}", order.actor)),
-                reply: order.reply,
-            };
-            if core.send(command).await.is_err() {
-                return;
-            }
+            let (core, loader) = (core.clone(), loader.clone());
+            // Each on its own: a reload loading its plan holds up no one's pause.
+            tokio::spawn(async move {
+                let os_user = Some(format!("web:{}", order.actor));
+                let answer = control::carry_out(order.command, os_user, &core, &loader).await;
+                let _ = order.reply.send(answer);
+            });
         }
     });
     tx
@@ -205,7 +208,12 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         one_at_a_time: Default::default(),
     };
     let console_orders = control_tx.clone();
-    control::start(&cfg.control, control_tx, loader)?;
+    let takes = prompt_takes::PromptTakes {
+        db: cfg.db.clone(),
+        control: control_tx.clone(),
+        loader: loader.clone(),
+    };
+    control::start(&cfg.control, control_tx, loader.clone())?;
     let (board_tx, board_rx) = tokio::sync::watch::channel(Default::default());
     let console = match cfg.http {
         Some(addr) => {
@@ -219,7 +227,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 board_rx,
                 plan.dialplan.security.clone(),
             )
-            .with_orders(forward_orders(console_orders))
+            .with_orders(forward_orders(console_orders, loader))
             .with_schedule(plan.dialplan.schedule.clone())
             .with_report_plan(hotline_console::reports::PlanFacts {
                 agents: plan
@@ -233,7 +241,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
             .with_desk_lists(
                 plan.dialplan.switch.summary_categories.clone(),
                 plan.dialplan.switch.case_departments.clone(),
-            );
+            )
+            .with_voice(hotline_console::voice::PromptLibrary::new(
+                plan.dialplan.prompt_dir.clone(),
+                plan::played_prompts(&plan.dialplan),
+            ));
             tokio::spawn(hotline_console::serve(
                 listener,
                 std::sync::Arc::new(console),
@@ -262,7 +274,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         notes_from: crate::notes::wanted(),
     });
     let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx);
-    let mut edge = crate::edge::Edge::new(core, transport, store, media);
+    let mut edge = crate::edge::Edge::new(core, transport, store, media).with_prompt_takes(takes);
     if console.is_some() {
         edge = edge.with_board(board_tx);
     }

@@ -53,8 +53,25 @@ pub fn load(path: &Path) -> Result<Arc<Plan>, PlanError> {
 
 /// Prompts the switch plays outside any menu, when the prompt directory has them: the
 /// feature-code confirmations (without them the switch hangs up at once, which confirms
-/// nothing) and the music a transferred caller waits with (else silence).
-pub const SWITCH_PROMPTS: [&str; 3] = ["feature-ok", "feature-failed", "moh"];
+/// nothing), the music a transferred caller waits with (else silence) and the beep before
+/// a prompt is recorded from a phone.
+pub const SWITCH_PROMPTS: [&str; 4] = ["feature-ok", "feature-failed", "moh", "beep"];
+
+/// Every prompt the switch can play with this plan, the menu's first: what the voice
+/// content page lists.
+pub fn played_prompts(dialplan: &Dialplan) -> Vec<String> {
+    let mut names = dialplan
+        .menu
+        .as_ref()
+        .map(|m| prompt_names(m))
+        .unwrap_or_default();
+    for name in SWITCH_PROMPTS {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
 
 fn with_switch_prompts(mut prompts: PromptSet, dir: &Path) -> PromptSet {
     for name in SWITCH_PROMPTS {

@@ -287,6 +287,10 @@ impl Core {
 
     /// What the call's media task reported.
     pub(crate) fn on_media_event(&mut self, now: Instant, call: CallRef, event: MediaEvent) {
+        if self.takes.contains_key(&call) {
+            self.on_take_media(now, call, event);
+            return;
+        }
         if self.sessions.contains_key(&call) {
             self.on_session_media(now, call, event);
             return;

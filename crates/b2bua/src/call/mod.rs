@@ -12,6 +12,8 @@ pub(crate) mod menu;
 mod monitor_cli;
 mod offer;
 mod phone;
+mod prompt_take;
+mod ringing_phone;
 pub(crate) mod session;
 mod stage;
 mod talk;
@@ -36,8 +38,9 @@ use crate::out::Outputs;
 
 pub(crate) use calls_out::CallsOut;
 pub(crate) use end::Ending;
-pub(crate) use monitor_cli::PendingMonitor;
 pub(crate) use phone::static_seat_sent;
+pub(crate) use prompt_take::Takes;
+pub(crate) use ringing_phone::RingingPhone;
 pub(crate) use stage::Stage;
 
 /// One call from the switch's side.

@@ -302,7 +302,10 @@ impl Core {
         self.sessions
             .values()
             .any(|s| matches!(s.kind, SessionKind::Monitor { call: c, .. } if c == call))
-            || self.owners.monitors().any(|(_, p)| p.target == call)
+            || self
+                .owners
+                .ringing_phones()
+                .any(|(_, p)| p.purpose.monitored_call() == Some(call))
     }
 
     /// Joins an answered supervisor leg to the call's media.

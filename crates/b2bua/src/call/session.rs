@@ -1,7 +1,8 @@
 //! Calls from agents' and supervisors' desk phones that the switch answers itself: a
 //! feature code (`*21` log in … `*24N` not ready) gets a short spoken confirmation and is
 //! hung up; a supervisor's monitoring call (`*31`/`*32`/`*33` + agent number) is joined to
-//! the agent's call media as a listener, a whisperer or a third party.
+//! the agent's call media as a listener, a whisperer or a third party; an admin's phone
+//! rung to record a voice prompt.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,6 +49,8 @@ const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub(crate) enum SessionKind {
     /// A feature code's confirmation playing; hung up when it ends.
     Feature(Option<MediaHandle>),
+    /// A voice prompt being recorded from the phone ([`super::prompt_take`]).
+    PromptTake(MediaHandle),
     /// A supervisor attached to a call's media.
     Monitor {
         /// The monitored call.
@@ -237,7 +240,7 @@ impl Core {
             return self.reply(now, tx, req, 488, tag);
         };
         match (&s.kind, peer) {
-            (SessionKind::Feature(Some(m)), Some(peer)) => {
+            (SessionKind::Feature(Some(m)) | SessionKind::PromptTake(m), Some(peer)) => {
                 m.update(crate::core::Side::Caller, peer)
             }
             (SessionKind::Monitor { call: target, .. }, Some(peer)) => {
@@ -269,6 +272,7 @@ impl Core {
                 // Dropping the handle stops the task.
                 drop(media);
             }
+            SessionKind::PromptTake(media) => self.take_hung_up(call, media),
             SessionKind::Monitor { call: target, .. } => {
                 if let Some(m) = self.calls.get(&target).and_then(|c| c.media()) {
                     m.end_supervision();

@@ -142,6 +142,8 @@ pub struct Kit {
     pub notes: Vec<hotline_b2bua::Note>,
     /// Replies to operators' commands.
     pub replies: Vec<(ReplyTo, Result<Reply, String>)>,
+    /// Prompts recorded from phones: (prompt, take's file, samples, phone, asked by).
+    pub takes: Vec<(String, std::path::PathBuf, u64, String, Option<String>)>,
     /// Media ports the kit will still grant; `None`: as many as asked.
     pub port_budget: Option<usize>,
     /// Plays not yet heard to their end: (media task, play id).
@@ -164,7 +166,11 @@ impl Kit {
 
     /// As [`Kit::with_ports`], asking for notes from `notes_from` up.
     pub fn build(dialplan: &str, ports: Option<usize>, notes_from: hotline_b2bua::Level) -> Kit {
-        let plan = plan(dialplan);
+        Kit::on_plan(plan(dialplan), ports, notes_from)
+    }
+
+    /// As [`Kit::build`], on a plan made by the test (with prompts, say).
+    pub fn on_plan(plan: Arc<Plan>, ports: Option<usize>, notes_from: hotline_b2bua::Level) -> Kit {
         let now = Instant::now();
         let wall0 = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
         let core = Core::new(CoreParts {
@@ -191,6 +197,7 @@ impl Kit {
             notes: Vec::new(),
             released: Vec::new(),
             replies: Vec::new(),
+            takes: Vec::new(),
             port_budget: None,
             playing: Vec::new(),
             media_calls: Vec::new(),
@@ -360,6 +367,13 @@ impl Kit {
                 }
                 Output::Reply(to, r) => self.replies.push((to, r)),
                 Output::Note(n) => self.notes.push(n),
+                Output::PromptRecorded {
+                    prompt,
+                    path,
+                    samples,
+                    phone,
+                    asked_by,
+                } => self.takes.push((prompt, path, samples, phone, asked_by)),
                 Output::ReleasePort(port) => self.released.push(port.0),
                 Output::WantPorts(n) => {
                     let can = self.port_budget.map_or(n, |b| b.min(n));

@@ -199,16 +199,19 @@ pub enum Action {
     Play,
     /// A confidential caller's number shown unmasked to a reader with clearance.
     Unmask,
+    /// A voice prompt replaced or restored (the 12366 voice content).
+    Voice,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Draw,
         Action::Redraw,
         Action::Review,
         Action::Play,
         Action::Unmask,
+        Action::Voice,
     ];
 
     /// The word stored in `action`.
@@ -219,6 +222,7 @@ impl Action {
             Action::Review => "review",
             Action::Play => "play",
             Action::Unmask => "unmask",
+            Action::Voice => "voice",
         }
     }
 }
