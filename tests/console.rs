@@ -8,8 +8,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::audio::tone_pcap;
@@ -20,30 +19,6 @@ use hotline_media::Codec;
 
 const LUOYANG_MOBILE: &str = "13903790000";
 const ZHENGZHOU_LANDLINE: &str = "037161234567";
-
-/// `hotline user add` on the switch's store, the password on standard input.
-fn add_user(switch: &Switch, id: &str, args: &[&str], password: &str) {
-    let db = switch.db();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["user", "add", id])
-        .args(args)
-        .arg("--db")
-        .arg(&db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hotline user add");
-    let mut stdin = child.stdin.take().expect("stdin");
-    writeln!(stdin, "{password}").expect("password");
-    drop(stdin);
-    let out = child.wait_with_output().expect("hotline user add");
-    assert!(
-        out.status.success(),
-        "user add: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A cell of a region's row on the wallboard (1-based column).
 fn cell(region: &str, column: u32) -> String {
@@ -73,8 +48,7 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
         &["--http", "127.0.0.1:0"],
     );
     let console = switch.console_url();
-    add_user(
-        &switch,
+    switch.add_user(
         "wang",
         &["--role", "supervisor", "--scope", "luoyang"],
         "luoyang-duty-1",
@@ -336,7 +310,7 @@ fn an_inspector_scores_a_sampled_call_on_the_qa_page() {
         "{}",
         String::from_utf8_lossy(&drawn.stderr)
     );
-    add_user(&switch, "li", &["--role", "inspector"], "inspect-all-day");
+    switch.add_user("li", &["--role", "inspector"], "inspect-all-day");
 
     let browser = Browser::start();
     browser.goto(&format!("{console}/login"));
@@ -390,8 +364,7 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
         &["--http", "127.0.0.1:0"],
     );
     let console = switch.console_url();
-    add_user(
-        &switch,
+    switch.add_user(
         "zhao",
         &["--role", "agent", "--agent", "1003"],
         "desk-1003-pass",

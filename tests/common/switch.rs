@@ -332,3 +332,30 @@ impl Switch {
         }
     }
 }
+
+impl Switch {
+    /// `hotline user add ID ARGS…` on the switch's store, the password on standard input.
+    #[allow(dead_code)]
+    pub fn add_user(&self, id: &str, args: &[&str], password: &str) {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .args(["user", "add", id])
+            .args(args)
+            .arg("--db")
+            .arg(self.db())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hotline user add");
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{password}").expect("password");
+        drop(stdin);
+        let out = child.wait_with_output().expect("hotline user add");
+        assert!(
+            out.status.success(),
+            "user add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

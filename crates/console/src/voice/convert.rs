@@ -21,6 +21,11 @@ pub const PROMPT_RATE: u32 = 8_000;
 pub const MAX_SECONDS: u64 = 300;
 /// Input frames the resampler takes at a time.
 const CHUNK: usize = 1_024;
+/// The rates taken: those of telephones, broadcast, CDs and studios. An odd rate would make
+/// the FFT resampler's blocks as long as the rate itself (a cost an upload must not choose).
+pub const COMMON_RATES: [u32; 11] = [
+    8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000,
+];
 
 /// Why an upload is not a prompt.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,8 +39,8 @@ pub enum ConvertError {
     /// Longer than [`MAX_SECONDS`].
     #[error("longer than {MAX_SECONDS} seconds")]
     TooLong,
-    /// The resampler refused (an absurd sample rate).
-    #[error("its sample rate cannot be converted")]
+    /// Not one of the [`COMMON_RATES`].
+    #[error("its sample rate is not a common one (8, 11.025, 12, 16, 22.05, 24, 32, 44.1, 48, 88.2 or 96 kHz)")]
     Rate,
 }
 
@@ -116,6 +121,9 @@ fn resample(mono: &[f32], rate: u32) -> Result<Vec<f32>, ConvertError> {
     if rate == PROMPT_RATE {
         return Ok(mono.to_vec());
     }
+    if !COMMON_RATES.contains(&rate) {
+        return Err(ConvertError::Rate);
+    }
     let mut resampler = FftFixedIn::<f32>::new(rate as usize, PROMPT_RATE as usize, CHUNK, 2, 1)
         .map_err(|_| ConvertError::Rate)?;
     let delay = resampler.output_delay();
@@ -133,10 +141,13 @@ fn resample(mono: &[f32], rate: u32) -> Result<Vec<f32>, ConvertError> {
         out.extend(produced.into_iter().flatten());
         rest = after;
     }
-    let produced = resampler
-        .process_partial(Some(&[rest]), None)
-        .map_err(|_| ConvertError::Rate)?;
-    out.extend(produced.into_iter().flatten());
+    if !rest.is_empty() {
+        // (An empty slice here would mean a channel left out, not the end of the input.)
+        let produced = resampler
+            .process_partial(Some(&[rest]), None)
+            .map_err(|_| ConvertError::Rate)?;
+        out.extend(produced.into_iter().flatten());
+    }
     // The filter's delay holds the last samples back: push silence through for them.
     while out.len() < wanted + delay {
         let produced = resampler
@@ -199,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shortest_and_the_chunk_sized_files_keep_their_length_at_every_rate() {
+        for rate in COMMON_RATES {
+            for frames in [1u32, 2, 7, 1_023, 1_024, 1_025, 4_097] {
+                // Half a frame more, so that the float seconds truncate to `frames`.
+                let seconds = (frames as f32 + 0.5) / rate as f32;
+                let pcm = to_prompt(wav(rate, 1, 440.0, seconds)).unwrap();
+                let expected = (u64::from(frames) * 8_000).div_ceil(u64::from(rate)) as usize;
+                assert_eq!(pcm.len(), expected, "{frames} frames at {rate} Hz");
+            }
+        }
+    }
+
+    #[test]
     fn a_tone_above_the_telephone_band_does_not_fold_into_it() {
         // 6 kHz at 48 kHz would alias to 2 kHz without the resampler's low-pass.
         let pcm = to_prompt(wav(48_000, 1, 6_000.0, 1.0)).unwrap();
@@ -219,6 +243,16 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(pcm, original);
+    }
+
+    #[test]
+    fn an_mp3_is_decoded_and_brought_to_8_khz() {
+        // One second of 440 Hz, 44.1 kHz stereo, 64 kbit/s (made once with lame).
+        let mp3 = include_bytes!("../../tests/fixtures/tone-440.mp3").to_vec();
+        let pcm = to_prompt(mp3).unwrap();
+        // The encoder's priming and padding add a frame or two of silence.
+        assert!((8_000..8_800).contains(&pcm.len()), "{}", pcm.len());
+        assert!(strength(&pcm, 440.0) > 0.25, "{}", strength(&pcm, 440.0));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! a change is always undone by restoring the one before. A new version goes in with an
 //! atomic rename, so a reload never reads half a file.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -64,14 +63,21 @@ impl PromptLibrary {
         self.names.iter().any(|n| n == name)
     }
 
-    /// Every prompt with its text, length and earlier versions.
+    /// Every prompt with its text, length and earlier versions, in the order of
+    /// `texts.tsv` (the order the menu is heard in), then the rest by name.
     pub fn list(&self) -> Vec<PromptEntry> {
         let texts = self.texts();
-        self.names
-            .iter()
+        let mut names: Vec<&String> = self.names.iter().collect();
+        let place = |n: &str| texts.iter().position(|(t, _)| t == n).unwrap_or(usize::MAX);
+        names.sort_by(|a, b| place(a).cmp(&place(b)).then_with(|| a.cmp(b)));
+        names
+            .into_iter()
             .map(|name| PromptEntry {
                 name: name.clone(),
-                text: texts.get(name).cloned(),
+                text: texts
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, t)| t.clone()),
                 seconds: seconds_of(&self.current(name)),
                 versions: self
                     .version_ids(name)
@@ -181,9 +187,9 @@ impl PromptLibrary {
     }
 
     /// `texts.tsv`: a name and its text per line, `#` comments.
-    fn texts(&self) -> HashMap<String, String> {
+    fn texts(&self) -> Vec<(String, String)> {
         let Ok(text) = fs::read_to_string(self.dir.join("texts.tsv")) else {
-            return HashMap::new();
+            return Vec::new();
         };
         text.lines()
             .filter(|l| !l.starts_with('#'))
@@ -255,7 +261,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let lib = PromptLibrary::new(
             dir.path().to_path_buf(),
-            vec!["welcome".into(), "goodbye".into()],
+            vec!["goodbye".into(), "welcome".into()],
         );
         write_wav(&lib.current("welcome"), &[1; 800]).unwrap();
         fs::write(

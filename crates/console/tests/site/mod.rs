@@ -14,6 +14,7 @@ use chrono::Utc;
 use hotline_b2bua::command::{Command, Reply};
 use hotline_b2bua::{Board, RegionBoard, Seat};
 use hotline_console::operate::Order;
+use hotline_console::voice::PromptLibrary;
 use hotline_console::{app, password, Console};
 use hotline_record::{save_user, Role, User};
 use hotline_routing::SecurityConfig;
@@ -71,6 +72,7 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
                 agent: match id {
                     "chen" => Some("1950".to_string()),
                     "zhao" => Some("1003".to_string()),
+                    "director" => Some("1950".to_string()),
                     _ => None,
                 },
                 scope: scope.iter().map(|s| s.to_string()).collect(),
@@ -83,6 +85,8 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
     add("wang", Role::Supervisor, &["luoyang"]);
     add("zhao", Role::Agent, &[]);
     add("chen", Role::Supervisor, &["province"]);
+    add("director", Role::Admin, &[]);
+    add("admin", Role::Admin, &[]);
     let mut luoyang = region("luoyang", 1);
     luoyang.seats.push(seat("1003"));
     let mut zhengzhou = region("zhengzhou", 4);
@@ -101,6 +105,18 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
         }
     });
     let mut console = Console::new(db, None, rx, security).with_orders(orders_tx);
+    let prompts = dir.path().join("prompts");
+    std::fs::create_dir(&prompts).unwrap();
+    write_prompt(&prompts.join("welcome.wav"), &[1_000; 4_000]);
+    std::fs::write(
+        prompts.join("texts.tsv"),
+        "welcome\t您好，欢迎致电12366。\n",
+    )
+    .unwrap();
+    console = console.with_voice(PromptLibrary::new(
+        prompts,
+        vec!["welcome".to_string(), "goodbye".to_string()],
+    ));
     if let Some((categories, departments)) = desk {
         console = console.with_desk_lists(categories, departments);
     }
@@ -110,6 +126,21 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
         _board: tx,
         orders,
     }
+}
+
+/// An 8 kHz mono 16-bit WAV of `samples`.
+pub fn write_prompt(path: &std::path::Path, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in samples {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
 }
 
 /// A response's status, headers and body text.
@@ -207,7 +238,11 @@ pub async fn session(site: &Site, user: &str) -> (String, String) {
         "{set:?}"
     );
     let cookie = format!("hotline_session={token}");
-    let page = send(site, get("/wallboard", &cookie)).await;
+    let mut page = send(site, get("/wallboard", &cookie)).await;
+    if page.status == StatusCode::FORBIDDEN {
+        // An agent's page is their desk.
+        page = send(site, get("/desk", &cookie)).await;
+    }
     let csrf = page
         .body
         .split("name=\"csrf\" value=\"")
