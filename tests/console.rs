@@ -257,6 +257,24 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
             .any(|r| r.call_id.as_deref() == Some(zhengzhou_call.as_str())),
         "nothing refused is in the audit as played"
     );
+
+    // The scrape of this machine: the switch's own figures after two calls relayed.
+    // (Fetched by the page: Chromium downloads the OpenMetrics type instead of showing it.)
+    browser.goto(&format!("{console}/wallboard"));
+    let metrics = browser.run("return fetch('/metrics').then((r) => r.text());");
+    let metrics = metrics.as_str().unwrap_or_default();
+    let figure = |name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
+        line.and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+    };
+    assert!(figure("hotline_sip_requests_total{direction=\"in\",method=\"INVITE\"}") >= 2.0);
+    assert!(figure("hotline_sip_responses_total{direction=\"out\",class=\"2xx\"}") >= 2.0);
+    assert!(figure("hotline_rtp_packets_total{kind=\"relayed\"}") > 100.0);
+    assert_eq!(figure("hotline_calls_in_progress{stage=\"talking\"}"), 0.0);
+    assert_eq!(figure("hotline_refused_total{kind=\"overload-503\"}"), 0.0);
+    assert!(figure("hotline_recording_write_lag_seconds") < 5.0);
+    assert_eq!(figure("hotline_store_queued_writes"), 0.0);
 }
 
 /// Stores a call Luoyang's agent 1003 answered a week ago, with its recording.

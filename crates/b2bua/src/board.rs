@@ -16,6 +16,12 @@ use crate::core::Core;
 pub struct Board {
     /// One entry per region of the plan.
     pub regions: Vec<RegionBoard>,
+    /// Calls in progress by stage: `waiting` (queued or ringing, unanswered), `menu`,
+    /// `talking` (an agent or trunk connected, through the menu or not), `parked` (between
+    /// a transfer's parties).
+    pub calls: BTreeMap<&'static str, u32>,
+    /// Requests the sign-in brakes refused unchecked (blocked sources) since the start.
+    pub refused_by_brakes: u64,
 }
 
 /// One region's queue and agents now.
@@ -165,6 +171,14 @@ impl Core {
                 call: self.seat_call(&v.status),
             });
         }
-        Board { regions }
+        let mut calls = BTreeMap::new();
+        for c in self.calls.values() {
+            *calls.entry(c.stage.word()).or_default() += 1;
+        }
+        Board {
+            regions,
+            calls,
+            refused_by_brakes: self.refused_by_brakes,
+        }
     }
 }

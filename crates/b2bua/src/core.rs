@@ -98,6 +98,8 @@ pub struct Core {
     pub(crate) garbage_lines: crate::log_budget::LogBudget,
     /// The brakes on password guessing.
     pub(crate) brakes: crate::brakes::Brakes,
+    /// Requests refused unchecked by the brakes (blocked, or their queue full) so far.
+    pub(crate) refused_by_brakes: u64,
     /// Requests the brakes hold back.
     pub(crate) held: crate::sign_in::HeldRequests,
     /// The OS user on the control socket whose command is being carried out, for the
@@ -176,6 +178,7 @@ impl Core {
             sent_acks: Default::default(),
             garbage_lines: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
+            refused_by_brakes: 0,
             held: Default::default(),
             operator_user: None,
             stopping: None,

@@ -143,6 +143,7 @@ impl Core {
                     user,
                     from.addr
                 );
+                self.refused_by_brakes += 1;
                 self.refuse(now, tx, req, 403);
                 true
             }
@@ -163,6 +164,7 @@ impl Core {
                     );
                     self.held.full_logged = Some(now);
                 }
+                self.refused_by_brakes += 1;
                 self.refuse(now, tx, req, 403);
                 true
             }

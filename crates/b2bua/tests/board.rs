@@ -34,6 +34,7 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
         "the wait is counted from the arrival"
     );
     assert_eq!(waiting.agents.get("ringing"), Some(&1));
+    assert_eq!(kit.core.board().calls.get("waiting"), Some(&1));
     let pop = waiting.seats[0]
         .call
         .as_ref()
@@ -53,6 +54,11 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
     let talking = luoyang(&kit);
     assert_eq!((talking.waiting, talking.oldest_since), (0, None));
     assert_eq!(talking.agents.get("talking"), Some(&1));
+    let calls = kit.core.board().calls;
+    assert_eq!(
+        (calls.get("talking"), calls.get("waiting")),
+        (Some(&1), None)
+    );
     let names: Vec<String> = kit
         .core
         .board()
@@ -62,5 +68,6 @@ fn the_board_shows_a_waiting_caller_then_the_agent_talking() {
         .collect();
     assert!(names.contains(&"洛阳".to_string()), "{names:?}");
     kit.deliver(caller.addr, &caller.in_dialog("BYE", &ok, 2, "z9hG4bK-b1"));
+    assert!(kit.core.board().calls.is_empty());
     kit.assert_idle_after_all();
 }

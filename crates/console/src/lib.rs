@@ -4,7 +4,9 @@
 //! wallboard and the agents' page (pushed by server-sent events from the switch's board)
 //! and act on them with the CLI's commands; calls are searched and their recordings played
 //! (audited); inspectors score the spot checks; agents work their calls at the desk
-//! (screen-pop, summary, hand-on cases); the reports and `/metrics` are served too.
+//! (screen-pop, summary, hand-on cases); admins keep the voice prompts (upload, record from
+//! their phone, restore); the reports and `/metrics` (the board's figures and the switch's
+//! counters of SIP, RTP, recordings and the store) are served too.
 //!
 //! Built on axum; the pages, scripts and style sheet are embedded, with no build step of
 //! their own. Every page and API needs a session (an HttpOnly, SameSite=Strict cookie);
@@ -35,6 +37,7 @@ pub mod password;
 pub mod qa;
 pub mod reports;
 pub mod sessions;
+pub mod switch_gauges;
 pub mod today;
 pub mod voice;
 
@@ -88,6 +91,8 @@ pub struct Console {
     report_plan: reports::PlanFacts,
     /// The plan's voice prompts, for the voice content page.
     voice: Option<voice::PromptLibrary>,
+    /// The switch's counters, for `/metrics`.
+    gauges: Option<switch_gauges::SwitchGauges>,
 }
 
 impl Console {
@@ -109,6 +114,7 @@ impl Console {
             today: Default::default(),
             orders: None,
             voice: None,
+            gauges: None,
             schedule: hotline_ivr::Schedule::default(),
             report_plan: reports::PlanFacts {
                 agents: Vec::new(),
@@ -149,6 +155,12 @@ impl Console {
     /// `orders`: the switch's control channel.
     pub fn with_orders(mut self, orders: operate::Orders) -> Console {
         self.orders = Some(orders);
+        self
+    }
+
+    /// Serves the switch's counters (SIP, RTP, recordings) on `/metrics`.
+    pub fn with_gauges(mut self, gauges: switch_gauges::SwitchGauges) -> Console {
+        self.gauges = Some(gauges);
         self
     }
 

@@ -234,6 +234,7 @@ mod tests {
     fn a_supervisor_sees_their_regions_and_their_total_only() {
         let board = Board {
             regions: vec![region("luoyang", 2), region("zhengzhou", 5)],
+            ..Default::default()
         };
         let day = |answered, asked| {
             let t = Today {

@@ -154,6 +154,12 @@ pub async fn metrics(
         "Open files and sockets of the switch",
         open,
     );
+    crate::switch_gauges::register(
+        &mut registry,
+        console.gauges.as_ref(),
+        &board,
+        console.store.as_ref(),
+    );
     let mut text = String::new();
     if encode(&mut text, &registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -27,6 +27,7 @@ pub mod prompt;
 pub mod relay;
 pub mod rtp;
 pub mod sdp;
+pub mod totals;
 
 pub use call::{CallMedia, CallMediaHandle, MediaEvent, Monitor};
 pub use detect::{EventDeduper, ToneDetector};

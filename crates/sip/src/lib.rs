@@ -27,6 +27,7 @@ pub mod framing;
 pub mod header;
 pub mod message;
 pub mod parse;
+pub mod stats;
 pub mod transaction;
 pub mod uri;
 

@@ -246,9 +246,9 @@ impl Edge {
                         }
                         continue;
                     };
-                    let store = self.store.clone();
+                    let (store, totals) = (self.store.clone(), self.media.totals());
                     tokio::spawn(async move {
-                        media.stop().await;
+                        totals.add(&media.stop().await);
                         if let Err(e) = store.write(StoreWrite::Record(record)) {
                             warn!(error = %e, "final call record not queued");
                         }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use hotline_acd::CallRef;
 use hotline_media::call::{CallMedia, CallMediaHandle, MediaEvent};
@@ -24,12 +25,20 @@ pub(crate) struct MediaTasks {
     media_ip: IpAddr,
     recorder: Recorder,
     events: MediaEvents,
+    totals: Arc<hotline_media::totals::MediaTotals>,
 }
 
 impl MediaTasks {
-    /// No tasks yet; ports are bound on `media_ip`, recordings written by `recorder`.
-    pub fn new(media_ip: IpAddr, recorder: Recorder, events: MediaEvents) -> MediaTasks {
+    /// No tasks yet; ports are bound on `media_ip`, recordings written by `recorder`, each
+    /// stopped call's media added to `totals`.
+    pub fn new(
+        media_ip: IpAddr,
+        recorder: Recorder,
+        events: MediaEvents,
+        totals: Arc<hotline_media::totals::MediaTotals>,
+    ) -> MediaTasks {
         MediaTasks {
+            totals,
             tasks: HashMap::new(),
             ports: HashMap::new(),
             next_port: 0,
@@ -62,6 +71,11 @@ impl MediaTasks {
     /// Closes a port the core gave back.
     pub fn release(&mut self, port: PortId) {
         self.ports.remove(&port);
+    }
+
+    /// Every stopped call's media, summed (`/metrics`).
+    pub fn totals(&self) -> Arc<hotline_media::totals::MediaTotals> {
+        Arc::clone(&self.totals)
     }
 
     /// The recorder, for the final flush.
@@ -122,7 +136,8 @@ impl MediaTasks {
         }
         if let MediaCommand::Stop = command {
             if let Some(task) = self.tasks.remove(&id) {
-                tokio::spawn(task.stop());
+                let totals = Arc::clone(&self.totals);
+                tokio::spawn(async move { totals.add(&task.stop().await) });
             }
             return None;
         }

@@ -215,6 +215,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     };
     control::start(&cfg.control, control_tx, loader.clone())?;
     let (board_tx, board_rx) = tokio::sync::watch::channel(Default::default());
+    let media_totals = std::sync::Arc::new(hotline_media::totals::MediaTotals::default());
     let console = match cfg.http {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -242,6 +243,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 plan.dialplan.switch.summary_categories.clone(),
                 plan.dialplan.switch.case_departments.clone(),
             )
+            .with_gauges(hotline_console::switch_gauges::SwitchGauges {
+                sip: transport.counters(),
+                media: std::sync::Arc::clone(&media_totals),
+                recorder: recorder.clone(),
+            })
             .with_voice(hotline_console::voice::PromptLibrary::new(
                 plan.dialplan.prompt_dir.clone(),
                 plan::played_prompts(&plan.dialplan),
@@ -273,7 +279,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         keepalive: cfg.keepalive,
         notes_from: crate::notes::wanted(),
     });
-    let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx);
+    let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx, media_totals);
     let mut edge = crate::edge::Edge::new(core, transport, store, media).with_prompt_takes(takes);
     if console.is_some() {
         edge = edge.with_board(board_tx);

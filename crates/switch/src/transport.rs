@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use dashmap::DashMap;
 use hotline_sip::framing::{next_frame, Frame};
+use hotline_sip::stats::{Direction, SipCounters};
 use hotline_sip::transaction::{Peer, Transmit, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -23,6 +24,7 @@ pub struct SipTransport {
     tcp: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
     inbound: mpsc::Sender<Inbound>,
     local: SocketAddr,
+    counters: Arc<SipCounters>,
 }
 
 const MAX_DATAGRAM: usize = 65_535;
@@ -44,6 +46,7 @@ impl SipTransport {
             tcp: Arc::new(DashMap::new()),
             inbound,
             local,
+            counters: Default::default(),
         };
         tokio::spawn(transport.clone().udp_loop());
         tokio::spawn(transport.clone().accept_loop(tcp));
@@ -55,9 +58,21 @@ impl SipTransport {
         self.local
     }
 
+    /// Every message in and out so far, counted (`/metrics`).
+    pub fn counters(&self) -> Arc<SipCounters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Passes a message on to the core, counted.
+    async fn deliver(&self, msg: Inbound) -> bool {
+        self.counters.count(Direction::In, &msg.data);
+        self.inbound.send(msg).await.is_ok()
+    }
+
     /// Sends one message; never waits (a full TCP queue or UDP buffer drops it, and SIP's
     /// retransmissions cover the loss).
     pub fn send(&self, t: Transmit) {
+        self.counters.count(Direction::Out, &t.data);
         match t.to.transport {
             Transport::Udp => {
                 if let Err(e) = self.udp.try_send_to(&t.data, t.to.addr) {
@@ -103,7 +118,7 @@ impl SipTransport {
                     transport: Transport::Udp,
                 },
             };
-            if self.inbound.send(msg).await.is_err() {
+            if !self.deliver(msg).await {
                 return;
             }
         }
@@ -173,7 +188,7 @@ impl SipTransport {
                                 addr: peer,
                                 transport: Transport::Tcp,
                             };
-                            if me.inbound.send(Inbound { data, from }).await.is_err() {
+                            if !me.deliver(Inbound { data, from }).await {
                                 return;
                             }
                         }

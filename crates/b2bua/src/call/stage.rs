@@ -21,6 +21,21 @@ pub(crate) enum Stage {
     Parked(Parked),
 }
 
+impl Stage {
+    /// The stage as `/metrics` labels it.
+    pub(crate) fn word(&self) -> &'static str {
+        match self {
+            Stage::Waiting { .. } => "waiting",
+            Stage::Menu { talking: None, .. } => "menu",
+            Stage::Menu {
+                talking: Some(_), ..
+            }
+            | Stage::Talking(_) => "talking",
+            Stage::Parked(_) => "parked",
+        }
+    }
+}
+
 impl Call {
     /// The call's media task, once there is one (menu answered, or agent connected).
     pub fn media(&self) -> Option<&MediaHandle> {

@@ -93,6 +93,7 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
     zhengzhou.seats.push(seat("1001"));
     let board = Board {
         regions: vec![luoyang, zhengzhou],
+        ..Default::default()
     };
     let (tx, rx) = tokio::sync::watch::channel(Arc::new(board));
     let (orders_tx, mut orders_rx) = tokio::sync::mpsc::channel::<Order>(4);

@@ -183,6 +183,7 @@ impl CallCore {
         if !self.caller.accept_source(src, now) {
             return Verdict::Drop;
         }
+        self.stats.lost += self.caller.heard_seq(packet.sequence());
         let pt = packet.payload_type();
         let codec = self.caller.peer.codec;
         // While the supervisor whispers or barges, the agent hears the tick's mix of caller
@@ -280,6 +281,7 @@ impl CallCore {
         if !agent.accept_source(src, now) {
             return Verdict::Drop;
         }
+        self.stats.lost += agent.heard_seq(packet.sequence());
         let pt = packet.payload_type();
         let from = agent.peer.codec;
         let audio = pt == from.payload_type();

@@ -20,6 +20,9 @@ struct Latch {
     last_seen: u64,
 }
 
+/// The widest gap in a phone's sequence numbers counted as loss: 3000 packets, a minute.
+const MAX_GAP: u16 = 3_000;
+
 /// One side of the call.
 #[derive(Debug)]
 pub(crate) struct LegState {
@@ -28,6 +31,8 @@ pub(crate) struct LegState {
     /// The source locked before a re-INVITE gave a new address, and when that came.
     moved_from: Option<Latch>,
     pub(crate) clock: StreamClock,
+    /// The highest sequence number heard from the phone.
+    last_seq: Option<u16>,
 }
 
 impl LegState {
@@ -37,6 +42,27 @@ impl LegState {
             latch: None,
             moved_from: None,
             clock: StreamClock::default(),
+            last_seq: None,
+        }
+    }
+
+    /// The packets the phone's sequence numbers skipped before `seq`: lost on the way
+    /// (RFC 3550 A.3). A late or repeated packet counts nothing; a jump of more than
+    /// [`MAX_GAP`] is a new stream (a phone restarting it), not a loss.
+    pub(crate) fn heard_seq(&mut self, seq: u16) -> u64 {
+        let ahead = self.last_seq.map(|last| seq.wrapping_sub(last));
+        match ahead {
+            Some(0) => 0,
+            Some(d) if d <= MAX_GAP => {
+                self.last_seq = Some(seq);
+                u64::from(d - 1)
+            }
+            // Behind the highest heard: late, not lost.
+            Some(d) if d >= 0x8000 && 0u16.wrapping_sub(d) <= MAX_GAP => 0,
+            _ => {
+                self.last_seq = Some(seq);
+                0
+            }
         }
     }
 
@@ -118,6 +144,17 @@ pub(crate) fn is_rtcp(datagram: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::g711::Codec;
+
+    #[test]
+    fn skipped_sequence_numbers_are_lost_late_and_repeated_ones_are_not() {
+        let mut leg = LegState::new(peer("10.0.0.1:4000", MediaSource::Exact));
+        let lost: Vec<u64> = [65_534u16, 65_535, 2, 1, 2, 3, 20_000, 20_001]
+            .into_iter()
+            .map(|seq| leg.heard_seq(seq))
+            .collect();
+        // 0 and 1 skipped across the wrap; 1 late; 2 repeated; a jump is a new stream.
+        assert_eq!(lost, [0, 0, 2, 0, 0, 0, 0, 0]);
+    }
 
     fn peer(addr: &str, source: MediaSource) -> PeerMedia {
         PeerMedia {

@@ -74,6 +74,9 @@ pub struct BridgeStats {
     pub supervisor: FlowStats,
     /// Datagrams not relayed: RTCP, unknown payload types, strangers, malformed, unsendable.
     pub dropped: u64,
+    /// RTP packets the phones' sequence numbers show were lost before they reached the
+    /// switch.
+    pub lost: u64,
     /// Keys the caller sent beyond a person's pace, not passed on.
     pub keys_dropped: u64,
     /// Length of the media (answer to hang-up) and of its recording, in 8 kHz samples.

@@ -58,6 +58,10 @@ pub(crate) struct RecorderCounters {
     pub(crate) failed: AtomicU64,
     /// Samples dropped because the writer fell too far behind or they came too late.
     pub(crate) dropped_samples: AtomicU64,
+    /// Chunks of audio handed to the writer and not yet written.
+    pub(crate) queued: AtomicU64,
+    /// How long the last chunk written waited for the writer, in microseconds.
+    pub(crate) lag_micros: AtomicU64,
 }
 
 /// Where under the recordings' root the recording of `call` answered at `answered_at` is:
@@ -170,6 +174,17 @@ impl Recorder {
     /// Recordings that failed (file not created, disk full) since start.
     pub fn failed_recordings(&self) -> u64 {
         self.counters.failed.load(Ordering::Relaxed)
+    }
+
+    /// Chunks of audio handed to the writer thread and not yet written.
+    pub fn queued_chunks(&self) -> u64 {
+        self.counters.queued.load(Ordering::Relaxed)
+    }
+
+    /// How long the last chunk of audio written waited for the writer thread: the
+    /// recordings' write lag.
+    pub fn write_lag(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.counters.lag_micros.load(Ordering::Relaxed))
     }
 
     /// Samples lost since start because the writer was too far behind or they came late.

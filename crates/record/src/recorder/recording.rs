@@ -179,7 +179,9 @@ impl Recording {
             channel,
             start: batch.start,
             samples,
+            shipped: std::time::Instant::now(),
         });
+        self.counters.queued.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sends as much of the backlog as the queue takes, in order.

@@ -30,12 +30,13 @@ const MAX_FRAMES: u64 = (u32::MAX as u64 - 1_024) / 4;
 pub(crate) enum WriterMsg {
     /// Create the file of recording `id`.
     Open { id: u64, path: PathBuf },
-    /// Samples of one channel starting at frame `start`.
+    /// Samples of one channel starting at frame `start`, shipped by the call at `shipped`.
     Chunk {
         id: u64,
         channel: Channel,
         start: u64,
         samples: Vec<i16>,
+        shipped: Instant,
     },
     /// Close the file, padded or cut to `total_samples` frames when given.
     Finish { id: u64, total_samples: Option<u64> },
@@ -102,7 +103,13 @@ impl Writer {
                 channel,
                 start,
                 samples,
-            } => self.chunk(id, channel, start, &samples),
+                shipped,
+            } => {
+                self.chunk(id, channel, start, &samples);
+                let lag = u64::try_from(shipped.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.counters.lag_micros.store(lag, Ordering::Relaxed);
+                self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+            }
             WriterMsg::Finish { id, total_samples } => self.finish(id, total_samples),
             WriterMsg::Sync(done) => {
                 self.flush_headers();

@@ -100,6 +100,8 @@ pub struct CallStore {
     path: Arc<PathBuf>,
     tx: SyncSender<StoreMsg>,
     failed: Arc<AtomicU64>,
+    /// Writes queued for the writer thread and not yet written.
+    queued: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for CallStore {
@@ -140,16 +142,21 @@ impl CallStore {
         }
         let failed = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
-        let thread_failed = Arc::clone(&failed);
+        let queued = Arc::new(AtomicU64::new(0));
+        let counters = writer::Counters {
+            failed: Arc::clone(&failed),
+            queued: Arc::clone(&queued),
+        };
         let thread_path = path.to_path_buf();
         thread::Builder::new()
             .name("hotline-callstore".into())
-            .spawn(move || writer::run(conn, rx, thread_failed, thread_path))
+            .spawn(move || writer::run(conn, rx, counters, thread_path))
             .map_err(io)?;
         Ok(CallStore {
             path: Arc::new(path.to_path_buf()),
             tx,
             failed,
+            queued,
         })
     }
 
@@ -203,13 +210,24 @@ impl CallStore {
     /// the queue is full (losing a record is worse than a late one), a security event never
     /// waits (dropped, counted), the rest wait.
     pub fn write(&self, write: StoreWrite) -> Result<(), RecordError> {
-        let gone = RecordError::WriterGone("call store");
         let record = matches!(write, StoreWrite::Record(_));
+        // Counted before it is sent, so the writer never takes away what was not added.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = self.queue(write, record);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent
+    }
+
+    fn queue(&self, write: StoreWrite, record: bool) -> Result<(), RecordError> {
+        let gone = RecordError::WriterGone("call store");
         match self.tx.try_send(StoreMsg::Write(write)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Disconnected(_)) => Err(gone),
             Err(TrySendError::Full(StoreMsg::Write(StoreWrite::Security(event)))) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
+                self.queued.fetch_sub(1, Ordering::Relaxed);
                 tracing::warn!(kind = %event.kind, subject = %event.subject, "call store queue full: security event not saved");
                 Ok(())
             }
@@ -250,6 +268,11 @@ impl CallStore {
     /// Saves that SQLite refused since the store was opened (each was logged).
     pub fn failed_saves(&self) -> u64 {
         self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Writes queued and not yet written (the store's queue depth).
+    pub fn queued_writes(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// The database file.

@@ -16,7 +16,16 @@ const BATCH: usize = 256;
 
 /// The writer thread: whatever has queued up (at most [`BATCH`]) is written in one committed
 /// transaction, until every handle is dropped; `sync` is answered after its commit.
-pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU64>, path: PathBuf) {
+/// What the writer counts for the handles.
+pub(super) struct Counters {
+    /// Writes that failed.
+    pub failed: Arc<AtomicU64>,
+    /// Writes queued and not yet written.
+    pub queued: Arc<AtomicU64>,
+}
+
+pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, counters: Counters, path: PathBuf) {
+    let failed = &counters.failed;
     let mut clock = seat_time::SeatClock::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -41,9 +50,10 @@ pub(super) fn run(conn: Connection, rx: Receiver<StoreMsg>, failed: Arc<AtomicU6
                     finished.push((done, closed));
                 }
                 StoreMsg::Write(w) => {
-                    if write(&conn, w, &mut clock, &failed, &path) {
+                    if write(&conn, w, &mut clock, failed, &path) {
                         written += 1;
                     }
+                    counters.queued.fetch_sub(1, Ordering::Relaxed);
                 }
             }
         }
