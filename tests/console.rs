@@ -126,6 +126,15 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     });
     browser.wait_text("#total-answered", Duration::from_secs(2), |t| t == "1");
     browser.wait_text("#total-cr", Duration::from_secs(2), |t| t == "100%");
+    // The five 100%s: accepted, recorded and answered; no menu, so no number to announce.
+    let hundreds = browser
+        .text("#hundreds tr[data-region='luoyang']")
+        .unwrap_or_default();
+    assert_eq!(
+        hundreds.split_whitespace().collect::<Vec<_>>(),
+        ["洛阳", "100%", "–", "100%", "100%", "–"],
+        "{hundreds}"
+    );
     // Up to eight hours of today's quarter hours (fewer just after midnight).
     let bars = browser.run("return document.querySelectorAll('#chart rect.bar.answered').length;");
     let bars = bars.as_u64().unwrap_or(0);

@@ -76,7 +76,25 @@
     tile("tile-waiting", board.waiting > 0 ? "warn" : "ok");
     tile("tile-sl", rateClass(t.service_level, 0.8, 0.6) || "ok");
     tile("tile-cr", rateClass(t.connection_rate, 0.9, 0.7) || "ok");
+    hundreds();
     document.getElementById("clock").textContent = new Date(Date.now() + skew).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+  }
+
+  // The five 100%s per region and in total: anything short of 100% is marked.
+  function hundreds() {
+    const line = (name, h, cls) => {
+      const tr = document.createElement("tr");
+      if (cls) tr.className = cls;
+      tr.append(cell(name), ...(h || []).map((x) => cell(pct(x), rateClass(x, 1, 0.95))));
+      return tr;
+    };
+    const rows = board.regions.map((r) => {
+      const tr = line(r.name, r.today.hundreds);
+      tr.dataset.region = r.region;
+      return tr;
+    });
+    rows.push(line(en() ? "Total" : "合计", board.total.hundreds, "total"));
+    document.querySelector("#hundreds tbody").replaceChildren(...rows);
   }
 
   // The last eight hours of today per quarter hour: answered (green) over abandoned (red).

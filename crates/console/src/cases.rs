@@ -47,6 +47,14 @@ fn today() -> NaiveDate {
         .date_naive()
 }
 
+/// Whether a case ran past its due date: still open after it, or closed after it.
+pub(crate) fn late(case: &Case, today: NaiveDate) -> bool {
+    match case.closed_at {
+        None => case.due < today,
+        Some(c) => c.with_timezone(&hotline_report::beijing()).date_naive() > case.due,
+    }
+}
+
 fn watches_cases(session: &Session) -> bool {
     matches!(
         session.role,
@@ -157,12 +165,7 @@ pub async fn list(State(console): State<Arc<Console>>, SignedIn(session): Signed
             case,
         })
         .collect();
-    let late_of = |v: &&CaseView| {
-        v.overdue
-            || v.case.closed_at.is_some_and(|c| {
-                c.with_timezone(&hotline_report::beijing()).date_naive() > v.case.due
-            })
-    };
+    let late_of = |v: &&CaseView| late(&v.case, today);
     let late = cases.iter().filter(late_of).count();
     let late_chased = cases
         .iter()

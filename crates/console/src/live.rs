@@ -47,6 +47,9 @@ pub struct TodayView {
     pub service_level: Option<f64>,
     /// Connection rate, 0–1.
     pub connection_rate: Option<f64>,
+    /// The five 100%s, 0–1: accepted, announced, recorded, answered or followed up, late
+    /// cases chased.
+    pub hundreds: [Option<f64>; 5],
 }
 
 impl From<Today> for TodayView {
@@ -54,6 +57,7 @@ impl From<Today> for TodayView {
         TodayView {
             service_level: counts.service_level(),
             connection_rate: counts.connection_rate(),
+            hundreds: counts.hundreds(),
             counts,
         }
     }

@@ -1,5 +1,5 @@
 //! Today's counts per region for the wallboard, from the call store, counted as the reports
-//! count them (`hotline_report::facts`), and kept for a moment so that every open wallboard
+//! count them (`hotline_report::facts`; the five 100%s as `report service` does), and kept for a moment so that every open wallboard
 //! does not read the store on every change.
 
 use std::collections::HashMap;
@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
-use hotline_record::CallSummary;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use hotline_record::{CallSummary, Callback, Case, Outcome};
+use hotline_report::abandoned::FollowUps;
 use hotline_report::facts::Facts;
 use serde::Serialize;
 
@@ -32,6 +33,22 @@ pub struct Today {
     pub overflowed: u32,
     /// Answered within 20 s of asking.
     pub within_service_level: u32,
+    /// Taken by the switch (menu or queue), not failed (受理).
+    pub accepted: u32,
+    /// Answered through the voice menu, where the agent's number is announced.
+    pub through_menu: u32,
+    /// Of those, the caller heard the agent's number (报工号).
+    pub announced: u32,
+    /// Answered with a recording (录音).
+    pub recorded: u32,
+    /// Callers of today's calls on the callback list.
+    pub listed: u32,
+    /// Of those, called back already.
+    pub followed: u32,
+    /// Hand-on cases of the region past their due date (not only today's).
+    pub late_cases: u32,
+    /// Of those, chased.
+    pub late_cases_chased: u32,
 }
 
 impl Today {
@@ -47,6 +64,20 @@ impl Today {
         (self.asked > 0).then(|| f64::from(self.answered) / f64::from(self.asked))
     }
 
+    /// The five 100%s (五个100%), 0–1 each, as `hotline report service` measures them and
+    /// the cases page counts the chasing: accepted, agent number announced, recorded,
+    /// answered or followed up, late cases chased; `None` where nothing was to be done.
+    pub fn hundreds(&self) -> [Option<f64>; 5] {
+        let share = |n: u32, of: u32| (of > 0).then(|| f64::from(n) / f64::from(of));
+        [
+            share(self.accepted, self.offered),
+            share(self.announced, self.through_menu),
+            share(self.recorded, self.answered),
+            share(self.answered + self.followed, self.answered + self.listed),
+            share(self.late_cases_chased, self.late_cases),
+        ]
+    }
+
     /// Adds another region's counts.
     pub fn add(&mut self, o: &Today) {
         self.offered += o.offered;
@@ -56,6 +87,14 @@ impl Today {
         self.short_abandons += o.short_abandons;
         self.overflowed += o.overflowed;
         self.within_service_level += o.within_service_level;
+        self.accepted += o.accepted;
+        self.through_menu += o.through_menu;
+        self.announced += o.announced;
+        self.recorded += o.recorded;
+        self.listed += o.listed;
+        self.followed += o.followed;
+        self.late_cases += o.late_cases;
+        self.late_cases_chased += o.late_cases_chased;
     }
 }
 
@@ -75,8 +114,15 @@ pub fn quarter_of(at: DateTime<Utc>) -> u32 {
     u32::try_from(since.num_minutes().clamp(0, 24 * 60 - 1) / 15).unwrap_or(0)
 }
 
-/// Counts `calls` by region, for the day and each quarter hour.
-pub fn count(calls: &[CallSummary]) -> HashMap<String, Day> {
+/// Counts `calls` by region, for the day and each quarter hour, with the callback list's
+/// follow-ups of them and the region's `cases` past due on `today`.
+pub fn count(
+    calls: &[CallSummary],
+    callbacks: &[Callback],
+    cases: &[Case],
+    today: NaiveDate,
+) -> HashMap<String, Day> {
+    let follow = FollowUps::new(callbacks, calls);
     let mut by_region: HashMap<String, Day> = HashMap::new();
     for call in calls {
         let f = Facts::of(call);
@@ -85,20 +131,34 @@ pub fn count(calls: &[CallSummary]) -> HashMap<String, Day> {
         }
         let region = call.region.as_deref().unwrap_or_default().to_string();
         let day = by_region.entry(region).or_default();
-        let mut one = Today::default();
-        let t = &mut one;
-        t.offered += 1;
-        t.asked += u32::from(f.asked_for_agent);
-        t.answered += u32::from(f.answered);
-        t.abandoned += u32::from(f.abandoned.is_some());
-        t.short_abandons += u32::from(f.short_abandon);
-        t.overflowed += u32::from(call.overflowed);
-        t.within_service_level += u32::from(f.within_service_level());
+        let listed = follow.listed(call);
+        let one = Today {
+            offered: 1,
+            asked: u32::from(f.asked_for_agent),
+            answered: u32::from(f.answered),
+            abandoned: u32::from(f.abandoned.is_some()),
+            short_abandons: u32::from(f.short_abandon),
+            overflowed: u32::from(call.overflowed),
+            within_service_level: u32::from(f.within_service_level()),
+            accepted: u32::from(call.outcome != Outcome::Failed || f.asked_for_agent),
+            through_menu: u32::from(f.answered && f.ivr_visit),
+            announced: u32::from(f.answered && f.ivr_visit && call.agent_announced),
+            recorded: u32::from(f.answered && call.recorded),
+            listed: u32::from(listed),
+            followed: u32::from(listed && follow.called_back(call)),
+            late_cases: 0,
+            late_cases_chased: 0,
+        };
         day.total.add(&one);
         day.quarters
             .entry(quarter_of(call.offered_at))
             .or_default()
             .add(&one);
+    }
+    for case in cases.iter().filter(|c| crate::cases::late(c, today)) {
+        let t = &mut by_region.entry(case.region.clone()).or_default().total;
+        t.late_cases += 1;
+        t.late_cases_chased += u32::from(case.chases > 0);
     }
     by_region
 }
@@ -133,11 +193,16 @@ impl TodayCache {
         let db = db.to_path_buf();
         let read = tokio::task::spawn_blocking(move || {
             let wall = Utc::now();
-            hotline_record::list_summaries_between(&db, beijing_midnight(wall), wall)
+            let calls = hotline_record::list_summaries_between(&db, beijing_midnight(wall), wall)?;
+            let callbacks = hotline_record::list_callbacks(&db)?;
+            // A store without the console's side table has no cases yet.
+            let cases = hotline_record::list_cases(&db).unwrap_or_default();
+            let today = wall.with_timezone(&hotline_report::beijing()).date_naive();
+            Ok::<_, hotline_record::RecordError>(count(&calls, &callbacks, &cases, today))
         })
         .await;
         let counts = match read {
-            Ok(Ok(calls)) => Arc::new(count(&calls)),
+            Ok(Ok(counts)) => Arc::new(counts),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "today's counts not read");
                 Counts::default()
@@ -183,6 +248,92 @@ mod tests {
             quarter_of(Utc.with_ymd_and_hms(2026, 12, 5, 16, 0, 0).unwrap()),
             0
         );
+    }
+
+    /// A Luoyang call at 10:00 Beijing through the menu, answered by 1003 with the agent's
+    /// number announced and a recording.
+    fn answered(n: u32) -> hotline_record::CallRecord {
+        let at = Utc.with_ymd_and_hms(2026, 12, 5, 2, 0, n).unwrap();
+        let id = hotline_record::CallId::generate(at, n);
+        let mut c = hotline_record::CallRecord::new(id, format!("1390379{n:04}"), at);
+        c.caller_normalized = Some(format!("1390379{n:04}"));
+        c.region = Some("luoyang".into());
+        c.ivr_node = Some("main".into());
+        c.queued_at = Some(at);
+        c.answered_at = Some(at + chrono::Duration::seconds(5));
+        c.ended_at = Some(at + chrono::Duration::seconds(60));
+        c.agent = Some("1003".into());
+        c.agent_announced = true;
+        c.recording_path = Some(format!("/r/{n}.wav").into());
+        c.outcome = Outcome::Answered;
+        c
+    }
+
+    fn case(chases: u32, due: NaiveDate) -> Case {
+        Case {
+            id: 1,
+            call_id: "x".into(),
+            agent: "1003".into(),
+            region: "luoyang".into(),
+            department: "征管科".into(),
+            question: "q".into(),
+            due,
+            opened_at: Utc::now(),
+            chased_at: None,
+            chases,
+            answer: None,
+            closed_at: None,
+            closed_by: None,
+        }
+    }
+
+    #[test]
+    fn the_five_hundreds_are_counted_as_the_service_report_counts_them() {
+        let a = answered(1);
+        let mut unannounced = answered(2);
+        unannounced.agent_announced = false;
+        unannounced.recording_path = None;
+        let mut gave_up = answered(3);
+        gave_up.answered_at = None;
+        gave_up.agent = None;
+        gave_up.outcome = Outcome::Abandoned;
+        let mut refused = answered(4);
+        refused.queued_at = None;
+        refused.answered_at = None;
+        refused.ivr_node = None;
+        refused.outcome = Outcome::Failed;
+        let records = [a, unannounced, gave_up.clone(), refused];
+        let calls: Vec<CallSummary> = records.iter().map(CallSummary::from).collect();
+        let callback = Callback {
+            id: 1,
+            call_id: gave_up.call_id.clone(),
+            caller: gave_up.caller_raw.to_string(),
+            number: gave_up.caller_normalized.clone(),
+            region: Some("luoyang".into()),
+            created_at: Utc::now(),
+            kind: hotline_record::CallbackKind::Abandoned,
+            voicemail_path: None,
+            state: "called".into(),
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        let cases = [
+            case(1, today.pred_opt().unwrap()),
+            case(0, today.pred_opt().unwrap()),
+            case(0, today.succ_opt().unwrap()),
+        ];
+        let counts = count(&calls, &[callback], &cases, today);
+        let luoyang = counts["luoyang"].total;
+        assert_eq!(
+            luoyang.hundreds(),
+            [
+                Some(0.75), // accepted: all but the refused call
+                Some(0.5),  // the agent's number heard on one of two answered
+                Some(0.5),  // one of two answered recorded
+                Some(1.0),  // two answered and the one who gave up, called back
+                Some(0.5),  // two cases late, one chased
+            ]
+        );
+        assert_eq!(Today::default().hundreds(), [None; 5]);
     }
 
     #[test]
