@@ -425,7 +425,7 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
         1000,
     );
     browser.wait_text("#caller", Duration::from_secs(5), |t| {
-        t.contains(LUOYANG_MOBILE) && t.contains("luoyang")
+        t.contains(LUOYANG_MOBILE) && t.contains("洛阳")
     });
     assert_eq!(
         browser.text("#state").as_deref(),
@@ -450,6 +450,26 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
         (cases[0].agent.as_str(), cases[0].region.as_str()),
         ("1003", "luoyang")
     );
+    browser.wait_text("#my-cases", Duration::from_secs(5), |t| {
+        t.contains("专票红冲需主管税务机关确认") && t.contains("办理中")
+    });
+    // Meanwhile the taxpayer left a message last night, still to be called back.
+    let store = hotline_record::CallStore::open(&switch.db()).expect("the store");
+    let night = chrono::Utc::now() - chrono::Duration::hours(10);
+    store
+        .save_callback(&hotline_record::Callback {
+            id: 0,
+            call_id: hotline_record::CallId::generate(night, 7),
+            caller: LUOYANG_MOBILE.into(),
+            number: Some(LUOYANG_MOBILE.into()),
+            region: Some("luoyang".into()),
+            created_at: night,
+            kind: hotline_record::CallbackKind::Voicemail,
+            voicemail_path: None,
+            state: "open".into(),
+        })
+        .expect("saved");
+    store.sync().expect("synced");
 
     let mut second = Sipp::caller(
         "second",
@@ -461,6 +481,9 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
     );
     browser.wait_text("#history", Duration::from_secs(8), |t| {
         t.contains("增值税发票：专票领购流程已告知")
+    });
+    browser.wait_text("#callbacks", Duration::from_secs(2), |t| {
+        t.contains("留言") && t.contains(LUOYANG_MOBILE)
     });
     browser.screenshot("desk");
     second.expect_success(Duration::from_secs(30));

@@ -29,7 +29,7 @@
     if (call) {
       pop.hidden = false;
       lastCall = call.call_id;
-      const rows = [["主叫", "Caller", call.caller], ["地区", "City", call.region || ""],
+      const rows = [["主叫", "Caller", call.caller], ["地区", "City", view.city || call.region || ""],
         ["导航节点", "Menu", call.ivr_node || ""], ["业务", "Asked for", call.skill || ""],
         ["来电时间", "Since", window.beijing(call.offered_at)]];
       document.getElementById("caller").replaceChildren(...rows.flatMap(([zh, e, v]) => {
@@ -45,6 +45,14 @@
         return tr;
       }));
       document.getElementById("no-history").hidden = view.history.length > 0;
+      const KINDS = { voicemail: ["留言", "voicemail"], callback: ["预约回电", "callback"], abandoned: ["放弃来电", "abandoned"] };
+      document.querySelector("#callbacks tbody").replaceChildren(...view.callbacks.map((c) => {
+        const tr = document.createElement("tr");
+        const kind = KINDS[c.kind] ? KINDS[c.kind][en() ? 1 : 0] : c.kind;
+        tr.append(cell(window.beijing(c.created_at)), cell(kind), cell(c.number || ""));
+        return tr;
+      }));
+      document.getElementById("no-callbacks").hidden = view.callbacks.length > 0;
     } else {
       pop.hidden = true;
     }
@@ -62,7 +70,24 @@
     }
   }
 
+  // The agent's own hand-on cases: open ones first, the overdue marked.
+  async function myCases() {
+    const res = await fetch("/api/desk/cases");
+    if (!res.ok) return;
+    const cases = await res.json();
+    const cell = (t) => { const td = document.createElement("td"); td.textContent = t == null ? "" : String(t); return td; };
+    document.querySelector("#my-cases tbody").replaceChildren(...cases.map((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.case = c.id;
+      if (c.overdue) tr.className = "overdue";
+      const due = c.due + (c.overdue ? (en() ? " (overdue)" : "（超期）") : "");
+      tr.append(cell(c.id), cell(c.department), cell(c.question), cell(due), cell(c.answer || (en() ? "open" : "办理中")));
+      return tr;
+    }));
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    myCases();
     for (const b of document.querySelectorAll("button[data-state]")) {
       b.addEventListener("click", () => post("/api/desk/state", { action: b.dataset.state, reason: document.getElementById("reason").value }));
     }
@@ -82,6 +107,7 @@
         const j = await res.json();
         said.textContent = (en() ? "Handed on, due " : "已转办，办结期限 ") + j.due;
         document.getElementById("question").value = "";
+        myCases();
       } else {
         said.textContent = await res.text();
       }

@@ -180,6 +180,41 @@ pub async fn list(State(console): State<Arc<Console>>, SignedIn(session): Signed
     .into_response()
 }
 
+/// `GET /api/desk/cases`: an agent's own hand-on cases, open ones first (soonest due
+/// first), then the answered ones, newest first.
+pub async fn own(State(console): State<Arc<Console>>, SignedIn(session): SignedIn) -> Response {
+    let Some(agent) = session
+        .agent
+        .clone()
+        .filter(|_| session.role == Role::Agent)
+    else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let Some(cases) = console.cases().await else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the cases could not be read",
+        )
+            .into_response();
+    };
+    let today = today();
+    let mut mine: Vec<CaseView> = cases
+        .into_iter()
+        .filter(|c| c.agent == agent)
+        .map(|case| CaseView {
+            overdue: case.closed_at.is_none() && case.due < today,
+            case,
+        })
+        .collect();
+    mine.sort_by(|a, b| match (a.case.closed_at, b.case.closed_at) {
+        (None, None) => a.case.due.cmp(&b.case.due),
+        (None, Some(_)) => std::cmp::Ordering::Less,
+        (Some(_), None) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) => y.cmp(&x),
+    });
+    Json(mine).into_response()
+}
+
 /// A chase or a close.
 #[derive(Debug, Deserialize)]
 pub struct CaseForm {

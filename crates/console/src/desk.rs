@@ -45,6 +45,17 @@ pub struct Earlier {
     notes: Vec<CallNote>,
 }
 
+/// A request of the caller's to be called back that nobody has answered yet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenCallback {
+    /// When it was left.
+    created_at: DateTime<Utc>,
+    /// `voicemail`, `callback` (a number left in the menu) or `abandoned`.
+    kind: &'static str,
+    /// The number to call.
+    number: Option<String>,
+}
+
 /// What the desk shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeskView {
@@ -54,6 +65,10 @@ pub struct DeskView {
     seat: Option<Seat>,
     /// The caller's earlier calls, newest first, while a call is on the phone.
     history: Vec<Earlier>,
+    /// The caller's open callbacks, while a call is on the phone.
+    callbacks: Vec<OpenCallback>,
+    /// The name of the caller's city as the centres say it (`洛阳`).
+    city: Option<String>,
     /// The categories of a summary.
     categories: Vec<String>,
     /// The departments a case is handed on to.
@@ -80,8 +95,17 @@ impl Console {
             .cloned()
     }
 
-    /// The earlier calls of `number`, with their summaries (not `current`).
-    async fn history(&self, number: &str, current: &str) -> Vec<Earlier> {
+    /// The name of the region of the call on `seat`'s phone.
+    fn city_of(&self, seat: Option<&Seat>) -> Option<String> {
+        let region = seat?.call.as_ref()?.region.clone()?;
+        let board = self.board.borrow();
+        let r = board.regions.iter().find(|r| r.region == region)?;
+        Some(r.name.clone())
+    }
+
+    /// The earlier calls of `number`, with their summaries (not `current`), and its open
+    /// callbacks.
+    async fn past(&self, number: &str, current: &str) -> (Vec<Earlier>, Vec<OpenCallback>) {
         let (db, number, current) = (self.db.clone(), number.to_string(), current.to_string());
         let read = tokio::task::spawn_blocking(move || {
             let since = Utc::now() - chrono::Duration::days(HISTORY_DAYS);
@@ -92,53 +116,65 @@ impl Console {
                 .collect();
             let ids: Vec<CallId> = calls.iter().map(|c| c.call_id.clone()).collect();
             let notes = hotline_record::list_call_notes(&db, &ids)?;
-            Ok::<_, hotline_record::RecordError>(
-                calls
-                    .into_iter()
-                    .map(|c| Earlier {
-                        notes: notes
-                            .iter()
-                            .filter(|n| n.call_id == c.call_id)
-                            .cloned()
-                            .collect(),
-                        call_id: c.call_id.to_string(),
-                        offered_at: c.offered_at,
-                        agent: c.agent.map(|a| a.to_string()),
-                        outcome: c.outcome.as_str().to_string(),
-                    })
-                    .collect(),
-            )
+            let earlier = calls
+                .into_iter()
+                .map(|c| Earlier {
+                    notes: notes
+                        .iter()
+                        .filter(|n| n.call_id == c.call_id)
+                        .cloned()
+                        .collect(),
+                    call_id: c.call_id.to_string(),
+                    offered_at: c.offered_at,
+                    agent: c.agent.map(|a| a.to_string()),
+                    outcome: c.outcome.as_str().to_string(),
+                })
+                .collect();
+            let callbacks = hotline_record::list_callbacks(&db)?
+                .into_iter()
+                .filter(|cb| cb.state == "open")
+                .filter(|cb| cb.caller == number || cb.number.as_deref() == Some(number.as_str()))
+                .map(|cb| OpenCallback {
+                    created_at: cb.created_at,
+                    kind: cb.kind.as_str(),
+                    number: cb.number,
+                })
+                .collect();
+            Ok::<_, hotline_record::RecordError>((earlier, callbacks))
         })
         .await;
         match read {
-            Ok(Ok(h)) => h,
-            _ => Vec::new(),
+            Ok(Ok(past)) => past,
+            _ => Default::default(),
         }
     }
 
     /// The desk of agent `id` now; the history read again only when the call changed.
     async fn desk(&self, id: &str, last: Option<&DeskView>) -> DeskView {
         let mut seat = self.seat_of(id);
-        let mut history = Vec::new();
+        let (mut history, mut callbacks) = (Vec::new(), Vec::new());
         if let Some(call) = seat.as_mut().and_then(|s| s.call.as_mut()) {
             let same = last
                 .and_then(|l| l.seat.as_ref())
                 .and_then(|s| s.call.as_ref())
                 .is_some_and(|c| c.call_id == call.call_id);
-            history = match (same, last) {
-                (true, Some(l)) => l.history.clone(),
-                _ => self.history(&call.caller, &call.call_id).await,
+            (history, callbacks) = match (same, last) {
+                (true, Some(l)) => (l.history.clone(), l.callbacks.clone()),
+                _ => self.past(&call.caller, &call.call_id).await,
             };
             let confidential = crate::confidential(call.skill.as_deref());
             if confidential {
                 call.caller = hotline_report::mask_number(&call.caller);
                 history.clear();
+                callbacks.clear();
             }
         }
         DeskView {
             at: Utc::now(),
+            city: self.city_of(seat.as_ref()),
             seat,
             history,
+            callbacks,
             categories: self.desk_lists.0.clone(),
             departments: self.desk_lists.1.clone(),
         }

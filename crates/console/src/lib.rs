@@ -217,6 +217,7 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/desk/state", post(desk::state))
         .route("/api/desk/summary", post(desk::summary))
         .route("/api/desk/case", post(cases::open))
+        .route("/api/desk/cases", get(cases::own))
         .route("/cases", get(cases_page))
         .route("/reports", get(reports_page))
         .route("/api/reports/{name}", get(reports::table))

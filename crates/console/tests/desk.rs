@@ -183,6 +183,16 @@ async fn a_case_is_handed_on_due_in_two_working_days_chased_and_closed_in_its_re
     )
     .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "not wang's region");
+
+    // The agent's own list: all three, the open ones first, the answered one last.
+    let own: serde_json::Value =
+        serde_json::from_str(&send(&site, site::get("/api/desk/cases", &zhao)).await.body).unwrap();
+    let own = own.as_array().unwrap();
+    assert_eq!(own.len(), 3, "{own:?}");
+    assert!(own[..2].iter().all(|c| c["closed_at"].is_null()));
+    assert_eq!(own[2]["id"].as_i64(), Some(id));
+    let not_an_agent = send(&site, site::get("/api/desk/cases", &wang)).await;
+    assert_eq!(not_an_agent.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
