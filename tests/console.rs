@@ -252,7 +252,13 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     browser.goto(&format!("{console}/reports"));
     browser.wait_text("#report", Duration::from_secs(10), |t| t.contains("接通率"));
     let csv = browser.run("return document.getElementById('csv').getAttribute('href');");
-    assert_eq!(csv, serde_json::json!("/api/reports/service/csv?"), "{csv}");
+    assert_eq!(
+        csv,
+        serde_json::json!("/api/reports/service/csv?region=luoyang&minutes=15"),
+        "{csv}"
+    );
+    let regions = browser.text("#region").unwrap_or_default();
+    assert_eq!(regions.trim(), "洛阳", "only their own city to pick");
     browser.screenshot("reports");
 
     // Zhengzhou's recording is not theirs.

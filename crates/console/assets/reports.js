@@ -1,4 +1,4 @@
-// The reports: the table of /api/reports/{kind} for the day or month and region asked,
+// The reports: the table of /api/reports/{kind} for the day, month or range and region asked,
 // the first column with numbers drawn as bars, and the same report as CSV to download.
 "use strict";
 (function () {
@@ -52,8 +52,25 @@
     chart(table);
   }
 
-  document.addEventListener("DOMContentLoaded", () => {
+  // The regions the user sees, by their names; the whole province for those who see it.
+  async function regions() {
+    const select = document.getElementById("region");
+    const res = await fetch("/api/board");
+    if (!res.ok) return;
+    const board = await res.json();
+    const options = board.regions.map((r) => {
+      const o = document.createElement("option"); o.value = r.region; o.textContent = r.name; return o;
+    });
+    if (board.province) {
+      const all = document.createElement("option"); all.value = ""; all.textContent = en() ? "Whole province" : "全省";
+      options.unshift(all);
+    }
+    select.replaceChildren(...options);
+  }
+
+  document.addEventListener("DOMContentLoaded", async () => {
     document.getElementById("ask").addEventListener("submit", show);
+    await regions();
     show();
   });
 })();

@@ -76,6 +76,8 @@ pub struct BoardView {
     pub waiting: u32,
     /// Today's quarter hours so far in all of them, for the chart.
     pub quarters: Vec<QuarterView>,
+    /// Whether the user sees the whole province (the reports offer it as one region).
+    pub province: bool,
 }
 
 /// One quarter hour of today in the chart.
@@ -154,6 +156,7 @@ pub fn view(
         regions,
         total: total.into(),
         quarters,
+        province: matches!(session.scope, crate::sessions::Scope::All),
     }
 }
 

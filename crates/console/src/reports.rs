@@ -1,5 +1,5 @@
 //! The centre's reports in the browser: every report of `hotline report` (built by the same
-//! code, `hotline_report::build`) for a Beijing day or month and a region of the user's
+//! code, `hotline_report::build`) for a Beijing day, month or range of days and a region of the user's
 //! scope, as a table the page charts, or as CSV to download. Confidential callers' numbers
 //! are masked (nobody in the console is cleared).
 
@@ -25,6 +25,10 @@ pub struct Ask {
     date: Option<String>,
     /// A Beijing month (`2026-12`).
     month: Option<String>,
+    /// The first Beijing day of a range (with `to`).
+    from: Option<String>,
+    /// The last Beijing day of a range, included.
+    to: Option<String>,
     /// One region; a supervisor of several regions must pick one.
     region: Option<String>,
     /// Interval length for `intervals` and `topics`.
@@ -68,20 +72,45 @@ fn region_for(session: &Session, asked: Option<&str>) -> Result<Option<String>, 
     }
 }
 
+/// The longest range of days a report covers: a year.
+const MAX_DAYS: i64 = 366;
+
 fn period_of(ask: &Ask) -> Result<Period, Response> {
     let bad =
         |e: hotline_report::PeriodError| (StatusCode::BAD_REQUEST, e.to_string()).into_response();
-    match (
-        ask.date.as_deref().filter(|d| !d.is_empty()),
-        ask.month.as_deref().filter(|m| !m.is_empty()),
-    ) {
-        (Some(d), _) => Period::day(d).map_err(bad),
-        (None, Some(m)) => Period::month(m).map_err(bad),
+    let given = |v: &Option<String>| v.clone().filter(|d| !d.is_empty());
+    match (given(&ask.from), given(&ask.to)) {
+        (Some(from), Some(to)) => return range(&from, &to),
+        (None, None) => {}
+        _ => {
+            return Err((StatusCode::BAD_REQUEST, "a range needs both from and to").into_response())
+        }
+    }
+    match (given(&ask.date), given(&ask.month)) {
+        (Some(d), _) => Period::day(&d).map_err(bad),
+        (None, Some(m)) => Period::month(&m).map_err(bad),
         (None, None) => {
             let today = chrono::Utc::now().with_timezone(&hotline_report::beijing());
             Ok(Period::of_days(today.date_naive(), 1))
         }
     }
+}
+
+/// The Beijing days `from` to `to`, both included.
+fn range(from: &str, to: &str) -> Result<Period, Response> {
+    let day = |t: &str| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok();
+    let refuse = |why: &str| (StatusCode::BAD_REQUEST, why.to_string()).into_response();
+    let (Some(first), Some(last)) = (day(from), day(to)) else {
+        return Err(refuse("days are written 2026-12-05"));
+    };
+    let days = (last - first).num_days() + 1;
+    if days < 1 {
+        return Err(refuse("the range ends before it starts"));
+    }
+    if days > MAX_DAYS {
+        return Err(refuse("a range is at most a year"));
+    }
+    Ok(Period::of_days(first, days))
 }
 
 impl Console {
