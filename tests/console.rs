@@ -127,9 +127,12 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
     browser.wait_text("#total-answered", Duration::from_secs(2), |t| t == "1");
     browser.wait_text("#total-cr", Duration::from_secs(2), |t| t == "100%");
     // The five 100%s: accepted, recorded and answered; no menu, so no number to announce.
-    let hundreds = browser
-        .text("#hundreds tr[data-region='luoyang']")
-        .unwrap_or_default();
+    // (Waited for: a push may redraw the table between two reads.)
+    let hundreds = browser.wait_text(
+        "#hundreds tr[data-region='luoyang']",
+        Duration::from_secs(3),
+        |t| t.starts_with("洛阳"),
+    );
     assert_eq!(
         hundreds.split_whitespace().collect::<Vec<_>>(),
         ["洛阳", "100%", "–", "100%", "100%", "–"],

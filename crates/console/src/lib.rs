@@ -36,12 +36,12 @@ pub mod pages;
 pub mod password;
 pub mod qa;
 pub mod reports;
+pub mod serve;
 pub mod sessions;
 pub mod switch_gauges;
 pub mod today;
 pub mod voice;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -193,6 +193,9 @@ impl Console {
     }
 }
 
+/// How long a handler may take to answer (a recording or a live feed may stream longer).
+const HANDLER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Every route of the console.
 pub fn app(console: Arc<Console>) -> Router {
     Router::new()
@@ -238,6 +241,11 @@ pub fn app(console: Arc<Console>) -> Router {
         .route("/api/voice/{name}/restore", post(voice::restore))
         .route("/api/voice/{name}/record", post(voice::record))
         .route("/assets/{name}", get(asset))
+        // A handler's answer (not a stream's body) within this, or 503.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            HANDLER_DEADLINE,
+        ))
         .layer(axum::middleware::map_response(guard_headers))
         .with_state(console)
 }
@@ -252,10 +260,7 @@ pub async fn serve(listener: tokio::net::TcpListener, console: Arc<Console>) {
             expiring.expire_brakes();
         }
     });
-    let app = app(console).into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(e) = axum::serve(listener, app).await {
-        tracing::warn!(error = %e, "the web console stopped");
-    }
+    serve::run(listener, app(console)).await;
 }
 
 /// Headers on every response: no framing (clickjacking), scripts and styles from this site
