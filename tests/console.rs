@@ -503,4 +503,28 @@ fn an_agent_sees_the_callers_history_pop_up_and_files_a_summary() {
     browser.run("document.getElementById('reason').value = 'lunch'; return true;");
     browser.click("button[data-state='pause']");
     browser.wait_text("#state", Duration::from_secs(5), |t| t == "示忙");
+
+    // The office adds a category to the plan and reloads: the desk offers it at once.
+    let plan = std::fs::read_to_string(switch.dialplan_path()).expect("the plan");
+    let plan = plan.replacen(
+        "[switch]\n",
+        "[switch]\nsummary_categories = [\"出口退税\", \"其他\"]\n",
+        1,
+    );
+    std::fs::write(switch.dialplan_path(), plan).expect("the plan written");
+    let out = common::switch::hotline(&["reload", "--control"], Some(&switch.control()));
+    assert!(out.contains("loaded"), "{out}");
+    browser.goto(&format!("{console}/desk"));
+    let offered = Instant::now();
+    loop {
+        // (The summary form stays hidden until a call: its options are read, not seen.)
+        let options = browser.run(
+            "return Array.from(document.querySelectorAll('#category option')).map(o => o.value).join(',');",
+        );
+        if options == serde_json::json!("出口退税,其他") {
+            break;
+        }
+        assert!(offered.elapsed() < Duration::from_secs(5), "{options}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

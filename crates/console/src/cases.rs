@@ -91,7 +91,7 @@ pub async fn open(
         return StatusCode::FORBIDDEN.into_response();
     };
     let question = form.question.trim().to_string();
-    if !console.desk_lists.1.contains(&form.department)
+    if !console.plan.get().departments.contains(&form.department)
         || question.is_empty()
         || question.len() > 4000
     {
@@ -110,7 +110,11 @@ pub async fn open(
     if call.agent.as_deref() != Some(agent.as_str()) {
         return (StatusCode::NOT_FOUND, "not a call you answered").into_response();
     }
-    let due = console.schedule.working_days_after(today(), DUE_IN);
+    let due = console
+        .plan
+        .get()
+        .schedule
+        .working_days_after(today(), DUE_IN);
     let new = NewCase {
         call_id,
         agent,

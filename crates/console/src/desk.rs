@@ -175,8 +175,8 @@ impl Console {
             seat,
             history,
             callbacks,
-            categories: self.desk_lists.0.clone(),
-            departments: self.desk_lists.1.clone(),
+            categories: self.plan.get().categories.clone(),
+            departments: self.plan.get().departments.clone(),
         }
     }
 }
@@ -282,7 +282,10 @@ pub async fn summary(
         return StatusCode::FORBIDDEN.into_response();
     };
     let note = form.note.trim().to_string();
-    if !console.desk_lists.0.contains(&form.category) || note.is_empty() || note.len() > 4000 {
+    if !console.plan.get().categories.contains(&form.category)
+        || note.is_empty()
+        || note.len() > 4000
+    {
         return (StatusCode::BAD_REQUEST, "a category of the list and a note").into_response();
     }
     let Ok(call_id) = form.call.parse::<CallId>() else {

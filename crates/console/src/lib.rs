@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod operate;
 pub mod pages;
 pub mod password;
+pub mod plan;
 pub mod qa;
 pub mod reports;
 pub mod serve;
@@ -83,14 +84,8 @@ pub struct Console {
     today: today::TodayCache,
     /// Where supervisors' commands go (the switch), if anywhere.
     orders: Option<operate::Orders>,
-    /// The plan's calendar, for hand-on cases' working-day deadlines.
-    schedule: hotline_ivr::Schedule,
-    /// The plan's summary categories and hand-on departments.
-    desk_lists: (Vec<String>, Vec<String>),
-    /// The plan's agents and centre, for the reports.
-    report_plan: reports::PlanFacts,
-    /// The plan's voice prompts, for the voice content page.
-    voice: Option<voice::PromptLibrary>,
+    /// What the console takes from the plan in force.
+    plan: plan::PlanHandle,
     /// The switch's counters, for `/metrics`.
     gauges: Option<switch_gauges::SwitchGauges>,
 }
@@ -113,41 +108,27 @@ impl Console {
             listening: Default::default(),
             today: Default::default(),
             orders: None,
-            voice: None,
             gauges: None,
-            schedule: hotline_ivr::Schedule::default(),
-            report_plan: reports::PlanFacts {
-                agents: Vec::new(),
-                centre: "centre".to_string(),
-            },
-            desk_lists: (
-                hotline_routing::desk::list_or(
-                    None,
-                    &hotline_routing::desk::DEFAULT_SUMMARY_CATEGORIES,
-                ),
-                hotline_routing::desk::list_or(
-                    None,
-                    &hotline_routing::desk::DEFAULT_CASE_DEPARTMENTS,
-                ),
-            ),
+            plan: Default::default(),
         }
     }
 
     /// Counts the reports with the plan's agents (their regions) and centre.
-    pub fn with_report_plan(mut self, plan: reports::PlanFacts) -> Console {
-        self.report_plan = plan;
+    pub fn with_report_plan(self, plan: reports::PlanFacts) -> Console {
+        self.plan.change(|p| p.report_plan = plan);
         self
     }
 
     /// Offers the plan's summary categories and hand-on departments at the desk.
-    pub fn with_desk_lists(mut self, categories: Vec<String>, departments: Vec<String>) -> Console {
-        self.desk_lists = (categories, departments);
+    pub fn with_desk_lists(self, categories: Vec<String>, departments: Vec<String>) -> Console {
+        self.plan
+            .change(|p| (p.categories, p.departments) = (categories, departments));
         self
     }
 
     /// Counts hand-on cases' deadlines in the working days of `schedule` (the plan's).
-    pub fn with_schedule(mut self, schedule: hotline_ivr::Schedule) -> Console {
-        self.schedule = schedule;
+    pub fn with_schedule(self, schedule: hotline_ivr::Schedule) -> Console {
+        self.plan.change(|p| p.schedule = schedule);
         self
     }
 
@@ -165,8 +146,14 @@ impl Console {
     }
 
     /// Lets admins maintain the plan's prompts in `library` (the voice content page).
-    pub fn with_voice(mut self, library: voice::PromptLibrary) -> Console {
-        self.voice = Some(library);
+    pub fn with_voice(self, library: voice::PromptLibrary) -> Console {
+        self.plan.change(|p| p.voice = Some(library));
+        self
+    }
+
+    /// Takes what it uses of the plan from `plan`, which the switch sets at each reload.
+    pub fn with_plan(mut self, plan: plan::PlanHandle) -> Console {
+        self.plan = plan;
         self
     }
 

@@ -126,7 +126,7 @@ impl Console {
         let region = region_for(session, ask.region.as_deref())?;
         let period = period_of(ask)?;
         let minutes = ask.minutes.unwrap_or(15).clamp(1, 1440);
-        let (db, facts) = (self.db.clone(), self.report_plan.clone());
+        let (db, facts) = (self.db.clone(), self.plan.get().report_plan.clone());
         let built = tokio::task::spawn_blocking(move || {
             let hidden = |c: &CallSummary| crate::confidential(c.skill.as_deref());
             let what = What {

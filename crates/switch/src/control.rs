@@ -43,6 +43,8 @@ pub struct PlanLoader {
     /// One reload at a time, from loading to the core's answer: two at once must not let
     /// the older file's plan be swapped in last.
     pub one_at_a_time: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// What the web console takes from the plan: set anew after each accepted reload.
+    pub console_plan: hotline_console::plan::PlanHandle,
 }
 
 impl PlanLoader {
@@ -173,12 +175,14 @@ pub(crate) async fn carry_out(
 ) -> Result<Reply, String> {
     let (tx, rx) = oneshot::channel();
     let _reloading;
+    let mut reloaded = None;
     let control = if command == Command::Reload {
         _reloading = loader.one_at_a_time.lock().await;
         let loader = loader.clone();
         let loaded = tokio::task::spawn_blocking(move || loader.load())
             .await
             .unwrap_or_else(|e| Err(format!("loading the dialplan failed: {e}")));
+        reloaded = loaded.as_ref().ok().cloned();
         Control::Reload { loaded, reply: tx }
     } else {
         Control::Command {
@@ -190,8 +194,15 @@ pub(crate) async fn carry_out(
     if core.send(control).await.is_err() {
         return Err("switch is shutting down".to_string());
     }
-    rx.await
-        .unwrap_or_else(|_| Err("switch is shutting down".to_string()))
+    let answer = rx
+        .await
+        .unwrap_or_else(|_| Err("switch is shutting down".to_string()));
+    if let (Ok(_), Some(plan)) = (&answer, reloaded) {
+        loader
+            .console_plan
+            .set(crate::plan::console_view(&plan.dialplan));
+    }
+    answer
 }
 
 /// Sends one command to a running switch and returns (succeeded, message).

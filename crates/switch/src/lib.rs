@@ -202,7 +202,11 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     // without end (each call's keys are already held to a person's pace).
     let (media_tx, media_rx) = mpsc::channel(MEDIA_EVENTS_QUEUE);
     stop_on_signals(control_tx.clone()).map_err(io("signal handlers"))?;
+    // What the web console takes from the plan, replaced at each accepted reload.
+    let console_plan = hotline_console::plan::PlanHandle::default();
+    console_plan.set(plan::console_view(&plan.dialplan));
     let loader = control::PlanLoader {
+        console_plan: console_plan.clone(),
         path: cfg.dialplan.clone(),
         exposed,
         one_at_a_time: Default::default(),
@@ -228,30 +232,13 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 board_rx,
                 plan.dialplan.security.clone(),
             )
-            .with_orders(forward_orders(console_orders, loader))
-            .with_schedule(plan.dialplan.schedule.clone())
-            .with_report_plan(hotline_console::reports::PlanFacts {
-                agents: plan
-                    .dialplan
-                    .agents
-                    .iter()
-                    .map(|a| (a.id.as_str().to_string(), a.region.as_str().to_string()))
-                    .collect(),
-                centre: plan.dialplan.switch.centre.as_str().to_string(),
-            })
-            .with_desk_lists(
-                plan.dialplan.switch.summary_categories.clone(),
-                plan.dialplan.switch.case_departments.clone(),
-            )
+            .with_orders(forward_orders(console_orders, loader.clone()))
             .with_gauges(hotline_console::switch_gauges::SwitchGauges {
                 sip: transport.counters(),
                 media: std::sync::Arc::clone(&media_totals),
                 recorder: recorder.clone(),
             })
-            .with_voice(hotline_console::voice::PromptLibrary::new(
-                plan.dialplan.prompt_dir.clone(),
-                plan::played_prompts(&plan.dialplan),
-            ));
+            .with_plan(console_plan);
             tokio::spawn(hotline_console::serve(
                 listener,
                 std::sync::Arc::new(console),

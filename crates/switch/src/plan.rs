@@ -57,6 +57,27 @@ pub fn load(path: &Path) -> Result<Arc<Plan>, PlanError> {
 /// a prompt is recorded from a phone.
 pub const SWITCH_PROMPTS: [&str; 4] = ["feature-ok", "feature-failed", "moh", "beep"];
 
+/// What the web console takes from `dialplan`.
+pub fn console_view(dialplan: &Dialplan) -> hotline_console::plan::PlanView {
+    hotline_console::plan::PlanView {
+        schedule: dialplan.schedule.clone(),
+        categories: dialplan.switch.summary_categories.clone(),
+        departments: dialplan.switch.case_departments.clone(),
+        report_plan: hotline_console::reports::PlanFacts {
+            agents: dialplan
+                .agents
+                .iter()
+                .map(|a| (a.id.as_str().to_string(), a.region.as_str().to_string()))
+                .collect(),
+            centre: dialplan.switch.centre.as_str().to_string(),
+        },
+        voice: Some(hotline_console::voice::PromptLibrary::new(
+            dialplan.prompt_dir.clone(),
+            played_prompts(dialplan),
+        )),
+    }
+}
+
 /// Every prompt the switch can play with this plan, the menu's first: what the voice
 /// content page lists.
 pub fn played_prompts(dialplan: &Dialplan) -> Vec<String> {

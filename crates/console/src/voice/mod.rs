@@ -47,7 +47,13 @@ pub struct VoiceView {
 
 /// `GET /api/voice`.
 pub async fn list(State(console): State<Arc<Console>>, SignedIn(session): SignedIn) -> Response {
-    let Some(lib) = console.voice.clone().filter(|_| maintains(&session)) else {
+    let Some(lib) = console
+        .plan
+        .get()
+        .voice
+        .clone()
+        .filter(|_| maintains(&session))
+    else {
         return StatusCode::FORBIDDEN.into_response();
     };
     match tokio::task::spawn_blocking(move || lib.list()).await {
@@ -75,7 +81,13 @@ pub async fn audio(
     Query(q): Query<VersionQuery>,
     request: Request<Body>,
 ) -> Response {
-    let Some(lib) = console.voice.as_ref().filter(|_| maintains(&session)) else {
+    let Some(lib) = console
+        .plan
+        .get()
+        .voice
+        .clone()
+        .filter(|_| maintains(&session))
+    else {
         return StatusCode::FORBIDDEN.into_response();
     };
     if !lib.knows(&name) {
@@ -228,7 +240,7 @@ impl Console {
         if !same_token(&session.csrf, csrf) {
             return Err(refuse(StatusCode::FORBIDDEN, "CSRF token missing or wrong"));
         }
-        let Some(lib) = self.voice.clone().filter(|_| maintains(session)) else {
+        let Some(lib) = self.plan.get().voice.clone().filter(|_| maintains(session)) else {
             return Err(refuse(StatusCode::FORBIDDEN, "admins only"));
         };
         if !lib.knows(name) {
