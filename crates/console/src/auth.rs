@@ -258,7 +258,12 @@ impl Console {
     /// Ends the blocks that ran out and forgets old failures, logging and storing each end
     /// (run once a second).
     pub fn expire_brakes(&self) {
-        let ended = self.brakes().expire(Instant::now());
+        let ended = {
+            let mut brakes = self.brakes();
+            // A reload's `[security]` applies from the next second; blocks in force stay.
+            brakes.set_config(self.plan.get().security.clone());
+            brakes.expire(Instant::now())
+        };
         for subject in ended {
             tracing::info!(%subject, "console sign-in block ended");
             self.store_event(

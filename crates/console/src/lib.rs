@@ -103,13 +103,17 @@ impl Console {
             store,
             board,
             sessions: Default::default(),
-            brakes: Mutex::new(Brakes::new(security)),
+            brakes: Mutex::new(Brakes::new(security.clone())),
             sign_ins: Default::default(),
             listening: Default::default(),
             today: Default::default(),
             orders: None,
             gauges: None,
-            plan: Default::default(),
+            plan: {
+                let plan = plan::PlanHandle::default();
+                plan.change(|p| p.security = security);
+                plan
+            },
         }
     }
 

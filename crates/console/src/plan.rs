@@ -1,5 +1,5 @@
 //! What the console takes from the dialplan (the calendar, the desk's lists, the agents'
-//! regions for the reports, the prompts of the voice content page), held so that a
+//! regions for the reports, the prompts of the voice content page, the sign-in brakes), held so that a
 //! `hotline reload` (or a change on the voice page) brings the new plan's without a
 //! restart: the switch sets it through a [`PlanHandle`] after each reload it accepted.
 
@@ -21,6 +21,8 @@ pub struct PlanView {
     pub report_plan: PlanFacts,
     /// The prompts the plan plays, for the voice content page.
     pub voice: Option<PromptLibrary>,
+    /// How failed sign-ins are braked (`[security]`, as for the SIP registrar).
+    pub security: hotline_routing::SecurityConfig,
 }
 
 impl Default for PlanView {
@@ -37,6 +39,7 @@ impl Default for PlanView {
                 centre: "centre".to_string(),
             },
             voice: None,
+            security: Default::default(),
         }
     }
 }

@@ -75,6 +75,7 @@ pub fn console_view(dialplan: &Dialplan) -> hotline_console::plan::PlanView {
             dialplan.prompt_dir.clone(),
             played_prompts(dialplan),
         )),
+        security: dialplan.security.clone(),
     }
 }
 
