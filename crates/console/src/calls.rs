@@ -76,8 +76,13 @@ fn in_scope(session: &Session, call: &CallRecord) -> bool {
             .sees(call.region.as_deref().unwrap_or_default())
 }
 
-fn view(mut record: CallRecord) -> CallView {
-    let masked = confidential(&record);
+fn view(record: CallRecord) -> CallView {
+    view_as(record, false)
+}
+
+/// The call for the page; a confidential caller's number masked unless `unmasked`.
+fn view_as(mut record: CallRecord, unmasked: bool) -> CallView {
+    let masked = confidential(&record) && !unmasked;
     if masked {
         record.caller_raw = hotline_report::mask_number(&record.caller_raw);
         record.caller_normalized = record
@@ -201,8 +206,9 @@ pub async fn detail(
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
+    let unmasked = session.cleared && confidential(&call) && console.unmask(&session, &call).await;
     Json(CallDetail {
-        call: view(call),
+        call: view_as(call, unmasked),
         legs,
     })
     .into_response()
@@ -289,6 +295,8 @@ type Plays = std::collections::HashMap<(String, CallId), std::time::Instant>;
 #[derive(Debug, Default)]
 pub struct Listening {
     plays: std::sync::Mutex<Plays>,
+    /// Confidential numbers shown unmasked, audited, by user and call.
+    unmasked: std::sync::Mutex<Plays>,
 }
 
 impl Console {
@@ -312,6 +320,44 @@ impl Console {
     fn heard(&self, user: &str, call: &CallId) {
         let now = std::time::Instant::now();
         self.plays().insert((user.to_string(), call.clone()), now);
+    }
+
+    /// Whether a cleared user may be shown `call`'s confidential number: yes once it is in
+    /// the audit (a row per user and call each [`LISTENING`]); no if it could not be written.
+    async fn unmask(&self, session: &Session, call: &CallRecord) -> bool {
+        let key = (session.user.clone(), call.call_id.clone());
+        let now = std::time::Instant::now();
+        {
+            let mut shown = self
+                .listening
+                .unmasked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            shown.retain(|_, at| now.saturating_duration_since(*at) < LISTENING);
+            if shown.contains_key(&key) {
+                return true;
+            }
+        }
+        let audit = NewAudit {
+            at: Utc::now(),
+            actor: session.user.clone(),
+            action: Action::Unmask,
+            call_id: Some(call.call_id.clone()),
+            subject: "caller number".to_string(),
+            reason: "shown to a cleared user in the web console".to_string(),
+            detail: format!("role {}", session.role.as_str()),
+        };
+        if !self.audit(audit).await {
+            tracing::warn!(user = %session.user, call = %call.call_id, "confidential number kept masked: its audit row could not be written");
+            return false;
+        }
+        tracing::info!(user = %session.user, call = %call.call_id, "confidential number shown to a cleared user");
+        self.listening
+            .unmasked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, now);
+        true
     }
 }
 

@@ -57,6 +57,8 @@ pub struct Session {
     pub agent: Option<String>,
     /// What they see.
     pub scope: Scope,
+    /// Cleared to see confidential callers' numbers (on a call's own page, audited).
+    pub cleared: bool,
     /// The token their forms carry.
     pub csrf: String,
     /// The session's own token (the cookie's value).
@@ -96,6 +98,7 @@ impl Sessions {
             role: user.role,
             agent: user.agent.clone(),
             scope: Scope::of(user),
+            cleared: user.cleared,
             csrf: self::token(),
             token: token.clone(),
             stamp: user.created_at,
@@ -165,6 +168,7 @@ pub fn tests_session(role: Role) -> Session {
         role,
         agent: None,
         scope: Scope::All,
+        cleared: false,
         csrf: token(),
         token: token(),
         stamp: chrono::Utc::now(),

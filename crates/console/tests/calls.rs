@@ -146,3 +146,48 @@ async fn a_complaint_callers_number_is_masked_and_agents_search_nothing() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_cleared_inspector_sees_a_complaint_callers_number_on_its_page_audited() {
+    let site = site(SecurityConfig::default());
+    let call = answered(&site, "luoyang", "13903790000", Some("complaints"), 1_000);
+    let unmasks = |site: &Site| {
+        hotline_record::qa::list_audit(&site.dir.path().join("calls.db"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.action == "unmask")
+            .collect::<Vec<_>>()
+    };
+    let (wang, _) = session(&site, "wang").await;
+    let page = send(&site, get(&format!("/api/calls/{call}"), &wang)).await;
+    let page: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(
+        page["call"]["caller_raw"], "139****0000",
+        "wang is not cleared"
+    );
+    assert!(unmasks(&site).is_empty());
+
+    let (auditor, _) = session(&site, "auditor").await;
+    let listed = send(&site, get("/api/calls", &auditor)).await;
+    assert!(
+        listed.body.contains("139****0000"),
+        "lists stay masked: {}",
+        listed.body
+    );
+    for _ in 0..2 {
+        let page = send(&site, get(&format!("/api/calls/{call}"), &auditor)).await;
+        let page: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        assert_eq!(page["call"]["caller_raw"], "13903790000");
+        assert_eq!(page["call"]["masked"], false);
+    }
+    let rows = unmasks(&site);
+    assert_eq!(
+        rows.len(),
+        1,
+        "one row per user and call, not per view: {rows:?}"
+    );
+    assert_eq!(
+        (rows[0].actor.as_str(), rows[0].call_id.as_deref()),
+        ("auditor", Some(call.as_str()))
+    );
+}

@@ -46,6 +46,10 @@ pub struct AddArgs {
     /// The regions a supervisor sees, by id (`luoyang,kaifeng`), or `province`.
     #[arg(long, value_delimiter = ',')]
     scope: Vec<String>,
+    /// Cleared to see confidential callers' numbers (举报/投诉) unmasked in the console's
+    /// calls and spot checks; each number shown is written to the audit.
+    #[arg(long)]
+    clearance: bool,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -79,6 +83,9 @@ fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
     let role = Role::named(&a.role).context("unknown role")?;
     match role {
         Role::Agent if a.agent.is_none() => bail!("an agent user needs --agent ID (their 工号)"),
+        Role::Agent if a.clearance => {
+            bail!("an agent is never cleared: the desk masks confidential callers")
+        }
         Role::Supervisor if a.scope.is_empty() => {
             bail!("a supervisor needs --scope REGION,... (or --scope province)")
         }
@@ -102,6 +109,7 @@ fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
         },
         hash,
         created_at: chrono::Utc::now(),
+        cleared: a.clearance,
     };
     let replaced = save_user(&a.db.db, &user)?;
     let did = if replaced { "updated" } else { "added" };
@@ -117,8 +125,9 @@ fn list(db: &Path) -> anyhow::Result<ExitCode> {
             u.scope.join(",")
         };
         let agent = u.agent.as_deref().unwrap_or("-");
+        let cleared = if u.cleared { " cleared" } else { "" };
         println!(
-            "{:<16} {:<10} agent {:<6} scope {}",
+            "{:<16} {:<10} agent {:<6} scope {}{cleared}",
             u.id,
             u.role.as_str(),
             agent,

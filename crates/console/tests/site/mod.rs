@@ -78,6 +78,7 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
                 scope: scope.iter().map(|s| s.to_string()).collect(),
                 hash: password::hash("s3cret-pass").unwrap(),
                 created_at: Utc::now(),
+                cleared: id == "auditor",
             },
         )
         .unwrap();
@@ -87,6 +88,7 @@ pub fn site_with(security: SecurityConfig, desk: Option<(Vec<String>, Vec<String
     add("chen", Role::Supervisor, &["province"]);
     add("director", Role::Admin, &[]);
     add("admin", Role::Admin, &[]);
+    add("auditor", Role::Inspector, &[]);
     let mut luoyang = region("luoyang", 1);
     luoyang.seats.push(seat("1003"));
     let mut zhengzhou = region("zhengzhou", 4);

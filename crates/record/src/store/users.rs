@@ -22,9 +22,13 @@ CREATE TABLE IF NOT EXISTS users (
     agent      TEXT,
     scope      TEXT NOT NULL,
     hash       TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    cleared    INTEGER NOT NULL DEFAULT 0
 );
 ";
+
+/// Stores made before clearance was kept lack its column.
+const ADD_CLEARED: &str = "ALTER TABLE users ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0";
 
 /// What a console user does, which decides what they see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,12 +81,18 @@ pub struct User {
     pub hash: String,
     /// When the user was added (or their password last set).
     pub created_at: DateTime<Utc>,
+    /// Cleared to see the numbers of confidential callers (举报/投诉) unmasked, each
+    /// showing audited.
+    pub cleared: bool,
 }
 
 /// Adds `user`, or replaces the user of that id (a new password, role or scope): whether
 /// one was replaced.
 pub fn save_user(db: &Path, user: &User) -> Result<bool, RecordError> {
     let conn = open_creating(db, SCHEMA)?;
+    if !has_cleared(&conn).map_err(sqlite(db))? {
+        conn.execute_batch(ADD_CLEARED).map_err(sqlite(db))?;
+    }
     let existed = conn
         .query_row(
             "SELECT 1 FROM users WHERE id = ?1",
@@ -93,15 +103,16 @@ pub fn save_user(db: &Path, user: &User) -> Result<bool, RecordError> {
         .map_err(sqlite(db))?
         .is_some();
     conn.execute(
-        "INSERT OR REPLACE INTO users (id, role, agent, scope, hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO users (id, role, agent, scope, hash, created_at, cleared)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             user.id,
             user.role.as_str(),
             user.agent,
             user.scope.join(","),
             user.hash,
-            time_text(user.created_at)
+            time_text(user.created_at),
+            user.cleared
         ],
     )
     .map_err(sqlite(db))?;
@@ -119,26 +130,50 @@ pub fn remove_user(db: &Path, id: &str) -> Result<bool, RecordError> {
 
 /// Every user, by id; none when the store has no users yet (or does not exist).
 pub fn list_users(db: &Path) -> Result<Vec<User>, RecordError> {
-    read(
-        db,
-        "SELECT id, role, agent, scope, hash, created_at FROM users ORDER BY id",
-        None,
-    )
+    read(db, "ORDER BY id", None)
 }
 
 /// The user `id`, if there is one.
 pub fn find_user(db: &Path, id: &str) -> Result<Option<User>, RecordError> {
-    let sql = "SELECT id, role, agent, scope, hash, created_at FROM users WHERE id = ?1";
-    Ok(read(db, sql, Some(id))?.into_iter().next())
+    Ok(read(db, "WHERE id = ?1", Some(id))?.into_iter().next())
 }
 
-fn read(db: &Path, sql: &str, id: Option<&str>) -> Result<Vec<User>, RecordError> {
+/// Whether the table has the `cleared` column yet.
+fn has_cleared(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('users')")?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    for name in names {
+        if name? == "cleared" {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The users selected by `tail` (`WHERE …`, `ORDER BY …`).
+fn read(db: &Path, tail: &str, id: Option<&str>) -> Result<Vec<User>, RecordError> {
     let Some(conn) = open_if_table(db, "users")? else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare(sql).map_err(sqlite(db))?;
-    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, Option<String>, String, String, String)> {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+    let cleared = if has_cleared(&conn).map_err(sqlite(db))? {
+        "cleared"
+    } else {
+        "0"
+    };
+    let sql =
+        format!("SELECT id, role, agent, scope, hash, created_at, {cleared} FROM users {tail}");
+    let mut stmt = conn.prepare(&sql).map_err(sqlite(db))?;
+    type Row = (String, String, Option<String>, String, String, String, bool);
+    let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
     };
     let rows = match id {
         Some(id) => stmt.query_map(params![id], row),
@@ -147,7 +182,7 @@ fn read(db: &Path, sql: &str, id: Option<&str>) -> Result<Vec<User>, RecordError
     .map_err(sqlite(db))?;
     let mut users = Vec::new();
     for r in rows {
-        let (id, role, agent, scope, hash, created_at) = r.map_err(sqlite(db))?;
+        let (id, role, agent, scope, hash, created_at, cleared) = r.map_err(sqlite(db))?;
         let bad = |column: &'static str, value: &str| RecordError::BadRow {
             call_id: id.clone(),
             column,
@@ -166,6 +201,7 @@ fn read(db: &Path, sql: &str, id: Option<&str>) -> Result<Vec<User>, RecordError
             agent,
             hash,
             created_at,
+            cleared,
         });
     }
     Ok(users)
@@ -185,6 +221,7 @@ mod tests {
             created_at: DateTime::parse_from_rfc3339("2026-12-05T08:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            cleared: false,
         }
     }
 
@@ -206,5 +243,26 @@ mod tests {
         assert!(remove_user(&db, "li").unwrap());
         assert!(!remove_user(&db, "li").unwrap());
         assert_eq!(find_user(&db, "li").unwrap(), None);
+    }
+
+    #[test]
+    fn clearance_is_kept_and_a_table_from_before_it_is_read_then_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("calls.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users (id TEXT PRIMARY KEY, role TEXT NOT NULL, agent TEXT,
+             scope TEXT NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL);
+             INSERT INTO users VALUES ('li', 'inspector', NULL, '', 'h', '2026-12-05T08:00:00Z');",
+        )
+        .unwrap();
+        drop(conn);
+        let li = find_user(&db, "li").unwrap().expect("read without the column");
+        assert!(!li.cleared);
+        let mut auditor = user("auditor", Role::Inspector, &[]);
+        auditor.cleared = true;
+        save_user(&db, &auditor).unwrap();
+        assert_eq!(find_user(&db, "auditor").unwrap(), Some(auditor));
+        assert!(!find_user(&db, "li").unwrap().unwrap().cleared);
     }
 }
