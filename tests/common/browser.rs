@@ -107,11 +107,21 @@ impl Browser {
         });
     }
 
-    /// Clicks `css`.
+    /// Clicks `css`; found again if a push redrew it between finding and clicking (a stale
+    /// element), a few times.
     pub fn click(&self, css: &str) {
         self.rt.block_on(async {
-            let el = self.client().find(Locator::Css(css)).await.expect(css);
-            el.click().await.expect("click");
+            for attempt in 0.. {
+                let el = self.client().find(Locator::Css(css)).await.expect(css);
+                match el.click().await {
+                    Ok(()) => return,
+                    Err(e) if attempt < 5 => {
+                        eprintln!("click {css}: {e}; again");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => panic!("click {css}: {e}"),
+                }
+            }
         });
     }
 
@@ -125,8 +135,15 @@ impl Browser {
     /// The visible text of `css`, or `None` if there is no such element.
     pub fn text(&self, css: &str) -> Option<String> {
         self.rt.block_on(async {
-            let el = self.client().find(Locator::Css(css)).await.ok()?;
-            el.text().await.ok()
+            for _ in 0..5 {
+                let el = self.client().find(Locator::Css(css)).await.ok()?;
+                match el.text().await {
+                    Ok(text) => return Some(text),
+                    // Redrawn by a push between finding and reading: find it again.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+            None
         })
     }
 

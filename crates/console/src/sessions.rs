@@ -190,6 +190,7 @@ mod tests {
             scope: scope.iter().map(|s| s.to_string()).collect(),
             hash: String::new(),
             created_at: chrono::Utc::now(),
+            cleared: false,
         }
     }
 

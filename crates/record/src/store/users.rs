@@ -257,7 +257,9 @@ mod tests {
         )
         .unwrap();
         drop(conn);
-        let li = find_user(&db, "li").unwrap().expect("read without the column");
+        let li = find_user(&db, "li")
+            .unwrap()
+            .expect("read without the column");
         assert!(!li.cleared);
         let mut auditor = user("auditor", Role::Inspector, &[]);
         auditor.cleared = true;
