@@ -238,6 +238,7 @@ pub fn app(console: Arc<Console>) -> Router {
             HANDLER_DEADLINE,
         ))
         .layer(axum::middleware::map_response(guard_headers))
+        .layer(axum::middleware::from_fn(secure_cookies_over_tls))
         .with_state(console)
 }
 
@@ -252,6 +253,38 @@ pub async fn serve(listener: tokio::net::TcpListener, console: Arc<Console>) {
         }
     });
     serve::run(listener, app(console)).await;
+}
+
+/// Cookies are `Secure` when the browser reached the console over TLS: through a proxy on
+/// this machine that terminates it and says so (`X-Forwarded-Proto: https`). The header is
+/// believed from loopback only, where nobody else can send it.
+async fn secure_cookies_over_tls(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let tls = peer.ip().is_loopback()
+        && request
+            .headers()
+            .get("x-forwarded-proto")
+            .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    let mut response = next.run(request).await;
+    if tls {
+        let cookies: Vec<HeaderValue> = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        response.headers_mut().remove(header::SET_COOKIE);
+        for cookie in cookies {
+            let secure = [cookie.as_bytes(), b"; Secure"].concat();
+            if let Ok(v) = HeaderValue::from_bytes(&secure) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    response
 }
 
 /// Headers on every response: no framing (clickjacking), scripts and styles from this site

@@ -178,3 +178,31 @@ async fn a_removed_user_is_signed_out_within_seconds() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_a_local_tls_proxy_says_the_browser_used_https() {
+    let site = site(SecurityConfig::default());
+    let form = |proto: Option<&str>| {
+        let mut req = axum::http::Request::get("/login");
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        req.body(axum::body::Body::empty()).unwrap()
+    };
+    let secure = |got: &site::Got| {
+        got.headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .all(|c| c.to_str().unwrap().ends_with("; Secure"))
+    };
+    let proxied = send(&site, form(Some("https"))).await;
+    assert!(proxied.cookie("hotline_login").is_some());
+    assert!(secure(&proxied), "{:?}", proxied.headers);
+    assert!(!secure(&send(&site, form(None)).await), "plain HTTP");
+    let far = "192.0.2.7:50000".parse().unwrap();
+    let claimed = send_from(&site, form(Some("https")), far).await;
+    assert!(
+        !secure(&claimed),
+        "the header is believed from this machine only"
+    );
+}
