@@ -209,6 +209,9 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    browser.wait_text("#agent-states", Duration::from_secs(5), |t| {
+        t.contains("振铃") && t.contains("通话")
+    });
     browser.screenshot("call");
     let audit = hotline_record::qa::list_audit(&switch.db()).expect("the audit");
     assert!(

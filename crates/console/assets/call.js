@@ -1,4 +1,4 @@
-// One call: its facts and legs from /api/calls/{id}, and its recording, played by the
+// One call: its facts, legs and its agent's states around it from /api/calls/{id}, and its recording, played by the
 // browser from /recordings/{id} (range requests, so it seeks; every play is audited).
 "use strict";
 (function () {
@@ -11,7 +11,7 @@
     const res = await fetch("/api/calls/" + encodeURIComponent(id));
     const facts = document.getElementById("facts");
     if (!res.ok) { facts.textContent = en() ? "No such call in your regions." : "您所辖地区无此通话。"; return; }
-    const { call, legs } = await res.json();
+    const { call, legs, agent_states } = await res.json();
     const rows = [
       ["来电时间", "Offered", when(call.offered_at)],
       ["主叫", "Caller", (call.caller_normalized || call.caller_raw) + (call.masked ? (en() ? " (confidential)" : "（保密）") : "")],
@@ -40,6 +40,16 @@
     document.querySelector("#legs tbody").replaceChildren(...legs.map((l) => {
       const tr = document.createElement("tr");
       tr.append(cell(l.party), cell(when(l.started_at)), cell(when(l.ended_at)));
+      return tr;
+    }));
+    const STATES = {
+      "available": ["空闲", "available"], "ringing": ["振铃", "ringing"], "talking": ["通话", "talking"],
+      "wrap-up": ["话后", "wrap-up"], "not-ready": ["示忙", "not ready"], "logged-out": ["签出", "logged out"],
+    };
+    const state = (k) => k == null ? "" : (STATES[k] ? STATES[k][en() ? 1 : 0] : k);
+    document.querySelector("#agent-states tbody").replaceChildren(...(agent_states || []).map((s) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(when(s.at)), cell(state(s.from)), cell(state(s.to)), cell(s.reason || ""));
       return tr;
     }));
   }

@@ -58,7 +58,13 @@ pub struct CallDetail {
     call: CallView,
     /// Everyone who answered it, in order.
     legs: Vec<CallLeg>,
+    /// Its agent's states from [`AROUND`] before it was offered to as long after it ended:
+    /// their state when the window opens, then each change.
+    agent_states: Vec<hotline_record::AgentStateChange>,
 }
+
+/// How far before and after a call its agent's states are shown.
+const AROUND: Duration = Duration::minutes(10);
 
 /// Whether the role searches calls.
 fn reads_calls(session: &Session) -> bool {
@@ -200,16 +206,30 @@ pub async fn detail(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let db = console.db.clone();
-    let legs = tokio::task::spawn_blocking(move || hotline_record::list_legs(&db, &id))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let (db, agent) = (console.db.clone(), call.agent.clone());
+    let (from, to) = (
+        call.offered_at - AROUND,
+        call.ended_at.unwrap_or_else(Utc::now) + AROUND,
+    );
+    let (legs, agent_states) = tokio::task::spawn_blocking(move || {
+        let legs = hotline_record::list_legs(&db, &id).unwrap_or_default();
+        let states = match agent {
+            Some(agent) => hotline_record::list_agent_states_between(&db, from, to)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|s| s.agent.as_str() == agent)
+                .collect(),
+            None => Vec::new(),
+        };
+        (legs, states)
+    })
+    .await
+    .unwrap_or_default();
     let unmasked = session.cleared && confidential(&call) && console.unmask(&session, &call).await;
     Json(CallDetail {
         call: view_as(call, unmasked),
         legs,
+        agent_states,
     })
     .into_response()
 }
