@@ -11,7 +11,7 @@
 # exits 1 when a call was lost or damaged, never on a figure alone.
 #
 #   benches/load.sh [-rate 100] [-seconds 10] [-talk-ms 3000] [-limit N] [-agents N]
-#                   [-media rtp_stream|pcap] [-no-build] [-keep] [-trace]
+#                   [-media rtp_stream|pcap] [-wallboards N] [-no-build] [-keep] [-trace]
 #
 #   -rate      new calls per second (SIPp -r)                                  100
 #   -seconds   how long calls keep arriving; calls = rate x seconds              10
@@ -20,6 +20,8 @@
 #   -agents    agents in the dialplan, all behind the one UAS          limit + 20
 #   -media     rtp_stream (a looped raw G.711 file, scales) or pcap (play_pcap_audio,
 #              one SIPp thread per call)                                rtp_stream
+#   -wallboards  web console on, with N wallboards (server-sent events of the whole
+#              province) open through the run                                      0
 #   -no-build  use the existing release binary
 #   -keep      keep the scratch directory (always kept when a check fails)
 #   -trace     SIPp message traces (*-messages.log) and HOTLINE_LOG=debug, to debug a failure
@@ -34,6 +36,7 @@ TALK_MS=3000
 LIMIT=
 AGENTS=
 MEDIA=rtp_stream
+WALLBOARDS=0
 BUILD=1
 KEEP=0
 TRACE=()
@@ -48,7 +51,8 @@ while [ $# -gt 0 ]; do
         -no-build) BUILD=0; shift ;;
         -keep) KEEP=1; shift ;;
         -trace) TRACE=(-trace_msg); export HOTLINE_LOG=${HOTLINE_LOG:-debug}; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -wallboards) WALLBOARDS=$2; shift 2 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -190,9 +194,11 @@ EOF
 # The switch, the agents' phones, a sampler, the callers.
 # ---------------------------------------------------------------------------------------
 RUN_LIMIT=$((SECONDS_OF_CALLS + TALK_S + 120))
+HTTP=(--http off)
+[ "$WALLBOARDS" -gt 0 ] && HTTP=(--http 127.0.0.1:0)
 HOTLINE_LOG=${HOTLINE_LOG:-info} "$BIN" serve \
     --dialplan "$WORK/dialplan.toml" --listen 127.0.0.1:0 \
-    --recordings "$WORK/recordings" --db "$WORK/calls.db" --control "$WORK/hotline.sock" --http off \
+    --recordings "$WORK/recordings" --db "$WORK/calls.db" --control "$WORK/hotline.sock" "${HTTP[@]}" \
     > "$WORK/switch.out" 2> "$WORK/switch.log" &
 SWITCH_PID=$!
 PIDS+=("$SWITCH_PID")
@@ -208,6 +214,24 @@ if [ -z "$SWITCH_PORT" ]; then
     echo "load.sh: the switch did not start:" >&2
     cat "$WORK/switch.log" >&2
     exit 1
+fi
+
+# Wallboards: a province supervisor signed in once, N live feeds open through the run.
+if [ "$WALLBOARDS" -gt 0 ]; then
+    CONSOLE=$(sed -n 's/^hotline: console on \(http:[^ ]*\).*/\1/p' "$WORK/switch.out")
+    echo 'bench-wallboard-pass' | "$BIN" user add bench --role supervisor --scope province \
+        --db "$WORK/calls.db" > /dev/null
+    JAR=$WORK/cookies.txt
+    curl -s -c "$JAR" -b "$JAR" "$CONSOLE/login" > /dev/null
+    CSRF=$(awk '$6 == "hotline_login" {print $7}' "$JAR")
+    curl -s -c "$JAR" -b "$JAR" --data-urlencode user=bench \
+        --data-urlencode password=bench-wallboard-pass --data-urlencode "csrf=$CSRF" \
+        "$CONSOLE/login" > /dev/null
+    for i in $(seq 1 "$WALLBOARDS"); do
+        timeout "$RUN_LIMIT" curl -sN -b "$JAR" "$CONSOLE/api/live" > "$WORK/wallboard-$i.sse" 2>/dev/null &
+        PIDS+=("$!")
+    done
+    sleep 0.5
 fi
 
 IDLE_FDS=$(ls "/proc/$SWITCH_PID/fd" | wc -l)
@@ -451,6 +475,11 @@ summary = {
 (work / "summary.json").write_text(json.dumps(summary, indent=2))
 sys.exit(0 if all(checks.values()) else 1)
 EOF
+
+if [ "$WALLBOARDS" -gt 0 ]; then
+    EVENTS=$(cat "$WORK"/wallboard-*.sse | grep -c '^event: board' || true)
+    echo "wallboards              $WALLBOARDS open through the run, $EVENTS board pushes received ($((EVENTS / WALLBOARDS)) each)"
+fi
 
 if [ "$FAILED" = 1 ]; then
     echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv)" >&2
