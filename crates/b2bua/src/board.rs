@@ -75,6 +75,8 @@ pub struct SeatCall {
     pub region: Option<String>,
     /// Where the caller was in the menu.
     pub ivr_node: Option<String>,
+    /// The menu's nodes the caller went through (`welcome > main > invoice`).
+    pub ivr_path: Option<String>,
     /// What they asked for (the menu's skill: `invoice`, `complaints`, …).
     pub skill: Option<String>,
     /// When it reached the switch.
@@ -97,6 +99,7 @@ impl Core {
                 .unwrap_or_else(|| r.caller_raw.clone()),
             region: r.region.clone(),
             ivr_node: r.ivr_node.clone(),
+            ivr_path: r.ivr_path.clone(),
             skill: r.skill.clone(),
             offered_at: r.offered_at,
         })

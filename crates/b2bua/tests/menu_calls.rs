@@ -184,6 +184,11 @@ fn after_the_agent_hangs_up_the_caller_rates_the_service_and_the_score_is_record
     assert_eq!(records[0].survey_score, Some(1), "{records:#?}");
     assert_eq!(records[0].hung_up_by, Some(HungUpBy::Agent));
     assert_eq!(records[0].outcome, Outcome::Answered);
+    assert_eq!(
+        records[0].ivr_path.as_deref(),
+        Some("welcome > main > agent"),
+        "the menu path, each node once"
+    );
     // The caller's phone answers the switch's BYE; nothing is left.
     let bye = distinct(&to_caller, "BYE")[0].clone();
     kit.deliver_message(caller.addr, &caller.answer(&bye, 200));

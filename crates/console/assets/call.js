@@ -16,7 +16,7 @@
       ["来电时间", "Offered", when(call.offered_at)],
       ["主叫", "Caller", (call.caller_normalized || call.caller_raw) + (call.masked ? (en() ? " (confidential)" : "（保密）") : "")],
       ["地区", "Region", call.region || ""],
-      ["导航节点", "Menu", call.ivr_node || ""],
+      ["导航路径", "Menu path", call.ivr_path || call.ivr_node || ""],
       ["业务", "Skill", call.skill || ""],
       ["工号", "Agent", call.agent || ""],
       ["接听时间", "Answered", when(call.answered_at)],

@@ -30,7 +30,7 @@
       pop.hidden = false;
       lastCall = call.call_id;
       const rows = [["主叫", "Caller", call.caller], ["地区", "City", view.city || call.region || ""],
-        ["导航节点", "Menu", call.ivr_node || ""], ["业务", "Asked for", call.skill || ""],
+        ["导航路径", "Menu path", call.ivr_path || call.ivr_node || ""], ["业务", "Asked for", call.skill || ""],
         ["来电时间", "Since", window.beijing(call.offered_at)]];
       document.getElementById("caller").replaceChildren(...rows.flatMap(([zh, e, v]) => {
         const dt = document.createElement("dt"); dt.textContent = en() ? e : zh;

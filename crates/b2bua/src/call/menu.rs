@@ -148,7 +148,9 @@ impl Core {
             }
             IvrAction::StopPlaying => m.media.stop_playing(),
             IvrAction::Entered(node) => {
-                c.record.ivr_node = Some(node.to_string());
+                let node = node.to_string();
+                record_path(&mut c.record.ivr_path, &node);
+                c.record.ivr_node = Some(node);
                 self.out.record(&c.record);
             }
             IvrAction::Queue { skill, region } => {
@@ -437,5 +439,47 @@ pub(super) fn callback_of(
         kind,
         voicemail_path,
         state: "open".to_string(),
+    }
+}
+
+/// Nodes kept in a call's menu path at most: a caller going round the menu all day must not
+/// grow their record without end.
+const MAX_PATH_NODES: usize = 24;
+
+/// Adds `node` to the menu path, unless the caller is still in it (a retry) or the path is
+/// full (then it ends in `…`).
+fn record_path(path: &mut Option<String>, node: &str) {
+    const SEP: &str = " > ";
+    let p = path.get_or_insert_with(String::new);
+    if p.ends_with('…') || p.rsplit(SEP).next() == Some(node) {
+        return;
+    }
+    if !p.is_empty() {
+        p.push_str(SEP);
+    }
+    if p.matches(SEP).count() + 1 >= MAX_PATH_NODES {
+        p.push('…');
+    } else {
+        p.push_str(node);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_menu_path_keeps_each_visit_once_and_stops_growing() {
+        let mut path = None;
+        for node in ["welcome", "main", "main", "invoice", "main"] {
+            record_path(&mut path, node);
+        }
+        assert_eq!(path.as_deref(), Some("welcome > main > invoice > main"));
+        for i in 0..100 {
+            record_path(&mut path, if i % 2 == 0 { "a" } else { "b" });
+        }
+        let p = path.unwrap_or_default();
+        assert!(p.ends_with(" > …"), "{p}");
+        assert_eq!(p.matches(" > ").count(), MAX_PATH_NODES - 1);
     }
 }

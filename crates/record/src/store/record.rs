@@ -155,6 +155,8 @@ pub struct CallRecord {
     pub overflowed: bool,
     /// The voice-menu node the caller was last in (where they waited, for the abandoned list).
     pub ivr_node: Option<String>,
+    /// The voice-menu nodes the caller went through, in order (`welcome > main > filing`).
+    pub ivr_path: Option<String>,
     /// The business skill the caller asked for.
     pub skill: Option<String>,
     /// Whether the agent's number was announced to the caller (报工号).
@@ -276,6 +278,7 @@ impl CallRecord {
             recording_path: None,
             overflowed: false,
             ivr_node: None,
+            ivr_path: None,
             skill: None,
             agent_announced: false,
             survey_score: None,

@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS callbacks_created_at ON callbacks (created_at);
 ";
 
 /// Columns added after the first schema, with their types: added to older files on open.
-pub(super) const ADDED_COLUMNS: [(&str, &str); 11] = [
+pub(super) const ADDED_COLUMNS: [(&str, &str); 12] = [
     ("ivr_node", "TEXT"),
     ("skill", "TEXT"),
     ("agent_announced", "INTEGER NOT NULL DEFAULT 0"),
@@ -56,6 +56,7 @@ pub(super) const ADDED_COLUMNS: [(&str, &str); 11] = [
     ("ring_ms", "INTEGER"),
     ("abandoned_in", "TEXT"),
     ("origin", "TEXT"),
+    ("ivr_path", "TEXT"),
 ];
 
 /// Adds the columns an older database lacks, to `calls` and the tables beside it.
@@ -101,9 +102,10 @@ const UPSERT: &str = "
 INSERT INTO calls (call_id, caller_raw, caller_normalized, caller_kind, region, agent,
                    offered_at, answered_at, ended_at, outcome, hung_up_by, waited_ms,
                    recording_path, overflowed, ivr_node, skill, agent_announced, survey_score,
-                   direction, dialled, recording_failed, queued_at, ring_ms, abandoned_in, origin)
+                   direction, dialled, recording_failed, queued_at, ring_ms, abandoned_in, origin,
+                   ivr_path)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-        ?21, ?22, ?23, ?24, ?25)
+        ?21, ?22, ?23, ?24, ?25, ?26)
 ON CONFLICT (call_id) DO UPDATE SET
     caller_raw = excluded.caller_raw,
     caller_normalized = excluded.caller_normalized,
@@ -128,14 +130,15 @@ ON CONFLICT (call_id) DO UPDATE SET
     queued_at = excluded.queued_at,
     ring_ms = excluded.ring_ms,
     abandoned_in = excluded.abandoned_in,
-    origin = excluded.origin
+    origin = excluded.origin,
+    ivr_path = excluded.ivr_path
 ";
 
 const SELECT: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
        ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed,
-       queued_at, ring_ms, abandoned_in, origin
+       queued_at, ring_ms, abandoned_in, origin, ivr_path
 FROM calls WHERE offered_at >= ?1 AND offered_at < ?2 ORDER BY offered_at
 ";
 
@@ -145,7 +148,7 @@ const SELECT_SCAN: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
        ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed,
-       queued_at, ring_ms, abandoned_in, origin
+       queued_at, ring_ms, abandoned_in, origin, ivr_path
 FROM calls NOT INDEXED WHERE offered_at >= ?1 AND offered_at < ?2
 ";
 
@@ -154,7 +157,7 @@ const SELECT_OPEN: &str = "
 SELECT call_id, caller_raw, caller_normalized, caller_kind, region, agent, offered_at,
        answered_at, ended_at, outcome, hung_up_by, waited_ms, recording_path, overflowed,
        ivr_node, skill, agent_announced, survey_score, direction, dialled, recording_failed,
-       queued_at, ring_ms, abandoned_in, origin
+       queued_at, ring_ms, abandoned_in, origin, ivr_path
 FROM calls WHERE ended_at IS NULL AND offered_at >= ?1 AND offered_at < ?2
 ORDER BY offered_at, call_id
 ";
@@ -251,6 +254,7 @@ pub(super) fn upsert(conn: &Connection, r: &CallRecord) -> rusqlite::Result<()> 
         r.ring_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
         r.abandoned_in.map(AbandonStage::as_str),
         r.origin,
+        r.ivr_path,
     ])?;
     Ok(())
 }
@@ -392,6 +396,7 @@ fn from_row(row: &Row<'_>) -> Result<CallRecord, RowError> {
             ),
         },
         origin: row.get(24)?,
+        ivr_path: row.get(25)?,
     })
 }
 
