@@ -37,6 +37,10 @@ pub struct Search {
     outcome: Option<String>,
     /// The Beijing day (`2026-12-05`); today when absent.
     date: Option<String>,
+    /// Offered at or after this Beijing time of the day (`09:30`).
+    from: Option<String>,
+    /// Offered before this Beijing time of the day (`11:00`).
+    to: Option<String>,
 }
 
 /// One call as the console shows it.
@@ -120,6 +124,21 @@ fn day(date: Option<&str>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     Some((start, start + Duration::days(1)))
 }
 
+/// The time `hhmm` (Beijing) of the day starting at `midnight`; `or` when not given.
+fn at_time(
+    midnight: DateTime<Utc>,
+    hhmm: Option<&str>,
+    or: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match hhmm.filter(|t| !t.is_empty()) {
+        None => Some(or),
+        Some(t) => {
+            let time = chrono::NaiveTime::parse_from_str(t, "%H:%M").ok()?;
+            Some(midnight + (time - chrono::NaiveTime::MIN))
+        }
+    }
+}
+
 fn confidential(call: &CallRecord) -> bool {
     crate::confidential(call.skill.as_deref())
 }
@@ -160,6 +179,12 @@ pub async fn search(
     }
     let Some((from, to)) = day(s.date.as_deref()) else {
         return (StatusCode::BAD_REQUEST, "date: YYYY-MM-DD").into_response();
+    };
+    let (Some(from), Some(to)) = (
+        at_time(from, s.from.as_deref(), from),
+        at_time(from, s.to.as_deref(), to),
+    ) else {
+        return (StatusCode::BAD_REQUEST, "from, to: HH:MM").into_response();
     };
     let db = console.db.clone();
     let read =

@@ -191,3 +191,36 @@ async fn a_cleared_inspector_sees_a_complaint_callers_number_on_its_page_audited
         ("auditor", Some(call.as_str()))
     );
 }
+
+#[tokio::test]
+async fn calls_are_searched_by_the_time_of_day_in_beijing() {
+    let site = site(SecurityConfig::default());
+    // 10:15 Beijing on 1 December is 02:15 UTC.
+    let at = "2026-12-01T02:15:00Z"
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    let mut r = CallRecord::new(CallId::generate(at, 5), "13903790000", at);
+    r.region = Some("luoyang".into());
+    r.ended_at = Some(at + Duration::seconds(40));
+    r.outcome = Outcome::Ivr;
+    let store = CallStore::open(&site.dir.path().join("calls.db")).unwrap();
+    store.save(&r).unwrap();
+    store.sync().unwrap();
+    let (wang, _) = session(&site, "wang").await;
+    let found = |q: &'static str| {
+        let site = &site;
+        let wang = wang.clone();
+        async move {
+            let got = send(site, get(&format!("/api/calls?date=2026-12-01&{q}"), &wang)).await;
+            (got.status, got.body.matches("\"call_id\"").count())
+        }
+    };
+    assert_eq!(found("from=10:00&to=10:30").await, (StatusCode::OK, 1));
+    assert_eq!(found("from=10:16").await, (StatusCode::OK, 0));
+    assert_eq!(
+        found("to=10:15").await,
+        (StatusCode::OK, 0),
+        "to is not included"
+    );
+    assert_eq!(found("from=25:99").await.0, StatusCode::BAD_REQUEST);
+}
