@@ -227,14 +227,27 @@ if [ "$WALLBOARDS" -gt 0 ]; then
     curl -s -c "$JAR" -b "$JAR" --data-urlencode user=bench \
         --data-urlencode password=bench-wallboard-pass --data-urlencode "csrf=$CSRF" \
         "$CONSOLE/login" > /dev/null
-    for i in $(seq 1 "$WALLBOARDS"); do
-        timeout "$RUN_LIMIT" curl -sN -b "$JAR" "$CONSOLE/api/live" > "$WORK/wallboard-$i.sse" 2>/dev/null &
-        PIDS+=("$!")
+    SESSION=$(awk '$6 == "hotline_session" {print $7}' "$JAR")
+    python3 "$BENCHES/wallboards.py" "$CONSOLE/api/live?seats=0" "hotline_session=$SESSION" \
+        "$WALLBOARDS" "$RUN_LIMIT" "$WORK/wallboards.txt" &
+    PIDS+=("$!")
+    # Every wallboard connected (its first push arrived) before the switch's files are counted.
+    for _ in $(seq 100); do
+        [ "$(grep -c '^[1-9]' "$WORK/wallboards.txt" 2>/dev/null || echo 0)" -ge "$WALLBOARDS" ] && break
+        sleep 0.05
     done
-    sleep 0.5
 fi
 
-IDLE_FDS=$(ls "/proc/$SWITCH_PID/fd" | wc -l)
+# The switch's open files, less its handles on the call store: SQLite keeps the descriptors
+# of closed read connections (the console's) for reuse while the writer holds its locks.
+switch_fds() {
+    local n=0 fd
+    for fd in /proc/"$SWITCH_PID"/fd/*; do
+        case "$(readlink "$fd")" in "$WORK"/calls.db*) ;; *) n=$((n + 1)) ;; esac
+    done
+    echo "$n"
+}
+IDLE_FDS=$(switch_fds)
 
 (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
     -i 127.0.0.1 -p "$AGENT_PORT" -mp "$AGENT_MEDIA_PORT" -m "$((CALLS * 3))" -l "$((CALLS * 3))" "${AGENT_MEDIA[@]}" \
@@ -299,7 +312,7 @@ set -e
 # Every call is over: the switch should be back to the files it had before the first call.
 # Its UDP sockets (local port, remote, receive queue) go to a file for a look at leftovers.
 sleep 2
-AFTER_FDS=$(ls "/proc/$SWITCH_PID/fd" | wc -l)
+AFTER_FDS=$(switch_fds)
 python3 - "$SWITCH_PID" > "$WORK/switch-sockets-after.txt" <<'EOF'
 import os, sys
 pid = sys.argv[1]
@@ -477,7 +490,7 @@ sys.exit(0 if all(checks.values()) else 1)
 EOF
 
 if [ "$WALLBOARDS" -gt 0 ]; then
-    EVENTS=$(cat "$WORK"/wallboard-*.sse | grep -c '^event: board' || true)
+    EVENTS=$(awk '{s += $1} END {print s + 0}' "$WORK/wallboards.txt" 2>/dev/null || echo 0)
     echo "wallboards              $WALLBOARDS open through the run, $EVENTS board pushes received ($((EVENTS / WALLBOARDS)) each)"
 fi
 

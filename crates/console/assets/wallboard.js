@@ -138,7 +138,7 @@
 
   function connect() {
     const feed = document.getElementById("feed");
-    const source = new EventSource("/api/live");
+    const source = new EventSource("/api/live?seats=0");
     source.addEventListener("board", (e) => {
       board = JSON.parse(e.data);
       skew = Date.parse(board.at) - Date.now();

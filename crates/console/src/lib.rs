@@ -30,6 +30,7 @@ pub mod calls;
 pub mod cases;
 pub mod desk;
 pub mod live;
+pub mod live_views;
 pub mod metrics;
 pub mod operate;
 pub mod pages;
@@ -82,6 +83,7 @@ pub struct Console {
     sign_ins: auth::SignIns,
     listening: calls::Listening,
     today: today::TodayCache,
+    live_views: live_views::LiveViews,
     /// Where supervisors' commands go (the switch), if anywhere.
     orders: Option<operate::Orders>,
     /// What the console takes from the plan in force.
@@ -107,6 +109,7 @@ impl Console {
             sign_ins: Default::default(),
             listening: Default::default(),
             today: Default::default(),
+            live_views: Default::default(),
             orders: None,
             gauges: None,
             plan: {

@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::SignedIn;
+use crate::live_views::Detail;
 use crate::sessions::Session;
 use crate::today::{Day, Today};
 use crate::Console;
@@ -177,35 +178,44 @@ pub async fn board(State(console): State<Arc<Console>>, SignedIn(session): Signe
     Json(console.board_for(&session).await).into_response()
 }
 
-/// `GET /api/live`: the wallboard as server-sent events, one `board` event at once and
-/// another on every change.
-pub async fn live(State(console): State<Arc<Console>>, SignedIn(session): SignedIn) -> Response {
+/// What a live feed asks for.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LiveAsk {
+    /// `0` for the wallboard, which shows no agents one by one.
+    seats: Option<u8>,
+}
+
+/// `GET /api/live[?seats=0]`: the wallboard (or, with seats, the agents' page) as
+/// server-sent events, one `board` event at once and another on every change.
+pub async fn live(
+    State(console): State<Arc<Console>>,
+    SignedIn(session): SignedIn,
+    Query(ask): Query<LiveAsk>,
+) -> Response {
     if !watches(&session) {
         return StatusCode::FORBIDDEN.into_response();
     }
+    let detail = match ask.seats {
+        Some(0) => Detail::Wallboard,
+        _ => Detail::Seats,
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(4);
     let mut changes = console.board.clone();
     tokio::spawn(async move {
-        let mut last: Option<String> = None;
+        let mut last: Option<u64> = None;
         let mut recount = tokio::time::interval(RECOUNT);
         loop {
             // Signed out, expired or removed: the stream ends.
             if console.session(&session.token).await.is_none() {
                 return;
             }
-            let view = console.board_for(&session).await;
-            // The time alone changing is no news.
-            let key = serde_json::to_string(&(&view.regions, &view.total)).unwrap_or_default();
-            if last.as_ref() != Some(&key) {
-                let data = serde_json::to_string(&view).unwrap_or_default();
-                if tx
-                    .send(Ok(Event::default().event("board").data(data)))
-                    .await
-                    .is_err()
-                {
+            let view = console.shared_view(&session, detail).await;
+            if last != Some(view.news) {
+                let event = Event::default().event("board").data(&*view.data);
+                if tx.send(Ok(event)).await.is_err() {
                     return;
                 }
-                last = Some(key);
+                last = Some(view.news);
             }
             tokio::select! {
                 changed = changes.changed() => if changed.is_err() { return },

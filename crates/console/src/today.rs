@@ -179,17 +179,22 @@ type Counts = Arc<HashMap<String, Day>>;
 #[derive(Debug, Default)]
 pub struct TodayCache {
     last: Mutex<Option<(Instant, Counts)>>,
+    /// One read of the store at a time: pages that find the counts stale together wait
+    /// for the one read, not make one each.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl TodayCache {
     /// Today's counts by region, read again from `db` if the last read is stale.
     pub async fn get(&self, db: &Path) -> Counts {
-        let now = Instant::now();
-        if let Some((at, counts)) = self.lock().as_ref() {
-            if now.saturating_duration_since(*at) < FRESH {
-                return Arc::clone(counts);
-            }
+        if let Some(counts) = self.fresh() {
+            return counts;
         }
+        let _reading = self.reading.lock().await;
+        if let Some(counts) = self.fresh() {
+            return counts;
+        }
+        let now = Instant::now();
         let db = db.to_path_buf();
         let read = tokio::task::spawn_blocking(move || {
             let wall = Utc::now();
@@ -214,6 +219,15 @@ impl TodayCache {
         };
         *self.lock() = Some((now, Arc::clone(&counts)));
         counts
+    }
+
+    /// The counts, if read within [`FRESH`].
+    fn fresh(&self) -> Option<Counts> {
+        let now = Instant::now();
+        self.lock()
+            .as_ref()
+            .filter(|(at, _)| now.saturating_duration_since(*at) < FRESH)
+            .map(|(_, counts)| Arc::clone(counts))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Counts)>> {

@@ -169,6 +169,30 @@ fn forward_orders(
     tx
 }
 
+/// Runs the web console on a thread and runtime of its own: however many pages are open
+/// and whatever they ask, its tasks never wait in line with the signalling's.
+fn console_thread(
+    listener: std::net::TcpListener,
+    console: hotline_console::Console,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("hotline-console".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        hotline_console::serve(listener, std::sync::Arc::new(console)).await
+                    }
+                    Err(e) => tracing::error!(error = %e, "web console not started"),
+                }
+            })
+        })?;
+    Ok(())
+}
+
 /// Media events (keys, prompts heard, voicemails closed) waiting for the core.
 const MEDIA_EVENTS_QUEUE: usize = 4_096;
 
@@ -222,8 +246,8 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     let media_totals = std::sync::Arc::new(hotline_media::totals::MediaTotals::default());
     let console = match cfg.http {
         Some(addr) => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
+            let listener = std::net::TcpListener::bind(addr)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
                 .map_err(io(format!("web console on {addr}")))?;
             let at = listener.local_addr().map_err(io("web console address"))?;
             let console = hotline_console::Console::new(
@@ -239,10 +263,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
                 recorder: recorder.clone(),
             })
             .with_plan(console_plan);
-            tokio::spawn(hotline_console::serve(
-                listener,
-                std::sync::Arc::new(console),
-            ));
+            console_thread(listener, console).map_err(io("web console thread"))?;
             Some(at)
         }
         None => None,
