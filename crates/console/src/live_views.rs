@@ -83,3 +83,62 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Nothing panics while holding it; a map of views stays whole if something did.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_b2bua::{Board, RegionBoard, Seat};
+    use hotline_record::Role;
+
+    fn board(waiting: u32) -> Arc<Board> {
+        Arc::new(Board {
+            regions: vec![RegionBoard {
+                region: "luoyang".into(),
+                name: "洛阳".into(),
+                waiting,
+                oldest_since: None,
+                agents: Default::default(),
+                not_ready: Default::default(),
+                seats: vec![Seat {
+                    id: "1003".into(),
+                    name: None,
+                    state: "available",
+                    reason: None,
+                    since: chrono::Utc::now(),
+                    calls_today: 0,
+                    reachable: true,
+                    call: None,
+                }],
+            }],
+            ..Default::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn every_feed_of_a_scope_shares_one_view_per_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(board(0));
+        let console = Console::new(dir.path().join("calls.db"), None, rx, Default::default());
+        let session = crate::sessions::tests_session(Role::Supervisor);
+        let a = console.shared_view(&session, Detail::Wallboard).await;
+        let b = console.shared_view(&session, Detail::Wallboard).await;
+        assert!(Arc::ptr_eq(&a.data, &b.data), "made once, shared");
+        assert!(
+            !a.data.contains("1003"),
+            "the wallboard has no seats: {}",
+            a.data
+        );
+        let seats = console.shared_view(&session, Detail::Seats).await;
+        assert!(seats.data.contains("1003"));
+
+        tx.send_replace(board(0));
+        let same = console.shared_view(&session, Detail::Wallboard).await;
+        assert_eq!(
+            same.news, a.news,
+            "a new board that shows the same is no news"
+        );
+        tx.send_replace(board(2));
+        let waiting = console.shared_view(&session, Detail::Wallboard).await;
+        assert_ne!(waiting.news, a.news);
+    }
+}
