@@ -8,9 +8,12 @@ use thiserror::Error;
 use crate::agent::{AfterCall, Agent, AgentId, AgentState, AgentStatus, NotReady};
 use crate::call::{CallRef, QueueId, WaitingCall};
 use crate::later;
-use crate::strategy::{Candidate, Memory, Strategy};
+use crate::strategy::{Memory, Strategy};
 
 mod agents;
+mod distribution;
+#[cfg(test)]
+mod invariants;
 
 pub use agents::{AgentBusy, AgentView, StateError};
 
@@ -472,193 +475,6 @@ impl Acd {
             reason,
         });
     }
-
-    /// Whether some logged-in agent of `queue` could ever take a call of `skill`: when
-    /// none can, the call goes to the overflow queue at once instead of waiting for nobody.
-    fn queue_can_take(&self, queue: &QueueId, skill: Option<&str>) -> bool {
-        self.agents.values().any(|a| {
-            &a.queue == queue && a.reachable && a.is_logged_in() && a.level_for(skill).is_some()
-        })
-    }
-
-    /// Offers every waiting call that can be offered, oldest first.
-    fn dispatch(&mut self, now: Instant) {
-        // A tried agent may be rung again for the same call after one ring timeout; forget
-        // the older tries so their deadlines never lie in the past.
-        for c in self.calls.values_mut() {
-            if let Some(cfg) = self.queues.get(&c.queue) {
-                c.tried.retain(|_, at| now < later(*at, cfg.ring_timeout));
-                if now >= later(c.arrived, cfg.widen_after) {
-                    c.widened = true;
-                }
-            }
-        }
-        let ids: Vec<CallRef> = self.calls.keys().copied().collect();
-        // With every agent busy (the queue's usual state at the peak) nobody is picked:
-        // the calls only get their overflow checked.
-        let mut free = self.agents.values().filter(|a| a.can_ring()).count();
-        for id in ids {
-            self.check_overflow(now, id);
-            if free == 0 {
-                continue;
-            }
-            let Some(call) = self.calls.get(&id) else {
-                continue;
-            };
-            let Some(cfg) = self.queues.get(&call.queue) else {
-                continue;
-            };
-            // Ring-all keeps adding agents who become free; the others ring one at a time.
-            if cfg.strategy != Strategy::RingAll && !call.ringing.is_empty() {
-                continue;
-            }
-            let until = later(now, cfg.ring_timeout);
-            for agent in self.pick_agents(now, id) {
-                free = free.saturating_sub(1);
-                // Ringing before the next call is dispatched, so no agent rings for two.
-                self.set_status(now, &agent, AgentStatus::Ringing(id));
-                if let Some(c) = self.calls.get_mut(&id) {
-                    c.ringing.insert(agent.clone(), until);
-                }
-                self.actions.push_back(Action::Offer { call: id, agent });
-            }
-        }
-    }
-
-    fn check_overflow(&mut self, now: Instant, id: CallRef) {
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        if call.overflowed {
-            return;
-        }
-        let Some(q) = self.queues.get(&call.queue) else {
-            return;
-        };
-        let Some(to) = q.overflow_to.clone() else {
-            return;
-        };
-        let due = now >= later(call.arrived, q.overflow_after);
-        if due || !self.queue_can_take(&call.queue, call.skill.as_deref()) {
-            self.mark_overflowed(id, to);
-        }
-    }
-
-    fn mark_overflowed(&mut self, id: CallRef, to: QueueId) {
-        if let Some(c) = self.calls.get_mut(&id) {
-            c.overflowed = true;
-            self.actions.push_back(Action::Overflowed { call: id, to });
-        }
-    }
-
-    /// The agents to ring for a call: among the free, reachable agents of its queue (failing
-    /// that, of the overflow queue) who have the call's skill, the best level first (only the
-    /// queue's first levels until the call has waited `widen_after`), then the strategy.
-    fn pick_agents(&mut self, now: Instant, id: CallRef) -> Vec<AgentId> {
-        let Some(call) = self.calls.get(&id) else {
-            return Vec::new();
-        };
-        let Some(cfg) = self.queues.get(&call.queue) else {
-            return Vec::new();
-        };
-        let max_level = if call.widened {
-            5
-        } else {
-            cfg.first_levels.clamp(1, 5)
-        };
-        // Ring-all: agents joining a call that already rings do so only at the level of
-        // those ringing or better, as if they had been free when it started.
-        let ringing_level = call
-            .ringing
-            .keys()
-            .filter_map(|r| self.agents.get(r)?.level_for(call.skill.as_deref()))
-            .min()
-            .unwrap_or(5);
-        let max_level = max_level.min(ringing_level);
-        let eligible = |queue: &QueueId| -> Vec<Candidate> {
-            self.agents
-                .iter()
-                .filter(|(aid, a)| {
-                    &a.queue == queue
-                        && a.can_ring()
-                        && call
-                            .tried
-                            .get(*aid)
-                            .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
-                })
-                .filter_map(|(aid, a)| {
-                    let level = a.level_for(call.skill.as_deref())?;
-                    (level <= max_level).then_some(Candidate {
-                        id: aid,
-                        agent: a,
-                        level,
-                    })
-                })
-                .collect()
-        };
-        let mut candidates = eligible(&call.queue);
-        if candidates.is_empty() && call.overflowed {
-            if let Some(to) = &cfg.overflow_to {
-                candidates = eligible(to);
-            }
-        }
-        let (strategy, queue) = (cfg.strategy, call.queue.clone());
-        self.memory.choose(strategy, &queue, now, &candidates)
-    }
-}
-
-impl Acd {
-    /// The ACD's own bookkeeping agrees with itself: every ringing set matches the agents'
-    /// statuses, only ring-all rings several agents, and only a talking agent (logging out
-    /// after the call) may have an unreachable phone without being logged out.
-    #[cfg(test)]
-    pub(crate) fn check_invariants(&self) -> Result<(), String> {
-        for (id, c) in &self.calls {
-            let ring_all = self
-                .queues
-                .get(&c.queue)
-                .is_some_and(|q| q.strategy == Strategy::RingAll);
-            if c.ringing.len() > 1 && !ring_all {
-                return Err(format!("{id:?} rings {:?}", c.ringing.keys()));
-            }
-            for agent in c.ringing.keys() {
-                if !self.status_is(agent, &AgentStatus::Ringing(*id)) {
-                    return Err(format!(
-                        "{id:?} rings {agent}, who is {:?}",
-                        self.agent_status(agent)
-                    ));
-                }
-            }
-        }
-        for (id, a) in &self.agents {
-            if let AgentStatus::Ringing(call) = a.status {
-                if !self
-                    .calls
-                    .get(&call)
-                    .is_some_and(|c| c.ringing.contains_key(id))
-                {
-                    return Err(format!("{id} rings for {call:?}, which does not ring them"));
-                }
-            }
-            if let AgentStatus::RingingDirectly(call) = a.status {
-                if a.rings_directly != Some(call) || a.busy_with != Some(call) {
-                    return Err(format!("{id} rings directly for {call:?} unrecorded"));
-                }
-            }
-            if a.status == AgentStatus::Available && a.rings_directly.is_some() {
-                return Err(format!("{id} is listed available while their phone rings"));
-            }
-            let unreachable_ok = match a.status {
-                AgentStatus::LoggedOut => true,
-                AgentStatus::Talking(_) => a.after_call == Some(AfterCall::LogOut),
-                _ => false,
-            };
-            if !a.reachable && !unreachable_ok {
-                return Err(format!("{id} is {:?} with an unreachable phone", a.status));
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -676,3 +492,6 @@ mod phone_tests;
 
 #[cfg(test)]
 mod ring_all_tests;
+
+#[cfg(test)]
+mod day_tests;

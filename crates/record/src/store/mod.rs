@@ -2,6 +2,7 @@
 //! never waits on the database.
 
 mod call_notes;
+mod callbacks_sql;
 mod cases;
 mod journal;
 pub mod qa;
@@ -445,7 +446,7 @@ pub(crate) fn in_slices<T: Send>(
 /// Every callback request, oldest first (`hotline callbacks`).
 pub fn list_callbacks(db: &Path) -> Result<Vec<Callback>, RecordError> {
     let conn = journal::open_read_only(db)?;
-    sql::select_callbacks(&conn).map_err(|source| RecordError::Sqlite {
+    callbacks_sql::select_callbacks(&conn).map_err(|source| RecordError::Sqlite {
         path: db.to_path_buf(),
         source,
     })

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
-use super::{journal, seat_time, security, sql, states, StoreMsg, StoreWrite};
+use super::{callbacks_sql, journal, seat_time, security, sql, states, StoreMsg, StoreWrite};
 
 /// Messages written in one transaction at most: under load one commit (one WAL sync) covers
 /// many state changes, while a quiet switch still commits each change at once.
@@ -93,9 +93,11 @@ fn write(
     let mut msg = msg;
     let result = match &mut msg {
         StoreWrite::Record(record) => sql::upsert(conn, record),
-        StoreWrite::Callback(cb) => sql::insert_callback(conn, cb),
-        StoreWrite::CalledBack(number) => sql::mark_called(conn, number),
-        StoreWrite::VoicemailWithoutAudio(path) => sql::voicemail_without_audio(conn, path),
+        StoreWrite::Callback(cb) => callbacks_sql::insert_callback(conn, cb),
+        StoreWrite::CalledBack(number) => callbacks_sql::mark_called(conn, number),
+        StoreWrite::VoicemailWithoutAudio(path) => {
+            callbacks_sql::voicemail_without_audio(conn, path)
+        }
         // Seat time first: it closes the agent's last stretch, found by their latest row;
         // it counts only once the row is in.
         StoreWrite::AgentState(s) => {

@@ -1,0 +1,145 @@
+//! Distribution: which waiting call is offered to which agents, and when a call overflows to
+//! the provincial centre's queue.
+
+use std::time::Instant;
+
+use super::{Acd, Action};
+use crate::agent::{AgentId, AgentStatus};
+use crate::call::{CallRef, QueueId};
+use crate::later;
+use crate::strategy::{Candidate, Strategy};
+
+impl Acd {
+    /// Whether some logged-in agent of `queue` could ever take a call of `skill`: when
+    /// none can, the call goes to the overflow queue at once instead of waiting for nobody.
+    pub(super) fn queue_can_take(&self, queue: &QueueId, skill: Option<&str>) -> bool {
+        self.agents.values().any(|a| {
+            &a.queue == queue && a.reachable && a.is_logged_in() && a.level_for(skill).is_some()
+        })
+    }
+
+    /// Offers every waiting call that can be offered, oldest first.
+    pub(super) fn dispatch(&mut self, now: Instant) {
+        // A tried agent may be rung again for the same call after one ring timeout; forget
+        // the older tries so their deadlines never lie in the past.
+        for c in self.calls.values_mut() {
+            if let Some(cfg) = self.queues.get(&c.queue) {
+                c.tried.retain(|_, at| now < later(*at, cfg.ring_timeout));
+                if now >= later(c.arrived, cfg.widen_after) {
+                    c.widened = true;
+                }
+            }
+        }
+        let ids: Vec<CallRef> = self.calls.keys().copied().collect();
+        // With every agent busy (the queue's usual state at the peak) nobody is picked:
+        // the calls only get their overflow checked.
+        let mut free = self.agents.values().filter(|a| a.can_ring()).count();
+        for id in ids {
+            self.check_overflow(now, id);
+            if free == 0 {
+                continue;
+            }
+            let Some(call) = self.calls.get(&id) else {
+                continue;
+            };
+            let Some(cfg) = self.queues.get(&call.queue) else {
+                continue;
+            };
+            // Ring-all keeps adding agents who become free; the others ring one at a time.
+            if cfg.strategy != Strategy::RingAll && !call.ringing.is_empty() {
+                continue;
+            }
+            let until = later(now, cfg.ring_timeout);
+            for agent in self.pick_agents(now, id) {
+                free = free.saturating_sub(1);
+                // Ringing before the next call is dispatched, so no agent rings for two.
+                self.set_status(now, &agent, AgentStatus::Ringing(id));
+                if let Some(c) = self.calls.get_mut(&id) {
+                    c.ringing.insert(agent.clone(), until);
+                }
+                self.actions.push_back(Action::Offer { call: id, agent });
+            }
+        }
+    }
+
+    pub(super) fn check_overflow(&mut self, now: Instant, id: CallRef) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        if call.overflowed {
+            return;
+        }
+        let Some(q) = self.queues.get(&call.queue) else {
+            return;
+        };
+        let Some(to) = q.overflow_to.clone() else {
+            return;
+        };
+        let due = now >= later(call.arrived, q.overflow_after);
+        if due || !self.queue_can_take(&call.queue, call.skill.as_deref()) {
+            self.mark_overflowed(id, to);
+        }
+    }
+
+    pub(super) fn mark_overflowed(&mut self, id: CallRef, to: QueueId) {
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.overflowed = true;
+            self.actions.push_back(Action::Overflowed { call: id, to });
+        }
+    }
+
+    /// The agents to ring for a call: among the free, reachable agents of its queue (failing
+    /// that, of the overflow queue) who have the call's skill, the best level first (only the
+    /// queue's first levels until the call has waited `widen_after`), then the strategy.
+    pub(super) fn pick_agents(&mut self, now: Instant, id: CallRef) -> Vec<AgentId> {
+        let Some(call) = self.calls.get(&id) else {
+            return Vec::new();
+        };
+        let Some(cfg) = self.queues.get(&call.queue) else {
+            return Vec::new();
+        };
+        let max_level = if call.widened {
+            5
+        } else {
+            cfg.first_levels.clamp(1, 5)
+        };
+        // Ring-all: agents joining a call that already rings do so only at the level of
+        // those ringing or better, as if they had been free when it started.
+        let ringing_level = call
+            .ringing
+            .keys()
+            .filter_map(|r| self.agents.get(r)?.level_for(call.skill.as_deref()))
+            .min()
+            .unwrap_or(5);
+        let max_level = max_level.min(ringing_level);
+        let eligible = |queue: &QueueId| -> Vec<Candidate> {
+            self.agents
+                .iter()
+                .filter(|(aid, a)| {
+                    &a.queue == queue
+                        && a.can_ring()
+                        && call
+                            .tried
+                            .get(*aid)
+                            .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
+                })
+                .filter_map(|(aid, a)| {
+                    let level = a.level_for(call.skill.as_deref())?;
+                    (level <= max_level).then_some(Candidate {
+                        id: aid,
+                        agent: a,
+                        level,
+                    })
+                })
+                .collect()
+        };
+        let mut candidates = eligible(&call.queue);
+        if candidates.is_empty() && call.overflowed {
+            if let Some(to) = &cfg.overflow_to {
+                candidates = eligible(to);
+            }
+        }
+        let (strategy, queue) = (cfg.strategy, call.queue.clone());
+        self.memory.choose(strategy, &queue, now, &candidates)
+    }
+}
