@@ -2,7 +2,6 @@
 //! reporting all of it at once with line and column, before a reload reaches the switch.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,20 +9,17 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::area_code::AreaCode;
-use crate::contact::check_sip_uri;
 use crate::diagnostic::{Diagnostic, Locator, Problem};
 use crate::dialplan::{
-    Agent, AgentReach, Credentials, Dialplan, QueueSettings, Region, RegionMode, Scope, Supervisor,
-    SwitchConfig, Trunk, TrunkAddress, DEFAULT_OVERFLOW_AFTER_SECS, DEFAULT_RING_TIMEOUT_SECS,
-    DEFAULT_WRAP_UP_SECS, STRATEGIES,
+    Dialplan, QueueSettings, Region, RegionMode, SwitchConfig, Trunk, DEFAULT_OVERFLOW_AFTER_SECS,
+    DEFAULT_RING_TIMEOUT_SECS, DEFAULT_WRAP_UP_SECS, STRATEGIES,
 };
-use crate::ids::{AgentId, RegionId};
-use crate::pattern::DialPattern;
-use crate::raw::{RawAgent, RawDialplan, RawRegion, RawSupervisor, RawSwitch, RawTrunk};
+use crate::ids::RegionId;
+use crate::raw::{RawDialplan, RawRegion, RawSwitch};
 use crate::segments::SegmentTable;
 
-/// Longest landline prefix: `0` + area code + an 8-digit local number.
-const MAX_PREFIX_DIGITS: usize = 12;
+mod numbering;
+mod parties;
 
 /// Parses and checks dialplan text; `table` (when available) validates place names.
 pub(crate) fn check(
@@ -56,14 +52,6 @@ pub(crate) fn check(
             Err(diagnostics)
         }
     }
-}
-
-/// How an agent's or supervisor's phone is reached and known, as written.
-struct Seat {
-    secret: Option<Spanned<String>>,
-    contact: Option<Spanned<String>>,
-    any_port: Option<Spanned<bool>>,
-    trust_address: Option<Spanned<bool>>,
 }
 
 /// Longest ring per agent accepted: ten minutes is already no "three rings".
@@ -474,84 +462,6 @@ impl Checker<'_> {
         id
     }
 
-    fn city(&mut self, city: &Spanned<String>, owner: &str, cities: &mut Seen<String>) {
-        let name = city.get_ref();
-        if let Some(table) = self.table {
-            match (table.province_of_city(name), &self.province) {
-                (None, _) => self.report(&city.span(), Problem::UnknownCity(name.clone())),
-                (Some(actual), Some(province)) if actual != province => {
-                    let problem = out_of_province(name, actual, province);
-                    self.report(&city.span(), problem);
-                }
-                _ => {}
-            }
-        }
-        if let Some((other, first_line)) = cities.get(name) {
-            let problem = Problem::DuplicateCity {
-                city: name.clone(),
-                other: other.clone(),
-                first_line: *first_line,
-            };
-            self.report(&city.span(), problem);
-            return;
-        }
-        let line = self.line(&city.span());
-        cities.insert(name.clone(), (owner.to_owned(), line));
-    }
-
-    /// An area code, checked for form and province.
-    fn area_code(&mut self, code: &Spanned<String>) -> Option<AreaCode> {
-        let Some(area) = AreaCode::parse(code.get_ref()) else {
-            self.report(&code.span(), Problem::BadAreaCode(code.get_ref().clone()));
-            return None;
-        };
-        self.in_province(code, area);
-        Some(area)
-    }
-
-    /// Whether `prefix` is a well-formed landline prefix (reported if not).
-    fn prefix(&mut self, prefix: &Spanned<String>) -> bool {
-        let text = prefix.get_ref();
-        let area =
-            AreaCode::leading(text).filter(|_| is_digits(text) && text.len() <= MAX_PREFIX_DIGITS);
-        match area {
-            Some(area) => {
-                self.in_province(prefix, area);
-                true
-            }
-            None => {
-                self.report(&prefix.span(), Problem::BadPrefix(text.clone()));
-                false
-            }
-        }
-    }
-
-    /// Reports an area code (or prefix) the segment table places in another province.
-    fn in_province(&mut self, at: &Spanned<String>, area: AreaCode) {
-        let actual = self.table.and_then(|t| t.area(&area)).map(|a| &a.province);
-        if let (Some(actual), Some(province)) = (actual, &self.province) {
-            if **actual != **province {
-                let problem = out_of_province(at.get_ref(), actual, province);
-                self.report(&at.span(), problem);
-            }
-        }
-    }
-
-    fn claim(&mut self, prefix: &Spanned<String>, owner: &str, claims: &mut Seen<String>) {
-        let text = prefix.get_ref();
-        if let Some((other, first_line)) = claims.get(text) {
-            let problem = Problem::DuplicatePrefix {
-                prefix: text.clone(),
-                other: other.clone(),
-                first_line: *first_line,
-            };
-            self.report(&prefix.span(), problem);
-            return;
-        }
-        let line = self.line(&prefix.span());
-        claims.insert(text.clone(), (owner.to_owned(), line));
-    }
-
     /// The region an agent or trunk names, if a `[[region]]` defines it.
     fn known_region(
         &mut self,
@@ -567,224 +477,6 @@ impl Checker<'_> {
         }
         RegionId::new(region.get_ref())
     }
-
-    fn agent(
-        &mut self,
-        raw: RawAgent,
-        region_ids: &Seen<()>,
-        seen: &mut Seen<()>,
-    ) -> Option<Agent> {
-        let id_text = raw.id.get_ref();
-        let id = AgentId::new(id_text);
-        if id.is_none() {
-            self.report(&raw.id.span(), Problem::BadAgentId(id_text.clone()));
-        }
-        if let Some(&((), first_line)) = seen.get(id_text) {
-            let problem = Problem::DuplicateAgent {
-                id: id_text.clone(),
-                first_line,
-            };
-            self.report(&raw.id.span(), problem);
-        } else {
-            let line = self.line(&raw.id.span());
-            seen.insert(id_text.clone(), ((), line));
-        }
-        let region = self.known_region(&raw.region, region_ids);
-        let seat = Seat {
-            secret: raw.secret,
-            contact: raw.contact,
-            any_port: raw.any_port,
-            trust_address: raw.trust_address,
-        };
-        let reach = self.reach(&raw.id, seat);
-        let skills = raw
-            .skills
-            .iter()
-            .filter_map(|s| match skill_level(s.get_ref()) {
-                Some((name, level)) => {
-                    self.skill_refs.push((s.span(), name.clone()));
-                    Some((name, level))
-                }
-                None => {
-                    self.report(&s.span(), Problem::BadSkill(s.get_ref().clone()));
-                    None
-                }
-            })
-            .collect();
-        Some(Agent {
-            id: id?,
-            region: region?,
-            name: raw.name,
-            reach: reach?,
-            skills,
-        })
-    }
-
-    fn supervisor(
-        &mut self,
-        raw: RawSupervisor,
-        region_ids: &Seen<()>,
-        seen: &mut Seen<()>,
-    ) -> Option<Supervisor> {
-        let id_text = raw.id.get_ref();
-        let id = AgentId::new(id_text);
-        if id.is_none() {
-            self.report(&raw.id.span(), Problem::BadAgentId(id_text.clone()));
-        }
-        if seen.contains_key(id_text) {
-            self.report(
-                &raw.id.span(),
-                Problem::DuplicateSupervisor(id_text.clone()),
-            );
-        } else {
-            let line = self.line(&raw.id.span());
-            seen.insert(id_text.clone(), ((), line));
-        }
-        let scope = match raw.scope.get_ref().as_str() {
-            "province" => Some(Scope::Province),
-            region if region_ids.contains_key(region) => RegionId::new(region).map(Scope::Region),
-            other => {
-                self.report(&raw.scope.span(), Problem::BadScope(other.to_string()));
-                None
-            }
-        };
-        let seat = Seat {
-            secret: raw.secret,
-            contact: raw.contact,
-            any_port: raw.any_port,
-            trust_address: raw.trust_address,
-        };
-        let reach = self.reach(&raw.id, seat);
-        Some(Supervisor {
-            id: id?,
-            name: raw.name,
-            reach: reach?,
-            scope: scope?,
-        })
-    }
-
-    fn reach(&mut self, id: &Spanned<String>, seat: Seat) -> Option<AgentReach> {
-        let name = id.get_ref().clone();
-        for flag in [&seat.any_port, &seat.trust_address].into_iter().flatten() {
-            if seat.contact.is_none() {
-                self.report(&flag.span(), Problem::SeatFlagWithoutContact(name));
-                return None;
-            }
-        }
-        let any_port = seat.any_port.is_some_and(|f| *f.get_ref());
-        let trust_address = seat.trust_address.is_some_and(|f| *f.get_ref());
-        if let Some(secret) = seat.secret.as_ref().filter(|s| s.get_ref().is_empty()) {
-            self.report(&secret.span(), Problem::EmptySecret(name));
-            return None;
-        }
-        match (seat.secret, seat.contact) {
-            (None, None) => {
-                self.report(&id.span(), Problem::AgentUnreachable(name));
-                None
-            }
-            (Some(secret), None) => Some(AgentReach::Registers {
-                secret: secret.into_inner(),
-            }),
-            (secret, Some(contact)) => match check_sip_uri(contact.get_ref()) {
-                Ok(()) => Some(AgentReach::Static {
-                    contact: contact.into_inner(),
-                    any_port,
-                    secret: secret.map(Spanned::into_inner),
-                    trust_address,
-                }),
-                Err(reason) => {
-                    let uri = contact.get_ref().clone();
-                    self.report(&contact.span(), Problem::BadContact { uri, reason });
-                    None
-                }
-            },
-        }
-    }
-
-    fn trunk(
-        &mut self,
-        raw: RawTrunk,
-        region_ids: &Seen<()>,
-        seen: &mut Seen<()>,
-    ) -> Option<Trunk> {
-        self.unique_trunk_key(&raw.name, seen);
-        let address = trunk_address(raw.address.get_ref());
-        match address {
-            Some(_) => self.unique_trunk_key(&raw.address, seen),
-            None => {
-                let problem = Problem::BadTrunkAddress(raw.address.get_ref().clone());
-                self.report(&raw.address.span(), problem);
-            }
-        }
-        let region = match raw.region {
-            None => None,
-            Some(region) => Some(self.known_region(&region, region_ids)?),
-        };
-        let tcp = match raw
-            .transport
-            .as_ref()
-            .map(|t| (t.get_ref().as_str(), t.span()))
-        {
-            None | Some(("udp", _)) => false,
-            Some(("tcp", _)) => true,
-            Some((other, span)) => {
-                let why = format!("transport `{other}` must be \"udp\" or \"tcp\"");
-                self.report(&span, Problem::BadTrunk(why));
-                false
-            }
-        };
-        let mut allow = Vec::new();
-        for p in &raw.allow {
-            match DialPattern::parse(p.get_ref()) {
-                Ok(pattern) if pattern.admits_prefix("00") => {
-                    self.report(
-                        &p.span(),
-                        Problem::InternationalPattern(p.get_ref().clone()),
-                    );
-                }
-                Ok(pattern) => allow.push(pattern),
-                Err(why) => self.report(&p.span(), Problem::BadTrunk(why)),
-            }
-        }
-        if let Some(id) = &raw.caller_id {
-            if !is_digits(id.get_ref()) {
-                let why = format!("caller_id `{}` must be digits only", id.get_ref());
-                self.report(&id.span(), Problem::BadTrunk(why));
-            }
-        }
-        let credentials = match (raw.username, raw.password) {
-            (Some(username), Some(password)) => Some(Credentials { username, password }),
-            (None, None) => None,
-            _ => {
-                let why = "username and password go together".to_string();
-                self.report(&raw.name.span(), Problem::BadTrunk(why));
-                None
-            }
-        };
-        Some(Trunk {
-            name: raw.name.into_inner(),
-            address: address?,
-            region,
-            tcp,
-            credentials,
-            allow,
-            caller_id: raw.caller_id.map(Spanned::into_inner),
-        })
-    }
-
-    /// Trunk names and addresses share one namespace: either repeated is a mistake.
-    fn unique_trunk_key(&mut self, key: &Spanned<String>, seen: &mut Seen<()>) {
-        if let Some(&((), first_line)) = seen.get(key.get_ref()) {
-            let problem = Problem::DuplicateTrunk {
-                name: key.get_ref().clone(),
-                first_line,
-            };
-            self.report(&key.span(), problem);
-        } else {
-            let line = self.line(&key.span());
-            seen.insert(key.get_ref().clone(), ((), line));
-        }
-    }
 }
 
 /// Area codes and prefixes (one namespace: `0371` as either is the same claim), and cities.
@@ -792,14 +484,6 @@ impl Checker<'_> {
 struct Claims {
     prefixes: Seen<String>,
     cities: Seen<String>,
-}
-
-fn out_of_province(name: &str, actual: &str, province: &str) -> Problem {
-    Problem::OutOfProvince {
-        name: name.to_owned(),
-        actual: actual.to_owned(),
-        province: province.to_owned(),
-    }
 }
 
 /// `name` (level 1) or `name:level` with level 1–5.
@@ -832,17 +516,6 @@ fn menu_skills(menu: &hotline_ivr::Menu) -> Vec<String> {
 
 fn is_digits(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn trunk_address(text: &str) -> Option<TrunkAddress> {
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Some(TrunkAddress { ip, port: None });
-    }
-    let socket = text.parse::<SocketAddr>().ok()?;
-    Some(TrunkAddress {
-        ip: socket.ip(),
-        port: Some(socket.port()),
-    })
 }
 
 #[cfg(test)]
