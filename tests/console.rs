@@ -222,16 +222,7 @@ fn a_supervisor_watches_a_caller_wait_and_be_answered_on_the_wallboard() {
             && r.call_id.as_deref() == Some(luoyang_call.as_str())),
         "the play is in the audit: {audit:?}"
     );
-    let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["qa", "audit", "--verify", "--db"])
-        .arg(switch.db())
-        .output()
-        .expect("hotline qa audit");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    switch.assert_audit_verifies();
 
     // On the agents page the supervisor sends 1003 to lunch; the switch's state follows.
     browser.goto(&format!("{console}/supervisor"));
@@ -381,14 +372,5 @@ fn an_inspector_scores_a_sampled_call_on_the_qa_page() {
             .any(|r| r.call_id == call && r.score == 90 && r.reviewer == "li"),
         "{reviews:?}"
     );
-    let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["qa", "audit", "--verify", "--db"])
-        .arg(switch.db())
-        .output()
-        .expect("hotline qa audit");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    switch.assert_audit_verifies();
 }

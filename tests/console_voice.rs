@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::audio::dominant;
@@ -200,16 +199,7 @@ fn the_director_replaces_a_prompt_by_upload_and_from_their_phone_and_restores_it
         changes[1].detail.contains("recorded from phone 1003"),
         "{changes:#?}"
     );
-    let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["qa", "audit", "--verify", "--db"])
-        .arg(switch.db())
-        .output()
-        .expect("hotline qa audit");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    switch.assert_audit_verifies();
 }
 
 fn hound_samples(wav: &[u8]) -> Vec<i16> {

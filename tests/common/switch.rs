@@ -334,6 +334,21 @@ impl Switch {
 }
 
 impl Switch {
+    /// `hotline qa audit --verify` on the switch's store passes: the audit chain is whole.
+    #[allow(dead_code)]
+    pub fn assert_audit_verifies(&self) {
+        let verify = Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .args(["qa", "audit", "--verify", "--db"])
+            .arg(self.db())
+            .output()
+            .expect("hotline qa audit");
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+
     /// `hotline user add ID ARGS…` on the switch's store, the password on standard input.
     #[allow(dead_code)]
     pub fn add_user(&self, id: &str, args: &[&str], password: &str) {

@@ -287,7 +287,7 @@ pub async fn recording(
     let Some(path) = call.recording_path.clone() else {
         return (StatusCode::NOT_FOUND, "this call has no recording").into_response();
     };
-    if starts_a_play(&request) || !console.heard_lately(&session.user, &id) {
+    if starts_a_play(&request) || !console.listening.plays.lately(&session.user, &id) {
         let audit = NewAudit {
             at: Utc::now(),
             actor: session.user.clone(),
@@ -297,12 +297,7 @@ pub async fn recording(
             reason: "played in the web console".to_string(),
             detail: format!("web console, role {}", session.role.as_str()),
         };
-        let db = console.db.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            hotline_record::qa::record_audit(&db, &audit, &crate::audit::seal)
-        })
-        .await;
-        if !matches!(written, Ok(Ok(_))) {
+        if !console.audit(audit).await {
             // Nothing is played that the audit does not show.
             tracing::warn!(call = %id, "recording not played: its audit row could not be written");
             return (
@@ -311,7 +306,7 @@ pub async fn recording(
             )
                 .into_response();
         }
-        console.heard(&session.user, &id);
+        console.listening.plays.note(&session.user, &id);
         tracing::info!(user = %session.user, call = %id, "recording played in the console");
     }
     match tower_http::services::ServeFile::new(path)
@@ -334,54 +329,52 @@ pub async fn recording(
 /// taken as seeking within it; any other first request is audited, whatever its range.
 const LISTENING: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
-type Plays = std::collections::HashMap<(String, CallId), std::time::Instant>;
+/// What each user had audited for each call, and when: within [`LISTENING`] it is not
+/// audited again.
+#[derive(Debug, Default)]
+pub struct AuditedLately(
+    std::sync::Mutex<std::collections::HashMap<(String, CallId), std::time::Instant>>,
+);
 
-/// Who had which recording audited when, for [`LISTENING`].
+impl AuditedLately {
+    /// Whether `user` had `call` audited within [`LISTENING`].
+    fn lately(&self, user: &str, call: &CallId) -> bool {
+        let now = std::time::Instant::now();
+        let mut seen = self.lock();
+        seen.retain(|_, at| now.saturating_duration_since(*at) < LISTENING);
+        seen.contains_key(&(user.to_string(), call.clone()))
+    }
+
+    /// Notes that `user` had `call` audited now.
+    fn note(&self, user: &str, call: &CallId) {
+        self.lock()
+            .insert((user.to_string(), call.clone()), std::time::Instant::now());
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(String, CallId), std::time::Instant>>
+    {
+        // Nothing panics while holding it; a map of times stays whole if something did.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Who had which recording, and which confidential number, audited when.
 #[derive(Debug, Default)]
 pub struct Listening {
-    plays: std::sync::Mutex<Plays>,
-    /// Confidential numbers shown unmasked, audited, by user and call.
-    unmasked: std::sync::Mutex<Plays>,
+    /// Recordings played.
+    plays: AuditedLately,
+    /// Confidential numbers shown unmasked.
+    unmasked: AuditedLately,
 }
 
 impl Console {
-    fn plays(&self) -> std::sync::MutexGuard<'_, Plays> {
-        // Nothing panics while holding it; a map of times stays whole if something did.
-        self.listening
-            .plays
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Whether `user` had `call`'s recording audited within [`LISTENING`].
-    fn heard_lately(&self, user: &str, call: &CallId) -> bool {
-        let now = std::time::Instant::now();
-        let mut plays = self.plays();
-        plays.retain(|_, at| now.saturating_duration_since(*at) < LISTENING);
-        plays.contains_key(&(user.to_string(), call.clone()))
-    }
-
-    /// Notes an audited play.
-    fn heard(&self, user: &str, call: &CallId) {
-        let now = std::time::Instant::now();
-        self.plays().insert((user.to_string(), call.clone()), now);
-    }
-
     /// Whether a cleared user may be shown `call`'s confidential number: yes once it is in
     /// the audit (a row per user and call each [`LISTENING`]); no if it could not be written.
     async fn unmask(&self, session: &Session, call: &CallRecord) -> bool {
-        let key = (session.user.clone(), call.call_id.clone());
-        let now = std::time::Instant::now();
-        {
-            let mut shown = self
-                .listening
-                .unmasked
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            shown.retain(|_, at| now.saturating_duration_since(*at) < LISTENING);
-            if shown.contains_key(&key) {
-                return true;
-            }
+        if self.listening.unmasked.lately(&session.user, &call.call_id) {
+            return true;
         }
         let audit = NewAudit {
             at: Utc::now(),
@@ -397,11 +390,7 @@ impl Console {
             return false;
         }
         tracing::info!(user = %session.user, call = %call.call_id, "confidential number shown to a cleared user");
-        self.listening
-            .unmasked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, now);
+        self.listening.unmasked.note(&session.user, &call.call_id);
         true
     }
 }
