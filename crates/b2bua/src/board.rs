@@ -22,6 +22,10 @@ pub struct Board {
     pub calls: BTreeMap<&'static str, u32>,
     /// Requests the sign-in brakes refused unchecked (blocked sources) since the start.
     pub refused_by_brakes: u64,
+    /// New calls and registrations refused with 503 by the overload brakes since the start.
+    pub shed: crate::admission::ShedCounts,
+    /// Calls in progress at most now (the plan's ceiling, or the file limit's).
+    pub ceiling: u32,
 }
 
 /// One region's queue and agents now.
@@ -182,6 +186,8 @@ impl Core {
             regions,
             calls,
             refused_by_brakes: self.refused_by_brakes,
+            shed: self.admission.shed,
+            ceiling: u32::try_from(self.admission.ceiling()).unwrap_or(u32::MAX),
         }
     }
 }

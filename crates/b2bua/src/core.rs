@@ -100,6 +100,12 @@ pub struct Core {
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests refused unchecked by the brakes (blocked, or their queue full) so far.
     pub(crate) refused_by_brakes: u64,
+    /// The brakes on new work: calls in progress, per-source rate, the core's lag.
+    pub(crate) admission: crate::admission::Admission,
+    /// How long the message being handled waited between its arrival and now.
+    pub(crate) lag: Duration,
+    /// A budget for the lines about refused work: a flood must not become one of lines.
+    pub(crate) shed_lines: crate::log_budget::LogBudget,
     /// Requests the brakes hold back.
     pub(crate) held: crate::sign_in::HeldRequests,
     /// The OS user on the control socket whose command is being carried out, for the
@@ -179,6 +185,9 @@ impl Core {
             garbage_lines: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             refused_by_brakes: 0,
+            admission: crate::admission::Admission::new(parts.plan.dialplan.overload.clone()),
+            lag: Duration::ZERO,
+            shed_lines: Default::default(),
             held: Default::default(),
             operator_user: None,
             stopping: None,
@@ -245,6 +254,7 @@ impl Core {
             .collect();
         self.registrar.set_algorithms(algorithms);
         self.brakes.set_config(plan.dialplan.security.clone());
+        self.admission.set_config(plan.dialplan.overload.clone());
         self.prompts = Arc::clone(&plan.prompts);
         self.plan = plan;
     }

@@ -10,6 +10,7 @@ use hotline_sip::parse::{parse_ignoring_length, validate_request, validate_respo
 use hotline_sip::transaction::{Peer, TxEvent, TxId};
 use hotline_sip::{parse_message, HeaderName, Message, Request, Response};
 
+use crate::admission::NewWork;
 use crate::core::Core;
 use crate::owners::TxOwner;
 use crate::sipbuild::ALLOW;
@@ -18,6 +19,7 @@ use crate::step::Inbound;
 impl Core {
     pub(crate) fn on_inbound(&mut self, now: Instant, inbound: Inbound) {
         let from = inbound.from;
+        self.lag = now.saturating_duration_since(inbound.received);
         match parse_message(&inbound.data) {
             Ok(Message::Request(req)) => match validate_request(&req) {
                 Ok(()) => self.endpoint.handle_request(now, req, from),
@@ -179,6 +181,16 @@ impl Core {
                 self.endpoint.respond(now, tx, r);
             }
             return;
+        }
+        let new_work = match req.method {
+            Method::Register => Some(NewWork::Register),
+            Method::Invite if !in_dialog => Some(NewWork::Call),
+            _ => None,
+        };
+        if let Some(work) = new_work {
+            if !self.admitted(now, tx, &req, from, work) {
+                return;
+            }
         }
         match req.method {
             Method::Register => self.on_register(now, tx, &req, from),

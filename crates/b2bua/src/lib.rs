@@ -29,6 +29,7 @@
 )]
 
 mod acks;
+pub mod admission;
 mod agents;
 pub mod board;
 pub mod brakes;
@@ -49,6 +50,7 @@ pub mod out;
 mod owners;
 pub mod plan;
 pub mod registrar;
+mod shedding;
 mod shutdown;
 mod sign_in;
 mod sipbuild;

@@ -34,6 +34,8 @@ pub struct Inbound {
     pub data: Vec<u8>,
     /// Who sent it, over what.
     pub from: Peer,
+    /// When it arrived (read off the socket): the core's lag is measured from here.
+    pub received: Instant,
 }
 
 /// One thing that happened outside the core.
@@ -185,6 +187,8 @@ impl Core {
         self.unacked_sessions(now);
         self.keepalive_round(now);
         self.expire_brakes(now);
+        self.admission.expire(now);
+        self.overdue_calls(now);
         for agent in self.registrar.expire(now) {
             note!(
                 self.notes,

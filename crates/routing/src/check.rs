@@ -161,8 +161,10 @@ impl Checker<'_> {
             None => hotline_ivr::Schedule::default(),
         };
         let security = crate::security::check(raw.security, &mut |span, p| self.report(span, p));
+        let overload = crate::overload::check(raw.overload, &mut |span, p| self.report(span, p));
         Some(Dialplan {
             security,
+            overload,
             file: self.file.to_path_buf(),
             switch: switch?,
             regions,

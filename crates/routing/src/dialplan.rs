@@ -52,6 +52,8 @@ pub struct Dialplan {
     pub schedule: hotline_ivr::Schedule,
     /// The brakes on password guessing (`[security]`).
     pub security: crate::SecurityConfig,
+    /// The brakes on new work and the longest calls (`[overload]`).
+    pub overload: crate::OverloadConfig,
 }
 
 /// Switch-wide settings.

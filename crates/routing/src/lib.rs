@@ -30,6 +30,7 @@ pub mod prompt;
 mod raw;
 mod router;
 mod secrets;
+mod overload;
 mod security;
 mod segments;
 
@@ -46,5 +47,6 @@ pub use router::{Origin, Route, Router};
 pub use secrets::{
     weakness, Role, WeakSecret, WeakUsers, Weakness, DEMO_SECRET_PREFIX, MIN_SECRET_CHARS,
 };
+pub use overload::OverloadConfig;
 pub use security::SecurityConfig;
 pub use segments::{AreaPlace, Place, SegmentError, SegmentTable};

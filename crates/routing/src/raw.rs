@@ -22,6 +22,8 @@ pub(crate) struct RawDialplan {
     pub hours: Option<hotline_ivr::RawHours>,
     /// The brakes on password guessing.
     pub security: Option<crate::security::RawSecurity>,
+    /// The brakes on new work and the longest calls.
+    pub overload: Option<crate::overload::RawOverload>,
 }
 
 #[derive(Debug, Deserialize)]

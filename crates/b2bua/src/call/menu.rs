@@ -43,6 +43,8 @@ pub(crate) struct MenuSession {
     pub armed: Option<Instant>,
     /// Keys sent by SIP INFO, held to a person's pace, on a clock from the menu's start.
     pub info_keys: (Instant, hotline_media::key_pace::KeyPace),
+    /// When the menu answered: a caller choosing for longer than `max_menu` is ended.
+    pub started: Instant,
 }
 
 impl Core {
@@ -93,6 +95,7 @@ impl Core {
                 voicemails: 0,
                 armed: None,
                 info_keys: (now, Default::default()),
+                started: now,
             }),
         };
         self.out.record(&c.record);

@@ -54,6 +54,8 @@ pub(crate) struct Call {
     pub record: CallRecord,
     /// When the legs were last asked (OPTIONS) whether they are still there.
     pub alive_checked: Instant,
+    /// When its INVITE arrived: a call lasting longer than `max_call` is ended.
+    pub since: Instant,
     /// Whose call it is: a taxpayer's the ACD distributes, or one the switch rings directly
     /// (a legacy city's forward, a call an agent placed).
     pub kind: CallKind,
@@ -390,6 +392,7 @@ impl Core {
                 stage: Stage::Waiting { early: None },
                 record,
                 alive_checked: now,
+                since: now,
                 kind: CallKind::Taxpayer,
                 legs: Vec::new(),
                 rung: Rung::AsUsual,

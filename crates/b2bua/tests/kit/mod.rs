@@ -287,12 +287,18 @@ impl Kit {
 
     /// `text` arrives over UDP from `from`.
     pub fn deliver(&mut self, from: SocketAddr, text: &str) {
+        self.deliver_late(from, text, Duration::ZERO);
+    }
+
+    /// `text` arrived over UDP from `from` and waited `waited` before the core took it.
+    pub fn deliver_late(&mut self, from: SocketAddr, text: &str, waited: Duration) {
         let inbound = Inbound {
             data: text.as_bytes().to_vec(),
             from: Peer {
                 addr: from,
                 transport: Transport::Udp,
             },
+            received: self.now.checked_sub(waited).unwrap_or(self.now),
         };
         let wall = self.wall();
         self.core.handle(self.now, wall, Input::Sip(inbound));
