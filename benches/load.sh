@@ -22,6 +22,7 @@
 #              one SIPp thread per call)                                rtp_stream
 #   -wallboards  web console on, with N wallboards (server-sent events of the whole
 #              province) open through the run                                      0
+#   -max-calls the switch's ceiling on calls in progress ([overload] max_calls)    5000
 #   -no-build  use the existing release binary
 #   -keep      keep the scratch directory (always kept when a check fails)
 #   -trace     SIPp message traces (*-messages.log) and HOTLINE_LOG=debug, to debug a failure
@@ -37,6 +38,7 @@ LIMIT=
 AGENTS=
 MEDIA=rtp_stream
 WALLBOARDS=0
+MAX_CALLS=5000
 BUILD=1
 KEEP=0
 TRACE=()
@@ -52,7 +54,8 @@ while [ $# -gt 0 ]; do
         -keep) KEEP=1; shift ;;
         -trace) TRACE=(-trace_msg); export HOTLINE_LOG=${HOTLINE_LOG:-debug}; shift ;;
         -wallboards) WALLBOARDS=$2; shift 2 ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        -max-calls) MAX_CALLS=$2; shift 2 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -163,6 +166,10 @@ service_numbers = ["12366"]
 province = "河南"
 centre = "centre"
 default_area_code = "0371"
+
+[overload]
+new_requests_per_source = 0   # every caller comes from the one SIPp, as from a carrier
+max_calls = $MAX_CALLS
 
 [[region]]
 id = "zhengzhou"

@@ -97,7 +97,13 @@ fn a_call_that_waited_past_the_lag_limit_is_refused() {
         ..late
     };
     assert_eq!(a.admit(t0, in_time), Ok(()));
-    assert_eq!(a.shed, ShedCounts { lag: 1, ..ShedCounts::default() });
+    assert_eq!(
+        a.shed,
+        ShedCounts {
+            lag: 1,
+            ..ShedCounts::default()
+        }
+    );
 }
 
 #[test]

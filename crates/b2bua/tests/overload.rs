@@ -45,7 +45,9 @@ fn finals(kit: &mut Kit, phone: &Phone) -> Vec<(u16, Option<String>)> {
     kit.take_sent_to(phone.addr)
         .iter()
         .filter_map(|m| match m {
-            Message::Response(r) if r.status >= 200 && r.cseq().is_some_and(|c| c.method.as_str() == "INVITE") => {
+            Message::Response(r)
+                if r.status >= 200 && r.cseq().is_some_and(|c| c.method.as_str() == "INVITE") =>
+            {
                 Some((r.status, retry_after(m)))
             }
             _ => None,
@@ -70,9 +72,17 @@ fn calls_past_the_ceiling_get_503_with_retry_after_and_nothing_is_taken_for_them
     let media_before = started_media(&kit);
     kit.deliver(c.addr, &c.invite("z9hG4bK-c"));
     assert_eq!(finals(&mut kit, &c), vec![(503, Some("10".into()))]);
-    assert_eq!(kit.records().len(), records_before, "no record for a refused call");
+    assert_eq!(
+        kit.records().len(),
+        records_before,
+        "no record for a refused call"
+    );
     assert_eq!(records_before, 2);
-    assert_eq!(started_media(&kit), media_before, "no media for a refused call");
+    assert_eq!(
+        started_media(&kit),
+        media_before,
+        "no media for a refused call"
+    );
     let board = kit.core.board();
     assert_eq!(board.shed.ceiling, 1);
     assert_eq!(board.ceiling, 2);
@@ -83,7 +93,10 @@ fn calls_past_the_ceiling_get_503_with_retry_after_and_nothing_is_taken_for_them
     kit.take_sent_to(b.addr);
     let d = caller(4);
     kit.deliver(d.addr, &d.invite("z9hG4bK-d"));
-    assert!(finals(&mut kit, &d).is_empty(), "the fourth caller is queued");
+    assert!(
+        finals(&mut kit, &d).is_empty(),
+        "the fourth caller is queued"
+    );
     assert_eq!(kit.records().len(), 3);
 }
 
@@ -158,7 +171,10 @@ fn a_new_call_that_waited_too_long_is_shed_but_a_bye_that_waited_as_long_is_not(
 
     kit.deliver_late(a.addr, &a.in_dialog("BYE", &ok, 2, "z9hG4bK-a2"), late);
     assert_eq!(statuses(&kit.take_sent_to(a.addr), "BYE"), vec![200]);
-    let record = kit.records().into_iter().find(|r| r.outcome == Outcome::Answered);
+    let record = kit
+        .records()
+        .into_iter()
+        .find(|r| r.outcome == Outcome::Answered);
     assert!(record.is_some_and(|r| r.hung_up_by == Some(HungUpBy::Caller)));
 }
 
@@ -226,6 +242,10 @@ fn registrations_are_rate_limited_per_source() {
         })
         .collect();
     assert_eq!(answers.len(), 3);
-    assert_eq!(answers.iter().filter(|s| **s == 503).count(), 1, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|s| **s == 503).count(),
+        1,
+        "{answers:?}"
+    );
     assert_eq!(kit.core.board().shed.source_rate, 1);
 }

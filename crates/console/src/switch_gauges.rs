@@ -118,6 +118,24 @@ pub(crate) fn register(
         calls.get_or_create(&Stage { stage }).set(i64::from(n));
     }
     registry.register("calls_in_progress", "Calls in progress by stage", calls);
+    registry.register(
+        "calls_ceiling",
+        "Calls in progress at most: the dialplan's [overload] max_calls, or the file limit's",
+        gauge(u64::from(board.ceiling)),
+    );
+    let shed = Family::<Label, Counter>::default();
+    for (kind, n) in [
+        ("ceiling", board.shed.ceiling),
+        ("source-rate", board.shed.source_rate),
+        ("lag", board.shed.lag),
+    ] {
+        shed.get_or_create(&Label { kind }).inc_by(n);
+    }
+    registry.register(
+        "shed",
+        "New calls and registrations refused with 503 by the overload brakes, by reason",
+        shed,
+    );
     let refused = Family::<Label, Counter>::default();
     refused
         .get_or_create(&Label { kind: "brakes" })
@@ -142,9 +160,14 @@ pub(crate) fn register(
             kind: "overload-503",
         })
         .inc_by(g.sip.refused_503());
+    refused
+        .get_or_create(&Label {
+            kind: "dropped-unread",
+        })
+        .inc_by(g.sip.dropped_new());
     registry.register(
         "refused",
-        "Requests refused: 503 sent (overload), brakes",
+        "Requests refused: 503 sent (overload), brakes, new requests dropped unread",
         refused,
     );
     sip(registry, &g.sip);

@@ -25,12 +25,12 @@ mod diagnostic;
 mod dialplan;
 mod ids;
 mod number;
+mod overload;
 pub mod pattern;
 pub mod prompt;
 mod raw;
 mod router;
 mod secrets;
-mod overload;
 mod security;
 mod segments;
 
@@ -43,10 +43,10 @@ pub use dialplan::{
 };
 pub use ids::{AgentId, RegionId};
 pub use number::{CallerKind, CallerNumber};
+pub use overload::OverloadConfig;
 pub use router::{Origin, Route, Router};
 pub use secrets::{
     weakness, Role, WeakSecret, WeakUsers, Weakness, DEMO_SECRET_PREFIX, MIN_SECRET_CHARS,
 };
-pub use overload::OverloadConfig;
 pub use security::SecurityConfig;
 pub use segments::{AreaPlace, Place, SegmentError, SegmentTable};

@@ -68,7 +68,12 @@ pub(crate) fn check(
         Some(v.into_inner())
     };
     let wide = |v: Option<Spanned<u32>>| v.map(|v| Spanned::new(v.span(), u64::from(*v.get_ref())));
-    let max_calls = within(wide(raw.max_calls), "max_calls", (1, 100_000), "1 to 100000");
+    let max_calls = within(
+        wide(raw.max_calls),
+        "max_calls",
+        (1, 100_000),
+        "1 to 100000",
+    );
     let per_source = within(
         wide(raw.new_requests_per_source),
         "new_requests_per_source",
@@ -76,8 +81,18 @@ pub(crate) fn check(
         "0 (off) to 100000",
     );
     let lag = within(raw.max_lag_ms, "max_lag_ms", (10, 10_000), "10 to 10000");
-    let call = within(raw.max_call_secs, "max_call_secs", (60, 86_400), "60 to 86400 (a day)");
-    let menu = within(raw.max_menu_secs, "max_menu_secs", (30, 7_200), "30 to 7200");
+    let call = within(
+        raw.max_call_secs,
+        "max_call_secs",
+        (60, 86_400),
+        "60 to 86400 (a day)",
+    );
+    let menu = within(
+        raw.max_menu_secs,
+        "max_menu_secs",
+        (30, 7_200),
+        "30 to 7200",
+    );
     OverloadConfig {
         max_calls: max_calls.map_or(d.max_calls, |v| v as u32),
         new_requests_per_source: per_source.map_or(d.new_requests_per_source, |v| v as u32),
@@ -118,6 +133,11 @@ mod tests {
 
     #[test]
     fn the_per_source_limit_can_be_turned_off() {
-        assert_eq!(checked("new_requests_per_source = 0").0.new_requests_per_source, 0);
+        assert_eq!(
+            checked("new_requests_per_source = 0")
+                .0
+                .new_requests_per_source,
+            0
+        );
     }
 }

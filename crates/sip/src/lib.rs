@@ -29,6 +29,7 @@ pub mod message;
 pub mod parse;
 pub mod stats;
 pub mod transaction;
+pub mod triage;
 pub mod uri;
 
 pub use header::{CSeq, HeaderName, NameAddr, Via};

@@ -103,6 +103,8 @@ pub struct SipCounters {
     pub outbound: Flow,
     /// 503s sent: new requests refused while overloaded or stopping.
     refused_503: AtomicU64,
+    /// New requests dropped unread because the queue of new work was full.
+    dropped_new: AtomicU64,
 }
 
 impl SipCounters {
@@ -130,6 +132,16 @@ impl SipCounters {
     /// 503s sent since the start.
     pub fn refused_503(&self) -> u64 {
         self.refused_503.load(Ordering::Relaxed)
+    }
+
+    /// Counts a new request dropped because the queue of new work was full.
+    pub fn count_dropped_new(&self) {
+        self.dropped_new.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// New requests dropped unread (queue of new work full) since the start.
+    pub fn dropped_new(&self) -> u64 {
+        self.dropped_new.load(Ordering::Relaxed)
     }
 }
 

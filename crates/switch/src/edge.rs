@@ -130,7 +130,8 @@ impl Edge {
     /// Runs until the inbound channel closes or a stop has finished.
     pub async fn run(
         mut self,
-        mut inbound: mpsc::Receiver<Inbound>,
+        mut dialog: mpsc::Receiver<Inbound>,
+        mut new: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Control>,
         mut media: mpsc::Receiver<(CallRef, hotline_media::call::MediaEvent)>,
     ) {
@@ -142,13 +143,17 @@ impl Edge {
                 Some(board) => self.core.poll_timeout().min(board),
                 None => self.core.poll_timeout(),
             };
+            // In this order when several are ready: what keeps calls up (dialogs, the
+            // operator, media events) before new work, so a flood delays only new calls.
             let input = tokio::select! {
-                msg = inbound.recv() => match msg {
+                biased;
+                msg = dialog.recv() => match msg {
                     Some(m) => Some(Input::Sip(m)),
                     None => break,
                 },
                 Some(c) = control.recv() => Some(self.input_of(c)),
                 Some((call, ev)) = media.recv() => Some(Input::Media(call, ev)),
+                Some(m) = new.recv() => Some(Input::Sip(m)),
                 _ = tokio::time::sleep_until(deadline.into()) => None,
             };
             let disk_low = self.media.recorder().disk_low();

@@ -17,10 +17,12 @@
 pub mod control;
 mod edge;
 mod edge_media;
+mod files;
 mod notes;
 pub mod plan;
 mod prompt_takes;
 pub mod transport;
+mod udp_reader;
 
 /// The operator's commands, typed end to end (clap → the control socket → the machine).
 pub use hotline_b2bua::command;
@@ -195,6 +197,11 @@ fn console_thread(
 
 /// Media events (keys, prompts heard, voicemails closed) waiting for the core.
 const MEDIA_EVENTS_QUEUE: usize = 4_096;
+/// Responses and in-dialog requests waiting for the core: the reader waits when it is full.
+const DIALOG_LANE: usize = 16_384;
+/// New requests waiting for the core; past this they are dropped at the socket. The core
+/// sheds new calls that waited `max_lag` long before this fills.
+const NEW_LANE: usize = 4_096;
 
 /// Starts the switch and runs it until it is asked to stop (SIGTERM, SIGINT), then ends
 /// every call and closes every record before returning. Prints one line
@@ -215,8 +222,13 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         io(format!("recordings directory {}", cfg.recordings.display())),
     )?;
     let store = CallStore::open(&cfg.db)?;
-    let (inbound_tx, inbound_rx) = mpsc::channel(8192);
-    let transport = SipTransport::start(cfg.listen, inbound_tx)
+    let (dialog_tx, dialog_rx) = mpsc::channel(DIALOG_LANE);
+    let (new_tx, new_rx) = mpsc::channel(NEW_LANE);
+    let lanes = transport::Lanes {
+        dialog: dialog_tx,
+        new: new_tx,
+    };
+    let transport = SipTransport::start(cfg.listen, lanes)
         .await
         .map_err(io(format!("SIP listen on {}", cfg.listen)))?;
     let sip = SocketAddr::new(advertise, transport.local_addr().port());
@@ -274,7 +286,7 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         tracing::info!(%at, "web console started");
     }
     tracing::info!(%sip, dialplan = %cfg.dialplan.display(), "hotline started");
-    let core = Core::new(CoreParts {
+    let mut core = Core::new(CoreParts {
         plan,
         dialplan_path: cfg.dialplan,
         now: std::time::Instant::now(),
@@ -287,11 +299,16 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         keepalive: cfg.keepalive,
         notes_from: crate::notes::wanted(),
     });
+    core.limit_calls_by_files(files::calls_allowed());
+    tracing::info!(
+        calls = core.call_ceiling(),
+        "calls in progress at most (the dialplan's [overload] max_calls, or the file limit's)"
+    );
     let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx, media_totals);
     let mut edge = crate::edge::Edge::new(core, transport, store, media).with_prompt_takes(takes);
     if console.is_some() {
         edge = edge.with_board(board_tx);
     }
-    edge.run(inbound_rx, control_rx, media_rx).await;
+    edge.run(dialog_rx, new_rx, control_rx, media_rx).await;
     Ok(())
 }

@@ -1,54 +1,91 @@
-//! SIP over UDP and TCP on one listen address: bytes in, parsed messages to the core; bytes
-//! out from the core. TCP is framed by Content-Length and connections are kept by peer
-//! address, so a response or an INVITE to a phone registered over TCP reuses its connection.
+//! SIP over UDP and TCP on one listen address: bytes in, sorted into the core's two lanes
+//! (dialogs first, new work second); bytes out from the core. UDP is read by a thread of
+//! its own ([`crate::udp_reader`]). TCP is framed by Content-Length and connections are
+//! kept by peer address, so a response or an INVITE to a phone registered over TCP reuses
+//! its connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use dashmap::DashMap;
 use hotline_sip::framing::{next_frame, Frame};
 use hotline_sip::stats::{Direction, SipCounters};
 use hotline_sip::transaction::{Peer, Transmit, Transport};
+use hotline_sip::triage::{lane_of, Lane};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 pub use hotline_b2bua::Inbound;
 
+/// The two queues from the sockets to the core.
+#[derive(Clone)]
+pub struct Lanes {
+    /// Responses and in-dialog requests: the core takes these first.
+    pub dialog: mpsc::Sender<Inbound>,
+    /// New INVITEs, REGISTERs and the like: taken when the dialog lane is empty.
+    pub new: mpsc::Sender<Inbound>,
+}
+
 /// The switch's SIP sockets.
 #[derive(Clone)]
 pub struct SipTransport {
-    udp: Arc<UdpSocket>,
+    /// Blocking for its reader thread; every send passes MSG_DONTWAIT.
+    udp: Arc<std::net::UdpSocket>,
     tcp: Arc<DashMap<SocketAddr, mpsc::Sender<Vec<u8>>>>,
-    inbound: mpsc::Sender<Inbound>,
+    lanes: Lanes,
     local: SocketAddr,
     counters: Arc<SipCounters>,
 }
 
-const MAX_DATAGRAM: usize = 65_535;
 /// Open TCP connections accepted at most: the file descriptors are needed for media.
 const MAX_TCP_CONNECTIONS: usize = 4_096;
 /// A TCP connection silent this long is closed (phones send CRLF keep-alives far more often).
 const TCP_IDLE: std::time::Duration = std::time::Duration::from_secs(900);
 
+/// Lines about new requests dropped at a full lane: one a second at most, with a count.
+#[derive(Default)]
+pub(crate) struct DropLog {
+    last: Option<Instant>,
+    since: u64,
+}
+
+impl DropLog {
+    /// A new request from `from` was dropped at `now`.
+    pub(crate) fn dropped(&mut self, now: Instant, from: SocketAddr) {
+        self.since += 1;
+        if self
+            .last
+            .is_none_or(|l| now.saturating_duration_since(l) >= Duration::from_secs(1))
+        {
+            warn!(
+                %from,
+                dropped = self.since,
+                "queue of new requests full: dropping new requests unread (the switch is far behind)"
+            );
+            self.last = Some(now);
+            self.since = 0;
+        }
+    }
+}
+
 impl SipTransport {
     /// Binds UDP and TCP on `listen` (port 0 picks one free port for both) and starts reading.
-    pub async fn start(
-        listen: SocketAddr,
-        inbound: mpsc::Sender<Inbound>,
-    ) -> std::io::Result<SipTransport> {
+    pub async fn start(listen: SocketAddr, lanes: Lanes) -> std::io::Result<SipTransport> {
         let (udp, tcp) = bind_pair(listen).await?;
         let local = udp.local_addr()?;
+        crate::udp_reader::size_receive_buffer(&udp);
         let transport = SipTransport {
-            udp: Arc::new(udp),
+            udp: Arc::new(udp.try_clone()?),
             tcp: Arc::new(DashMap::new()),
-            inbound,
+            lanes: lanes.clone(),
             local,
             counters: Default::default(),
         };
-        tokio::spawn(transport.clone().udp_loop());
+        crate::udp_reader::start(udp, lanes, transport.counters())?;
         tokio::spawn(transport.clone().accept_loop(tcp));
         Ok(transport)
     }
@@ -63,10 +100,15 @@ impl SipTransport {
         Arc::clone(&self.counters)
     }
 
-    /// Passes a message on to the core, counted.
+    /// Passes a message from a stream on to the core, counted, in its lane (a stream is
+    /// never dropped from: its peer would not send it again).
     async fn deliver(&self, msg: Inbound) -> bool {
         self.counters.count(Direction::In, &msg.data);
-        self.inbound.send(msg).await.is_ok()
+        let lane = match lane_of(&msg.data) {
+            Lane::Dialog => &self.lanes.dialog,
+            Lane::New => &self.lanes.new,
+        };
+        lane.send(msg).await.is_ok()
     }
 
     /// Sends one message; never waits (a full TCP queue or UDP buffer drops it, and SIP's
@@ -75,7 +117,13 @@ impl SipTransport {
         self.counters.count(Direction::Out, &t.data);
         match t.to.transport {
             Transport::Udp => {
-                if let Err(e) = self.udp.try_send_to(&t.data, t.to.addr) {
+                let to = socket2::SockAddr::from(t.to.addr);
+                let sent = socket2::SockRef::from(&*self.udp).send_to_with_flags(
+                    &t.data,
+                    &to,
+                    libc::MSG_DONTWAIT,
+                );
+                if let Err(e) = sent {
                     debug!(to = %t.to.addr, error = %e, "udp send failed");
                 }
             }
@@ -92,34 +140,6 @@ impl SipTransport {
                         tokio::spawn(async move { me.connect_and_send(t).await });
                     }
                 }
-            }
-        }
-    }
-
-    async fn udp_loop(self) {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
-        loop {
-            let (n, from) = match self.udp.recv_from(&mut buf).await {
-                Ok(r) => r,
-                Err(e) => {
-                    // ICMP port-unreachable surfaces here on some systems: not fatal.
-                    debug!(error = %e, "udp recv error");
-                    continue;
-                }
-            };
-            let Some(data) = buf.get(..n) else { continue };
-            if data.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {
-                continue; // keep-alive
-            }
-            let msg = Inbound {
-                data: data.to_vec(),
-                from: Peer {
-                    addr: from,
-                    transport: Transport::Udp,
-                },
-            };
-            if !self.deliver(msg).await {
-                return;
             }
         }
     }
@@ -188,7 +208,15 @@ impl SipTransport {
                                 addr: peer,
                                 transport: Transport::Tcp,
                             };
-                            if !me.deliver(Inbound { data, from }).await {
+                            let received = Instant::now();
+                            if !me
+                                .deliver(Inbound {
+                                    data,
+                                    from,
+                                    received,
+                                })
+                                .await
+                            {
                                 return;
                             }
                         }
@@ -215,10 +243,10 @@ impl SipTransport {
 }
 
 /// Binds UDP and TCP to the same port (retrying when port 0 gave a port TCP cannot take).
-async fn bind_pair(listen: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+async fn bind_pair(listen: SocketAddr) -> std::io::Result<(std::net::UdpSocket, TcpListener)> {
     let mut last_err = None;
     for _ in 0..20 {
-        let udp = UdpSocket::bind(listen).await?;
+        let udp = std::net::UdpSocket::bind(listen)?;
         let addr = udp.local_addr()?;
         match TcpListener::bind(addr).await {
             Ok(tcp) => return Ok((udp, tcp)),

@@ -1,0 +1,128 @@
+//! Sorting what arrives before it is parsed: what keeps calls already up alive (responses,
+//! ACK, BYE, CANCEL, anything inside a dialog) goes ahead of what would start new work
+//! (a new INVITE, a REGISTER, an OPTIONS ping), so a flood of new calls delays and sheds
+//! only new calls. It reads the first line and the To header's tag, nothing more: a few
+//! hundred bytes scanned per datagram, on the socket reader's thread.
+
+use crate::stats::{first_line, FirstLine, METHODS};
+
+/// Which queue a message waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Responses and in-dialog requests: handled first, never shed.
+    Dialog,
+    /// Requests that would start something (and anything unreadable): handled when the
+    /// dialog lane is empty, and shed when the switch is behind.
+    New,
+}
+
+/// Methods that only ever belong to a transaction or dialog already there.
+const DIALOG_ONLY: [&str; 6] = ["ACK", "BYE", "CANCEL", "INFO", "PRACK", "UPDATE"];
+
+/// The lane `data` belongs to.
+pub fn lane_of(data: &[u8]) -> Lane {
+    match first_line(data) {
+        FirstLine::Response(..) => Lane::Dialog,
+        FirstLine::Garbage => Lane::New,
+        FirstLine::Request(method) => {
+            let name = method.and_then(|i| METHODS.get(i)).copied().unwrap_or("");
+            if DIALOG_ONLY.contains(&name) || to_has_tag(data) {
+                Lane::Dialog
+            } else {
+                Lane::New
+            }
+        }
+    }
+}
+
+/// Whether the To header (`To:` or compact `t:`) carries a tag: a request inside a dialog.
+fn to_has_tag(data: &[u8]) -> bool {
+    // Headers end at the first empty line; the body is not looked at.
+    let head_end = find(data, b"\r\n\r\n").unwrap_or(data.len());
+    let head = data.get(..head_end).unwrap_or(data);
+    head.split(|&b| b == b'\n').skip(1).any(|line| {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return false;
+        };
+        let (name, value) = line.split_at(colon);
+        let name = name.trim_ascii();
+        let is_to = name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t");
+        is_to && has_tag_param(value)
+    })
+}
+
+/// Whether a header value has a `;tag=` parameter (after the URI's closing `>` if any).
+fn has_tag_param(value: &[u8]) -> bool {
+    let params = match value.iter().rposition(|&b| b == b'>') {
+        Some(gt) => value.get(gt..).unwrap_or_default(),
+        None => value,
+    };
+    params.split(|&b| b == b';').skip(1).any(|p| {
+        let key = p.split(|&b| b == b'=').next().unwrap_or_default();
+        key.trim_ascii().eq_ignore_ascii_case(b"tag")
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, to: &str) -> Vec<u8> {
+        format!(
+            "{method} sip:12366@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK1\r\nFrom: <sip:1390379@127.0.0.1>;tag=a\r\n{to}\r\nCall-ID: c1\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn responses_and_dialog_methods_go_ahead() {
+        assert_eq!(lane_of(b"SIP/2.0 200 OK\r\n\r\n"), Lane::Dialog);
+        for m in ["ACK", "BYE", "CANCEL", "INFO", "PRACK", "UPDATE"] {
+            assert_eq!(
+                lane_of(&request(m, "To: <sip:12366@h>")),
+                Lane::Dialog,
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_invite_or_register_waits_in_the_new_lane() {
+        for m in ["INVITE", "REGISTER", "OPTIONS", "SUBSCRIBE", "MESSAGE"] {
+            assert_eq!(lane_of(&request(m, "To: <sip:12366@h>")), Lane::New, "{m}");
+        }
+    }
+
+    #[test]
+    fn a_request_with_a_to_tag_is_in_a_dialog_in_any_spelling() {
+        for to in [
+            "To: <sip:12366@h>;tag=x",
+            "to:<sip:12366@h> ; TAG = x",
+            "t: sip:12366@h;tag=x",
+            "TO : \"12366\" <sip:12366@h;transport=udp>;tag=x",
+        ] {
+            assert_eq!(lane_of(&request("INVITE", to)), Lane::Dialog, "{to}");
+        }
+    }
+
+    #[test]
+    fn a_tag_in_the_uri_or_another_header_is_not_the_to_tag() {
+        for to in ["To: <sip:12366@h;tag=x>", "Tox: <sip:a@h>;tag=x"] {
+            assert_eq!(lane_of(&request("INVITE", to)), Lane::New, "{to}");
+        }
+        let mut body = request("INVITE", "To: <sip:12366@h>");
+        body.extend_from_slice(b"To: <sip:x@h>;tag=in-the-body\r\n");
+        assert_eq!(lane_of(&body), Lane::New);
+    }
+
+    #[test]
+    fn garbage_waits_with_the_new() {
+        assert_eq!(lane_of(b""), Lane::New);
+        assert_eq!(lane_of(b"\xff\xfe"), Lane::New);
+        assert_eq!(lane_of(b"INVITE"), Lane::New);
+    }
+}
