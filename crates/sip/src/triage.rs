@@ -1,8 +1,10 @@
 //! Sorting what arrives before it is parsed: what keeps calls already up alive (responses,
-//! ACK, BYE, CANCEL, anything inside a dialog) goes ahead of what would start new work
-//! (a new INVITE, a REGISTER, an OPTIONS ping), so a flood of new calls delays and sheds
-//! only new calls. It reads the first line and the To header's tag, nothing more: a few
-//! hundred bytes scanned per datagram, on the socket reader's thread.
+//! ACK, BYE, anything inside a dialog) goes ahead of what would start new work (a new
+//! INVITE, a REGISTER, an OPTIONS ping), so a flood of new calls delays and sheds only new
+//! calls. A CANCEL waits with the new work: it must not overtake the INVITE it cancels,
+//! which may still be waiting there (it is never shed all the same). It reads the first
+//! line and the To header's tag, nothing more: a few hundred bytes scanned per datagram, on
+//! the socket reader's thread.
 
 use crate::stats::{first_line, FirstLine, METHODS};
 
@@ -16,8 +18,9 @@ pub enum Lane {
     New,
 }
 
-/// Methods that only ever belong to a transaction or dialog already there.
-const DIALOG_ONLY: [&str; 6] = ["ACK", "BYE", "CANCEL", "INFO", "PRACK", "UPDATE"];
+/// Methods that only ever belong to a dialog already there (or, for ACK, to an INVITE
+/// already answered).
+const DIALOG_ONLY: [&str; 5] = ["ACK", "BYE", "INFO", "PRACK", "UPDATE"];
 
 /// The lane `data` belongs to.
 pub fn lane_of(data: &[u8]) -> Lane {
@@ -26,7 +29,9 @@ pub fn lane_of(data: &[u8]) -> Lane {
         FirstLine::Garbage => Lane::New,
         FirstLine::Request(method) => {
             let name = method.and_then(|i| METHODS.get(i)).copied().unwrap_or("");
-            if DIALOG_ONLY.contains(&name) || to_has_tag(data) {
+            if name == "CANCEL" {
+                Lane::New
+            } else if DIALOG_ONLY.contains(&name) || to_has_tag(data) {
                 Lane::Dialog
             } else {
                 Lane::New
@@ -81,13 +86,18 @@ mod tests {
     #[test]
     fn responses_and_dialog_methods_go_ahead() {
         assert_eq!(lane_of(b"SIP/2.0 200 OK\r\n\r\n"), Lane::Dialog);
-        for m in ["ACK", "BYE", "CANCEL", "INFO", "PRACK", "UPDATE"] {
+        for m in ["ACK", "BYE", "INFO", "PRACK", "UPDATE"] {
             assert_eq!(
                 lane_of(&request(m, "To: <sip:12366@h>")),
                 Lane::Dialog,
                 "{m}"
             );
         }
+    }
+
+    #[test]
+    fn a_cancel_keeps_its_place_behind_the_invite_it_cancels() {
+        assert_eq!(lane_of(&request("CANCEL", "To: <sip:12366@h>")), Lane::New);
     }
 
     #[test]
