@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::rtp::{self, Stream, Tone};
 use crate::sdp;
-use crate::sip::{self, Hdr, Msg, Reply, Request, Start};
+use crate::sip::{self, Hdr, Msg, Start};
 use crate::stats::{Failure, Side, Times};
 use crate::timer::{Due, Retransmit};
+use crate::uac::{Dialog, Leg, Wire};
 
 /// What every caller shares.
 #[derive(Debug, Clone)]
@@ -37,15 +38,6 @@ pub enum Outcome {
     Refused,
     /// Anything else.
     Failed(Failure),
-}
-
-/// The far end of an answered call, for ACK and BYE.
-#[derive(Debug, Clone)]
-struct Dialog {
-    /// The 200's To (with the switch's tag).
-    to: String,
-    /// The 200's Contact: where in-dialog requests are addressed.
-    target: String,
 }
 
 #[derive(Debug)]
@@ -99,8 +91,7 @@ impl Call {
 /// Every caller of a run, and what they counted.
 pub struct Callers {
     cfg: Config,
-    socket: UdpSocket,
-    local: SocketAddr,
+    wire: Wire,
     calls: Vec<Call>,
     active: Vec<usize>,
     /// Counts of this side.
@@ -110,7 +101,14 @@ pub struct Callers {
     /// BYE→200 times.
     pub hangup: Times,
     tone: Tone,
-    buf: Vec<u8>,
+}
+
+fn leg(call: &Call, idx: usize) -> Leg<'_> {
+    Leg {
+        idx,
+        caller_id: &call.caller_id,
+        call_id: &call.call_id,
+    }
 }
 
 /// Load.sh's Luoyang caller ids: mobile, +86 mobile, landline with the 0379 area code.
@@ -125,24 +123,21 @@ pub fn caller_id(i: u64) -> String {
 impl Callers {
     /// Callers sending from `socket` (bound, not blocking).
     pub fn new(cfg: Config, socket: UdpSocket) -> io::Result<Callers> {
-        let local = socket.local_addr()?;
         Ok(Callers {
+            wire: Wire::new(socket, cfg.switch, &cfg.service, cfg.run_tag)?,
             cfg,
-            socket,
-            local,
             calls: Vec::new(),
             active: Vec::new(),
             stats: Side::default(),
             setup: Times::default(),
             hangup: Times::default(),
             tone: Tone::caller(),
-            buf: Vec::with_capacity(2048),
         })
     }
 
     /// The SIP socket, for the run loop to wait on and read.
     pub fn socket(&self) -> &UdpSocket {
-        &self.socket
+        self.wire.socket()
     }
 
     /// Calls not yet over.
@@ -158,7 +153,7 @@ impl Callers {
     /// Starts call number `i`: binds its RTP socket and sends the INVITE.
     pub fn start(&mut self, now: Instant, i: u64) {
         let idx = self.calls.len();
-        let call_id = format!("{idx}-{:08x}@hotline-loadgen", self.cfg.run_tag);
+        let call_id = self.wire.call_id(idx);
         let mut call = Call {
             caller_id: caller_id(i),
             call_id,
@@ -174,14 +169,16 @@ impl Callers {
             spoiled: None,
         };
         self.stats.invites += 1;
-        match rtp::bind(self.local.ip()) {
-            Ok(socket) => {
-                call.rtp = Some(Stream::new(socket, 0x4C47_0000 ^ idx as u32));
+        let stream = rtp::bind(self.wire.local().ip())
+            .map(|socket| Stream::new(socket, 0x4C47_0000 ^ idx as u32));
+        match stream.as_ref().map(|s| s.local()) {
+            Ok(Ok(rtp)) => {
+                call.rtp = stream.ok();
+                self.wire.invite(leg(&call, idx), rtp);
                 self.calls.push(call);
                 self.active.push(idx);
-                self.send_invite(idx);
             }
-            Err(_) => {
+            _ => {
                 call.state = State::Done(Outcome::Failed(Failure::NoRtpSocket));
                 self.stats.fail(Failure::NoRtpSocket);
                 self.calls.push(call);
@@ -203,7 +200,8 @@ impl Callers {
         let Some(idx) = msg.call_id().and_then(|c| self.index_of(c)) else {
             self.stats.strays += 1;
             if matches!(msg.method(), Some(m) if m != "ACK") {
-                self.reply(&msg, 481, "Call/Transaction Does Not Exist", from);
+                self.wire
+                    .reply(&msg, 481, "Call/Transaction Does Not Exist", from);
             }
             return;
         };
@@ -234,11 +232,7 @@ impl Callers {
                 call.setup = Some(setup);
                 self.setup.push(setup);
                 self.stats.answered += 1;
-                let target = msg
-                    .header(Hdr::Contact)
-                    .map(|c| sip::uri_of(c).to_owned())
-                    .unwrap_or_else(|| self.request_uri());
-                let dialog = Dialog { to, target };
+                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
                 let media = sdp::parse_media(msg.body);
                 let call = &mut self.calls[idx];
                 match (media, call.rtp.as_mut()) {
@@ -247,20 +241,20 @@ impl Callers {
                     }
                     _ => call.spoiled = Some(Failure::BadSdp),
                 }
+                self.wire.ack(leg(call, idx), &dialog);
                 call.state = State::Talking {
                     until: now + self.cfg.talk,
-                    dialog: dialog.clone(),
+                    dialog,
                 };
-                self.send_ack(idx, &dialog);
             }
             (State::Talking { dialog, .. } | State::Hanging { dialog, .. }, 200..=299) => {
                 // The switch resends its 200 until our ACK arrives.
-                let dialog = dialog.clone();
                 self.stats.retransmissions_received += 1;
-                self.send_ack(idx, &dialog);
+                let dialog = dialog.clone();
+                self.wire.ack(leg(call, idx), &dialog);
             }
             (State::Inviting { .. }, 300..) => {
-                self.send_failure_ack(idx, &to);
+                self.wire.failure_ack(leg(call, idx), &to);
                 let outcome = if status == 503 {
                     self.stats.refused += 1;
                     if msg.header(Hdr::RetryAfter).is_some() {
@@ -275,17 +269,13 @@ impl Callers {
             }
             (State::Done(_), 300..) => {
                 self.stats.retransmissions_received += 1;
-                self.send_failure_ack(idx, &to);
+                self.wire.failure_ack(leg(call, idx), &to);
             }
             (State::Done(_), 200..=299) => {
                 // Answered after we gave up: acknowledge and hang up at once, unchecked.
-                let target = msg
-                    .header(Hdr::Contact)
-                    .map(|c| sip::uri_of(c).to_owned())
-                    .unwrap_or_else(|| self.request_uri());
-                let dialog = Dialog { to, target };
-                self.send_ack(idx, &dialog);
-                self.send_bye(idx, &dialog);
+                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
+                self.wire.ack(leg(call, idx), &dialog);
+                self.wire.bye(leg(call, idx), &dialog);
             }
             _ => {}
         }
@@ -324,10 +314,10 @@ impl Callers {
         match method {
             "OPTIONS" => {
                 self.stats.options_answered += 1;
-                self.reply(msg, 200, "OK", from);
+                self.wire.reply(msg, 200, "OK", from);
             }
             "BYE" => {
-                self.reply(msg, 200, "OK", from);
+                self.wire.reply(msg, 200, "OK", from);
                 match self.calls[idx].state {
                     State::Done(_) => self.stats.retransmissions_received += 1,
                     State::Hanging { .. } => self.stats.byes_answered += 1,
@@ -339,7 +329,7 @@ impl Callers {
                 }
             }
             "ACK" => {}
-            _ => self.reply(msg, 501, "Not Implemented", from),
+            _ => self.wire.reply(msg, 501, "Not Implemented", from),
         }
     }
 
@@ -357,11 +347,13 @@ impl Callers {
                     Due::Wait => {}
                     Due::Resend(_) => {
                         self.stats.retransmissions_sent += 1;
-                        self.send_invite(idx);
+                        if let Some(Ok(rtp)) = call.rtp.as_ref().map(Stream::local) {
+                            self.wire.invite(leg(call, idx), rtp);
+                        }
                     }
                     Due::GiveUp => {
                         let why = if *ringing {
-                            self.send_cancel(idx);
+                            self.wire.cancel(leg(call, idx));
                             Failure::NoAnswer
                         } else {
                             Failure::InviteTimeout
@@ -375,19 +367,19 @@ impl Callers {
                     if let Some(s) = call.rtp.as_mut() {
                         s.stop();
                     }
+                    self.wire.bye(leg(call, idx), &dialog);
                     call.state = State::Hanging {
                         tx: Retransmit::non_invite(now),
                         since: now,
-                        dialog: dialog.clone(),
+                        dialog,
                     };
-                    self.send_bye(idx, &dialog);
                 }
                 State::Hanging { tx, dialog, .. } => match tx.poll(now) {
                     Due::Wait => {}
                     Due::Resend(_) => {
-                        let dialog = dialog.clone();
                         self.stats.retransmissions_sent += 1;
-                        self.send_bye(idx, &dialog);
+                        let dialog = dialog.clone();
+                        self.wire.bye(leg(call, idx), &dialog);
                     }
                     Due::GiveUp => {
                         self.stats.fail(Failure::ByeTimeout);
@@ -423,124 +415,6 @@ impl Callers {
                 self.stats.calls_without_rtp += 1;
             }
         }
-    }
-
-    fn request_uri(&self) -> String {
-        format!("sip:{}@{}", self.cfg.service, self.cfg.switch)
-    }
-
-    fn from_value(&self, idx: usize) -> String {
-        format!(
-            "<sip:{}@{}>;tag=lg{idx}",
-            self.calls[idx].caller_id, self.local
-        )
-    }
-
-    fn branch(&self, idx: usize, n: u8) -> String {
-        format!("z9hG4bK-{:08x}-{idx}-{n}", self.cfg.run_tag)
-    }
-
-    fn send_invite(&mut self, idx: usize) {
-        let Some(rtp) = self.calls[idx].rtp.as_ref().and_then(|s| s.local().ok()) else {
-            return;
-        };
-        let (uri, from, branch) = (
-            self.request_uri(),
-            self.from_value(idx),
-            self.branch(idx, 1),
-        );
-        let to = format!("<{uri}>");
-        let contact = format!("sip:{}@{}", self.calls[idx].caller_id, self.local);
-        let offer = sdp::caller_offer(rtp);
-        let req = Request {
-            method: "INVITE",
-            uri: &uri,
-            via: self.local,
-            branch: &branch,
-            from: &from,
-            to: &to,
-            call_id: &self.calls[idx].call_id,
-            cseq: 1,
-            contact: Some(&contact),
-            sdp: Some(&offer),
-        };
-        sip::write_request(&mut self.buf, &req);
-        self.transmit();
-    }
-
-    /// The ACK of a non-2xx final response: the INVITE's branch and URI (RFC 3261 17.1.1.3).
-    fn send_failure_ack(&mut self, idx: usize, to: &str) {
-        self.in_invite_tx(idx, "ACK", to);
-    }
-
-    fn send_cancel(&mut self, idx: usize) {
-        let to = format!("<{}>", self.request_uri());
-        self.in_invite_tx(idx, "CANCEL", &to);
-    }
-
-    fn in_invite_tx(&mut self, idx: usize, method: &str, to: &str) {
-        let (uri, from, branch) = (
-            self.request_uri(),
-            self.from_value(idx),
-            self.branch(idx, 1),
-        );
-        let req = Request {
-            method,
-            uri: &uri,
-            via: self.local,
-            branch: &branch,
-            from: &from,
-            to,
-            call_id: &self.calls[idx].call_id,
-            cseq: 1,
-            contact: None,
-            sdp: None,
-        };
-        sip::write_request(&mut self.buf, &req);
-        self.transmit();
-    }
-
-    fn send_ack(&mut self, idx: usize, dialog: &Dialog) {
-        self.in_dialog(idx, "ACK", 1, 2, dialog);
-    }
-
-    fn send_bye(&mut self, idx: usize, dialog: &Dialog) {
-        self.in_dialog(idx, "BYE", 2, 3, dialog);
-    }
-
-    fn in_dialog(&mut self, idx: usize, method: &str, cseq: u32, n: u8, dialog: &Dialog) {
-        let (from, branch) = (self.from_value(idx), self.branch(idx, n));
-        let req = Request {
-            method,
-            uri: &dialog.target,
-            via: self.local,
-            branch: &branch,
-            from: &from,
-            to: &dialog.to,
-            call_id: &self.calls[idx].call_id,
-            cseq,
-            contact: None,
-            sdp: None,
-        };
-        sip::write_request(&mut self.buf, &req);
-        self.transmit();
-    }
-
-    fn reply(&mut self, req: &Msg<'_>, status: u16, reason: &str, to: SocketAddr) {
-        let reply = Reply {
-            status,
-            reason,
-            to_tag: None,
-            contact: None,
-            sdp: None,
-        };
-        sip::write_response(&mut self.buf, req, &reply);
-        // A full socket buffer loses the message as the network would; timers recover.
-        let _ = self.socket.send_to(&self.buf, to);
-    }
-
-    fn transmit(&mut self) {
-        let _ = self.socket.send_to(&self.buf, self.cfg.switch);
     }
 }
 

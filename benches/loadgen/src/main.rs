@@ -21,6 +21,7 @@ mod sdp;
 mod sip;
 mod stats;
 mod timer;
+mod uac;
 
 use std::io::Write as _;
 use std::net::{SocketAddr, UdpSocket};
