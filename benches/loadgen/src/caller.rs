@@ -267,6 +267,10 @@ impl Callers {
                 };
                 self.finish(idx, outcome);
             }
+            (State::Done(Outcome::Failed(Failure::NoAnswer)), 487) => {
+                // The answer to our CANCEL: acknowledged, expected.
+                self.wire.failure_ack(leg(call, idx), &to);
+            }
             (State::Done(_), 300..) => {
                 self.stats.retransmissions_received += 1;
                 self.wire.failure_ack(leg(call, idx), &to);
