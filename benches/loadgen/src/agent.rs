@@ -9,7 +9,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::rtp::{self, Stream, Tone};
+use crate::rtp::{self, Stream, Tone, DRAIN_EVERY};
 use crate::sdp;
 use crate::sip::{self, Hdr, Msg, Reply};
 use crate::stats::{Failure, Side};
@@ -58,6 +58,7 @@ pub struct Agents {
     pub stats: Side,
     tone: Tone,
     buf: Vec<u8>,
+    ticks: u64,
 }
 
 impl Agents {
@@ -75,6 +76,7 @@ impl Agents {
             stats: Side::default(),
             tone: Tone::agent(),
             buf: Vec::with_capacity(2048),
+            ticks: 0,
         })
     }
 
@@ -289,11 +291,13 @@ impl Agents {
     /// Answers calls whose ring is over, resends 200s and 487s not yet acknowledged, sends
     /// and receives RTP.
     pub fn tick(&mut self, now: Instant, scratch: &mut Vec<u8>, recv: &mut [u8]) {
+        self.ticks += 1;
+        let all = self.ticks.is_multiple_of(DRAIN_EVERY);
         let mut due: Vec<(String, Option<Failure>)> = Vec::new();
         let mut to_answer: Vec<String> = Vec::new();
         for (id, call) in &mut self.calls {
             call.rtp.send(&self.tone, scratch);
-            call.rtp.drain(recv);
+            call.rtp.receive(recv, all);
             match &mut call.state {
                 State::Ringing { answer_at, .. } if now >= *answer_at => to_answer.push(id.clone()),
                 State::Answered { tx } | State::Cancelled { tx } => match tx.poll(now) {
@@ -349,9 +353,10 @@ impl Agents {
     }
 
     fn end(&mut self, now: Instant, call_id: &str, failure: Option<Failure>) {
-        let Some(call) = self.calls.remove(call_id) else {
+        let Some(mut call) = self.calls.remove(call_id) else {
             return;
         };
+        call.rtp.receive(&mut [0u8; 2048], true);
         self.stats.rtp_sent += call.rtp.sent;
         self.stats.rtp_received += call.rtp.received;
         let talked = matches!(call.state, State::Talking);

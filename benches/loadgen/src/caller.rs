@@ -7,7 +7,7 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::rtp::{self, Stream, Tone};
+use crate::rtp::{self, Stream, Tone, DRAIN_EVERY};
 use crate::sdp;
 use crate::sip::{self, Hdr, Msg, Start};
 use crate::stats::{Failure, Side, Times};
@@ -101,6 +101,7 @@ pub struct Callers {
     /// BYE→200 times.
     pub hangup: Times,
     tone: Tone,
+    ticks: u64,
 }
 
 fn leg(call: &Call, idx: usize) -> Leg<'_> {
@@ -132,6 +133,7 @@ impl Callers {
             setup: Times::default(),
             hangup: Times::default(),
             tone: Tone::caller(),
+            ticks: 0,
         })
     }
 
@@ -339,12 +341,14 @@ impl Callers {
 
     /// Resends what is due, sends RTP, hangs up calls whose talk time is over.
     pub fn tick(&mut self, now: Instant, scratch: &mut Vec<u8>, recv: &mut [u8]) {
+        self.ticks += 1;
+        let all = self.ticks.is_multiple_of(DRAIN_EVERY);
         for k in 0..self.active.len() {
             let idx = self.active[k];
             let call = &mut self.calls[idx];
             if let Some(stream) = call.rtp.as_mut() {
                 stream.send(&self.tone, scratch);
-                stream.drain(recv);
+                stream.receive(recv, all);
             }
             match &mut call.state {
                 State::Inviting { tx, ringing } => match tx.poll(now) {
@@ -411,7 +415,8 @@ impl Callers {
     fn finish(&mut self, idx: usize, outcome: Outcome) {
         let call = &mut self.calls[idx];
         call.state = State::Done(outcome);
-        if let Some(stream) = call.rtp.take() {
+        if let Some(mut stream) = call.rtp.take() {
+            stream.receive(&mut [0u8; 2048], true);
             call.rtp_counts = (stream.sent, stream.received);
             self.stats.rtp_sent += stream.sent;
             self.stats.rtp_received += stream.received;
