@@ -262,7 +262,14 @@ switch_fds() {
     done
     echo "$n"
 }
+# The switch binds media ports ahead after it starts listening: count once that settles.
 IDLE_FDS=$(switch_fds)
+for _ in $(seq 20); do
+    sleep 0.25
+    NOW_FDS=$(switch_fds)
+    [ "$NOW_FDS" = "$IDLE_FDS" ] && break
+    IDLE_FDS=$NOW_FDS
+done
 
 if [ "$GEN" = sipp ]; then
     (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
@@ -542,7 +549,7 @@ else:
     cpu = loadgen.get("cpu", {})
     print(f"loadgen CPU             {sipp_s:.1f} s total sampled ({100 * sipp_s / wall:.0f}% of one core on average); "
           f"its own count {cpu.get('user_s', 0) + cpu.get('system_s', 0):.2f} s in {cpu.get('wall_s', 0)} s, "
-          f"{loadgen.get('late_ticks', '?')} late ticks")
+          f"{loadgen.get('late_ticks', '?')} late ticks caught up, {loadgen.get('skipped_packets', '?')} packet intervals skipped")
 print(f"machine CPU (all cores) mean {sum(busy_all) / max(len(busy_all), 1):.0f}%, peak {cpu_peak:.0f}% "
       f"({os.cpu_count()} cores; load average before the run {loadavg})")
 print(f"UDP dropped by kernel   switch SIP socket {drops['sip_drops']}, switch RTP sockets {drops['media_drops']}, "
@@ -571,7 +578,7 @@ if [ "$WALLBOARDS" -gt 0 ]; then
 fi
 
 if [ "$FAILED" = 1 ]; then
-    echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv)" >&2
+    echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv; loadgen.out, loadgen-calls.csv)" >&2
     exit 1
 fi
 echo "load: all checks passed"

@@ -290,13 +290,17 @@ impl Agents {
 
     /// Answers calls whose ring is over, resends 200s and 487s not yet acknowledged, sends
     /// and receives RTP.
-    pub fn tick(&mut self, now: Instant, scratch: &mut Vec<u8>, recv: &mut [u8]) {
+    /// `packets`: how many 20 ms packets each talking call sends (more than one when the
+    /// loop is catching up).
+    pub fn tick(&mut self, now: Instant, packets: u32, scratch: &mut Vec<u8>, recv: &mut [u8]) {
         self.ticks += 1;
         let all = self.ticks.is_multiple_of(DRAIN_EVERY);
         let mut due: Vec<(String, Option<Failure>)> = Vec::new();
         let mut to_answer: Vec<String> = Vec::new();
         for (id, call) in &mut self.calls {
-            call.rtp.send(&self.tone, scratch);
+            for _ in 0..packets {
+                call.rtp.send(&self.tone, scratch);
+            }
             call.rtp.receive(recv, all);
             match &mut call.state {
                 State::Ringing { answer_at, .. } if now >= *answer_at => to_answer.push(id.clone()),

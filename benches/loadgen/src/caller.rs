@@ -340,14 +340,18 @@ impl Callers {
     }
 
     /// Resends what is due, sends RTP, hangs up calls whose talk time is over.
-    pub fn tick(&mut self, now: Instant, scratch: &mut Vec<u8>, recv: &mut [u8]) {
+    /// `packets`: how many 20 ms packets each talking call sends (more than one when the
+    /// loop is catching up).
+    pub fn tick(&mut self, now: Instant, packets: u32, scratch: &mut Vec<u8>, recv: &mut [u8]) {
         self.ticks += 1;
         let all = self.ticks.is_multiple_of(DRAIN_EVERY);
         for k in 0..self.active.len() {
             let idx = self.active[k];
             let call = &mut self.calls[idx];
             if let Some(stream) = call.rtp.as_mut() {
-                stream.send(&self.tone, scratch);
+                for _ in 0..packets {
+                    stream.send(&self.tone, scratch);
+                }
                 stream.receive(recv, all);
             }
             match &mut call.state {

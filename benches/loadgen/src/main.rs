@@ -240,7 +240,8 @@ fn summary(
             "wall_s": round3(wall),
             "pct_of_one_core": if wall > 0.0 { (1000.0 * cpu / wall).round() / 10.0 } else { 0.0 },
         },
-        "ticks": report.ticks, "late_ticks": report.late, "stopped": report.stopped.name(),
+        "ticks": report.ticks, "late_ticks": report.late, "skipped_packets": report.skipped,
+        "stopped": report.stopped.name(),
         "ok": ok,
     });
     (v, ok)
@@ -267,13 +268,14 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
         out.extend(a.stats.lines("agents"));
     }
     out.push(format!(
-        "loadgen  CPU {} s user + {} s system in {} s wall ({} % of one core), {} ticks ({} late), stopped: {}",
+        "loadgen  CPU {} s user + {} s system in {} s wall ({} % of one core), {} ticks ({} late, caught up; {} packet intervals skipped), stopped: {}",
         s["cpu"]["user_s"],
         s["cpu"]["system_s"],
         s["cpu"]["wall_s"],
         s["cpu"]["pct_of_one_core"],
         s["ticks"],
         s["late_ticks"],
+        s["skipped_packets"],
         s["stopped"].as_str().unwrap_or("?"),
     ));
     out
