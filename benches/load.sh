@@ -11,13 +11,17 @@
 # exits 1 when a call was lost or damaged, never on a figure alone.
 #
 #   benches/load.sh [-rate 100] [-seconds 10] [-talk-ms 3000] [-limit N] [-agents N]
-#                   [-media rtp_stream|pcap] [-wallboards N] [-no-build] [-keep] [-trace]
+#                   [-gen sipp|rust] [-media rtp_stream|pcap] [-wallboards N] [-no-build]
+#                   [-keep] [-trace]
 #
 #   -rate      new calls per second (SIPp -r)                                  100
 #   -seconds   how long calls keep arriving; calls = rate x seconds              10
 #   -talk-ms   how long each caller talks after the answer (SIPp -d)            3000
 #   -limit     most calls SIPp keeps open at once (SIPp -l)    rate x (talk + 2 s)
 #   -agents    agents in the dialplan, all behind the one UAS          limit + 20
+#   -gen       the load generator: sipp (two SIPps, callers and agents' phones) or
+#              rust (benches/loadgen: hotline-loadgen, both sides in one process;
+#              -media and -trace apply to sipp only)                         sipp
 #   -media     rtp_stream (a looped raw G.711 file, scales) or pcap (play_pcap_audio,
 #              one SIPp thread per call)                                rtp_stream
 #   -wallboards  web console on, with N wallboards (server-sent events of the whole
@@ -27,7 +31,7 @@
 #   -keep      keep the scratch directory (always kept when a check fails)
 #   -trace     SIPp message traces (*-messages.log) and HOTLINE_LOG=debug, to debug a failure
 #
-# Needs: cargo, sipp (Debian sip-tester 3.6.1), python3. Everything runs on 127.0.0.1,
+# Needs: cargo, python3, and with -gen sipp: sipp (Debian sip-tester 3.6.1). Everything runs on 127.0.0.1,
 # bounded in time, and every process started here is stopped on exit, also on failure.
 set -euo pipefail
 
@@ -37,6 +41,7 @@ TALK_MS=3000
 LIMIT=
 AGENTS=
 MEDIA=rtp_stream
+GEN=sipp
 WALLBOARDS=0
 MAX_CALLS=5000
 BUILD=1
@@ -55,11 +60,13 @@ while [ $# -gt 0 ]; do
         -trace) TRACE=(-trace_msg); export HOTLINE_LOG=${HOTLINE_LOG:-debug}; shift ;;
         -wallboards) WALLBOARDS=$2; shift 2 ;;
         -max-calls) MAX_CALLS=$2; shift 2 ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -gen) GEN=$2; shift 2 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
 case "$MEDIA" in rtp_stream|pcap) ;; *) echo "load.sh: -media is rtp_stream or pcap" >&2; exit 2 ;; esac
+case "$GEN" in sipp|rust) ;; *) echo "load.sh: -gen is sipp or rust" >&2; exit 2 ;; esac
 CALLS=$((RATE * SECONDS_OF_CALLS))
 TALK_S=$(((TALK_MS + 999) / 1000))
 LIMIT=${LIMIT:-$((RATE * (TALK_S + 2)))}
@@ -69,8 +76,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCHES=$ROOT/benches
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
 BIN=$CARGO_TARGET_DIR/release/hotline
+LOADGEN=$CARGO_TARGET_DIR/release/hotline-loadgen
+TOOLS=(python3)
+[ "$GEN" = sipp ] && TOOLS+=(sipp)
 
-for tool in sipp python3; do
+for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null || { echo "load.sh: $tool is not installed (SIPp: apt-get install sip-tester)" >&2; exit 2; }
 done
 
@@ -100,9 +110,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ "$BUILD" = 1 ]; then
-    (cd "$ROOT" && cargo build --release -p hotline --quiet)
+    PACKAGES=(-p hotline)
+    [ "$GEN" = rust ] && PACKAGES+=(-p hotline-loadgen)
+    (cd "$ROOT" && cargo build --release "${PACKAGES[@]}" --quiet)
 fi
 [ -x "$BIN" ] || { echo "load.sh: no release binary at $BIN" >&2; exit 2; }
+[ "$GEN" = sipp ] || [ -x "$LOADGEN" ] || { echo "load.sh: no release binary at $LOADGEN" >&2; exit 2; }
 
 # A UDP port with the next three free too (SIPp binds its media port and port + 2).
 free_port() {
@@ -127,7 +140,9 @@ EOF
 # Media, caller ids and the dialplan.
 # ---------------------------------------------------------------------------------------
 MEDIA_SECONDS=$((TALK_S + 2))
-if [ "$MEDIA" = rtp_stream ]; then
+if [ "$GEN" = rust ]; then
+    : # hotline-loadgen makes the same tones itself (benches/loadgen/src/rtp.rs)
+elif [ "$MEDIA" = rtp_stream ]; then
     # Looped by SIPp for as long as the call lasts; found in SIPp's working directory.
     python3 "$BENCHES/tones.py" raw "$WORK/load-caller.ul" 440 pcmu 2
     python3 "$BENCHES/tones.py" raw "$WORK/load-agent.al" 1000 pcma 2
@@ -254,37 +269,62 @@ switch_fds() {
     done
     echo "$n"
 }
+# The switch binds media ports ahead after it starts listening: count once that settles.
 IDLE_FDS=$(switch_fds)
+for _ in $(seq 20); do
+    sleep 0.25
+    NOW_FDS=$(switch_fds)
+    [ "$NOW_FDS" = "$IDLE_FDS" ] && break
+    IDLE_FDS=$NOW_FDS
+done
 
-(cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
-    -i 127.0.0.1 -p "$AGENT_PORT" -mp "$AGENT_MEDIA_PORT" -m "$((CALLS * 3))" -l "$((CALLS * 3))" "${AGENT_MEDIA[@]}" \
-    -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
-    -trace_stat -stf agents-stats.csv -fd 1 -trace_err -error_file agents-errors.log "${TRACE[@]}" -message_file agents-messages.log \
-    > agents.out 2>&1) &
-UAS_PID=$!
-PIDS+=("$UAS_PID")
-echo "$UAS_PID" >> "$WORK/sipp.pids"
-sleep 0.5
+if [ "$GEN" = sipp ]; then
+    (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp -sf "$AGENT_XML" \
+        -i 127.0.0.1 -p "$AGENT_PORT" -mp "$AGENT_MEDIA_PORT" -m "$((CALLS * 3))" -l "$((CALLS * 3))" "${AGENT_MEDIA[@]}" \
+        -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
+        -trace_stat -stf agents-stats.csv -fd 1 -trace_err -error_file agents-errors.log "${TRACE[@]}" -message_file agents-messages.log \
+        > agents.out 2>&1) &
+    UAS_PID=$!
+    PIDS+=("$UAS_PID")
+    echo "$UAS_PID" >> "$WORK/sipp.pids"
+    sleep 0.5
+fi
 
-# Once a second: CPU, memory, files of the switch and both SIPps, and UDP datagrams the
-# kernel dropped because the switch or a SIPp did not read them in time.
+# Once a second: CPU, memory, files of the switch and the generator (both SIPps, or
+# hotline-loadgen: the children of the pids in sipp.pids), and UDP datagrams the kernel
+# dropped because the switch or the generator did not read them in time.
 CALLER_PORT=$(free_port)
 python3 "$BENCHES/sample.py" "$WORK/samples.csv" "$SWITCH_PID" "$WORK/sipp.pids" \
     "$SWITCH_PORT" "$AGENT_PORT" "$CALLER_PORT" &
 SAMPLER_PID=$!
 PIDS+=("$SAMPLER_PID")
 
-echo "load: $CALLS calls at $RATE/s, talking ${TALK_MS} ms, at most $LIMIT open, $AGENTS agents, media $MEDIA"
+if [ "$GEN" = sipp ]; then
+    echo "load: $CALLS calls at $RATE/s, talking ${TALK_MS} ms, at most $LIMIT open, $AGENTS agents, SIPp, media $MEDIA"
+else
+    echo "load: $CALLS calls at $RATE/s, talking ${TALK_MS} ms, at most $LIMIT open, $AGENTS agents, hotline-loadgen"
+fi
 echo "load: switch on 127.0.0.1:$SWITCH_PORT (pid $SWITCH_PID), agents' UAS on 127.0.0.1:$AGENT_PORT"
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date +%s.%N)
-(cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp "127.0.0.1:$SWITCH_PORT" -sf "$CALLER_XML" \
-    -i 127.0.0.1 -p "$CALLER_PORT" -mp "$(free_port)" -s 12366 -inf "$WORK/callers.csv" "${CALLER_MEDIA[@]}" \
-    -r "$RATE" -m "$CALLS" -l "$LIMIT" -d "$TALK_MS" \
-    -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
-    -trace_stat -stf callers-stats.csv -fd 1 -trace_err -error_file callers-errors.log "${TRACE[@]}" -message_file callers-messages.log \
-    -trace_rtt -rtt_freq 1 \
-    > callers.out 2>&1) &
+if [ "$GEN" = sipp ]; then
+    (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" sipp "127.0.0.1:$SWITCH_PORT" -sf "$CALLER_XML" \
+        -i 127.0.0.1 -p "$CALLER_PORT" -mp "$(free_port)" -s 12366 -inf "$WORK/callers.csv" "${CALLER_MEDIA[@]}" \
+        -r "$RATE" -m "$CALLS" -l "$LIMIT" -d "$TALK_MS" \
+        -nostdin -timeout "${RUN_LIMIT}s" -timeout_error \
+        -trace_stat -stf callers-stats.csv -fd 1 -trace_err -error_file callers-errors.log "${TRACE[@]}" -message_file callers-messages.log \
+        -trace_rtt -rtt_freq 1 \
+        > callers.out 2>&1) &
+else
+    # Callers and agents' phones in one process, which stops by itself (all calls over, or
+    # its deadline); the same caller ids, tones and pacing as the SIPp scenarios.
+    (cd "$WORK" && exec timeout --kill-after=5 "$RUN_LIMIT" "$LOADGEN" \
+        --switch "127.0.0.1:$SWITCH_PORT" --agents "127.0.0.1:$AGENT_PORT" --callers "127.0.0.1:$CALLER_PORT" \
+        --rate "$RATE" --calls "$CALLS" --limit "$LIMIT" --talk-ms "$TALK_MS" \
+        --max-agent-calls "$((AGENTS + 20))" --deadline-s "$((RUN_LIMIT - 10))" \
+        --json loadgen.json --calls-csv loadgen-calls.csv \
+        > loadgen.out 2>&1) &
+fi
 UAC_PID=$!
 PIDS+=("$UAC_PID")
 echo "$UAC_PID" >> "$WORK/sipp.pids"
@@ -310,11 +350,15 @@ done
 # The agents' UAS takes more calls than were offered (a call rung again after a ring timeout
 # reaches it twice), so it does not stop by itself: SIGUSR1 makes SIPp finish its open calls
 # and exit with its final statistics.
-for sipp_pid in $(pgrep -P "$UAS_PID" -x sipp); do kill -USR1 "$sipp_pid" 2>/dev/null || true; done
-for _ in $(seq 300); do kill -0 "$UAS_PID" 2>/dev/null || break; sleep 0.1; done
-set +e
-if kill -0 "$UAS_PID" 2>/dev/null; then UAS_RC=still-running; else wait "$UAS_PID"; UAS_RC=$?; fi
-set -e
+if [ "$GEN" = sipp ]; then
+    for sipp_pid in $(pgrep -P "$UAS_PID" -x sipp); do kill -USR1 "$sipp_pid" 2>/dev/null || true; done
+    for _ in $(seq 300); do kill -0 "$UAS_PID" 2>/dev/null || break; sleep 0.1; done
+    set +e
+    if kill -0 "$UAS_PID" 2>/dev/null; then UAS_RC=still-running; else wait "$UAS_PID"; UAS_RC=$?; fi
+    set -e
+else
+    UAS_RC=$UAC_RC  # one process played both sides
+fi
 
 # Every call is over: the switch should be back to the files it had before the first call.
 # Its UDP sockets (local port, remote, receive queue) go to a file for a look at leftovers.
@@ -350,7 +394,7 @@ WAVS=$(python3 "$BENCHES/wavcheck.py" "$WORK/recordings" "$(awk -v t="$TALK_MS" 
 # ---------------------------------------------------------------------------------------
 python3 - "$WORK" "$CALLS" "$UAC_RC" "$UAS_RC" "$DB_CALLS" "$DB_ANSWERED" "$WAVS" \
     "$STARTED" "$FINISHED" "$SWITCH_CPU_TICKS" "$TICKS" "$SWITCH_PEAK_RSS" "$RATE" "$TALK_MS" "$LOADAVG" \
-    "$IDLE_FDS" "$AFTER_FDS" <<'EOF' || FAILED=1
+    "$IDLE_FDS" "$AFTER_FDS" "$GEN" <<'EOF' || FAILED=1
 import csv, json, os, pathlib, re, sys
 
 work = pathlib.Path(sys.argv[1])
@@ -364,6 +408,7 @@ peak_rss_mb = int(sys.argv[12]) / 1024
 rate, talk_ms = int(sys.argv[13]), int(sys.argv[14])
 loadavg = sys.argv[15]
 idle_fds, after_fds = int(sys.argv[16]), int(sys.argv[17])
+gen = sys.argv[18]
 
 def last_stats(name):
     path = work / name
@@ -378,22 +423,41 @@ def n(stats, key):
     except ValueError:
         return 0
 
-uac, uas = last_stats("callers-stats.csv"), last_stats("agents-stats.csv")
-ok_uac = n(uac, "SuccessfulCall(C)")
-ok_uas = n(uas, "SuccessfulCall(C)")
-failed_uac = n(uac, "FailedCall(C)")
-retrans_uac = n(uac, "Retransmissions(C)")
-retrans_uas = n(uas, "Retransmissions(C)")
-unexpected = n(uac, "FailedUnexpectedMessage(C)") + n(uas, "FailedUnexpectedMessage(C)")
-dead = n(uac, "DeadCallMsgs(C)") + n(uas, "DeadCallMsgs(C)")
-
-# Response times per call from SIPp's -trace_rtt file (ms): setup = INVITE sent -> 200 OK
-# received, bye = BYE sent -> 200 OK received.
 times = {"setup": [], "bye": []}
-for path in work.glob("*_rtt.csv"):
-    for row in csv.DictReader(path.open(), delimiter=";"):
-        if row.get("rtd_no") in times:
-            times[row["rtd_no"]].append(float(row["response_time_ms"]))
+loadgen = {}
+if gen == "sipp":
+    who = "SIPp"
+    uac, uas = last_stats("callers-stats.csv"), last_stats("agents-stats.csv")
+    ok_uac = n(uac, "SuccessfulCall(C)")
+    ok_uas = n(uas, "SuccessfulCall(C)")
+    failed_uac = n(uac, "FailedCall(C)")
+    failed_uas = n(uas, "FailedCall(C)")
+    retrans_uac = n(uac, "Retransmissions(C)")
+    retrans_uas = n(uas, "Retransmissions(C)")
+    unexpected = n(uac, "FailedUnexpectedMessage(C)") + n(uas, "FailedUnexpectedMessage(C)")
+    dead = n(uac, "DeadCallMsgs(C)") + n(uas, "DeadCallMsgs(C)")
+    # Response times per call from SIPp's -trace_rtt file (ms): setup = INVITE sent -> 200 OK
+    # received, bye = BYE sent -> 200 OK received.
+    for path in work.glob("*_rtt.csv"):
+        for row in csv.DictReader(path.open(), delimiter=";"):
+            if row.get("rtd_no") in times:
+                times[row["rtd_no"]].append(float(row["response_time_ms"]))
+else:
+    who = "loadgen"
+    path = work / "loadgen.json"
+    loadgen = json.loads(path.read_text()) if path.exists() else {}
+    callers, agents = loadgen.get("callers") or {}, loadgen.get("agents") or {}
+    ok_uac, failed_uac = loadgen.get("completed", 0), loadgen.get("failed", 0) + loadgen.get("refused", 0)
+    ok_uas, failed_uas = agents.get("completed", 0), agents.get("failed", 0)
+    retrans_uac, retrans_uas = callers.get("retransmissions_sent", 0), agents.get("retransmissions_sent", 0)
+    unexpected, dead = callers.get("strays", 0), agents.get("strays", 0)
+    # The same two times, per call, from the generator's CSV.
+    path = work / "loadgen-calls.csv"
+    for row in (csv.DictReader(path.open()) if path.exists() else []):
+        if row["setup_ms"]:
+            times["setup"].append(float(row["setup_ms"]))
+        if row["bye_ms"]:
+            times["bye"].append(float(row["bye_ms"]))
 
 def pct(values, q):
     if not values:
@@ -440,9 +504,9 @@ for l in warns:
     kinds[key] = kinds.get(key, 0) + 1
 
 checks = {
-    "every call answered (SIPp callers)": ok_uac == calls and failed_uac == 0 and uac_rc == "0",
+    f"every call answered ({who} callers)": ok_uac == calls and failed_uac == 0 and uac_rc == "0",
     # A call rung again after a ring timeout reaches the agents' UAS twice: at least `calls`.
-    "every call answered (SIPp agents)": ok_uas >= calls and n(uas, "FailedCall(C)") == 0 and uas_rc == "0",
+    f"every call answered ({who} agents)": ok_uas >= calls and failed_uas == 0 and uas_rc == "0",
     "one WAV per call": wavs["wavs"] == calls,
     "no empty or short WAV": wavs["empty"] == 0 and wavs["too_short"] == 0 and wavs["bad_format"] == 0,
     "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
@@ -454,9 +518,21 @@ checks = {
 wall = finished - started
 print()
 print(f"calls offered           {calls} at {rate}/s, talk {talk_ms} ms")
-print(f"SIPp callers            {ok_uac} successful, {failed_uac} failed, exit {uac_rc}, {retrans_uac} retransmissions")
-print(f"SIPp agents             {ok_uas} successful, exit {uas_rc}, {retrans_uas} retransmissions")
-print(f"SIPp unexpected / dead  {unexpected} unexpected messages, {dead} messages for dead calls")
+if gen == "sipp":
+    print(f"SIPp callers            {ok_uac} successful, {failed_uac} failed, exit {uac_rc}, {retrans_uac} retransmissions")
+    print(f"SIPp agents             {ok_uas} successful, exit {uas_rc}, {retrans_uas} retransmissions")
+    print(f"SIPp unexpected / dead  {unexpected} unexpected messages, {dead} messages for dead calls")
+else:
+    print(f"loadgen callers         {ok_uac} completed, {loadgen.get('refused', 0)} refused, {loadgen.get('failed', 0)} failed "
+          f"{callers.get('failures', {})}, exit {uac_rc}, {retrans_uac} retransmissions sent, "
+          f"{callers.get('retransmissions_received', 0)} received")
+    print(f"loadgen agents          {ok_uas} completed, {failed_uas} failed {agents.get('failures', {})}, "
+          f"{retrans_uas} retransmissions sent, {agents.get('retransmissions_received', 0)} received, "
+          f"{agents.get('options_answered', 0)} OPTIONS answered")
+    print(f"loadgen RTP             callers {callers.get('rtp_sent', 0)} sent / {callers.get('rtp_received', 0)} received, "
+          f"agents {agents.get('rtp_sent', 0)} sent / {agents.get('rtp_received', 0)} received; calls without RTP: "
+          f"{callers.get('calls_without_rtp', 0)} callers, {agents.get('calls_without_rtp', 0)} agents")
+    print(f"loadgen strays          {unexpected} callers', {dead} agents' datagrams for no known call or unreadable")
 print(f"call setup INVITE→200   {spread('setup')}")
 print(f"hang-up BYE→200         {spread('bye')}")
 print(f"database                {db_calls} records, {db_answered} answered and ended")
@@ -470,11 +546,17 @@ print(f"recording splices       {wavs['splices_right']} places in {wavs['wavs_wi
       f"by part of a period (audio placed a few samples off)")
 print(f"media late / early      {wavs['wavs_late_start']} WAVs start, {wavs['wavs_early_end']} end with > 300 ms of silence "
       f"(media began after the answer / stopped before the hang-up)")
-print(f"wall time               {wall:.1f} s (first INVITE to last SIPp caller exit)")
+print(f"wall time               {wall:.1f} s (first INVITE to last {who} caller exit)")
 print(f"switch CPU              {cpu_s:.1f} s total ({100 * cpu_s / wall:.0f}% of one core on average, peak {switch_peak:.0f}% in one second)")
 print(f"switch memory, files    peak RSS {peak_rss_mb:.0f} MB, peak {threads_peak} threads, peak {fds_peak} open files, "
       f"{idle_fds} before the first call, {after_fds} after the last")
-print(f"SIPp CPU (both)         {sipp_s:.1f} s total ({100 * sipp_s / wall:.0f}% of one core on average)")
+if gen == "sipp":
+    print(f"SIPp CPU (both)         {sipp_s:.1f} s total ({100 * sipp_s / wall:.0f}% of one core on average)")
+else:
+    cpu = loadgen.get("cpu", {})
+    print(f"loadgen CPU             {sipp_s:.1f} s total sampled ({100 * sipp_s / wall:.0f}% of one core on average); "
+          f"its own count {cpu.get('user_s', 0) + cpu.get('system_s', 0):.2f} s in {cpu.get('wall_s', 0)} s, "
+          f"{loadgen.get('late_ticks', '?')} late ticks caught up, {loadgen.get('skipped_packets', '?')} packet intervals skipped")
 print(f"machine CPU (all cores) mean {sum(busy_all) / max(len(busy_all), 1):.0f}%, peak {cpu_peak:.0f}% "
       f"({os.cpu_count()} cores; load average before the run {loadavg})")
 print(f"UDP dropped by kernel   switch SIP socket {drops['sip_drops']}, switch RTP sockets {drops['media_drops']}, "
@@ -489,7 +571,8 @@ summary = {
     "calls": calls, "rate": rate, "talk_ms": talk_ms, "uac_ok": ok_uac, "uac_failed": failed_uac,
     "uas_ok": ok_uas, "db_answered": db_answered, "wavs": wavs, "wall_s": round(wall, 2),
     "switch_cpu_s": round(cpu_s, 2), "switch_peak_rss_mb": round(peak_rss_mb, 1),
-    "switch_peak_fds": fds_peak, "switch_idle_fds": idle_fds, "switch_after_fds": after_fds, "sipp_cpu_s": round(sipp_s, 2), "machine_cpu_mean_pct": round(sum(busy_all) / max(len(busy_all), 1), 1), "loadavg_before": loadavg,
+    "switch_peak_fds": fds_peak, "switch_idle_fds": idle_fds, "switch_after_fds": after_fds, "generator": gen,
+    "sipp_cpu_s": round(sipp_s, 2), "generator_cpu_s": round(sipp_s, 2), "loadgen": loadgen or None, "machine_cpu_mean_pct": round(sum(busy_all) / max(len(busy_all), 1), 1), "loadavg_before": loadavg,
     "setup_p50_ms": pct(times["setup"], 0.5), "setup_p99_ms": pct(times["setup"], 0.99), "warn_lines": len(warns), "udp_drops": drops, "checks": checks,
 }
 (work / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -502,7 +585,7 @@ if [ "$WALLBOARDS" -gt 0 ]; then
 fi
 
 if [ "$FAILED" = 1 ]; then
-    echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv)" >&2
+    echo "load: FAILED; logs in $WORK (switch.log, callers-errors.log, agents-errors.log, *-stats.csv; loadgen.out, loadgen-calls.csv)" >&2
     exit 1
 fi
 echo "load: all checks passed"

@@ -1,0 +1,218 @@
+//! The run loop: one thread, `poll(2)` on the two SIP sockets, one 20 ms tick that serves
+//! every call (RTP out and in, retransmission timers, hang-ups), new calls on the pacer's
+//! schedule, and a hard deadline.
+
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::agent::Agents;
+use crate::caller::Callers;
+use crate::pacing::Pacer;
+
+/// One RTP packetisation interval.
+pub const TICK: Duration = Duration::from_millis(20);
+/// Most packets a late tick sends per call to catch up (200 ms of audio); a loop further
+/// behind skips the rest, which the recordings show as silence.
+const CATCH_UP: u32 = 10;
+/// Datagrams read from one SIP socket before the loop looks at its clock again.
+const READ_BATCH: usize = 256;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Makes SIGINT and SIGTERM end the run early (with its summary) instead of the process.
+pub fn stop_on_signals() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every call was made and ended (and the agents' phones hung up, or the linger ran out).
+    Done,
+    /// The hard deadline passed.
+    Deadline,
+    /// SIGINT or SIGTERM.
+    Signal,
+}
+
+impl Stopped {
+    /// A short name for the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stopped::Done => "done",
+            Stopped::Deadline => "deadline",
+            Stopped::Signal => "signal",
+        }
+    }
+}
+
+/// What the loop itself saw.
+#[derive(Debug, Clone, Copy)]
+pub struct LoopReport {
+    /// Why it ended.
+    pub stopped: Stopped,
+    /// From the first tick to the end.
+    pub wall: Duration,
+    /// Ticks run.
+    pub ticks: u64,
+    /// Ticks that were at least one packet late (each caught up, up to 200 ms).
+    pub late: u64,
+    /// Packet intervals skipped because the loop was more than 200 ms behind.
+    pub skipped: u64,
+}
+
+/// The callers' part of a run.
+pub struct CallerPlan {
+    /// The callers.
+    pub callers: Callers,
+    /// When each call starts.
+    pub pacer: Pacer,
+    /// Most calls up at once; new calls wait for one to end.
+    pub limit: usize,
+}
+
+/// Runs until every call is over, the deadline, or a signal. `linger`: how long the
+/// agents' phones may still wait for their BYEs once the last caller hung up.
+pub fn run(
+    mut callers: Option<&mut CallerPlan>,
+    mut agents: Option<&mut Agents>,
+    deadline: Instant,
+    linger: Duration,
+) -> LoopReport {
+    let start = Instant::now();
+    let mut next_tick = start;
+    let (mut ticks, mut late, mut skipped) = (0, 0, 0);
+    let mut callers_done_at: Option<Instant> = None;
+    let mut recv = vec![0u8; 65_536];
+    let mut scratch = Vec::with_capacity(256);
+    let stopped = loop {
+        let now = Instant::now();
+        if STOP.load(Ordering::Relaxed) {
+            break Stopped::Signal;
+        }
+        if now >= deadline {
+            break Stopped::Deadline;
+        }
+        if let Some(plan) = callers.as_deref_mut() {
+            while plan.callers.open() < plan.limit {
+                let Some(i) = plan.pacer.take(now) else { break };
+                plan.callers.start(now, i);
+            }
+        }
+        if now >= next_tick {
+            // A loop that was kept from running (a busy machine) sends what it owes, as a
+            // phone's RTP stack would, so the switch's recordings are not cut by our stall.
+            let behind = (now - next_tick).as_nanos() / TICK.as_nanos();
+            let packets = (behind.min(u128::from(CATCH_UP) - 1) + 1) as u32;
+            if let Some(plan) = callers.as_deref_mut() {
+                plan.callers.tick(now, packets, &mut scratch, &mut recv);
+            }
+            if let Some(a) = agents.as_deref_mut() {
+                a.tick(now, packets, &mut scratch, &mut recv);
+            }
+            ticks += 1;
+            late += u64::from(packets > 1);
+            next_tick += TICK * packets;
+            if now >= next_tick + TICK {
+                skipped += ((now - next_tick).as_nanos() / TICK.as_nanos()) as u64;
+                next_tick = now + TICK;
+            }
+        }
+        if let Some(plan) = callers.as_deref() {
+            if plan.pacer.done() && plan.callers.open() == 0 {
+                let done_at = *callers_done_at.get_or_insert(now);
+                if agents.as_deref().is_none_or(|a| a.open() == 0) || now >= done_at + linger {
+                    break Stopped::Done;
+                }
+            }
+        }
+
+        let mut wake = next_tick.min(deadline);
+        if let Some(plan) = callers.as_deref() {
+            if plan.callers.open() < plan.limit {
+                if let Some(at) = plan.pacer.next_at() {
+                    wake = wake.min(at);
+                }
+            }
+        }
+        let sockets: Vec<&UdpSocket> = callers
+            .as_deref()
+            .map(|p| p.callers.socket())
+            .into_iter()
+            .chain(agents.as_deref().map(|a| a.socket()))
+            .collect();
+        wait(&sockets, wake.saturating_duration_since(Instant::now()));
+
+        let now = Instant::now();
+        if let Some(plan) = callers.as_deref_mut() {
+            for _ in 0..READ_BATCH {
+                let Ok((n, from)) = plan.callers.socket().recv_from(&mut recv) else {
+                    break;
+                };
+                plan.callers.on_datagram(now, &recv[..n], from);
+            }
+        }
+        if let Some(a) = agents.as_deref_mut() {
+            for _ in 0..READ_BATCH {
+                let Ok((n, from)) = a.socket().recv_from(&mut recv) else {
+                    break;
+                };
+                a.on_datagram(now, &recv[..n], from);
+            }
+        }
+    };
+    LoopReport {
+        stopped,
+        wall: start.elapsed(),
+        ticks,
+        late,
+        skipped,
+    }
+}
+
+/// Sleeps until one of `sockets` is readable or `timeout` passes (rounded up to a ms).
+fn wait(sockets: &[&UdpSocket], timeout: Duration) {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout.as_micros().div_ceil(1000).min(1000) as libc::c_int;
+    // SAFETY: fds is a valid array of fds.len() pollfd structs for the call's duration.
+    // Its result is not needed: the sockets are read without blocking either way.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+    }
+}
+
+/// Asks for larger socket buffers (best effort): the loop reads SIP between ticks, and a
+/// tick with a thousand calls takes a few milliseconds.
+pub fn grow_buffers(socket: &UdpSocket, bytes: usize) {
+    let size = bytes.min(i32::MAX as usize) as libc::c_int;
+    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
+        // SAFETY: a plain setsockopt on a valid fd with a c_int value.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+}
