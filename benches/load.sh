@@ -27,6 +27,9 @@
 #   -wallboards  web console on, with N wallboards (server-sent events of the whole
 #              province) open through the run                                      0
 #   -max-calls the switch's ceiling on calls in progress ([overload] max_calls)    5000
+#   -overload  more is offered than the switch takes (with -gen rust): every call must be
+#              served (answered, recorded, recorded in the database, ended) or refused
+#              with 503 and a Retry-After; none lost, timed out or left unfinished
 #   -no-build  use the existing release binary
 #   -keep      keep the scratch directory (always kept when a check fails)
 #   -trace     SIPp message traces (*-messages.log) and HOTLINE_LOG=debug, to debug a failure
@@ -44,6 +47,7 @@ MEDIA=rtp_stream
 GEN=sipp
 WALLBOARDS=0
 MAX_CALLS=5000
+OVERLOAD=0
 BUILD=1
 KEEP=0
 TRACE=()
@@ -61,12 +65,14 @@ while [ $# -gt 0 ]; do
         -wallboards) WALLBOARDS=$2; shift 2 ;;
         -max-calls) MAX_CALLS=$2; shift 2 ;;
         -gen) GEN=$2; shift 2 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -overload) OVERLOAD=1; shift ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "load.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
 case "$MEDIA" in rtp_stream|pcap) ;; *) echo "load.sh: -media is rtp_stream or pcap" >&2; exit 2 ;; esac
 case "$GEN" in sipp|rust) ;; *) echo "load.sh: -gen is sipp or rust" >&2; exit 2 ;; esac
+[ "$OVERLOAD" = 0 ] || [ "$GEN" = rust ] || { echo "load.sh: -overload needs -gen rust (it counts 503s)" >&2; exit 2; }
 CALLS=$((RATE * SECONDS_OF_CALLS))
 TALK_S=$(((TALK_MS + 999) / 1000))
 LIMIT=${LIMIT:-$((RATE * (TALK_S + 2)))}
@@ -341,10 +347,15 @@ calls = [json.loads(l) for l in sys.stdin if l.strip()]
 print(len(calls), sum(1 for c in calls if c.get("outcome") == "answered" and c.get("ended_at")))'
 }
 read -r DB_CALLS DB_ANSWERED < <(count_answered)
+STEADY=0
 for _ in $(seq 100); do
     [ "$DB_ANSWERED" -ge "$CALLS" ] && break
+    # Under -overload fewer calls than offered are answered: done once the count holds 2 s.
+    [ "$OVERLOAD" = 1 ] && [ "$STEADY" -ge 10 ] && break
     sleep 0.2
+    PREVIOUS=$DB_ANSWERED
     read -r DB_CALLS DB_ANSWERED < <(count_answered)
+    if [ "$DB_ANSWERED" = "$PREVIOUS" ] && [ "$DB_CALLS" = "$DB_ANSWERED" ]; then STEADY=$((STEADY + 1)); else STEADY=0; fi
 done
 
 # The agents' UAS takes more calls than were offered (a call rung again after a ring timeout
@@ -394,7 +405,7 @@ WAVS=$(python3 "$BENCHES/wavcheck.py" "$WORK/recordings" "$(awk -v t="$TALK_MS" 
 # ---------------------------------------------------------------------------------------
 python3 - "$WORK" "$CALLS" "$UAC_RC" "$UAS_RC" "$DB_CALLS" "$DB_ANSWERED" "$WAVS" \
     "$STARTED" "$FINISHED" "$SWITCH_CPU_TICKS" "$TICKS" "$SWITCH_PEAK_RSS" "$RATE" "$TALK_MS" "$LOADAVG" \
-    "$IDLE_FDS" "$AFTER_FDS" "$GEN" <<'EOF' || FAILED=1
+    "$IDLE_FDS" "$AFTER_FDS" "$GEN" "$OVERLOAD" <<'EOF' || FAILED=1
 import csv, json, os, pathlib, re, sys
 
 work = pathlib.Path(sys.argv[1])
@@ -409,6 +420,7 @@ rate, talk_ms = int(sys.argv[13]), int(sys.argv[14])
 loadavg = sys.argv[15]
 idle_fds, after_fds = int(sys.argv[16]), int(sys.argv[17])
 gen = sys.argv[18]
+overload = sys.argv[19] == "1"
 
 def last_stats(name):
     path = work / name
@@ -515,6 +527,21 @@ checks = {
     "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_gaps"] == 0,
     "switch back to its idle open files after the run": after_fds <= idle_fds,
 }
+if overload:
+    refused = loadgen.get("refused", 0)
+    checks = {
+        "every call served or refused with 503, none lost or timed out (loadgen callers)":
+            ok_uac + refused == calls and loadgen.get("failed", 0) == 0 and uac_rc == "0",
+        "every 503 with a Retry-After": callers.get("refused_with_retry_after", 0) == refused,
+        "the agents answered every served call": ok_uas >= ok_uac and failed_uas == 0,
+        "one WAV per served call": wavs["wavs"] == ok_uac,
+        "no empty or short WAV": wavs["empty"] == 0 and wavs["too_short"] == 0 and wavs["bad_format"] == 0,
+        "440 Hz left, 1000 Hz right in every WAV": wavs["left_not_440"] == 0 and wavs["right_not_1000"] == 0,
+        "every served call in the database, answered and ended; no other record": db_answered == ok_uac and db_calls == ok_uac,
+        "every call offered has its own call id": distinct_ids == len(offered_ids),
+        "no audio lost inside calls (silent 20 ms frames)": wavs["wavs_with_gaps"] == 0,
+        "switch back to its idle open files after the run": after_fds <= idle_fds,
+    }
 wall = finished - started
 print()
 print(f"calls offered           {calls} at {rate}/s, talk {talk_ms} ms")
