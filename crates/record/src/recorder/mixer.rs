@@ -24,8 +24,12 @@ struct Track {
     head: usize,
 }
 
-/// Compact a track once this many emitted samples sit at its front.
-const COMPACT_AFTER: usize = 8_000;
+/// Compact a track once this many emitted samples sit at its front: 200 ms, so a track's
+/// buffer stays near its pending audio (each call has two, and thousands of calls run).
+const COMPACT_AFTER: usize = 1_600;
+/// A track's buffer holding more than this many samples of room beyond what it holds is
+/// given the room back (after one channel ran far ahead of the other).
+const SPARE_KEPT: usize = 8_192;
 
 impl Track {
     fn len(&self) -> usize {
@@ -44,6 +48,9 @@ impl Track {
         } else if self.head >= COMPACT_AFTER {
             self.buf.drain(..self.head);
             self.head = 0;
+        }
+        if self.buf.capacity() - self.buf.len() > SPARE_KEPT {
+            self.buf.shrink_to(self.buf.len() + SPARE_KEPT / 2);
         }
     }
 }
