@@ -252,7 +252,7 @@ impl Edge {
                         continue;
                     };
                     let (store, totals) = (self.store.clone(), self.media.totals());
-                    tokio::spawn(async move {
+                    self.media.runtime().spawn(async move {
                         totals.add(&media.stop().await);
                         if let Err(e) = store.write(StoreWrite::Record(record)) {
                             warn!(error = %e, "final call record not queued");

@@ -1,5 +1,7 @@
 //! The media half of the edge: binds the ports the core asks for, runs its media tasks
-//! (hotline-media's tokio tasks) by number, and passes their events back to the core.
+//! (hotline-media's tokio tasks) by number, and passes their events back to the core. The
+//! tasks and their sockets live on the media runtime (the process's multi-thread one), not
+//! on the core's own thread, which only tells them what to do.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -26,6 +28,8 @@ pub(crate) struct MediaTasks {
     recorder: Recorder,
     events: MediaEvents,
     totals: Arc<hotline_media::totals::MediaTotals>,
+    /// Where media tasks run and media sockets are registered.
+    runtime: tokio::runtime::Handle,
 }
 
 impl MediaTasks {
@@ -36,9 +40,11 @@ impl MediaTasks {
         recorder: Recorder,
         events: MediaEvents,
         totals: Arc<hotline_media::totals::MediaTotals>,
+        runtime: tokio::runtime::Handle,
     ) -> MediaTasks {
         MediaTasks {
             totals,
+            runtime,
             tasks: HashMap::new(),
             ports: HashMap::new(),
             next_port: 0,
@@ -50,6 +56,7 @@ impl MediaTasks {
 
     /// Binds up to `n` ports; fewer if the OS refuses (logged).
     pub fn bind(&mut self, n: usize) -> Vec<(PortId, SocketAddr)> {
+        let _media_runtime = self.runtime.enter();
         let mut granted = Vec::with_capacity(n);
         for _ in 0..n {
             match MediaPort::bind(self.media_ip) {
@@ -78,6 +85,11 @@ impl MediaTasks {
         Arc::clone(&self.totals)
     }
 
+    /// The media runtime, for work that must outlive the core's thread.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     /// The recorder, for the final flush.
     pub fn recorder(&self) -> &Recorder {
         &self.recorder
@@ -90,6 +102,7 @@ impl MediaTasks {
 
     /// Carries out one command; returns the call whose recording could not be opened.
     pub fn command(&mut self, id: MediaId, command: MediaCommand) -> Option<CallRef> {
+        let _media_runtime = self.runtime.enter();
         if let MediaCommand::Start {
             call,
             call_id,

@@ -304,11 +304,37 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         calls = core.call_ceiling(),
         "calls in progress at most (the dialplan's [overload] max_calls, or the file limit's)"
     );
-    let media = crate::edge_media::MediaTasks::new(advertise, recorder, media_tx, media_totals);
+    let media = crate::edge_media::MediaTasks::new(
+        advertise,
+        recorder,
+        media_tx,
+        media_totals,
+        tokio::runtime::Handle::current(),
+    );
     let mut edge = crate::edge::Edge::new(core, transport, store, media).with_prompt_takes(takes);
     if console.is_some() {
         edge = edge.with_board(board_tx);
     }
-    edge.run(dialog_rx, new_rx, control_rx, media_rx).await;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    let run = async move {
+        edge.run(dialog_rx, new_rx, control_rx, media_rx).await;
+        let _ = done_tx.send(());
+    };
+    core_thread(run).map_err(io("the call machine's thread"))?;
+    // The thread drops its end when it returns, whether it finished or failed to start.
+    let _ = done_rx.await;
+    Ok(())
+}
+
+/// Runs the call machine's edge on a thread and runtime of its own: a new call's setup and
+/// a BYE never wait in line behind thousands of media tasks on the runtime's workers; the
+/// OS schedules the machine as soon as something arrives for it.
+fn core_thread(run: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("hotline-core".into())
+        .spawn(move || runtime.block_on(run))?;
     Ok(())
 }

@@ -39,6 +39,8 @@ pub struct SipTransport {
     lanes: Lanes,
     local: SocketAddr,
     counters: Arc<SipCounters>,
+    /// The runtime TCP connections live on (sends come from the core's own thread).
+    runtime: tokio::runtime::Handle,
 }
 
 /// Open TCP connections accepted at most: the file descriptors are needed for media.
@@ -84,6 +86,7 @@ impl SipTransport {
             lanes: lanes.clone(),
             local,
             counters: Default::default(),
+            runtime: tokio::runtime::Handle::current(),
         };
         crate::udp_reader::start(udp, lanes, transport.counters())?;
         tokio::spawn(transport.clone().accept_loop(tcp));
@@ -137,7 +140,8 @@ impl SipTransport {
                     }
                     None => {
                         let me = self.clone();
-                        tokio::spawn(async move { me.connect_and_send(t).await });
+                        self.runtime
+                            .spawn(async move { me.connect_and_send(t).await });
                     }
                 }
             }
