@@ -129,6 +129,22 @@ mod tests {
         assert_eq!(lane_of(&body), Lane::New);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_sorted_without_a_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let _ = lane_of(&data);
+        }
+
+        #[test]
+        fn a_tagged_to_puts_any_request_in_the_dialog_lane(
+            method in "(INVITE|REGISTER|OPTIONS|MESSAGE|SUBSCRIBE|NOTIFY|REFER)",
+            tag in "[a-zA-Z0-9.-]{1,20}",
+        ) {
+            let to = format!("To: <sip:12366@h>;tag={tag}");
+            proptest::prop_assert_eq!(lane_of(&request(&method, &to)), Lane::Dialog);
+        }
+    }
+
     #[test]
     fn garbage_waits_with_the_new() {
         assert_eq!(lane_of(b""), Lane::New);
