@@ -234,7 +234,9 @@ impl Callers {
                 call.setup = Some(setup);
                 self.setup.push(setup);
                 self.stats.answered += 1;
-                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
+                let dialog =
+                    self.wire
+                        .dialog(&to, msg.header(Hdr::Contact), msg.headers(Hdr::RecordRoute));
                 let media = sdp::parse_media(msg.body);
                 let call = &mut self.calls[idx];
                 match (media, call.rtp.as_mut()) {
@@ -279,7 +281,9 @@ impl Callers {
             }
             (State::Done(_), 200..=299) => {
                 // Answered after we gave up: acknowledge and hang up at once, unchecked.
-                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
+                let dialog =
+                    self.wire
+                        .dialog(&to, msg.header(Hdr::Contact), msg.headers(Hdr::RecordRoute));
                 self.wire.ack(leg(call, idx), &dialog);
                 self.wire.bye(leg(call, idx), &dialog);
             }
