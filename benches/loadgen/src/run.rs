@@ -244,6 +244,42 @@ pub fn run(
     }
 }
 
+/// Sleeps until one of `sockets` is readable or `timeout` passes (rounded up to a ms).
+fn wait(sockets: &[&UdpSocket], timeout: Duration) {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout.as_micros().div_ceil(1000).min(1000) as libc::c_int;
+    // SAFETY: fds is a valid array of fds.len() pollfd structs for the call's duration.
+    // Its result is not needed: the sockets are read without blocking either way.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
+    }
+}
+
+/// Asks for larger socket buffers (best effort): the loop reads SIP between ticks, and a
+/// tick with a thousand calls takes a few milliseconds.
+pub fn grow_buffers(socket: &UdpSocket, bytes: usize) {
+    let size = bytes.min(i32::MAX as usize) as libc::c_int;
+    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
+        // SAFETY: a plain setsockopt on a valid fd with a c_int value.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,41 +321,5 @@ mod tests {
         // Phase 0 was due at 0 ms (owes 0, 20, 40, 60), phase 1 at 5 ms (5, 25, 45) ...
         assert_eq!(owed, [4, 3, 3, 3]);
         assert!(phases.next() > now);
-    }
-}
-
-/// Sleeps until one of `sockets` is readable or `timeout` passes (rounded up to a ms).
-fn wait(sockets: &[&UdpSocket], timeout: Duration) {
-    let mut fds: Vec<libc::pollfd> = sockets
-        .iter()
-        .map(|s| libc::pollfd {
-            fd: s.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = timeout.as_micros().div_ceil(1000).min(1000) as libc::c_int;
-    // SAFETY: fds is a valid array of fds.len() pollfd structs for the call's duration.
-    // Its result is not needed: the sockets are read without blocking either way.
-    unsafe {
-        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms);
-    }
-}
-
-/// Asks for larger socket buffers (best effort): the loop reads SIP between ticks, and a
-/// tick with a thousand calls takes a few milliseconds.
-pub fn grow_buffers(socket: &UdpSocket, bytes: usize) {
-    let size = bytes.min(i32::MAX as usize) as libc::c_int;
-    for opt in [libc::SO_RCVBUF, libc::SO_SNDBUF] {
-        // SAFETY: a plain setsockopt on a valid fd with a c_int value.
-        unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
     }
 }
