@@ -47,6 +47,8 @@ struct Call {
     caller: String,
     /// Which phase of the tick serves this call.
     phase: usize,
+    /// The payload type answered (PCMA, or PCMU through a proxy).
+    codec: u8,
 }
 
 /// What the phones share: the socket, the calls up, and what they counted.
@@ -64,7 +66,8 @@ pub struct Agents {
     pub stats: Side,
     /// How each ended leg went, by caller key.
     pub legs: AgentLegs,
-    tone: Tone,
+    /// The agent's tone in A-law and μ-law, as the call's answer chose.
+    tones: [Tone; 2],
     buf: Vec<u8>,
 }
 
@@ -82,7 +85,7 @@ impl Agents {
             next_tag: 0,
             stats: Side::default(),
             legs: AgentLegs::new(),
-            tone: Tone::agent(),
+            tones: [Tone::agent(), Tone::agent_ulaw()],
             buf: Vec::with_capacity(2048),
         })
     }
@@ -155,8 +158,13 @@ impl Agents {
             self.reply(msg, 503, "Service Unavailable", None, None, from);
             return;
         }
-        let media = match sdp::parse_media(msg.body) {
-            Ok(m) if m.payload_types.contains(&sdp::PCMA) => m.addr,
+        let offer = sdp::parse_media(msg.body);
+        let codec = offer
+            .as_ref()
+            .ok()
+            .and_then(|m| sdp::agent_codec(&m.payload_types));
+        let (media, codec) = match (offer, codec) {
+            (Ok(m), Some(pt)) => (m.addr, pt),
             _ => {
                 self.stats.fail(Failure::BadSdp);
                 self.reply(msg, 488, "Not Acceptable Here", None, None, from);
@@ -183,6 +191,7 @@ impl Agents {
             last: self.buf.clone(),
             caller: legs::caller_key(legs::from_user(msg.header(Hdr::From).unwrap_or(""))),
             phase: self.next_tag as usize,
+            codec,
         };
         if self.answer_after.is_zero() {
             self.answer(now, msg, &mut call);
@@ -199,7 +208,7 @@ impl Agents {
         let Ok(local) = call.rtp.local() else {
             return;
         };
-        let body = sdp::agent_answer(local);
+        let body = sdp::agent_answer(local, call.codec);
         let contact = format!("sip:agent@{}", self.local);
         self.reply(
             invite,
@@ -306,8 +315,9 @@ impl Agents {
             if !phase.serves(call.phase) {
                 continue;
             }
+            let tone = &self.tones[usize::from(call.codec == sdp::PCMU)];
             for _ in 0..phase.packets {
-                call.rtp.send(&self.tone, scratch);
+                call.rtp.send(tone, scratch);
             }
             call.rtp.receive(recv, phase.drain);
             match &mut call.state {
