@@ -288,14 +288,13 @@ start_hotline() {
     SUT_PIDS=("$pid")
 }
 
-# Recordings a system wrote: rtpengine's pcaps (with more than the file header), or WAVs.
+# Recordings a system wrote, with more than a file header (rtpengine's pcaps, or WAVs):
+# "count megabytes".
 count_recordings() {
-    local system=$1 dir=$2
-    if [ "$system" = anchor ]; then
-        find "$dir/rec/pcaps" -name '*.pcap' -size +1k 2>/dev/null | wc -l
-    else
-        find "$dir/rec" -name '*.wav' -size +1k 2>/dev/null | wc -l
-    fi
+    local system=$1 dir=$2 where=$2/rec pattern='*.wav'
+    [ "$system" = anchor ] && where=$dir/rec/pcaps && pattern='*.pcap'
+    find "$where" -name "$pattern" -size +1k -printf '%s\n' 2>/dev/null \
+        | awk '{n++; b += $1} END {printf "%d %.0f\n", n, b / 1e6}'
 }
 
 run_system() {
@@ -324,9 +323,11 @@ run_system() {
     after=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
     stop "$sampler"
     sleep 2 # the last recordings are closed after the hang-up
+    # rtpengine 10.5.3.5 (Debian) dies of SIGSEGV while shutting down, after the run: its
+    # recordings are complete by then, and bash reports the signal.
     for pid in "${SUT_PIDS[@]}"; do stop "$pid"; done
-    local recordings
-    recordings=$(count_recordings "$system" "$dir")
+    local recordings recorded_mb
+    read -r recordings recorded_mb < <(count_recordings "$system" "$dir")
     # The loadgen exits 1 when a call failed (a figure) and 2 when it could not run.
     if [ "$rc" -ge 2 ] || [ ! -s "$dir/loadgen.json" ]; then
         echo "side_by_side: the generator did not run against $system (exit $rc):" >&2
@@ -334,13 +335,13 @@ run_system() {
         return 1
     fi
     python3 - "$dir" "$system" "$loadavg" "$before" "$after" "$started" "$finished" "$recordings" \
-        "$(getconf CLK_TCK)" "$rc" > "$dir/result.json" <<'EOF'
+        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" > "$dir/result.json" <<'EOF'
 import json, pathlib, sys
 d = pathlib.Path(sys.argv[1])
 system, loadavg = sys.argv[2], sys.argv[3]
 before, after = [list(map(int, s.split())) for s in sys.argv[4:6]]
 wall = float(sys.argv[7]) - float(sys.argv[6])
-recordings, hz, rc = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10])
+recordings, hz, rc, recorded_mb = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11])
 lg = json.loads((d / "loadgen.json").read_text())
 peak_pss = max([int(l.split()[2]) for l in (d / "memory.txt").read_text().splitlines() if l.strip()] + [after[1]])
 setup = lg.get("setup_ms") or {}
@@ -353,7 +354,7 @@ print(json.dumps({
     "setup_p50": setup.get("p50"), "setup_p99": setup.get("p99"),
     "cpu_s": (after[0] - before[0]) / hz, "wall_s": wall,
     "cpu_pct": 100.0 * (after[0] - before[0]) / hz / wall if wall > 0 else 0.0,
-    "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings,
+    "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings, "recorded_mb": recorded_mb,
     "loadgen_late": lg.get("late_ticks"), "loadgen_cpu_pct": (lg.get("cpu") or {}).get("pct_of_one_core"),
     "loadgen_exit": rc,
 }))
@@ -386,7 +387,7 @@ rows = [
     ("setup p50 / p99", lambda x: f"{ms(x['setup_p50'])} / {ms(x['setup_p99'])} ms"),
     ("CPU of the system (% of one core)", lambda x: f"{x['cpu_pct']:.0f} % ({x['cpu_s']:.1f} s in {x['wall_s']:.1f} s)"),
     ("peak memory (PSS, all processes)", lambda x: f"{x['peak_pss_mb']:.0f} MB ({x['processes']} processes)"),
-    ("recordings written", lambda x: f"{x['recordings']:,} {'pcaps' if x['system'] == 'anchor' else 'WAVs'}"),
+    ("recordings written", lambda x: f"{x['recordings']:,} {'pcaps' if x['system'] == 'anchor' else 'WAVs'}, {x['recorded_mb']:,} MB"),
     ("loadgen late turns / CPU", lambda x: f"{x['loadgen_late']} / {x['loadgen_cpu_pct']} %"),
 ]
 print()
