@@ -124,6 +124,10 @@ free_port() {
 udp_bound() {
     awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {found = 1} END {exit !found}' /proc/net/udp
 }
+# Datagrams the kernel dropped on UDP 127.0.0.1:PORT (receive buffer full), while bound.
+udp_drops() {
+    awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {d += $NF} END {print d + 0}' /proc/net/udp
+}
 wait_bound() {
     local port=$1 pid=$2
     for _ in $(seq 100); do
@@ -321,6 +325,8 @@ run_system() {
     set -e
     finished=$(date +%s.%N)
     after=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
+    local drops
+    drops=$(udp_drops "$SUT_SIP")
     stop "$sampler"
     sleep 2 # the last recordings are closed after the hang-up
     # rtpengine 10.5.3.5 (Debian) dies of SIGSEGV while shutting down, after the run: its
@@ -335,13 +341,17 @@ run_system() {
         return 1
     fi
     python3 - "$dir" "$system" "$loadavg" "$before" "$after" "$started" "$finished" "$recordings" \
-        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" > "$dir/result.json" <<'EOF'
-import json, pathlib, sys
+        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" "$drops" > "$dir/result.json" <<'EOF'
+import csv, json, pathlib, sys
 d = pathlib.Path(sys.argv[1])
 system, loadavg = sys.argv[2], sys.argv[3]
 before, after = [list(map(int, s.split())) for s in sys.argv[4:6]]
 wall = float(sys.argv[7]) - float(sys.argv[6])
 recordings, hz, rc, recorded_mb = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11])
+drops = int(sys.argv[12])
+slow = 0
+for row in csv.DictReader((d / "loadgen-calls.csv").open()):
+    slow += bool(row["setup_ms"]) and float(row["setup_ms"]) > 1000
 lg = json.loads((d / "loadgen.json").read_text())
 peak_pss = max([int(l.split()[2]) for l in (d / "memory.txt").read_text().splitlines() if l.strip()] + [after[1]])
 setup = lg.get("setup_ms") or {}
@@ -356,7 +366,8 @@ print(json.dumps({
     "cpu_pct": 100.0 * (after[0] - before[0]) / hz / wall if wall > 0 else 0.0,
     "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings, "recorded_mb": recorded_mb,
     "loadgen_late": lg.get("late_ticks"), "loadgen_cpu_pct": (lg.get("cpu") or {}).get("pct_of_one_core"),
-    "loadgen_exit": rc,
+    "loadgen_exit": rc, "sip_drops": drops, "setup_over_1s": slow,
+    "retransmissions": callers.get("retransmissions_sent", 0),
 }))
 EOF
     echo "side_by_side: $system done: $(cat "$dir/result.json")" >&2
@@ -385,6 +396,9 @@ rows = [
     ("refused (503)", lambda x: f"{x['refused']:,}"),
     ("agents' legs failed", lambda x: f"{x['agents_failed']:,}"),
     ("setup p50 / p99", lambda x: f"{ms(x['setup_p50'])} / {ms(x['setup_p99'])} ms"),
+    ("calls set up in over 1 s", lambda x: f"{x['setup_over_1s']:,}"),
+    ("callers' retransmissions (INVITE, BYE)", lambda x: f"{x['retransmissions']:,}"),
+    ("kernel drops on its SIP socket", lambda x: f"{x['sip_drops']:,}"),
     ("CPU of the system (% of one core)", lambda x: f"{x['cpu_pct']:.0f} % ({x['cpu_s']:.1f} s in {x['wall_s']:.1f} s)"),
     ("peak memory (PSS, all processes)", lambda x: f"{x['peak_pss_mb']:.0f} MB ({x['processes']} processes)"),
     ("recordings written", lambda x: f"{x['recordings']:,} {'pcaps' if x['system'] == 'anchor' else 'WAVs'}, {x['recorded_mb']:,} MB"),
