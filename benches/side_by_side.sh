@@ -368,6 +368,8 @@ print(json.dumps({
     "loadgen_late": lg.get("late_ticks"), "loadgen_cpu_pct": (lg.get("cpu") or {}).get("pct_of_one_core"),
     "loadgen_exit": rc, "sip_drops": drops, "setup_over_1s": slow,
     "retransmissions": callers.get("retransmissions_sent", 0),
+    "rtp_sent": callers.get("rtp_sent", 0) + (lg.get("agents") or {}).get("rtp_sent", 0),
+    "rtp_received": callers.get("rtp_received", 0) + (lg.get("agents") or {}).get("rtp_received", 0),
 }))
 EOF
     echo "side_by_side: $system done: $(cat "$dir/result.json")" >&2
@@ -399,6 +401,7 @@ rows = [
     ("calls set up in over 1 s", lambda x: f"{x['setup_over_1s']:,}"),
     ("callers' retransmissions (INVITE, BYE)", lambda x: f"{x['retransmissions']:,}"),
     ("kernel drops on its SIP socket", lambda x: f"{x['sip_drops']:,}"),
+    ("RTP packets sent / received (both sides)", lambda x: f"{x['rtp_sent'] / 1e6:.2f} M / {x['rtp_received'] / 1e6:.2f} M"),
     ("CPU of the system (% of one core)", lambda x: f"{x['cpu_pct']:.0f} % ({x['cpu_s']:.1f} s in {x['wall_s']:.1f} s)"),
     ("peak memory (PSS, all processes)", lambda x: f"{x['peak_pss_mb']:.0f} MB ({x['processes']} processes)"),
     ("recordings written", lambda x: f"{x['recordings']:,} {'pcaps' if x['system'] == 'anchor' else 'WAVs'}, {x['recorded_mb']:,} MB"),
