@@ -86,6 +86,10 @@ struct Args {
     /// How long a ringing or queued call waits for its answer before it is cancelled.
     #[arg(long, default_value_t = 60)]
     setup_limit_s: u64,
+    /// Serve the 20 ms tick in this many phases (a share of the calls each, evenly spaced);
+    /// 1 sends every call's packet in one burst.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=run::MAX_PHASES as u64))]
+    tick_phases: u64,
     /// After the last caller hung up, how long the phones wait for their BYEs.
     #[arg(long, default_value_t = 5)]
     linger_s: u64,
@@ -186,6 +190,7 @@ fn try_main() -> Result<bool> {
         agents.as_mut(),
         deadline,
         Duration::from_secs(args.linger_s),
+        args.tick_phases as usize,
     );
     if let Some(p) = plan.as_mut() {
         p.callers.close();

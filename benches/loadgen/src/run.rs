@@ -1,7 +1,9 @@
 //! The run loop: one thread, `poll(2)` on the two SIP sockets, a 20 ms tick that serves
-//! every call (RTP out and in, retransmission timers, hang-ups) in four phases 5 ms apart
-//! (a quarter of the calls each, so the packets leave evenly rather than in one burst every
-//! 20 ms), new calls on the pacer's schedule, and a hard deadline.
+//! every call (RTP out and in, retransmission timers, hang-ups), new calls on the pacer's
+//! schedule, and a hard deadline. The tick may be split into phases (`--tick-phases 4`: a
+//! quarter of the calls every 5 ms, so packets leave evenly rather than in one burst every
+//! 20 ms); on a saturated 2-core machine that did worse than one burst (BENCHMARKS.md), so
+//! the default is one phase.
 
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
@@ -15,9 +17,8 @@ use crate::rtp::DRAIN_EVERY;
 
 /// One RTP packetisation interval.
 pub const TICK: Duration = Duration::from_millis(20);
-/// Phases of the tick: call `n` is served in phase `n % PHASES`, `TICK / PHASES` after the
-/// phase before.
-pub const PHASES: usize = 4;
+/// Most phases a tick may be split into (one per ms at 20).
+pub const MAX_PHASES: usize = 20;
 /// Most packets a late tick sends per call to catch up (200 ms of audio); a loop further
 /// behind skips the rest, which the recordings show as silence.
 const CATCH_UP: u32 = 10;
@@ -43,8 +44,10 @@ pub fn stop_on_signals() {
 /// One phase's turn: which calls it serves and what each of them does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phase {
-    /// This phase's number, `0..PHASES`.
+    /// This phase's number, `0..of`.
     pub index: usize,
+    /// How many phases the tick has: call `n` is served in phase `n % of`.
+    pub of: usize,
     /// How many 20 ms packets each talking call sends (more than one when the phase is
     /// catching up after the loop was kept from running).
     pub packets: u32,
@@ -55,23 +58,25 @@ pub struct Phase {
 impl Phase {
     /// Whether the call numbered `n` (any number that spreads calls evenly) is this phase's.
     pub fn serves(self, n: usize) -> bool {
-        n % PHASES == self.index
+        n % self.of == self.index
     }
 }
 
 /// When each phase is due next, and how often each has run.
 #[derive(Debug)]
 struct Phases {
-    due: [Instant; PHASES],
-    runs: [u64; PHASES],
+    due: Vec<Instant>,
+    runs: Vec<u64>,
 }
 
 impl Phases {
-    fn new(start: Instant) -> Phases {
-        let step = TICK / PHASES as u32;
+    /// `n` phases (1 to `MAX_PHASES`), `TICK / n` apart, the first at `start`.
+    fn new(start: Instant, n: usize) -> Phases {
+        let n = n.clamp(1, MAX_PHASES);
+        let step = TICK / n as u32;
         Phases {
-            due: std::array::from_fn(|p| start + step * p as u32),
-            runs: [0; PHASES],
+            due: (0..n).map(|p| start + step * p as u32).collect(),
+            runs: vec![0; n],
         }
     }
 
@@ -80,7 +85,7 @@ impl Phases {
     /// switch's recordings are not cut by our stall; further behind, it skips (the count of
     /// skipped packet intervals comes back too).
     fn take(&mut self, now: Instant) -> Option<(Phase, u64)> {
-        let index = (0..PHASES)
+        let index = (0..self.due.len())
             .filter(|&p| self.due[p] <= now)
             .min_by_key(|&p| self.due[p])?;
         let behind = (now - self.due[index]).as_nanos() / TICK.as_nanos();
@@ -95,6 +100,7 @@ impl Phases {
         }
         let phase = Phase {
             index,
+            of: self.due.len(),
             packets,
             drain,
         };
@@ -154,15 +160,17 @@ pub struct CallerPlan {
 }
 
 /// Runs until every call is over, the deadline, or a signal. `linger`: how long the
-/// agents' phones may still wait for their BYEs once the last caller hung up.
+/// agents' phones may still wait for their BYEs once the last caller hung up; `phases`:
+/// how many parts the 20 ms tick is served in.
 pub fn run(
     mut callers: Option<&mut CallerPlan>,
     mut agents: Option<&mut Agents>,
     deadline: Instant,
     linger: Duration,
+    phases: usize,
 ) -> LoopReport {
     let start = Instant::now();
-    let mut phases = Phases::new(start);
+    let mut phases = Phases::new(start, phases);
     let (mut ticks, mut late, mut skipped) = (0, 0, 0);
     let mut callers_done_at: Option<Instant> = None;
     let mut recv = vec![0u8; 65_536];
@@ -287,8 +295,8 @@ mod tests {
     #[test]
     fn the_phases_come_5_ms_apart_and_each_serves_a_quarter_of_the_calls() {
         let t0 = Instant::now();
-        let mut phases = Phases::new(t0);
-        let step = TICK / PHASES as u32;
+        let mut phases = Phases::new(t0, 4);
+        let step = TICK / 4;
         let mut seen = Vec::new();
         for k in 0..8u32 {
             let now = t0 + step * k;
@@ -302,6 +310,7 @@ mod tests {
             .filter(|&n| {
                 Phase {
                     index: 2,
+                    of: 4,
                     packets: 1,
                     drain: false,
                 }
@@ -314,12 +323,22 @@ mod tests {
     #[test]
     fn after_a_stall_every_phase_catches_up_what_it_owes() {
         let t0 = Instant::now();
-        let mut phases = Phases::new(t0);
+        let mut phases = Phases::new(t0, 4);
         let now = t0 + Duration::from_millis(61);
         let owed: Vec<u32> =
             std::iter::from_fn(|| phases.take(now).map(|(p, _)| p.packets)).collect();
         // Phase 0 was due at 0 ms (owes 0, 20, 40, 60), phase 1 at 5 ms (5, 25, 45) ...
         assert_eq!(owed, [4, 3, 3, 3]);
         assert!(phases.next() > now);
+    }
+
+    #[test]
+    fn one_phase_is_the_plain_20_ms_tick() {
+        let t0 = Instant::now();
+        let mut phases = Phases::new(t0, 1);
+        let (phase, _) = phases.take(t0).unwrap();
+        assert!(phase.serves(0) && phase.serves(7));
+        assert!(phases.take(t0 + Duration::from_millis(19)).is_none());
+        assert_eq!(phases.take(t0 + TICK).map(|(p, _)| p.packets), Some(1));
     }
 }
