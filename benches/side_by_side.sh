@@ -253,10 +253,11 @@ start_anchor() {
     mkdir -p "$dir/rec"
     ng_port=$(free_port)
     SUT_SIP=$(free_port)
-    rtpengine --config-file=none --foreground --log-stderr -L 4 --table=-1 \
+    # No core file from its crash on shutdown (see stop below), and none in the caller's cwd.
+    (cd "$dir" && ulimit -c 0 && exec rtpengine --config-file=none --foreground --log-stderr -L 4 --table=-1 \
         --interface=127.0.0.1 --listen-ng="127.0.0.1:$ng_port" --port-min=10000 --port-max=30000 \
         --recording-method=pcap --recording-dir="$dir/rec" --num-threads=2 \
-        > "$dir/rtpengine.log" 2>&1 &
+        > "$dir/rtpengine.log" 2>&1) &
     local rtpe=$!
     PIDS+=("$rtpe")
     wait_bound "$ng_port" "$rtpe" || { echo "side_by_side: rtpengine did not start:" >&2; cat "$dir/rtpengine.log" >&2; return 1; }
