@@ -8,7 +8,7 @@
 # written; and the ratio hotline / anchor of completed media calls.
 #
 #   benches/side_by_side.sh [-rate 200] [-seconds 10] [-talk-ms 10000] [-gen rust]
-#                           [-no-build] [-keep] [-only anchor|hotline]
+#                           [-no-build] [-keep] [-only anchor|hotline] [-children 2]
 #
 #   -rate      new calls per second                                              200
 #   -seconds   how long calls keep arriving; calls = rate x seconds                10
@@ -19,6 +19,7 @@
 #   -no-build  use the existing release binaries
 #   -keep      keep the scratch directory
 #   -only      run one system only (to debug it)
+#   -children  Kamailio's SIP worker processes (the anchor: 2)                 2
 #
 # Anchor: rtpengine in the foreground, userspace relay only (--table=-1), pcap recording,
 # 2 threads; kamailio -DD -E with the config written below (children=2). hotline: the
@@ -35,6 +36,7 @@ GEN=rust
 BUILD=1
 KEEP=0
 ONLY=
+CHILDREN=2
 while [ $# -gt 0 ]; do
     case "$1" in
         -rate) RATE=$2; shift 2 ;;
@@ -44,7 +46,8 @@ while [ $# -gt 0 ]; do
         -no-build) BUILD=0; shift ;;
         -keep) KEEP=1; shift ;;
         -only) ONLY=$2; shift 2 ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -children) CHILDREN=$2; shift 2 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "side_by_side.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -150,7 +153,7 @@ write_kamailio_cfg() {
 debug=-1
 log_stderror=yes
 fork=yes
-children=2
+children=$CHILDREN
 disable_tcp=yes
 auto_aliases=no
 listen=udp:127.0.0.1:$sip_port
