@@ -120,8 +120,26 @@ for bin in "$BIN" "$LOADGEN"; do
     [ -x "$bin" ] || { echo "side_by_side.sh: no release binary at $bin" >&2; exit 1; }
 done
 
+# A free UDP port above the kernel's ephemeral range (and rtpengine's 10000-30000), so that
+# no socket bound to port 0 (hotline's media ports, the generator's) takes it before use.
 free_port() {
-    python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    python3 - "$(cut -f2 /proc/sys/net/ipv4/ip_local_port_range)" <<'EOF'
+import random, socket, sys
+low = max(int(sys.argv[1]) + 1, 30001)
+for _ in range(500):
+    port = random.randrange(low, 65536)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    sys.exit("no free port")
+EOF
 }
 # Whether something listens on UDP 127.0.0.1:PORT.
 udp_bound() {
