@@ -80,6 +80,8 @@ AGENTS=${AGENTS:-$((LIMIT + 20))}
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCHES=$ROOT/benches
+# shellcheck source=benches/load_dialplan.sh
+. "$BENCHES/load_dialplan.sh"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
 BIN=$CARGO_TARGET_DIR/release/hotline
 LOADGEN=$CARGO_TARGET_DIR/release/hotline-loadgen
@@ -178,44 +180,7 @@ EOF
 
 AGENT_PORT=$(free_port)
 AGENT_MEDIA_PORT=$(free_port)
-{
-    cat <<EOF
-# Load-test dialplan written by benches/load.sh: $AGENTS Luoyang agents, all behind one
-# SIPp UAS at 127.0.0.1:$AGENT_PORT.
-[switch]
-service_numbers = ["12366"]
-province = "河南"
-centre = "centre"
-default_area_code = "0371"
-
-[overload]
-new_requests_per_source = 0   # every caller comes from the one SIPp, as from a carrier
-max_calls = $MAX_CALLS
-
-[[region]]
-id = "zhengzhou"
-name = "郑州"
-cities = ["郑州"]
-area_codes = ["0371"]
-
-[[region]]
-id = "luoyang"
-name = "洛阳"
-cities = ["洛阳"]
-area_codes = ["0379"]
-ring_timeout_secs = 15
-overflow_after_secs = 600
-wrap_up_secs = 0              # the switch is measured, not the agents' after-call work
-
-[[region]]
-id = "centre"
-name = "省局联络中心"
-EOF
-    for i in $(seq 1 "$AGENTS"); do
-        id=$((20000 + i))
-        printf '\n[[agent]]\nid = "%s"\nregion = "luoyang"\ncontact = "sip:%s@127.0.0.1:%s"\n' "$id" "$id" "$AGENT_PORT"
-    done
-} > "$WORK/dialplan.toml"
+write_load_dialplan "$WORK/dialplan.toml" "$AGENTS" "$AGENT_PORT" "$MAX_CALLS"
 "$BIN" check "$WORK/dialplan.toml" >/dev/null
 
 # ---------------------------------------------------------------------------------------

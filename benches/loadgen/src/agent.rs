@@ -9,7 +9,9 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::rtp::{self, Stream, Tone, DRAIN_EVERY};
+use crate::legs::{self, AgentLeg, AgentLegs};
+use crate::rtp::{self, Stream, Tone};
+use crate::run::Phase;
 use crate::sdp;
 use crate::sip::{self, Hdr, Msg, Reply};
 use crate::stats::{Failure, Side};
@@ -41,6 +43,12 @@ struct Call {
     media: SocketAddr,
     /// The last response to the INVITE, sent again on a retransmitted INVITE or a timer.
     last: Vec<u8>,
+    /// The caller's number (from the INVITE's From), to match this leg to the caller's.
+    caller: String,
+    /// Which phase of the tick serves this call.
+    phase: usize,
+    /// The payload type answered (PCMA, or PCMU through a proxy).
+    codec: u8,
 }
 
 /// What the phones share: the socket, the calls up, and what they counted.
@@ -56,9 +64,11 @@ pub struct Agents {
     next_tag: u64,
     /// Counts of this side.
     pub stats: Side,
-    tone: Tone,
+    /// How each ended leg went, by caller key.
+    pub legs: AgentLegs,
+    /// The agent's tone in A-law and μ-law, as the call's answer chose.
+    tones: [Tone; 2],
     buf: Vec<u8>,
-    ticks: u64,
 }
 
 impl Agents {
@@ -74,9 +84,9 @@ impl Agents {
             forget: VecDeque::new(),
             next_tag: 0,
             stats: Side::default(),
-            tone: Tone::agent(),
+            legs: AgentLegs::new(),
+            tones: [Tone::agent(), Tone::agent_ulaw()],
             buf: Vec::with_capacity(2048),
-            ticks: 0,
         })
     }
 
@@ -148,8 +158,13 @@ impl Agents {
             self.reply(msg, 503, "Service Unavailable", None, None, from);
             return;
         }
-        let media = match sdp::parse_media(msg.body) {
-            Ok(m) if m.payload_types.contains(&sdp::PCMA) => m.addr,
+        let offer = sdp::parse_media(msg.body);
+        let codec = offer
+            .as_ref()
+            .ok()
+            .and_then(|m| sdp::agent_codec(&m.payload_types));
+        let (media, codec) = match (offer, codec) {
+            (Ok(m), Some(pt)) => (m.addr, pt),
             _ => {
                 self.stats.fail(Failure::BadSdp);
                 self.reply(msg, 488, "Not Acceptable Here", None, None, from);
@@ -174,6 +189,9 @@ impl Agents {
             rtp: Stream::new(socket, ssrc),
             media,
             last: self.buf.clone(),
+            caller: legs::caller_key(legs::from_user(msg.header(Hdr::From).unwrap_or(""))),
+            phase: self.next_tag as usize,
+            codec,
         };
         if self.answer_after.is_zero() {
             self.answer(now, msg, &mut call);
@@ -190,7 +208,7 @@ impl Agents {
         let Ok(local) = call.rtp.local() else {
             return;
         };
-        let body = sdp::agent_answer(local);
+        let body = sdp::agent_answer(local, call.codec);
         let contact = format!("sip:agent@{}", self.local);
         self.reply(
             invite,
@@ -288,20 +306,20 @@ impl Agents {
         }
     }
 
-    /// Answers calls whose ring is over, resends 200s and 487s not yet acknowledged, sends
-    /// and receives RTP.
-    /// `packets`: how many 20 ms packets each talking call sends (more than one when the
-    /// loop is catching up).
-    pub fn tick(&mut self, now: Instant, packets: u32, scratch: &mut Vec<u8>, recv: &mut [u8]) {
-        self.ticks += 1;
-        let all = self.ticks.is_multiple_of(DRAIN_EVERY);
+    /// For the calls of this `phase`: answers calls whose ring is over, resends 200s and
+    /// 487s not yet acknowledged, sends and receives RTP.
+    pub fn tick(&mut self, now: Instant, phase: Phase, scratch: &mut Vec<u8>, recv: &mut [u8]) {
         let mut due: Vec<(String, Option<Failure>)> = Vec::new();
         let mut to_answer: Vec<String> = Vec::new();
         for (id, call) in &mut self.calls {
-            for _ in 0..packets {
-                call.rtp.send(&self.tone, scratch);
+            if !phase.serves(call.phase) {
+                continue;
             }
-            call.rtp.receive(recv, all);
+            let tone = &self.tones[usize::from(call.codec == sdp::PCMU)];
+            for _ in 0..phase.packets {
+                call.rtp.send(tone, scratch);
+            }
+            call.rtp.receive(recv, phase.drain);
             match &mut call.state {
                 State::Ringing { answer_at, .. } if now >= *answer_at => to_answer.push(id.clone()),
                 State::Answered { tx } | State::Cancelled { tx } => match tx.poll(now) {
@@ -366,6 +384,15 @@ impl Agents {
         let talked = matches!(call.state, State::Talking);
         if talked && call.rtp.received == 0 && failure.is_none() {
             self.stats.calls_without_rtp += 1;
+        }
+        let leg = AgentLeg {
+            completed: talked && failure.is_none(),
+            rtp_received: call.rtp.received,
+        };
+        // A caller rung again (after a ring timeout) keeps the leg that went furthest.
+        let kept = self.legs.entry(call.caller).or_default();
+        if leg.completed || !kept.completed {
+            *kept = leg;
         }
         self.ended.insert(call_id.to_owned());
         self.forget.push_back((now + LINGER, call_id.to_owned()));

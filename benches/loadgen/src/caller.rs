@@ -7,7 +7,8 @@ use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::rtp::{self, Stream, Tone, DRAIN_EVERY};
+use crate::rtp::{self, Stream, Tone};
+use crate::run::Phase;
 use crate::sdp;
 use crate::sip::{self, Hdr, Msg, Start};
 use crate::stats::{Failure, Side, Times};
@@ -101,7 +102,6 @@ pub struct Callers {
     /// BYE→200 times.
     pub hangup: Times,
     tone: Tone,
-    ticks: u64,
 }
 
 fn leg(call: &Call, idx: usize) -> Leg<'_> {
@@ -133,7 +133,6 @@ impl Callers {
             setup: Times::default(),
             hangup: Times::default(),
             tone: Tone::caller(),
-            ticks: 0,
         })
     }
 
@@ -234,7 +233,9 @@ impl Callers {
                 call.setup = Some(setup);
                 self.setup.push(setup);
                 self.stats.answered += 1;
-                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
+                let dialog =
+                    self.wire
+                        .dialog(&to, msg.header(Hdr::Contact), msg.headers(Hdr::RecordRoute));
                 let media = sdp::parse_media(msg.body);
                 let call = &mut self.calls[idx];
                 match (media, call.rtp.as_mut()) {
@@ -279,7 +280,9 @@ impl Callers {
             }
             (State::Done(_), 200..=299) => {
                 // Answered after we gave up: acknowledge and hang up at once, unchecked.
-                let dialog = self.wire.dialog(&to, msg.header(Hdr::Contact));
+                let dialog =
+                    self.wire
+                        .dialog(&to, msg.header(Hdr::Contact), msg.headers(Hdr::RecordRoute));
                 self.wire.ack(leg(call, idx), &dialog);
                 self.wire.bye(leg(call, idx), &dialog);
             }
@@ -339,20 +342,20 @@ impl Callers {
         }
     }
 
-    /// Resends what is due, sends RTP, hangs up calls whose talk time is over.
-    /// `packets`: how many 20 ms packets each talking call sends (more than one when the
-    /// loop is catching up).
-    pub fn tick(&mut self, now: Instant, packets: u32, scratch: &mut Vec<u8>, recv: &mut [u8]) {
-        self.ticks += 1;
-        let all = self.ticks.is_multiple_of(DRAIN_EVERY);
+    /// For the calls of this `phase`: resends what is due, sends RTP, hangs up calls whose
+    /// talk time is over.
+    pub fn tick(&mut self, now: Instant, phase: Phase, scratch: &mut Vec<u8>, recv: &mut [u8]) {
         for k in 0..self.active.len() {
             let idx = self.active[k];
+            if !phase.serves(idx) {
+                continue;
+            }
             let call = &mut self.calls[idx];
             if let Some(stream) = call.rtp.as_mut() {
-                for _ in 0..packets {
+                for _ in 0..phase.packets {
                     stream.send(&self.tone, scratch);
                 }
-                stream.receive(recv, all);
+                stream.receive(recv, phase.drain);
             }
             match &mut call.state {
                 State::Inviting { tx, ringing } => match tx.poll(now) {

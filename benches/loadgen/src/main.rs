@@ -14,6 +14,7 @@
 
 mod agent;
 mod caller;
+mod legs;
 mod pacing;
 mod rtp;
 mod run;
@@ -85,6 +86,10 @@ struct Args {
     /// How long a ringing or queued call waits for its answer before it is cancelled.
     #[arg(long, default_value_t = 60)]
     setup_limit_s: u64,
+    /// Serve the 20 ms tick in this many phases (a share of the calls each, evenly spaced);
+    /// 1 sends every call's packet in one burst.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=run::MAX_PHASES as u64))]
+    tick_phases: u64,
     /// After the last caller hung up, how long the phones wait for their BYEs.
     #[arg(long, default_value_t = 5)]
     linger_s: u64,
@@ -185,6 +190,7 @@ fn try_main() -> Result<bool> {
         agents.as_mut(),
         deadline,
         Duration::from_secs(args.linger_s),
+        args.tick_phases as usize,
     );
     if let Some(p) = plan.as_mut() {
         p.callers.close();
@@ -192,8 +198,9 @@ fn try_main() -> Result<bool> {
     if let Some(a) = agents.as_mut() {
         a.close(Instant::now());
     }
+    let legs = agents.as_ref().map(|a| &a.legs);
     if let (Some(path), Some(p)) = (&args.calls_csv, &plan) {
-        write_csv(path, &p.callers).with_context(|| format!("writing {}", path.display()))?;
+        write_csv(path, &p.callers, legs).with_context(|| format!("writing {}", path.display()))?;
     }
     let (summary, ok) = summary(&args, calls, limit, plan.as_ref(), agents.as_ref(), &report);
     for line in human(plan.as_ref(), agents.as_ref(), &summary) {
@@ -223,12 +230,17 @@ fn summary(
     let agents_failed = agents.map_or(0, |a| a.stats.failed());
     let ok = callers_failed == 0 && agents_failed == 0 && report.stopped != run::Stopped::Signal;
     let c = plan.map(|p| &p.callers);
+    let media = match (c, agents) {
+        (Some(c), Some(a)) => Some(count_completed_media(c, &a.legs)),
+        _ => None,
+    };
     let v = json!({
         "generator": "hotline-loadgen",
         "rate": args.rate, "calls": calls, "talk_ms": args.talk_ms, "limit": limit,
         "offered": c.map_or(0, |c| c.stats.invites),
         "answered": c.map_or(0, |c| c.stats.answered),
         "completed": c.map_or(0, |c| c.stats.completed),
+        "completed_media": media,
         "refused": c.map_or(0, |c| c.stats.refused),
         "failed": callers_failed,
         "setup_ms": c.map(|c| c.setup.summary()),
@@ -245,6 +257,18 @@ fn summary(
         "ok": ok,
     });
     (v, ok)
+}
+
+/// Callers' calls completed with audio received on both sides (see `legs`).
+fn count_completed_media(callers: &Callers, legs: &legs::AgentLegs) -> u64 {
+    let ok = |call: &caller::Call| {
+        legs::completed_media(
+            call.outcome() == Some(Outcome::Completed),
+            call.rtp_counts.1,
+            legs::leg_of(legs, &call.caller_id),
+        )
+    };
+    callers.calls().iter().filter(|c| ok(c)).count() as u64
 }
 
 fn round3(x: f64) -> f64 {
@@ -267,6 +291,11 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
     if let Some(a) = agents {
         out.extend(a.stats.lines("agents"));
     }
+    if let Some(n) = s["completed_media"].as_u64() {
+        out.push(format!(
+            "both     completed media calls (answered, hung up normally, RTP received by caller and agent) {n}"
+        ));
+    }
     out.push(format!(
         "loadgen  CPU {} s user + {} s system in {} s wall ({} % of one core), {} ticks ({} late, caught up; {} packet intervals skipped), stopped: {}",
         s["cpu"]["user_s"],
@@ -281,11 +310,15 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
     out
 }
 
-fn write_csv(path: &std::path::Path, callers: &Callers) -> std::io::Result<()> {
+fn write_csv(
+    path: &std::path::Path,
+    callers: &Callers,
+    legs: Option<&legs::AgentLegs>,
+) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         f,
-        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received"
+        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received,agent_completed,agent_rtp_received"
     )?;
     let ms = |d: Option<Duration>| {
         d.map_or(String::new(), |d| {
@@ -299,15 +332,18 @@ fn write_csv(path: &std::path::Path, callers: &Callers) -> std::io::Result<()> {
             Some(Outcome::Failed(why)) => why.name(),
             None => "up".to_owned(),
         };
+        let leg = legs.and_then(|l| legs::leg_of(l, &call.caller_id));
         writeln!(
             f,
-            "{i},{},{},{outcome},{},{},{},{}",
+            "{i},{},{},{outcome},{},{},{},{},{},{}",
             call.caller_id,
             call.call_id,
             ms(call.setup),
             ms(call.hangup),
             call.rtp_counts.0,
-            call.rtp_counts.1
+            call.rtp_counts.1,
+            leg.map_or(String::new(), |l| l.completed.to_string()),
+            leg.map_or(String::new(), |l| l.rtp_received.to_string()),
         )?;
     }
     f.flush()

@@ -82,6 +82,11 @@ impl Tone {
         Tone::new(1000.0, alaw, crate::sdp::PCMA)
     }
 
+    /// The agent's voice in μ-law (payload type 0), for a caller's offer passed on by a proxy.
+    pub fn agent_ulaw() -> Tone {
+        Tone::new(1000.0, ulaw, crate::sdp::PCMU)
+    }
+
     /// The 20 ms of packet number `n`.
     pub fn frame(&self, n: u64) -> &[u8] {
         let at = (n as usize % (RATE / SAMPLES)) * SAMPLES;

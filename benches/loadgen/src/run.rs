@@ -1,6 +1,9 @@
-//! The run loop: one thread, `poll(2)` on the two SIP sockets, one 20 ms tick that serves
+//! The run loop: one thread, `poll(2)` on the two SIP sockets, a 20 ms tick that serves
 //! every call (RTP out and in, retransmission timers, hang-ups), new calls on the pacer's
-//! schedule, and a hard deadline.
+//! schedule, and a hard deadline. The tick may be split into phases (`--tick-phases 4`: a
+//! quarter of the calls every 5 ms, so packets leave evenly rather than in one burst every
+//! 20 ms); on a saturated 2-core machine that did worse than one burst (BENCHMARKS.md), so
+//! the default is one phase.
 
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
@@ -10,9 +13,12 @@ use std::time::{Duration, Instant};
 use crate::agent::Agents;
 use crate::caller::Callers;
 use crate::pacing::Pacer;
+use crate::rtp::DRAIN_EVERY;
 
 /// One RTP packetisation interval.
 pub const TICK: Duration = Duration::from_millis(20);
+/// Most phases a tick may be split into (one per ms at 20).
+pub const MAX_PHASES: usize = 20;
 /// Most packets a late tick sends per call to catch up (200 ms of audio); a loop further
 /// behind skips the rest, which the recordings show as silence.
 const CATCH_UP: u32 = 10;
@@ -32,6 +38,77 @@ pub fn stop_on_signals() {
     unsafe {
         libc::signal(libc::SIGINT, handler);
         libc::signal(libc::SIGTERM, handler);
+    }
+}
+
+/// One phase's turn: which calls it serves and what each of them does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    /// This phase's number, `0..of`.
+    pub index: usize,
+    /// How many phases the tick has: call `n` is served in phase `n % of`.
+    pub of: usize,
+    /// How many 20 ms packets each talking call sends (more than one when the phase is
+    /// catching up after the loop was kept from running).
+    pub packets: u32,
+    /// Read each call's RTP socket empty (now and then), rather than one datagram.
+    pub drain: bool,
+}
+
+impl Phase {
+    /// Whether the call numbered `n` (any number that spreads calls evenly) is this phase's.
+    pub fn serves(self, n: usize) -> bool {
+        n % self.of == self.index
+    }
+}
+
+/// When each phase is due next, and how often each has run.
+#[derive(Debug)]
+struct Phases {
+    due: Vec<Instant>,
+    runs: Vec<u64>,
+}
+
+impl Phases {
+    /// `n` phases (1 to `MAX_PHASES`), `TICK / n` apart, the first at `start`.
+    fn new(start: Instant, n: usize) -> Phases {
+        let n = n.clamp(1, MAX_PHASES);
+        let step = TICK / n as u32;
+        Phases {
+            due: (0..n).map(|p| start + step * p as u32).collect(),
+            runs: vec![0; n],
+        }
+    }
+
+    /// The earliest phase due at `now`, with what it owes: a phase kept from running sends
+    /// what it owes (up to `CATCH_UP` packets), as a phone's RTP stack would, so the
+    /// switch's recordings are not cut by our stall; further behind, it skips (the count of
+    /// skipped packet intervals comes back too).
+    fn take(&mut self, now: Instant) -> Option<(Phase, u64)> {
+        let index = (0..self.due.len())
+            .filter(|&p| self.due[p] <= now)
+            .min_by_key(|&p| self.due[p])?;
+        let behind = (now - self.due[index]).as_nanos() / TICK.as_nanos();
+        let packets = (behind.min(u128::from(CATCH_UP) - 1) + 1) as u32;
+        let drain = self.runs[index].is_multiple_of(DRAIN_EVERY);
+        self.runs[index] += 1;
+        self.due[index] += TICK * packets;
+        let mut skipped = 0;
+        if now >= self.due[index] + TICK {
+            skipped = ((now - self.due[index]).as_nanos() / TICK.as_nanos()) as u64;
+            self.due[index] = now + TICK;
+        }
+        let phase = Phase {
+            index,
+            of: self.due.len(),
+            packets,
+            drain,
+        };
+        Some((phase, skipped))
+    }
+
+    fn next(&self) -> Instant {
+        self.due.iter().copied().min().unwrap_or_else(Instant::now)
     }
 }
 
@@ -64,9 +141,9 @@ pub struct LoopReport {
     pub stopped: Stopped,
     /// From the first tick to the end.
     pub wall: Duration,
-    /// Ticks run.
+    /// Phase turns run (four a tick).
     pub ticks: u64,
-    /// Ticks that were at least one packet late (each caught up, up to 200 ms).
+    /// Phase turns that were at least one packet late (each caught up, up to 200 ms).
     pub late: u64,
     /// Packet intervals skipped because the loop was more than 200 ms behind.
     pub skipped: u64,
@@ -83,15 +160,17 @@ pub struct CallerPlan {
 }
 
 /// Runs until every call is over, the deadline, or a signal. `linger`: how long the
-/// agents' phones may still wait for their BYEs once the last caller hung up.
+/// agents' phones may still wait for their BYEs once the last caller hung up; `phases`:
+/// how many parts the 20 ms tick is served in.
 pub fn run(
     mut callers: Option<&mut CallerPlan>,
     mut agents: Option<&mut Agents>,
     deadline: Instant,
     linger: Duration,
+    phases: usize,
 ) -> LoopReport {
     let start = Instant::now();
-    let mut next_tick = start;
+    let mut phases = Phases::new(start, phases);
     let (mut ticks, mut late, mut skipped) = (0, 0, 0);
     let mut callers_done_at: Option<Instant> = None;
     let mut recv = vec![0u8; 65_536];
@@ -110,24 +189,16 @@ pub fn run(
                 plan.callers.start(now, i);
             }
         }
-        if now >= next_tick {
-            // A loop that was kept from running (a busy machine) sends what it owes, as a
-            // phone's RTP stack would, so the switch's recordings are not cut by our stall.
-            let behind = (now - next_tick).as_nanos() / TICK.as_nanos();
-            let packets = (behind.min(u128::from(CATCH_UP) - 1) + 1) as u32;
+        while let Some((phase, skip)) = phases.take(now) {
             if let Some(plan) = callers.as_deref_mut() {
-                plan.callers.tick(now, packets, &mut scratch, &mut recv);
+                plan.callers.tick(now, phase, &mut scratch, &mut recv);
             }
             if let Some(a) = agents.as_deref_mut() {
-                a.tick(now, packets, &mut scratch, &mut recv);
+                a.tick(now, phase, &mut scratch, &mut recv);
             }
             ticks += 1;
-            late += u64::from(packets > 1);
-            next_tick += TICK * packets;
-            if now >= next_tick + TICK {
-                skipped += ((now - next_tick).as_nanos() / TICK.as_nanos()) as u64;
-                next_tick = now + TICK;
-            }
+            late += u64::from(phase.packets > 1);
+            skipped += skip;
         }
         if let Some(plan) = callers.as_deref() {
             if plan.pacer.done() && plan.callers.open() == 0 {
@@ -138,7 +209,7 @@ pub fn run(
             }
         }
 
-        let mut wake = next_tick.min(deadline);
+        let mut wake = phases.next().min(deadline);
         if let Some(plan) = callers.as_deref() {
             if plan.callers.open() < plan.limit {
                 if let Some(at) = plan.pacer.next_at() {
@@ -214,5 +285,60 @@ pub fn grow_buffers(socket: &UdpSocket, bytes: usize) {
                 std::mem::size_of::<libc::c_int>() as libc::socklen_t,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_phases_come_5_ms_apart_and_each_serves_a_quarter_of_the_calls() {
+        let t0 = Instant::now();
+        let mut phases = Phases::new(t0, 4);
+        let step = TICK / 4;
+        let mut seen = Vec::new();
+        for k in 0..8u32 {
+            let now = t0 + step * k;
+            let (phase, skipped) = phases.take(now).unwrap();
+            assert_eq!((phase.packets, skipped), (1, 0));
+            assert!(phases.take(now).is_none(), "one phase per 5 ms");
+            seen.push(phase.index);
+        }
+        assert_eq!(seen, [0, 1, 2, 3, 0, 1, 2, 3]);
+        let served: Vec<usize> = (0..12)
+            .filter(|&n| {
+                Phase {
+                    index: 2,
+                    of: 4,
+                    packets: 1,
+                    drain: false,
+                }
+                .serves(n)
+            })
+            .collect();
+        assert_eq!(served, [2, 6, 10]);
+    }
+
+    #[test]
+    fn after_a_stall_every_phase_catches_up_what_it_owes() {
+        let t0 = Instant::now();
+        let mut phases = Phases::new(t0, 4);
+        let now = t0 + Duration::from_millis(61);
+        let owed: Vec<u32> =
+            std::iter::from_fn(|| phases.take(now).map(|(p, _)| p.packets)).collect();
+        // Phase 0 was due at 0 ms (owes 0, 20, 40, 60), phase 1 at 5 ms (5, 25, 45) ...
+        assert_eq!(owed, [4, 3, 3, 3]);
+        assert!(phases.next() > now);
+    }
+
+    #[test]
+    fn one_phase_is_the_plain_20_ms_tick() {
+        let t0 = Instant::now();
+        let mut phases = Phases::new(t0, 1);
+        let (phase, _) = phases.take(t0).unwrap();
+        assert!(phase.serves(0) && phase.serves(7));
+        assert!(phases.take(t0 + Duration::from_millis(19)).is_none());
+        assert_eq!(phases.take(t0 + TICK).map(|(p, _)| p.packets), Some(1));
     }
 }

@@ -36,9 +36,17 @@ pub fn caller_offer(rtp: SocketAddr) -> String {
     body(rtp, "caller", PCMU, "PCMU", "a=fmtp:101 0-15\r\n")
 }
 
-/// The agent phone's answer: audio at `rtp`, PCMA and telephone-event.
-pub fn agent_answer(rtp: SocketAddr) -> String {
-    body(rtp, "agent", PCMA, "PCMA", "")
+/// The agent phone's answer: audio at `rtp`, the codec chosen (PCMA, or PCMU when only that
+/// was offered, as through a proxy that passes the caller's offer on) and telephone-event.
+pub fn agent_answer(rtp: SocketAddr, pt: u8) -> String {
+    let codec = if pt == PCMU { "PCMU" } else { "PCMA" };
+    body(rtp, "agent", pt, codec, "")
+}
+
+/// The codec a phone answers an offer with: PCMA if offered (the switch offers it), else
+/// PCMU (a caller's offer passed on by a proxy), else none.
+pub fn agent_codec(offered: &[u8]) -> Option<u8> {
+    [PCMA, PCMU].into_iter().find(|pt| offered.contains(pt))
 }
 
 fn body(rtp: SocketAddr, who: &str, pt: u8, codec: &str, extra: &str) -> String {
@@ -163,7 +171,17 @@ mod tests {
         let at: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let offer = parse_media(caller_offer(at).as_bytes()).unwrap();
         assert_eq!((offer.addr, offer.payload_types), (at, vec![PCMU, 101]));
-        let answer = parse_media(agent_answer(at).as_bytes()).unwrap();
+        let answer = parse_media(agent_answer(at, PCMA).as_bytes()).unwrap();
         assert_eq!(answer.payload_types, vec![PCMA, 101]);
+    }
+
+    #[test]
+    fn a_phone_takes_pcma_first_and_pcmu_from_a_proxied_caller() {
+        assert_eq!(agent_codec(&[PCMU, PCMA, 101]), Some(PCMA));
+        assert_eq!(agent_codec(&[PCMU, 101]), Some(PCMU));
+        assert_eq!(agent_codec(&[18, 101]), None);
+        let at: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let m = parse_media(agent_answer(at, PCMU).as_bytes()).unwrap();
+        assert_eq!(m.payload_types, [PCMU, 101]);
     }
 }

@@ -54,6 +54,8 @@ pub enum Hdr {
     ContentLength,
     /// `Retry-After`.
     RetryAfter,
+    /// `Record-Route`: the proxies that stay on the dialog's path.
+    RecordRoute,
 }
 
 impl Hdr {
@@ -67,6 +69,7 @@ impl Hdr {
             Hdr::Contact => ("contact", Some("m")),
             Hdr::ContentLength => ("content-length", Some("l")),
             Hdr::RetryAfter => ("retry-after", None),
+            Hdr::RecordRoute => ("record-route", None),
         }
     }
 
@@ -182,6 +185,29 @@ pub fn uri_of(value: &str) -> &str {
     }
 }
 
+/// The entries of a header that may hold a comma-separated list (`<sip:a;lr>, <sip:b;lr>`),
+/// split on commas outside angle brackets and quotes.
+pub fn list_entries(value: &str) -> impl Iterator<Item = &str> {
+    let mut depth_angle = false;
+    let mut quoted = false;
+    let mut start = 0;
+    let mut cuts = Vec::new();
+    for (i, c) in value.char_indices() {
+        match c {
+            '"' if !depth_angle => quoted = !quoted,
+            '<' if !quoted => depth_angle = true,
+            '>' if !quoted => depth_angle = false,
+            ',' if !quoted && !depth_angle => {
+                cuts.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    cuts.push(&value[start..]);
+    cuts.into_iter().map(str::trim).filter(|e| !e.is_empty())
+}
+
 /// What a response carries beyond the headers copied from its request.
 pub struct Reply<'b> {
     /// Status code.
@@ -197,7 +223,9 @@ pub struct Reply<'b> {
 }
 
 /// Writes a response to `req` into `out` (cleared first): the request's Vias, From, To (with
-/// our tag), Call-ID and CSeq, then what `reply` adds.
+/// our tag), Call-ID and CSeq, the Record-Routes of an INVITE in an 18x or 2xx (RFC 3261
+/// 12.1.1: a proxy that asked to stay on the dialog's path learns it from them), then what
+/// `reply` adds.
 pub fn write_response(out: &mut Vec<u8>, req: &Msg<'_>, reply: &Reply<'_>) {
     out.clear();
     // Writes to a Vec cannot fail.
@@ -217,6 +245,11 @@ pub fn write_response(out: &mut Vec<u8>, req: &Msg<'_>, reply: &Reply<'_>) {
     }
     let _ = write!(out, "Call-ID: {}\r\n", req.call_id().unwrap_or(""));
     let _ = write!(out, "CSeq: {}\r\n", req.header(Hdr::CSeq).unwrap_or(""));
+    if req.method() == Some("INVITE") && (101..300).contains(&reply.status) {
+        for rr in req.headers(Hdr::RecordRoute) {
+            let _ = write!(out, "Record-Route: {rr}\r\n");
+        }
+    }
     if let Some(c) = reply.contact {
         let _ = write!(out, "Contact: <{c}>\r\n");
     }
@@ -248,6 +281,8 @@ pub struct Request<'b> {
     pub to: &'b str,
     /// Call-ID.
     pub call_id: &'b str,
+    /// The dialog's route set, one Route header each, in order (RFC 3261 12.2.1.1).
+    pub route: &'b [String],
     /// CSeq number (the method is this request's).
     pub cseq: u32,
     /// Contact URI, if any.
@@ -273,6 +308,9 @@ pub fn write_request(out: &mut Vec<u8>, r: &Request<'_>) {
         cid = r.call_id,
         n = r.cseq,
     );
+    for hop in r.route {
+        let _ = write!(out, "Route: {hop}\r\n");
+    }
     if let Some(c) = r.contact {
         let _ = write!(out, "Contact: <{c}>\r\n");
     }
@@ -328,6 +366,40 @@ mod tests {
         assert_eq!(r.headers(Hdr::Via).count(), 2);
         assert_eq!(r.header(Hdr::To).and_then(tag), Some("ag9"));
         assert_eq!(r.cseq(), Some((7, "INVITE")));
+    }
+
+    #[test]
+    fn an_invite_answer_keeps_the_record_route_but_a_bye_answer_does_not() {
+        let invite = b"INVITE sip:a@127.0.0.1 SIP/2.0\r\n\
+            Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKp\r\n\
+            Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bKc\r\n\
+            Record-Route: <sip:127.0.0.1:5060;lr>\r\n\
+            Record-Route: <sip:127.0.0.2:5060;lr>\r\n\
+            From: <sip:1@x>;tag=1\r\nTo: <sip:a@y>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n";
+        let m = parse(invite).unwrap();
+        let mut out = Vec::new();
+        let ok = Reply {
+            status: 200,
+            reason: "OK",
+            to_tag: Some("t"),
+            contact: None,
+            sdp: None,
+        };
+        write_response(&mut out, &m, &ok);
+        let r = parse(&out).unwrap();
+        let rrs: Vec<_> = r.headers(Hdr::RecordRoute).collect();
+        assert_eq!(rrs, ["<sip:127.0.0.1:5060;lr>", "<sip:127.0.0.2:5060;lr>"]);
+        assert_eq!(r.headers(Hdr::Via).count(), 2);
+        let bye = String::from_utf8_lossy(invite).replace("INVITE", "BYE");
+        write_response(&mut out, &parse(bye.as_bytes()).unwrap(), &ok);
+        assert_eq!(parse(&out).unwrap().headers(Hdr::RecordRoute).count(), 0);
+    }
+
+    #[test]
+    fn list_headers_split_outside_brackets_and_quotes() {
+        let v = "<sip:a;lr>, \"x, y\" <sip:b;lr;p=1,2>,sip:c";
+        let e: Vec<_> = list_entries(v).collect();
+        assert_eq!(e, ["<sip:a;lr>", "\"x, y\" <sip:b;lr;p=1,2>", "sip:c"]);
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub struct Dialog {
     pub to: String,
     /// The 200's Contact: where in-dialog requests are addressed.
     pub target: String,
+    /// The route set: the 200's Record-Routes in reverse (RFC 3261 12.1.2), sent as Route
+    /// headers; empty when the switch answered without a proxy on the path.
+    pub route: Vec<String>,
+    /// Where in-dialog requests go: the first route (a loose router), else the switch.
+    pub next_hop: SocketAddr,
 }
 
 /// The callers' socket and how their messages are addressed.
@@ -76,11 +81,28 @@ impl Wire {
         format!("sip:{}@{}", self.service, self.switch)
     }
 
-    /// The dialog of a 200: its To, and its Contact (else the service URI) as target.
-    pub fn dialog(&self, to: &str, contact: Option<&str>) -> Dialog {
+    /// The dialog of a 200: its To, its Contact (else the service URI) as target, and its
+    /// Record-Routes (each header may list several) reversed into the route set.
+    pub fn dialog<'m>(
+        &self,
+        to: &str,
+        contact: Option<&str>,
+        record_routes: impl Iterator<Item = &'m str>,
+    ) -> Dialog {
+        let mut route: Vec<String> = record_routes
+            .flat_map(sip::list_entries)
+            .map(str::to_owned)
+            .collect();
+        route.reverse();
+        let next_hop = route
+            .first()
+            .and_then(|hop| hop_addr(sip::uri_of(hop)))
+            .unwrap_or(self.switch);
         Dialog {
             to: to.to_owned(),
             target: contact.map_or_else(|| self.service_uri(), |c| sip::uri_of(c).to_owned()),
+            route,
+            next_hop,
         }
     }
 
@@ -106,6 +128,7 @@ impl Wire {
             from: &from,
             to: &to,
             call_id: leg.call_id,
+            route: &[],
             cseq: 1,
             contact: Some(&contact),
             sdp: Some(&offer),
@@ -136,6 +159,7 @@ impl Wire {
             from: &from,
             to,
             call_id: leg.call_id,
+            route: &[],
             cseq: 1,
             contact: None,
             sdp: None,
@@ -164,12 +188,13 @@ impl Wire {
             from: &from,
             to: &dialog.to,
             call_id: leg.call_id,
+            route: &dialog.route,
             cseq,
             contact: None,
             sdp: None,
         };
         sip::write_request(&mut self.buf, &req);
-        self.transmit();
+        let _ = self.socket.send_to(&self.buf, dialog.next_hop);
     }
 
     /// A response to one of the switch's requests, sent where it came from.
@@ -188,5 +213,117 @@ impl Wire {
 
     fn transmit(&mut self) {
         let _ = self.socket.send_to(&self.buf, self.switch);
+    }
+}
+
+/// The address of a route's URI (`sip:127.0.0.1:5060;lr`, `sip:proxy@127.0.0.1`), when
+/// its host is an IP address; the port defaults to 5060. Names are not resolved: every
+/// peer of this generator is on loopback.
+fn hop_addr(uri: &str) -> Option<SocketAddr> {
+    let rest = uri.strip_prefix("sip:")?;
+    let hostport = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostport = hostport.split([';', '?']).next()?;
+    if let Ok(addr) = hostport.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let ip: std::net::IpAddr = hostport.parse().ok()?;
+    Some(SocketAddr::new(ip, 5060))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::{parse, Hdr, Start};
+
+    fn wire(switch: SocketAddr) -> Wire {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        Wire::new(socket, switch, "12366", 7).unwrap()
+    }
+
+    fn received(socket: &UdpSocket) -> Vec<u8> {
+        socket
+            .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn through_a_proxy_ack_and_bye_carry_the_reversed_record_route_to_the_first_hop() {
+        let proxy = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let proxy_addr = proxy.local_addr().unwrap();
+        let switch: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let mut wire = wire(switch);
+        // As the 200 arrives: the proxy nearest the agent first, ours (the caller's) last.
+        let far = "<sip:127.0.0.2:5070;lr>".to_owned();
+        let near = format!("<sip:{proxy_addr};lr;ftag=x>");
+        let rr = format!("{far}, {near}");
+        let dialog = wire.dialog(
+            "<sip:12366@b>;tag=ag1",
+            Some("<sip:agent@127.0.0.1:5090>"),
+            std::iter::once(rr.as_str()),
+        );
+        assert_eq!(dialog.next_hop, proxy_addr);
+        let leg = Leg {
+            idx: 3,
+            caller_id: "13903790003",
+            call_id: "3-7@hotline-loadgen",
+        };
+        for method in ["ACK", "BYE"] {
+            if method == "ACK" {
+                wire.ack(leg, &dialog);
+            } else {
+                wire.bye(leg, &dialog);
+            }
+            let data = received(&proxy);
+            let msg = parse(&data).unwrap();
+            assert_eq!(
+                msg.start,
+                Start::Request {
+                    method,
+                    uri: "sip:agent@127.0.0.1:5090"
+                }
+            );
+            let text = String::from_utf8_lossy(&data);
+            let routes: Vec<_> = text
+                .split("\r\n")
+                .filter_map(|l| l.strip_prefix("Route: "))
+                .collect();
+            assert_eq!(routes, [near.as_str(), far.as_str()]);
+            assert!(msg.header(Hdr::To).is_some_and(|t| t.ends_with("tag=ag1")));
+        }
+    }
+
+    #[test]
+    fn without_a_record_route_in_dialog_requests_go_to_the_switch_with_no_route() {
+        let switch = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut wire = wire(switch.local_addr().unwrap());
+        let dialog = wire.dialog("<sip:12366@b>;tag=s", None, std::iter::empty());
+        assert!(dialog.route.is_empty());
+        let leg = Leg {
+            idx: 0,
+            caller_id: "1",
+            call_id: "0-7@hotline-loadgen",
+        };
+        wire.bye(leg, &dialog);
+        let data = received(&switch);
+        let text = String::from_utf8_lossy(&data);
+        assert!(text.starts_with(&format!("BYE {} SIP/2.0", wire.service_uri())));
+        assert!(!text.contains("\r\nRoute:"));
+    }
+
+    #[test]
+    fn route_uris_give_their_address() {
+        assert_eq!(
+            hop_addr("sip:127.0.0.1:5062;lr"),
+            "127.0.0.1:5062".parse().ok()
+        );
+        assert_eq!(
+            hop_addr("sip:kam@127.0.0.1;lr"),
+            "127.0.0.1:5060".parse().ok()
+        );
+        assert_eq!(hop_addr("sip:proxy.example;lr"), None);
     }
 }
