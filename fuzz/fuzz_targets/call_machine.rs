@@ -44,30 +44,71 @@ enum Step {
         body: Body,
     },
     /// A phone sends a request in one of its dialogs with the switch.
-    InDialog { dialog: u8, verb: Verb, extra: Extra, body: Body },
+    InDialog {
+        dialog: u8,
+        verb: Verb,
+        extra: Extra,
+        body: Body,
+    },
     /// A phone answers one of the requests the switch sent.
-    Answer { request: u8, status: u16, body: Body },
+    Answer {
+        request: u8,
+        status: u16,
+        body: Body,
+    },
     /// Bytes from a phone, as they are.
-    Raw { peer: u8, data: Vec<u8> },
+    Raw {
+        peer: u8,
+        data: Vec<u8>,
+    },
     /// A caller's media task reports a key, a prompt heard, or a voicemail closed.
-    Key { call: u8, key: u8 },
-    Heard { call: u8, stale: bool },
-    VoicemailDone { call: u8, samples: u16 },
-    RecordingNotOpened { call: u8 },
+    Key {
+        call: u8,
+        key: u8,
+    },
+    Heard {
+        call: u8,
+        stale: bool,
+    },
+    VoicemailDone {
+        call: u8,
+        samples: u16,
+    },
+    RecordingNotOpened {
+        call: u8,
+    },
     /// Time passes.
-    Wait { ms: u16 },
-    LongWait { secs: u8 },
+    Wait {
+        ms: u16,
+    },
+    LongWait {
+        secs: u8,
+    },
     /// An operator's command.
-    Agent { agent: u8, action: u8 },
-    Monitor { agent: u8, mode: u8 },
+    Agent {
+        agent: u8,
+        action: u8,
+    },
+    Monitor {
+        agent: u8,
+        mode: u8,
+    },
     StopMonitoring,
     Hours(u8),
-    RecordPrompt { phone: u8 },
+    RecordPrompt {
+        phone: u8,
+    },
     /// A reload brought this plan (with or without the menu), or failed.
-    Reload { menu: Option<bool> },
+    Reload {
+        menu: Option<bool>,
+    },
     /// The edge can (not) bind media ports any more.
-    Ports { grant: bool },
-    Disk { low: bool },
+    Ports {
+        grant: bool,
+    },
+    Disk {
+        low: bool,
+    },
     Shutdown,
 }
 
@@ -111,7 +152,10 @@ const KEEP: usize = 24;
 impl World {
     fn new(with_menu: bool) -> World {
         let now = Instant::now();
-        let wall0 = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).single().expect("a date");
+        let wall0 = Utc
+            .with_ymd_and_hms(2026, 12, 1, 2, 0, 0)
+            .single()
+            .expect("a date");
         let core = Core::new(CoreParts {
             plan: plans()[usize::from(with_menu)].clone(),
             dialplan_path: "fuzz.toml".into(),
@@ -181,7 +225,12 @@ impl World {
         while let Some(o) = self.core.poll_output() {
             match o {
                 Output::Transmit(t) => self.transmitted(t.to.addr, &t.data),
-                Output::Media(id, MediaCommand::Start { call, events: true, .. }) => {
+                Output::Media(
+                    id,
+                    MediaCommand::Start {
+                        call, events: true, ..
+                    },
+                ) => {
                     self.media_calls.push((id, call, 0));
                     trim(&mut self.media_calls);
                 }
@@ -200,7 +249,8 @@ impl World {
                         })
                         .collect();
                     let wall = self.wall();
-                    self.core.handle(self.now, wall, Input::Ports { granted, asked: n });
+                    self.core
+                        .handle(self.now, wall, Input::Ports { granted, asked: n });
                 }
                 _ => {}
             }
@@ -209,7 +259,10 @@ impl World {
 
     fn transmitted(&mut self, to: SocketAddr, data: &[u8]) {
         let message = parse_message(data).unwrap_or_else(|e| {
-            panic!("the machine sent SIP it cannot parse ({e}): {}", String::from_utf8_lossy(data))
+            panic!(
+                "the machine sent SIP it cannot parse ({e}): {}",
+                String::from_utf8_lossy(data)
+            )
         });
         let user = user_at(to);
         match message {
@@ -236,7 +289,8 @@ impl World {
     }
 
     fn remember(&mut self, d: Dialog) {
-        self.dialogs.retain(|o| !(o.call_id == d.call_id && o.local == d.local));
+        self.dialogs
+            .retain(|o| !(o.call_id == d.call_id && o.local == d.local));
         self.dialogs.push(d);
         trim(&mut self.dialogs);
     }
@@ -247,7 +301,16 @@ impl World {
 
     fn step(&mut self, step: Step) {
         match step {
-            Step::Request { peer, verb, call, branch, seq, dest, extra, body } => {
+            Step::Request {
+                peer,
+                verb,
+                call,
+                branch,
+                seq,
+                dest,
+                extra,
+                body,
+            } => {
                 let (user, port) = PEERS[usize::from(peer) % PEERS.len()];
                 let addr = SocketAddr::new([127, 0, 0, 1].into(), port);
                 let (uri, to) = match verb {
@@ -257,8 +320,13 @@ impl World {
                         (uri.clone(), format!("<{uri}>"))
                     }
                 };
-                let challenge = self.challenges.iter().find(|(a, _)| *a == addr).map(|c| &c.1);
-                let extra = peers::extra_line(&extra, &self.dialogs, challenge, verb.token(), &uri, user);
+                let challenge = self
+                    .challenges
+                    .iter()
+                    .find(|(a, _)| *a == addr)
+                    .map(|c| &c.1);
+                let extra =
+                    peers::extra_line(&extra, &self.dialogs, challenge, verb.token(), &uri, user);
                 let parts = Parts {
                     peer: addr,
                     user,
@@ -273,16 +341,32 @@ impl World {
                 };
                 self.deliver(addr, peers::request(verb, &parts));
             }
-            Step::InDialog { dialog, verb, extra, body } => {
+            Step::InDialog {
+                dialog,
+                verb,
+                extra,
+                body,
+            } => {
                 let Some(d) = peers::pick(&self.dialogs, dialog).cloned() else {
                     return;
                 };
-                let extra = peers::extra_line(&extra, &self.dialogs, None, verb.token(), &d.remote_target, &d.user);
+                let extra = peers::extra_line(
+                    &extra,
+                    &self.dialogs,
+                    None,
+                    verb.token(),
+                    &d.remote_target,
+                    &d.user,
+                );
                 let seq = match verb {
                     Verb::Ack | Verb::Cancel => d.seq,
                     _ => d.seq + 1,
                 };
-                if let Some(m) = self.dialogs.iter_mut().find(|o| o.call_id == d.call_id && o.local == d.local) {
+                if let Some(m) = self
+                    .dialogs
+                    .iter_mut()
+                    .find(|o| o.call_id == d.call_id && o.local == d.local)
+                {
                     m.seq = seq;
                 }
                 let parts = Parts {
@@ -299,14 +383,21 @@ impl World {
                 };
                 self.deliver(d.peer, peers::request(verb, &parts));
             }
-            Step::Answer { request, status, body } => {
+            Step::Answer {
+                request,
+                status,
+                body,
+            } => {
                 let Some((to, req)) = peers::pick(&self.sent, request).cloned() else {
                     return;
                 };
                 let status = 100 + status % 600;
                 let user = user_at(to);
                 let tag = format!("p{}", to.port());
-                if status > 100 && status < 300 && req.method == hotline_sip::message::Method::Invite {
+                if status > 100
+                    && status < 300
+                    && req.method == hotline_sip::message::Method::Invite
+                {
                     if let Some(d) = Dialog::of_request(to, user, &req, &tag) {
                         self.remember(d);
                     }
@@ -332,7 +423,10 @@ impl World {
             Step::VoicemailDone { call, samples } => {
                 if let Some(c) = self.call(call) {
                     let path = "/recordings/voicemail.wav".into();
-                    let event = MediaEvent::VoicemailDone { path, samples: u64::from(samples) };
+                    let event = MediaEvent::VoicemailDone {
+                        path,
+                        samples: u64::from(samples),
+                    };
                     self.input(Input::Media(c, event));
                 }
             }
@@ -348,29 +442,53 @@ impl World {
                     0 => AgentAction::Login,
                     1 => AgentAction::Logout,
                     2 => AgentAction::Ready,
-                    3 => AgentAction::Pause { reason: NotReady::Lunch },
-                    _ => AgentAction::Pause { reason: NotReady::Break },
+                    3 => AgentAction::Pause {
+                        reason: NotReady::Lunch,
+                    },
+                    _ => AgentAction::Pause {
+                        reason: NotReady::Break,
+                    },
                 };
-                self.command(Command::Agent { id: agent_id(agent), action });
+                self.command(Command::Agent {
+                    id: agent_id(agent),
+                    action,
+                });
             }
             Step::Monitor { agent, mode } => {
-                let mode = [MonitorMode::Listen, MonitorMode::Whisper, MonitorMode::Barge][usize::from(mode % 3)];
-                self.command(Command::Monitor { supervisor: "1950".into(), agent: agent_id(agent), mode });
+                let mode = [
+                    MonitorMode::Listen,
+                    MonitorMode::Whisper,
+                    MonitorMode::Barge,
+                ][usize::from(mode % 3)];
+                self.command(Command::Monitor {
+                    supervisor: "1950".into(),
+                    agent: agent_id(agent),
+                    mode,
+                });
             }
-            Step::StopMonitoring => self.command(Command::StopMonitoring { supervisor: "1950".into() }),
+            Step::StopMonitoring => self.command(Command::StopMonitoring {
+                supervisor: "1950".into(),
+            }),
             Step::Hours(h) => {
-                let hours = [HoursSetting::Auto, HoursSetting::Open, HoursSetting::Closed][usize::from(h % 3)];
+                let hours = [HoursSetting::Auto, HoursSetting::Open, HoursSetting::Closed]
+                    [usize::from(h % 3)];
                 self.command(Command::Hours { hours });
             }
             Step::RecordPrompt { phone } => {
-                self.command(Command::RecordPrompt { prompt: "welcome".into(), phone: agent_id(phone) });
+                self.command(Command::RecordPrompt {
+                    prompt: "welcome".into(),
+                    phone: agent_id(phone),
+                });
             }
             Step::Reload { menu } => {
                 let loaded = match menu {
                     Some(m) => Ok(plans()[usize::from(m)].clone()),
                     None => Err("fuzz.toml: refused".to_string()),
                 };
-                self.input(Input::PlanLoaded { reply: ReplyTo(2), loaded });
+                self.input(Input::PlanLoaded {
+                    reply: ReplyTo(2),
+                    loaded,
+                });
             }
             Step::Ports { grant } => self.grant_ports = grant,
             Step::Disk { low } => self.input(Input::Disk { low }),
@@ -379,7 +497,11 @@ impl World {
     }
 
     fn command(&mut self, command: Command) {
-        self.input(Input::Command { reply: ReplyTo(1), command, os_user: None });
+        self.input(Input::Command {
+            reply: ReplyTo(1),
+            command,
+            os_user: None,
+        });
     }
 }
 
@@ -390,7 +512,10 @@ fn trim<T>(items: &mut Vec<T>) {
 }
 
 fn user_at(addr: SocketAddr) -> &'static str {
-    PEERS.iter().find(|(_, p)| *p == addr.port()).map_or("stranger", |(u, _)| u)
+    PEERS
+        .iter()
+        .find(|(_, p)| *p == addr.port())
+        .map_or("stranger", |(u, _)| u)
 }
 
 fn agent_id(n: u8) -> String {

@@ -40,6 +40,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = router.route(number, trunk.region.as_ref());
             let _ = trunk.allows(number);
         }
-        let _ = (plan.agent(number), plan.phone(number), plan.trunk_for(number));
+        let _ = (
+            plan.agent(number),
+            plan.phone(number),
+            plan.trunk_for(number),
+        );
     }
 });

@@ -31,8 +31,13 @@ fuzz_target!(|case: Case| {
     let Some(challenge) = Challenge::parse(case.challenge) else {
         return;
     };
-    let Some(answer) = challenge.answer("INVITE", "sip:12366@carrier", "hotline", case.password, "c0ffee")
-    else {
+    let Some(answer) = challenge.answer(
+        "INVITE",
+        "sip:12366@carrier",
+        "hotline",
+        case.password,
+        "c0ffee",
+    ) else {
         return;
     };
     // Only values that need no escaping can come back unchanged through a quoted string.

@@ -42,8 +42,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = check_hours(hours);
     }
     let whole = sections.ivr.span();
-    let Ok(menu) = check_menu(sections.ivr.get_ref(), whole, &prompt_exists, &region_exists)
-    else {
+    let Ok(menu) = check_menu(
+        sections.ivr.get_ref(),
+        whole,
+        &prompt_exists,
+        &region_exists,
+    ) else {
         return;
     };
     let menu = Arc::new(menu);
@@ -78,9 +82,17 @@ fuzz_target!(|data: &[u8]| {
             },
         };
         let actions = call.handle(event, now);
-        assert!(actions.len() < 1_000, "one event, {} actions", actions.len());
+        assert!(
+            actions.len() < 1_000,
+            "one event, {} actions",
+            actions.len()
+        );
         last_play = last_play_of(&actions, last_play);
-        let _ = (call.is_done(), call.is_connected(), call.is_before_the_message());
+        let _ = (
+            call.is_done(),
+            call.is_connected(),
+            call.is_before_the_message(),
+        );
     }
 });
 

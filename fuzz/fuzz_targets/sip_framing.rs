@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
         match next_frame(rest) {
             Ok(Frame::Message { skip, len }) => {
                 let end = skip.checked_add(len).expect("frame end overflows");
-                assert!(len > 0 && end <= rest.len(), "frame {skip}+{len} of {}", rest.len());
+                assert!(
+                    len > 0 && end <= rest.len(),
+                    "frame {skip}+{len} of {}",
+                    rest.len()
+                );
                 let _ = parse_message(&rest[skip..end]);
                 rest = &rest[end..];
             }

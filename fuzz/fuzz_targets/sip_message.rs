@@ -4,7 +4,9 @@
 #![no_main]
 
 use hotline_sip::message::SipMessage;
-use hotline_sip::parse::{parse_ignoring_length, parse_message, validate_request, validate_response};
+use hotline_sip::parse::{
+    parse_ignoring_length, parse_message, validate_request, validate_response,
+};
 use hotline_sip::{HeaderName, Message, NameAddr, SipUri, Via};
 use libfuzzer_sys::fuzz_target;
 
@@ -32,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = Via::parse(&h.value).map(|v| (v.sent_by(), v.has_rport()));
     }
     let again = parse_message(&message.to_bytes());
-    assert!(again.is_ok(), "{message:?} written out does not parse: {again:?}");
+    assert!(
+        again.is_ok(),
+        "{message:?} written out does not parse: {again:?}"
+    );
 });
 
 /// The structured headers, as the transaction and dialog layers read them.

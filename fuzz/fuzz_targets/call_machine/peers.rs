@@ -218,7 +218,9 @@ pub enum Extra {
     Require100rel,
     MaxForwards(u8),
     /// An Authorization answering the last challenge the switch sent this phone.
-    Authorization { right_password: bool },
+    Authorization {
+        right_password: bool,
+    },
     Line(String),
 }
 
@@ -247,7 +249,11 @@ impl Body {
                 events,
                 hold,
             } => {
-                let ip = if *hold { "0.0.0.0".to_string() } else { addr.ip().to_string() };
+                let ip = if *hold {
+                    "0.0.0.0".to_string()
+                } else {
+                    addr.ip().to_string()
+                };
                 let pt = if *alaw { 8 } else { 0 };
                 let (te, map) = if *events {
                     (" 101", "a=rtpmap:101 telephone-event/8000\r\n")
@@ -394,7 +400,11 @@ pub fn extra_line(
             let Some(c) = challenge else {
                 return String::new();
             };
-            let password = if *right_password { SECRET_1005 } else { "wrong" };
+            let password = if *right_password {
+                SECRET_1005
+            } else {
+                "wrong"
+            };
             c.answer(method, uri, user, password, "c0ffee")
                 .map(|v| format!("Authorization: {v}\r\n"))
                 .unwrap_or_default()
@@ -407,16 +417,25 @@ pub fn extra_line(
 }
 
 /// A phone's response to a request the switch sent it, with `tag` on To.
-pub fn response(req: &Request, status: u16, tag: &str, peer: SocketAddr, user: &str, body: &Body) -> Vec<u8> {
+pub fn response(
+    req: &Request,
+    status: u16,
+    tag: &str,
+    peer: SocketAddr,
+    user: &str,
+    body: &Body,
+) -> Vec<u8> {
     let mut r = Response::to_request(req, status, hotline_sip::message::reason_phrase(status));
     if status > 100 {
         r = r.with_to_tag(tag);
     }
     if (200..300).contains(&status) || status == 183 || status == 180 {
-        r.headers.push(HeaderName::Contact, format!("<sip:{user}@{peer}>"));
+        r.headers
+            .push(HeaderName::Contact, format!("<sip:{user}@{peer}>"));
     }
     if (300..400).contains(&status) {
-        r.headers.push(HeaderName::Contact, format!("<sip:1004@{SWITCH}>"));
+        r.headers
+            .push(HeaderName::Contact, format!("<sip:1004@{SWITCH}>"));
     }
     if status == 401 || status == 407 {
         r.headers.push(
