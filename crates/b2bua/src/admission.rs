@@ -44,7 +44,8 @@ pub enum Shed {
     Ceiling,
     /// Its source sent more new requests than its rate allows.
     SourceRate,
-    /// The switch is behind: the request waited too long to be handled.
+    /// The switch is behind: the request waited too long to be handled, or the media
+    /// tasks run late.
     Lag,
 }
 
@@ -112,6 +113,8 @@ pub(crate) struct Asking {
     pub trunk: bool,
     /// How long it waited between arriving and being handled.
     pub lag: Duration,
+    /// How late the media tasks' timers fire now.
+    pub media_lag: Duration,
     /// Calls in progress now.
     pub calls: usize,
 }
@@ -183,7 +186,7 @@ impl Admission {
         if a.calls >= self.ceiling() {
             return Err(Shed::Ceiling);
         }
-        if a.lag > self.config.max_lag {
+        if a.lag > self.config.max_lag || a.media_lag > self.config.max_media_lag {
             return Err(Shed::Lag);
         }
         Ok(())

@@ -15,6 +15,7 @@ fn call_from(source: &str, calls: usize) -> Asking {
         source: source.parse().unwrap(),
         trunk: false,
         lag: Duration::ZERO,
+        media_lag: Duration::ZERO,
         calls,
     }
 }
@@ -104,6 +105,22 @@ fn a_call_that_waited_past_the_lag_limit_is_refused() {
             ..ShedCounts::default()
         }
     );
+}
+
+#[test]
+fn a_call_is_refused_while_the_media_runs_late() {
+    let mut a = Admission::new(config());
+    let t0 = Instant::now();
+    let late_media = Asking {
+        media_lag: OverloadConfig::default().max_media_lag + Duration::from_millis(1),
+        ..call_from("192.0.2.1", 0)
+    };
+    assert_eq!(a.admit(t0, late_media), Err(Shed::Lag));
+    let on_time = Asking {
+        media_lag: OverloadConfig::default().max_media_lag,
+        ..late_media
+    };
+    assert_eq!(a.admit(t0, on_time), Ok(()));
 }
 
 #[test]

@@ -104,6 +104,8 @@ pub struct Core {
     pub(crate) admission: crate::admission::Admission,
     /// How long the message being handled waited between its arrival and now.
     pub(crate) lag: Duration,
+    /// How late the media tasks' timers fire, as the edge last measured it.
+    pub(crate) media_lag: Duration,
     /// A budget for the lines about refused work: a flood must not become one of lines.
     pub(crate) shed_lines: crate::log_budget::LogBudget,
     /// Requests the brakes hold back.
@@ -187,6 +189,7 @@ impl Core {
             refused_by_brakes: 0,
             admission: crate::admission::Admission::new(parts.plan.dialplan.overload.clone()),
             lag: Duration::ZERO,
+            media_lag: Duration::ZERO,
             shed_lines: Default::default(),
             held: Default::default(),
             operator_user: None,

@@ -42,6 +42,7 @@ impl Core {
             source: from.addr.ip(),
             trunk: self.plan.dialplan.trunk_from(from.addr).is_some(),
             lag: self.lag,
+            media_lag: self.media_lag,
             calls,
         };
         let Err(why) = self.admission.admit(now, asking) else {
@@ -52,13 +53,14 @@ impl Core {
                 self.notes,
                 Warn,
                 About::Switch,
-                "refused with 503 ({}): method={} from={} calls={} ceiling={} lag_ms={} refused_before_this={}",
+                "refused with 503 ({}): method={} from={} calls={} ceiling={} lag_ms={} media_lag_ms={} refused_before_this={}",
                 why.word(),
                 req.method,
                 from.addr,
                 calls,
                 self.admission.ceiling(),
                 self.lag.as_millis(),
+                self.media_lag.as_millis(),
                 held_back
             );
         }

@@ -74,6 +74,9 @@ pub enum Input {
         /// Below the floor: new calls go unrecorded.
         low: bool,
     },
+    /// How late the media tasks' timers fire now (the edge's probe): past `max_media_lag`
+    /// new calls are refused.
+    MediaLag(Duration),
     /// The recording of this call could not be opened after all.
     RecordingNotOpened(CallRef),
     /// Stop: take no new calls, end the calls in progress.
@@ -107,6 +110,7 @@ impl Core {
             }
             Input::Ports { granted, asked } => self.ports.granted(now, granted, asked),
             Input::Disk { low } => self.recordings.disk_low = low,
+            Input::MediaLag(late) => self.media_lag = late,
             Input::RecordingNotOpened(call) => {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.record.recording_path = None;

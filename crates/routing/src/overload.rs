@@ -16,6 +16,7 @@ pub(crate) struct RawOverload {
     pub max_calls: Option<Spanned<u32>>,
     pub new_requests_per_source: Option<Spanned<u32>>,
     pub max_lag_ms: Option<Spanned<u64>>,
+    pub max_media_lag_ms: Option<Spanned<u64>>,
     pub max_call_secs: Option<Spanned<u64>>,
     pub max_menu_secs: Option<Spanned<u64>>,
 }
@@ -32,6 +33,9 @@ pub struct OverloadConfig {
     /// A new call that waited longer than this between its datagram's arrival and its
     /// handling is refused: the switch is behind.
     pub max_lag: Duration,
+    /// New calls are refused while the media tasks run this late (their 20 ms timers fire
+    /// this long after they were due): the relay and the recorder are short of CPU.
+    pub max_media_lag: Duration,
     /// A call lasting longer than this (from its INVITE) is ended by the switch.
     pub max_call: Duration,
     /// A caller still choosing in the voice menu after this long is ended by the switch.
@@ -44,6 +48,7 @@ impl Default for OverloadConfig {
             max_calls: 5_000,
             new_requests_per_source: 30,
             max_lag: Duration::from_millis(250),
+            max_media_lag: Duration::from_millis(100),
             max_call: Duration::from_secs(2 * 3600),
             max_menu: Duration::from_secs(600),
         }
@@ -81,6 +86,12 @@ pub(crate) fn check(
         "0 (off) to 100000",
     );
     let lag = within(raw.max_lag_ms, "max_lag_ms", (10, 10_000), "10 to 10000");
+    let media_lag = within(
+        raw.max_media_lag_ms,
+        "max_media_lag_ms",
+        (10, 10_000),
+        "10 to 10000",
+    );
     let call = within(
         raw.max_call_secs,
         "max_call_secs",
@@ -97,6 +108,7 @@ pub(crate) fn check(
         max_calls: max_calls.map_or(d.max_calls, |v| v as u32),
         new_requests_per_source: per_source.map_or(d.new_requests_per_source, |v| v as u32),
         max_lag: lag.map_or(d.max_lag, Duration::from_millis),
+        max_media_lag: media_lag.map_or(d.max_media_lag, Duration::from_millis),
         max_call: call.map_or(d.max_call, Duration::from_secs),
         max_menu: menu.map_or(d.max_menu, Duration::from_secs),
     }

@@ -70,6 +70,8 @@ pub(crate) struct Edge {
     )>,
     /// Where voice prompts recorded from phones are installed, if anywhere.
     takes: Option<crate::prompt_takes::PromptTakes>,
+    /// How late the media runtime runs, and what the core was last told of it.
+    media_lag: Option<(crate::media_lag::MediaLag, Duration)>,
 }
 
 impl Edge {
@@ -85,7 +87,14 @@ impl Edge {
             disk_low: false,
             board: None,
             takes: None,
+            media_lag: None,
         }
+    }
+
+    /// Tells the core how late the media runtime runs, as `probe` measures it.
+    pub fn with_media_lag(mut self, probe: crate::media_lag::MediaLag) -> Edge {
+        self.media_lag = Some((probe, Duration::ZERO));
+        self
     }
 
     /// Installs voice prompts recorded from phones with `takes`.
@@ -161,6 +170,14 @@ impl Edge {
                 self.disk_low = disk_low;
                 let disk = Input::Disk { low: disk_low };
                 self.core.handle(Instant::now(), Utc::now(), disk);
+            }
+            if let Some((probe, told)) = &mut self.media_lag {
+                let late = probe.now();
+                if late != *told {
+                    *told = late;
+                    self.core
+                        .handle(Instant::now(), Utc::now(), Input::MediaLag(late));
+                }
             }
             if let Some(input) = input {
                 self.core.handle(Instant::now(), Utc::now(), input);

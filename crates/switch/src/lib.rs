@@ -18,6 +18,7 @@ pub mod control;
 mod edge;
 mod edge_media;
 mod files;
+mod media_lag;
 mod notes;
 pub mod plan;
 mod prompt_takes;
@@ -311,7 +312,10 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
         media_totals,
         tokio::runtime::Handle::current(),
     );
-    let mut edge = crate::edge::Edge::new(core, transport, store, media).with_prompt_takes(takes);
+    let probe = media_lag::MediaLag::start(&tokio::runtime::Handle::current());
+    let mut edge = crate::edge::Edge::new(core, transport, store, media)
+        .with_prompt_takes(takes)
+        .with_media_lag(probe);
     if console.is_some() {
         edge = edge.with_board(board_tx);
     }
