@@ -26,7 +26,15 @@ const DIALOG_ONLY: [&str; 5] = ["ACK", "BYE", "INFO", "PRACK", "UPDATE"];
 pub fn lane_of(data: &[u8]) -> Lane {
     match first_line(data) {
         FirstLine::Response(..) => Lane::Dialog,
-        FirstLine::Garbage => Lane::New,
+        // An extension method the counters do not know (`X-FOO`, `Ext2`) is still a request
+        // the core will handle; what the datagram says of its dialog decides as for any.
+        FirstLine::Garbage => {
+            if to_has_tag(data) {
+                Lane::Dialog
+            } else {
+                Lane::New
+            }
+        }
         FirstLine::Request(method) => {
             let name = method.and_then(|i| METHODS.get(i)).copied().unwrap_or("");
             if name == "CANCEL" {
@@ -143,6 +151,14 @@ mod tests {
             let to = format!("To: <sip:12366@h>;tag={tag}");
             proptest::prop_assert_eq!(lane_of(&request(&method, &to)), Lane::Dialog);
         }
+    }
+
+    #[test]
+    fn an_extension_method_inside_a_dialog_goes_ahead_too() {
+        // Found by fuzz/sip_triage: the parser takes any token as a method.
+        let data = request("CA111NCEL", "To: <sip:12366@127.0.0.1:5060>;tag=s9");
+        assert_eq!(lane_of(&data), Lane::Dialog);
+        assert_eq!(lane_of(&request("x-Ping", "To: <sip:a@h>")), Lane::New);
     }
 
     #[test]
