@@ -77,22 +77,27 @@ fn to_has_tag(data: &[u8]) -> bool {
     false
 }
 
-/// Whether a header value has a `;tag=` parameter (after the URI's closing `>` if it has
-/// an opening `<`).
+/// Whether a header value has a `tag=` parameter, read as the parser reads a name-addr: after
+/// the `>` closing its first `<` every `;`-separated part is a parameter; without `<`, the
+/// parameters follow the URI's first `;`.
 fn has_tag_param(value: &[u8]) -> bool {
     let params = match value.iter().position(|&b| b == b'<') {
         Some(lt) => {
             let rest = value.get(lt..).unwrap_or_default();
             match rest.iter().position(|&b| b == b'>') {
-                Some(gt) => rest.get(gt..).unwrap_or_default(),
+                Some(gt) => rest.get(gt + 1..).unwrap_or_default(),
                 None => return false,
             }
         }
-        None => value,
+        None => match value.iter().position(|&b| b == b';') {
+            Some(semi) => value.get(semi..).unwrap_or_default(),
+            None => return false,
+        },
     };
-    params.split(|&b| b == b';').skip(1).any(|p| {
-        let key = p.split(|&b| b == b'=').next().unwrap_or_default();
-        key.trim_ascii().eq_ignore_ascii_case(b"tag")
+    params.split(|&b| b == b';').any(|p| {
+        let mut kv = p.splitn(2, |&b| b == b'=');
+        let key = kv.next().unwrap_or_default();
+        kv.next().is_some() && key.trim_ascii().eq_ignore_ascii_case(b"tag")
     })
 }
 
