@@ -193,6 +193,30 @@ mod tests {
     }
 
     #[test]
+    fn the_to_parameters_are_read_as_the_parser_reads_them() {
+        // Found by fuzz/sip_triage: every part after the first '>' is a parameter.
+        for (to, lane) in [
+            ("To: <sip:12366@h>tag=x", Lane::Dialog),
+            ("To: <sip:12366@h>;a=1>;tag=x", Lane::Dialog),
+            ("To: <sip:12366@h;tag=x>;a>", Lane::New),
+            ("To: <sip:12366@h>;tag", Lane::New),
+        ] {
+            assert_eq!(lane_of(&request("INVITE", to)), lane, "{to}");
+            let parsed = crate::parse_message(&request("INVITE", to)).unwrap();
+            use crate::message::SipMessage as _;
+            let crate::Message::Request(req) = parsed else {
+                panic!("a request")
+            };
+            let tagged = req.party_to().and_then(|t| t.tag().map(str::to_string));
+            assert_eq!(
+                tagged.is_some(),
+                lane == Lane::Dialog,
+                "the parser agrees: {to}"
+            );
+        }
+    }
+
+    #[test]
     fn garbage_waits_with_the_new() {
         assert_eq!(lane_of(b""), Lane::New);
         assert_eq!(lane_of(b"\xff\xfe"), Lane::New);
