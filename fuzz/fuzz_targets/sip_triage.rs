@@ -35,8 +35,13 @@ fn to_headers(data: &[u8]) -> usize {
         .skip(1)
         .take_while(|l| *l != b"\r" && !l.is_empty())
         .filter(|l| {
-            let name = l.split(|&b| b == b':').next().unwrap_or_default().trim_ascii();
-            l.contains(&b':') && (name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t"))
+            let name = l
+                .split(|&b| b == b':')
+                .next()
+                .unwrap_or_default()
+                .trim_ascii();
+            l.contains(&b':')
+                && (name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t"))
         })
         .count()
 }
@@ -47,10 +52,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(Message::Request(req)) = parse_message(data) {
-        let tagged = req.party_to().and_then(|t| t.tag().map(str::to_string)).is_some();
+        let tagged = req
+            .party_to()
+            .and_then(|t| t.tag().map(str::to_string))
+            .is_some();
         let cancel = req.method == Method::Cancel;
         if tagged && !cancel {
-            assert_eq!(lane, Lane::Dialog, "an in-dialog {} waits with new work", req.method);
+            assert_eq!(
+                lane,
+                Lane::Dialog,
+                "an in-dialog {} waits with new work",
+                req.method
+            );
         }
     }
 });
