@@ -55,6 +55,19 @@ fn finals(kit: &mut Kit, phone: &Phone) -> Vec<(u16, Option<String>)> {
         .collect()
 }
 
+/// `caller` calls, `agent` answers and the caller ACKs: the caller's 200 is returned.
+fn answered(kit: &mut Kit, caller: &Phone, agent: &Phone) -> hotline_sip::Response {
+    kit.deliver(caller.addr, &caller.invite("z9hG4bK-a"));
+    let invite = requests(&kit.take_sent_to(agent.addr), "INVITE")
+        .first()
+        .map(|r| (*r).clone())
+        .expect("the agent is rung");
+    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
+    let ok = response(&kit.take_sent_to(caller.addr), "INVITE", 200);
+    kit.deliver(caller.addr, &caller.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    ok
+}
+
 fn started_media(kit: &Kit) -> usize {
     kit.media
         .iter()
@@ -155,14 +168,7 @@ fn a_new_call_that_waited_too_long_is_shed_but_a_bye_that_waited_as_long_is_not(
     let mut kit = Kit::new(&plan_with(1, "max_lag_ms = 100"));
     let (a, b) = (caller(1), caller(2));
     let agent = Phone::new("1001", 5070);
-    kit.deliver(a.addr, &a.invite("z9hG4bK-a"));
-    let invite = requests(&kit.take_sent_to(agent.addr), "INVITE")
-        .first()
-        .map(|r| (*r).clone())
-        .expect("the agent is rung");
-    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
-    let ok = response(&kit.take_sent_to(a.addr), "INVITE", 200);
-    kit.deliver(a.addr, &a.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    let ok = answered(&mut kit, &a, &agent);
 
     let late = Duration::from_millis(300);
     kit.deliver_late(b.addr, &b.invite("z9hG4bK-b"), late);
@@ -183,14 +189,7 @@ fn a_call_past_its_longest_is_ended_by_the_switch_on_both_legs() {
     let mut kit = Kit::new(&plan_with(1, "max_call_secs = 60"));
     let a = caller(1);
     let agent = Phone::new("1001", 5070);
-    kit.deliver(a.addr, &a.invite("z9hG4bK-a"));
-    let invite = requests(&kit.take_sent_to(agent.addr), "INVITE")
-        .first()
-        .map(|r| (*r).clone())
-        .expect("the agent is rung");
-    kit.deliver_message(agent.addr, &agent.answer(&invite, 200));
-    let ok = response(&kit.take_sent_to(a.addr), "INVITE", 200);
-    kit.deliver(a.addr, &a.in_dialog("ACK", &ok, 1, "z9hG4bK-a1"));
+    let ok = answered(&mut kit, &a, &agent);
     kit.take_sent_to(agent.addr);
 
     kit.advance(Duration::from_secs(50));
