@@ -189,7 +189,7 @@ fn a_call_past_its_longest_is_ended_by_the_switch_on_both_legs() {
     let mut kit = Kit::new(&plan_with(1, "max_call_secs = 60"));
     let a = caller(1);
     let agent = Phone::new("1001", 5070);
-    let ok = answered(&mut kit, &a, &agent);
+    answered(&mut kit, &a, &agent);
     kit.take_sent_to(agent.addr);
 
     kit.advance(Duration::from_secs(50));
