@@ -3,12 +3,15 @@
 # + rtpengine configured as the 12366 caller-prefix router with recording, and against
 # hotline, one after the other on 127.0.0.1, with the same generator, rate, calls and talk
 # time. Prints per system: calls offered, answered, completed media calls (answered, hung
-# up normally, RTP received by the caller and by the agent), failed, setup p50/p99, CPU of
+# up normally, RTP received by the caller and by the agent, relayed by the system: a call
+# whose audio went straight between the phones is counted apart), failed, setup p50/p99, CPU of
 # the system under test (% of one core over the run) and its peak memory, recordings
-# written; and the ratio hotline / anchor of completed media calls.
+# written; and the ratios hotline / anchor of completed media calls and of those with clean
+# audio (each side heard 90 % of the packets the other side sent).
 #
 #   benches/side_by_side.sh [-rate 200] [-seconds 10] [-talk-ms 10000] [-gen rust]
 #                           [-no-build] [-keep] [-only anchor|hotline] [-children 2]
+#                           [-max-calls 5000]
 #
 #   -rate      new calls per second                                              200
 #   -seconds   how long calls keep arriving; calls = rate x seconds                10
@@ -20,6 +23,8 @@
 #   -keep      keep the scratch directory
 #   -only      run one system only (to debug it)
 #   -children  Kamailio's SIP worker processes (the issue's anchor: 2)                 2
+#   -max-calls hotline's [overload] max_calls, the operator's ceiling on calls in
+#              progress (2000: the capacity measured on this machine)                5000
 #
 # Anchor: rtpengine in the foreground, userspace relay only (--table=-1), pcap recording,
 # 2 threads; kamailio -DD -E with the config written below (children=2). hotline: the
@@ -37,6 +42,7 @@ BUILD=1
 KEEP=0
 ONLY=
 CHILDREN=2
+MAX_CALLS=5000
 while [ $# -gt 0 ]; do
     case "$1" in
         -rate) RATE=$2; shift 2 ;;
@@ -47,7 +53,8 @@ while [ $# -gt 0 ]; do
         -keep) KEEP=1; shift ;;
         -only) ONLY=$2; shift 2 ;;
         -children) CHILDREN=$2; shift 2 ;;
-        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+        -max-calls) MAX_CALLS=$2; shift 2 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "side_by_side.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -148,6 +155,17 @@ udp_bound() {
 # Datagrams the kernel dropped on UDP 127.0.0.1:PORT (receive buffer full), while bound.
 udp_drops() {
     awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {d += $NF} END {print d + 0}' /proc/net/udp
+}
+# UDP datagrams the kernel dropped for a full receive buffer, on any socket of the machine
+# (RcvbufErrors in /proc/net/snmp): the system's media sockets close with their calls, so
+# this is the one count that still has their drops after the run (the generator's too).
+udp_rcvbuf_errors() {
+    awk '$1 == "Udp:" {if (seen) {print $6; exit} seen = 1}' /proc/net/snmp
+}
+# UDP datagrams that arrived for a port nobody holds (NoPorts): RTP relayed so late that
+# its call's socket had closed.
+udp_no_ports() {
+    awk '$1 == "Udp:" {if (seen) {print $3; exit} seen = 1}' /proc/net/snmp
 }
 wait_bound() {
     local port=$1 pid=$2
@@ -276,7 +294,7 @@ start_anchor() {
     SUT_SIP=$(free_port)
     # No core file from its crash on shutdown (see stop below), and none in the caller's cwd.
     (cd "$dir" && ulimit -c 0 && exec rtpengine --config-file=none --foreground --log-stderr -L 4 --table=-1 \
-        --interface=127.0.0.1 --listen-ng="127.0.0.1:$ng_port" --port-min=10000 --port-max=30000 \
+        --interface=127.0.0.1 --listen-ng="127.0.0.1:$ng_port" --port-min=2000 --port-max=32767 \
         --recording-method=pcap --recording-dir="$dir/rec" --num-threads=2 \
         > "$dir/rtpengine.log" 2>&1) &
     local rtpe=$!
@@ -295,7 +313,7 @@ start_anchor() {
 
 start_hotline() {
     local dir=$1
-    write_load_dialplan "$dir/dialplan.toml" "$AGENTS" "$AGENT_PORT" 5000
+    write_load_dialplan "$dir/dialplan.toml" "$AGENTS" "$AGENT_PORT" "$MAX_CALLS"
     "$BIN" check "$dir/dialplan.toml" > /dev/null
     HOTLINE_LOG=${HOTLINE_LOG:-warn} "$BIN" serve --dialplan "$dir/dialplan.toml" --listen 127.0.0.1:0 \
         --recordings "$dir/rec" --db "$dir/calls.db" --control "$dir/hotline.sock" --http off \
@@ -336,6 +354,9 @@ run_system() {
     sampler=$!
     PIDS+=("$sampler")
     before=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
+    local rcvbuf_before no_ports_before
+    rcvbuf_before=$(udp_rcvbuf_errors)
+    no_ports_before=$(udp_no_ports)
     started=$(date +%s.%N)
     set +e
     (cd "$dir" && exec timeout --kill-after=5 "$RUN_LIMIT" "$LOADGEN" \
@@ -347,10 +368,12 @@ run_system() {
     set -e
     finished=$(date +%s.%N)
     after=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
-    local drops
+    local drops rcvbuf_drops no_ports
     drops=$(udp_drops "$SUT_SIP")
+    rcvbuf_drops=$(($(udp_rcvbuf_errors) - rcvbuf_before))
     stop "$sampler"
     sleep 2 # the last recordings are closed after the hang-up
+    no_ports=$(($(udp_no_ports) - no_ports_before))
     # rtpengine 10.5.3.5 (Debian) dies of SIGSEGV while shutting down, after the run: its
     # recordings are complete by then, and bash reports the signal.
     for pid in "${SUT_PIDS[@]}"; do stop "$pid"; done
@@ -363,17 +386,24 @@ run_system() {
         return 1
     fi
     python3 - "$dir" "$system" "$loadavg" "$before" "$after" "$started" "$finished" "$recordings" \
-        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" "$drops" > "$dir/result.json" <<'EOF'
+        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" "$drops" "$rcvbuf_drops" "$TALK_MS" "$no_ports" > "$dir/result.json" <<'EOF'
 import csv, json, pathlib, sys
 d = pathlib.Path(sys.argv[1])
 system, loadavg = sys.argv[2], sys.argv[3]
 before, after = [list(map(int, s.split())) for s in sys.argv[4:6]]
 wall = float(sys.argv[7]) - float(sys.argv[6])
 recordings, hz, rc, recorded_mb = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11])
-drops = int(sys.argv[12])
-slow = 0
+drops, rcvbuf_drops, talk_ms, no_ports = (int(a) for a in sys.argv[12:16])
+slow = clean = 0
+# Clean audio: each side heard at least 90 % of the packets the other side sent (G.711 past
+# 10 % loss is hard to follow); what the generator itself failed to send is not held
+# against the system.
+n = lambda row, k: int(row[k] or 0)
 for row in csv.DictReader((d / "loadgen-calls.csv").open()):
     slow += bool(row["setup_ms"]) and float(row["setup_ms"]) > 1000
+    clean += (row["completed_media"] == "true"
+              and n(row, "rtp_received") >= 0.9 * n(row, "agent_rtp_sent")
+              and n(row, "agent_rtp_received") >= 0.9 * n(row, "rtp_sent"))
 lg = json.loads((d / "loadgen.json").read_text())
 peak_pss = max([int(l.split()[2]) for l in (d / "memory.txt").read_text().splitlines() if l.strip()] + [after[1]])
 setup = lg.get("setup_ms") or {}
@@ -381,6 +411,7 @@ callers = lg.get("callers") or {}
 print(json.dumps({
     "system": system, "loadavg": loadavg, "offered": lg.get("offered", 0), "answered": lg.get("answered", 0),
     "completed": lg.get("completed", 0), "completed_media": lg.get("completed_media", 0),
+    "unrelayed": lg.get("unrelayed") or 0, "clean_audio": clean,
     "failed": lg.get("failed", 0), "refused": lg.get("refused", 0), "failures": callers.get("failures", {}),
     "agents_failed": (lg.get("agents") or {}).get("failed", 0),
     "setup_p50": setup.get("p50"), "setup_p99": setup.get("p99"),
@@ -388,7 +419,7 @@ print(json.dumps({
     "cpu_pct": 100.0 * (after[0] - before[0]) / hz / wall if wall > 0 else 0.0,
     "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings, "recorded_mb": recorded_mb,
     "loadgen_late": lg.get("late_ticks"), "loadgen_cpu_pct": (lg.get("cpu") or {}).get("pct_of_one_core"),
-    "loadgen_exit": rc, "sip_drops": drops, "setup_over_1s": slow,
+    "loadgen_exit": rc, "sip_drops": drops, "udp_rcvbuf_drops": rcvbuf_drops, "udp_no_ports": no_ports, "setup_over_1s": slow,
     "retransmissions": callers.get("retransmissions_sent", 0),
     "rtp_sent": callers.get("rtp_sent", 0) + (lg.get("agents") or {}).get("rtp_sent", 0),
     "rtp_received": callers.get("rtp_received", 0) + (lg.get("agents") or {}).get("rtp_received", 0),
@@ -416,6 +447,8 @@ rows = [
     ("calls offered", lambda x: f"{x['offered']:,}"),
     ("answered", lambda x: f"{x['answered']:,}"),
     ("completed media calls", lambda x: f"{x['completed_media']:,}"),
+    ("of which with clean audio (each side heard 90 % of what the other sent)", lambda x: f"{x['clean_audio']:,}"),
+    ("completed with audio straight between the phones, past relay and recorder (not counted above)", lambda x: f"{x['unrelayed']:,}"),
     ("failed / timed out (callers)", lambda x: f"{x['failed']:,} {x['failures'] or ''}".strip()),
     ("refused (503)", lambda x: f"{x['refused']:,}"),
     ("agents' legs failed", lambda x: f"{x['agents_failed']:,}"),
@@ -423,6 +456,8 @@ rows = [
     ("calls set up in over 1 s", lambda x: f"{x['setup_over_1s']:,}"),
     ("callers' retransmissions (INVITE, BYE)", lambda x: f"{x['retransmissions']:,}"),
     ("kernel drops on its SIP socket", lambda x: f"{x['sip_drops']:,}"),
+    ("UDP drops on full receive buffers, whole machine (system's and generator's sockets)", lambda x: f"{x['udp_rcvbuf_drops']:,}"),
+    ("UDP datagrams to closed ports, whole machine (RTP that came after its call hung up)", lambda x: f"{x['udp_no_ports']:,}"),
     ("RTP packets sent / received (both sides)", lambda x: f"{x['rtp_sent'] / 1e6:.2f} M / {x['rtp_received'] / 1e6:.2f} M"),
     ("CPU of the system (% of one core)", lambda x: f"{x['cpu_pct']:.0f} % ({x['cpu_s']:.1f} s in {x['wall_s']:.1f} s)"),
     ("peak memory (PSS, all processes)", lambda x: f"{x['peak_pss_mb']:.0f} MB ({x['processes']} processes)"),
@@ -439,4 +474,7 @@ if "anchor" in r and "hotline" in r:
     a, h = r["anchor"]["completed_media"], r["hotline"]["completed_media"]
     ratio = f"{h / a:.2f}" if a else "∞" if h else "?"
     print(f"\nratio hotline / anchor, completed media calls: {h:,} / {a:,} = {ratio}")
+    a, h = r["anchor"]["clean_audio"], r["hotline"]["clean_audio"]
+    ratio = f"{h / a:.2f}" if a else "∞" if h else "?"
+    print(f"ratio hotline / anchor, of them with clean audio: {h:,} / {a:,} = {ratio}")
 EOF

@@ -319,7 +319,7 @@ impl Agents {
             for _ in 0..phase.packets {
                 call.rtp.send(tone, scratch);
             }
-            call.rtp.receive(recv, phase.drain);
+            call.rtp.receive(recv, phase.reads());
             match &mut call.state {
                 State::Ringing { answer_at, .. } if now >= *answer_at => to_answer.push(id.clone()),
                 State::Answered { tx } | State::Cancelled { tx } => match tx.poll(now) {
@@ -378,7 +378,7 @@ impl Agents {
         let Some(mut call) = self.calls.remove(call_id) else {
             return;
         };
-        call.rtp.receive(&mut [0u8; 2048], true);
+        call.rtp.receive(&mut [0u8; 2048], crate::rtp::FINAL_DRAIN);
         self.stats.rtp_sent += call.rtp.sent;
         self.stats.rtp_received += call.rtp.received;
         let talked = matches!(call.state, State::Talking);
@@ -388,6 +388,8 @@ impl Agents {
         let leg = AgentLeg {
             completed: talked && failure.is_none(),
             rtp_received: call.rtp.received,
+            rtp_sent: call.rtp.sent,
+            local_media: call.rtp.local().ok(),
         };
         // A caller rung again (after a ring timeout) keeps the leg that went furthest.
         let kept = self.legs.entry(call.caller).or_default();

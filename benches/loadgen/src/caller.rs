@@ -75,6 +75,8 @@ pub struct Call {
     pub hangup: Option<Duration>,
     /// RTP packets sent and received.
     pub rtp_counts: (u64, u64),
+    /// Where the answer told us to send audio.
+    pub media_to: Option<std::net::SocketAddr>,
     /// Set when the call went wrong after the answer (it is still hung up properly).
     spoiled: Option<Failure>,
 }
@@ -167,6 +169,7 @@ impl Callers {
             setup: None,
             hangup: None,
             rtp_counts: (0, 0),
+            media_to: None,
             spoiled: None,
         };
         self.stats.invites += 1;
@@ -240,6 +243,7 @@ impl Callers {
                 let call = &mut self.calls[idx];
                 match (media, call.rtp.as_mut()) {
                     (Ok(m), Some(stream)) if m.payload_types.contains(&sdp::PCMU) => {
+                        call.media_to = Some(m.addr);
                         stream.start(m.addr)
                     }
                     _ => call.spoiled = Some(Failure::BadSdp),
@@ -355,7 +359,7 @@ impl Callers {
                 for _ in 0..phase.packets {
                     stream.send(&self.tone, scratch);
                 }
-                stream.receive(recv, phase.drain);
+                stream.receive(recv, phase.reads());
             }
             match &mut call.state {
                 State::Inviting { tx, ringing } => match tx.poll(now) {
@@ -423,7 +427,7 @@ impl Callers {
         let call = &mut self.calls[idx];
         call.state = State::Done(outcome);
         if let Some(mut stream) = call.rtp.take() {
-            stream.receive(&mut [0u8; 2048], true);
+            stream.receive(&mut [0u8; 2048], crate::rtp::FINAL_DRAIN);
             call.rtp_counts = (stream.sent, stream.received);
             self.stats.rtp_sent += stream.sent;
             self.stats.rtp_received += stream.received;

@@ -230,9 +230,12 @@ fn summary(
     let agents_failed = agents.map_or(0, |a| a.stats.failed());
     let ok = callers_failed == 0 && agents_failed == 0 && report.stopped != run::Stopped::Signal;
     let c = plan.map(|p| &p.callers);
-    let media = match (c, agents) {
-        (Some(c), Some(a)) => Some(count_completed_media(c, &a.legs)),
-        _ => None,
+    let (media, unrelayed) = match (c, agents) {
+        (Some(c), Some(a)) => {
+            let (media, unrelayed) = count_completed_media(c, &a.legs);
+            (Some(media), Some(unrelayed))
+        }
+        _ => (None, None),
     };
     let v = json!({
         "generator": "hotline-loadgen",
@@ -241,6 +244,7 @@ fn summary(
         "answered": c.map_or(0, |c| c.stats.answered),
         "completed": c.map_or(0, |c| c.stats.completed),
         "completed_media": media,
+        "unrelayed": unrelayed,
         "refused": c.map_or(0, |c| c.stats.refused),
         "failed": callers_failed,
         "setup_ms": c.map(|c| c.setup.summary()),
@@ -259,16 +263,26 @@ fn summary(
     (v, ok)
 }
 
-/// Callers' calls completed with audio received on both sides (see `legs`).
-fn count_completed_media(callers: &Callers, legs: &legs::AgentLegs) -> u64 {
-    let ok = |call: &caller::Call| {
-        legs::completed_media(
-            call.outcome() == Some(Outcome::Completed),
-            call.rtp_counts.1,
-            legs::leg_of(legs, &call.caller_id),
-        )
-    };
-    callers.calls().iter().filter(|c| ok(c)).count() as u64
+/// Callers' calls completed with audio received on both sides through the system, and the
+/// calls whose audio went straight between the phones (see `legs`).
+fn count_completed_media(callers: &Callers, legs: &legs::AgentLegs) -> (u64, u64) {
+    let (mut media, mut unrelayed) = (0, 0);
+    for call in callers.calls() {
+        let caller = caller_leg(call);
+        let agent = legs::leg_of(legs, &call.caller_id);
+        media += u64::from(legs::completed_media(&caller, agent));
+        unrelayed += u64::from(caller.completed && legs::unrelayed(&caller, agent));
+    }
+    (media, unrelayed)
+}
+
+/// What the caller's side of `call` saw, for matching with its agent's leg.
+fn caller_leg(call: &caller::Call) -> legs::CallerLeg {
+    legs::CallerLeg {
+        completed: call.outcome() == Some(Outcome::Completed),
+        rtp_received: call.rtp_counts.1,
+        media_to: call.media_to,
+    }
 }
 
 fn round3(x: f64) -> f64 {
@@ -293,7 +307,12 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
     }
     if let Some(n) = s["completed_media"].as_u64() {
         out.push(format!(
-            "both     completed media calls (answered, hung up normally, RTP received by caller and agent) {n}"
+            "both     completed media calls (answered, hung up normally, RTP received by caller and agent through the system) {n}"
+        ));
+    }
+    if let Some(n) = s["unrelayed"].as_u64().filter(|&n| n > 0) {
+        out.push(format!(
+            "both     calls whose audio went straight between the phones, past the system (not counted) {n}"
         ));
     }
     out.push(format!(
@@ -318,7 +337,7 @@ fn write_csv(
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         f,
-        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received,agent_completed,agent_rtp_received"
+        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received,agent_completed,agent_rtp_sent,agent_rtp_received,completed_media"
     )?;
     let ms = |d: Option<Duration>| {
         d.map_or(String::new(), |d| {
@@ -333,9 +352,10 @@ fn write_csv(
             None => "up".to_owned(),
         };
         let leg = legs.and_then(|l| legs::leg_of(l, &call.caller_id));
+        let media = legs::completed_media(&caller_leg(call), leg);
         writeln!(
             f,
-            "{i},{},{},{outcome},{},{},{},{},{},{}",
+            "{i},{},{},{outcome},{},{},{},{},{},{},{},{media}",
             call.caller_id,
             call.call_id,
             ms(call.setup),
@@ -343,6 +363,7 @@ fn write_csv(
             call.rtp_counts.0,
             call.rtp_counts.1,
             leg.map_or(String::new(), |l| l.completed.to_string()),
+            leg.map_or(String::new(), |l| l.rtp_sent.to_string()),
             leg.map_or(String::new(), |l| l.rtp_received.to_string()),
         )?;
     }

@@ -9,9 +9,14 @@ pub const SAMPLES: usize = 160;
 const RATE: usize = 8000;
 /// The tones' amplitude, about -12 dBFS, as in `tones.py`.
 const AMPLITUDE: f64 = 8000.0;
-/// Every this many ticks (half a second) a call's RTP socket is read empty; otherwise one
-/// datagram per tick.
+/// Every this many ticks (half a second) a call's RTP socket is read empty; otherwise as
+/// many datagrams as the tick covers 20 ms intervals.
 pub const DRAIN_EVERY: u64 = 25;
+/// Datagrams read from a socket at most when it is read empty during the call (a second's).
+pub const DRAIN: usize = 50;
+/// Datagrams read at most from a call's socket as it closes: everything still queued (a
+/// socket buffer holds a few hundred), so none is lost uncounted when the socket goes.
+pub const FINAL_DRAIN: usize = 4096;
 /// RTP fixed header.
 const HEADER: usize = 12;
 
@@ -168,13 +173,11 @@ impl Stream {
         }
     }
 
-    /// Reads what is waiting, counting what looks like RTP: one datagram (`all` false: a
-    /// tick's share, one packet per 20 ms arrives per call) or everything (`all`: now and
-    /// then, and at the end). One `recv` per tick instead of one more that finds the socket
-    /// empty takes a third off the generator's system calls.
-    pub fn receive(&mut self, buf: &mut [u8], all: bool) {
-        // Bounded: at most a second of packets per call per read.
-        let most = if all { 50 } else { 1 };
+    /// Reads up to `most` datagrams waiting, counting what looks like RTP: a tick's share
+    /// (one packet per 20 ms interval it covers), [`DRAIN`] now and then, [`FINAL_DRAIN`]
+    /// at the end. Reading a tick's share rather than until the socket is empty saves the
+    /// `recv` that finds it empty, a third of the generator's system calls.
+    pub fn receive(&mut self, buf: &mut [u8], most: usize) {
         for _ in 0..most {
             match self.socket.recv_from(buf) {
                 Ok((n, _)) if n >= HEADER && buf[0] >> 6 == 2 => self.received += 1,
@@ -235,7 +238,7 @@ mod tests {
         a.send(&tone, &mut buf);
         assert_eq!(buf.len(), HEADER + SAMPLES);
         std::thread::sleep(std::time::Duration::from_millis(20));
-        b.receive(&mut [0u8; 2048], true);
+        b.receive(&mut [0u8; 2048], DRAIN);
         assert_eq!((a.sent, b.received), (2, 2));
     }
 }

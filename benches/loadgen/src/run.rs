@@ -51,11 +51,22 @@ pub struct Phase {
     /// How many 20 ms packets each talking call sends (more than one when the phase is
     /// catching up after the loop was kept from running).
     pub packets: u32,
-    /// Read each call's RTP socket empty (now and then), rather than one datagram.
+    /// Read each call's RTP socket empty (now and then), rather than a tick's share.
     pub drain: bool,
 }
 
 impl Phase {
+    /// How many datagrams to read from each call's RTP socket this turn: one per interval
+    /// it covers, or a second's worth now and then.
+    pub fn reads(self) -> usize {
+        let share = self.packets as usize;
+        if self.drain {
+            crate::rtp::DRAIN.max(share)
+        } else {
+            share
+        }
+    }
+
     /// Whether the call numbered `n` (any number that spreads calls evenly) is this phase's.
     pub fn serves(self, n: usize) -> bool {
         n % self.of == self.index
