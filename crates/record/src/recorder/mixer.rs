@@ -24,12 +24,17 @@ struct Track {
     head: usize,
 }
 
-/// Compact a track once this many emitted samples sit at its front: 200 ms, so a track's
-/// buffer stays near its pending audio (each call has two, and thousands of calls run).
-const COMPACT_AFTER: usize = 1_600;
+/// Compact a track once this many emitted samples sit at its front: 50 ms, so a track's
+/// buffer stays near its pending audio (each call has two, and thousands of calls run;
+/// moving the 200 ms held back costs less than keeping emitted audio around).
+const COMPACT_AFTER: usize = 400;
+/// Room a track's buffer is given beyond what a chunk needs when it must grow: 100 ms.
+/// Growth is by this much rather than by doubling, so a track holding 350 ms does not sit
+/// in a buffer of 8,192 samples.
+const SLACK: usize = 800;
 /// A track's buffer holding more than this many samples of room beyond what it holds is
 /// given the room back (after one channel ran far ahead of the other).
-const SPARE_KEPT: usize = 8_192;
+const SPARE_KEPT: usize = 4_096;
 
 impl Track {
     fn len(&self) -> usize {
@@ -50,8 +55,18 @@ impl Track {
             self.head = 0;
         }
         if self.buf.capacity() - self.buf.len() > SPARE_KEPT {
-            self.buf.shrink_to(self.buf.len() + SPARE_KEPT / 2);
+            self.buf.shrink_to(self.buf.len() + SLACK);
         }
+    }
+
+    /// Writes `samples` at `at` (from `buf`'s start), growing the buffer by [`SLACK`] beyond
+    /// the need when it must grow.
+    fn place(&mut self, at: usize, samples: &[i16]) {
+        let end = at.saturating_add(samples.len()).max(self.buf.len());
+        if end > self.buf.capacity() {
+            self.buf.reserve_exact(end - self.buf.len() + SLACK);
+        }
+        overwrite_or_extend(&mut self.buf, at, samples);
     }
 }
 
@@ -103,7 +118,7 @@ impl StereoMixer {
             usize::try_from(start.saturating_add(late) - self.written).unwrap_or(usize::MAX);
         let track = channel.of(&mut self.tracks);
         let at = track.head.saturating_add(offset);
-        overwrite_or_extend(&mut track.buf, at, fresh);
+        track.place(at, fresh);
         late_len as u64
     }
 
@@ -187,6 +202,31 @@ mod tests {
         assert_eq!(m.pending_max(), 7);
         let left: Vec<i16> = emit_all(&mut m, 7).iter().map(|f| f.0).collect();
         assert_eq!(left, vec![1, 1, 0, 0, 2, 3, 3]);
+    }
+
+    /// A 10 s call shipped as the recording ships it (150 ms chunks): the caller alone for
+    /// its first 1.5 s (the menu, the queue), then the agent too, 40 ms behind. Once both
+    /// talk, each track's buffer stays near what it holds.
+    #[test]
+    fn a_steady_call_keeps_each_track_small() {
+        let mut m = StereoMixer::default();
+        let chunk = 1_200;
+        let mut most = 0;
+        for i in 0..(80_000 / chunk as u64) {
+            let at = i * chunk as u64;
+            m.place(Channel::Caller, at, &vec![1; chunk]);
+            m.emit(m.ready() as usize, |_, _| {});
+            if at >= 12_000 {
+                m.place(Channel::Heard, at - 320, &vec![2; chunk]);
+                m.emit(m.ready() as usize, |_, _| {});
+            }
+            if at >= 24_000 {
+                most = most.max(m.tracks.iter().map(|t| t.buf.capacity()).max().unwrap_or(0));
+            }
+        }
+        // Held back (1,600) + a chunk (1,200) + the agent's lag (320) + compaction (400)
+        // + slack (800): about 4,300 samples, 8.6 KB a track.
+        assert!(most <= 4_400, "a track's buffer reached {most} samples");
     }
 
     #[test]
