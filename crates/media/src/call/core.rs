@@ -103,7 +103,9 @@ pub(crate) struct CallCore {
     caller_sends_events: bool,
     prompts: Arc<PromptSet>,
     events: UnboundedSender<MediaEvent>,
-    pcm: Box<[i16; MAX_PACKET_SAMPLES]>,
+    /// Scratch for one packet's decoded audio, as long as the longest packet heard (160
+    /// samples for the usual 20 ms): thousands of calls each hold one.
+    pcm: Vec<i16>,
     frame_pcm: [i16; FRAME],
     frame: [u8; FIXED_HEADER_LEN + FRAME],
     stats: BridgeStats,
@@ -138,7 +140,7 @@ impl CallCore {
             caller_sends_events: false,
             prompts,
             events,
-            pcm: Box::new([0; MAX_PACKET_SAMPLES]),
+            pcm: Vec::new(),
             frame_pcm: [0; FRAME],
             frame: [0; FIXED_HEADER_LEN + FRAME],
             stats: BridgeStats::default(),
@@ -244,7 +246,7 @@ impl CallCore {
             .caller
             .peer
             .codec
-            .decode_into(packet.payload(), &mut self.pcm[..]);
+            .decode_into(packet.payload(), scratch(&mut self.pcm, packet.payload()));
         let pcm = self.pcm.get(..n).unwrap_or_default();
         let at = self
             .caller
@@ -289,7 +291,8 @@ impl CallCore {
         let mut barge = false;
         if let Some(sup) = self.supervision.as_deref_mut() {
             if audio {
-                let n = from.decode_into(packet.payload(), &mut self.pcm[..]);
+                let n =
+                    from.decode_into(packet.payload(), scratch(&mut self.pcm, packet.payload()));
                 sup.agent.push(self.pcm.get(..n).unwrap_or_default());
                 decoded = Some(n);
             }
@@ -310,7 +313,9 @@ impl CallCore {
             if let Some(recording) = &mut self.recording {
                 let n = match decoded {
                     Some(n) => n,
-                    None => from.decode_into(packet.payload(), &mut self.pcm[..]),
+                    None => {
+                        from.decode_into(packet.payload(), scratch(&mut self.pcm, packet.payload()))
+                    }
                 };
                 let at = agent
                     .clock
@@ -479,6 +484,13 @@ fn restamp(packet: &mut RtpPacket<&mut [u8]>, stamp: Stamp, ssrc: u32) {
 }
 
 /// Counts one frame the switch sent.
+/// `pcm` made as long as `payload` decodes to (G.711: a sample a byte, at most
+/// [`MAX_PACKET_SAMPLES`]); it grows only when a longer packet comes than any before.
+fn scratch<'p>(pcm: &'p mut Vec<i16>, payload: &[u8]) -> &'p mut [i16] {
+    pcm.resize(payload.len().min(MAX_PACKET_SAMPLES), 0);
+    pcm
+}
+
 fn count(flow: &mut FlowStats, frame: &[u8]) {
     flow.packets += 1;
     flow.bytes += frame.len() as u64;

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use super::{CallCore, Frame, Verdict};
+use super::{scratch, CallCore, Frame, Verdict};
 use crate::call::mix::Jitter;
 use crate::call::player::FRAME;
 use crate::call::stream::OutStream;
@@ -72,7 +72,8 @@ impl CallCore {
                 Ok(packet) if sup.leg.accept_source(src, now) => {
                     let codec = sup.leg.peer.codec;
                     if packet.payload_type() == codec.payload_type() {
-                        let n = codec.decode_into(packet.payload(), &mut self.pcm[..]);
+                        let pcm = scratch(&mut self.pcm, packet.payload());
+                        let n = codec.decode_into(packet.payload(), pcm);
                         sup.voice.push(self.pcm.get(..n).unwrap_or_default());
                         Verdict::Consumed
                     } else {

@@ -1,7 +1,8 @@
 //! The tokio edge of a call's media: one task owning the caller's port and, while they are
 //! attached, the agent's and the supervisor's; woken by readiness, the 20 ms tick (only
 //! while playing or supervised), the voicemail's deadline and the switch's commands. Reads go
-//! into one preallocated buffer and sends never await.
+//! into a buffer on the stack of the read (not kept in the task between wake-ups: thousands
+//! of tasks would each hold one) and sends never await.
 
 use std::future::{poll_fn, Future};
 use std::io;
@@ -61,7 +62,6 @@ pub(super) async fn run(
         agent,
         supervisor: None,
     };
-    let mut buf = [0u8; DATAGRAM_MAX];
     let mut ticker: Option<Interval> = None;
     let mut deadline = pin!(time::sleep_until(start));
     let mut armed: Option<u64> = None;
@@ -136,7 +136,7 @@ pub(super) async fn run(
                 core.on_timeout(now);
                 armed = None;
             }
-            Wake::Readable(leg) => drain(&ports, leg, &mut core, &mut buf, start),
+            Wake::Readable(leg) => drain(&ports, leg, &mut core, start),
         }
     }
     let stats = core.finish(samples_since(start));
@@ -179,16 +179,11 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
 }
 
 /// Reads up to [`BURST`] datagrams from `from`'s socket and handles each.
-fn drain(
-    ports: &Ports,
-    from: Party,
-    core: &mut CallCore,
-    buf: &mut [u8; DATAGRAM_MAX],
-    start: Instant,
-) {
+fn drain(ports: &Ports, from: Party, core: &mut CallCore, start: Instant) {
     let Some(inbound) = ports.of(from) else {
         return;
     };
+    let mut buf = [0u8; DATAGRAM_MAX];
     // Only caller and agent relay to each other; the supervisor's audio is only mixed.
     let (from, to) = match from {
         Party::Caller => (Some(Leg::Caller), Party::Agent),
@@ -196,7 +191,7 @@ fn drain(
         Party::Supervisor => (None, Party::Supervisor),
     };
     for _ in 0..BURST {
-        let (len, src) = match inbound.socket().try_recv_from(buf) {
+        let (len, src) = match inbound.socket().try_recv_from(&mut buf) {
             Ok(got) => got,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(error) => {
