@@ -24,7 +24,7 @@
 #   -only      run one system only (to debug it)
 #   -children  Kamailio's SIP worker processes (the issue's anchor: 2)                 2
 #   -max-calls hotline's [overload] max_calls, the operator's ceiling on calls in
-#              progress (2000: the capacity measured on this machine)                5000
+#              progress (BENCHMARKS.md ran it at 2000, this machine's capacity)     5000
 #
 # Anchor: rtpengine in the foreground, userspace relay only (--table=-1), pcap recording,
 # 2 threads; kamailio -DD -E with the config written below (children=2). hotline: the
@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
         -only) ONLY=$2; shift 2 ;;
         -children) CHILDREN=$2; shift 2 ;;
         -max-calls) MAX_CALLS=$2; shift 2 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "side_by_side.sh: unknown argument $1 (try -h)" >&2; exit 2 ;;
     esac
 done
@@ -127,12 +127,12 @@ for bin in "$BIN" "$LOADGEN"; do
     [ -x "$bin" ] || { echo "side_by_side.sh: no release binary at $bin" >&2; exit 1; }
 done
 
-# A free UDP port above the kernel's ephemeral range (and rtpengine's 10000-30000), so that
+# A free UDP port above the kernel's ephemeral range (and rtpengine's 2000-32767), so that
 # no socket bound to port 0 (hotline's media ports, the generator's) takes it before use.
 free_port() {
     python3 - "$(cut -f2 /proc/sys/net/ipv4/ip_local_port_range)" <<'EOF'
 import random, socket, sys
-low = max(int(sys.argv[1]) + 1, 30001)
+low = max(int(sys.argv[1]) + 1, 32768)
 for _ in range(500):
     port = random.randrange(low, 65536)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -156,16 +156,13 @@ udp_bound() {
 udp_drops() {
     awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {d += $NF} END {print d + 0}' /proc/net/udp
 }
-# UDP datagrams the kernel dropped for a full receive buffer, on any socket of the machine
-# (RcvbufErrors in /proc/net/snmp): the system's media sockets close with their calls, so
-# this is the one count that still has their drops after the run (the generator's too).
-udp_rcvbuf_errors() {
-    awk '$1 == "Udp:" {if (seen) {print $6; exit} seen = 1}' /proc/net/snmp
-}
-# UDP datagrams that arrived for a port nobody holds (NoPorts): RTP relayed so late that
-# its call's socket had closed.
-udp_no_ports() {
-    awk '$1 == "Udp:" {if (seen) {print $3; exit} seen = 1}' /proc/net/snmp
+# A UDP counter of the whole machine from /proc/net/snmp, by its field on the "Udp:" lines:
+# 3 NoPorts (datagrams for a port nobody holds: RTP relayed after its call's socket closed),
+# 6 RcvbufErrors (dropped for a full receive buffer). The media sockets close with their
+# calls, so these are the counts that still have their drops after the run (and the
+# generator's too).
+udp_snmp() {
+    awk -v f="$1" '$1 == "Udp:" {if (seen) {print $f; exit} seen = 1}' /proc/net/snmp
 }
 wait_bound() {
     local port=$1 pid=$2
@@ -355,8 +352,8 @@ run_system() {
     PIDS+=("$sampler")
     before=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
     local rcvbuf_before no_ports_before
-    rcvbuf_before=$(udp_rcvbuf_errors)
-    no_ports_before=$(udp_no_ports)
+    rcvbuf_before=$(udp_snmp 6)
+    no_ports_before=$(udp_snmp 3)
     started=$(date +%s.%N)
     set +e
     (cd "$dir" && exec timeout --kill-after=5 "$RUN_LIMIT" "$LOADGEN" \
@@ -370,10 +367,10 @@ run_system() {
     after=$(python3 "$BENCHES/sut_sample.py" once "${SUT_PIDS[@]}")
     local drops rcvbuf_drops no_ports
     drops=$(udp_drops "$SUT_SIP")
-    rcvbuf_drops=$(($(udp_rcvbuf_errors) - rcvbuf_before))
+    rcvbuf_drops=$(($(udp_snmp 6) - rcvbuf_before))
     stop "$sampler"
     sleep 2 # the last recordings are closed after the hang-up
-    no_ports=$(($(udp_no_ports) - no_ports_before))
+    no_ports=$(($(udp_snmp 3) - no_ports_before))
     # rtpengine 10.5.3.5 (Debian) dies of SIGSEGV while shutting down, after the run: its
     # recordings are complete by then, and bash reports the signal.
     for pid in "${SUT_PIDS[@]}"; do stop "$pid"; done
@@ -386,14 +383,14 @@ run_system() {
         return 1
     fi
     python3 - "$dir" "$system" "$loadavg" "$before" "$after" "$started" "$finished" "$recordings" \
-        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" "$drops" "$rcvbuf_drops" "$TALK_MS" "$no_ports" > "$dir/result.json" <<'EOF'
+        "$(getconf CLK_TCK)" "$rc" "$recorded_mb" "$drops" "$rcvbuf_drops" "$no_ports" > "$dir/result.json" <<'EOF'
 import csv, json, pathlib, sys
 d = pathlib.Path(sys.argv[1])
 system, loadavg = sys.argv[2], sys.argv[3]
 before, after = [list(map(int, s.split())) for s in sys.argv[4:6]]
 wall = float(sys.argv[7]) - float(sys.argv[6])
 recordings, hz, rc, recorded_mb = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10]), int(sys.argv[11])
-drops, rcvbuf_drops, talk_ms, no_ports = (int(a) for a in sys.argv[12:16])
+drops, rcvbuf_drops, no_ports = (int(a) for a in sys.argv[12:15])
 slow = clean = 0
 # Clean audio: each side heard at least 90 % of the packets the other side sent (G.711 past
 # 10 % loss is hard to follow); what the generator itself failed to send is not held

@@ -3,8 +3,8 @@
 //! (`tests/protos/c07-sip-r2.jar`, GPL-2.0, see `tests/protos/README.md`).
 //!
 //! The cases go to 12366 with the per-source rate limit off, so each reaches the parser and
-//! the call machine; an agent's desk phone rings for every call the switch takes, so the
-//! mutated caller data also travels to the agent's leg. Between batches the switch must
+//! the call machine; an agent's desk phone rings for every call the switch routes to the
+//! agent, so the mutated caller data also travels to the agent's leg. Between batches the switch must
 //! still answer OPTIONS; at the end no call is left in progress, every request the desk phone
 //! got parses, and a taxpayer's ordinary call is answered, bridged, recorded and ended.
 
@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::phone::Phone;
 use common::switch::{dialplan, Switch};
@@ -40,7 +40,7 @@ struct SeatLog {
 }
 
 /// Agent 1003's desk phone: rings (180) for every call, ends a cancelled one with 487, and
-/// answers with audio once `answering` is set.
+/// answers (200 with an SDP answer; it sends no audio) once `answering` is set.
 struct Seat {
     port: u16,
     answering: Arc<AtomicBool>,
@@ -144,11 +144,18 @@ fn java() -> &'static str {
     "java"
 }
 
+/// How long one run of the sender may take (1,000 cases take about 20 s).
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
 /// Runs cases `first..=last` of the suite at the switch; the sender's output.
-fn run_cases(switch_port: u16, first: u32, last: u32) -> String {
+fn run_cases(switch: &Switch, first: u32, last: u32) -> String {
     let jar = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/protos/c07-sip-r2.jar");
     let local_port = common::free_port();
-    let out = Command::new(java())
+    let out_path = switch.dir.path().join(format!("protos-{first}.txt"));
+    let err_path = switch.dir.path().join(format!("protos-{first}.err"));
+    let out = std::fs::File::create(&out_path).expect("sender output file");
+    let err = std::fs::File::create(&err_path).expect("sender error file");
+    let mut sender = Command::new(java())
         // The sender cuts a message to 65,507 characters after decoding it; Latin-1 keeps a
         // character a byte, so the cut lands inside the message and the sender does not stop.
         .arg("-Dfile.encoding=ISO-8859-1")
@@ -158,18 +165,31 @@ fn run_cases(switch_port: u16, first: u32, last: u32) -> String {
         // A Luoyang mobile, routed to agent 1003; without an address of ours the sender writes
         // the machine's host name into Via, Contact and SDP.
         .args(["-fromuri", "13903790001@127.0.0.1"])
-        .args(["-dport", &switch_port.to_string()])
+        .args(["-dport", &switch.port.to_string()])
         .args(["-lport", &local_port.to_string()])
         .args(["-delay", "0", "-replywait", "5", "-teardown"])
         .args(["-start", &first.to_string(), "-stop", &last.to_string()])
-        .output()
+        .stdout(out)
+        .stderr(err)
+        .spawn()
         .expect("run the PROTOS sender");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let deadline = Instant::now() + RUN_LIMIT;
+    let status = loop {
+        if let Some(status) = sender.try_wait().expect("sender status") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = sender.kill();
+            let _ = sender.wait();
+            panic!("the sender ran past {RUN_LIMIT:?} on cases {first}-{last}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
     assert!(
-        out.status.success(),
-        "the sender stopped ({}): {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr),
+        status.success(),
+        "the sender stopped ({status}): {err}\n{}",
         tail(&text)
     );
     text
@@ -209,7 +229,7 @@ fn the_protos_sip_suite_leaves_the_switch_answering_and_nothing_unfinished() {
     let mut first = 0;
     while first <= LAST_CASE {
         let last = (first + BATCH - 1).min(LAST_CASE);
-        let out = run_cases(switch.port, first, last);
+        let out = run_cases(&switch, first, last);
         sent += out.matches("Sending Test-Case #").count();
         for code in out
             .lines()
@@ -246,12 +266,10 @@ fn the_protos_sip_suite_leaves_the_switch_answering_and_nothing_unfinished() {
             "the switch sent the agent: {:?}",
             log.unparsed
         );
-        assert!(
-            log.invites > 1_000,
-            "the agent's phone rang: {}",
-            log.invites
-        );
-        assert!(log.cancels > 1_000, "and was cancelled: {}", log.cancels);
+        // How many calls reach the agent before their CANCEL depends on timing; that every
+        // ring was cancelled does not.
+        assert!(log.invites > 0, "the agent's phone rang");
+        assert_eq!(log.cancels, log.invites, "every ring was cancelled");
         println!(
             "PROTOS c07-sip: {sent} cases, replies by status {replies:?}, {} call records, \
              the agent's phone rang {} times and was cancelled {} times",

@@ -483,7 +483,6 @@ fn restamp(packet: &mut RtpPacket<&mut [u8]>, stamp: Stamp, ssrc: u32) {
     packet.set_ssrc(ssrc);
 }
 
-/// Counts one frame the switch sent.
 /// `pcm` made as long as `payload` decodes to (G.711: a sample a byte, at most
 /// [`MAX_PACKET_SAMPLES`]); it grows only when a longer packet comes than any before.
 fn scratch<'p>(pcm: &'p mut Vec<i16>, payload: &[u8]) -> &'p mut [i16] {
@@ -491,6 +490,7 @@ fn scratch<'p>(pcm: &'p mut Vec<i16>, payload: &[u8]) -> &'p mut [i16] {
     pcm
 }
 
+/// Counts one frame the switch sent.
 fn count(flow: &mut FlowStats, frame: &[u8]) {
     flow.packets += 1;
     flow.bytes += frame.len() as u64;

@@ -1,9 +1,10 @@
 //! The tokio edge of a call's media: one task owning the caller's port and, while they are
 //! attached, the agent's and the supervisor's; woken by readiness, the 20 ms tick (only
 //! while playing or supervised), the voicemail's deadline and the switch's commands. Reads go
-//! into a buffer on the stack of the read (not kept in the task between wake-ups: thousands
-//! of tasks would each hold one) and sends never await.
+//! into one buffer per worker thread (not one per task: thousands of tasks would each hold
+//! one) and sends never await.
 
+use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::pin;
@@ -178,12 +179,35 @@ fn command(msg: Control, core: &mut CallCore, ports: &mut Ports, now: u64) {
     }
 }
 
-/// Reads up to [`BURST`] datagrams from `from`'s socket and handles each.
+thread_local! {
+    /// The read buffer of this thread's media tasks: a read never awaits, so one serves them
+    /// all, and none is zeroed per read.
+    static READ_BUFFER: RefCell<[u8; DATAGRAM_MAX]> = const { RefCell::new([0; DATAGRAM_MAX]) };
+}
+
+/// Reads up to [`BURST`] datagrams from `from`'s socket into the thread's read buffer.
 fn drain(ports: &Ports, from: Party, core: &mut CallCore, start: Instant) {
+    let shared = READ_BUFFER.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => drain_into(&mut buf, ports, from, core, start),
+        // Never nested, nor called while the thread ends; were it, a buffer of its own.
+        Err(_) => drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start),
+    });
+    if shared.is_err() {
+        drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start);
+    }
+}
+
+/// Reads up to [`BURST`] datagrams from `from`'s socket into `buf` and handles each.
+fn drain_into(
+    buf: &mut [u8; DATAGRAM_MAX],
+    ports: &Ports,
+    from: Party,
+    core: &mut CallCore,
+    start: Instant,
+) {
     let Some(inbound) = ports.of(from) else {
         return;
     };
-    let mut buf = [0u8; DATAGRAM_MAX];
     // Only caller and agent relay to each other; the supervisor's audio is only mixed.
     let (from, to) = match from {
         Party::Caller => (Some(Leg::Caller), Party::Agent),
@@ -191,7 +215,7 @@ fn drain(ports: &Ports, from: Party, core: &mut CallCore, start: Instant) {
         Party::Supervisor => (None, Party::Supervisor),
     };
     for _ in 0..BURST {
-        let (len, src) = match inbound.socket().try_recv_from(&mut buf) {
+        let (len, src) = match inbound.socket().try_recv_from(buf) {
             Ok(got) => got,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(error) => {

@@ -24,9 +24,10 @@ struct Track {
     head: usize,
 }
 
-/// Compact a track once this many emitted samples sit at its front: 50 ms, so a track's
-/// buffer stays near its pending audio (each call has two, and thousands of calls run;
-/// moving the 200 ms held back costs less than keeping emitted audio around).
+/// Compact a track once this many emitted samples sit at its front: 50 ms, so in practice
+/// at every chunk (150 ms) and a track's buffer stays near its pending audio (each call has
+/// two, and thousands of calls run; moving the 200 ms held back costs less than keeping
+/// emitted audio around).
 const COMPACT_AFTER: usize = 400;
 /// Room a track's buffer is given beyond what a chunk needs when it must grow: 100 ms.
 /// Growth is by this much rather than by doubling, so a track holding 350 ms does not sit
