@@ -106,6 +106,7 @@ fn the_director_replaces_a_prompt_by_upload_and_from_their_phone_and_restores_it
     browser.fill("#user", "director");
     browser.fill("#password", "voice-of-12366");
     browser.click("#sign-in");
+    browser.wait_away_from("/login", Duration::from_secs(10));
     browser.goto(&format!("{console}/voice"));
     let goodbye = browser.wait_text(&row("goodbye"), Duration::from_secs(10), |t| {
         t.contains("感谢您的来电，再见。")

@@ -164,6 +164,20 @@ impl Browser {
         }
     }
 
+    /// Waits up to `limit` until the page's address no longer ends with `path`: a form sent
+    /// from there has been answered. Going elsewhere before that races the form: the new
+    /// page's request may set a fresh CSRF cookie before the form's own request goes out.
+    pub fn wait_away_from(&self, path: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.url().ends_with(path) {
+            if Instant::now() > deadline {
+                let page = self.text("body").unwrap_or_default();
+                panic!("still on {path} after {limit:?}; the page:\n{page}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Saves a screenshot as `name.png` under the target directory's `screenshots/`, for a
     /// person to look at; returns its path.
     pub fn screenshot(&self, name: &str) -> PathBuf {
