@@ -181,7 +181,9 @@ mod tests {
             .iter()
             .filter(|p| p.local_addr().port() % 2 == 0)
             .count();
-        assert!(even >= 19, "only {even} even ports");
+        // The OS picks parity at random: 8 tries leave an odd port once in 256 binds, and
+        // chance alone would give 17 or more even of 20 about once in 800 runs.
+        assert!(even >= 17, "only {even} even ports");
     }
 
     #[tokio::test]
