@@ -259,6 +259,16 @@ fn the_protos_sip_suite_leaves_the_switch_answering_and_nothing_unfinished() {
         "the cases reached the call machine: {} calls",
         calls.len()
     );
+    // The last CANCELs to the agent may still be on their way when the records end.
+    let settled = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < settled {
+        let log = seat.log.lock().unwrap();
+        if log.cancels == log.invites {
+            break;
+        }
+        drop(log);
+        std::thread::sleep(Duration::from_millis(100));
+    }
     {
         let log = seat.log.lock().unwrap();
         assert!(
