@@ -24,7 +24,7 @@ const HEADER_EVERY: Duration = Duration::from_secs(1);
 const BLOCK_FRAMES: u64 = 1_600;
 /// A recording's write buffer: enough to gather the header's small writes. Audio comes in
 /// blocks hound has already gathered (a chunk, about 4.8 KB), which pass straight through;
-/// the default 8 KB, times thousands of open recordings, was an eighth of a call's memory.
+/// the default 8 KB, times thousands of open recordings, was a tenth of a call's memory.
 const WRITE_BUFFER: usize = 256;
 /// A WAV data chunk holds at most 4 GiB: about 37 hours of 8 kHz stereo.
 const MAX_FRAMES: u64 = (u32::MAX as u64 - 1_024) / 4;
