@@ -35,13 +35,10 @@ fn to_headers(data: &[u8]) -> usize {
         .skip(1)
         .take_while(|l| *l != b"\r" && !l.is_empty())
         .filter(|l| {
-            let name = l
-                .split(|&b| b == b':')
-                .next()
-                .unwrap_or_default()
-                .trim_ascii();
-            l.contains(&b':')
-                && (name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t"))
+            // Trimmed as the parser trims a header's name (any white space).
+            let name = String::from_utf8_lossy(l.split(|&b| b == b':').next().unwrap_or_default());
+            let name = name.trim();
+            l.contains(&b':') && (name.eq_ignore_ascii_case("to") || name.eq_ignore_ascii_case("t"))
         })
         .count()
 }

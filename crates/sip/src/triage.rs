@@ -68,8 +68,7 @@ fn to_has_tag(data: &[u8]) -> bool {
             continue;
         };
         let (name, value) = line.split_at(colon);
-        let name = name.trim_ascii();
-        in_to = name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t");
+        in_to = is_word(name, "to") || is_word(name, "t");
         if in_to && has_tag_param(value) {
             return true;
         }
@@ -97,8 +96,18 @@ fn has_tag_param(value: &[u8]) -> bool {
     params.split(|&b| b == b';').any(|p| {
         let mut kv = p.splitn(2, |&b| b == b'=');
         let key = kv.next().unwrap_or_default();
-        kv.next().is_some() && key.trim_ascii().eq_ignore_ascii_case(b"tag")
+        kv.next().is_some() && is_word(key, "tag")
     })
+}
+
+/// Whether `bytes`, trimmed as the parser trims (any Unicode white space, a vertical tab
+/// too), is `word` in any case.
+fn is_word(bytes: &[u8], word: &str) -> bool {
+    // Short of a long run of white space, only a few bytes more than the word can match.
+    bytes.len() <= word.len() + 64
+        && String::from_utf8_lossy(bytes)
+            .trim()
+            .eq_ignore_ascii_case(word)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -213,6 +222,21 @@ mod tests {
                 lane == Lane::Dialog,
                 "the parser agrees: {to}"
             );
+        }
+    }
+
+    #[test]
+    fn white_space_around_a_name_is_trimmed_as_the_parser_trims_it() {
+        // Found by fuzz/sip_triage: a vertical tab before '=' (ASCII trimming keeps it).
+        for to in ["To: <sip:12366@h>;tag\x0b=x", "To\x0b: <sip:12366@h>;tag=x"] {
+            assert_eq!(lane_of(&request("OPTIONS", to)), Lane::Dialog, "{to:?}");
+            let Ok(crate::Message::Request(req)) = crate::parse_message(&request("OPTIONS", to))
+            else {
+                panic!("a request: {to:?}")
+            };
+            use crate::message::SipMessage as _;
+            let tag = req.party_to().and_then(|t| t.tag().map(str::to_string));
+            assert_eq!(tag.as_deref(), Some("x"), "the parser agrees: {to:?}");
         }
     }
 
