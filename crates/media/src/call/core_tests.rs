@@ -1,6 +1,7 @@
 use super::*;
 use crate::g711::Codec;
 use crate::relay::MediaSource;
+use crate::rtp::RtpPacket;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 pub(super) fn peer(addr: &str, codec: Codec, te: Option<u8>) -> PeerMedia {
