@@ -78,17 +78,13 @@ impl Checker<'_> {
             0..=86_400,
         );
         let first_levels = self.ranged(
-            &raw.first_levels
-                .as_ref()
-                .map(|l| Spanned::new(l.span(), u64::from(*l.get_ref()))),
+            &widened(&raw.first_levels),
             "first_levels",
             "1 (best level only) to 5 (every level)",
             1..=5,
         );
         let missed = self.ranged(
-            &raw.missed_before_pause
-                .as_ref()
-                .map(|l| Spanned::new(l.span(), u64::from(*l.get_ref()))),
+            &widened(&raw.missed_before_pause),
             "missed_before_pause",
             "1 to 100",
             1..=100,
@@ -187,4 +183,11 @@ impl Checker<'_> {
         }
         RegionId::new(region.get_ref())
     }
+}
+
+/// A small integer setting as the u64 [`Checker::ranged`] checks, keeping where it was written.
+fn widened<T: Copy + Into<u64>>(value: &Option<Spanned<T>>) -> Option<Spanned<u64>> {
+    value
+        .as_ref()
+        .map(|v| Spanned::new(v.span(), (*v.get_ref()).into()))
 }
