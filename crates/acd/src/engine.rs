@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::agent::{AfterCall, Agent, AgentId, AgentState, AgentStatus, NotReady};
+use crate::agent::{AfterCall, AgentId, AgentState, AgentStatus, NotReady};
 use crate::call::{CallRef, QueueId, WaitingCall};
 use crate::later;
 use crate::strategy::{Memory, Strategy};
@@ -14,6 +14,7 @@ mod agents;
 mod distribution;
 #[cfg(test)]
 mod invariants;
+mod roster;
 
 pub use agents::{AgentBusy, AgentView, StateError};
 
@@ -129,7 +130,7 @@ pub struct StaleOffer;
 #[derive(Debug, Default)]
 pub struct Acd {
     queues: HashMap<QueueId, QueueConfig>,
-    agents: BTreeMap<AgentId, Agent>,
+    agents: roster::Roster,
     calls: BTreeMap<CallRef, WaitingCall>,
     actions: VecDeque<Action>,
     memory: Memory,
@@ -347,21 +348,15 @@ impl Acd {
                 c.tried.insert(agent, now);
             }
         }
-        let back: Vec<AgentId> = self
-            .agents
-            .iter()
-            .filter(|(_, a)| a.back_by_itself_at().is_some_and(|at| at <= now))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in back {
+        for id in self.agents.comebacks_due(now) {
             self.set_status(now, &id, AgentStatus::Available);
         }
         self.dispatch(now);
     }
 
     /// When [`Acd::handle_timeout`] must next run.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let agents = self.agents.values().filter_map(Agent::back_by_itself_at);
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let agents = self.agents.next_comeback();
         let calls = self.calls.values().filter_map(|c| {
             let cfg = self.queues.get(&c.queue)?;
             let mut next: Option<Instant> = None;

@@ -53,10 +53,10 @@ impl Acd {
     /// Makes an agent known (logged out, phone not reachable), or moves a known one to
     /// another queue.
     pub fn add_agent(&mut self, now: Instant, id: AgentId, queue: QueueId) {
-        self.agents
-            .entry(id)
-            .and_modify(|a| a.queue = queue.clone())
-            .or_insert_with(|| Agent::new(now, queue));
+        match self.agents.get_mut(&id) {
+            Some(a) => a.queue = queue,
+            None => self.agents.insert(id, Agent::new(now, queue)),
+        }
     }
 
     /// Forgets an agent removed from the dialplan (a ringing offer is withdrawn); recorded
@@ -90,10 +90,10 @@ impl Acd {
 
     /// Starts a new day for the per-day counters (fewest calls, least talk time).
     pub fn new_day(&mut self) {
-        for a in self.agents.values_mut() {
+        self.agents.update_all(|a| {
             a.calls_today = 0;
             a.talk_today = Duration::ZERO;
-        }
+        });
     }
 
     /// The phone registered, refreshed its registration, or lapsed (unregistered, expired).

@@ -3,21 +3,14 @@
 
 use std::time::Instant;
 
-use super::{Acd, Action};
+use super::roster::Roster;
+use super::{Acd, Action, QueueConfig};
 use crate::agent::{AgentId, AgentStatus};
-use crate::call::{CallRef, QueueId};
+use crate::call::{CallRef, QueueId, WaitingCall};
 use crate::later;
 use crate::strategy::{Candidate, Strategy};
 
 impl Acd {
-    /// Whether some logged-in agent of `queue` could ever take a call of `skill`: when
-    /// none can, the call goes to the overflow queue at once instead of waiting for nobody.
-    pub(super) fn queue_can_take(&self, queue: &QueueId, skill: Option<&str>) -> bool {
-        self.agents.values().any(|a| {
-            &a.queue == queue && a.reachable && a.is_logged_in() && a.level_for(skill).is_some()
-        })
-    }
-
     /// Offers every waiting call that can be offered, oldest first.
     pub(super) fn dispatch(&mut self, now: Instant) {
         // A tried agent may be rung again for the same call after one ring timeout; forget
@@ -33,7 +26,7 @@ impl Acd {
         let ids: Vec<CallRef> = self.calls.keys().copied().collect();
         // With every agent busy (the queue's usual state at the peak) nobody is picked:
         // the calls only get their overflow checked.
-        let mut free = self.agents.values().filter(|a| a.can_ring()).count();
+        let mut free = self.agents.ringable_count();
         for id in ids {
             self.check_overflow(now, id);
             if free == 0 {
@@ -76,7 +69,7 @@ impl Acd {
             return;
         };
         let due = now >= later(call.arrived, q.overflow_after);
-        if due || !self.queue_can_take(&call.queue, call.skill.as_deref()) {
+        if due || !queue_can_take(&mut self.agents, &call.queue, call.skill.as_deref()) {
             self.mark_overflowed(id, to);
         }
     }
@@ -112,34 +105,54 @@ impl Acd {
             .min()
             .unwrap_or(5);
         let max_level = max_level.min(ringing_level);
-        let eligible = |queue: &QueueId| -> Vec<Candidate> {
-            self.agents
-                .iter()
-                .filter(|(aid, a)| {
-                    &a.queue == queue
-                        && a.can_ring()
-                        && call
-                            .tried
-                            .get(*aid)
-                            .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
-                })
-                .filter_map(|(aid, a)| {
-                    let level = a.level_for(call.skill.as_deref())?;
-                    (level <= max_level).then_some(Candidate {
-                        id: aid,
-                        agent: a,
-                        level,
-                    })
-                })
-                .collect()
-        };
-        let mut candidates = eligible(&call.queue);
-        if candidates.is_empty() && call.overflowed {
-            if let Some(to) = &cfg.overflow_to {
-                candidates = eligible(to);
+        let overflow = call
+            .overflowed
+            .then(|| cfg.overflow_to.clone())
+            .flatten();
+        let candidates = eligible(&mut self.agents, &call.queue, call, cfg, now, max_level);
+        let candidates = match overflow {
+            Some(to) if candidates.is_empty() => {
+                eligible(&mut self.agents, &to, call, cfg, now, max_level)
             }
-        }
+            _ => candidates,
+        };
         let (strategy, queue) = (cfg.strategy, call.queue.clone());
         self.memory.choose(strategy, &queue, now, &candidates)
     }
+}
+
+/// Whether some logged-in agent of `queue` could ever take a call of `skill`: when none can,
+/// the call goes to the overflow queue at once instead of waiting for nobody.
+fn queue_can_take(roster: &mut Roster, queue: &QueueId, skill: Option<&str>) -> bool {
+    roster
+        .members_of(queue)
+        .any(|a| a.reachable && a.is_logged_in() && a.level_for(skill).is_some())
+}
+
+/// The free, reachable agents of `queue` with the call's skill at `max_level` or better who
+/// were not tried for it within one ring timeout.
+fn eligible<'a>(
+    roster: &'a mut Roster,
+    queue: &QueueId,
+    call: &WaitingCall,
+    cfg: &QueueConfig,
+    now: Instant,
+    max_level: u8,
+) -> Vec<Candidate<'a>> {
+    roster
+        .ringable_in(queue)
+        .filter(|(aid, _)| {
+            call.tried
+                .get(*aid)
+                .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
+        })
+        .filter_map(|(aid, a)| {
+            let level = a.level_for(call.skill.as_deref())?;
+            (level <= max_level).then_some(Candidate {
+                id: aid,
+                agent: a,
+                level,
+            })
+        })
+        .collect()
 }

@@ -27,7 +27,7 @@ impl Acd {
                 }
             }
         }
-        for (id, a) in &self.agents {
+        for (id, a) in self.agents.iter() {
             if let AgentStatus::Ringing(call) = a.status {
                 if !self
                     .calls
@@ -54,6 +54,6 @@ impl Acd {
                 return Err(format!("{id} is {:?} with an unreachable phone", a.status));
             }
         }
-        Ok(())
+        self.agents.check()
     }
 }
