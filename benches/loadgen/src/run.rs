@@ -207,6 +207,9 @@ pub fn run(
             if let Some(a) = agents.as_deref_mut() {
                 a.tick(now, phase, &mut scratch, &mut recv);
             }
+            // A turn over thousands of calls takes milliseconds: SIP is read between turns
+            // too, so that an answer waits for one turn at most, not for the whole backlog.
+            read_sip(callers.as_deref_mut(), agents.as_deref_mut(), &mut recv);
             ticks += 1;
             late += u64::from(phase.packets > 1);
             skipped += skip;
@@ -236,23 +239,7 @@ pub fn run(
             .collect();
         wait(&sockets, wake.saturating_duration_since(Instant::now()));
 
-        let now = Instant::now();
-        if let Some(plan) = callers.as_deref_mut() {
-            for _ in 0..READ_BATCH {
-                let Ok((n, from)) = plan.callers.socket().recv_from(&mut recv) else {
-                    break;
-                };
-                plan.callers.on_datagram(now, &recv[..n], from);
-            }
-        }
-        if let Some(a) = agents.as_deref_mut() {
-            for _ in 0..READ_BATCH {
-                let Ok((n, from)) = a.socket().recv_from(&mut recv) else {
-                    break;
-                };
-                a.on_datagram(now, &recv[..n], from);
-            }
-        }
+        read_sip(callers.as_deref_mut(), agents.as_deref_mut(), &mut recv);
     };
     LoopReport {
         stopped,
@@ -260,6 +247,29 @@ pub fn run(
         ticks,
         late,
         skipped,
+    }
+}
+
+/// Reads up to [`READ_BATCH`] SIP datagrams waiting on each side's socket, each stamped
+/// with the time it was read.
+fn read_sip(callers: Option<&mut CallerPlan>, agents: Option<&mut Agents>, recv: &mut [u8]) {
+    if let Some(plan) = callers {
+        for _ in 0..READ_BATCH {
+            let Ok((n, from)) = plan.callers.socket().recv_from(recv) else {
+                break;
+            };
+            let Some(data) = recv.get(..n) else { break };
+            plan.callers.on_datagram(Instant::now(), data, from);
+        }
+    }
+    if let Some(a) = agents {
+        for _ in 0..READ_BATCH {
+            let Ok((n, from)) = a.socket().recv_from(recv) else {
+                break;
+            };
+            let Some(data) = recv.get(..n) else { break };
+            a.on_datagram(Instant::now(), data, from);
+        }
     }
 }
 
