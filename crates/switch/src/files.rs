@@ -5,12 +5,13 @@
 
 use tracing::{info, warn};
 
-/// Descriptors one call holds at most: the caller's and the agent's media sockets, the
-/// recording, and a media port bound ahead.
-pub(crate) const FILES_PER_CALL: u64 = 4;
+/// Descriptors one call holds: the caller's and the agent's media sockets (no RTCP socket
+/// beside them) and the recording. Measured: 8,611 open at 2,848 calls in progress.
+pub(crate) const FILES_PER_CALL: u64 = 3;
 /// Descriptors kept for everything else: SIP and console sockets, the call store, logs,
-/// prompts being read, TCP phones.
-const RESERVED: u64 = 512;
+/// prompts being read, TCP phones, the media ports bound ahead, and the recordings of
+/// calls just ended that are still being closed while new calls take their place.
+const RESERVED: u64 = 1_024;
 
 /// Raises the soft file limit to the hard one and returns the calls in progress it allows.
 pub(crate) fn calls_allowed() -> usize {
