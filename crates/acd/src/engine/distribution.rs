@@ -105,10 +105,7 @@ impl Acd {
             .min()
             .unwrap_or(5);
         let max_level = max_level.min(ringing_level);
-        let overflow = call
-            .overflowed
-            .then(|| cfg.overflow_to.clone())
-            .flatten();
+        let overflow = call.overflowed.then(|| cfg.overflow_to.clone()).flatten();
         let candidates = eligible(&mut self.agents, &call.queue, call, cfg, now, max_level);
         let candidates = match overflow {
             Some(to) if candidates.is_empty() => {
@@ -142,9 +139,12 @@ fn eligible<'a>(
     roster
         .ringable_in(queue)
         .filter(|(aid, _)| {
-            call.tried
-                .get(*aid)
-                .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
+            // Most calls have tried nobody yet: no lookup for them.
+            call.tried.is_empty()
+                || call
+                    .tried
+                    .get(*aid)
+                    .is_none_or(|at| now >= later(*at, cfg.ring_timeout))
         })
         .filter_map(|(aid, a)| {
             let level = a.level_for(call.skill.as_deref())?;

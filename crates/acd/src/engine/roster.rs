@@ -35,63 +35,102 @@ impl Filing {
 /// Every agent by number, and the indexes over them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Roster {
-    agents: BTreeMap<AgentId, (Agent, Filing)>,
-    /// Agents handed out for change since the indexes were last brought up to date.
-    changed: Vec<AgentId>,
-    /// Agents who may be offered a call now, by queue.
-    ringable: BTreeMap<QueueId, BTreeSet<AgentId>>,
+    /// The agents, each in a slot that stays theirs while they are known, so that the
+    /// indexes reach them without a search by number.
+    slots: Vec<Option<Slot>>,
+    /// Slots no agent holds.
+    free_slots: Vec<usize>,
+    /// Each agent's slot, by number.
+    by_id: BTreeMap<AgentId, usize>,
+    /// Slots handed out for change since the indexes were last brought up to date.
+    changed: Vec<usize>,
+    /// Agents who may be offered a call now, by queue, by number.
+    ringable: BTreeMap<QueueId, BTreeMap<AgentId, usize>>,
     ringable_count: usize,
     /// Every agent, by queue.
-    members: BTreeMap<QueueId, BTreeSet<AgentId>>,
+    members: BTreeMap<QueueId, BTreeMap<AgentId, usize>>,
     /// When agents come back to available by themselves.
     comebacks: BTreeSet<(Instant, AgentId)>,
+}
+
+/// One known agent and where they are filed.
+#[derive(Debug, Clone)]
+struct Slot {
+    id: AgentId,
+    agent: Agent,
+    filed: Filing,
 }
 
 impl Roster {
     /// The agent, to read.
     pub fn get(&self, id: &AgentId) -> Option<&Agent> {
-        self.agents.get(id).map(|(a, _)| a)
+        self.slot(*self.by_id.get(id)?).map(|s| &s.agent)
     }
 
     /// Whether the agent is known.
     pub fn contains_key(&self, id: &AgentId) -> bool {
-        self.agents.contains_key(id)
+        self.by_id.contains_key(id)
     }
 
     /// The agent, to change: refiled before the next question.
     pub fn get_mut(&mut self, id: &AgentId) -> Option<&mut Agent> {
-        let (a, _) = self.agents.get_mut(id)?;
-        self.changed.push(id.clone());
-        Some(a)
+        let at = *self.by_id.get(id)?;
+        self.changed.push(at);
+        self.slots
+            .get_mut(at)
+            .and_then(Option::as_mut)
+            .map(|s| &mut s.agent)
     }
 
     /// Every agent, by number.
     pub fn iter(&self) -> impl Iterator<Item = (&AgentId, &Agent)> + '_ {
-        self.agents.iter().map(|(id, (a, _))| (id, a))
+        self.by_id
+            .values()
+            .filter_map(|at| self.slot(*at).map(|s| (&s.id, &s.agent)))
     }
 
     /// Changes every agent with `f` (the day's counters) and refiles them all.
     pub fn update_all(&mut self, mut f: impl FnMut(&mut Agent)) {
-        for (id, (a, _)) in self.agents.iter_mut() {
-            f(a);
-            self.changed.push(id.clone());
+        for (at, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(s) = slot {
+                f(&mut s.agent);
+                self.changed.push(at);
+            }
         }
     }
 
     /// Makes `agent` known as `id`, replacing one of that number.
     pub fn insert(&mut self, id: AgentId, agent: Agent) {
         self.remove(&id);
-        let filing = Filing::of(&agent);
-        self.file(&id, &filing);
-        self.agents.insert(id, (agent, filing));
+        let filed = Filing::of(&agent);
+        let at = match self.free_slots.pop() {
+            Some(at) => at,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        self.file(&id, at, &filed);
+        self.by_id.insert(id.clone(), at);
+        if let Some(slot) = self.slots.get_mut(at) {
+            *slot = Some(Slot { id, agent, filed });
+        }
     }
 
     /// Forgets the agent.
     pub fn remove(&mut self, id: &AgentId) {
         self.settle();
-        if let Some((_, filing)) = self.agents.remove(id) {
-            self.unfile(id, &filing);
+        let Some(at) = self.by_id.remove(id) else {
+            return;
+        };
+        if let Some(s) = self.slots.get_mut(at).and_then(Option::take) {
+            self.unfile(&s.id, &s.filed);
+            self.free_slots.push(at);
         }
+    }
+
+    fn slot(&self, at: usize) -> Option<&Slot> {
+        self.slots.get(at).and_then(Option::as_ref)
     }
 
     /// How many agents may be offered a call now, in every queue.
@@ -103,23 +142,23 @@ impl Roster {
     /// The agents of `queue` who may be offered a call now, by number.
     pub fn ringable_in(&mut self, queue: &QueueId) -> impl Iterator<Item = (&AgentId, &Agent)> {
         self.settle();
-        let agents = &self.agents;
+        let slots = &self.slots;
         self.ringable
             .get(queue)
             .into_iter()
-            .flatten()
-            .filter_map(move |id| agents.get_key_value(id).map(|(id, (a, _))| (id, a)))
+            .flat_map(|m| m.values())
+            .filter_map(move |at| slots.get(*at)?.as_ref().map(|s| (&s.id, &s.agent)))
     }
 
     /// Every agent of `queue`.
     pub fn members_of(&mut self, queue: &QueueId) -> impl Iterator<Item = &Agent> {
         self.settle();
-        let agents = &self.agents;
+        let slots = &self.slots;
         self.members
             .get(queue)
             .into_iter()
-            .flatten()
-            .filter_map(move |id| agents.get(id).map(|(a, _)| a))
+            .flat_map(|m| m.values())
+            .filter_map(move |at| slots.get(*at)?.as_ref().map(|s| &s.agent))
     }
 
     /// When an agent next comes back by themselves.
@@ -143,34 +182,35 @@ impl Roster {
 
     /// Refiles every agent changed since the last question.
     fn settle(&mut self) {
-        while let Some(id) = self.changed.pop() {
-            let Some((a, filed)) = self.agents.get_mut(&id) else {
+        while let Some(at) = self.changed.pop() {
+            let Some(s) = self.slots.get_mut(at).and_then(Option::as_mut) else {
                 continue;
             };
-            let now = Filing::of(a);
-            if now == *filed {
+            let now = Filing::of(&s.agent);
+            if now == s.filed {
                 continue;
             }
-            let was = std::mem::replace(filed, now.clone());
+            let was = std::mem::replace(&mut s.filed, now.clone());
+            let id = s.id.clone();
             self.unfile(&id, &was);
-            self.file(&id, &now);
+            self.file(&id, at, &now);
         }
     }
 
-    fn file(&mut self, id: &AgentId, f: &Filing) {
+    fn file(&mut self, id: &AgentId, at: usize, f: &Filing) {
         self.members
             .entry(f.queue.clone())
             .or_default()
-            .insert(id.clone());
+            .insert(id.clone(), at);
         if f.ringable {
             self.ringable
                 .entry(f.queue.clone())
                 .or_default()
-                .insert(id.clone());
+                .insert(id.clone(), at);
             self.ringable_count += 1;
         }
-        if let Some(at) = f.back_at {
-            self.comebacks.insert((at, id.clone()));
+        if let Some(back) = f.back_at {
+            self.comebacks.insert((back, id.clone()));
         }
     }
 
@@ -180,13 +220,13 @@ impl Roster {
         }
         if f.ringable {
             if let Some(r) = self.ringable.get_mut(&f.queue) {
-                if r.remove(id) {
+                if r.remove(id).is_some() {
                     self.ringable_count = self.ringable_count.saturating_sub(1);
                 }
             }
         }
-        if let Some(at) = f.back_at {
-            self.comebacks.remove(&(at, id.clone()));
+        if let Some(back) = f.back_at {
+            self.comebacks.remove(&(back, id.clone()));
         }
     }
 
@@ -201,13 +241,14 @@ impl Roster {
     #[cfg(test)]
     fn agrees_with_agents(&self) -> Result<(), String> {
         let mut fresh = Roster::default();
-        for (id, (a, _)) in &self.agents {
+        for (id, a) in self.iter() {
             fresh.insert(id.clone(), a.clone());
         }
-        let nonempty = |m: &BTreeMap<QueueId, BTreeSet<AgentId>>| {
+        // Slots may differ between the two; who is filed where may not.
+        let nonempty = |m: &BTreeMap<QueueId, BTreeMap<AgentId, usize>>| {
             m.iter()
                 .filter(|(_, s)| !s.is_empty())
-                .map(|(q, s)| (q.clone(), s.clone()))
+                .map(|(q, s)| (q.clone(), s.keys().cloned().collect::<Vec<_>>()))
                 .collect::<Vec<_>>()
         };
         if nonempty(&self.ringable) != nonempty(&fresh.ringable)
@@ -219,7 +260,28 @@ impl Roster {
             ));
         }
         if nonempty(&self.members) != nonempty(&fresh.members) {
-            return Err(format!("members index {:?}, agents say {:?}", self.members, fresh.members));
+            return Err(format!(
+                "members index {:?}, agents say {:?}",
+                self.members, fresh.members
+            ));
+        }
+        for (id, at) in self
+            .ringable
+            .values()
+            .chain(self.members.values())
+            .flatten()
+        {
+            if self.by_id.get(id) != Some(at) {
+                return Err(format!(
+                    "{id} is filed at slot {at}, held in {:?}",
+                    self.by_id.get(id)
+                ));
+            }
+        }
+        for (id, at) in &self.by_id {
+            if self.slot(*at).is_none_or(|s| &s.id != id) {
+                return Err(format!("{id} is not in slot {at}"));
+            }
         }
         if self.comebacks != fresh.comebacks {
             return Err(format!(
