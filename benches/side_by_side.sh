@@ -13,7 +13,7 @@
 #                           [-no-build] [-keep] [-only anchor|hotline] [-children 2]
 #                           [-max-calls 5000]
 #
-#   -rate      new calls per second                                              200
+#   -rate      new calls per second (at most 800)                                200
 #   -seconds   how long calls keep arriving; calls = rate x seconds                10
 #   -talk-ms   how long each caller talks after the answer                      10000
 #   -gen       rust (benches/loadgen, hotline-loadgen: callers and agents' phones
@@ -64,7 +64,7 @@ case "$GEN" in
     *) echo "side_by_side.sh: -gen is rust" >&2; exit 2 ;;
 esac
 case "$ONLY" in ''|anchor|hotline) ;; *) echo "side_by_side.sh: -only is anchor or hotline" >&2; exit 2 ;; esac
-[ "$RATE" -le 400 ] || { echo "side_by_side.sh: at most 400 calls/s" >&2; exit 2; }
+[ "$RATE" -le 800 ] || { echo "side_by_side.sh: at most 800 calls/s" >&2; exit 2; }
 CALLS=$((RATE * SECONDS_OF_CALLS))
 TALK_S=$(((TALK_MS + 999) / 1000))
 LIMIT=$((RATE * (TALK_S + 2)))
