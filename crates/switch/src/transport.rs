@@ -44,7 +44,7 @@ pub struct SipTransport {
 }
 
 /// Open TCP connections accepted at most: the file descriptors are needed for media.
-const MAX_TCP_CONNECTIONS: usize = 4_096;
+pub(crate) const MAX_TCP_CONNECTIONS: usize = 4_096;
 /// A TCP connection silent this long is closed (phones send CRLF keep-alives far more often).
 const TCP_IDLE: std::time::Duration = std::time::Duration::from_secs(900);
 

@@ -16,13 +16,14 @@ use crate::call::QueueId;
 
 /// Where an agent is filed in the indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Filing {
+struct Filing {
     queue: QueueId,
     ringable: bool,
     back_at: Option<Instant>,
 }
 
 impl Filing {
+    /// Where `a` belongs in the indexes as the agent is now.
     fn of(a: &Agent) -> Filing {
         Filing {
             queue: a.queue.clone(),
@@ -46,6 +47,7 @@ pub(crate) struct Roster {
     changed: Vec<usize>,
     /// Agents who may be offered a call now, by queue, by number.
     ringable: BTreeMap<QueueId, BTreeMap<AgentId, usize>>,
+    /// Agents in `ringable`, over every queue.
     ringable_count: usize,
     /// Every agent, by queue.
     members: BTreeMap<QueueId, BTreeMap<AgentId, usize>>,
@@ -129,6 +131,7 @@ impl Roster {
         }
     }
 
+    /// The agent held in slot `at`.
     fn slot(&self, at: usize) -> Option<&Slot> {
         self.slots.get(at).and_then(Option::as_ref)
     }
@@ -182,38 +185,52 @@ impl Roster {
 
     /// Refiles every agent changed since the last question.
     fn settle(&mut self) {
+        #[cfg(test)]
+        let had_changes = !self.changed.is_empty();
         while let Some(at) = self.changed.pop() {
             let Some(s) = self.slots.get_mut(at).and_then(Option::as_mut) else {
                 continue;
             };
-            let now = Filing::of(&s.agent);
-            if now == s.filed {
+            let fresh = Filing::of(&s.agent);
+            if fresh == s.filed {
                 continue;
             }
-            let was = std::mem::replace(&mut s.filed, now.clone());
+            let was = std::mem::replace(&mut s.filed, fresh.clone());
             let id = s.id.clone();
             self.unfile(&id, &was);
-            self.file(&id, at, &now);
+            self.file(&id, at, &fresh);
+        }
+        // Every question settles first: in tests, each one also proves the indexes exact.
+        #[cfg(test)]
+        if had_changes {
+            if let Err(e) = self.agrees_with_agents() {
+                panic!("roster indexes out of step: {e}");
+            }
         }
     }
 
+    /// Enters the agent held in slot `at` in the indexes `f` names.
     fn file(&mut self, id: &AgentId, at: usize, f: &Filing) {
         self.members
             .entry(f.queue.clone())
             .or_default()
             .insert(id.clone(), at);
         if f.ringable {
-            self.ringable
+            let before = self
+                .ringable
                 .entry(f.queue.clone())
                 .or_default()
                 .insert(id.clone(), at);
-            self.ringable_count += 1;
+            if before.is_none() {
+                self.ringable_count += 1;
+            }
         }
         if let Some(back) = f.back_at {
             self.comebacks.insert((back, id.clone()));
         }
     }
 
+    /// Takes the agent out of the indexes `f` names.
     fn unfile(&mut self, id: &AgentId, f: &Filing) {
         if let Some(m) = self.members.get_mut(&f.queue) {
             m.remove(id);
@@ -238,6 +255,7 @@ impl Roster {
         settled.agrees_with_agents()
     }
 
+    /// The indexes are exactly what the agents, as filed, call for (tests).
     #[cfg(test)]
     fn agrees_with_agents(&self) -> Result<(), String> {
         let mut fresh = Roster::default();
@@ -275,6 +293,18 @@ impl Roster {
                 return Err(format!(
                     "{id} is filed at slot {at}, held in {:?}",
                     self.by_id.get(id)
+                ));
+            }
+        }
+        for s in self.slots.iter().flatten() {
+            let pending = self
+                .by_id
+                .get(&s.id)
+                .is_some_and(|at| self.changed.contains(at));
+            if s.filed != Filing::of(&s.agent) && !pending {
+                return Err(format!(
+                    "{} is filed as {:?}, not as it is now",
+                    s.id, s.filed
                 ));
             }
         }
