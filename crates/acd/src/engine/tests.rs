@@ -355,6 +355,12 @@ mod props {
         DirectEnded(usize, bool),
         /// That phone is answered.
         DirectAnswered(usize),
+        /// A reload moves the agent to the other queue.
+        Move(usize),
+        /// The seat's no-answer pause ends by itself after so many seconds, or never.
+        AutoResume(usize, Option<u64>),
+        /// Midnight: the day's counters start again.
+        NewDay,
     }
 
     fn ev() -> impl Strategy<Value = Ev> {
@@ -376,6 +382,9 @@ mod props {
             (0..4usize).prop_map(Ev::RingDirectly),
             (0..4usize, any::<bool>()).prop_map(|(a, d)| Ev::DirectEnded(a, d)),
             (0..4usize).prop_map(Ev::DirectAnswered),
+            (0..4usize).prop_map(Ev::Move),
+            (0..4usize, prop::option::of(0..30u64)).prop_map(|(a, s)| Ev::AutoResume(a, s)),
+            Just(Ev::NewDay),
         ]
     }
 
@@ -457,6 +466,19 @@ mod props {
                     Ev::DirectAnswered(i) => if let Some(call) = direct.remove(&i) {
                         let _ = acd.on_call(now, &ag(agents[i]), call);
                     }
+                    Ev::Move(i) => {
+                        let other = q(if i < 2 { "centre" } else { "luoyang" });
+                        if acd.agent_status(&ag(agents[i])).is_some() {
+                            acd.add_agent(now, ag(agents[i]), other);
+                        }
+                    }
+                    // A pause already longer than the new limit ends at the next round of
+                    // timers, which the switch runs after every input.
+                    Ev::AutoResume(i, s) => {
+                        acd.set_auto_resume(&ag(agents[i]), s.map(secs));
+                        acd.handle_timeout(now);
+                    }
+                    Ev::NewDay => acd.new_day(),
                 }
                 let drained = watch.drain(&mut acd, ring_all);
                 prop_assert!(drained.is_ok(), "{:?} after {:?}", drained, e);
