@@ -383,7 +383,8 @@ mod props {
             (0..4usize, any::<bool>()).prop_map(|(a, d)| Ev::DirectEnded(a, d)),
             (0..4usize).prop_map(Ev::DirectAnswered),
             (0..4usize).prop_map(Ev::Move),
-            (0..4usize, prop::option::of(0..30u64)).prop_map(|(a, s)| Ev::AutoResume(a, s)),
+            // The switch sets a static seat's resume time (never zero) or none.
+            (0..4usize, prop::option::of(1..30u64)).prop_map(|(a, s)| Ev::AutoResume(a, s)),
             Just(Ev::NewDay),
         ]
     }
