@@ -56,3 +56,7 @@ impl CallCore {
         let _ = self.events.send(MediaEvent::Digit(key));
     }
 }
+
+#[cfg(test)]
+#[path = "core_keys_tests.rs"]
+mod tests;
