@@ -145,23 +145,13 @@ impl Roster {
     /// The agents of `queue` who may be offered a call now, by number.
     pub fn ringable_in(&mut self, queue: &QueueId) -> impl Iterator<Item = (&AgentId, &Agent)> {
         self.settle();
-        let slots = &self.slots;
-        self.ringable
-            .get(queue)
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(move |at| slots.get(*at)?.as_ref().map(|s| (&s.id, &s.agent)))
+        listed(&self.slots, self.ringable.get(queue))
     }
 
     /// Every agent of `queue`.
     pub fn members_of(&mut self, queue: &QueueId) -> impl Iterator<Item = &Agent> {
         self.settle();
-        let slots = &self.slots;
-        self.members
-            .get(queue)
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(move |at| slots.get(*at)?.as_ref().map(|s| &s.agent))
+        listed(&self.slots, self.members.get(queue)).map(|(_, a)| a)
     }
 
     /// When an agent next comes back by themselves.
@@ -321,6 +311,17 @@ impl Roster {
         }
         Ok(())
     }
+}
+
+/// The agents an index lists (by number), read from their slots.
+fn listed<'a>(
+    slots: &'a [Option<Slot>],
+    index: Option<&'a BTreeMap<AgentId, usize>>,
+) -> impl Iterator<Item = (&'a AgentId, &'a Agent)> {
+    index
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(move |at| slots.get(*at)?.as_ref().map(|s| (&s.id, &s.agent)))
 }
 
 #[cfg(test)]
