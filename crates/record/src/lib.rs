@@ -21,6 +21,7 @@ mod error;
 mod fsmode;
 mod recorder;
 mod store;
+pub mod thread_nice;
 
 pub use call_id::{CallId, CallIdError};
 pub use error::RecordError;

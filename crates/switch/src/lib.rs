@@ -21,6 +21,7 @@ mod files;
 mod media_lag;
 mod notes;
 pub mod plan;
+mod priority;
 mod prompt_takes;
 pub mod transport;
 mod udp_reader;
@@ -331,14 +332,17 @@ pub async fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
 }
 
 /// Runs the call machine's edge on a thread and runtime of its own: a new call's setup and
-/// a BYE never wait in line behind thousands of media tasks on the runtime's workers; the
-/// OS schedules the machine as soon as something arrives for it.
+/// a BYE never wait in line behind thousands of media tasks on the runtime's workers, and
+/// the OS, asked to favour the thread, schedules it as soon as something arrives for it.
 fn core_thread(run: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     std::thread::Builder::new()
         .name("hotline-core".into())
-        .spawn(move || runtime.block_on(run))?;
+        .spawn(move || {
+            crate::priority::favour_signalling_thread("call machine");
+            runtime.block_on(run)
+        })?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The SIP UDP socket's reader: a thread of its own, so a burst of calls is read off the
+//! The SIP UDP socket's reader: a thread of its own (favoured by the OS, see `priority`), so a burst of calls is read off the
 //! kernel's buffer however busy the media tasks keep the runtime's workers. Each datagram
 //! is stamped with its arrival (the core measures its lag from there) and sorted into the
 //! dialog lane (responses, in-dialog requests: never dropped here, the reader waits for
@@ -50,7 +50,10 @@ pub(crate) fn start(
     socket.set_read_timeout(Some(IDLE_CHECK))?;
     std::thread::Builder::new()
         .name("hotline-sip-udp".into())
-        .spawn(move || read_loop(&socket, &lanes, &counters))?;
+        .spawn(move || {
+            crate::priority::favour_signalling_thread("SIP reader");
+            read_loop(&socket, &lanes, &counters)
+        })?;
     Ok(())
 }
 
