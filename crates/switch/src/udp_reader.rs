@@ -1,9 +1,9 @@
 //! The SIP UDP socket's reader: a thread of its own, favoured by the OS (see `priority`), so
 //! a burst of calls is read off the kernel's buffer however busy the media tasks keep the
 //! runtime's workers. Each datagram is stamped with its arrival (the core measures its lag
-//! from there) and sorted into the dialog lane (responses, in-dialog requests: never dropped here, the reader waits for
-//! room) or the new-work lane (dropped, counted, when full: the caller retransmits, and
-//! the core sheds new calls long before the lane fills).
+//! from there) and sorted into the dialog lane (responses, in-dialog requests: never
+//! dropped here, the reader waits for room) or the new-work lane (dropped, counted, when
+//! full: the caller retransmits, and the core sheds new calls long before the lane fills).
 
 use std::net::UdpSocket;
 use std::sync::Arc;
