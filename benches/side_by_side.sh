@@ -4,9 +4,10 @@
 # hotline, one after the other on 127.0.0.1, with the same generator, rate, calls and talk
 # time. Prints per system: calls offered, answered, completed media calls (answered, hung
 # up normally, RTP received by the caller and by the agent, relayed by the system: a call
-# whose audio went straight between the phones is counted apart), failed, setup p50/p99, CPU of
-# the system under test (% of one core over the run) and its peak memory, recordings
-# written; and the ratios hotline / anchor of completed media calls and of those with clean
+# whose audio went straight between the phones is counted apart), failed, setup p50/p99
+# (as the caller read the 200, on the wire, and the system's own part: on the wire less the
+# agent phone's answering), CPU of the system under test (% of one core over the run) and
+# its peak memory, recordings written; and the ratios hotline / anchor of completed media calls and of those with clean
 # audio (each side heard 90 % of the packets the other side sent).
 #
 #   benches/side_by_side.sh [-rate 200] [-seconds 10] [-talk-ms 10000] [-gen rust]
@@ -404,6 +405,8 @@ for row in csv.DictReader((d / "loadgen-calls.csv").open()):
 lg = json.loads((d / "loadgen.json").read_text())
 peak_pss = max([int(l.split()[2]) for l in (d / "memory.txt").read_text().splitlines() if l.strip()] + [after[1]])
 setup = lg.get("setup_ms") or {}
+wire = lg.get("setup_wire_ms") or {}
+own = lg.get("system_setup_ms") or {}
 callers = lg.get("callers") or {}
 print(json.dumps({
     "system": system, "loadavg": loadavg, "offered": lg.get("offered", 0), "answered": lg.get("answered", 0),
@@ -412,6 +415,8 @@ print(json.dumps({
     "failed": lg.get("failed", 0), "refused": lg.get("refused", 0), "failures": callers.get("failures", {}),
     "agents_failed": (lg.get("agents") or {}).get("failed", 0),
     "setup_p50": setup.get("p50"), "setup_p99": setup.get("p99"),
+    "wire_setup_p50": wire.get("p50"), "wire_setup_p99": wire.get("p99"),
+    "own_setup_p50": own.get("p50"), "own_setup_p99": own.get("p99"),
     "cpu_s": (after[0] - before[0]) / hz, "wall_s": wall,
     "cpu_pct": 100.0 * (after[0] - before[0]) / hz / wall if wall > 0 else 0.0,
     "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings, "recorded_mb": recorded_mb,
@@ -449,7 +454,9 @@ rows = [
     ("failed / timed out (callers)", lambda x: f"{x['failed']:,} {x['failures'] or ''}".strip()),
     ("refused (503)", lambda x: f"{x['refused']:,}"),
     ("agents' legs failed", lambda x: f"{x['agents_failed']:,}"),
-    ("setup p50 / p99", lambda x: f"{ms(x['setup_p50'])} / {ms(x['setup_p99'])} ms"),
+    ("setup p50 / p99 (INVITE sent → 200 read by the caller)", lambda x: f"{ms(x['setup_p50'])} / {ms(x['setup_p99'])} ms"),
+    ("setup on the wire p50 / p99 (→ 200 reached the caller's socket: kernel stamps)", lambda x: f"{ms(x['wire_setup_p50'])} / {ms(x['wire_setup_p99'])} ms"),
+    ("the system's own part of setup p50 / p99 (on the wire, less the agent phone's answering)", lambda x: f"{ms(x['own_setup_p50'])} / {ms(x['own_setup_p99'])} ms"),
     ("calls set up in over 1 s", lambda x: f"{x['setup_over_1s']:,}"),
     ("callers' retransmissions (INVITE, BYE)", lambda x: f"{x['retransmissions']:,}"),
     ("kernel drops on its SIP socket", lambda x: f"{x['sip_drops']:,}"),

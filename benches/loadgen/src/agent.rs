@@ -49,6 +49,10 @@ struct Call {
     phase: usize,
     /// The payload type answered (PCMA, or PCMU through a proxy).
     codec: u8,
+    /// When the INVITE reached the phone's socket.
+    invited_at: Instant,
+    /// From the INVITE's arrival to the 200 sent: this phone's own part of the setup.
+    answer_delay: Option<Duration>,
 }
 
 /// What the phones share: the socket, the calls up, and what they counted.
@@ -100,8 +104,9 @@ impl Agents {
         self.calls.len()
     }
 
-    /// Handles one datagram from the switch.
-    pub fn on_datagram(&mut self, now: Instant, data: &[u8], from: SocketAddr) {
+    /// Handles one datagram from the switch, read at `now`, that reached the socket at
+    /// `arrived`.
+    pub fn on_datagram(&mut self, now: Instant, arrived: Instant, data: &[u8], from: SocketAddr) {
         let Ok(msg) = sip::parse(data) else {
             self.stats.strays += 1;
             return;
@@ -112,7 +117,7 @@ impl Agents {
             return;
         };
         match method {
-            "INVITE" => self.on_invite(now, &msg, data, call_id, from),
+            "INVITE" => self.on_invite(now, arrived, &msg, data, call_id, from),
             "ACK" => self.on_ack(now, call_id),
             "CANCEL" => self.on_cancel(now, &msg, call_id, from),
             "BYE" => self.on_bye(now, &msg, call_id, from),
@@ -139,6 +144,7 @@ impl Agents {
     fn on_invite(
         &mut self,
         now: Instant,
+        arrived: Instant,
         msg: &Msg<'_>,
         raw: &[u8],
         call_id: &str,
@@ -192,6 +198,8 @@ impl Agents {
             caller: legs::caller_key(legs::from_user(msg.header(Hdr::From).unwrap_or(""))),
             phase: self.next_tag as usize,
             codec,
+            invited_at: arrived,
+            answer_delay: None,
         };
         if self.answer_after.is_zero() {
             self.answer(now, msg, &mut call);
@@ -219,6 +227,7 @@ impl Agents {
             call.peer,
         );
         call.last.clone_from(&self.buf);
+        call.answer_delay = Some(Instant::now().saturating_duration_since(call.invited_at));
         call.state = State::Answered {
             tx: Retransmit::answer(now),
         };
@@ -390,6 +399,7 @@ impl Agents {
             rtp_received: call.rtp.received,
             rtp_sent: call.rtp.sent,
             local_media: call.rtp.local().ok(),
+            answer_delay: call.answer_delay,
         };
         // A caller rung again (after a ring timeout) keeps the leg that went furthest.
         let kept = self.legs.entry(call.caller).or_default();

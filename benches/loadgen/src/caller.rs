@@ -69,8 +69,10 @@ pub struct Call {
     invited_at: Instant,
     state: State,
     rtp: Option<Stream>,
-    /// INVITE→200, once answered.
+    /// INVITE→200, once answered, as this program read the 200.
     pub setup: Option<Duration>,
+    /// INVITE→200 on the wire: until the 200 reached the caller's socket.
+    pub setup_wire: Option<Duration>,
     /// BYE→200, once hung up.
     pub hangup: Option<Duration>,
     /// RTP packets sent and received.
@@ -167,6 +169,7 @@ impl Callers {
             },
             rtp: None,
             setup: None,
+            setup_wire: None,
             hangup: None,
             rtp_counts: (0, 0),
             media_to: None,
@@ -195,8 +198,9 @@ impl Callers {
         (self.calls.get(idx)?.call_id == call_id).then_some(idx)
     }
 
-    /// Handles one datagram from the switch.
-    pub fn on_datagram(&mut self, now: Instant, data: &[u8], from: SocketAddr) {
+    /// Handles one datagram from the switch, read at `now`, that reached the socket at
+    /// `arrived`.
+    pub fn on_datagram(&mut self, now: Instant, arrived: Instant, data: &[u8], from: SocketAddr) {
         let Ok(msg) = sip::parse(data) else {
             self.stats.strays += 1;
             return;
@@ -211,7 +215,7 @@ impl Callers {
         };
         match msg.start {
             Start::Response { status } => match msg.cseq() {
-                Some((_, "INVITE")) => self.on_invite_response(now, idx, &msg, status),
+                Some((_, "INVITE")) => self.on_invite_response(now, arrived, idx, &msg, status),
                 Some((_, "BYE")) => self.on_bye_response(now, idx, status),
                 _ => {}
             },
@@ -219,7 +223,14 @@ impl Callers {
         }
     }
 
-    fn on_invite_response(&mut self, now: Instant, idx: usize, msg: &Msg<'_>, status: u16) {
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        arrived: Instant,
+        idx: usize,
+        msg: &Msg<'_>,
+        status: u16,
+    ) {
         let limit = self.cfg.setup_limit;
         let call = &mut self.calls[idx];
         let to = msg.header(Hdr::To).unwrap_or("").to_owned();
@@ -234,6 +245,7 @@ impl Callers {
             (State::Inviting { .. }, 200..=299) => {
                 let setup = now.saturating_duration_since(call.invited_at);
                 call.setup = Some(setup);
+                call.setup_wire = Some(arrived.saturating_duration_since(call.invited_at));
                 self.setup.push(setup);
                 self.stats.answered += 1;
                 let dialog =

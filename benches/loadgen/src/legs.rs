@@ -19,6 +19,8 @@ pub struct AgentLeg {
     pub rtp_sent: u64,
     /// The phone's own RTP address (what it answered in its SDP).
     pub local_media: Option<SocketAddr>,
+    /// From the INVITE's arrival at the phone to its 200: the phone's part of the setup.
+    pub answer_delay: Option<std::time::Duration>,
 }
 
 /// The agents' legs by caller key.
@@ -102,6 +104,7 @@ mod tests {
                 rtp_received: 0,
                 rtp_sent: 500,
                 local_media: Some(AGENT),
+                answer_delay: None,
             },
         );
         let leg = leg_of(&legs, "13903790003");
@@ -113,6 +116,7 @@ mod tests {
                 rtp_received: 498,
                 rtp_sent: 500,
                 local_media: Some(AGENT),
+                answer_delay: None,
             },
         );
         assert!(completed_media(&heard(500), leg_of(&legs, "13903790004")));
@@ -142,6 +146,7 @@ mod tests {
                 rtp_received: 500,
                 rtp_sent: 500,
                 local_media: Some(AGENT),
+                answer_delay: None,
             },
         );
         let direct = CallerLeg {

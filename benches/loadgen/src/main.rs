@@ -20,6 +20,7 @@ mod rtp;
 mod run;
 mod sdp;
 mod sip;
+mod stamp;
 mod stats;
 mod timer;
 mod uac;
@@ -122,6 +123,7 @@ fn loopback_socket(addr: SocketAddr, what: &str) -> Result<UdpSocket> {
     let socket = UdpSocket::bind(addr).with_context(|| format!("binding {what} {addr}"))?;
     socket.set_nonblocking(true)?;
     run::grow_buffers(&socket, 4 << 20);
+    stamp::enable(&socket).with_context(|| format!("stamping {what}'s datagrams"))?;
     Ok(socket)
 }
 
@@ -248,6 +250,11 @@ fn summary(
         "refused": c.map_or(0, |c| c.stats.refused),
         "failed": callers_failed,
         "setup_ms": c.map(|c| c.setup.summary()),
+        "setup_wire_ms": c.map(|c| wire_times(c, None).summary()),
+        "system_setup_ms": match (c, agents) {
+            (Some(c), Some(a)) => Some(wire_times(c, Some(&a.legs)).summary()),
+            _ => None,
+        },
         "bye_ms": c.map(|c| c.hangup.summary()),
         "callers": c.map(|c| c.stats.json()),
         "agents": agents.map(|a| a.stats.json()),
@@ -261,6 +268,28 @@ fn summary(
         "ok": ok,
     });
     (v, ok)
+}
+
+/// The callers' setup times on the wire (INVITE sent → 200 reached the caller's socket);
+/// with the agents' `legs`, less each agent phone's own delay in answering: the system's
+/// own part of the setup (calls whose agent leg is not known are left out).
+fn wire_times(callers: &Callers, legs: Option<&legs::AgentLegs>) -> stats::Times {
+    let mut times = stats::Times::default();
+    for call in callers.calls() {
+        let Some(wire) = call.setup_wire else {
+            continue;
+        };
+        match legs {
+            None => times.push(wire),
+            Some(legs) => {
+                let answer = legs::leg_of(legs, &call.caller_id).and_then(|l| l.answer_delay);
+                if let Some(answer) = answer {
+                    times.push(wire.saturating_sub(answer));
+                }
+            }
+        }
+    }
+    times
 }
 
 /// Callers' calls completed with audio received on both sides through the system, and the
@@ -297,6 +326,16 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
             "callers  setup INVITE→200  {}",
             p.callers.setup.line()
         ));
+        out.push(format!(
+            "callers  setup on the wire {}",
+            wire_times(&p.callers, None).line()
+        ));
+        if let Some(a) = agents {
+            out.push(format!(
+                "system   its own part of setup (on the wire, less the agent phone's answering) {}",
+                wire_times(&p.callers, Some(&a.legs)).line()
+            ));
+        }
         out.push(format!(
             "callers  hang-up BYE→200   {}",
             p.callers.hangup.line()
@@ -337,7 +376,7 @@ fn write_csv(
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         f,
-        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received,agent_completed,agent_rtp_sent,agent_rtp_received,completed_media"
+        "index,caller_id,call_id,outcome,setup_ms,bye_ms,rtp_sent,rtp_received,agent_completed,agent_rtp_sent,agent_rtp_received,completed_media,setup_wire_ms,agent_answer_ms"
     )?;
     let ms = |d: Option<Duration>| {
         d.map_or(String::new(), |d| {
@@ -355,7 +394,7 @@ fn write_csv(
         let media = legs::completed_media(&caller_leg(call), leg);
         writeln!(
             f,
-            "{i},{},{},{outcome},{},{},{},{},{},{},{},{media}",
+            "{i},{},{},{outcome},{},{},{},{},{},{},{},{media},{},{}",
             call.caller_id,
             call.call_id,
             ms(call.setup),
@@ -365,6 +404,8 @@ fn write_csv(
             leg.map_or(String::new(), |l| l.completed.to_string()),
             leg.map_or(String::new(), |l| l.rtp_sent.to_string()),
             leg.map_or(String::new(), |l| l.rtp_received.to_string()),
+            ms(call.setup_wire),
+            ms(leg.and_then(|l| l.answer_delay)),
         )?;
     }
     f.flush()

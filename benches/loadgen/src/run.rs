@@ -250,25 +250,26 @@ pub fn run(
     }
 }
 
-/// Reads up to [`READ_BATCH`] SIP datagrams waiting on each side's socket, each stamped
-/// with the time it was read.
+/// Reads up to [`READ_BATCH`] SIP datagrams waiting on each side's socket, each handled
+/// at the time it was read and stamped with the time it arrived (see `stamp`).
 fn read_sip(callers: Option<&mut CallerPlan>, agents: Option<&mut Agents>, recv: &mut [u8]) {
     if let Some(plan) = callers {
         for _ in 0..READ_BATCH {
-            let Ok((n, from)) = plan.callers.socket().recv_from(recv) else {
+            let Ok((n, from, arrived)) = crate::stamp::recv(plan.callers.socket(), recv) else {
                 break;
             };
             let Some(data) = recv.get(..n) else { break };
-            plan.callers.on_datagram(Instant::now(), data, from);
+            plan.callers
+                .on_datagram(Instant::now(), arrived, data, from);
         }
     }
     if let Some(a) = agents {
         for _ in 0..READ_BATCH {
-            let Ok((n, from)) = a.socket().recv_from(recv) else {
+            let Ok((n, from, arrived)) = crate::stamp::recv(a.socket(), recv) else {
                 break;
             };
             let Some(data) = recv.get(..n) else { break };
-            a.on_datagram(Instant::now(), data, from);
+            a.on_datagram(Instant::now(), arrived, data, from);
         }
     }
 }
