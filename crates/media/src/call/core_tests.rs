@@ -223,11 +223,30 @@ fn a_play_is_framed_stamped_and_finished_once() {
 }
 
 #[test]
+fn the_end_of_a_play_is_told_with_its_last_frame() {
+    let (mut c, mut rx) = call(None);
+    c.play(7, &names(&["beep"]), false); // 250 samples: two frames
+    assert!(c.tick(0).caller.is_some());
+    assert!(events(&mut rx).is_empty());
+    assert!(c.tick(160).caller.is_some(), "the last frame is sent");
+    let last = c.frame(Party::Caller).to_vec();
+    assert!(!RtpPacket::parse(&last[..]).unwrap().marker(), "one talkspurt");
+    assert_eq!(
+        events(&mut rx),
+        [MediaEvent::PlayFinished(7)],
+        "told with the last frame, not a tick later"
+    );
+    assert!(c.tick(320).caller.is_none());
+    assert!(!c.needs_tick());
+    assert!(events(&mut rx).is_empty(), "told once");
+}
+
+#[test]
 fn cut_replaced_and_looped_plays_never_finish_and_empty_ones_finish_at_once() {
     let (mut c, mut rx) = call(None);
     c.play(1, &names(&["beep"]), false);
     c.tick(0);
-    c.play(2, &names(&["tick"]), false);
+    c.play(2, &names(&["beep"]), false);
     c.tick(160);
     c.stop_playing();
     assert!(!c.needs_tick());

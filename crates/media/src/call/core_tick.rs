@@ -14,7 +14,7 @@ use hotline_record::Channel;
 
 impl CallCore {
     /// The 20 ms tick, while playing or supervised: builds the frames of the moment (see
-    /// [`CallCore::frame`]) and says where they go. At the end of a play, sends
+    /// [`CallCore::frame`]) and says where they go. With a play's last frame, sends
     /// `PlayFinished`.
     pub(crate) fn tick(&mut self, now: u64) -> Sends {
         let mut sends = Sends::default();
@@ -92,13 +92,19 @@ impl CallCore {
         let Some(player) = self.player.as_mut() else {
             return false;
         };
+        let id = player.id();
         if player.next_frame(&mut self.frame_pcm) {
+            // Told with the last frame, not a tick later: a caller who hangs up the moment
+            // the agent's number ends has heard it all, and the switch must know that first.
+            if player.is_exhausted() && player.tell_end() {
+                let _ = self.events.send(MediaEvent::PlayFinished(id));
+            }
             return true;
         }
-        let (id, looped) = (player.id(), player.looped());
+        let tell = !player.looped() && player.tell_end();
         self.player = None;
         self.out.pause();
-        if !looped {
+        if tell {
             let _ = self.events.send(MediaEvent::PlayFinished(id));
         }
         false

@@ -39,7 +39,8 @@ use crate::relay::{BridgeStats, Leg, MediaPort, PeerMedia};
 pub enum MediaEvent {
     /// The caller pressed a key (RFC 4733 event or in-band tone), once per press.
     Digit(char),
-    /// The play with this id has been heard to its end (never sent for looped or cut plays).
+    /// The play with this id has sent its last frame to the caller (never sent for looped or
+    /// cut plays).
     PlayFinished(u32),
     /// The voicemail file is complete and closed; `samples` at 8 kHz, 0 if it could not be
     /// written (the reason is logged).

@@ -14,6 +14,8 @@ pub(crate) struct Player {
     clip: usize,
     pos: usize,
     looped: bool,
+    /// `PlayFinished` was sent (with the last frame).
+    end_told: bool,
 }
 
 impl Player {
@@ -30,6 +32,7 @@ impl Player {
             clip: 0,
             pos: 0,
             looped,
+            end_told: false,
         })
     }
 
@@ -41,6 +44,16 @@ impl Player {
     /// Whether the play restarts at its end (it never finishes on its own).
     pub(crate) fn looped(&self) -> bool {
         self.looped
+    }
+
+    /// Whether every frame has been handed out (never, for a looped play).
+    pub(crate) fn is_exhausted(&self) -> bool {
+        !self.looped && self.clip >= self.clips.len()
+    }
+
+    /// True the first time it is asked: the play's end is told once.
+    pub(crate) fn tell_end(&mut self) -> bool {
+        !std::mem::replace(&mut self.end_told, true)
     }
 
     /// Fills `frame` with the next 20 ms, padding the last one with silence; false once
