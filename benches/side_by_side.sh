@@ -417,6 +417,7 @@ print(json.dumps({
     "setup_p50": setup.get("p50"), "setup_p99": setup.get("p99"),
     "wire_setup_p50": wire.get("p50"), "wire_setup_p99": wire.get("p99"),
     "own_setup_p50": own.get("p50"), "own_setup_p99": own.get("p99"),
+    "own_setup_unmatched": lg.get("system_setup_unmatched") or 0, "unstamped_sip": lg.get("unstamped_sip") or 0,
     "cpu_s": (after[0] - before[0]) / hz, "wall_s": wall,
     "cpu_pct": 100.0 * (after[0] - before[0]) / hz / wall if wall > 0 else 0.0,
     "peak_pss_mb": peak_pss / 1024, "processes": after[3], "recordings": recordings, "recorded_mb": recorded_mb,
@@ -456,7 +457,10 @@ rows = [
     ("agents' legs failed", lambda x: f"{x['agents_failed']:,}"),
     ("setup p50 / p99 (INVITE sent → 200 read by the caller)", lambda x: f"{ms(x['setup_p50'])} / {ms(x['setup_p99'])} ms"),
     ("setup on the wire p50 / p99 (→ 200 reached the caller's socket: kernel stamps)", lambda x: f"{ms(x['wire_setup_p50'])} / {ms(x['wire_setup_p99'])} ms"),
-    ("the system's own part of setup p50 / p99 (on the wire, less the agent phone's answering)", lambda x: f"{ms(x['own_setup_p50'])} / {ms(x['own_setup_p99'])} ms"),
+    ("the system's own part of setup p50 / p99 (on the wire, less the agent phone's answering)",
+     lambda x: f"{ms(x['own_setup_p50'])} / {ms(x['own_setup_p99'])} ms"
+               + (f" ({x['own_setup_unmatched']:,} calls unmatched)" if x['own_setup_unmatched'] else "")
+               + (f" ({x['unstamped_sip']:,} SIP datagrams without a kernel stamp)" if x['unstamped_sip'] else "")),
     ("calls set up in over 1 s", lambda x: f"{x['setup_over_1s']:,}"),
     ("callers' retransmissions (INVITE, BYE)", lambda x: f"{x['retransmissions']:,}"),
     ("kernel drops on its SIP socket", lambda x: f"{x['sip_drops']:,}"),

@@ -250,11 +250,16 @@ fn summary(
         "refused": c.map_or(0, |c| c.stats.refused),
         "failed": callers_failed,
         "setup_ms": c.map(|c| c.setup.summary()),
-        "setup_wire_ms": c.map(|c| wire_times(c, None).summary()),
+        "setup_wire_ms": c.map(|c| wire_times(c, None).0.summary()),
         "system_setup_ms": match (c, agents) {
-            (Some(c), Some(a)) => Some(wire_times(c, Some(&a.legs)).summary()),
+            (Some(c), Some(a)) => Some(wire_times(c, Some(&a.legs)).0.summary()),
             _ => None,
         },
+        "system_setup_unmatched": match (c, agents) {
+            (Some(c), Some(a)) => Some(wire_times(c, Some(&a.legs)).1),
+            _ => None,
+        },
+        "unstamped_sip": stamp::unstamped(),
         "bye_ms": c.map(|c| c.hangup.summary()),
         "callers": c.map(|c| c.stats.json()),
         "agents": agents.map(|a| a.stats.json()),
@@ -272,9 +277,11 @@ fn summary(
 
 /// The callers' setup times on the wire (INVITE sent → 200 reached the caller's socket);
 /// with the agents' `legs`, less each agent phone's own delay in answering: the system's
-/// own part of the setup (calls whose agent leg is not known are left out).
-fn wire_times(callers: &Callers, legs: Option<&legs::AgentLegs>) -> stats::Times {
-    let mut times = stats::Times::default();
+/// own part of the setup. Calls whose agent leg is not known are left out, and so are those
+/// whose phone took longer than the whole setup: a leg of another call (caller numbers
+/// repeat past 10,000 calls), counted in the second value.
+fn wire_times(callers: &Callers, legs: Option<&legs::AgentLegs>) -> (stats::Times, u64) {
+    let (mut times, mut unmatched) = (stats::Times::default(), 0);
     for call in callers.calls() {
         let Some(wire) = call.setup_wire else {
             continue;
@@ -283,13 +290,15 @@ fn wire_times(callers: &Callers, legs: Option<&legs::AgentLegs>) -> stats::Times
             None => times.push(wire),
             Some(legs) => {
                 let answer = legs::leg_of(legs, &call.caller_id).and_then(|l| l.answer_delay);
-                if let Some(answer) = answer {
-                    times.push(wire.saturating_sub(answer));
+                match answer.map(|a| wire.checked_sub(a)) {
+                    Some(Some(own)) => times.push(own),
+                    Some(None) => unmatched += 1,
+                    None => {}
                 }
             }
         }
     }
-    times
+    (times, unmatched)
 }
 
 /// Callers' calls completed with audio received on both sides through the system, and the
@@ -328,12 +337,12 @@ fn human(plan: Option<&CallerPlan>, agents: Option<&Agents>, s: &serde_json::Val
         ));
         out.push(format!(
             "callers  setup on the wire {}",
-            wire_times(&p.callers, None).line()
+            wire_times(&p.callers, None).0.line()
         ));
         if let Some(a) = agents {
             out.push(format!(
                 "system   its own part of setup (on the wire, less the agent phone's answering) {}",
-                wire_times(&p.callers, Some(&a.legs)).line()
+                wire_times(&p.callers, Some(&a.legs)).0.line()
             ));
         }
         out.push(format!(

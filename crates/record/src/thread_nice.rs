@@ -2,8 +2,10 @@
 //! machine its media can saturate: signalling (a new call's setup, a BYE) must not wait
 //! behind media, and the recorder must not fall seconds behind the calls it records (its
 //! backlog is memory). Each of those threads asks for a lower nice value than the media
-//! workers, which take what is left. Linux keeps a nice value per thread; no crate wraps
-//! `setpriority` for one thread, so this calls libc.
+//! workers, which take what is left. Linux keeps a nice value per thread (and a thread
+//! started by a favoured one inherits its value); no crate wraps `setpriority` for one
+//! thread, so this calls libc. It lives here because the recorder's thread starts here; the
+//! switch uses it for its signalling threads.
 
 use tracing::{info, warn};
 
@@ -39,8 +41,9 @@ pub fn set_this_thread_nice(nice: i32) -> std::io::Result<()> {
 pub fn this_thread_nice() -> std::io::Result<i32> {
     let who = this_thread()?;
     // getpriority may return -1 as a value: errno tells an error apart.
-    // SAFETY: __errno_location returns this thread's errno; getpriority reads its arguments.
+    // SAFETY: __errno_location returns a valid pointer to this thread's errno.
     unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: getpriority reads its two integer arguments only.
     let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, who) };
     let error = std::io::Error::last_os_error();
     match error.raw_os_error() {
@@ -80,12 +83,13 @@ mod tests {
 
     #[test]
     fn a_thread_may_always_step_back() {
-        let nice = std::thread::spawn(|| {
-            set_this_thread_nice(5).unwrap();
-            this_thread_nice().unwrap()
+        let (asked, nice) = std::thread::spawn(|| {
+            let asked = (this_thread_nice().unwrap() + 1).min(19);
+            set_this_thread_nice(asked).unwrap();
+            (asked, this_thread_nice().unwrap())
         })
         .join()
         .unwrap();
-        assert_eq!(nice, 5);
+        assert_eq!(nice, asked);
     }
 }

@@ -230,7 +230,10 @@ fn the_end_of_a_play_is_told_with_its_last_frame() {
     assert!(events(&mut rx).is_empty());
     assert!(c.tick(160).caller.is_some(), "the last frame is sent");
     let last = c.frame(Party::Caller).to_vec();
-    assert!(!RtpPacket::parse(&last[..]).unwrap().marker(), "one talkspurt");
+    assert!(
+        !RtpPacket::parse(&last[..]).unwrap().marker(),
+        "one talkspurt"
+    );
     assert_eq!(
         events(&mut rx),
         [MediaEvent::PlayFinished(7)],
