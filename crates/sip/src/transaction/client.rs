@@ -24,11 +24,17 @@ enum State {
     Terminated,
 }
 
-/// One client transaction.
+/// One client transaction. The request and its bytes are let go once its final response
+/// is in: an INVITE's transaction outlives that by 32 s (timers D and M), with nothing left
+/// to resend but an ACK.
 #[derive(Debug)]
 pub(super) struct ClientTx {
-    request: Request,
+    /// The request, until its final response: its non-2xx ACK is built from it.
+    request: Option<Request>,
+    /// The request's bytes, resent until a response arrives; empty after the final one.
     data: Vec<u8>,
+    /// (branch, method): how responses find this transaction.
+    key: (String, Method),
     peer: Peer,
     state: State,
     interval: Duration,
@@ -45,9 +51,15 @@ impl ClientTx {
     ) -> (ClientTx, Output) {
         let data = request.to_bytes();
         let invite = request.method == Method::Invite;
+        let branch = request
+            .top_via()
+            .and_then(|v| v.branch().map(str::to_string))
+            .unwrap_or_default();
+        let key = (branch, request.method.clone());
         let mut tx = ClientTx {
-            request,
+            request: Some(request),
             data: data.clone(),
+            key,
             peer,
             state: if invite {
                 State::Calling
@@ -76,13 +88,8 @@ impl ClientTx {
     }
 
     /// (branch, method): how responses find this transaction.
-    pub fn key(&self) -> (String, Method) {
-        let branch = self
-            .request
-            .top_via()
-            .and_then(|v| v.branch().map(str::to_string))
-            .unwrap_or_default();
-        (branch, self.request.method.clone())
+    pub fn key(&self) -> &(String, Method) {
+        &self.key
     }
 
     pub fn is_terminated(&self) -> bool {
@@ -107,7 +114,19 @@ impl ClientTx {
     }
 
     fn is_invite(&self) -> bool {
-        self.request.method == Method::Invite
+        self.key.1 == Method::Invite
+    }
+
+    /// Whether it still holds its request or the request's bytes.
+    #[cfg(test)]
+    pub(super) fn holds_request(&self) -> bool {
+        self.request.is_some() || !self.data.is_empty()
+    }
+
+    /// The final response is in: nothing will be resent but an ACK.
+    fn let_request_go(&mut self) {
+        self.request = None;
+        self.data = Vec::new();
     }
 
     pub fn on_response(&mut self, resp: Response, now: Instant, cfg: &TimerConfig) -> Output {
@@ -125,18 +144,21 @@ impl ClientTx {
                 (State::Calling | State::Proceeding, 200..=299) => {
                     self.state = State::Accepted;
                     self.deadlines.clear_all();
+                    self.let_request_go();
                     self.arm(&mut out, Timer::M, now + cfg.t1 * 64);
                     out.response = Some(resp);
                 }
                 (State::Accepted, 200..=299) => out.response = Some(resp),
                 (State::Calling | State::Proceeding, _) => {
                     self.deadlines.clear_all();
-                    let ack = self.ack_for(&resp).to_bytes();
-                    out.transmits.push(Transmit {
-                        to: self.peer,
-                        data: ack.clone(),
-                    });
-                    self.ack = Some(ack);
+                    if let Some(ack) = self.ack_for(&resp).map(|a| a.to_bytes()) {
+                        out.transmits.push(Transmit {
+                            to: self.peer,
+                            data: ack.clone(),
+                        });
+                        self.ack = Some(ack);
+                    }
+                    self.let_request_go();
                     out.response = Some(resp);
                     if unreliable {
                         self.state = State::Completed;
@@ -164,6 +186,7 @@ impl ClientTx {
             }
             (State::Trying | State::Proceeding, _) => {
                 self.deadlines.clear_all();
+                self.let_request_go();
                 out.response = Some(resp);
                 if unreliable {
                     self.state = State::Completed;
@@ -219,26 +242,27 @@ impl ClientTx {
     }
 
     /// The ACK for a non-2xx final response (RFC 3261 17.1.1.3): part of this transaction.
-    fn ack_for(&self, resp: &Response) -> Request {
-        let mut ack = Request::new(Method::Ack, self.request.uri.clone());
-        if let Some(via) = self.request.headers.get(&HeaderName::Via) {
+    fn ack_for(&self, resp: &Response) -> Option<Request> {
+        let request = self.request.as_ref()?;
+        let mut ack = Request::new(Method::Ack, request.uri.clone());
+        if let Some(via) = request.headers.get(&HeaderName::Via) {
             let top = split_list(via).first().map(|s| s.to_string());
             ack.headers.push(HeaderName::Via, top.unwrap_or_default());
         }
         ack.headers.push(HeaderName::MaxForwards, "70");
         for name in [HeaderName::From, HeaderName::CallId] {
-            if let Some(v) = self.request.headers.get(&name) {
+            if let Some(v) = request.headers.get(&name) {
                 ack.headers.push(name, v);
             }
         }
         if let Some(to) = resp.headers.get(&HeaderName::To) {
             ack.headers.push(HeaderName::To, to);
         }
-        for route in self.request.headers.get_all(&HeaderName::Route) {
+        for route in request.headers.get_all(&HeaderName::Route) {
             ack.headers.push(HeaderName::Route, route);
         }
-        let seq = self.request.cseq().map(|c| c.seq).unwrap_or(1);
+        let seq = request.cseq().map(|c| c.seq).unwrap_or(1);
         ack.headers.push(HeaderName::CSeq, format!("{seq} ACK"));
-        ack
+        Some(ack)
     }
 }

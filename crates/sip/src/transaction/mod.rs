@@ -183,7 +183,7 @@ impl Endpoint {
             Method::Cancel => self.handle_cancel(now, request, key, from),
             _ => {
                 let id = self.alloc_id();
-                let tx = ServerTx::new(request.clone(), from, key.clone());
+                let tx = ServerTx::new(&request, from, key.clone());
                 let is_invite = request.method == Method::Invite;
                 self.servers.insert(id, tx);
                 self.server_index.insert(key, id);
@@ -229,7 +229,7 @@ impl Endpoint {
         };
         let id = self.alloc_id();
         self.servers
-            .insert(id, ServerTx::new(cancel.clone(), from, key.clone()));
+            .insert(id, ServerTx::new(&cancel, from, key.clone()));
         self.server_index.insert(key, id);
         let target = self.server_index.get(&invite_key).copied();
         let found = target.and_then(|t| {
@@ -289,7 +289,7 @@ impl Endpoint {
     /// UAC give up on a cancelled INVITE 64·T1 after the CANCEL.
     pub fn abandon(&mut self, tx: TxId) {
         if let Some(c) = self.clients.remove(&tx) {
-            self.client_index.remove(&c.key());
+            self.client_index.remove(c.key());
         }
     }
 
@@ -399,7 +399,7 @@ impl Endpoint {
         self.apply(id, out);
         if self.clients.get(&id).is_some_and(|t| t.is_terminated()) {
             if let Some(tx) = self.clients.remove(&id) {
-                self.client_index.remove(&tx.key());
+                self.client_index.remove(tx.key());
             }
         }
     }

@@ -251,6 +251,49 @@ fn client_invite_stops_retransmitting_on_ringing_and_acks_a_busy() {
 }
 
 #[test]
+fn an_answered_client_transaction_lets_its_request_go_and_still_re_acks() {
+    let mut ep = Endpoint::new(TimerConfig::default());
+    let t0 = Instant::now();
+    let (busy_inv, ok_inv) = (invite("z9hG4bKb1"), invite("z9hG4bKb2"));
+    let busy_tx = ep
+        .send_request(t0, busy_inv.clone(), peer(Transport::Udp))
+        .unwrap();
+    let ok_tx = ep
+        .send_request(t0, ok_inv.clone(), peer(Transport::Udp))
+        .unwrap();
+    let bye_tx = ep
+        .send_request(t0, request("BYE", "z9hG4bKb3"), peer(Transport::Udp))
+        .unwrap();
+    let held = |ep: &Endpoint, tx| ep.clients.get(&tx).is_some_and(|c| c.holds_request());
+    assert!(held(&ep, busy_tx) && held(&ep, ok_tx) && held(&ep, bye_tx));
+    drain(&mut ep);
+    let busy = Response::to_request(&busy_inv, 486, "Busy Here").with_to_tag("p");
+    ep.handle_response(t0, busy.clone());
+    ep.handle_response(
+        t0,
+        Response::to_request(&ok_inv, 200, "OK").with_to_tag("q"),
+    );
+    ep.handle_response(
+        t0,
+        Response::to_request(&request("BYE", "z9hG4bKb3"), 200, "OK"),
+    );
+    assert!(!held(&ep, busy_tx) && !held(&ep, ok_tx) && !held(&ep, bye_tx));
+    assert_eq!(drain(&mut ep), ["ACK sip:12366@127.0.0.1 SIP/2.0"]);
+    ep.handle_response(t0, busy);
+    let re_ack = ep.poll_transmit().expect("the busy is ACKed again");
+    let text = String::from_utf8_lossy(&re_ack.data);
+    for header in [
+        "Call-ID: call-1",
+        "CSeq: 1 ACK",
+        "branch=z9hG4bKb1",
+        "tag=a",
+        "tag=p",
+    ] {
+        assert!(text.contains(header), "{header} in {text}");
+    }
+}
+
+#[test]
 fn client_invite_passes_2xx_retransmissions_up_for_re_ack() {
     let mut ep = Endpoint::new(TimerConfig::default());
     let t0 = Instant::now();
