@@ -1,9 +1,11 @@
 //! Interleaves the two channels of a recording by sample index, with no IO, so the alignment
 //! rules can be tested on their own.
 //!
+//! Each call mixes its own recording with one of these, packet by packet.
+//!
 //! The rules: a gap is silence, a later write over the same samples wins, frames are emitted
-//! once both channels are [`REORDER_HOLD`] past them (so a packet that overtook another across
-//! batches still lands), or with silence on the lagging side once the other is more than
+//! once both channels are [`REORDER_HOLD`] past them (so a packet that came out of order
+//! still lands), or with silence on the lagging side once the other is more than
 //! [`MAX_LAG`] ahead (a phone that sends nothing must not hold the file back).
 
 use super::Channel;
@@ -12,9 +14,9 @@ use super::Channel;
 /// silence: one second at 8 kHz.
 pub(crate) const MAX_LAG: u64 = 8_000;
 
-/// Audio kept unwritten behind the slower channel, so late batches can still overwrite it:
-/// 200 ms.
-pub(crate) const REORDER_HOLD: u64 = 1_600;
+/// Audio kept unwritten behind the slower channel, so packets that come out of order (or a
+/// phone's burst after a stall) can still land: 60 ms, three packets.
+pub(crate) const REORDER_HOLD: u64 = 480;
 
 /// Samples of one channel not yet emitted: `buf[head..]`, so emitting is a cursor move and
 /// the buffer is compacted only now and then.
@@ -25,14 +27,14 @@ struct Track {
 }
 
 /// Compact a track once this many emitted samples sit at its front: 50 ms, so in practice
-/// at every chunk (150 ms) and a track's buffer stays near its pending audio (each call has
-/// two, and thousands of calls run; moving the 200 ms held back costs less than keeping
-/// emitted audio around).
+/// at every block shipped (100 ms) and a track's buffer stays near its pending audio (each
+/// call has two, and thousands of calls run; moving the 60 ms held back costs less than
+/// keeping emitted audio around).
 const COMPACT_AFTER: usize = 400;
-/// Room a track's buffer is given beyond what a chunk needs when it must grow: 100 ms.
-/// Growth is by this much rather than by doubling, so a track holding 350 ms does not sit
-/// in a buffer of 8,192 samples.
-const SLACK: usize = 800;
+/// Room a track's buffer is given beyond what a packet needs when it must grow: 40 ms.
+/// Growth is by this much rather than by doubling, so a track holding 170 ms does not sit
+/// in a buffer of 2,048 samples.
+const SLACK: usize = 320;
 /// A track's buffer holding more than this many samples of room beyond what it holds is
 /// given the room back (after one channel ran far ahead of the other).
 const SPARE_KEPT: usize = 4_096;
@@ -205,29 +207,34 @@ mod tests {
         assert_eq!(left, vec![1, 1, 0, 0, 2, 3, 3]);
     }
 
-    /// A 10 s call shipped as the recording ships it (150 ms chunks): the caller alone for
-    /// its first 1.5 s (the menu, the queue), then the agent too, 40 ms behind. Once both
-    /// talk, each track's buffer stays near what it holds.
+    /// A 10 s call mixed as the recording mixes it (20 ms packets, 100 ms blocks shipped):
+    /// the caller alone for its first 1.5 s (the menu, the queue), then the agent too, 40 ms
+    /// behind. Once both talk, each track's buffer stays near what it holds.
     #[test]
     fn a_steady_call_keeps_each_track_small() {
         let mut m = StereoMixer::default();
-        let chunk = 1_200;
+        let packet = 160;
         let mut most = 0;
-        for i in 0..(80_000 / chunk as u64) {
-            let at = i * chunk as u64;
-            m.place(Channel::Caller, at, &vec![1; chunk]);
-            m.emit(m.ready() as usize, |_, _| {});
-            if at >= 12_000 {
-                m.place(Channel::Heard, at - 320, &vec![2; chunk]);
+        let ship = |m: &mut StereoMixer| {
+            if m.ready() >= 800 {
                 m.emit(m.ready() as usize, |_, _| {});
+            }
+        };
+        for i in 0..(80_000 / packet as u64) {
+            let at = i * packet as u64;
+            m.place(Channel::Caller, at, &vec![1; packet]);
+            ship(&mut m);
+            if at >= 12_000 {
+                m.place(Channel::Heard, at - 320, &vec![2; packet]);
+                ship(&mut m);
             }
             if at >= 24_000 {
                 most = most.max(m.tracks.iter().map(|t| t.buf.capacity()).max().unwrap_or(0));
             }
         }
-        // Held back (1,600) + a chunk (1,200) + the agent's lag (320) + compaction (400)
-        // + slack (800): about 4,300 samples, 8.6 KB a track.
-        assert!(most <= 4_400, "a track's buffer reached {most} samples");
+        // Held back (480) + a block (800) + the agent's lag (320) + a packet (160) + slack
+        // (320): about 2,100 samples, 4.2 KB a track.
+        assert!(most <= 2_200, "a track's buffer reached {most} samples");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod disk;
 mod mixer;
 mod recording;
+mod wav_file;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ use writer::WriterMsg;
 /// Samples per second of every recording: G.711's rate, so audio is stored as heard.
 pub const SAMPLE_RATE: u32 = 8_000;
 
-/// Messages the writer queue holds: about 250 ms of audio from 5,000 calls, in batches.
+/// Messages the writer queue holds: about 330 ms of audio from 5,000 calls, in 100 ms blocks.
 const QUEUE_DEPTH: usize = 16_384;
 /// The writer thread's nice value: ahead of the media workers (0), so that under load the
 /// recordings keep up with the calls instead of queueing seconds of audio in memory

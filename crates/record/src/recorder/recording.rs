@@ -1,5 +1,10 @@
-//! The per-call side of a recording: buffers samples and hands batches to the writer
-//! thread without ever blocking the call's task.
+//! The per-call side of a recording: mixes the two channels into stereo frames as the
+//! call's packets come, and hands blocks of frames to the writer thread without ever
+//! blocking the call's task.
+//!
+//! The mixing is done here, by each call, rather than on the writer thread: the call holds
+//! only the audio a late packet may still land in, and the writer, one thread for every
+//! call, only appends.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -8,49 +13,15 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread;
 
-use super::mixer::overwrite_or_extend;
+use super::mixer::StereoMixer;
 use super::writer::WriterMsg;
 use super::{Channel, RecorderCounters};
 use crate::RecordError;
 
-/// Samples per batch sent to the writer: 150 ms, so a call costs ~13 messages a second.
-const BATCH: usize = 1_200;
-/// Batches kept while the writer queue is full: about 30 s of stereo audio.
+/// Frames per block sent to the writer: 100 ms, so a call costs 10 messages a second.
+const BLOCK_FRAMES: u64 = 800;
+/// Blocks kept while the writer queue is full: about 40 s of audio.
 const MAX_BACKLOG: usize = 400;
-
-/// Samples of one channel not yet sent, starting at sample index `start`.
-#[derive(Debug)]
-struct Batch {
-    start: u64,
-    samples: Vec<i16>,
-}
-
-impl Batch {
-    fn new() -> Batch {
-        Batch {
-            start: 0,
-            samples: Vec::with_capacity(BATCH + 320),
-        }
-    }
-
-    fn end(&self) -> u64 {
-        self.start + self.samples.len() as u64
-    }
-
-    /// Writes `samples` at `at` if that overlaps or continues this batch; false if the batch
-    /// must be sent first. Gaps are never filled here: silence in a batch would overwrite
-    /// audio an earlier batch holds for the same samples.
-    fn try_put(&mut self, at: u64, samples: &[i16]) -> bool {
-        if self.samples.is_empty() {
-            self.start = at;
-        } else if at < self.start || at > self.end() {
-            return false;
-        }
-        let offset = (at - self.start) as usize;
-        overwrite_or_extend(&mut self.samples, offset, samples);
-        true
-    }
-}
 
 /// One call's recording in progress; dropped without [`Recording::finish`] it still closes
 /// its file, at the length the audio reached.
@@ -60,7 +31,7 @@ pub struct Recording {
     path: PathBuf,
     tx: SyncSender<WriterMsg>,
     counters: Arc<RecorderCounters>,
-    batches: [Batch; 2],
+    mixer: StereoMixer,
     backlog: VecDeque<WriterMsg>,
     writer_gone: bool,
     finished: bool,
@@ -80,7 +51,7 @@ impl Recording {
             path,
             tx,
             counters,
-            batches: [Batch::new(), Batch::new()],
+            mixer: StereoMixer::default(),
             backlog: VecDeque::with_capacity(16),
             writer_gone: false,
             finished: false,
@@ -102,25 +73,30 @@ impl Recording {
 
     /// Adds `samples` of `channel` starting at sample index `at_sample` since the answer.
     ///
-    /// Never blocks: if the writer is behind, batches wait here and go on a later push.
+    /// Never blocks: if the writer is behind, blocks wait here and go on a later push.
     pub fn push(&mut self, channel: Channel, at_sample: u64, samples: &[i16]) {
         if samples.is_empty() || self.writer_gone {
             return;
         }
-        if !channel.of(&mut self.batches).try_put(at_sample, samples) {
-            self.ship(channel);
-            channel.of(&mut self.batches).try_put(at_sample, samples);
+        let advance = self.mixer.advance_before(at_sample, samples.len() as u64);
+        self.ship(advance);
+        let late = self.mixer.place(channel, at_sample, samples);
+        if late > 0 {
+            self.counters
+                .dropped_samples
+                .fetch_add(late, Ordering::Relaxed);
         }
-        if channel.of(&mut self.batches).samples.len() >= BATCH {
-            self.ship(channel);
+        let ready = self.mixer.ready();
+        if ready >= BLOCK_FRAMES {
+            self.ship(ready);
         }
         if !self.backlog.is_empty() {
             self.drain_backlog();
         }
     }
 
-    /// Ends the recording; the writer pads or cuts it to exactly `total_samples` frames so
-    /// the file lasts as long as the call. Never blocks.
+    /// Ends the recording; it is padded or cut to exactly `total_samples` frames so the file
+    /// lasts as long as the call. Never blocks.
     pub fn finish(mut self, total_samples: u64) {
         self.close(Some(total_samples));
     }
@@ -130,11 +106,18 @@ impl Recording {
             return;
         }
         self.finished = true;
-        self.ship(Channel::Caller);
-        self.ship(Channel::Heard);
+        let written = self.mixer.written();
+        let held = self.mixer.pending_max();
+        let total = total_samples.unwrap_or(written + held);
+        if total < written {
+            tracing::warn!(path = %self.path.display(), total, written,
+                "recording already longer than the call");
+        }
+        // What is held goes out, up to the call's end; the writer pads the rest.
+        self.ship(total.saturating_sub(written).min(held));
         self.backlog.push_back(WriterMsg::Finish {
             id: self.id,
-            total_samples,
+            total_frames: total,
         });
         self.drain_backlog();
         if self.backlog.is_empty() || self.writer_gone {
@@ -157,28 +140,29 @@ impl Recording {
         }
     }
 
-    /// Moves the channel's batch to the backlog.
-    fn ship(&mut self, channel: Channel) {
-        let batch = channel.of(&mut self.batches);
-        if batch.samples.is_empty() {
+    /// Mixes the next `frames` frames and moves them to the backlog as one block.
+    fn ship(&mut self, frames: u64) {
+        if frames == 0 {
             return;
         }
-        let samples = std::mem::replace(&mut batch.samples, Vec::with_capacity(BATCH + 320));
+        let mut block = Vec::with_capacity((frames * 2) as usize);
+        self.mixer.emit(frames as usize, |caller, heard| {
+            block.push(caller);
+            block.push(heard);
+        });
         if self.backlog.len() >= MAX_BACKLOG {
             self.counters
                 .dropped_samples
-                .fetch_add(samples.len() as u64, Ordering::Relaxed);
+                .fetch_add(frames, Ordering::Relaxed);
             if !self.warned_backlog {
                 self.warned_backlog = true;
                 tracing::warn!(path = %self.path.display(), "recording writer far behind: dropping audio");
             }
             return;
         }
-        self.backlog.push_back(WriterMsg::Chunk {
+        self.backlog.push_back(WriterMsg::Frames {
             id: self.id,
-            channel,
-            start: batch.start,
-            samples,
+            frames: block,
             shipped: std::time::Instant::now(),
         });
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
@@ -207,29 +191,5 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         self.close(None);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn contiguous_and_overlapping_pushes_share_a_batch() {
-        let mut b = Batch::new();
-        assert!(b.try_put(100, &[1; 160]));
-        assert!(b.try_put(260, &[2; 160]));
-        assert!(b.try_put(400, &[3; 40]));
-        assert_eq!(b.start, 100);
-        assert_eq!(b.samples.len(), 340);
-        assert_eq!((b.samples[299], b.samples[300]), (2, 3));
-    }
-
-    #[test]
-    fn gaps_and_earlier_pushes_need_a_new_batch() {
-        let mut b = Batch::new();
-        assert!(b.try_put(1_000, &[1; 160]));
-        assert!(!b.try_put(999, &[1; 10]));
-        assert!(!b.try_put(1_161, &[1; 10]));
     }
 }
