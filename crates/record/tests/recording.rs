@@ -130,6 +130,27 @@ fn audio_past_the_end_of_the_call_is_cut() {
 }
 
 #[test]
+fn audio_after_minutes_of_silence_lands_in_its_place() {
+    let root = common::scratch_dir("long-silence");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(10), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    // Both phones talk for 1 s, both fall silent (a hold) for two minutes, then talk 1 s.
+    push_call(&mut rec, 50, |_| (Some(4), Some(6)));
+    let back = 121 * 8_000;
+    push_packets(&mut rec, Channel::Caller, back, 50, 5);
+    push_packets(&mut rec, Channel::Heard, back, 50, 7);
+    rec.finish(back + 8_000);
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert_eq!(frames.len() as u64, back + 8_000);
+    assert!(frames[..8_000].iter().all(|f| *f == (4, 6)));
+    assert!(frames[8_000..back as usize].iter().all(|f| *f == (0, 0)));
+    assert!(frames[back as usize..].iter().all(|f| *f == (5, 7)));
+    assert_eq!(recorder.dropped_samples(), 0);
+}
+
+#[test]
 fn recordings_are_private_to_the_owner_and_group() {
     let root = common::scratch_dir("modes");
     let recorder = Recorder::start(root.clone()).unwrap();

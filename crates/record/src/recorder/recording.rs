@@ -86,9 +86,9 @@ impl Recording {
                 .dropped_samples
                 .fetch_add(late, Ordering::Relaxed);
         }
-        let ready = self.mixer.ready();
-        if ready >= BLOCK_FRAMES {
-            self.ship(ready);
+        // Blocks of one size, so the allocator reuses the memory of those already written.
+        while self.mixer.ready() >= BLOCK_FRAMES {
+            self.ship(BLOCK_FRAMES);
         }
         if !self.backlog.is_empty() {
             self.drain_backlog();
@@ -140,32 +140,49 @@ impl Recording {
         }
     }
 
-    /// Mixes the next `frames` frames and moves them to the backlog as one block.
+    /// Mixes the next `frames` frames and moves them to the backlog: what is held as one
+    /// block of frames, the rest (nothing held for it: both phones silent, a hold) as a
+    /// count of silent frames, so a long silence costs no memory.
     fn ship(&mut self, frames: u64) {
-        if frames == 0 {
-            return;
-        }
-        let mut block = Vec::with_capacity((frames * 2) as usize);
-        self.mixer.emit(frames as usize, |caller, heard| {
-            block.push(caller);
-            block.push(heard);
-        });
-        if self.backlog.len() >= MAX_BACKLOG {
-            self.counters
-                .dropped_samples
-                .fetch_add(frames, Ordering::Relaxed);
-            if !self.warned_backlog {
-                self.warned_backlog = true;
-                tracing::warn!(path = %self.path.display(), "recording writer far behind: dropping audio");
+        let audio = frames.min(self.mixer.pending_max());
+        let silence = frames - audio;
+        if audio > 0 {
+            let mut block = Vec::with_capacity((audio * 2) as usize);
+            self.mixer.emit(audio as usize, &mut block);
+            if self.backlog.len() >= MAX_BACKLOG {
+                self.drop_block(audio);
+            } else {
+                self.backlog.push_back(WriterMsg::Frames {
+                    id: self.id,
+                    frames: block,
+                    shipped: std::time::Instant::now(),
+                });
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
             }
-            return;
         }
-        self.backlog.push_back(WriterMsg::Frames {
+        if silence > 0 {
+            self.mixer.pass(silence);
+            self.backlog.push_back(WriterMsg::Silence {
+                id: self.id,
+                frames: silence,
+            });
+        }
+    }
+
+    /// The writer is far behind: a block's audio is lost, and stands in the file as silence
+    /// so what follows stays in its place.
+    fn drop_block(&mut self, frames: u64) {
+        self.counters
+            .dropped_samples
+            .fetch_add(frames, Ordering::Relaxed);
+        if !self.warned_backlog {
+            self.warned_backlog = true;
+            tracing::warn!(path = %self.path.display(), "recording writer far behind: dropping audio");
+        }
+        self.backlog.push_back(WriterMsg::Silence {
             id: self.id,
-            frames: block,
-            shipped: std::time::Instant::now(),
+            frames,
         });
-        self.counters.queued.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sends as much of the backlog as the queue takes, in order.
