@@ -18,7 +18,8 @@ use super::writer::WriterMsg;
 use super::{Channel, RecorderCounters};
 use crate::RecordError;
 
-/// Frames per block sent to the writer: 100 ms, so a call costs 10 messages a second.
+/// Frames gathered before a block goes to the writer: 100 ms, so a call costs about 10
+/// messages a second.
 const BLOCK_FRAMES: u64 = 800;
 /// Blocks kept while the writer queue is full: about 40 s of audio.
 const MAX_BACKLOG: usize = 400;
@@ -86,9 +87,9 @@ impl Recording {
                 .dropped_samples
                 .fetch_add(late, Ordering::Relaxed);
         }
-        // Blocks of one size, so the allocator reuses the memory of those already written.
-        while self.mixer.ready() >= BLOCK_FRAMES {
-            self.ship(BLOCK_FRAMES);
+        let ready = self.mixer.ready();
+        if ready >= BLOCK_FRAMES {
+            self.ship(ready);
         }
         if !self.backlog.is_empty() {
             self.drain_backlog();
