@@ -117,6 +117,28 @@ fn late_and_overlapping_packets_land_by_sample_index() {
 }
 
 #[test]
+fn a_packet_40_ms_late_in_a_running_call_still_lands() {
+    let root = common::scratch_dir("late-40");
+    let recorder = Recorder::start(root).unwrap();
+    let mut rec = recorder.open(&call_id(11), Utc::now()).unwrap();
+    let path = rec.path().to_path_buf();
+    for p in 0..100u64 {
+        rec.push(Channel::Heard, p * 160, &[2; 160]);
+        if p != 50 {
+            rec.push(Channel::Caller, p * 160, &[1; 160]);
+        }
+        if p == 52 {
+            rec.push(Channel::Caller, 50 * 160, &[3; 160]);
+        }
+    }
+    rec.finish(16_000);
+    recorder.sync().unwrap();
+    let (_, frames) = read_frames(&path);
+    assert!(frames[8_000..8_160].iter().all(|f| *f == (3, 2)));
+    assert_eq!(recorder.dropped_samples(), 0);
+}
+
+#[test]
 fn audio_past_the_end_of_the_call_is_cut() {
     let root = common::scratch_dir("cut");
     let recorder = Recorder::start(root).unwrap();

@@ -168,7 +168,7 @@ impl StereoMixer {
 
 /// Writes `samples` into `buf` at `at`, overwriting what is there and growing `buf` (with
 /// silence across any gap) as needed.
-pub(crate) fn overwrite_or_extend(buf: &mut Vec<i16>, at: usize, samples: &[i16]) {
+fn overwrite_or_extend(buf: &mut Vec<i16>, at: usize, samples: &[i16]) {
     if at > buf.len() {
         buf.resize(at, 0);
     }

@@ -62,9 +62,10 @@ impl Channel {
 pub(crate) struct RecorderCounters {
     /// Recordings whose file could not be created or written (disk full, permissions).
     pub(crate) failed: AtomicU64,
-    /// Samples dropped because the writer fell too far behind or they came too late.
+    /// Samples dropped because the writer fell too far behind or they came too late, each
+    /// channel's counted (a stereo frame lost is two).
     pub(crate) dropped_samples: AtomicU64,
-    /// Chunks of audio handed to the writer and not yet written.
+    /// Blocks of audio handed to the writer and not yet written.
     pub(crate) queued: AtomicU64,
     /// How long the last chunk written waited for the writer, in microseconds.
     pub(crate) lag_micros: AtomicU64,
@@ -196,7 +197,8 @@ impl Recorder {
         std::time::Duration::from_micros(self.counters.lag_micros.load(Ordering::Relaxed))
     }
 
-    /// Samples lost since start because the writer was too far behind or they came late.
+    /// Samples lost since start because the writer was too far behind or they came late,
+    /// each channel's counted.
     pub fn dropped_samples(&self) -> u64 {
         self.counters.dropped_samples.load(Ordering::Relaxed)
     }

@@ -146,13 +146,12 @@ impl Recording {
     /// count of silent frames, so a long silence costs no memory.
     fn ship(&mut self, frames: u64) {
         let audio = frames.min(self.mixer.pending_max());
-        let silence = frames - audio;
         if audio > 0 {
-            let mut block = Vec::with_capacity((audio * 2) as usize);
-            self.mixer.emit(audio as usize, &mut block);
             if self.backlog.len() >= MAX_BACKLOG {
                 self.drop_block(audio);
             } else {
+                let mut block = Vec::with_capacity((audio * 2) as usize);
+                self.mixer.emit(audio as usize, &mut block);
                 self.backlog.push_back(WriterMsg::Frames {
                     id: self.id,
                     frames: block,
@@ -161,24 +160,33 @@ impl Recording {
                 self.counters.queued.fetch_add(1, Ordering::Relaxed);
             }
         }
+        let silence = frames - audio;
         if silence > 0 {
             self.mixer.pass(silence);
-            self.backlog.push_back(WriterMsg::Silence {
-                id: self.id,
-                frames: silence,
-            });
+            self.queue_silence(silence);
         }
     }
 
-    /// The writer is far behind: a block's audio is lost, and stands in the file as silence
-    /// so what follows stays in its place.
+    /// The writer is far behind: a block's audio is lost (both channels' samples counted),
+    /// and stands in the file as silence so what follows stays in its place.
     fn drop_block(&mut self, frames: u64) {
+        self.mixer.pass(frames);
         self.counters
             .dropped_samples
-            .fetch_add(frames, Ordering::Relaxed);
+            .fetch_add(frames * 2, Ordering::Relaxed);
         if !self.warned_backlog {
             self.warned_backlog = true;
             tracing::warn!(path = %self.path.display(), "recording writer far behind: dropping audio");
+        }
+        self.queue_silence(frames);
+    }
+
+    /// Queues `frames` silent frames, added to the last message when it is silence too, so
+    /// a writer that stays behind does not grow the backlog without end.
+    fn queue_silence(&mut self, frames: u64) {
+        if let Some(WriterMsg::Silence { frames: queued, .. }) = self.backlog.back_mut() {
+            *queued += frames;
+            return;
         }
         self.backlog.push_back(WriterMsg::Silence {
             id: self.id,
@@ -209,5 +217,57 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         self.close(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    /// A writer that reads nothing for 100 s of a call: audio is dropped and counted, the
+    /// backlog stays bounded, and what reaches the writer still adds up, block after block,
+    /// to the call's length.
+    #[test]
+    fn a_writer_far_behind_costs_audio_not_places_and_the_backlog_stays_bounded() {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let counters = Arc::new(RecorderCounters::default());
+        let path = PathBuf::from("behind.wav");
+        let open = WriterMsg::Open {
+            id: 1,
+            path: path.clone(),
+        };
+        let mut rec = Recording::new(1, path, tx, Arc::clone(&counters), open).unwrap();
+        let packets = 5_000u64;
+        for p in 0..packets {
+            rec.push(Channel::Caller, p * 160, &[1; 160]);
+            rec.push(Channel::Heard, p * 160, &[2; 160]);
+        }
+        assert!(
+            rec.backlog.len() <= MAX_BACKLOG + 1,
+            "{}",
+            rec.backlog.len()
+        );
+        assert!(counters.dropped_samples.load(Ordering::Relaxed) > 0);
+        rec.finish(packets * 160);
+        let (mut audio, mut silence) = (0u64, 0u64);
+        for msg in rx.iter() {
+            match msg {
+                WriterMsg::Frames { frames, .. } => {
+                    assert!(frames.chunks(2).all(|f| f == [1, 2]));
+                    audio += frames.len() as u64 / 2;
+                }
+                WriterMsg::Silence { frames, .. } => silence += frames,
+                WriterMsg::Finish { total_frames, .. } => {
+                    assert_eq!(total_frames, packets * 160);
+                    break;
+                }
+                WriterMsg::Open { .. } | WriterMsg::Sync(_) => {}
+            }
+        }
+        assert_eq!(audio + silence, packets * 160, "every frame in its place");
+        let dropped = counters.dropped_samples.load(Ordering::Relaxed);
+        assert_eq!(silence * 2, dropped, "what was dropped stands as silence");
     }
 }

@@ -20,7 +20,7 @@ const HEADER_LEN: u64 = 44;
 const RIFF_SIZE_AT: u64 = 4;
 const DATA_SIZE_AT: u64 = 40;
 /// A WAV data chunk holds at most 4 GiB: about 37 hours of 8 kHz stereo.
-pub(crate) const MAX_FRAMES: u64 = (u32::MAX as u64 - HEADER_LEN) / BLOCK_ALIGN as u64;
+const MAX_FRAMES: u64 = (u32::MAX as u64 - HEADER_LEN) / BLOCK_ALIGN as u64;
 
 /// An open recording file and how many frames it holds.
 #[derive(Debug)]

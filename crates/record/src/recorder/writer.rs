@@ -92,9 +92,7 @@ pub(crate) fn run(
         busy = match first {
             Ok(msg) => {
                 writer.handle(msg);
-                while let Ok(msg) = rx.try_recv() {
-                    writer.handle(msg);
-                }
+                writer.drain(&rx, last_header + HEADER_EVERY);
                 true
             }
             Err(RecvTimeoutError::Timeout) => false,
@@ -115,6 +113,17 @@ pub(crate) fn run(
 }
 
 impl Writer {
+    /// Handles what is queued until the queue is empty or `until`: a writer that has fallen
+    /// behind still makes its headers valid and looks at the disk on time.
+    fn drain(&mut self, rx: &Receiver<WriterMsg>, until: Instant) {
+        while Instant::now() < until {
+            match rx.try_recv() {
+                Ok(msg) => self.handle(msg),
+                Err(_) => return,
+            }
+        }
+    }
+
     fn handle(&mut self, msg: WriterMsg) {
         match msg {
             WriterMsg::Open { id, path } => self.open(id, path),
@@ -173,7 +182,7 @@ impl Writer {
             Ok(beyond) => {
                 self.counters
                     .dropped_samples
-                    .fetch_add(beyond, Ordering::Relaxed);
+                    .fetch_add(beyond * 2, Ordering::Relaxed);
                 tracing::warn!(path = %file.path.display(), "recording reached the WAV size limit");
             }
             Err(error) => self.fail(id, &error),
@@ -225,9 +234,47 @@ impl Writer {
 
     /// Gives up on a recording after a write error (disk full): logged once, file closed.
     fn fail(&mut self, id: u64, error: &io::Error) {
-        if let Some(file) = self.files.remove(&id) {
+        if let Some(mut file) = self.files.remove(&id) {
+            // What was written stays playable: rewriting the header needs no new space.
+            let _ = file.wav.update_header();
             self.counters.failed.fetch_add(1, Ordering::Relaxed);
             tracing::error!(path = %file.path.display(), %error, "recording write failed; recording stopped");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn idle_writer() -> Writer {
+        Writer {
+            files: HashMap::new(),
+            counters: Arc::default(),
+            last_dir: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_round_stops_at_its_deadline_though_more_is_queued() {
+        let (tx, rx) = mpsc::sync_channel(16);
+        let mut writer = idle_writer();
+        for _ in 0..10 {
+            tx.send(WriterMsg::Silence { id: 7, frames: 1 }).unwrap();
+        }
+        writer.drain(&rx, Instant::now());
+        assert_eq!(
+            rx.try_iter().count(),
+            10,
+            "nothing handled past the deadline"
+        );
+        for _ in 0..10 {
+            tx.send(WriterMsg::Silence { id: 7, frames: 1 }).unwrap();
+        }
+        writer.drain(&rx, Instant::now() + Duration::from_secs(60));
+        assert!(rx.try_recv().is_err(), "all handled before it");
     }
 }

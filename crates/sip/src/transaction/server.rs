@@ -58,7 +58,7 @@ impl ServerTx {
         ServerTx {
             invite,
             dialog_key,
-            from_tag: tag_of(request.party_from()),
+            from_tag: invite.then(|| tag_of(request.party_from())).flatten(),
             peer,
             key,
             state,

@@ -145,6 +145,23 @@ fn ok_is_retransmitted_until_the_ack_with_its_own_branch() {
         peer(Transport::Udp),
     );
     assert!(events(&mut ep).is_empty(), "a forged ACK reaches no dialog");
+    let mut other_caller = request("ACK", "z9hG4bK-forged2");
+    other_caller.headers.set(HeaderName::CSeq, "1 ACK");
+    other_caller
+        .headers
+        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=x");
+    other_caller
+        .headers
+        .set(HeaderName::From, "<sip:13903790000@127.0.0.1>;tag=b");
+    ep.handle_request(
+        t0 + Duration::from_millis(1600),
+        other_caller,
+        peer(Transport::Udp),
+    );
+    assert!(
+        events(&mut ep).is_empty(),
+        "our To tag with another From tag is no ACK either"
+    );
     let mut ack = request("ACK", "z9hG4bK-other");
     ack.headers.set(HeaderName::CSeq, "1 ACK");
     ack.headers
