@@ -64,8 +64,9 @@ struct Writer {
 ///
 /// While audio comes it drains the queue, then naps for [`NAP`] instead of waiting on it:
 /// a thread that waits must be woken by every block sent, a context switch per block and
-/// a wake-up paid by the call tasks (tens of thousands a second at 5,000 calls, measured as
-/// relayed audio arriving late). Only when a round found nothing does it wait.
+/// a wake-up paid by the call tasks, tens of thousands a second at 5,000 calls (the
+/// writer's CPU at 700 calls/s: 2.1–2.3 s with the nap, 3.3–3.7 s without). Only when a
+/// round found nothing does it wait.
 pub(crate) fn run(
     rx: Receiver<WriterMsg>,
     counters: Arc<RecorderCounters>,
