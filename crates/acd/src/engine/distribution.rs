@@ -105,6 +105,22 @@ impl Acd {
             .min()
             .unwrap_or(5);
         let max_level = max_level.min(ringing_level);
+        if cfg.strategy == Strategy::LongestIdle {
+            if let Some(first) = longest_idle_at_level_1(&mut self.agents, call, cfg, now) {
+                #[cfg(test)]
+                {
+                    let (call, cfg) = (call.clone(), cfg.clone());
+                    let all = eligible(&mut self.agents, &call.queue, &call, &cfg, now, max_level);
+                    let slow = self.memory.choose(cfg.strategy, &call.queue, now, &all);
+                    assert_eq!(
+                        slow,
+                        vec![first.clone()],
+                        "the idle index picks as the scan"
+                    );
+                }
+                return vec![first];
+            }
+        }
         let overflow = call.overflowed.then(|| cfg.overflow_to.clone()).flatten();
         let candidates = eligible(&mut self.agents, &call.queue, call, cfg, now, max_level);
         let candidates = match overflow {
@@ -124,6 +140,27 @@ fn queue_can_take(roster: &mut Roster, queue: &QueueId, skill: Option<&str>) -> 
     roster
         .members_of(queue)
         .any(|a| a.reachable && a.is_logged_in() && a.level_for(skill).is_some())
+}
+
+/// Longest idle, the usual strategy, without looking at every free agent: in the order they
+/// became free, the first eligible agent of the call's queue at level 1 is the one the
+/// strategy picks, as no level is better. `None` when there is none (the full scan decides).
+fn longest_idle_at_level_1(
+    roster: &mut Roster,
+    call: &WaitingCall,
+    cfg: &QueueConfig,
+    now: Instant,
+) -> Option<AgentId> {
+    roster
+        .ringable_by_idle_in(&call.queue)
+        .find(|(aid, a)| {
+            let tried_lately = call
+                .tried
+                .get(*aid)
+                .is_some_and(|at| now < later(*at, cfg.ring_timeout));
+            !tried_lately && a.level_for(call.skill.as_deref()) == Some(1)
+        })
+        .map(|(aid, _)| aid.clone())
 }
 
 /// The free, reachable agents of `queue` with the call's skill at `max_level` or better who
