@@ -272,6 +272,27 @@ mod tests {
     }
 
     #[test]
+    fn with_no_one_at_level_1_the_longest_idle_of_the_best_level_rings() {
+        let t0 = Instant::now();
+        let mut acd = queue(
+            t0,
+            QueueConfig::default(),
+            &[
+                ("1001", &[("tax", 3)]),
+                ("1003", &[("tax", 2)]),
+                ("1002", &[("tax", 2)]),
+                ("1004", &[("vat", 1)]),
+            ],
+        );
+        acd.call_arrived_for(t0 + secs(9), CallRef(1), q("luoyang"), Some("tax".into()));
+        assert_eq!(
+            offered(&mut acd),
+            ["1003"],
+            "free since t0 + 1 s, before 1002"
+        );
+    }
+
+    #[test]
     fn a_queue_widens_to_lower_levels_after_its_wait() {
         let t0 = Instant::now();
         let cfg = QueueConfig {

@@ -106,7 +106,7 @@ impl Acd {
             .unwrap_or(5);
         let max_level = max_level.min(ringing_level);
         if cfg.strategy == Strategy::LongestIdle {
-            if let Some(first) = longest_idle_at_level_1(&mut self.agents, call, cfg, now) {
+            if let Some(first) = longest_idle(&mut self.agents, call, cfg, now, max_level) {
                 #[cfg(test)]
                 {
                     let (call, cfg) = (call.clone(), cfg.clone());
@@ -142,25 +142,37 @@ fn queue_can_take(roster: &mut Roster, queue: &QueueId, skill: Option<&str>) -> 
         .any(|a| a.reachable && a.is_logged_in() && a.level_for(skill).is_some())
 }
 
-/// Longest idle, the usual strategy, without looking at every free agent: in the order they
-/// became free, the first eligible agent of the call's queue at level 1 is the one the
-/// strategy picks, as no level is better. `None` when there is none (the full scan decides).
-fn longest_idle_at_level_1(
+/// Longest idle, the usual strategy, in one pass over the queue's free agents in the order
+/// they became free: the first eligible agent seen at the best level is the one the
+/// strategy picks, and one at level 1 ends the pass, as no level is better. `None` when
+/// the queue has no eligible agent (the overflow queue is then looked at by the full scan).
+fn longest_idle(
     roster: &mut Roster,
     call: &WaitingCall,
     cfg: &QueueConfig,
     now: Instant,
+    max_level: u8,
 ) -> Option<AgentId> {
-    roster
-        .ringable_by_idle_in(&call.queue)
-        .find(|(aid, a)| {
-            let tried_lately = call
-                .tried
-                .get(*aid)
-                .is_some_and(|at| now < later(*at, cfg.ring_timeout));
-            !tried_lately && a.level_for(call.skill.as_deref()) == Some(1)
-        })
-        .map(|(aid, _)| aid.clone())
+    let mut best: Option<(u8, &AgentId)> = None;
+    for (aid, a) in roster.ringable_by_idle_in(&call.queue) {
+        let tried_lately = call
+            .tried
+            .get(aid)
+            .is_some_and(|at| now < later(*at, cfg.ring_timeout));
+        let Some(level) = a.level_for(call.skill.as_deref()) else {
+            continue;
+        };
+        if tried_lately || level > max_level {
+            continue;
+        }
+        if best.is_none_or(|(b, _)| level < b) {
+            best = Some((level, aid));
+            if level == 1 {
+                break;
+            }
+        }
+    }
+    best.map(|(_, id)| id.clone())
 }
 
 /// The free, reachable agents of `queue` with the call's skill at `max_level` or better who
