@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::header::HeaderName;
 use crate::parse::parse_message;
 use crate::Message;
 
@@ -134,39 +135,32 @@ fn ok_is_retransmitted_until_the_ack_with_its_own_branch() {
     let sent = run_until(&mut ep, t0, Duration::from_millis(1600));
     assert_eq!(sent.len(), 3, "200 at 0, 0.5 s and 1.5 s: {sent:?}");
     // An ACK with the call's Call-ID and CSeq but not its dialog's tags is no ACK.
-    let mut forged = request("ACK", "z9hG4bK-forged");
-    forged.headers.set(HeaderName::CSeq, "1 ACK");
-    forged
-        .headers
-        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=guess");
+    let at = t0 + Duration::from_millis(1600);
+    let ack = |branch: &str, from_tag: &str, to_tag: &str| {
+        let mut a = request("ACK", branch);
+        a.headers.set(HeaderName::CSeq, "1 ACK");
+        a.headers.set(
+            HeaderName::From,
+            format!("<sip:13903790000@127.0.0.1>;tag={from_tag}"),
+        );
+        a.headers.set(
+            HeaderName::To,
+            format!("<sip:12366@127.0.0.1>;tag={to_tag}"),
+        );
+        a
+    };
     ep.handle_request(
-        t0 + Duration::from_millis(1600),
-        forged,
+        at,
+        ack("z9hG4bK-forged", "a", "guess"),
         peer(Transport::Udp),
     );
     assert!(events(&mut ep).is_empty(), "a forged ACK reaches no dialog");
-    let mut other_caller = request("ACK", "z9hG4bK-forged2");
-    other_caller.headers.set(HeaderName::CSeq, "1 ACK");
-    other_caller
-        .headers
-        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=x");
-    other_caller
-        .headers
-        .set(HeaderName::From, "<sip:13903790000@127.0.0.1>;tag=b");
-    ep.handle_request(
-        t0 + Duration::from_millis(1600),
-        other_caller,
-        peer(Transport::Udp),
-    );
+    ep.handle_request(at, ack("z9hG4bK-forged2", "b", "x"), peer(Transport::Udp));
     assert!(
         events(&mut ep).is_empty(),
         "our To tag with another From tag is no ACK either"
     );
-    let mut ack = request("ACK", "z9hG4bK-other");
-    ack.headers.set(HeaderName::CSeq, "1 ACK");
-    ack.headers
-        .set(HeaderName::To, "<sip:12366@127.0.0.1>;tag=x");
-    ep.handle_request(t0 + Duration::from_millis(1600), ack, peer(Transport::Udp));
+    ep.handle_request(at, ack("z9hG4bK-other", "a", "x"), peer(Transport::Udp));
     assert!(matches!(events(&mut ep).as_slice(), [TxEvent::Ack { .. }]));
     let later = run_until(
         &mut ep,
