@@ -1,7 +1,8 @@
 //! Overload control on the real binary: a flood of new calls is answered 503 with a
 //! Retry-After, cheaply and at once, while the call already up goes on, is hung up as usual
 //! and keeps its recording and record; one source's flood does not keep out another source;
-//! the refusals show in `/metrics`.
+//! the refusals show in `/metrics`, in `hotline security` and on the province's wallboard
+//! (in a real browser).
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use common::browser::Browser;
 use common::desk::DeskPhone;
 use common::phone::{invite_text, Phone};
 use common::switch::{dialplan, Switch};
@@ -65,10 +67,16 @@ fn plan(agent_port: u16, overload: &str) -> String {
 #[test]
 fn past_the_ceiling_new_calls_get_503_and_the_call_in_progress_goes_on_recorded() {
     let mut agent = DeskPhone::new("1003", 0, 1000.0);
-    let switch = Switch::start(&plan(
-        agent.port(),
-        "max_calls = 3\nnew_requests_per_source = 0",
-    ));
+    let switch = Switch::start_with(
+        &plan(agent.port(), "max_calls = 3\nnew_requests_per_source = 0"),
+        &["--http", "127.0.0.1:0"],
+    );
+    let console = switch.console_url();
+    switch.add_user(
+        "zhou",
+        &["--role", "supervisor", "--scope", "province"],
+        "province-duty-1",
+    );
     agent.connect(switch.port);
     let mut talking = Taxpayer::dial(switch.port, "13903790000");
     let dialog = agent.take_call();
@@ -87,6 +95,7 @@ fn past_the_ceiling_new_calls_get_503_and_the_call_in_progress_goes_on_recorded(
         48,
         "the two taken are still waiting: {answers:?}"
     );
+    the_operator_sees_the_refusals(&switch, &console);
 
     // The call up all along is unharmed: it talks, hangs up, and is recorded whole.
     std::thread::sleep(Duration::from_secs(1));
@@ -148,6 +157,58 @@ fn one_source_flooding_is_held_to_its_rate_and_another_source_still_gets_in() {
         .find(|l| l.starts_with("hotline_shed_total{kind=\"source-rate\"}"))
         .unwrap_or_else(|| panic!("no shed count:\n{metrics}"));
     assert!(line.ends_with(" 30"), "{line}");
+}
+
+/// With three calls up at a ceiling of three and 48 refused: `hotline security` gives the
+/// overload brakes' figures, and the province's wallboard shows the load and the refusals
+/// (they are in no region's counts).
+fn the_operator_sees_the_refusals(switch: &Switch, console: &str) {
+    let security = common::switch::hotline(
+        &[
+            "security",
+            "--json",
+            "--db",
+            switch.db().to_str().unwrap(),
+            "--control",
+        ],
+        Some(&switch.control()),
+    );
+    let v: serde_json::Value = serde_json::from_str(security.trim()).unwrap();
+    let o = &v["overload"];
+    assert_eq!(
+        (o["calls"].as_u64(), o["ceiling"].as_u64()),
+        (Some(3), Some(3)),
+        "{v}"
+    );
+    assert_eq!(o["refused"]["ceiling"].as_u64(), Some(48), "{v}");
+    assert_eq!(o["refused"]["source_rate"].as_u64(), Some(0), "{v}");
+    let words = common::switch::hotline(
+        &[
+            "security",
+            "--db",
+            switch.db().to_str().unwrap(),
+            "--control",
+        ],
+        Some(&switch.control()),
+    );
+    assert!(
+        words.contains("calls in progress 3 of 3 at most"),
+        "{words}"
+    );
+    assert!(
+        words.contains("refused with 503: 48 (at the ceiling 48,"),
+        "{words}"
+    );
+
+    let browser = Browser::start();
+    browser.goto(&format!("{console}/login"));
+    browser.fill("#user", "zhou");
+    browser.fill("#password", "province-duty-1");
+    browser.click("#sign-in");
+    browser.wait_text("#feed", Duration::from_secs(10), |t| t == "实时");
+    browser.wait_text("#switch-refused", Duration::from_secs(5), |t| t == "48");
+    assert_eq!(browser.text("#switch-calls").as_deref(), Some("3 / 3"));
+    browser.screenshot("wallboard-refusing");
 }
 
 /// A plain HTTP/1.1 GET on loopback (no console user needed for `/metrics`).

@@ -267,8 +267,8 @@ pub enum Reply {
     Done(String),
     /// Every agent, for `hotline agents`.
     Agents(Vec<AgentLine>),
-    /// The brakes in force, for `hotline security`.
-    Blocks(Vec<BlockLine>),
+    /// The brakes in force and what they refused, for `hotline security`.
+    Security(SecurityView),
 }
 
 impl Reply {
@@ -284,7 +284,7 @@ impl Reply {
         match self {
             Reply::Done(words) => words.clone(),
             Reply::Agents(agents) => lines(agents),
-            Reply::Blocks(blocks) => lines(blocks),
+            Reply::Security(view) => serde_json::to_string(view).unwrap_or_default(),
         }
     }
 }
@@ -310,6 +310,33 @@ pub struct AgentLine {
     pub talk_today_secs: u64,
     /// `registered` or `unreachable`.
     pub phone: &'static str,
+}
+
+/// What `hotline security` shows of the running switch: the sign-in brakes in force and
+/// the overload brakes' figures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecurityView {
+    /// Sources and users blocked now.
+    pub blocked: Vec<BlockLine>,
+    /// How full and how late the switch is, and what the overload brakes refused.
+    pub overload: OverloadLine,
+}
+
+/// The overload brakes in `hotline security`, counted since the switch started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverloadLine {
+    /// Calls in progress now, as the ceiling counts them.
+    pub calls: u64,
+    /// Calls in progress at most: the plan's `max_calls`, or less if the file limit says.
+    pub ceiling: u64,
+    /// How long the last new request waited to be handled, in ms.
+    pub lag_ms: u64,
+    /// How late the media tasks' timers fire now, in ms.
+    pub media_lag_ms: u64,
+    /// New calls and registrations refused with 503, by reason.
+    pub refused: crate::admission::ShedCounts,
+    /// Requests from blocked sources or users refused unchecked.
+    pub refused_blocked: u64,
 }
 
 /// One brake in force in `hotline security`.

@@ -36,7 +36,7 @@ impl Core {
                 )))
             }
             Command::Agents => Ok(Reply::Agents(self.agent_lines(now))),
-            Command::Security => Ok(Reply::Blocks(self.block_lines(now))),
+            Command::Security => Ok(Reply::Security(self.security_view(now))),
             Command::Agent { id, action } => {
                 let (verb, command) = match action {
                     AgentAction::Login => ("login", AgentCommand::Login),

@@ -27,6 +27,22 @@ impl Core {
         self.admission.ceiling()
     }
 
+    /// `hotline security`'s live part: the blocks in force and the overload brakes' figures.
+    pub(crate) fn security_view(&self, now: Instant) -> crate::command::SecurityView {
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        crate::command::SecurityView {
+            blocked: self.block_lines(now),
+            overload: crate::command::OverloadLine {
+                calls: (self.calls.len() + self.sessions.len()) as u64,
+                ceiling: self.admission.ceiling() as u64,
+                lag_ms: millis(self.lag),
+                media_lag_ms: millis(self.media_lag),
+                refused: self.admission.shed,
+                refused_blocked: self.refused_by_brakes,
+            },
+        }
+    }
+
     /// Whether the brakes take on `req`; if not it has been answered 503 with Retry-After.
     pub(crate) fn admitted(
         &mut self,

@@ -370,7 +370,7 @@ impl Core {
         }
     }
 
-    /// `hotline security --json`'s live part: the blocks in force.
+    /// The sign-in blocks in force, for `hotline security`.
     pub(crate) fn block_lines(&self, now: Instant) -> Vec<crate::command::BlockLine> {
         self.brakes
             .blocks(now)

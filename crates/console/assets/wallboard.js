@@ -76,8 +76,22 @@
     tile("tile-waiting", board.waiting > 0 ? "warn" : "ok");
     tile("tile-sl", rateClass(t.service_level, 0.8, 0.6) || "ok");
     tile("tile-cr", rateClass(t.connection_rate, 0.9, 0.7) || "ok");
+    load();
     hundreds();
     document.getElementById("clock").textContent = new Date(Date.now() + skew).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+  }
+
+  // The switch's load, on the whole province's board only: callers refused with 503 never
+  // reach a region's queue, so no other count shows them.
+  function load() {
+    const s = board.switch;
+    for (const id of ["tile-load", "tile-refused"]) document.getElementById(id).hidden = !s;
+    if (!s) return;
+    document.getElementById("switch-calls").textContent = s.calls + " / " + s.ceiling;
+    document.getElementById("switch-refused").textContent = String(s.refused);
+    const full = s.ceiling > 0 && s.calls >= s.ceiling * 0.9;
+    document.getElementById("tile-load").className = "tile " + (full ? "warn" : "ok");
+    document.getElementById("tile-refused").className = "tile " + (s.refused > 0 ? "bad" : "ok");
   }
 
   // The five 100%s per region and in total: anything short of 100% is marked.

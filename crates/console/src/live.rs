@@ -79,6 +79,20 @@ pub struct BoardView {
     pub quarters: Vec<QuarterView>,
     /// Whether the user sees the whole province (the reports offer it as one region).
     pub province: bool,
+    /// The switch's load, for who sees the whole province: callers it refused are in no
+    /// region's counts.
+    pub switch: Option<SwitchLoad>,
+}
+
+/// How full the switch is and how many callers it turned away, since it started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SwitchLoad {
+    /// Calls in progress now.
+    pub calls: u32,
+    /// Calls in progress at most.
+    pub ceiling: u32,
+    /// New calls and registrations refused with 503 by the overload brakes.
+    pub refused: u64,
 }
 
 /// One quarter hour of today in the chart.
@@ -151,13 +165,19 @@ pub fn view(
             abandoned: t.abandoned,
         })
         .collect();
+    let province = matches!(session.scope, crate::sessions::Scope::All);
     BoardView {
         at: Utc::now(),
         waiting: regions.iter().map(|r| r.live.waiting).sum(),
         regions,
         total: total.into(),
         quarters,
-        province: matches!(session.scope, crate::sessions::Scope::All),
+        province,
+        switch: province.then(|| SwitchLoad {
+            calls: board.calls.values().sum(),
+            ceiling: board.ceiling,
+            refused: board.shed.total(),
+        }),
     }
 }
 
@@ -251,6 +271,13 @@ mod tests {
     fn a_supervisor_sees_their_regions_and_their_total_only() {
         let board = Board {
             regions: vec![region("luoyang", 2), region("zhengzhou", 5)],
+            calls: BTreeMap::from([("menu", 1), ("talking", 3)]),
+            shed: hotline_b2bua::admission::ShedCounts {
+                ceiling: 40,
+                source_rate: 2,
+                lag: 0,
+            },
+            ceiling: 4,
             ..Default::default()
         };
         let day = |answered, asked| {
@@ -277,8 +304,17 @@ mod tests {
         assert_eq!(v.total.connection_rate, Some(0.75));
         assert_eq!(v.quarters.len(), 1);
         assert_eq!((v.quarters[0].quarter, v.quarters[0].answered), (36, 3));
+        assert_eq!(v.switch, None, "the switch's load is the province's");
         session.scope = Scope::All;
         let v = view(&session, &board, &today);
         assert_eq!((v.waiting, v.total.counts.answered), (7, 12));
+        assert_eq!(
+            v.switch,
+            Some(SwitchLoad {
+                calls: 4,
+                ceiling: 4,
+                refused: 42
+            })
+        );
     }
 }

@@ -66,7 +66,7 @@ impl Console {
         }
         let mut hasher = DefaultHasher::new();
         // The time alone changing is no news.
-        serde_json::to_string(&(&view.regions, &view.total))
+        serde_json::to_string(&(&view.regions, &view.total, &view.switch))
             .unwrap_or_default()
             .hash(&mut hasher);
         let shared = SharedView {

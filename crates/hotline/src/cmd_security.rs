@@ -1,5 +1,6 @@
 //! `hotline security`: the brakes in force in the running switch (blocked sources and
-//! users) and the latest security events from the call store.
+//! users), what its overload brakes refused, and the latest security events from the call
+//! store.
 
 use std::io::Write;
 use std::path::Path;
@@ -17,11 +18,14 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
         eprintln!("security refused:\n{text}");
         return Ok(ExitCode::FAILURE);
     }
-    let blocks: Vec<serde_json::Value> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).with_context(|| format!("unreadable answer {l:?}")))
-        .collect::<anyhow::Result<_>>()?;
+    let live: serde_json::Value =
+        serde_json::from_str(text.trim()).with_context(|| format!("unreadable answer {text:?}"))?;
+    let blocks = live
+        .get("blocked")
+        .and_then(|b| b.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let overload = live.get("overload").cloned().unwrap_or_default();
     let events = if db.exists() {
         hotline_record::list_security_events(db, EVENTS_SHOWN)?
     } else {
@@ -29,7 +33,7 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     if json {
-        let all = serde_json::json!({ "blocked": blocks, "events": events });
+        let all = serde_json::json!({ "blocked": blocks, "overload": overload, "events": events });
         writeln!(out, "{all}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -51,6 +55,7 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
             n("left_secs")
         )?;
     }
+    overload_lines(&mut out, &overload)?;
     writeln!(out, "latest events ({}):", events.len())?;
     for e in &events {
         writeln!(
@@ -64,4 +69,39 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The overload brakes' figures: how full and how late the switch is, what it refused.
+fn overload_lines(out: &mut impl Write, o: &serde_json::Value) -> std::io::Result<()> {
+    let n = |path: &[&str]| {
+        path.iter()
+            .try_fold(o, |v, k| v.get(k))
+            .and_then(|x| x.as_u64())
+            .unwrap_or(0)
+    };
+    let refused = ["ceiling", "source_rate", "lag"]
+        .iter()
+        .map(|k| n(&["refused", k]))
+        .sum::<u64>();
+    writeln!(out, "overload (since the switch started):")?;
+    writeln!(
+        out,
+        "  calls in progress {} of {} at most; behind by {} ms (media {} ms)",
+        n(&["calls"]),
+        n(&["ceiling"]),
+        n(&["lag_ms"]),
+        n(&["media_lag_ms"])
+    )?;
+    writeln!(
+        out,
+        "  refused with 503: {refused} (at the ceiling {}, over a source's rate {}, switch behind {})",
+        n(&["refused", "ceiling"]),
+        n(&["refused", "source_rate"]),
+        n(&["refused", "lag"])
+    )?;
+    writeln!(
+        out,
+        "  refused unchecked from blocked sources or users: {}",
+        n(&["refused_blocked"])
+    )
 }

@@ -128,10 +128,10 @@ enum Command {
     /// The centre's reports from the call store: intervals (per 15 minutes), abandoned
     /// callers, caller origins, the five 100%s (service), agents, topics.
     Report(cmd_report::Ask),
-    /// Show the brakes on password guessing: sources and users blocked now in the running
-    /// switch, and the latest security events (slowed, blocked, unblocked).
+    /// Show the brakes: sources and users blocked now for password guessing, the overload
+    /// brakes' figures, and the latest security events (slowed, blocked, unblocked).
     Security {
-        /// One JSON object (`blocked`, `events`) instead of a table.
+        /// One JSON object (`blocked`, `overload`, `events`) instead of a table.
         #[arg(long)]
         json: bool,
         /// The running switch's control socket.
