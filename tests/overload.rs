@@ -151,12 +151,7 @@ fn one_source_flooding_is_held_to_its_rate_and_another_source_still_gets_in() {
         "the other source's call waits, not refused: {elsewhere:?}"
     );
 
-    let metrics = http_get(&console, "/metrics");
-    let line = metrics
-        .lines()
-        .find(|l| l.starts_with("hotline_shed_total{kind=\"source-rate\"}"))
-        .unwrap_or_else(|| panic!("no shed count:\n{metrics}"));
-    assert!(line.ends_with(" 30"), "{line}");
+    common::metric_becomes(&console, "hotline_shed_total{kind=\"source-rate\"}", 30);
 }
 
 /// With three calls up at a ceiling of three and 48 refused: `hotline security` gives the
@@ -209,19 +204,4 @@ fn the_operator_sees_the_refusals(switch: &Switch, console: &str) {
     browser.wait_text("#switch-refused", Duration::from_secs(5), |t| t == "48");
     assert_eq!(browser.text("#switch-calls").as_deref(), Some("3 / 3"));
     browser.screenshot("wallboard-refusing");
-}
-
-/// A plain HTTP/1.1 GET on loopback (no console user needed for `/metrics`).
-fn http_get(base: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).expect("console");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }

@@ -37,7 +37,8 @@ To: <sip:{sw}>;tag=2\r\nCall-ID: nosuchcall\r\nCSeq: 2 BYE\r\nContent-Length: 0\
 
 #[test]
 fn malformed_requests_get_400_and_garbage_is_dropped_without_harm() {
-    let switch = Switch::start(&dialplan(&[], 15, 60));
+    let switch = Switch::start_with(&dialplan(&[], 15, 60), &["--http", "127.0.0.1:0"]);
+    let console = switch.console_url();
     let phone = Phone::new(switch.port);
     let me = phone.addr();
     // No Call-ID.
@@ -69,6 +70,10 @@ To: <sip:{sw}>\r\nCall-ID: m3\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
         sw = phone.switch
     ));
     assert_eq!(phone.final_response().status, 200);
+    // Each counted by its fate: the two answered 400, the four junk datagrams dropped.
+    let malformed = "hotline_sip_malformed_total{kind=";
+    common::metric_becomes(&console, &format!("{malformed}\"answered-400\"}}"), 2);
+    common::metric_becomes(&console, &format!("{malformed}\"dropped\"}}"), 4);
 }
 
 #[test]

@@ -71,3 +71,41 @@ fn hand_out(p: u16) -> bool {
     given.push(p);
     true
 }
+
+/// A plain HTTP/1.1 GET on loopback (no console user needed for `/metrics`): the whole
+/// answer, head and body.
+pub fn http_get(base: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("console");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The value of the `/metrics` line that starts with `series` (name and labels), once it is
+/// `want`, or a panic with the page after 5 s: the switch publishes its board at most a few
+/// times a second.
+pub fn metric_becomes(console: &str, series: &str, want: u64) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let page = http_get(console, "/metrics");
+        let value = page
+            .lines()
+            .find_map(|l| l.strip_prefix(series))
+            .and_then(|rest| rest.trim().parse::<u64>().ok());
+        if value == Some(want) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "{series} is {value:?}, not {want}:\n{page}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -26,6 +26,17 @@ pub struct Board {
     pub shed: crate::admission::ShedCounts,
     /// Calls in progress at most now (the plan's ceiling, or the file limit's).
     pub ceiling: u32,
+    /// Messages the parser or its checks refused since the start.
+    pub malformed: Malformed,
+}
+
+/// Messages the parser or its checks refused, by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Malformed {
+    /// Requests answered 400.
+    pub answered_400: u64,
+    /// Dropped unanswered: responses, ACKs, and messages too broken to answer.
+    pub dropped: u64,
 }
 
 /// One region's queue and agents now.
@@ -188,6 +199,7 @@ impl Core {
             refused_by_brakes: self.refused_by_brakes,
             shed: self.admission.shed,
             ceiling: u32::try_from(self.admission.ceiling()).unwrap_or(u32::MAX),
+            malformed: self.malformed,
         }
     }
 }

@@ -100,6 +100,8 @@ pub struct Core {
     pub(crate) brakes: crate::brakes::Brakes,
     /// Requests refused unchecked by the brakes (blocked, or their queue full) so far.
     pub(crate) refused_by_brakes: u64,
+    /// Messages refused as malformed, for the board and `/metrics`.
+    pub(crate) malformed: crate::board::Malformed,
     /// The brakes on new work: calls in progress, per-source rate, the core's lag.
     pub(crate) admission: crate::admission::Admission,
     /// How long the message being handled waited between its arrival and now.
@@ -187,6 +189,7 @@ impl Core {
             garbage_lines: Default::default(),
             brakes: crate::brakes::Brakes::new(parts.plan.dialplan.security.clone()),
             refused_by_brakes: 0,
+            malformed: Default::default(),
             admission: crate::admission::Admission::new(parts.plan.dialplan.overload.clone()),
             lag: Duration::ZERO,
             media_lag: Duration::ZERO,

@@ -28,6 +28,7 @@ impl Core {
             Ok(Message::Response(resp)) => match validate_response(&resp) {
                 Ok(_) => self.endpoint.handle_response(now, resp),
                 Err(why) => {
+                    self.malformed.dropped += 1;
                     if let Some(held_back) = self.garbage_lines.allow(now) {
                         note!(
                             self.notes,
@@ -45,7 +46,10 @@ impl Core {
                 // A framing error can still leave enough headers to answer 400.
                 if let Ok(Message::Request(req)) = parse_ignoring_length(&inbound.data) {
                     self.reject_malformed(now, &req, from, "bad Content-Length");
-                } else if let Some(held_back) = self.garbage_lines.allow(now) {
+                    return;
+                }
+                self.malformed.dropped += 1;
+                if let Some(held_back) = self.garbage_lines.allow(now) {
                     note!(
                         self.notes,
                         Warn,
@@ -76,8 +80,10 @@ impl Core {
             );
         }
         if req.method == Method::Ack || req.top_via().is_none() {
+            self.malformed.dropped += 1;
             return;
         }
+        self.malformed.answered_400 += 1;
         let r = Response::to_request(req, 400, &format!("Bad Request ({why})"));
         self.endpoint.send_stateless(from, r.to_bytes());
     }

@@ -57,7 +57,7 @@ mod sipbuild;
 mod step;
 
 pub use crate::agents::AgentCommand;
-pub use crate::board::{Board, RegionBoard, Seat, SeatCall};
+pub use crate::board::{Board, Malformed, RegionBoard, Seat, SeatCall};
 pub use crate::census::Census;
 pub use crate::core::{Core, CoreParts};
 pub use crate::media_ctl::{MediaCommand, MediaId, PortId, RecordingAt};

@@ -73,6 +73,8 @@ fn a_flood_of_garbage_is_said_in_ten_lines_a_second_and_the_rest_counted() {
         said.last().is_some_and(|t| t.ends_with("held_back=490")),
         "the next line counts what was held back: {said:?}"
     );
+    let malformed = kit.core.board().malformed;
+    assert_eq!((malformed.dropped, malformed.answered_400), (501, 0));
 }
 
 #[test]

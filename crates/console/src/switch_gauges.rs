@@ -136,6 +136,19 @@ pub(crate) fn register(
         "New calls and registrations refused with 503 by the overload brakes, by reason",
         shed,
     );
+    let malformed = Family::<Label, Counter>::default();
+    for (kind, n) in [
+        ("answered-400", board.malformed.answered_400),
+        ("dropped", board.malformed.dropped),
+    ] {
+        malformed.get_or_create(&Label { kind }).inc_by(n);
+    }
+    registry.register(
+        "sip_malformed",
+        "Messages the SIP parser or its checks refused, by what became of them: answered 400, \
+         or dropped (responses, ACKs, too broken to answer; the unreadable are in sip_unreadable too)",
+        malformed,
+    );
     let refused = Family::<Label, Counter>::default();
     refused
         .get_or_create(&Label { kind: "brakes" })
