@@ -16,6 +16,8 @@ pub struct Browser {
     rt: tokio::runtime::Runtime,
     client: Option<Client>,
     driver: Child,
+    /// The driver's and the browser's TMPDIR (profiles, scoped dirs), gone with the browser.
+    scratch: tempfile::TempDir,
 }
 
 /// Fails the test with the way out when the browser or its driver is missing.
@@ -37,8 +39,10 @@ impl Browser {
         require(CHROMIUM, "chromium");
         require("chromedriver", "chromium-driver");
         let port = super::quiet_port_block();
+        let scratch = tempfile::tempdir().expect("a scratch directory");
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .env("TMPDIR", scratch.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -77,6 +81,7 @@ impl Browser {
             rt,
             client: Some(client),
             driver,
+            scratch,
         }
     }
 
@@ -200,5 +205,12 @@ impl Drop for Browser {
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // The browser's own processes may still be closing files in it.
+        for _ in 0..20 {
+            if std::fs::remove_dir_all(self.scratch.path()).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }

@@ -107,14 +107,6 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts")
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("hotline-prompt-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     fn write_wav(path: &Path, rate: u32, channels: u16, bits: u16, samples: usize) {
         let spec = hound::WavSpec {
             channels,
@@ -148,7 +140,8 @@ mod tests {
 
     #[test]
     fn every_bad_file_is_reported_with_its_reason() {
-        let dir = scratch("bad");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         write_wav(&dir.join("good.wav"), 8_000, 1, 16, 800);
         write_wav(&dir.join("wideband.wav"), 16_000, 1, 16, 800);
         write_wav(&dir.join("stereo.wav"), 8_000, 2, 16, 800);

@@ -15,8 +15,9 @@ use tokio::time::timeout;
 
 const LOCALHOST: &str = "127.0.0.1";
 
+/// A test's own empty directory under cargo's scratch space for tests (the same each run).
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hotline-media-{name}-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hotline-media-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -21,9 +21,9 @@ const STATES: [(SeatState, Option<&str>); 8] = [
 fn scratch(name: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "hotline-report-{name}-{}-{}",
-        std::process::id(),
+    // Under cargo's scratch space for tests, the same names each run: nothing piles up.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "hotline-report-{name}-{}",
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);

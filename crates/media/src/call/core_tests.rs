@@ -349,9 +349,8 @@ fn a_replaced_agent_starts_a_new_spurt_on_the_callers_stream() {
 #[test]
 fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
     use hotline_record::{CallId, Recorder};
-    let dir = std::env::temp_dir().join(format!("hotline-core-heard-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let recorder = Recorder::start(dir.clone()).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let recorder = Recorder::start(scratch.path().to_path_buf()).unwrap();
     let recording = recorder
         .open(&CallId::generate(chrono::Utc::now(), 1), chrono::Utc::now())
         .unwrap();
@@ -388,7 +387,6 @@ fn music_after_the_agent_is_recorded_after_their_last_words_not_over_them() {
         .skip(1)
         .step_by(2)
         .collect();
-    let _ = std::fs::remove_dir_all(&dir);
     let agent = through(Codec::Pcma, 2_000);
     assert!(
         right[240..1_040].iter().all(|&s| s == agent),

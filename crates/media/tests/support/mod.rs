@@ -18,8 +18,10 @@ use tokio::time::{timeout, Instant};
 
 pub const LOCALHOST: &str = "127.0.0.1";
 
+/// A test's own empty directory under cargo's scratch space for tests (the same name each
+/// run, so runs leave nothing behind to pile up).
 pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hotline-call-{name}-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hotline-call-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

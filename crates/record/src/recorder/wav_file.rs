@@ -122,18 +122,17 @@ fn header(frames: u64) -> [u8; HEADER_LEN as usize] {
 mod tests {
     use super::*;
 
-    fn scratch_file(name: &str) -> (std::path::PathBuf, File) {
-        let dir = std::env::temp_dir().join(format!("hotline-wav-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("r.wav");
+    /// A new file in a scratch directory that goes when the guard drops.
+    fn scratch_file() -> (tempfile::TempDir, std::path::PathBuf, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.wav");
         let file = File::create_new(&path).unwrap();
-        (path, file)
+        (dir, path, file)
     }
 
     #[test]
     fn the_header_is_hounds_own_for_the_same_spec() {
-        let (path, _) = scratch_file("hound");
+        let (_dir, path, _) = scratch_file();
         let spec = hound::WavSpec {
             channels: 2,
             sample_rate: SAMPLE_RATE,
@@ -151,7 +150,7 @@ mod tests {
 
     #[test]
     fn appended_frames_and_silence_read_back_once_the_header_is_updated() {
-        let (path, file) = scratch_file("append");
+        let (_dir, path, file) = scratch_file();
         let mut wav = WavFile::start(file).unwrap();
         let mut scratch = Vec::new();
         assert_eq!(hound::WavReader::open(&path).unwrap().duration(), 0);
@@ -172,7 +171,7 @@ mod tests {
 
     #[test]
     fn nothing_is_written_past_the_size_a_wav_can_hold() {
-        let (_, file) = scratch_file("full");
+        let (_dir, _, file) = scratch_file();
         let mut wav = WavFile::start(file).unwrap();
         wav.frames = MAX_FRAMES - 1;
         let mut scratch = Vec::new();

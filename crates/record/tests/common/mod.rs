@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A fresh empty directory under the system temp dir, unique to this test.
+/// A fresh empty directory, unique to this test within the run.
 pub fn scratch_dir(name: &str) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("hotline-record-{name}-{}-{n}", std::process::id()));
+    // Under cargo's scratch space for tests, the same names each run: nothing piles up.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hotline-record-{name}-{n}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -116,12 +116,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_socket_is_the_owners_alone_and_no_scaffolding_is_left() {
-        let dir = tempfile_dir("owner");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = dir.join("hotline.sock");
         let _listener = bind_private(&path).unwrap();
         assert!(fs::symlink_metadata(&path).unwrap().file_type().is_socket());
         assert_eq!(mode(&path), SOCKET_MODE);
-        let left: Vec<_> = fs::read_dir(&dir)
+        let left: Vec<_> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -131,7 +132,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_at_the_path_is_refused_and_kept() {
-        let dir = tempfile_dir("file");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = dir.join("hotline.sock");
         fs::write(&path, "the operator's notes").unwrap();
         let err = bind_private(&path).unwrap_err();
@@ -150,23 +152,12 @@ mod tests {
 
     #[tokio::test]
     async fn a_stale_socket_is_replaced_and_a_live_one_refused() {
-        let dir = tempfile_dir("stale");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = dir.join("hotline.sock");
         drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
         let live = bind_private(&path).unwrap();
         assert!(matches!(bind_private(&path), Err(SocketError::InUse(_))));
         drop(live);
-    }
-
-    fn tempfile_dir(name: &str) -> PathBuf {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "hotline-control-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }
