@@ -160,7 +160,7 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let errors = PromptSet::load(&dir, &names).unwrap_err();
+        let errors = PromptSet::load(dir, &names).unwrap_err();
         let failed: Vec<&str> = errors.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             failed,
@@ -179,7 +179,7 @@ mod tests {
         assert!(why("stereo").contains("2 channel"), "{}", why("stereo"));
         assert!(why("empty").contains("no audio"));
         assert!(why("missing").contains("missing.wav"));
-        let ok = PromptSet::load(&dir, &["good".to_string(), "good".to_string()]).unwrap();
+        let ok = PromptSet::load(dir, &["good".to_string(), "good".to_string()]).unwrap();
         assert_eq!(ok.get("good").unwrap().len(), 800);
     }
 }
