@@ -24,6 +24,11 @@ pub const MAX_PHASES: usize = 20;
 const CATCH_UP: u32 = 10;
 /// Datagrams read from one SIP socket before the loop looks at its clock again.
 const READ_BATCH: usize = 256;
+/// Parts each turn is served in, back to back, with SIP read and due calls started between
+/// them: on a busy machine a turn over thousands of calls takes a good part of a second,
+/// and new calls started only between turns went out in bursts of 130–220 INVITEs every
+/// 250–400 ms (BENCHMARKS.md, set J), which no crowd of callers does.
+const PARTS: usize = 8;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -70,6 +75,17 @@ impl Phase {
     /// Whether the call numbered `n` (any number that spreads calls evenly) is this phase's.
     pub fn serves(self, n: usize) -> bool {
         n % self.of == self.index
+    }
+
+    /// This phase's calls in `k` parts, each served as a phase of its own with the same
+    /// packets to send and read.
+    pub fn parts(self, k: usize) -> impl Iterator<Item = Phase> {
+        let k = k.max(1);
+        (0..k).map(move |j| Phase {
+            index: self.index + self.of * j,
+            of: self.of * k,
+            ..self
+        })
     }
 }
 
@@ -194,22 +210,20 @@ pub fn run(
         if now >= deadline {
             break Stopped::Deadline;
         }
-        if let Some(plan) = callers.as_deref_mut() {
-            while plan.callers.open() < plan.limit {
-                let Some(i) = plan.pacer.take(now) else { break };
-                plan.callers.start(now, i);
-            }
-        }
+        start_due(callers.as_deref_mut(), now);
         while let Some((phase, skip)) = phases.take(now) {
-            if let Some(plan) = callers.as_deref_mut() {
-                plan.callers.tick(now, phase, &mut scratch, &mut recv);
+            for part in phase.parts(PARTS) {
+                if let Some(plan) = callers.as_deref_mut() {
+                    plan.callers.tick(now, part, &mut scratch, &mut recv);
+                }
+                if let Some(a) = agents.as_deref_mut() {
+                    a.tick(now, part, &mut scratch, &mut recv);
+                }
+                // A turn over thousands of calls takes milliseconds: SIP is read and new
+                // calls start between its parts too, so an answer waits for a part at most.
+                read_sip(callers.as_deref_mut(), agents.as_deref_mut(), &mut recv);
+                start_due(callers.as_deref_mut(), Instant::now());
             }
-            if let Some(a) = agents.as_deref_mut() {
-                a.tick(now, phase, &mut scratch, &mut recv);
-            }
-            // A turn over thousands of calls takes milliseconds: SIP is read between turns
-            // too, so that an answer waits for one turn at most, not for the whole backlog.
-            read_sip(callers.as_deref_mut(), agents.as_deref_mut(), &mut recv);
             ticks += 1;
             late += u64::from(phase.packets > 1);
             skipped += skip;
@@ -247,6 +261,15 @@ pub fn run(
         ticks,
         late,
         skipped,
+    }
+}
+
+/// Starts the calls due by `now`, as many as the open-calls limit lets.
+fn start_due(callers: Option<&mut CallerPlan>, now: Instant) {
+    let Some(plan) = callers else { return };
+    while plan.callers.open() < plan.limit {
+        let Some(i) = plan.pacer.take(now) else { break };
+        plan.callers.start(now, i);
     }
 }
 
@@ -313,6 +336,23 @@ pub fn grow_buffers(socket: &UdpSocket, bytes: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phases_parts_serve_each_of_its_calls_once_and_no_other() {
+        for (index, of) in [(0, 1), (2, 4)] {
+            let phase = Phase {
+                index,
+                of,
+                packets: 3,
+                drain: false,
+            };
+            for n in 0..200 {
+                let parts = phase.parts(PARTS).filter(|p| p.serves(n)).count();
+                assert_eq!(parts, usize::from(phase.serves(n)), "call {n} of {phase:?}");
+            }
+            assert!(phase.parts(PARTS).all(|p| p.packets == 3 && !p.drain));
+        }
+    }
 
     #[test]
     fn the_phases_come_5_ms_apart_and_each_serves_a_quarter_of_the_calls() {
