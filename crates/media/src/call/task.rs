@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::os::fd::AsFd;
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -24,6 +25,8 @@ const DATAGRAM_MAX: usize = 2_048;
 const BURST: usize = 32;
 /// The tick: one 20 ms frame of play or mix each.
 const FRAME_PERIOD: Duration = Duration::from_millis(20);
+/// Bursts read at most from each socket at the hang-up: about three seconds of audio.
+const LAST_BURSTS: usize = 5;
 
 /// Why the task woke.
 enum Wake {
@@ -114,7 +117,13 @@ pub(super) async fn run(
         .await;
         let now = samples_since(start);
         match wake {
-            Wake::Control(Some(Control::Stop) | None) => break,
+            Wake::Control(Some(Control::Stop) | None) => {
+                // The hang-up is handled ahead of the audio: what the phones sent before it
+                // and the task has not read yet (the media runtime may run behind the
+                // favoured signalling) still goes into the recording and to the other side.
+                drain_before_stop(&ports, &mut core, start);
+                break;
+            }
             Wake::Control(Some(msg)) => command(msg, &mut core, &mut ports, now),
             Wake::Tick => {
                 let sends = core.tick(now);
@@ -137,7 +146,9 @@ pub(super) async fn run(
                 core.on_timeout(now);
                 armed = None;
             }
-            Wake::Readable(leg) => drain(&ports, leg, &mut core, start),
+            Wake::Readable(leg) => {
+                drain(&ports, leg, &mut core, start, Reading::Tokio);
+            }
         }
     }
     let stats = core.finish(samples_since(start));
@@ -185,16 +196,66 @@ thread_local! {
     static READ_BUFFER: RefCell<[u8; DATAGRAM_MAX]> = const { RefCell::new([0; DATAGRAM_MAX]) };
 }
 
-/// Reads up to [`BURST`] datagrams from `from`'s socket into the thread's read buffer.
-fn drain(ports: &Ports, from: Party, core: &mut CallCore, start: Instant) {
-    let shared = READ_BUFFER.try_with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => drain_into(&mut buf, ports, from, core, start),
-        // Never nested, nor called while the thread ends; were it, a buffer of its own.
-        Err(_) => drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start),
+/// Reads what every socket holds, a burst from each in turn (so no channel of the recording
+/// runs far ahead of the other), up to [`LAST_BURSTS`] each.
+fn drain_before_stop(ports: &Ports, core: &mut CallCore, start: Instant) {
+    let parties = [Party::Caller, Party::Agent, Party::Supervisor];
+    // A duplicate of each descriptor: tokio's view of which sockets hold data may be stale
+    // here (its driver need not have run since the last audio came), and it skips those.
+    let direct = parties.map(|p| {
+        let port = ports.of(p)?;
+        let fd = port.socket().as_fd().try_clone_to_owned().ok()?;
+        Some(std::net::UdpSocket::from(fd))
     });
-    if shared.is_err() {
-        drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start);
+    let mut left = parties.map(|_| LAST_BURSTS);
+    while left.iter().any(|n| *n > 0) {
+        for ((party, n), socket) in parties.iter().zip(&mut left).zip(&direct) {
+            if *n == 0 {
+                continue;
+            }
+            let reading = Reading::Direct(socket.as_ref());
+            *n = match drain(ports, *party, core, start, reading) {
+                Drained::Empty => 0,
+                Drained::Burst => *n - 1,
+            };
+        }
     }
+}
+
+/// How a socket is read.
+#[derive(Clone, Copy)]
+enum Reading<'a> {
+    /// Through tokio, which clears its readiness when a read finds nothing.
+    Tokio,
+    /// From this duplicate of the socket's descriptor (non-blocking as well), whatever
+    /// tokio last saw.
+    Direct(Option<&'a std::net::UdpSocket>),
+}
+
+/// Whether a read left the socket empty.
+enum Drained {
+    /// Nothing more to read (or no socket, or an error).
+    Empty,
+    /// A whole burst was read; more may wait.
+    Burst,
+}
+
+/// Reads up to [`BURST`] datagrams from `from`'s socket into the thread's read buffer.
+fn drain(
+    ports: &Ports,
+    from: Party,
+    core: &mut CallCore,
+    start: Instant,
+    reading: Reading,
+) -> Drained {
+    let mut into =
+        |buf: &mut [u8; DATAGRAM_MAX]| drain_into(buf, ports, from, core, start, reading);
+    let shared = READ_BUFFER.try_with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => into(&mut buf),
+        // Never nested, nor called while the thread ends; were it, a buffer of its own.
+        Err(_) => into(&mut [0; DATAGRAM_MAX]),
+    });
+    shared.unwrap_or_else(|_| into(&mut [0; DATAGRAM_MAX]))
 }
 
 /// Reads up to [`BURST`] datagrams from `from`'s socket into `buf` and handles each.
@@ -204,9 +265,15 @@ fn drain_into(
     from: Party,
     core: &mut CallCore,
     start: Instant,
-) {
+    reading: Reading,
+) -> Drained {
     let Some(inbound) = ports.of(from) else {
-        return;
+        return Drained::Empty;
+    };
+    let read = |buf: &mut [u8]| match reading {
+        Reading::Tokio => inbound.socket().try_recv_from(buf),
+        Reading::Direct(Some(socket)) => socket.recv_from(buf),
+        Reading::Direct(None) => Err(io::ErrorKind::WouldBlock.into()),
     };
     // Only caller and agent relay to each other; the supervisor's audio is only mixed.
     let (from, to) = match from {
@@ -215,12 +282,12 @@ fn drain_into(
         Party::Supervisor => (None, Party::Supervisor),
     };
     for _ in 0..BURST {
-        let (len, src) = match inbound.socket().try_recv_from(buf) {
+        let (len, src) = match read(buf) {
             Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Empty,
             Err(error) => {
                 tracing::debug!(%error, ?from, "RTP receive error");
-                return;
+                return Drained::Empty;
             }
         };
         let Some(datagram) = buf.get_mut(..len) else {
@@ -243,6 +310,7 @@ fn drain_into(
             core.unsent(from, len);
         }
     }
+    Drained::Burst
 }
 
 /// 8 kHz samples elapsed since `start`, by the tokio clock.
