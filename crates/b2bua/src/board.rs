@@ -26,6 +26,9 @@ pub struct Board {
     pub shed: crate::admission::ShedCounts,
     /// Calls in progress at most now (the plan's ceiling, or the file limit's).
     pub ceiling: u32,
+    /// Calls in progress as the ceiling counts them: with supervisors' and prompt-recording
+    /// sessions.
+    pub in_progress: u32,
     /// Messages the parser or its checks refused since the start.
     pub malformed: Malformed,
 }
@@ -199,6 +202,7 @@ impl Core {
             refused_by_brakes: self.refused_by_brakes,
             shed: self.admission.shed,
             ceiling: u32::try_from(self.admission.ceiling()).unwrap_or(u32::MAX),
+            in_progress: u32::try_from(self.calls.len() + self.sessions.len()).unwrap_or(u32::MAX),
             malformed: self.malformed,
         }
     }

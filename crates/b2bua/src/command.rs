@@ -329,7 +329,8 @@ pub struct OverloadLine {
     pub calls: u64,
     /// Calls in progress at most: the plan's `max_calls`, or less if the file limit says.
     pub ceiling: u64,
-    /// How long the last new request waited to be handled, in ms.
+    /// How long the last SIP message handled waited between its arrival and its handling, in
+    /// ms (as the lag brake measures it; on an idle switch, that of the last message).
     pub lag_ms: u64,
     /// How late the media tasks' timers fire now, in ms.
     pub media_lag_ms: u64,

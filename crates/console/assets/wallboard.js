@@ -8,6 +8,8 @@
     "meeting": ["会议", "meeting"], "paperwork": ["整理", "paperwork"], "no-answer": ["未接", "no answer"],
   };
   let board = null;
+  // The last refusal count seen (none before the first board), and when it last grew.
+  let refusedSeen = null, refusedRoseAt = 0;
   let skew = 0; // server time minus this browser's time, in ms
 
   const pct = (x) => (x === null || x === undefined) ? "–" : (Math.round(x * 1000) / 10) + "%";
@@ -91,7 +93,11 @@
     document.getElementById("switch-refused").textContent = String(s.refused);
     const full = s.ceiling > 0 && s.calls >= s.ceiling * 0.9;
     document.getElementById("tile-load").className = "tile " + (full ? "warn" : "ok");
-    document.getElementById("tile-refused").className = "tile " + (s.refused > 0 ? "bad" : "ok");
+    // The count runs from the switch's start: red while it grew in the last minute.
+    if (refusedSeen !== null && s.refused > refusedSeen) refusedRoseAt = Date.now();
+    refusedSeen = s.refused;
+    const recent = Date.now() - refusedRoseAt < 60000;
+    document.getElementById("tile-refused").className = "tile " + (recent ? "bad" : "ok");
   }
 
   // The five 100%s per region and in total: anything short of 100% is marked.

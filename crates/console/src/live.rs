@@ -87,11 +87,12 @@ pub struct BoardView {
 /// How full the switch is and how many callers it turned away, since it started.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SwitchLoad {
-    /// Calls in progress now.
+    /// Calls in progress now, as the ceiling counts them.
     pub calls: u32,
     /// Calls in progress at most.
     pub ceiling: u32,
-    /// New calls and registrations refused with 503 by the overload brakes.
+    /// New calls refused with 503 because the switch was full or behind (not those over a
+    /// source's rate: a scanner's flood is no crowd of callers).
     pub refused: u64,
 }
 
@@ -174,9 +175,9 @@ pub fn view(
         quarters,
         province,
         switch: province.then(|| SwitchLoad {
-            calls: board.calls.values().sum(),
+            calls: board.in_progress,
             ceiling: board.ceiling,
-            refused: board.shed.total(),
+            refused: board.shed.ceiling + board.shed.lag,
         }),
     }
 }
@@ -271,7 +272,8 @@ mod tests {
     fn a_supervisor_sees_their_regions_and_their_total_only() {
         let board = Board {
             regions: vec![region("luoyang", 2), region("zhengzhou", 5)],
-            calls: BTreeMap::from([("menu", 1), ("talking", 3)]),
+            calls: BTreeMap::from([("menu", 1), ("talking", 2)]),
+            in_progress: 4,
             shed: hotline_b2bua::admission::ShedCounts {
                 ceiling: 40,
                 source_rate: 2,
@@ -313,7 +315,7 @@ mod tests {
             Some(SwitchLoad {
                 calls: 4,
                 ceiling: 4,
-                refused: 42
+                refused: 40
             })
         );
     }

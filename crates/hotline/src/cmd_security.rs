@@ -18,8 +18,20 @@ pub fn show(control: &Path, db: &Path, json: bool) -> anyhow::Result<ExitCode> {
         eprintln!("security refused:\n{text}");
         return Ok(ExitCode::FAILURE);
     }
-    let live: serde_json::Value =
-        serde_json::from_str(text.trim()).with_context(|| format!("unreadable answer {text:?}"))?;
+    let live = match serde_json::from_str::<serde_json::Value>(text.trim()) {
+        Ok(v) if v.get("blocked").is_some() => v,
+        // A switch started before the overload figures answers one block per line.
+        _ => {
+            let blocked = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    serde_json::from_str(l).with_context(|| format!("unreadable answer {l:?}"))
+                })
+                .collect::<anyhow::Result<Vec<serde_json::Value>>>()?;
+            serde_json::json!({ "blocked": blocked })
+        }
+    };
     let blocks = live
         .get("blocked")
         .and_then(|b| b.as_array())
@@ -86,7 +98,7 @@ fn overload_lines(out: &mut impl Write, o: &serde_json::Value) -> std::io::Resul
     writeln!(out, "overload (since the switch started):")?;
     writeln!(
         out,
-        "  calls in progress {} of {} at most; behind by {} ms (media {} ms)",
+        "  calls in progress {} of {} at most; last message handled {} ms after it came, media {} ms late",
         n(&["calls"]),
         n(&["ceiling"]),
         n(&["lag_ms"]),

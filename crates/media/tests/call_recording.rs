@@ -89,9 +89,10 @@ async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_call
     );
 }
 
-/// The hang-up reached the media task while 0.7 s of both phones' audio still waited in the
-/// call's sockets (its runtime behind, as under load, where the signalling is
-/// favoured): that audio is in the recording, not padded as silence.
+/// The hang-up reached the media task while 1.2 s of both phones' audio still waited in the
+/// call's sockets (its runtime behind, as under load, where the signalling is favoured):
+/// its last 0.8 s is relayed and recorded where it belongs, not padded as silence; what is
+/// older is counted as dropped, since it could no longer be placed.
 #[tokio::test]
 async fn audio_still_queued_at_the_hang_up_is_recorded() {
     let recorder = Recorder::start(scratch_dir("queued-at-hang-up")).unwrap();
@@ -116,11 +117,11 @@ async fn audio_still_queued_at_the_hang_up_is_recorded() {
             .await
             .unwrap();
     }
-    // This thread runs the media task's runtime and does not yield here: the task reads
-    // none of this until the hang-up (less than the second after which a stream is placed
-    // anew, see `relay::placement`).
-    for _ in 0..35 {
-        std::thread::sleep(Duration::from_millis(20));
+    // The task reads the last of it.
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    // 1.2 s of audio, then as long again: this thread runs the media task's runtime and
+    // does not yield, so the task reads none of it until the hang-up.
+    for _ in 0..60 {
         agent_phone
             .try_send_to(&agent.audio(&[1_000.0]), to_agent_side)
             .unwrap();
@@ -128,12 +129,15 @@ async fn audio_still_queued_at_the_hang_up_is_recorded() {
             .try_send_to(&call.sender.audio(&[440.0]), call.to_switch)
             .unwrap();
     }
+    std::thread::sleep(Duration::from_millis(1_200));
     let stats = call.media.stop().await;
     assert_eq!(
-        stats.caller_to_agent.packets, 60,
-        "the queued audio relayed too"
+        stats.caller_to_agent.packets,
+        25 + 40,
+        "the last 0.8 s relayed"
     );
-    assert_eq!(stats.agent_to_caller.packets, 60);
+    assert_eq!(stats.agent_to_caller.packets, 25 + 40);
+    assert_eq!(stats.dropped, 2 * 20, "the older 0.4 s of each phone");
     recorder.sync().unwrap();
 
     let samples: Vec<i16> = hound::WavReader::open(&wav)
@@ -143,17 +147,17 @@ async fn audio_still_queued_at_the_hang_up_is_recorded() {
         .collect();
     let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
     let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
-    // The last 0.5 s: inside what the task read only at the hang-up.
-    let tail = |c: &[i16]| c[c.len().saturating_sub(4_000)..].to_vec();
-    let (left, right) = (tail(&left), tail(&right));
+    // From 1.0 s to 1.6 s of the call: inside the last 0.8 s the phones sent (0.9-1.7 s).
+    let span = |c: &[i16]| c.get(8_000..12_800).unwrap_or_default().to_vec();
+    let (left, right) = (span(&left), span(&right));
     let loud = |c: &[i16]| c.iter().filter(|s| s.abs() > 1_000).count();
     assert!(
-        loud(&left) > 2_000,
+        loud(&left) > 2_400,
         "the caller's last words: {}",
         loud(&left)
     );
     assert!(
-        loud(&right) > 2_000,
+        loud(&right) > 2_400,
         "the agent's last words: {}",
         loud(&right)
     );

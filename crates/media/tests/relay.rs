@@ -15,9 +15,10 @@ use tokio::time::timeout;
 
 const LOCALHOST: &str = "127.0.0.1";
 
-/// A test's own empty directory under cargo's scratch space for tests (the same each run).
+/// A test's own empty directory under cargo's scratch space for tests (not /tmp).
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hotline-media-{name}"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("hotline-media-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

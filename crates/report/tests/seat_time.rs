@@ -21,9 +21,11 @@ const STATES: [(SeatState, Option<&str>); 8] = [
 fn scratch(name: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    // Under cargo's scratch space for tests, the same names each run: nothing piles up.
+    // Under cargo's scratch space for tests, which goes with the target directory (not the
+    // machine's /tmp); the process id keeps concurrent runs apart.
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "hotline-report-{name}-{}",
+        "hotline-report-{name}-{}-{}",
+        std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&dir);

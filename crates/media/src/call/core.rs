@@ -234,6 +234,12 @@ impl CallCore {
         self.stats.dropped += 1;
     }
 
+    /// Counts datagrams that were still queued at the hang-up but too old to be placed in
+    /// the recording (see `task::drain_before_stop`).
+    pub(crate) fn too_late(&mut self, datagrams: u64) {
+        self.stats.dropped += datagrams;
+    }
+
     /// Counts a frame of [`CallCore::tick`] that could not be sent to `to`.
     pub(crate) fn unsent_frame(&mut self, to: Party) {
         let bytes = self.frame(to).len() as u64;

@@ -5,6 +5,7 @@
 //! one) and sends never await.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::os::fd::AsFd;
@@ -25,8 +26,11 @@ const DATAGRAM_MAX: usize = 2_048;
 const BURST: usize = 32;
 /// The tick: one 20 ms frame of play or mix each.
 const FRAME_PERIOD: Duration = Duration::from_millis(20);
-/// Bursts read at most from each socket at the hang-up: about three seconds of audio.
-const LAST_BURSTS: usize = 5;
+/// Datagrams read at most from each socket at the hang-up: three seconds of audio.
+const LAST_READ: usize = 150;
+/// Of those, the newest handled: 0.8 s, less than the second after which a stream is placed
+/// anew (`relay::placement::MAX_BEHIND`), so each lands where its timestamp says.
+const LAST_HANDLED: usize = 40;
 
 /// Why the task woke.
 enum Wake {
@@ -147,7 +151,7 @@ pub(super) async fn run(
                 armed = None;
             }
             Wake::Readable(leg) => {
-                drain(&ports, leg, &mut core, start, Reading::Tokio);
+                drain(&ports, leg, &mut core, start);
             }
         }
     }
@@ -196,66 +200,51 @@ thread_local! {
     static READ_BUFFER: RefCell<[u8; DATAGRAM_MAX]> = const { RefCell::new([0; DATAGRAM_MAX]) };
 }
 
-/// Reads what every socket holds, a burst from each in turn (so no channel of the recording
-/// runs far ahead of the other), up to [`LAST_BURSTS`] each.
+/// Reads what each socket still holds and handles the newest [`LAST_HANDLED`] of it.
 fn drain_before_stop(ports: &Ports, core: &mut CallCore, start: Instant) {
-    let parties = [Party::Caller, Party::Agent, Party::Supervisor];
-    // A duplicate of each descriptor: tokio's view of which sockets hold data may be stale
-    // here (its driver need not have run since the last audio came), and it skips those.
-    let direct = parties.map(|p| {
-        let port = ports.of(p)?;
-        let fd = port.socket().as_fd().try_clone_to_owned().ok()?;
-        Some(std::net::UdpSocket::from(fd))
-    });
-    let mut left = parties.map(|_| LAST_BURSTS);
-    while left.iter().any(|n| *n > 0) {
-        for ((party, n), socket) in parties.iter().zip(&mut left).zip(&direct) {
-            if *n == 0 {
+    let mut buf = [0; DATAGRAM_MAX];
+    for party in [Party::Caller, Party::Agent, Party::Supervisor] {
+        let Some(port) = ports.of(party) else {
+            continue;
+        };
+        // Read through a duplicate of the descriptor: tokio skips a socket its driver has
+        // not yet seen readable, and here it may not have run since the last audio came.
+        let socket = match port.socket().as_fd().try_clone_to_owned() {
+            Ok(fd) => std::net::UdpSocket::from(fd),
+            Err(error) => {
+                tracing::debug!(%error, ?party, "RTP left unread at the hang-up");
                 continue;
             }
-            let reading = Reading::Direct(socket.as_ref());
-            *n = match drain(ports, *party, core, start, reading) {
-                Drained::Empty => 0,
-                Drained::Burst => *n - 1,
+        };
+        let mut queued = VecDeque::with_capacity(LAST_HANDLED);
+        let mut older = 0;
+        for _ in 0..LAST_READ {
+            let Ok((len, src)) = socket.recv_from(&mut buf) else {
+                break;
             };
+            if queued.len() == LAST_HANDLED {
+                queued.pop_front();
+                older += 1;
+            }
+            queued.push_back((buf.get(..len).unwrap_or_default().to_vec(), src));
+        }
+        core.too_late(older);
+        for (mut datagram, src) in queued {
+            handle(ports, party, core, start, &mut datagram, src);
         }
     }
 }
 
-/// How a socket is read.
-#[derive(Clone, Copy)]
-enum Reading<'a> {
-    /// Through tokio, which clears its readiness when a read finds nothing.
-    Tokio,
-    /// From this duplicate of the socket's descriptor (non-blocking as well), whatever
-    /// tokio last saw.
-    Direct(Option<&'a std::net::UdpSocket>),
-}
-
-/// Whether a read left the socket empty.
-enum Drained {
-    /// Nothing more to read (or no socket, or an error).
-    Empty,
-    /// A whole burst was read; more may wait.
-    Burst,
-}
-
 /// Reads up to [`BURST`] datagrams from `from`'s socket into the thread's read buffer.
-fn drain(
-    ports: &Ports,
-    from: Party,
-    core: &mut CallCore,
-    start: Instant,
-    reading: Reading,
-) -> Drained {
-    let mut into =
-        |buf: &mut [u8; DATAGRAM_MAX]| drain_into(buf, ports, from, core, start, reading);
+fn drain(ports: &Ports, from: Party, core: &mut CallCore, start: Instant) {
     let shared = READ_BUFFER.try_with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => into(&mut buf),
+        Ok(mut buf) => drain_into(&mut buf, ports, from, core, start),
         // Never nested, nor called while the thread ends; were it, a buffer of its own.
-        Err(_) => into(&mut [0; DATAGRAM_MAX]),
+        Err(_) => drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start),
     });
-    shared.unwrap_or_else(|_| into(&mut [0; DATAGRAM_MAX]))
+    if shared.is_err() {
+        drain_into(&mut [0; DATAGRAM_MAX], ports, from, core, start);
+    }
 }
 
 /// Reads up to [`BURST`] datagrams from `from`'s socket into `buf` and handles each.
@@ -265,52 +254,55 @@ fn drain_into(
     from: Party,
     core: &mut CallCore,
     start: Instant,
-    reading: Reading,
-) -> Drained {
+) {
     let Some(inbound) = ports.of(from) else {
-        return Drained::Empty;
-    };
-    let read = |buf: &mut [u8]| match reading {
-        Reading::Tokio => inbound.socket().try_recv_from(buf),
-        Reading::Direct(Some(socket)) => socket.recv_from(buf),
-        Reading::Direct(None) => Err(io::ErrorKind::WouldBlock.into()),
-    };
-    // Only caller and agent relay to each other; the supervisor's audio is only mixed.
-    let (from, to) = match from {
-        Party::Caller => (Some(Leg::Caller), Party::Agent),
-        Party::Agent => (Some(Leg::Agent), Party::Caller),
-        Party::Supervisor => (None, Party::Supervisor),
+        return;
     };
     for _ in 0..BURST {
-        let (len, src) = match read(buf) {
+        let (len, src) = match inbound.socket().try_recv_from(buf) {
             Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Empty,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(error) => {
                 tracing::debug!(%error, ?from, "RTP receive error");
-                return Drained::Empty;
+                return;
             }
         };
-        let Some(datagram) = buf.get_mut(..len) else {
-            continue;
-        };
-        let now = samples_since(start);
-        let Some(from) = from else {
-            core.on_supervisor_packet(src, datagram, now);
-            continue;
-        };
-        let Verdict::Send(dest) = core.on_packet(from, src, datagram, now) else {
-            continue;
-        };
-        let sent = ports
-            .of(to)
-            .map(|out| out.socket().try_send_to(datagram, dest));
-        if !matches!(sent, Some(Ok(_))) {
-            // A full send buffer or an unreachable phone: RTP is loss-tolerant, never wait.
-            tracing::trace!(?sent, %dest, "RTP send failed");
-            core.unsent(from, len);
+        if let Some(datagram) = buf.get_mut(..len) {
+            handle(ports, from, core, start, datagram, src);
         }
     }
-    Drained::Burst
+}
+
+/// One datagram from `from`: relayed to the other side (caller and agent only; the
+/// supervisor's audio is only mixed), recorded, or dropped.
+fn handle(
+    ports: &Ports,
+    from: Party,
+    core: &mut CallCore,
+    start: Instant,
+    datagram: &mut [u8],
+    src: std::net::SocketAddr,
+) {
+    let now = samples_since(start);
+    let (leg, to) = match from {
+        Party::Caller => (Leg::Caller, Party::Agent),
+        Party::Agent => (Leg::Agent, Party::Caller),
+        Party::Supervisor => {
+            core.on_supervisor_packet(src, datagram, now);
+            return;
+        }
+    };
+    let Verdict::Send(dest) = core.on_packet(leg, src, datagram, now) else {
+        return;
+    };
+    let sent = ports
+        .of(to)
+        .map(|out| out.socket().try_send_to(datagram, dest));
+    if !matches!(sent, Some(Ok(_))) {
+        // A full send buffer or an unreachable phone: RTP is loss-tolerant, never wait.
+        tracing::trace!(?sent, %dest, "RTP send failed");
+        core.unsent(leg, datagram.len());
+    }
 }
 
 /// 8 kHz samples elapsed since `start`, by the tokio clock.

@@ -18,10 +18,11 @@ use tokio::time::{timeout, Instant};
 
 pub const LOCALHOST: &str = "127.0.0.1";
 
-/// A test's own empty directory under cargo's scratch space for tests (the same name each
-/// run, so runs leave nothing behind to pile up).
+/// A test's own empty directory under cargo's scratch space for tests, which goes with the
+/// target directory (not the machine's /tmp); the process id keeps concurrent runs apart.
 pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hotline-call-{name}"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("hotline-call-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
