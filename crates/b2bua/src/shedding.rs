@@ -33,8 +33,8 @@ impl Core {
         crate::command::SecurityView {
             blocked: self.block_lines(now),
             overload: crate::command::OverloadLine {
-                calls: (self.calls.len() + self.sessions.len()) as u64,
-                ceiling: self.admission.ceiling() as u64,
+                calls: u64::try_from(self.calls.len() + self.sessions.len()).unwrap_or(u64::MAX),
+                ceiling: u64::try_from(self.admission.ceiling()).unwrap_or(u64::MAX),
                 lag_ms: millis(self.lag),
                 media_lag_ms: millis(self.media_lag),
                 refused: self.admission.shed,

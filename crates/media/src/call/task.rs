@@ -150,9 +150,7 @@ pub(super) async fn run(
                 core.on_timeout(now);
                 armed = None;
             }
-            Wake::Readable(leg) => {
-                drain(&ports, leg, &mut core, start);
-            }
+            Wake::Readable(leg) => drain(&ports, leg, &mut core, start),
         }
     }
     let stats = core.finish(samples_since(start));
