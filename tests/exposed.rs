@@ -122,17 +122,8 @@ fn fifty_guessed_passwords_meet_the_brakes_and_the_right_one_is_never_found() {
     let agent = switch.agent_when("1003", |a| a["phone"] == "registered");
     assert_eq!(agent["phone"], "unreachable", "{agent}");
 
-    let security = common::switch::hotline(
-        &[
-            "security",
-            "--json",
-            "--db",
-            switch.db().to_str().unwrap(),
-            "--control",
-        ],
-        Some(&switch.control()),
-    );
-    let v: serde_json::Value = serde_json::from_str(security.trim()).unwrap();
+    let v = switch.security_json();
+    let security = v.to_string();
     let blocked: Vec<(String, String)> = v["blocked"]
         .as_array()
         .unwrap()

@@ -158,17 +158,7 @@ fn one_source_flooding_is_held_to_its_rate_and_another_source_still_gets_in() {
 /// overload brakes' figures, and the province's wallboard shows the load and the refusals
 /// (they are in no region's counts).
 fn the_operator_sees_the_refusals(switch: &Switch, console: &str) {
-    let security = common::switch::hotline(
-        &[
-            "security",
-            "--json",
-            "--db",
-            switch.db().to_str().unwrap(),
-            "--control",
-        ],
-        Some(&switch.control()),
-    );
-    let v: serde_json::Value = serde_json::from_str(security.trim()).unwrap();
+    let v = switch.security_json();
     let o = &v["overload"];
     assert_eq!(
         (o["calls"].as_u64(), o["ceiling"].as_u64()),
@@ -177,15 +167,7 @@ fn the_operator_sees_the_refusals(switch: &Switch, console: &str) {
     );
     assert_eq!(o["refused"]["ceiling"].as_u64(), Some(48), "{v}");
     assert_eq!(o["refused"]["source_rate"].as_u64(), Some(0), "{v}");
-    let words = common::switch::hotline(
-        &[
-            "security",
-            "--db",
-            switch.db().to_str().unwrap(),
-            "--control",
-        ],
-        Some(&switch.control()),
-    );
+    let words = switch.security(false);
     assert!(
         words.contains("calls in progress 3 of 3 at most"),
         "{words}"

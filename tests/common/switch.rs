@@ -165,6 +165,25 @@ impl Switch {
         self.dir.path().join("hotline.sock")
     }
 
+    /// `hotline security` against this switch and its call store, as an operator runs it:
+    /// the JSON object, or the words.
+    pub fn security(&self, json: bool) -> String {
+        let db = self.db();
+        let db = db.to_str().expect("a UTF-8 scratch path");
+        let mut args = vec!["security", "--db", db];
+        if json {
+            args.push("--json");
+        }
+        args.push("--control");
+        hotline(&args, Some(&self.control()))
+    }
+
+    /// `hotline security --json`, parsed.
+    pub fn security_json(&self) -> serde_json::Value {
+        let out = self.security(true);
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
     /// The dialplan file the switch was started with.
     pub fn dialplan_path(&self) -> PathBuf {
         self.dir.path().join("dialplan.toml")

@@ -202,7 +202,7 @@ impl Core {
             refused_by_brakes: self.refused_by_brakes,
             shed: self.admission.shed,
             ceiling: u32::try_from(self.admission.ceiling()).unwrap_or(u32::MAX),
-            in_progress: u32::try_from(self.calls.len() + self.sessions.len()).unwrap_or(u32::MAX),
+            in_progress: u32::try_from(self.in_progress()).unwrap_or(u32::MAX),
             malformed: self.malformed,
         }
     }

@@ -27,13 +27,19 @@ impl Core {
         self.admission.ceiling()
     }
 
+    /// Calls in progress as the ceiling counts them: supervisors' and prompt-recording
+    /// sessions too.
+    pub(crate) fn in_progress(&self) -> usize {
+        self.calls.len() + self.sessions.len()
+    }
+
     /// `hotline security`'s live part: the blocks in force and the overload brakes' figures.
     pub(crate) fn security_view(&self, now: Instant) -> crate::command::SecurityView {
         let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         crate::command::SecurityView {
             blocked: self.block_lines(now),
             overload: crate::command::OverloadLine {
-                calls: u64::try_from(self.calls.len() + self.sessions.len()).unwrap_or(u64::MAX),
+                calls: u64::try_from(self.in_progress()).unwrap_or(u64::MAX),
                 ceiling: u64::try_from(self.admission.ceiling()).unwrap_or(u64::MAX),
                 lag_ms: millis(self.lag),
                 media_lag_ms: millis(self.media_lag),
@@ -52,7 +58,7 @@ impl Core {
         from: Peer,
         work: NewWork,
     ) -> bool {
-        let calls = self.calls.len() + self.sessions.len();
+        let calls = self.in_progress();
         let asking = Asking {
             work,
             source: from.addr.ip(),

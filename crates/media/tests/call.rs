@@ -171,18 +171,7 @@ async fn the_agent_continues_the_callers_stream_both_ways_and_the_survey_after_i
     let mut agent = Sender::new(Codec::Pcmu, 0xA6E7);
     agent.seq = 60_000;
     agent.ts = 7;
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..10 {
-        ticker.tick().await;
-        agent_phone
-            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
-            .await
-            .unwrap();
-        call.phone
-            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
-            .await
-            .unwrap();
-    }
+    both_talk(&mut call, &agent_phone, to_agent_side, &mut agent, 10).await;
     let at_caller = recv_until_quiet(&call.phone, 150).await;
     let at_agent = recv_until_quiet(&agent_phone, 150).await;
     assert_eq!((at_caller.len(), at_agent.len()), (10, 10));

@@ -37,18 +37,7 @@ async fn the_recording_holds_the_prompt_then_the_agent_on_the_right_and_the_call
     let to_agent_side = agent_port.local_addr();
     call.media.connect_agent((agent_port, agent_peer));
     let mut agent = Sender::new(Codec::Pcma, 0xA6E7);
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..25 {
-        ticker.tick().await;
-        agent_phone
-            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
-            .await
-            .unwrap();
-        caller_phone
-            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
-            .await
-            .unwrap();
-    }
+    both_talk(&mut call, &agent_phone, to_agent_side, &mut agent, 25).await;
     let stats = call.media.stop().await;
     let call_length = answered_at.elapsed();
     recorder.sync().unwrap();
@@ -105,18 +94,7 @@ async fn audio_still_queued_at_the_hang_up_is_recorded() {
     let to_agent_side = agent_port.local_addr();
     call.media.connect_agent((agent_port, agent_peer));
     let mut agent = Sender::new(Codec::Pcma, 0xA6E8);
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..25 {
-        ticker.tick().await;
-        agent_phone
-            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
-            .await
-            .unwrap();
-        call.phone
-            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
-            .await
-            .unwrap();
-    }
+    both_talk(&mut call, &agent_phone, to_agent_side, &mut agent, 25).await;
     // The task reads the last of it.
     tokio::time::sleep(Duration::from_millis(40)).await;
     // 1.2 s of audio, then as long again: this thread runs the media task's runtime and

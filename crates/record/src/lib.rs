@@ -3,6 +3,10 @@
 //!
 //! Blocking work (file and SQLite writes) runs on dedicated threads fed by bounded channels,
 //! so the async switch never waits on a disk.
+//!
+//! Written by hand: the recordings' 44-byte WAV header and appends (`recorder::wav_file`),
+//! since hound's `WavWriter` keeps a sample buffer in every open file (24 MB at 5,000
+//! calls); hound still reads them back in the tests and writes voicemail.
 
 // Everything here handles what came from the network, a file or the CLI: nothing may panic.
 #![cfg_attr(

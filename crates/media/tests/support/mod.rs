@@ -125,6 +125,29 @@ pub async fn talk(
     }
 }
 
+/// `count` 20 ms packets from both phones of a connected call, paced: the caller's 440 Hz to
+/// its side of the switch, the agent's 1000 Hz from `agent_phone` to `to_agent_side`.
+pub async fn both_talk(
+    call: &mut Call,
+    agent_phone: &UdpSocket,
+    to_agent_side: SocketAddr,
+    agent: &mut Sender,
+    count: usize,
+) {
+    let mut ticker = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..count {
+        ticker.tick().await;
+        agent_phone
+            .send_to(&agent.audio(&[1_000.0]), to_agent_side)
+            .await
+            .unwrap();
+        call.phone
+            .send_to(&call.sender.audio(&[440.0]), call.to_switch)
+            .await
+            .unwrap();
+    }
+}
+
 /// A packet received by a phone, and when.
 pub struct Got {
     pub bytes: Vec<u8>,
